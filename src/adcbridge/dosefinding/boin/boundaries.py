@@ -1,0 +1,160 @@
+"""BOIN interval boundaries and the count-based decision table (rules of BOIN 2.7.2 ``get.boundary``).
+
+With target phi, p_saf phi1 and p_tox phi2 (Liu & Yuan 2015, local optimal boundaries under a non-informative
+1/3-1/3-1/3 prior on the three hypotheses)::
+
+    lambda_e = log((1 - phi1) / (1 - phi)) / log(phi (1 - phi1) / (phi1 (1 - phi)))
+    lambda_d = log((1 - phi) / (1 - phi2)) / log(phi2 (1 - phi) / (phi (1 - phi2)))
+
+For n patients at the current dose and y DLTs among them:
+
+* escalate if ``y <= E(n) = floor(lambda_e * n)`` (no tolerance: the floating-point value decides, as in the
+  reference, so target 0.6 / p_saf 0.4 gives lambda_e = 0.49999999999999994 and E(2) = 0);
+* de-escalate if ``y >= D(n)``, ``D(n) = ceil(lambda_d * n)``, plus one when ``lambda_d * n`` lies within 1e-12 of
+  an integer -- i.e. de-escalate iff ``y / n > lambda_d`` (strict);
+* eliminate the dose and all higher doses if ``y >= X(n)``, the smallest x in 1..n with
+  ``Pr(p > phi | Beta(x + 1, n - x + 1)) > cutoff_eli``; no X(n) for n < 3 or when no x qualifies;
+* D(n) is capped at X(n) where X(n) exists, so an eliminated dose is always de-escalated from.
+
+With the extra safety rule the trial stops when, at the lowest dose with n >= 3,
+``Pr(p_1 > phi | Beta(y + 1, n - y + 1)) > cutoff_eli - offset``; the stopping counts are S(n).
+Where the reference crashes because no stopping count exists (target 0.6 with extrasafe), adcbridge returns a
+missing value instead.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+from scipy.special import betainc
+
+from adcbridge.results import Result, make_provenance
+
+from .design import BoinDesign
+
+__all__ = ["interval_boundaries", "CountTables", "count_tables", "BoinBoundaries", "decision_table",
+           "posterior_prob_above", "NEVER"]
+
+#: sentinel count meaning "no such count" (never reached)
+NEVER = 1_000_000
+
+
+def interval_boundaries(target: float, p_saf: float, p_tox: float) -> tuple[float, float]:
+    """(lambda_e, lambda_d), evaluated in the same order of operations as the reference."""
+    lambda_e = math.log((1 - p_saf) / (1 - target)) / math.log(target * (1 - p_saf) / (p_saf * (1 - target)))
+    lambda_d = math.log((1 - target) / (1 - p_tox)) / math.log(p_tox * (1 - target) / (target * (1 - p_tox)))
+    return lambda_e, lambda_d
+
+
+def posterior_prob_above(target: float, y, n, a: float = 1.0, b: float = 1.0):
+    """Pr(p > target | y DLTs in n) under a Beta(a, b) prior: ``1 - I_target(y + a, n - y + b)``."""
+    y = np.asarray(y, dtype=float)
+    n = np.asarray(n, dtype=float)
+    return 1.0 - betainc(y + a, n - y + b, target)
+
+
+def _first_count_exceeding(target: float, cutoff: float, n_max: int) -> np.ndarray:
+    """For n = 0..n_max the smallest x in 1..n with Pr(p > target | Beta(x+1, n-x+1)) > cutoff (NEVER if none
+    or n < 3)."""
+    out = np.full(n_max + 1, NEVER, dtype=np.int64)
+    for n in range(3, n_max + 1):
+        x = np.arange(1, n + 1)
+        ok = posterior_prob_above(target, x, n) > cutoff
+        if ok.any():
+            out[n] = int(x[ok.argmax()])
+    return out
+
+
+@dataclass(frozen=True)
+class CountTables:
+    """Count thresholds indexed by n = 0..n_max (index 0 unused).  ``NEVER`` marks a missing count."""
+
+    lambda_e: float
+    lambda_d: float
+    escalate_le: np.ndarray      # E(n)
+    deescalate_ge: np.ndarray    # D(n), capped at X(n)
+    eliminate_ge: np.ndarray     # X(n)
+    stop_lowest_ge: np.ndarray   # S(n) (extra safety at the lowest dose)
+
+
+def count_tables(design: BoinDesign, n_max: int | None = None) -> CountTables:
+    """All count thresholds for ``n = 0..n_max`` (default: the most patients one dose can ever hold)."""
+    if n_max is None:
+        n_max = design.max_sample_size + design.n_doses + design.cohort_size
+    lambda_e, lambda_d = interval_boundaries(design.target, design.phi1, design.phi2)
+    n = np.arange(n_max + 1)
+    esc = np.floor(lambda_e * n).astype(np.int64)
+    prod = lambda_d * n
+    deesc = np.ceil(prod).astype(np.int64)
+    near = np.abs(prod - np.round(prod)) < 1e-12
+    deesc = np.where(near, np.round(prod).astype(np.int64) + 1, deesc)
+    elim = _first_count_exceeding(design.target, design.cutoff_eli, n_max)
+    deesc = np.minimum(deesc, elim)
+    stop = _first_count_exceeding(design.target, design.cutoff_eli - design.offset, n_max)
+    esc[0] = deesc[0] = -1
+    return CountTables(lambda_e, lambda_d, esc, deesc, elim, stop)
+
+
+def _nullable(a: np.ndarray) -> pd.Series:
+    return pd.Series(np.where(a >= NEVER, -1, a), dtype="Int64").mask(a >= NEVER)
+
+
+@dataclass(frozen=True)
+class BoinBoundaries(Result):
+    """The BOIN decision table.
+
+    ``table`` has one row per number of patients n at the current dose (1 .. min(max sample size,
+    n_earlystop), as the reference prints it) with the columns ``n``, ``escalate_if_dlt_le``,
+    ``deescalate_if_dlt_ge``, ``eliminate_if_dlt_ge`` (missing where elimination is impossible) and, with the
+    extra safety rule, ``stop_trial_if_dlt_ge`` (at the lowest dose).
+    """
+
+    lambda_e: float = float("nan")
+    lambda_d: float = float("nan")
+
+    result_type: ClassVar[str] = "BoinBoundaries"
+
+    def cohort_table(self) -> pd.DataFrame:
+        """Rows at multiples of the cohort size only (the reference's ``boundary_tab``)."""
+        cs = self.spec.cohort_size
+        return self.table[self.table["n"] % cs == 0].reset_index(drop=True)
+
+    def to_contract(self) -> dict:
+        """The command-line JSON contract: lambdas and one record per n."""
+        rows = []
+        for r in self.table.itertuples(index=False):
+            rec = {"n": int(r.n), "escalate_if_dlt_le": int(r.escalate_if_dlt_le),
+                   "deescalate_if_dlt_ge": int(r.deescalate_if_dlt_ge),
+                   "eliminate_if_dlt_ge": None if pd.isna(r.eliminate_if_dlt_ge) else int(r.eliminate_if_dlt_ge)}
+            if "stop_trial_if_dlt_ge" in self.table.columns:
+                v = r.stop_trial_if_dlt_ge
+                rec["stop_trial_if_dlt_ge"] = None if pd.isna(v) else int(v)
+            rows.append(rec)
+        return {"lambda_e": self.lambda_e, "lambda_d": self.lambda_d, "table": rows}
+
+
+def decision_table(design: BoinDesign, full: bool = False) -> BoinBoundaries:
+    """The decision table of ``design``.
+
+    By default rows run to ``min(max sample size, n_earlystop)`` as the reference prints them; ``full=True``
+    runs to the maximum sample size (a dose can hold more than n_earlystop patients, because the early stop
+    applies only to a "stay" decision).
+    """
+    npts = design.max_sample_size
+    n_max = npts if full else min(npts, design.n_earlystop)
+    t = count_tables(design, n_max)
+    n = np.arange(1, n_max + 1)
+    table = pd.DataFrame({
+        "n": n,
+        "escalate_if_dlt_le": t.escalate_le[1:],
+        "deescalate_if_dlt_ge": t.deescalate_ge[1:],
+        "eliminate_if_dlt_ge": _nullable(t.eliminate_ge[1:]),
+    })
+    if design.extrasafe:
+        table["stop_trial_if_dlt_ge"] = _nullable(t.stop_lowest_ge[1:])
+    return BoinBoundaries(spec=design, table=table, provenance=make_provenance(design),
+                          lambda_e=t.lambda_e, lambda_d=t.lambda_d)

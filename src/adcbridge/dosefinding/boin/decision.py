@@ -1,0 +1,175 @@
+"""Next-dose decision for a live BOIN trial.
+
+The data are either the trial's cohorts in the compact grammar (``"1NNN 2NTN 3TTN"``; the current dose is the
+dose of the last cohort) or per-dose counts with the current dose.  With cohorts, the trial is replayed cohort
+by cohort so that elimination happens exactly when the rules say (the elimination check after every cohort at
+that cohort's dose); with counts, a dose with n >= 3 and y >= X(n) is eliminated with every dose above it
+(the same result, because an eliminated dose receives no more patients).
+
+Then, at the current dose d, in this order:
+
+1. ``eliminate`` -- if d itself is eliminated: de-escalate, or stop with no MTD at dose 1;
+2. ``extra_safety`` -- the lowest dose is overly toxic (extra safety rule): stop with no MTD;
+3. ``max_sample_size`` -- the maximum sample size is reached: stop and select the MTD;
+4. ``n_earlystop`` -- n_d >= n_earlystop and the decision would be to stay: stop and select the MTD;
+5. ``escalate`` / ``deescalate`` / ``stay`` by the boundaries, escalation being blocked at the top dose or under
+   an eliminated dose (``stay_top``, ``stay_eliminated_above``) and de-escalation at dose 1 (``stay_lowest``).
+
+**Deliberate difference from the reference simulator:** BOIN 2.7.2's ``get.oc`` adds the last cohort and ends the
+trial without checking it.  In a live trial the safety rules (1, 2) are applied to every cohort, the last one
+included; this can only turn a completed trial into a safety stop, and the MTD selection (which re-checks
+elimination) is unaffected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+
+from adcbridge.results import Issue, Result, make_provenance
+
+from ..outcomes import Cohort, DoseCounts, parse_outcomes
+from .boundaries import NEVER, count_tables
+from .design import BoinDesign
+
+__all__ = ["NextDose", "next_dose"]
+
+
+@dataclass(frozen=True)
+class NextDose(Result):
+    """A dose-finding decision.  ``next_dose`` is 1-based (None when the trial stops); ``decision`` is one of
+    ``escalate``, ``stay``, ``de-escalate``, ``stop``; ``rule`` names the rule that fired; ``reason`` says it in
+    words; ``eliminated`` lists eliminated dose levels; ``table`` has the per-dose counts."""
+
+    next_dose: int | None = None
+    current_dose: int = 1
+    decision: str = "stay"
+    rule: str = ""
+    reason: str = ""
+    eliminated: tuple[int, ...] = ()
+    select_mtd: bool = False
+
+    result_type: ClassVar[str] = "NextDose"
+
+    def to_contract(self) -> dict:
+        return {"next_dose": self.next_dose, "decision": self.decision, "reason": self.reason,
+                "eliminated": list(self.eliminated), "rule": self.rule, "current_dose": self.current_dose,
+                "select_mtd": self.select_mtd}
+
+
+def _eliminated_from_counts(n, y, X) -> int:
+    """Lowest eliminated 0-based dose (J when none) from per-dose counts."""
+    J = len(n)
+    hit = [j for j in range(J) if n[j] >= 3 and X[n[j]] < NEVER and y[j] >= X[n[j]]]
+    return min(hit) if hit else J
+
+
+def next_dose(design: BoinDesign, outcomes: str | list[Cohort] | None = None, *, n=None, dlt=None,
+              current_dose: int | None = None) -> NextDose:
+    """Decide the next dose of a live BOIN trial (see the module docstring).
+
+    >>> from adcbridge.dosefinding import boin
+    >>> d = next_dose(boin(0.3, 5), "1NNN 2NTN")
+    >>> d.decision, d.next_dose, d.rule
+    ('stay', 2, 'stay')
+    """
+    J = design.n_doses
+    issues: list[Issue] = []
+    if outcomes is not None:
+        cohorts = parse_outcomes(outcomes, J, design.start_dose) if isinstance(outcomes, str) else list(outcomes)
+        if n is not None or dlt is not None:
+            raise ValueError("Give either 'outcomes' or 'n' and 'dlt', not both.")
+        counts = DoseCounts.from_cohorts(cohorts, J)
+        cur = cohorts[-1].dose - 1
+        if current_dose is not None and current_dose != cur + 1:
+            raise ValueError(f"The 'current_dose' argument ({current_dose}) differs from the dose of the last "
+                             f"cohort ({cur + 1}).")
+    else:
+        if n is None or dlt is None or current_dose is None:
+            raise ValueError("Give 'outcomes', or 'n', 'dlt' and 'current_dose'.")
+        counts = DoseCounts.from_arrays(n, dlt)
+        if counts.n_doses != J:
+            raise ValueError(f"'n' has {counts.n_doses} doses but the design has n_doses = {J}.")
+        if not 1 <= current_dose <= J:
+            raise ValueError(f"The 'current_dose' argument must be a level in 1..{J}. Got {current_dose}.")
+        cur = current_dose - 1
+        if counts.n[cur] == 0:
+            raise ValueError(f"The 'current_dose' argument ({current_dose}) has no treated patient.")
+        cohorts = None
+
+    n_arr, y_arr = counts.arrays()
+    total = int(n_arr.sum())
+    t = count_tables(design, max(total, design.max_sample_size) + 1)
+    E, D, X, S = t.escalate_le, t.deescalate_ge, t.eliminate_ge, t.stop_lowest_ge
+
+    if cohorts is not None:           # replay: elimination after each cohort at its dose
+        elim = J
+        nn, yy = np.zeros(J, dtype=int), np.zeros(J, dtype=int)
+        for k, c in enumerate(cohorts, start=1):
+            j = c.dose - 1
+            if j >= elim:
+                issues.append(Issue("treated_eliminated_dose",
+                                    f"cohort {k} ({c}) was treated at dose {c.dose}, which had been eliminated"))
+            nn[j] += c.n
+            yy[j] += c.n_dlt
+            if nn[j] >= 3 and X[nn[j]] < NEVER and yy[j] >= X[nn[j]]:
+                elim = min(elim, j)
+    else:
+        elim = _eliminated_from_counts(n_arr, y_arr, X)
+    eliminated = tuple(range(elim + 1, J + 1))
+
+    nd, yd = int(n_arr[cur]), int(y_arr[cur])
+    lab = design.dose_label
+    rate = f"{yd}/{nd} DLTs at dose {lab(cur + 1)}"
+
+    def result(next0, decision, rule, reason, select=False):
+        table = pd.DataFrame({"dose": np.arange(1, J + 1), "n": n_arr, "dlt": y_arr,
+                              "eliminated": np.arange(J) >= elim})
+        return NextDose(spec=design, table=table, issues=tuple(issues),
+                        provenance=make_provenance(design, n_arr, y_arr, cur),
+                        next_dose=None if next0 is None else next0 + 1, current_dose=cur + 1, decision=decision,
+                        rule=rule, reason=reason, eliminated=eliminated, select_mtd=select)
+
+    if cur >= elim:
+        why = (f"{rate}: Pr(DLT rate > {design.target:g}) > {design.cutoff_eli:g}, so dose {cur + 1} and above "
+               f"are eliminated")
+        if cur == 0:
+            return result(None, "stop", "eliminate", why + "; the lowest dose is too toxic: stop the trial, no MTD")
+        return result(cur - 1, "de-escalate", "eliminate", why + f"; de-escalate to dose {lab(cur)}")
+    if (design.extrasafe and n_arr[0] >= 3 and X[n_arr[0]] < NEVER and y_arr[0] >= S[n_arr[0]]):
+        return result(None, "stop", "extra_safety",
+                      f"{y_arr[0]}/{n_arr[0]} DLTs at the lowest dose: Pr(DLT rate > {design.target:g}) > "
+                      f"{design.cutoff_eli - design.offset:g} (extra safety rule): stop the trial, no MTD")
+    if total >= design.max_sample_size:
+        return result(None, "stop", "max_sample_size",
+                      f"the maximum sample size ({design.max_sample_size}) is reached: stop and select the MTD",
+                      select=True)
+    low, high = yd <= E[nd], yd >= D[nd]
+    at_top, next_elim = cur == J - 1, cur + 1 >= elim
+    stay = (not low and not high) or (cur == 0 and high) or ((at_top or next_elim) and low)
+    if nd >= design.n_earlystop and stay:
+        return result(None, "stop", "n_earlystop",
+                      f"{nd} patients at dose {cur + 1} (n_earlystop = {design.n_earlystop}) and the decision "
+                      f"is to stay: stop and select the MTD", select=True)
+    if low:
+        if at_top:
+            return result(cur, "stay", "stay_top", f"{rate} (<= {E[nd]}: escalate), but this is the highest dose")
+        if next_elim:
+            return result(cur, "stay", "stay_eliminated_above",
+                          f"{rate} (<= {E[nd]}: escalate), but dose {cur + 2} is eliminated")
+        return result(cur + 1, "escalate", "escalate",
+                      f"{rate}: observed rate {yd / nd:.3f} <= lambda_e = {t.lambda_e:.4f}; escalate to dose "
+                      f"{lab(cur + 2)}")
+    if high:
+        if cur == 0:
+            return result(cur, "stay", "stay_lowest",
+                          f"{rate} (>= {D[nd]}: de-escalate), but this is the lowest dose")
+        return result(cur - 1, "de-escalate", "deescalate",
+                      f"{rate}: observed rate {yd / nd:.3f} > lambda_d = {t.lambda_d:.4f}; de-escalate to dose "
+                      f"{lab(cur)}")
+    return result(cur, "stay", "stay",
+                  f"{rate}: lambda_e = {t.lambda_e:.4f} < observed rate {yd / nd:.3f} <= lambda_d = "
+                  f"{t.lambda_d:.4f}; stay at dose {lab(cur + 1)}")

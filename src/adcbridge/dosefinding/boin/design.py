@@ -1,0 +1,173 @@
+"""The BOIN design specification (Liu & Yuan 2015; rules as in the R package BOIN 2.7.2).
+
+A :class:`BoinDesign` is inert: it holds the parameters of a single-agent BOIN trial and validates them.  What a
+design *does* lives elsewhere: :mod:`.boundaries` (decision table), :mod:`.decision` (next dose in a live
+trial), :mod:`.selection` (MTD), :mod:`adcbridge.dosefinding.simulate` and :mod:`adcbridge.dosefinding.exact`
+(operating characteristics).  Protocol rules are added with methods that return new specs and read like the
+protocol::
+
+    >>> from adcbridge.dosefinding import boin
+    >>> d = boin(target=0.3, doses=7, cohort_size=3, cohorts=10).stop_early_at(12).with_extra_safety(0.05)
+    >>> d.n_earlystop, d.extrasafe
+    (12, True)
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import ClassVar
+
+from pydantic import Field, field_validator, model_validator
+
+from adcbridge.spec import Spec
+
+__all__ = ["BoinDesign", "boin"]
+
+
+class BoinDesign(Spec):
+    """Single-agent BOIN design.
+
+    Parameters
+    ----------
+    target : float
+        Target DLT probability phi, in [0.05, 0.6].
+    n_doses : int
+        Number of dose levels J (levels are 1-based in every output).
+    cohort_size, n_cohorts : int
+        Cohort size and maximum number of cohorts; the maximum sample size is their product.
+    p_saf, p_tox : float, optional
+        Highest DLT probability deemed sub-therapeutic (default 0.6*phi) and lowest deemed overly toxic
+        (default 1.4*phi).  As in BOIN 2.7.2 they must differ from the target by at least 10% of the target.
+    cutoff_eli : float
+        Posterior probability Pr(p > phi | data) above which a dose (and all higher doses) is eliminated
+        (default 0.95; Beta(1, 1) prior; only once a dose has >= 3 patients).
+    extrasafe, offset : bool, float
+        Extra safety rule: stop the trial if Pr(p_1 > phi | data) > cutoff_eli - offset at the lowest dose.
+    n_earlystop : int
+        Stop the trial when the current dose has this many patients *and* the next decision is to stay
+        (default 100, i.e. practically never).
+    start_dose : int
+        1-based starting dose level.
+    titration : bool
+        Accelerated titration: one patient per dose from dose 1 until the first DLT, then fill that dose up to a
+        full cohort (ignored -- as in the reference -- when ``cohort_size == 1``).
+    bound_mtd : bool
+        At MTD selection, only doses whose isotonic estimate is <= lambda_d may be selected.
+    dose_levels : tuple of float, optional
+        The doses themselves (e.g. mg/kg), strictly increasing, for labels and reports.
+    dose_unit : str
+        Unit of ``dose_levels``.
+    """
+
+    spec_name: ClassVar[str] = "boin"
+
+    target: float = Field(description="target DLT probability")
+    n_doses: int = Field(ge=1, le=50)
+    cohort_size: int = Field(3, ge=1, le=50)
+    n_cohorts: int = Field(10, ge=1, le=500)
+    p_saf: float | None = None
+    p_tox: float | None = None
+    cutoff_eli: float = Field(0.95, gt=0.5, lt=1.0)
+    extrasafe: bool = False
+    offset: float = Field(0.05, ge=0.0)
+    n_earlystop: int = Field(100, ge=1)
+    start_dose: int = Field(1, ge=1)
+    titration: bool = False
+    bound_mtd: bool = False
+    dose_levels: tuple[float, ...] | None = None
+    dose_unit: str = "mg/kg"
+
+    @field_validator("target")
+    @classmethod
+    def _target_range(cls, v: float) -> float:
+        if not (0.05 <= v <= 0.6):
+            raise ValueError("must be in [0.05, 0.6]")
+        return v
+
+    @field_validator("offset")
+    @classmethod
+    def _offset_range(cls, v: float) -> float:
+        if v >= 0.5:
+            raise ValueError("must be in [0, 0.5)")
+        return v
+
+    @model_validator(mode="after")
+    def _relations(self) -> "BoinDesign":
+        phi = self.target
+        if not (0 < self.phi1) or (phi - self.phi1) < 0.1 * phi:
+            raise ValueError(
+                f"The 'p_saf' parameter of boin must be in (0, 0.9*target] = (0, {0.9 * phi:.4g}]. Got {self.phi1!r}.")
+        if not (self.phi2 < 1) or (self.phi2 - phi) < 0.1 * phi:
+            raise ValueError(
+                f"The 'p_tox' parameter of boin must be in [1.1*target, 1) = [{1.1 * phi:.4g}, 1). Got {self.phi2!r}.")
+        if self.start_dose > self.n_doses:
+            raise ValueError(
+                f"The 'start_dose' parameter of boin must be in 1..n_doses = 1..{self.n_doses}. Got {self.start_dose}.")
+        if self.dose_levels is not None:
+            if len(self.dose_levels) != self.n_doses:
+                raise ValueError(
+                    f"The 'dose_levels' parameter of boin must have n_doses = {self.n_doses} values. "
+                    f"Got {len(self.dose_levels)}.")
+            if any(b <= a for a, b in zip(self.dose_levels, self.dose_levels[1:])) or self.dose_levels[0] <= 0:
+                raise ValueError(
+                    f"The 'dose_levels' parameter of boin must be positive and strictly increasing. "
+                    f"Got {list(self.dose_levels)}.")
+        if self.n_earlystop <= 6:
+            warnings.warn("n_earlystop <= 6 is too low to ensure good operating characteristics; "
+                          "9 to 18 is usual.", UserWarning, stacklevel=2)
+        return self
+
+    # --------------------------------------------------------------------------------------- derived values
+    @property
+    def phi1(self) -> float:
+        """p_saf as used: the given value or 0.6 * target."""
+        return 0.6 * self.target if self.p_saf is None else self.p_saf
+
+    @property
+    def phi2(self) -> float:
+        """p_tox as used: the given value or 1.4 * target."""
+        return 1.4 * self.target if self.p_tox is None else self.p_tox
+
+    @property
+    def max_sample_size(self) -> int:
+        return self.n_cohorts * self.cohort_size
+
+    @property
+    def uses_titration(self) -> bool:
+        """Titration as applied (the reference turns it off for cohorts of one)."""
+        return self.titration and self.cohort_size > 1
+
+    def dose_label(self, level: int) -> str:
+        """Label of 1-based dose ``level``: ``'3 (4.2 mg/kg)'`` or ``'3'``."""
+        if self.dose_levels is None:
+            return str(level)
+        return f"{level} ({self.dose_levels[level - 1]:g} {self.dose_unit})"
+
+    # ------------------------------------------------------------------------------- protocol-rule wrappers
+    def stop_early_at(self, n: int) -> "BoinDesign":
+        """Stop once ``n`` patients are at the current dose and the decision is to stay (BOIN's n.earlystop)."""
+        return self.replace(n_earlystop=n)
+
+    def with_extra_safety(self, offset: float = 0.05) -> "BoinDesign":
+        """Stop the trial if the lowest dose is overly toxic with Pr > cutoff_eli - offset."""
+        return self.replace(extrasafe=True, offset=offset)
+
+    def with_titration(self) -> "BoinDesign":
+        """Accelerated titration: one patient per dose from dose 1 until the first DLT."""
+        return self.replace(titration=True)
+
+    def starting_at(self, level: int) -> "BoinDesign":
+        return self.replace(start_dose=level)
+
+    def bounding_mtd(self) -> "BoinDesign":
+        """Never select a dose whose isotonic DLT estimate exceeds lambda_d."""
+        return self.replace(bound_mtd=True)
+
+
+def boin(target: float, doses: int | list[float] | tuple[float, ...], cohort_size: int = 3, cohorts: int = 10,
+         **options) -> BoinDesign:
+    """Build a :class:`BoinDesign`; ``doses`` is a number of levels or the list of dose values."""
+    if isinstance(doses, (list, tuple)):
+        return BoinDesign(target=target, n_doses=len(doses), dose_levels=tuple(doses), cohort_size=cohort_size,
+                          n_cohorts=cohorts, **options)
+    return BoinDesign(target=target, n_doses=doses, cohort_size=cohort_size, n_cohorts=cohorts, **options)

@@ -1,0 +1,156 @@
+"""The CRM design specification and its vectorised conduct.
+
+Conduct (as dfcrm's simulator, with an optional safety stop):
+
+* cohorts of ``cohort_size`` start at ``start_dose``; after each cohort the posterior is updated and the
+  recommended dose is the one whose plug-in estimate is closest to the target (the lower on ties);
+* **no skipping**: the next dose is at most one level above the current one; **coherence**: no escalation right
+  after a cohort whose DLT rate is >= target;
+* **safety stop** (``stop_cutoff``, default 0.9; None turns it off): the trial stops without an MTD once
+  Pr(p_1 > target | data) > stop_cutoff with at least ``stop_min_n`` patients at dose 1;
+* after ``n_cohorts`` cohorts the MTD is the unrestricted recommendation.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+import numpy as np
+from pydantic import Field, field_validator, model_validator
+
+from adcbridge.spec import Spec
+
+from ..engine import EndReason, TrialState
+from .model import CrmModel, indifference_skeleton
+
+__all__ = ["CrmDesign", "crm", "CrmPolicy"]
+
+
+class CrmDesign(Spec):
+    """One-parameter Bayesian CRM design.
+
+    Give either ``skeleton`` or ``halfwidth`` + ``prior_mtd`` (indifference-interval skeleton).
+    """
+
+    spec_name: ClassVar[str] = "crm"
+
+    target: float
+    n_doses: int = Field(ge=2, le=50)
+    skeleton: tuple[float, ...] | None = None
+    halfwidth: float | None = None
+    prior_mtd: int | None = None
+    model: Literal["empiric", "logistic"] = "empiric"
+    intercept: float = 3.0
+    prior_sd: float = Field(1.34 ** 0.5, gt=0)
+    cohort_size: int = Field(3, ge=1, le=50)
+    n_cohorts: int = Field(10, ge=1, le=500)
+    start_dose: int = Field(1, ge=1)
+    stop_cutoff: float | None = 0.9
+    stop_min_n: int = Field(3, ge=1)
+    dose_levels: tuple[float, ...] | None = None
+    dose_unit: str = "mg/kg"
+
+    @field_validator("target")
+    @classmethod
+    def _target(cls, v):
+        if not 0 < v < 1:
+            raise ValueError("must be in (0, 1)")
+        return v
+
+    @field_validator("stop_cutoff")
+    @classmethod
+    def _cutoff(cls, v):
+        if v is not None and not 0.5 <= v < 1:
+            raise ValueError("must be in [0.5, 1) or None")
+        return v
+
+    @model_validator(mode="after")
+    def _check(self):
+        if self.skeleton is None and (self.halfwidth is None or self.prior_mtd is None):
+            raise ValueError("crm needs a 'skeleton', or 'halfwidth' and 'prior_mtd' for the indifference-interval "
+                             "skeleton.")
+        if self.skeleton is not None and len(self.skeleton) != self.n_doses:
+            raise ValueError(f"The 'skeleton' parameter of crm must have n_doses = {self.n_doses} values. "
+                             f"Got {len(self.skeleton)}.")
+        if self.start_dose > self.n_doses:
+            raise ValueError(f"The 'start_dose' parameter of crm must be in 1..{self.n_doses}. Got {self.start_dose}.")
+        if self.dose_levels is not None and len(self.dose_levels) != self.n_doses:
+            raise ValueError(f"The 'dose_levels' parameter of crm must have {self.n_doses} values. "
+                             f"Got {len(self.dose_levels)}.")
+        self.working_model()  # validates the skeleton against the model
+        return self
+
+    @property
+    def max_sample_size(self) -> int:
+        return self.cohort_size * self.n_cohorts
+
+    def skeleton_values(self) -> tuple[float, ...]:
+        if self.skeleton is not None:
+            return self.skeleton
+        return indifference_skeleton(self.target, self.halfwidth, self.prior_mtd, self.n_doses, self.model,
+                                     self.intercept)
+
+    def working_model(self) -> CrmModel:
+        return CrmModel(self.skeleton_values(), self.model, self.intercept, self.prior_sd)
+
+
+def crm(target: float, doses: int | list[float], skeleton=None, cohort_size: int = 3, cohorts: int = 10,
+        **options) -> CrmDesign:
+    if isinstance(doses, (list, tuple)):
+        options.setdefault("dose_levels", tuple(doses))
+        doses = len(doses)
+    return CrmDesign(target=target, n_doses=doses, skeleton=None if skeleton is None else tuple(skeleton),
+                     cohort_size=cohort_size, n_cohorts=cohorts, **options)
+
+
+def recommend(model: CrmModel, n, y, target: float):
+    """(posterior, unrestricted recommendation 0-based) for rows of counts."""
+    post = model.posterior(n, y, target)
+    rec = np.abs(post.p_hat - target).argmin(axis=1).astype(np.int32)
+    return post, rec
+
+
+class CrmPolicy:
+    """Vectorised CRM conduct (see the module docstring)."""
+
+    def __init__(self, design: CrmDesign):
+        self.design = design
+        self.model = design.working_model()
+        self.n_doses = design.n_doses
+        self.npts = design.max_sample_size
+        self.max_patients = self.npts
+
+    def initial(self, size: int) -> TrialState:
+        return TrialState.start(size, self.n_doses, self.design.start_dose - 1, cohort=0, rec=-1, highest=-1)
+
+    def next_cohort(self, s: TrialState):
+        return s.dose.copy(), np.full(len(s), self.design.cohort_size, dtype=np.int32)
+
+    def record(self, s: TrialState, dose, size, dlt, rows) -> None:
+        d = self.design
+        s.add(rows, dose, size, dlt)
+        a = s.aux
+        a["cohort"] += rows
+        np.maximum(a["highest"], np.where(rows, dose, -1), out=a["highest"])
+        idx = np.flatnonzero(rows)
+        post, rec = recommend(self.model, s.n[idx], s.y[idx], d.target)
+        a["rec"][idx] = rec
+        toxic_cohort = dlt[idx] >= d.target * size[idx]
+        cap = np.where(toxic_cohort, dose[idx], np.minimum(dose[idx] + 1, a["highest"][idx] + 1))
+        s.dose[idx] = np.minimum(rec, cap)
+        if d.stop_cutoff is not None:
+            stop = (post.p_lowest_above_target > d.stop_cutoff) & (s.n[idx, 0] >= d.stop_min_n)
+            mask = np.zeros(len(s), dtype=bool)
+            mask[idx[stop]] = True
+            s.finish(mask, EndReason.SAFETY_STOP)
+        s.finish(s.active & rows & (a["cohort"] >= d.n_cohorts), EndReason.COMPLETED)
+
+    def select(self, s: TrialState) -> np.ndarray:
+        return np.where(s.end == EndReason.SAFETY_STOP, -1, s.aux["rec"])
+
+    def state_key(self, s: TrialState) -> np.ndarray:
+        a = s.aux
+        return np.column_stack([s.n, s.y, s.dose, a["cohort"], a["rec"], a["highest"]])
+
+    def overdose_denominator(self, s: TrialState) -> np.ndarray:
+        return np.full(len(s), self.npts)

@@ -1,0 +1,139 @@
+"""Trial data for dose finding: the compact outcome grammar and per-dose counts.
+
+The compact grammar writes a trial as cohorts separated by spaces; each cohort is a 1-based dose level followed
+by one letter per patient, ``N`` (no DLT) or ``T`` (DLT)::
+
+    "1NNN 2NTN 3TTN"   -> dose 1: 0/3, dose 2: 1/3, dose 3: 2/3 (current dose 3)
+
+Letters are case-insensitive.  :func:`parse_outcomes` checks the grammar, the dose range and that no cohort skips
+an untried dose (a cohort may go at most one level above the highest dose tried so far, or start at the start
+dose).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Cohort", "DoseCounts", "parse_outcomes", "format_outcomes", "counts_from_table"]
+
+_COHORT = re.compile(r"^(\d+)([NT]+)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """One cohort: the 1-based dose level and the outcome of each patient (True = DLT)."""
+
+    dose: int
+    dlt: tuple[bool, ...]
+
+    @property
+    def n(self) -> int:
+        return len(self.dlt)
+
+    @property
+    def n_dlt(self) -> int:
+        return int(sum(self.dlt))
+
+    def __str__(self) -> str:
+        return f"{self.dose}" + "".join("T" if x else "N" for x in self.dlt)
+
+
+@dataclass(frozen=True)
+class DoseCounts:
+    """Patients treated (``n``) and DLTs (``dlt``) per dose level (index 0 = level 1)."""
+
+    n: tuple[int, ...]
+    dlt: tuple[int, ...]
+
+    def __post_init__(self):
+        if len(self.n) != len(self.dlt):
+            raise ValueError(f"'n' has {len(self.n)} doses but 'dlt' has {len(self.dlt)}")
+        for j, (n, y) in enumerate(zip(self.n, self.dlt), start=1):
+            if n < 0:
+                raise ValueError(f"'n' at dose {j} must be >= 0. Got {n}.")
+            if y < 0:
+                raise ValueError(f"'dlt' at dose {j} must be >= 0. Got {y}.")
+            if y > n:
+                raise ValueError(f"'dlt' at dose {j} cannot exceed 'n'. Got {y} DLTs in {n} patients.")
+
+    @classmethod
+    def from_arrays(cls, n, dlt) -> "DoseCounts":
+        n_a, y_a = np.asarray(n), np.asarray(dlt)
+        for name, a in (("n", n_a), ("dlt", y_a)):
+            if a.ndim != 1:
+                raise ValueError(f"'{name}' must be a list of counts per dose. Got shape {a.shape}.")
+            if a.size and (not np.all(np.isfinite(a.astype(float))) or np.any(a != np.round(a))):
+                raise ValueError(f"'{name}' must hold whole numbers. Got {a.tolist()}.")
+        return cls(tuple(int(v) for v in n_a), tuple(int(v) for v in y_a))
+
+    @classmethod
+    def from_cohorts(cls, cohorts: list[Cohort], n_doses: int) -> "DoseCounts":
+        n = [0] * n_doses
+        y = [0] * n_doses
+        for c in cohorts:
+            n[c.dose - 1] += c.n
+            y[c.dose - 1] += c.n_dlt
+        return cls(tuple(n), tuple(y))
+
+    @property
+    def n_doses(self) -> int:
+        return len(self.n)
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        return np.asarray(self.n, dtype=np.int64), np.asarray(self.dlt, dtype=np.int64)
+
+
+def parse_outcomes(text: str, n_doses: int, start_dose: int = 1) -> list[Cohort]:
+    """Parse the compact grammar (see the module docstring); errors name the offending cohort."""
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("The 'outcomes' argument is empty: give cohorts such as \"1NNN 2NTN\".")
+    cohorts: list[Cohort] = []
+    highest = start_dose - 1
+    for k, token in enumerate(text.split(), start=1):
+        m = _COHORT.match(token)
+        if not m:
+            raise ValueError(
+                f"The 'outcomes' argument has a malformed cohort {k} ({token!r}): expected a dose level followed "
+                f"by N (no DLT) or T (DLT) per patient, e.g. '2NTN'.")
+        dose = int(m.group(1))
+        if not 1 <= dose <= n_doses:
+            raise ValueError(
+                f"The 'outcomes' argument names dose level {dose} in cohort {k} ({token!r}); levels are 1..{n_doses}.")
+        if dose > highest + 1:
+            tried = max((c.dose for c in cohorts), default=None)
+            raise ValueError(
+                f"The 'outcomes' argument skips an untried dose in cohort {k} ({token!r}): the highest dose tried "
+                f"so far is {tried if tried is not None else 'none'}, so this cohort may be at most at level "
+                f"{highest + 1}.")
+        highest = max(highest, dose)
+        cohorts.append(Cohort(dose, tuple(ch.upper() == "T" for ch in m.group(2))))
+    return cohorts
+
+
+def format_outcomes(cohorts: list[Cohort]) -> str:
+    """Inverse of :func:`parse_outcomes`."""
+    return " ".join(str(c) for c in cohorts)
+
+
+def counts_from_table(dose, n, dlt, n_doses: int) -> DoseCounts:
+    """Per-dose counts from a (dose, n, dlt) table; a dose may appear on several rows (they are added)."""
+    dose, n, dlt = (np.asarray(a) for a in (dose, n, dlt))
+    if not (dose.shape == n.shape == dlt.shape):
+        raise ValueError("'dose', 'n' and 'dlt' must have the same length")
+    nn = [0] * n_doses
+    yy = [0] * n_doses
+    for row, (d, k, y) in enumerate(zip(dose.tolist(), n.tolist(), dlt.tolist()), start=1):
+        if d != int(d) or not 1 <= int(d) <= n_doses:
+            raise ValueError(f"row {row}: 'dose' must be a level in 1..{n_doses}. Got {d!r}.")
+        if k != int(k) or k < 0:
+            raise ValueError(f"row {row}: 'n' must be a whole number >= 0. Got {k!r}.")
+        if y != int(y) or y < 0:
+            raise ValueError(f"row {row}: 'dlt' must be a whole number >= 0. Got {y!r}.")
+        if y > k:
+            raise ValueError(f"row {row}: 'dlt' ({y}) cannot exceed 'n' ({k}).")
+        nn[int(d) - 1] += int(k)
+        yy[int(d) - 1] += int(y)
+    return DoseCounts(tuple(nn), tuple(yy))

@@ -1,0 +1,170 @@
+"""Operating characteristics of any design: Monte Carlo, exact enumeration and paired design comparisons.
+
+>>> from adcbridge.dosefinding import boin, simulate
+>>> oc = simulate(boin(0.3, 5), [0.05, 0.1, 0.2, 0.3, 0.5], n_trials=2000, seed=1)
+>>> round(sum(oc.selection_pct) + oc.no_mtd_pct, 6)
+100.0
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+
+from adcbridge.results import Result, make_provenance
+
+from .boin.design import BoinDesign
+from .boin.policy import BoinPolicy
+from .crm.design import CrmDesign, CrmPolicy
+from .engine import CHUNK, run_exact, run_monte_carlo
+from .oc import OperatingCharacteristics, oc_from_sums
+from .threeplusthree import ThreePlusThreeDesign, ThreePlusThreePolicy
+
+__all__ = ["policy_for", "simulate", "exact_oc", "compare_designs", "DesignComparison", "design_name"]
+
+MAX_TRIALS = 100_000_000
+
+
+def policy_for(design):
+    """The vectorised conduct (policy) of a design spec."""
+    if isinstance(design, BoinDesign):
+        return BoinPolicy(design)
+    if isinstance(design, ThreePlusThreeDesign):
+        return ThreePlusThreePolicy(design)
+    if isinstance(design, CrmDesign):
+        return CrmPolicy(design)
+    raise TypeError(f"not a dose-finding design: {type(design).__name__}")
+
+
+def design_name(design) -> str:
+    return {BoinDesign: "boin", ThreePlusThreeDesign: "3+3", CrmDesign: "crm"}[type(design)]
+
+
+def _target(design) -> float:
+    return getattr(design, "target", None) or 0.3
+
+
+def _check_p_true(design, p_true) -> np.ndarray:
+    try:
+        p = np.asarray(p_true, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"The 'p_true' argument must be numbers in [0, 1]. Got {p_true!r}.") from None
+    if p.ndim != 1 or p.size != design.n_doses:
+        raise ValueError(f"The 'p_true' argument must have one probability per dose ({design.n_doses}). "
+                         f"Got {p.size}: {p.tolist()}.")
+    if not np.all(np.isfinite(p)) or np.any((p < 0) | (p > 1)):
+        raise ValueError(f"The 'p_true' argument must be probabilities in [0, 1]. Got {p.tolist()}.")
+    return p
+
+
+def _labels(design):
+    levels = getattr(design, "dose_levels", None)
+    if levels is None:
+        return None
+    return [f"{v:g} {design.dose_unit}" for v in levels]
+
+
+def simulate(design, p_true, n_trials: int = 10_000, seed: int | None = None,
+             target: float | None = None) -> OperatingCharacteristics:
+    """Monte Carlo operating characteristics of ``design`` when the true DLT probabilities are ``p_true``.
+
+    ``seed`` makes the run reproducible (a fresh one is drawn and recorded when None).  Designs simulated with
+    the same seed see the same patients (common random numbers).  ``target`` (for 3+3, which has none) sets the
+    target used for PCS and overdosing; default 0.3 for 3+3.
+    """
+    p = _check_p_true(design, p_true)
+    if not isinstance(n_trials, (int, np.integer)) or isinstance(n_trials, bool) or not 1 <= n_trials <= MAX_TRIALS:
+        raise ValueError(f"The 'n_trials' argument must be an integer in [1, {MAX_TRIALS}]. Got {n_trials!r}.")
+    if seed is None:
+        seed = int(np.random.SeedSequence().generate_state(1)[0])
+    if not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"The 'seed' argument must be a non-negative integer. Got {seed!r}.")
+    tgt = target if target is not None else _target(design)
+    sums = run_monte_carlo(policy_for(design), p, tgt, int(n_trials), int(seed))
+    return oc_from_sums(sums, spec=design, design_name=design_name(design), target=tgt, p_true=p,
+                        method="monte-carlo", n_trials=int(n_trials), seed=int(seed),
+                        provenance=make_provenance(design, p, n_trials, seed=int(seed)),
+                        dose_labels=_labels(design))
+
+
+def exact_oc(design, p_true, target: float | None = None, max_states: int = 2_000_000) -> OperatingCharacteristics:
+    """Exact operating characteristics by enumerating every cohort outcome (no random numbers).
+
+    Raises ``ValueError`` if more than ``max_states`` trial states are alive at once (use :func:`simulate`).
+    """
+    p = _check_p_true(design, p_true)
+    tgt = target if target is not None else _target(design)
+    sums, n_terminal = run_exact(policy_for(design), p, tgt, max_states=max_states)
+    return oc_from_sums(sums, spec=design, design_name=design_name(design), target=tgt, p_true=p, method="exact",
+                        n_trials=None, seed=None, provenance=make_provenance(design, p),
+                        dose_labels=_labels(design), n_terminal_states=n_terminal)
+
+
+@dataclass(frozen=True)
+class DesignComparison(Result):
+    """Designs run on the same simulated patients (common random numbers).
+
+    ``table``: one row per design with PCS, no-MTD %, mean sample size and DLTs, and their paired differences
+    from the first design with paired Monte Carlo standard errors.  ``results`` holds each design's full
+    operating characteristics.
+    """
+
+    names: tuple[str, ...] = ()
+    results: tuple[OperatingCharacteristics, ...] = ()
+    seed: int | None = None
+    n_trials: int = 0
+
+    result_type: ClassVar[str] = "DesignComparison"
+
+
+def compare_designs(designs: dict, p_true, n_trials: int = 10_000, seed: int | None = None,
+                    target: float | None = None) -> DesignComparison:
+    """Compare designs (``{name: design}``) on one scenario with common random numbers.
+
+    Each design's trial t enrolls the same latent patients, so the paired differences of per-trial outcomes
+    (correct selection, no MTD, sample size, DLTs) have much smaller standard errors than independent runs.
+    """
+    if not designs:
+        raise ValueError("The 'designs' argument is empty.")
+    if seed is None:
+        seed = int(np.random.SeedSequence().generate_state(1)[0])
+    names = tuple(designs)
+    first = designs[names[0]]
+    n_doses = {d.n_doses for d in designs.values()}
+    if len(n_doses) != 1:
+        raise ValueError(f"The designs have different numbers of doses: {sorted(n_doses)}.")
+    tgt = target if target is not None else _target(first)
+    p = _check_p_true(first, p_true)
+    closest = np.flatnonzero(np.isclose(np.abs(p - tgt), np.abs(p - tgt).min(), rtol=0, atol=1e-12))
+    per_trial, results = [], []
+    for name in names:
+        d = designs[name]
+        sums = run_monte_carlo(policy_for(d), p, tgt, int(n_trials), int(seed), keep_trials=True)
+        tr = sums.trials
+        per_trial.append({
+            "pcs": 100.0 * np.isin(tr["mtd"], closest), "no_mtd": 100.0 * (tr["mtd"] < 0),
+            "n": tr["n_total"].astype(float), "dlt": tr["dlt_total"].astype(float)})
+        results.append(oc_from_sums(sums, spec=d, design_name=design_name(d), target=tgt, p_true=p,
+                                    method="monte-carlo", n_trials=int(n_trials), seed=int(seed),
+                                    provenance=make_provenance(d, p, n_trials, seed=int(seed)),
+                                    dose_labels=_labels(d)))
+    rows = []
+    base = per_trial[0]
+    for name, t in zip(names, per_trial):
+        row = {"design": name}
+        for k in ("pcs", "no_mtd", "n", "dlt"):
+            row[k] = t[k].mean()
+            diff = t[k] - base[k]
+            row[f"{k}_diff"] = diff.mean()
+            row[f"{k}_diff_se"] = diff.std(ddof=1) / np.sqrt(diff.size) if diff.size > 1 else np.nan
+        rows.append(row)
+    table = pd.DataFrame(rows).rename(columns={"no_mtd": "no_mtd_pct", "n": "n_mean", "dlt": "dlt_mean",
+                                               "no_mtd_diff": "no_mtd_pct_diff", "no_mtd_diff_se": "no_mtd_pct_diff_se",
+                                               "n_diff": "n_mean_diff", "n_diff_se": "n_mean_diff_se",
+                                               "dlt_diff": "dlt_mean_diff", "dlt_diff_se": "dlt_mean_diff_se"})
+    return DesignComparison(spec=first, table=table, provenance=make_provenance(list(designs.values()), p,
+                                                                                 n_trials, seed=int(seed)),
+                            names=names, results=tuple(results), seed=int(seed), n_trials=int(n_trials))

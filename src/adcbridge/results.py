@@ -1,0 +1,223 @@
+"""The frozen result that every analysis returns.
+
+A :class:`Result` carries
+
+* ``spec`` -- the specification (a :class:`~adcbridge.spec.Spec`) that produced it;
+* ``table`` -- a tidy :class:`pandas.DataFrame` (one row per dose, parameter, curve, ...);
+* ``issues`` -- a tuple of :class:`Issue` (non-convergence, data problems, deviations from a reference);
+* ``provenance`` -- package version, creation time, a hash of the inputs and the random seed.
+
+Subclasses add their own typed fields.  ``to_json()`` writes a versioned JSON document and
+``Result.from_json()`` rebuilds the same subclass with the same values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import hashlib
+import importlib
+import json
+import math
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel
+
+from adcbridge import __version__
+
+__all__ = ["Issue", "Provenance", "Result", "make_provenance", "hash_inputs"]
+
+FORMAT_VERSION = 1
+_REGISTRY: dict[str, type["Result"]] = {}
+
+
+@dataclass(frozen=True)
+class Issue:
+    """Something the user should know about a result (``severity`` info, warning or error)."""
+
+    code: str
+    message: str
+    severity: Literal["info", "warning", "error"] = "warning"
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a result came from: package and version, creation time (UTC), input hash and random seed."""
+
+    package: str
+    version: str
+    created: str
+    input_hash: str | None = None
+    seed: int | None = None
+
+
+def _canonical(obj: Any) -> Any:
+    if isinstance(obj, BaseModel):
+        return obj.model_dump(mode="json")
+    if isinstance(obj, pd.DataFrame):
+        return _encode_frame(obj)
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, (np.integer, np.floating, np.bool_)):
+        return obj.item()
+    if isinstance(obj, dict):
+        return {str(k): _canonical(v) for k, v in sorted(obj.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(obj, (list, tuple)):
+        return [_canonical(v) for v in obj]
+    return obj
+
+
+def hash_inputs(*inputs: Any) -> str:
+    """SHA-256 (hex, first 16 bytes) of the canonical JSON form of the inputs."""
+    text = json.dumps([_canonical(x) for x in inputs], sort_keys=True, default=str, allow_nan=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def make_provenance(*inputs: Any, seed: int | None = None) -> Provenance:
+    """Provenance for a result computed now from ``inputs`` (hashed) with an optional ``seed``."""
+    now = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+    return Provenance("adcbridge", __version__, now, hash_inputs(*inputs) if inputs else None, seed)
+
+
+# --------------------------------------------------------------------------------------- JSON encoding
+def _json_scalar(v: Any) -> Any:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating, float)):
+        f = float(v)
+        return None if math.isnan(f) else f
+    if isinstance(v, np.bool_):
+        return bool(v)
+    return v
+
+
+def _encode_frame(df: pd.DataFrame) -> dict[str, Any]:
+    return {
+        "columns": [str(c) for c in df.columns],
+        "dtypes": [str(t) for t in df.dtypes],
+        "data": {str(c): [_json_scalar(v) for v in df[c].tolist()] for c in df.columns},
+    }
+
+
+def _decode_frame(obj: dict[str, Any]) -> pd.DataFrame:
+    cols = obj["columns"]
+    out = {}
+    for c, dt in zip(cols, obj["dtypes"]):
+        values = obj["data"][c]
+        if dt.startswith("float"):
+            out[c] = pd.Series([np.nan if v is None else v for v in values], dtype=dt)
+        elif dt in ("object", "str", "string"):
+            out[c] = pd.Series(values, dtype="object" if dt == "object" else dt)
+        else:
+            out[c] = pd.Series(values).astype(dt)
+    return pd.DataFrame(out, columns=cols)
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, pd.DataFrame):
+        return _encode_frame(value)
+    if isinstance(value, BaseModel):
+        cls = type(value)
+        return {"__spec__": f"{cls.__module__}:{cls.__qualname__}", "value": value.model_dump(mode="json")}
+    if isinstance(value, np.ndarray):
+        return {"__ndarray__": [_encode(v) for v in value.tolist()], "dtype": str(value.dtype)}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): _encode(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_encode(v) for v in value]
+    return _json_scalar(value)
+
+
+def _load_spec_class(path: str) -> type[BaseModel]:
+    module, _, qualname = path.partition(":")
+    if not module.startswith("adcbridge."):
+        raise ValueError(f"refusing to load a specification class from outside adcbridge: {path!r}")
+    obj: Any = importlib.import_module(module)
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _decode(value: Any, hint: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, dict) and "__spec__" in value:
+        return _load_spec_class(value["__spec__"]).model_validate(value["value"])
+    if isinstance(value, dict) and "__ndarray__" in value:
+        return np.asarray(value["__ndarray__"], dtype=value["dtype"] if value["dtype"] != "object" else object)
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in typing.get_args(hint) if a is not type(None)]
+        return _decode(value, options[0]) if len(options) == 1 else value
+    if hint is pd.DataFrame:
+        return _decode_frame(value)
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        hints = typing.get_type_hints(hint)
+        return hint(**{k: _decode(v, hints.get(k, Any)) for k, v in value.items()})
+    if origin is tuple:
+        args = typing.get_args(hint)
+        inner = args[0] if args else Any
+        return tuple(_decode(v, inner) for v in value)
+    if origin is dict:
+        args = typing.get_args(hint)
+        inner = args[1] if len(args) == 2 else Any
+        return {k: _decode(v, inner) for k, v in value.items()}
+    return value
+
+
+@dataclass(frozen=True)
+class Result:
+    """Base of every analysis result (frozen).  See the module docstring."""
+
+    spec: BaseModel
+    table: pd.DataFrame
+    issues: tuple[Issue, ...] = ()
+    provenance: Provenance = field(default_factory=make_provenance)
+
+    result_type: ClassVar[str] = "Result"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.result_type = cls.__name__
+        _REGISTRY[cls.__name__] = cls
+
+    def summary(self) -> pd.DataFrame:
+        """The tidy table (a copy, so the result stays unchanged)."""
+        return self.table.copy()
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary (versioned)."""
+        body = {f.name: _encode(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        return {"result_type": self.result_type, "format_version": FORMAT_VERSION, "fields": body}
+
+    def to_json(self, indent: int | None = None) -> str:
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Result":
+        kind = data.get("result_type")
+        if kind not in _REGISTRY and kind != "Result":
+            raise ValueError(f"unknown result_type {kind!r}")
+        if data.get("format_version") != FORMAT_VERSION:
+            raise ValueError(f"unsupported result format_version {data.get('format_version')!r}")
+        target = _REGISTRY.get(kind, Result)
+        if not issubclass(target, cls):
+            raise ValueError(f"the document holds a {kind}, not a {cls.__name__}")
+        hints = typing.get_type_hints(target)
+        fields = data["fields"]
+        kwargs = {f.name: _decode(fields.get(f.name), hints.get(f.name, Any))
+                  for f in dataclasses.fields(target) if f.name in fields}
+        return target(**kwargs)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Result":
+        return cls.from_dict(json.loads(text))

@@ -1,0 +1,69 @@
+"""Base class for analysis and design specifications.
+
+A specification is an inert, frozen, validated description of *what* to compute (a design, an analysis's
+options).  It is a pydantic model, so it round-trips through JSON, but construction errors are re-raised as a
+plain :class:`SpecError` (a :class:`ValueError`) with one message shape that names the parameter and the value::
+
+    The 'target' parameter of boin must be in [0.05, 0.6]. Got 1.2.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+__all__ = ["Spec", "SpecError"]
+
+
+class SpecError(ValueError):
+    """A specification parameter is invalid.  ``parameter`` names it, ``value`` is what was given."""
+
+    def __init__(self, message: str, parameter: str | None = None, value: Any = None):
+        super().__init__(message)
+        self.parameter = parameter
+        self.value = value
+
+
+def _message(spec_name: str, error: dict[str, Any]) -> tuple[str, str | None]:
+    loc = error.get("loc") or ()
+    param = str(loc[0]) if loc else None
+    msg = str(error.get("msg", "is invalid"))
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    if param is None:  # a model-level (relational) rule: its text already names the parameters
+        return msg, None
+    value = error.get("input")
+    if error.get("type") == "missing":
+        return f"The '{param}' parameter of {spec_name} is required.", param
+    if error.get("type") == "extra_forbidden":
+        return f"{spec_name} has no parameter '{param}'.", param
+    if msg.startswith("Input should"):
+        msg = "should" + msg[len("Input should"):]
+    return f"The '{param}' parameter of {spec_name} {msg}. Got {value!r}.", param
+
+
+class Spec(BaseModel):
+    """Frozen, validated specification.  Subclasses set ``spec_name`` and declare fields and validators.
+
+    Field validators raise ``ValueError("must be ...")``; the base turns the first failure into
+    ``SpecError("The 'field' parameter of <spec_name> must be .... Got <value>.")``.  Model validators raise a
+    full sentence naming the parameters involved.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+    spec_name: ClassVar[str] = "spec"
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            first = exc.errors(include_url=False)[0]
+            message, param = _message(self.spec_name, first)
+            raise SpecError(message, param, first.get("input")) from None
+
+    def replace(self, **changes: Any):
+        """A new, re-validated specification with some parameters changed (the original is untouched)."""
+        data = self.model_dump()
+        data.update(changes)
+        return type(self)(**data)
