@@ -11,7 +11,9 @@ Definitions (per trial, then averaged over trials -- Monte Carlo -- or over all 
   doses whose true DLT probability exceeds the target (for 3+3, which has no maximum, of the trial's own sample
   size).  The reference computes these only when a dose's true probability equals the target exactly, which
   then marks the same doses;
-* ``pcs``: percent correct selection, the % selecting the dose(s) whose true probability is closest to the target.
+* ``pcs``: percent correct selection.  The true MTD is the dose whose true probability is closest to the target
+  (several on exact ties), provided it does not exceed the overly-toxic rate (p_tox, 1.4 x target by default);
+  when every dose exceeds it, the correct decision is to select no dose and ``pcs`` is the no-MTD %.
 
 Monte Carlo standard errors (``se``) are ``sd / sqrt(n_trials)`` with the sample standard deviation of the
 per-trial values (for percentages, of the 0/100 indicator).  Exact results have no standard errors.
@@ -29,7 +31,7 @@ from adcbridge.results import Result
 
 from .engine import OcSums
 
-__all__ = ["OperatingCharacteristics", "oc_from_sums"]
+__all__ = ["OperatingCharacteristics", "oc_from_sums", "true_mtd"]
 
 
 @dataclass(frozen=True)
@@ -85,19 +87,29 @@ def _se_pct(p_pct: np.ndarray | float, n: float):
     return 100.0 * np.sqrt(np.maximum(p * (1 - p), 0.0) * n / max(n - 1, 1) / n)
 
 
+def true_mtd(p_true, target: float, toxic: float) -> np.ndarray:
+    """0-based indices of the true MTD(s): closest to ``target`` and not above ``toxic`` (empty: none)."""
+    p = np.asarray(p_true, dtype=float)
+    dist = np.abs(p - target)
+    closest = np.flatnonzero(np.isclose(dist, dist.min(), rtol=0, atol=1e-12))
+    return closest[p[closest] <= toxic + 1e-12]
+
+
 def oc_from_sums(sums: OcSums, *, spec, design_name: str, target: float, p_true, method: str,
                  n_trials: int | None, seed: int | None, provenance, dose_labels=None,
-                 n_terminal_states: int | None = None) -> OperatingCharacteristics:
-    """Turn accumulated sums into an :class:`OperatingCharacteristics` result."""
+                 n_terminal_states: int | None = None, toxic: float | None = None) -> OperatingCharacteristics:
+    """Turn accumulated sums into an :class:`OperatingCharacteristics` result (``toxic``: the overly toxic rate
+    used for the true MTD, default 1.4 x target)."""
     W = sums.weight
     p_true = np.asarray(p_true, dtype=float)
     sel = 100 * sums.sel / W
     pts = sums.n / W
     dlt = sums.y / W
-    closest = np.isclose(np.abs(p_true - target), np.abs(p_true - target).min(), rtol=0, atol=1e-12)
+    correct = true_mtd(p_true, target, 1.4 * target if toxic is None else toxic)
+    no_mtd = 100 * sums.sel_none / W
     vals = dict(
-        no_mtd_pct=100 * sums.sel_none / W, stop_pct=100 * sums.safety_stop / W,
-        early_stop_pct=100 * sums.early_stop / W, pcs=float(sel[closest].sum()),
+        no_mtd_pct=no_mtd, stop_pct=100 * sums.safety_stop / W,
+        early_stop_pct=100 * sums.early_stop / W, pcs=float(sel[correct].sum()) if correct.size else no_mtd,
         n_mean=sums.n_tot / W, dlt_total_mean=sums.y_tot / W,
         overdose60_pct=100 * sums.od60 / W, overdose80_pct=100 * sums.od80 / W,
     )

@@ -86,8 +86,11 @@ class DoseCounts:
         return np.asarray(self.n, dtype=np.int64), np.asarray(self.dlt, dtype=np.int64)
 
 
-def parse_outcomes(text: str, n_doses: int, start_dose: int = 1) -> list[Cohort]:
-    """Parse the compact grammar (see the module docstring); errors name the offending cohort."""
+def parse_outcomes(text: str, n_doses: int, start_dose: int = 1, check_skipping: bool = True) -> list[Cohort]:
+    """Parse the compact grammar (see the module docstring); errors name the offending cohort.
+
+    ``check_skipping=False`` accepts data that skip untried doses (e.g. a historical data set to re-analyse).
+    """
     if not isinstance(text, str) or not text.strip():
         raise ValueError("The 'outcomes' argument is empty: give cohorts such as \"1NNN 2NTN\".")
     cohorts: list[Cohort] = []
@@ -102,7 +105,7 @@ def parse_outcomes(text: str, n_doses: int, start_dose: int = 1) -> list[Cohort]
         if not 1 <= dose <= n_doses:
             raise ValueError(
                 f"The 'outcomes' argument names dose level {dose} in cohort {k} ({token!r}); levels are 1..{n_doses}.")
-        if dose > highest + 1:
+        if check_skipping and dose > highest + 1:
             tried = max((c.dose for c in cohorts), default=None)
             raise ValueError(
                 f"The 'outcomes' argument skips an untried dose in cohort {k} ({token!r}): the highest dose tried "

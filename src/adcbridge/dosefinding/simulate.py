@@ -20,7 +20,7 @@ from .boin.design import BoinDesign
 from .boin.policy import BoinPolicy
 from .crm.design import CrmDesign, CrmPolicy
 from .engine import CHUNK, run_exact, run_monte_carlo
-from .oc import OperatingCharacteristics, oc_from_sums
+from .oc import OperatingCharacteristics, oc_from_sums, true_mtd
 from .threeplusthree import ThreePlusThreeDesign, ThreePlusThreePolicy
 
 __all__ = ["policy_for", "simulate", "exact_oc", "compare_designs", "DesignComparison", "design_name"]
@@ -60,6 +60,11 @@ def _check_p_true(design, p_true) -> np.ndarray:
     return p
 
 
+def _toxic(design, target: float) -> float:
+    """The overly toxic rate defining the true MTD: the design's p_tox, else 1.4 x target."""
+    return design.phi2 if isinstance(design, BoinDesign) else 1.4 * target
+
+
 def _labels(design):
     levels = getattr(design, "dose_levels", None)
     if levels is None:
@@ -87,7 +92,7 @@ def simulate(design, p_true, n_trials: int = 10_000, seed: int | None = None,
     return oc_from_sums(sums, spec=design, design_name=design_name(design), target=tgt, p_true=p,
                         method="monte-carlo", n_trials=int(n_trials), seed=int(seed),
                         provenance=make_provenance(design, p, n_trials, seed=int(seed)),
-                        dose_labels=_labels(design))
+                        dose_labels=_labels(design), toxic=_toxic(design, tgt))
 
 
 def exact_oc(design, p_true, target: float | None = None, max_states: int = 2_000_000) -> OperatingCharacteristics:
@@ -100,7 +105,7 @@ def exact_oc(design, p_true, target: float | None = None, max_states: int = 2_00
     sums, n_terminal = run_exact(policy_for(design), p, tgt, max_states=max_states)
     return oc_from_sums(sums, spec=design, design_name=design_name(design), target=tgt, p_true=p, method="exact",
                         n_trials=None, seed=None, provenance=make_provenance(design, p),
-                        dose_labels=_labels(design), n_terminal_states=n_terminal)
+                        dose_labels=_labels(design), n_terminal_states=n_terminal, toxic=_toxic(design, tgt))
 
 
 @dataclass(frozen=True)
@@ -138,19 +143,20 @@ def compare_designs(designs: dict, p_true, n_trials: int = 10_000, seed: int | N
         raise ValueError(f"The designs have different numbers of doses: {sorted(n_doses)}.")
     tgt = target if target is not None else _target(first)
     p = _check_p_true(first, p_true)
-    closest = np.flatnonzero(np.isclose(np.abs(p - tgt), np.abs(p - tgt).min(), rtol=0, atol=1e-12))
+    correct = true_mtd(p, tgt, _toxic(first, tgt))
     per_trial, results = [], []
     for name in names:
         d = designs[name]
         sums = run_monte_carlo(policy_for(d), p, tgt, int(n_trials), int(seed), keep_trials=True)
         tr = sums.trials
         per_trial.append({
-            "pcs": 100.0 * np.isin(tr["mtd"], closest), "no_mtd": 100.0 * (tr["mtd"] < 0),
+            "pcs": 100.0 * (np.isin(tr["mtd"], correct) if correct.size else tr["mtd"] < 0),
+            "no_mtd": 100.0 * (tr["mtd"] < 0),
             "n": tr["n_total"].astype(float), "dlt": tr["dlt_total"].astype(float)})
         results.append(oc_from_sums(sums, spec=d, design_name=design_name(d), target=tgt, p_true=p,
                                     method="monte-carlo", n_trials=int(n_trials), seed=int(seed),
                                     provenance=make_provenance(d, p, n_trials, seed=int(seed)),
-                                    dose_labels=_labels(d)))
+                                    dose_labels=_labels(d), toxic=_toxic(first, tgt)))
     rows = []
     base = per_trial[0]
     for name, t in zip(names, per_trial):

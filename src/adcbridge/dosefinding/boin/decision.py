@@ -8,11 +8,12 @@ that cohort's dose); with counts, a dose with n >= 3 and y >= X(n) is eliminated
 
 Then, at the current dose d, in this order:
 
-1. ``eliminate`` -- if d itself is eliminated: de-escalate, or stop with no MTD at dose 1;
+1. ``eliminate`` -- dose 1 is eliminated: stop with no MTD;
 2. ``extra_safety`` -- the lowest dose is overly toxic (extra safety rule): stop with no MTD;
 3. ``max_sample_size`` -- the maximum sample size is reached: stop and select the MTD;
-4. ``n_earlystop`` -- n_d >= n_earlystop and the decision would be to stay: stop and select the MTD;
-5. ``escalate`` / ``deescalate`` / ``stay`` by the boundaries, escalation being blocked at the top dose or under
+4. ``eliminate`` -- the current dose d > 1 is eliminated: de-escalate;
+5. ``n_earlystop`` -- n_d >= n_earlystop and the decision would be to stay: stop and select the MTD;
+6. ``escalate`` / ``deescalate`` / ``stay`` by the boundaries, escalation being blocked at the top dose or under
    an eliminated dose (``stay_top``, ``stay_eliminated_above``) and de-escalation at dose 1 (``stay_lowest``).
 
 **Deliberate difference from the reference simulator:** BOIN 2.7.2's ``get.oc`` adds the last cohort and ends the
@@ -138,7 +139,6 @@ def next_dose(design: BoinDesign, outcomes: str | list[Cohort] | None = None, *,
                f"are eliminated")
         if cur == 0:
             return result(None, "stop", "eliminate", why + "; the lowest dose is too toxic: stop the trial, no MTD")
-        return result(cur - 1, "de-escalate", "eliminate", why + f"; de-escalate to dose {lab(cur)}")
     if (design.extrasafe and n_arr[0] >= 3 and X[n_arr[0]] < NEVER and y_arr[0] >= S[n_arr[0]]):
         return result(None, "stop", "extra_safety",
                       f"{y_arr[0]}/{n_arr[0]} DLTs at the lowest dose: Pr(DLT rate > {design.target:g}) > "
@@ -147,6 +147,8 @@ def next_dose(design: BoinDesign, outcomes: str | list[Cohort] | None = None, *,
         return result(None, "stop", "max_sample_size",
                       f"the maximum sample size ({design.max_sample_size}) is reached: stop and select the MTD",
                       select=True)
+    if cur >= elim:
+        return result(cur - 1, "de-escalate", "eliminate", why + f"; de-escalate to dose {lab(cur)}")
     low, high = yd <= E[nd], yd >= D[nd]
     at_top, next_elim = cur == J - 1, cur + 1 >= elim
     stay = (not low and not high) or (cur == 0 and high) or ((at_top or next_elim) and low)

@@ -1,0 +1,5 @@
+import sys
+
+from adcbridge.cli import main
+
+sys.exit(main())

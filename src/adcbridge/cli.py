@@ -1,0 +1,370 @@
+"""The ``adcbridge`` command: a thin layer mapping commands onto library calls.
+
+Every command prints text by default and JSON with ``--format json``.  Bad arguments exit with status 2 and one
+line naming the argument (no traceback).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from importlib import resources
+from pathlib import Path
+from typing import Optional
+
+import pandas as pd
+import typer
+
+from adcbridge import __version__
+from adcbridge.dosefinding import (BoinDesign, CrmDesign, ThreePlusThreeDesign, compare_designs, decision_table,
+                                   dose_transition_pathways, exact_oc, next_dose, protocol_text, select_mtd, simulate)
+
+app = typer.Typer(help="adcbridge: from an ADC's preclinical package to a first-in-human dose-escalation trial.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+boin_app = typer.Typer(help="BOIN design: decision table, next dose, MTD selection, protocol outputs.",
+                       no_args_is_help=True)
+app.add_typer(boin_app, name="boin")
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+
+
+class TableFormat(str, Enum):
+    text = "text"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+    html = "html"
+
+
+class DesignKind(str, Enum):
+    boin = "boin"
+    three_plus_three = "3+3"
+    crm = "crm"
+
+
+def _floats(text: str | None, name: str) -> list[float] | None:
+    if text is None:
+        return None
+    try:
+        return [float(v) for v in text.split(",") if v.strip() != ""]
+    except ValueError:
+        raise typer.BadParameter(f"expected comma-separated numbers, got {text!r}", param_hint=f"'{name}'") from None
+
+
+def _ints(text: str | None, name: str) -> list[int] | None:
+    vals = _floats(text, name)
+    if vals is None:
+        return None
+    if any(v != int(v) for v in vals):
+        raise typer.BadParameter(f"expected comma-separated whole numbers, got {text!r}", param_hint=f"'{name}'")
+    return [int(v) for v in vals]
+
+
+def _emit(obj: dict, fmt: Format, text: str) -> None:
+    if fmt == Format.json:
+        typer.echo(json.dumps(obj, indent=2, allow_nan=False))
+    else:
+        typer.echo(text)
+
+
+def _frame(df: pd.DataFrame) -> str:
+    return df.to_string(index=False, float_format=lambda v: f"{v:.4g}")
+
+
+# Options shared by the BOIN commands --------------------------------------------------------------------------
+TARGET = typer.Option(..., "--target", help="Target DLT probability (0.05-0.6).")
+COHORT_SIZE = typer.Option(3, "--cohort-size", help="Patients per cohort.")
+COHORTS = typer.Option(10, "--cohorts", help="Maximum number of cohorts.")
+N_EARLYSTOP = typer.Option(100, "--n-earlystop", help="Stop when this many patients are at the current dose and "
+                                                      "the decision is to stay.")
+P_SAF = typer.Option(None, "--p-saf", help="Highest DLT rate deemed sub-therapeutic (default 0.6 x target).")
+P_TOX = typer.Option(None, "--p-tox", help="Lowest DLT rate deemed overly toxic (default 1.4 x target).")
+CUTOFF_ELI = typer.Option(0.95, "--cutoff-eli", help="Posterior probability cut-off for eliminating a dose.")
+EXTRASAFE = typer.Option(False, "--extrasafe", help="Apply the extra safety stopping rule at the lowest dose.")
+OFFSET = typer.Option(0.05, "--offset", help="Offset of the extra safety rule's cut-off.")
+FORMAT = typer.Option(Format.text, "--format", help="Output format.")
+
+
+@boin_app.command("table")
+def boin_table(target: float = TARGET, cohort_size: int = COHORT_SIZE, cohorts: int = COHORTS,
+               n_earlystop: int = N_EARLYSTOP, p_saf: Optional[float] = P_SAF, p_tox: Optional[float] = P_TOX,
+               cutoff_eli: float = CUTOFF_ELI, extrasafe: bool = EXTRASAFE, offset: float = OFFSET,
+               full: bool = typer.Option(False, "--full", help="Rows up to the maximum sample size, not only up to "
+                                                               "n_earlystop."),
+               format: TableFormat = typer.Option(TableFormat.text, "--format", help="Output format."),
+               out: Optional[Path] = typer.Option(None, "--out", help="Write to this file instead of the screen.")):
+    """The BOIN decision table: escalate / de-escalate / eliminate counts for every number of patients."""
+    from adcbridge.io import write_text
+    from adcbridge.report import decision_table_html, decision_table_markdown
+
+    design = BoinDesign(target=target, n_doses=1, cohort_size=cohort_size, n_cohorts=cohorts,
+                        n_earlystop=n_earlystop, p_saf=p_saf, p_tox=p_tox, cutoff_eli=cutoff_eli,
+                        extrasafe=extrasafe, offset=offset)
+    result = decision_table(design, full=full)
+    if format == TableFormat.json:
+        text = json.dumps(result.to_contract(), indent=2)
+    elif format == TableFormat.csv:
+        text = result.table.to_csv(index=False).rstrip("\n")
+    elif format == TableFormat.markdown:
+        text = decision_table_markdown(result)
+    elif format == TableFormat.html:
+        text = decision_table_html(result)
+    else:
+        text = (f"lambda_e = {result.lambda_e:.4f}, lambda_d = {result.lambda_d:.4f}\n"
+                + _frame(result.table.astype(object).where(result.table.notna(), "NA")))
+    if out:
+        write_text(out, text + "\n")
+        typer.echo(f"wrote {out}")
+    else:
+        typer.echo(text)
+
+
+@boin_app.command("next")
+def boin_next(target: float = TARGET,
+              doses: int = typer.Option(..., "--doses", help="Number of dose levels."),
+              outcomes: Optional[str] = typer.Option(None, "--outcomes", help="Cohorts so far, e.g. '1NNN 2NTN'."),
+              n: Optional[str] = typer.Option(None, "--n", help="Patients per dose, e.g. 3,6,0 (with --dlt)."),
+              dlt: Optional[str] = typer.Option(None, "--dlt", help="DLTs per dose, e.g. 0,1,0 (with --n)."),
+              current_dose: Optional[int] = typer.Option(None, "--current-dose", help="Current dose (with --n)."),
+              data: Optional[Path] = typer.Option(None, "--data", help="CSV with columns dose, n, dlt "
+                                                                       "(with --current-dose)."),
+              cohort_size: int = COHORT_SIZE, cohorts: int = COHORTS, n_earlystop: int = N_EARLYSTOP,
+              p_saf: Optional[float] = P_SAF, p_tox: Optional[float] = P_TOX, cutoff_eli: float = CUTOFF_ELI,
+              extrasafe: bool = EXTRASAFE, offset: float = OFFSET,
+              start_dose: int = typer.Option(1, "--start-dose", help="Starting dose level."),
+              format: Format = FORMAT):
+    """Next-dose decision of a live BOIN trial, with the rule that fired."""
+    design = BoinDesign(target=target, n_doses=doses, cohort_size=cohort_size, n_cohorts=cohorts,
+                        n_earlystop=n_earlystop, p_saf=p_saf, p_tox=p_tox, cutoff_eli=cutoff_eli,
+                        extrasafe=extrasafe, offset=offset, start_dose=start_dose)
+    given = [x is not None for x in (outcomes, n or dlt, data)]
+    if sum(given) != 1:
+        raise typer.BadParameter("give exactly one of --outcomes, --n/--dlt or --data", param_hint="'--outcomes'")
+    if outcomes is not None:
+        decision = next_dose(design, outcomes)
+    else:
+        if data is not None:
+            from adcbridge.io import read_dose_counts
+            counts = read_dose_counts(data, doses)
+            n_list, dlt_list = list(counts.n), list(counts.dlt)
+        else:
+            n_list, dlt_list = _ints(n, "--n"), _ints(dlt, "--dlt")
+            if n_list is None or dlt_list is None:
+                raise typer.BadParameter("--n and --dlt go together", param_hint="'--dlt'")
+        if current_dose is None:
+            raise typer.BadParameter("is required with --n/--dlt or --data", param_hint="'--current-dose'")
+        decision = next_dose(design, n=n_list, dlt=dlt_list, current_dose=current_dose)
+    text = (f"decision: {decision.decision}\nnext dose: {decision.next_dose if decision.next_dose else '-'}\n"
+            f"rule: {decision.rule}\nreason: {decision.reason}\n"
+            f"eliminated doses: {', '.join(map(str, decision.eliminated)) or 'none'}")
+    _emit(decision.to_contract(), format, text)
+
+
+@boin_app.command("mtd")
+def boin_mtd(target: float = TARGET,
+             n: str = typer.Option(..., "--n", help="Patients per dose, e.g. 3,6,9,3."),
+             dlt: str = typer.Option(..., "--dlt", help="DLTs per dose, e.g. 0,1,3,2."),
+             cutoff_eli: float = CUTOFF_ELI, extrasafe: bool = EXTRASAFE, offset: float = OFFSET,
+             bound_mtd: bool = typer.Option(False, "--bound-mtd", help="Only doses with estimate <= lambda_d."),
+             p_tox: Optional[float] = P_TOX, format: Format = FORMAT):
+    """Select the MTD by isotonic regression, with per-dose estimates and 95% credible intervals."""
+    n_list, dlt_list = _ints(n, "--n"), _ints(dlt, "--dlt")
+    if len(n_list) != len(dlt_list):
+        raise typer.BadParameter(f"has {len(dlt_list)} values but --n has {len(n_list)}", param_hint="'--dlt'")
+    design = BoinDesign(target=target, n_doses=len(n_list), cutoff_eli=cutoff_eli, extrasafe=extrasafe,
+                        offset=offset, bound_mtd=bound_mtd, p_tox=p_tox)
+    result = select_mtd(design, n_list, dlt_list)
+    text = f"MTD: {result.mtd if result.mtd is not None else 'none'}\n" + _frame(
+        result.table.drop(columns=["admissible"]))
+    _emit(result.to_contract(), format, text)
+
+
+@boin_app.command("protocol")
+def boin_protocol(target: float = TARGET,
+                  doses: str = typer.Option(..., "--doses", help="Dose levels, e.g. 1,2.1,4.2 (or a count)."),
+                  dose_unit: str = typer.Option("mg/kg", "--dose-unit"),
+                  cohort_size: int = COHORT_SIZE, cohorts: int = COHORTS, n_earlystop: int = N_EARLYSTOP,
+                  cutoff_eli: float = CUTOFF_ELI, extrasafe: bool = EXTRASAFE, offset: float = OFFSET,
+                  titration: bool = typer.Option(False, "--titration"),
+                  pathways: int = typer.Option(3, "--pathways", help="Cohorts in the dose-transition table."),
+                  out: Path = typer.Option(..., "--out", help="Folder for the protocol files.")):
+    """Write protocol material: decision table (CSV, Markdown, HTML), protocol paragraph, dose pathways."""
+    from adcbridge.io import write_table, write_text
+    from adcbridge.report import decision_table_html, decision_table_markdown
+
+    levels = _floats(doses, "--doses")
+    kw = dict(n_doses=int(levels[0])) if len(levels) == 1 else dict(n_doses=len(levels), dose_levels=tuple(levels))
+    design = BoinDesign(target=target, cohort_size=cohort_size, n_cohorts=cohorts, n_earlystop=n_earlystop,
+                        cutoff_eli=cutoff_eli, extrasafe=extrasafe, offset=offset, titration=titration,
+                        dose_unit=dose_unit, **kw)
+    table = decision_table(design)
+    written = [
+        write_table(out / "decision_table.csv", table.table),
+        write_text(out / "decision_table.md", decision_table_markdown(table)),
+        write_text(out / "decision_table.html", decision_table_html(table)),
+        write_text(out / "protocol.txt", protocol_text(design) + "\n"),
+        write_table(out / "dose_transition_pathways.csv", dose_transition_pathways(design, pathways)),
+        write_text(out / "design.json", design.model_dump_json(indent=2) + "\n"),
+    ]
+    for p in written:
+        typer.echo(f"wrote {p}")
+
+
+def _design_from_options(design: DesignKind, target, n_doses, cohort_size, cohorts, start_dose, n_earlystop,
+                         titration, extrasafe, offset, cutoff_eli, bound_mtd, p_saf, p_tox, skeleton, halfwidth,
+                         prior_mtd, model, variant):
+    if design == DesignKind.boin:
+        return BoinDesign(target=target, n_doses=n_doses, cohort_size=cohort_size, n_cohorts=cohorts,
+                          start_dose=start_dose, n_earlystop=n_earlystop, titration=titration, extrasafe=extrasafe,
+                          offset=offset, cutoff_eli=cutoff_eli, bound_mtd=bound_mtd, p_saf=p_saf, p_tox=p_tox)
+    if design == DesignKind.three_plus_three:
+        return ThreePlusThreeDesign(n_doses=n_doses, start_dose=start_dose, variant=variant)
+    sk = _floats(skeleton, "--skeleton")
+    if sk is None and halfwidth is None:
+        halfwidth, prior_mtd = 0.05, prior_mtd or (n_doses + 1) // 2
+    return CrmDesign(target=target, n_doses=n_doses, skeleton=None if sk is None else tuple(sk),
+                     halfwidth=halfwidth, prior_mtd=prior_mtd, model=model, cohort_size=cohort_size,
+                     n_cohorts=cohorts, start_dose=start_dose)
+
+
+@app.command("simulate")
+def simulate_cmd(design: DesignKind = typer.Option(DesignKind.boin, "--design", help="Design to simulate."),
+                 target: float = TARGET,
+                 p_true: str = typer.Option(..., "--p-true", help="True DLT probability per dose, e.g. "
+                                                                  "0.05,0.1,0.2,0.3,0.5."),
+                 cohort_size: int = COHORT_SIZE, cohorts: int = COHORTS,
+                 trials: int = typer.Option(10000, "--trials", help="Number of simulated trials."),
+                 seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (recorded in the output)."),
+                 start_dose: int = typer.Option(1, "--start-dose"), n_earlystop: int = N_EARLYSTOP,
+                 titration: bool = typer.Option(False, "--titration"), extrasafe: bool = EXTRASAFE,
+                 offset: float = OFFSET, cutoff_eli: float = CUTOFF_ELI,
+                 bound_mtd: bool = typer.Option(False, "--bound-mtd"), p_saf: Optional[float] = P_SAF,
+                 p_tox: Optional[float] = P_TOX,
+                 skeleton: Optional[str] = typer.Option(None, "--skeleton", help="CRM skeleton, comma-separated."),
+                 halfwidth: Optional[float] = typer.Option(None, "--halfwidth", help="CRM indifference half-width."),
+                 prior_mtd: Optional[int] = typer.Option(None, "--prior-mtd", help="CRM prior MTD level."),
+                 model: str = typer.Option("empiric", "--model", help="CRM model: empiric or logistic."),
+                 variant: str = typer.Option("de-escalation", "--variant",
+                                             help="3+3 variant: de-escalation or escalation-only."),
+                 exact: bool = typer.Option(False, "--exact", help="Exact operating characteristics (enumeration)."),
+                 plot: Optional[Path] = typer.Option(None, "--plot", help="Save a PNG of selection and patients."),
+                 format: Format = FORMAT):
+    """Operating characteristics of a design under one scenario (Monte Carlo or exact)."""
+    probs = _floats(p_true, "--p-true")
+    spec = _design_from_options(design, target, len(probs), cohort_size, cohorts, start_dose, n_earlystop,
+                                titration, extrasafe, offset, cutoff_eli, bound_mtd, p_saf, p_tox, skeleton,
+                                halfwidth, prior_mtd, model, variant)
+    tgt = target
+    oc = exact_oc(spec, probs, target=tgt) if exact else simulate(spec, probs, n_trials=trials, seed=seed, target=tgt)
+    if plot:
+        from adcbridge.io import write_bytes
+        from adcbridge.report import plot_oc
+        write_bytes(plot, _png(plot_oc([oc], [design.value])))
+    head = (f"{design.value} {'exact' if exact else f'Monte Carlo, {trials} trials, seed {oc.seed}'}: "
+            f"no MTD {oc.no_mtd_pct:.2f}%, safety stop {oc.stop_pct:.2f}%, PCS {oc.pcs:.2f}%, "
+            f"mean N {oc.n_mean:.2f}, mean DLTs {oc.dlt_total_mean:.2f}")
+    _emit(oc.to_contract(), format, head + "\n" + _frame(oc.table))
+
+
+def _png(fig) -> bytes:
+    import io as _io
+
+    import matplotlib.pyplot as plt
+    buf = _io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+@app.command("demo")
+def demo(trials: int = typer.Option(10000, "--trials", help="Simulated trials per scenario and design."),
+         seed: int = typer.Option(2026, "--seed", help="Random seed (common to all designs)."),
+         spec: Optional[Path] = typer.Option(None, "--spec", help="Trial YAML (default: the bundled example)."),
+         out: Optional[Path] = typer.Option(None, "--out", help="Also write tables, plots and the protocol text "
+                                                                "to this folder.")):
+    """The bundled example trial: BOIN decision table and operating characteristics for a few scenarios."""
+    from adcbridge.io import load_trial_spec, write_bytes, write_json, write_table, write_text
+    from adcbridge.report import decision_table_html, decision_table_markdown, oc_summary_table, plot_oc
+
+    if spec is None:
+        spec_path = resources.files("adcbridge.examples").joinpath("jskn003_trial.yaml")
+        with resources.as_file(spec_path) as p:
+            trial = load_trial_spec(p)
+    else:
+        trial = load_trial_spec(spec)
+    boin = trial.build_design("boin")
+    table = decision_table(boin)
+    typer.echo(f"{trial.name}\n{'=' * len(trial.name)}\n")
+    typer.echo(f"Design: BOIN, target DLT rate {boin.target:g}, doses "
+               f"{', '.join(f'{v:g}' for v in boin.dose_levels)} {boin.dose_unit}, cohorts of {boin.cohort_size}, "
+               f"{boin.max_sample_size} patients.\n")
+    typer.echo(f"Decision table (lambda_e = {table.lambda_e:.4f}, lambda_d = {table.lambda_d:.4f}):")
+    typer.echo(_frame(table.cohort_table().astype(object).where(table.cohort_table().notna(), "NA")) + "\n")
+    designs = {"BOIN": boin, "3+3": trial.build_design("3+3"), "CRM": trial.build_design("crm")}
+    summaries, comparisons = [], []
+    for k, sc in enumerate(trial.scenarios, start=1):
+        cmp = compare_designs(designs, sc.p_true, n_trials=trials, seed=seed, target=boin.target)
+        oc = cmp.results[0]
+        comparisons.append((sc, cmp))
+        summaries.append(oc)
+        typer.echo(f"Scenario {k}: {sc.name} (true DLT probabilities {', '.join(f'{p:g}' for p in sc.p_true)})")
+        typer.echo(_frame(oc.table[["dose_label", "p_true", "selection_pct", "patients_mean", "dlt_mean"]]))
+        typer.echo(f"  no MTD {oc.no_mtd_pct:.1f}%  safety stop {oc.stop_pct:.1f}%  PCS {oc.pcs:.1f}%  "
+                   f"mean N {oc.n_mean:.1f}  >60% of patients overdosed {oc.overdose60_pct:.1f}%")
+        cols = ["design", "pcs", "pcs_diff", "pcs_diff_se", "no_mtd_pct", "n_mean", "dlt_mean"]
+        typer.echo("  Same simulated patients under BOIN, 3+3 and CRM (differences vs BOIN with paired SEs):")
+        typer.echo("  " + _frame(cmp.table[cols]).replace("\n", "\n  ") + "\n")
+    typer.echo(f"({trials} simulated trials per scenario and design, seed {seed}.)")
+    if out:
+        summary = oc_summary_table(summaries, [s.name for s in trial.scenarios])
+        files = [
+            write_table(out / "decision_table.csv", table.table),
+            write_text(out / "decision_table.md", decision_table_markdown(table)),
+            write_text(out / "decision_table.html", decision_table_html(table)),
+            write_text(out / "protocol.txt", protocol_text(boin) + "\n"),
+            write_table(out / "oc_summary.csv", summary),
+            write_table(out / "dose_transition_pathways.csv", dose_transition_pathways(boin, 3)),
+        ]
+        for k, (sc, cmp) in enumerate(comparisons, start=1):
+            files.append(write_bytes(out / f"oc_scenario{k}.png",
+                                     _png(plot_oc(list(cmp.results), list(cmp.names), title=sc.name))))
+            files.append(write_json(out / f"oc_scenario{k}.json",
+                                    {"scenario": sc.name, "designs": {n: r.to_contract()
+                                                                     for n, r in zip(cmp.names, cmp.results)}}))
+        typer.echo("\n" + "\n".join(f"wrote {p}" for p in files))
+
+
+@app.command("version")
+def version():
+    """Print the adcbridge version."""
+    typer.echo(__version__)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the app, turning bad arguments into one line and exit status 2."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        rv = app(args=args or ["--help"], prog_name="adcbridge", standalone_mode=False)
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        return 130
+    except ValueError as exc:                 # invalid input caught by the library
+        typer.echo(f"adcbridge: error: {str(exc).splitlines()[0]}", err=True)
+        return 2
+    except Exception as exc:
+        if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):   # a usage error of the parser
+            text = " ".join(exc.format_message().split())
+            typer.echo(f"adcbridge: error: {text}", err=True)
+            return 2
+        raise
+    return rv if isinstance(rv, int) else 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

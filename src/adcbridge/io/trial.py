@@ -1,0 +1,105 @@
+"""Trial specifications (YAML) and trial data tables (CSV) for dose finding."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from adcbridge.dosefinding import BoinDesign, CrmDesign, DoseCounts, ThreePlusThreeDesign
+from adcbridge.dosefinding.outcomes import counts_from_table
+
+__all__ = ["TrialSpec", "Scenario", "load_trial_spec", "read_dose_counts"]
+
+
+class Scenario(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    p_true: list[float]
+
+
+class TrialSpec(BaseModel):
+    """A dose-finding trial as written in a YAML file: the design and the scenarios to simulate."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    design: Literal["boin", "3+3", "crm"] = "boin"
+    target: float
+    dose_levels: list[float]
+    dose_unit: str = "mg/kg"
+    cohort_size: int = 3
+    n_cohorts: int = 10
+    options: dict = Field(default_factory=dict)
+    scenarios: list[Scenario] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check(self):
+        for s in self.scenarios:
+            if len(s.p_true) != len(self.dose_levels):
+                raise ValueError(f"scenario {s.name!r} has {len(s.p_true)} probabilities for "
+                                 f"{len(self.dose_levels)} dose levels")
+        return self
+
+    def build_design(self, design: str | None = None):
+        """The design spec (``design`` overrides the file's design, e.g. to compare BOIN with 3+3)."""
+        kind = design or self.design
+        levels = tuple(self.dose_levels)
+        if kind == "boin":
+            return BoinDesign(target=self.target, n_doses=len(levels), dose_levels=levels, dose_unit=self.dose_unit,
+                              cohort_size=self.cohort_size, n_cohorts=self.n_cohorts, **self.options.get("boin", {}))
+        if kind == "3+3":
+            return ThreePlusThreeDesign(n_doses=len(levels), dose_levels=levels, dose_unit=self.dose_unit,
+                                        **self.options.get("3+3", {}))
+        return CrmDesign(target=self.target, n_doses=len(levels), dose_levels=levels, dose_unit=self.dose_unit,
+                         cohort_size=self.cohort_size, n_cohorts=self.n_cohorts, **self.options.get("crm", {}))
+
+
+def load_trial_spec(path: str | Path) -> TrialSpec:
+    """Read and validate a trial YAML file; errors name the file and the field."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such file") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise ValueError(f"{path}: malformed YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path}: expected a mapping of trial settings at the top level")
+    try:
+        return TrialSpec.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
+        raise ValueError(f"{path}: field '{loc}': {err['msg']}") from None
+
+
+def read_dose_counts(path: str | Path, n_doses: int) -> DoseCounts:
+    """Per-dose counts from a CSV with columns ``dose``, ``n``, ``dlt`` (one or more rows per dose)."""
+    path = Path(path)
+    try:
+        df = pd.read_csv(path)
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such file") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: not a readable CSV table ({exc})") from None
+    missing = [c for c in ("dose", "n", "dlt") if c not in df.columns]
+    if missing:
+        raise ValueError(f"{path}: missing column(s) {missing}; found {list(df.columns)}")
+    for col in ("dose", "n", "dlt"):
+        bad = pd.to_numeric(df[col], errors="coerce").isna()
+        if bad.any():
+            row = int(bad.to_numpy().argmax())
+            raise ValueError(f"{path}: row {row + 2}, column '{col}': not a number ({df[col].iloc[row]!r})")
+    try:
+        return counts_from_table(df["dose"].to_numpy(), df["n"].to_numpy(), df["dlt"].to_numpy(), n_doses)
+    except ValueError as exc:
+        msg = str(exc)
+        if msg.startswith("row "):
+            k = int(msg.split()[1].rstrip(":"))
+            msg = f"row {k + 1}" + msg[msg.index(":"):]   # data row k is line k + 1 of the file
+        raise ValueError(f"{path}: {msg}") from None

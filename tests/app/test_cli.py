@@ -1,0 +1,135 @@
+"""The command-line contract: JSON shapes, exit status 2 with one line for bad arguments."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from adcbridge.cli import main
+
+
+def run(capsys, *args):
+    code = main(list(args))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_boin_table_contract(capsys):
+    code, out, _ = run(capsys, "boin", "table", "--target", "0.3", "--cohort-size", "3", "--cohorts", "10",
+                       "--format", "json")
+    assert code == 0
+    obj = json.loads(out)
+    assert set(obj) == {"lambda_e", "lambda_d", "table"}
+    assert obj["lambda_e"] == pytest.approx(0.236490685236468, rel=1e-12)
+    assert obj["table"][0] == {"n": 1, "escalate_if_dlt_le": 0, "deescalate_if_dlt_ge": 1, "eliminate_if_dlt_ge": None}
+    assert obj["table"][29] == {"n": 30, "escalate_if_dlt_le": 7, "deescalate_if_dlt_ge": 11, "eliminate_if_dlt_ge": 14}
+
+
+def test_boin_table_extrasafe_and_earlystop(capsys):
+    code, out, _ = run(capsys, "boin", "table", "--target", "0.3", "--n-earlystop", "12", "--extrasafe",
+                       "--offset", "0.05", "--format", "json")
+    rows = json.loads(out)["table"]
+    assert len(rows) == 12 and rows[2]["stop_trial_if_dlt_ge"] == 2     # reference t0.30_extrasafe
+
+
+@pytest.mark.parametrize("fmt,needle", [("csv", "n,escalate_if_dlt_le"), ("markdown", "| Rule |"),
+                                        ("html", "<table"), ("text", "lambda_e = 0.2365")])
+def test_boin_table_formats(capsys, fmt, needle):
+    code, out, _ = run(capsys, "boin", "table", "--target", "0.3", "--format", fmt)
+    assert code == 0 and needle in out
+
+
+def test_boin_next_contract(capsys):
+    code, out, _ = run(capsys, "boin", "next", "--target", "0.3", "--doses", "5", "--outcomes", "1NNN 2NTN",
+                       "--format", "json")
+    obj = json.loads(out)
+    assert code == 0
+    assert {k: obj[k] for k in ("next_dose", "decision", "eliminated")} == \
+        {"next_dose": 2, "decision": "stay", "eliminated": []}
+    assert "stay" in obj["reason"]
+
+
+def test_boin_next_from_counts_and_csv(capsys, tmp_path):
+    code, out, _ = run(capsys, "boin", "next", "--target", "0.3", "--doses", "3", "--n", "3,6,0", "--dlt", "0,1,0",
+                       "--current-dose", "2", "--format", "json")
+    assert json.loads(out)["next_dose"] == 3
+    f = tmp_path / "data.csv"
+    f.write_text("dose,n,dlt\n1,3,0\n2,3,0\n2,3,1\n")
+    code, out, _ = run(capsys, "boin", "next", "--target", "0.3", "--doses", "3", "--data", str(f),
+                       "--current-dose", "2", "--format", "json")
+    assert code == 0 and json.loads(out)["decision"] == "escalate"
+    f.write_text("dose,n,dlt\n1,3,0\n2,3,5\n")
+    code, _, err = run(capsys, "boin", "next", "--target", "0.3", "--doses", "3", "--data", str(f),
+                       "--current-dose", "2")
+    assert code == 2 and "row 3" in err and "data.csv" in err
+
+
+def test_boin_mtd_contract(capsys):
+    code, out, _ = run(capsys, "boin", "mtd", "--target", "0.3", "--n", "3,6,9,3", "--dlt", "0,1,3,2",
+                       "--format", "json")
+    obj = json.loads(out)
+    assert obj["mtd"] == 3 and len(obj["estimates"]) == 4
+    assert set(obj["estimates"][0]) == {"dose", "n", "dlt", "p_hat", "ci_low", "ci_high", "p_overdose"}
+    code, out, _ = run(capsys, "boin", "mtd", "--target", "0.3", "--n", "3,3", "--dlt", "3,3", "--format", "json")
+    assert json.loads(out)["mtd"] is None
+
+
+@pytest.mark.parametrize("design,extra", [("boin", []), ("3+3", []), ("crm", ["--skeleton", "0.1,0.2,0.3,0.4,0.5"])])
+def test_simulate_contract(capsys, design, extra):
+    code, out, _ = run(capsys, "simulate", "--design", design, "--target", "0.3", "--p-true",
+                       "0.05,0.1,0.2,0.3,0.5", "--cohort-size", "3", "--cohorts", "10", "--trials", "2000",
+                       "--seed", "1", *extra, "--format", "json")
+    obj = json.loads(out)
+    assert code == 0
+    for key in ("selection_pct", "no_mtd_pct", "stop_pct", "patients_mean", "dlt_mean", "n_mean", "se"):
+        assert key in obj
+    assert len(obj["selection_pct"]) == 5 and obj["seed"] == 1
+    assert sum(obj["selection_pct"]) + obj["no_mtd_pct"] == pytest.approx(100)
+    assert len(obj["se"]["selection_pct"]) == 5
+
+
+def test_simulate_exact(capsys):
+    code, out, _ = run(capsys, "simulate", "--target", "0.3", "--p-true", "0.3,0.4,0.5,0.6,0.7,0.8,0.9",
+                       "--exact", "--format", "json")
+    obj = json.loads(out)
+    assert obj["method"] == "exact" and obj["selection_pct"][0] == pytest.approx(55.1392573880623, rel=1e-9)
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["boin", "table", "--target", "0.7"], "'target'"),
+    (["boin", "table", "--target", "abc"], "--target"),
+    (["boin", "table"], "--target"),
+    (["boin", "table", "--target", "0.3", "--p-saf", "0.3"], "'p_saf'"),
+    (["boin", "table", "--target", "0.3", "--cohorts", "0"], "'n_cohorts'"),
+    (["boin", "next", "--target", "0.3", "--doses", "3", "--outcomes", "1NNN 3NNN"], "skips an untried dose"),
+    (["boin", "next", "--target", "0.3", "--doses", "3", "--outcomes", "4NNN"], "dose level 4"),
+    (["boin", "mtd", "--target", "0.3", "--n", "3,3", "--dlt", "0,4"], "'dlt'"),
+    (["boin", "mtd", "--target", "0.3", "--n", "3,-3", "--dlt", "0,0"], "'n'"),
+    (["simulate", "--target", "0.3", "--p-true", "0.1,1.2"], "p_true"),
+    (["simulate", "--target", "0.3", "--p-true", "0.1,x"], "--p-true"),
+    (["simulate", "--target", "0.3", "--p-true", "0.1,0.2", "--trials", "0"], "n_trials"),
+])
+def test_bad_arguments_exit_2_with_one_line(capsys, args, needle):
+    code, out, err = run(capsys, *args)
+    assert code == 2
+    assert err.count("\n") == 1 and needle in err and "Traceback" not in err
+
+
+def test_console_script_exit_status():
+    proc = subprocess.run([sys.executable, "-m", "adcbridge", "boin", "table", "--target", "0.9"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "target" in proc.stderr
+
+
+def test_demo_writes_outputs(capsys, tmp_path):
+    code, out, _ = run(capsys, "demo", "--trials", "300", "--out", str(tmp_path))
+    assert code == 0 and "Decision table" in out and "Scenario 4" in out
+    for name in ("decision_table.csv", "decision_table.md", "decision_table.html", "protocol.txt",
+                 "oc_summary.csv", "oc_scenario1.png", "dose_transition_pathways.csv"):
+        assert (tmp_path / name).stat().st_size > 0
+
+
+def test_protocol_command(capsys, tmp_path):
+    code, out, _ = run(capsys, "boin", "protocol", "--target", "0.3", "--doses", "1,2.1,4.2", "--out", str(tmp_path))
+    assert code == 0 and "Bayesian optimal interval" in (tmp_path / "protocol.txt").read_text()

@@ -1,0 +1,101 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from adcbridge.dosefinding import (BoinDesign, OperatingCharacteristics, boin, crm, decision_table, exact_oc,
+                                   select_mtd, simulate, three_plus_three)
+from adcbridge.results import Result
+from adcbridge.spec import SpecError
+
+
+@pytest.mark.parametrize("kwargs,param", [
+    (dict(target=0.04), "target"), (dict(target=0.61), "target"), (dict(target=0.3, p_saf=0.3), "p_saf"),
+    (dict(target=0.3, p_tox=0.3), "p_tox"), (dict(target=0.3, p_tox=0.32), "p_tox"),
+    (dict(target=0.3, cohort_size=0), "cohort_size"), (dict(target=0.3, n_cohorts=-1), "n_cohorts"),
+    (dict(target=0.3, start_dose=9), "start_dose"), (dict(target=0.3, offset=0.5), "offset"),
+    (dict(target=0.3, cutoff_eli=1.2), "cutoff_eli"), (dict(target="abc"), "target"),
+])
+def test_bad_design_parameters_name_the_parameter(kwargs, param):
+    with pytest.raises(ValueError) as err:
+        BoinDesign(n_doses=5, **kwargs)
+    assert f"'{param}'" in str(err.value)
+    assert isinstance(err.value, SpecError) and "\n" not in str(err.value)
+
+
+def test_low_n_earlystop_warns():
+    with pytest.warns(UserWarning, match="n_earlystop"):
+        BoinDesign(target=0.3, n_doses=5, n_earlystop=6)
+
+
+def test_specs_are_frozen_and_rules_return_new_specs():
+    d = boin(0.3, 5)
+    with pytest.raises(Exception):
+        d.target = 0.25
+    d2 = d.stop_early_at(12).with_extra_safety(0.1).with_titration().starting_at(2).bounding_mtd()
+    assert (d2.n_earlystop, d2.extrasafe, d2.offset, d2.titration, d2.start_dose, d2.bound_mtd) == \
+        (12, True, 0.1, True, 2, True)
+    assert d.n_earlystop == 100
+    # defaults follow the target when it is replaced
+    assert d.replace(target=0.25).phi1 == pytest.approx(0.15)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: decision_table(boin(0.3, 5, extrasafe=True)),
+    lambda: select_mtd(boin(0.3, 4), [3, 6, 0, 0], [0, 1, 0, 0]),
+    lambda: simulate(boin(0.3, 3), [0.1, 0.3, 0.5], n_trials=500, seed=3),
+    lambda: exact_oc(three_plus_three(3), [0.1, 0.3, 0.5]),
+    lambda: simulate(crm(0.3, 3, skeleton=[0.15, 0.3, 0.45], cohorts=4), [0.1, 0.3, 0.5], n_trials=200, seed=1),
+])
+def test_results_round_trip_through_json(make):
+    r = make()
+    text = r.to_json()
+    json.loads(text)                                # valid, strict JSON (no NaN)
+    back = Result.from_json(text)
+    assert type(back) is type(r)
+    assert back.spec == r.spec and back.provenance == r.provenance and back.issues == r.issues
+    pd.testing.assert_frame_equal(back.table, r.table)
+    assert back.summary() is not back.table
+
+
+def test_monte_carlo_is_reproducible_and_records_the_seed():
+    d, p = boin(0.3, 4), [0.1, 0.2, 0.3, 0.5]
+    a, b = simulate(d, p, 3000, seed=42), simulate(d, p, 3000, seed=42)
+    assert a.selection_pct == b.selection_pct and a.seed == 42 and a.provenance.seed == 42
+    c = simulate(d, p, 3000, seed=43)
+    assert a.selection_pct != c.selection_pct
+    auto = simulate(d, p, 100)
+    assert isinstance(auto.seed, int) and simulate(d, p, 100, seed=auto.seed).selection_pct == auto.selection_pct
+
+
+def test_results_do_not_depend_on_the_chunking_of_trials():
+    """1e6 trials run in fixed chunks: the first 50,000 trials are the same whatever the total."""
+    from adcbridge.dosefinding.engine import run_monte_carlo
+    from adcbridge.dosefinding.boin.policy import BoinPolicy
+    pol = BoinPolicy(boin(0.3, 4))
+    s1 = run_monte_carlo(pol, np.array([0.1, 0.2, 0.3, 0.5]), 0.3, 50_000, seed=5, keep_trials=True)
+    s2 = run_monte_carlo(pol, np.array([0.1, 0.2, 0.3, 0.5]), 0.3, 60_000, seed=5, keep_trials=True)
+    assert np.array_equal(s1.trials["mtd"], s2.trials["mtd"][:50_000])
+
+
+@pytest.mark.parametrize("p_true,match", [
+    ([0.1, 0.2], "one probability per dose"), ([0.1, 0.2, 1.2], "in \\[0, 1\\]"),
+    ([0.1, np.nan, 0.3], "in \\[0, 1\\]"), ("abc", "p_true"),
+])
+def test_bad_true_probabilities(p_true, match):
+    with pytest.raises(ValueError, match=match):
+        simulate(boin(0.3, 3), p_true, 100, seed=1)
+
+
+@pytest.mark.parametrize("n_trials", [0, -5, 1.5, True])
+def test_bad_number_of_trials(n_trials):
+    with pytest.raises(ValueError, match="n_trials"):
+        simulate(boin(0.3, 3), [0.1, 0.2, 0.3], n_trials, seed=1)
+
+
+def test_selection_and_stop_percentages_add_up():
+    oc = exact_oc(boin(0.3, 5, extrasafe=True), [0.35, 0.45, 0.5, 0.6, 0.7])
+    assert sum(oc.selection_pct) + oc.no_mtd_pct == pytest.approx(100, abs=1e-9)
+    assert 0 < oc.stop_pct <= oc.no_mtd_pct
+    assert isinstance(oc, OperatingCharacteristics) and oc.se is None
