@@ -141,33 +141,41 @@ class OcSums:
     def accumulate(self, mtd, n, y, end, over_frac, w=None) -> None:
         """Add finished trials (``w`` = probability weights for exact enumeration, None = 1 each)."""
         J = self.n_doses
-        nf, yf = n.astype(float), y.astype(float)
-        nt, yt = nf.sum(axis=1), yf.sum(axis=1)
-        if w is None:
-            def wsum(a, mask=None):
-                return a.sum(axis=0) if mask is None else float(np.count_nonzero(mask))
+        nt, yt = np.einsum("ij->i", n), np.einsum("ij->i", y)      # (einsum: fast on short integer rows)
+        if w is None:                      # Monte Carlo: integer sums
             self.weight += len(mtd)
             self.sel += np.bincount(mtd[mtd >= 0], minlength=J)[:J]
-        else:
-            w = np.asarray(w, dtype=float)
-
-            def wsum(a, mask=None):
-                return w @ a if mask is None else float(w[mask].sum())
-            self.weight += w.sum()
-            self.sel += np.bincount(mtd[mtd >= 0], weights=w[mtd >= 0], minlength=J)[:J]
-        self.sel_none += wsum(None, mtd < 0)
-        self.n += wsum(nf)
-        self.n_sq += wsum(nf * nf)
-        self.y += wsum(yf)
-        self.y_sq += wsum(yf * yf)
-        self.n_tot += wsum(nt)
-        self.n_tot_sq += wsum(nt * nt)
-        self.y_tot += wsum(yt)
-        self.y_tot_sq += wsum(yt * yt)
-        self.safety_stop += wsum(None, end == EndReason.SAFETY_STOP)
-        self.early_stop += wsum(None, end == EndReason.EARLY_STOP)
-        self.od60 += wsum(None, over_frac > 0.6)
-        self.od80 += wsum(None, over_frac > 0.8)
+            self.n += np.einsum("ij->j", n, dtype=np.int64)
+            self.n_sq += np.einsum("ij,ij->j", n, n, dtype=np.int64)
+            self.y += np.einsum("ij->j", y, dtype=np.int64)
+            self.y_sq += np.einsum("ij,ij->j", y, y, dtype=np.int64)
+            self.n_tot += float(nt.sum())
+            self.n_tot_sq += float(np.dot(nt.astype(np.int64), nt))
+            self.y_tot += float(yt.sum())
+            self.y_tot_sq += float(np.dot(yt.astype(np.int64), yt))
+            self.sel_none += np.count_nonzero(mtd < 0)
+            self.safety_stop += np.count_nonzero(end == EndReason.SAFETY_STOP)
+            self.early_stop += np.count_nonzero(end == EndReason.EARLY_STOP)
+            self.od60 += np.count_nonzero(over_frac > 0.6)
+            self.od80 += np.count_nonzero(over_frac > 0.8)
+            return
+        w = np.asarray(w, dtype=float)
+        nf, yf, ntf, ytf = n.astype(float), y.astype(float), nt.astype(float), yt.astype(float)
+        self.weight += w.sum()
+        self.sel += np.bincount(mtd[mtd >= 0], weights=w[mtd >= 0], minlength=J)[:J]
+        self.n += w @ nf
+        self.n_sq += w @ (nf * nf)
+        self.y += w @ yf
+        self.y_sq += w @ (yf * yf)
+        self.n_tot += w @ ntf
+        self.n_tot_sq += w @ (ntf * ntf)
+        self.y_tot += w @ ytf
+        self.y_tot_sq += w @ (ytf * ytf)
+        self.sel_none += w[mtd < 0].sum()
+        self.safety_stop += w[end == EndReason.SAFETY_STOP].sum()
+        self.early_stop += w[end == EndReason.EARLY_STOP].sum()
+        self.od60 += w[over_frac > 0.6].sum()
+        self.od80 += w[over_frac > 0.8].sum()
 
 
 def _finished(policy: Policy, state: TrialState, p_true: np.ndarray, target: float):

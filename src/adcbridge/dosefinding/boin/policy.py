@@ -37,6 +37,20 @@ __all__ = ["BoinPolicy"]
 TITRATION, FILL, COHORTS = 0, 1, 2
 
 
+def _groups(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(index of one member of each distinct key, group number of every element) -- np.unique's return_index and
+    return_inverse, computed with one argsort."""
+    order = np.argsort(key)
+    sk = key[order]
+    new = np.empty(sk.size, dtype=bool)
+    new[:1] = True
+    np.not_equal(sk[1:], sk[:-1], out=new[1:])
+    group = np.cumsum(new) - 1
+    inverse = np.empty_like(group)
+    inverse[order] = group
+    return order[new], inverse
+
+
 class BoinPolicy:
     """Vectorised BOIN conduct of ``design`` (see the module docstring)."""
 
@@ -126,8 +140,8 @@ class BoinPolicy:
         if key is None:
             mtd = select_mtd_batch(s.n, s.y, self.rule)
         else:
-            _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-            mtd = select_mtd_batch(s.n[first], s.y[first], self.rule)[inverse.ravel()]
+            first, inverse = _groups(key)
+            mtd = select_mtd_batch(s.n[first], s.y[first], self.rule)[inverse]
         return np.where(s.end == EndReason.SAFETY_STOP, -1, mtd)
 
     def _outcome_key(self, s: TrialState) -> np.ndarray | None:
@@ -135,12 +149,16 @@ class BoinPolicy:
 
         Each dose's (n, y) pair (y <= n) gets the index n(n+1)/2 + y; the indices are combined in mixed radix
         with each dose's largest observed index + 1 as its radix."""
-        code = (s.n.astype(np.int64) * (s.n + 1)) // 2 + s.y
+        n = s.n.astype(np.int64)
+        code = (n * (n + 1)) // 2 + s.y
         radix = code.max(axis=0, initial=0) + 1
         if np.log2(radix.astype(float)).sum() > 62:
             return None
-        weights = np.concatenate([[1], np.cumprod(radix[:-1])]).astype(np.int64)
-        return code @ weights
+        key = code[:, -1].copy()
+        for j in range(code.shape[1] - 2, -1, -1):          # Horner: ((c_J r_(J-1) + c_(J-1)) ...)
+            key *= radix[j]
+            key += code[:, j]
+        return key
 
     def state_key(self, s: TrialState) -> np.ndarray:
         a = s.aux
