@@ -174,9 +174,12 @@ def _decode(value: Any, hint: Any) -> Any:
     return value
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Result:
-    """Base of every analysis result (frozen).  See the module docstring."""
+    """Base of every analysis result (frozen).  See the module docstring.
+
+    Subclasses are declared ``@dataclass(frozen=True, eq=False)``: results compare by identity (a table has no
+    single truth value); compare their fields or tables explicitly."""
 
     spec: BaseModel
     table: pd.DataFrame

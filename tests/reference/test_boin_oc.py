@@ -76,6 +76,20 @@ def test_exact_enumeration_of_designs_too_large_for_the_reference(case_id):
     assert abs(r["percentstop"] - oc.no_mtd_pct) / max(se["percentstop"], 1e-3) < 4
 
 
+@pytest.mark.parametrize("case_id", sorted(SKIPPED))
+def test_monte_carlo_of_designs_too_large_for_the_reference(case_id):
+    """Our simulator against the reference's Monte Carlo, with the combined standard error."""
+    case = MC[case_id]
+    oc = simulate(_design(case), case["args"]["p.true"], n_trials=100_000, seed=20261125)
+    r, se = case["result"], case["mc_standard_error"]
+    for key, ours, our_se in [("selpercent", oc.selection_pct, oc.se["selection_pct"]),
+                              ("npatients", oc.patients_mean, oc.se["patients_mean"]),
+                              ("ntox", oc.dlt_mean, oc.se["dlt_mean"])]:
+        s = np.sqrt(np.asarray(se[key], float) ** 2 + np.asarray(our_se, float) ** 2)
+        z = (np.asarray(r[key]) - np.asarray(ours)) / np.maximum(s, 1e-3)
+        assert np.all(np.abs(z) < 4), (key, z)
+
+
 def test_two_doses_at_the_target_is_not_an_error():
     """P12: R 4.2 errors in get.oc when two doses equal the target; adcbridge defines overdosing by
     p_true > target and simply computes it."""

@@ -47,6 +47,7 @@ def test_published_recommendation_of_escalation_docs():
     assert next_dose(design, "1NNN 2NTN").next_dose == 2
 
 
+@pytest.mark.filterwarnings("ignore::scipy.integrate.IntegrationWarning")
 def test_quadrature_agrees_with_adaptive_integration():
     from scipy.integrate import quad
     rng = np.random.default_rng(7)

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from adcbridge.dosefinding import (BoinDesign, OperatingCharacteristics, boin, crm, decision_table, exact_oc,
-                                   select_mtd, simulate, three_plus_three)
+from adcbridge.dosefinding import (BoinDesign, OperatingCharacteristics, boin, compare_designs, crm, decision_table,
+                                   exact_oc, next_dose, select_mtd, simulate, three_plus_three)
 from adcbridge.results import Result
 from adcbridge.spec import SpecError
 
@@ -41,13 +41,18 @@ def test_specs_are_frozen_and_rules_return_new_specs():
     assert d.replace(target=0.25).phi1 == pytest.approx(0.15)
 
 
-@pytest.mark.parametrize("make", [
+MAKERS = [
     lambda: decision_table(boin(0.3, 5, extrasafe=True)),
     lambda: select_mtd(boin(0.3, 4), [3, 6, 0, 0], [0, 1, 0, 0]),
     lambda: simulate(boin(0.3, 3), [0.1, 0.3, 0.5], n_trials=500, seed=3),
     lambda: exact_oc(three_plus_three(3), [0.1, 0.3, 0.5]),
     lambda: simulate(crm(0.3, 3, skeleton=[0.15, 0.3, 0.45], cohorts=4), [0.1, 0.3, 0.5], n_trials=200, seed=1),
-])
+    lambda: next_dose(boin(0.3, 4), "1NNN 2TTT 1NNN 2NNN"),
+    lambda: compare_designs({"a": boin(0.3, 3), "b": three_plus_three(3)}, [0.1, 0.3, 0.5], n_trials=300, seed=2),
+]
+
+
+@pytest.mark.parametrize("make", MAKERS)
 def test_results_round_trip_through_json(make):
     r = make()
     text = r.to_json()
@@ -57,6 +62,12 @@ def test_results_round_trip_through_json(make):
     assert back.spec == r.spec and back.provenance == r.provenance and back.issues == r.issues
     pd.testing.assert_frame_equal(back.table, r.table)
     assert back.summary() is not back.table
+
+
+def test_every_result_type_is_covered_by_the_round_trip():
+    from adcbridge.results import _REGISTRY
+    covered = {type(make()).__name__ for make in MAKERS}
+    assert set(_REGISTRY) <= covered, set(_REGISTRY) - covered
 
 
 def test_monte_carlo_is_reproducible_and_records_the_seed():

@@ -34,7 +34,7 @@ from .engine import OcSums
 __all__ = ["OperatingCharacteristics", "oc_from_sums", "true_mtd"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class OperatingCharacteristics(Result):
     """Operating characteristics (see the module docstring).  ``table`` has one row per dose."""
 

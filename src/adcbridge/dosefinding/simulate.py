@@ -108,7 +108,7 @@ def exact_oc(design, p_true, target: float | None = None, max_states: int = 2_00
                         dose_labels=_labels(design), n_terminal_states=n_terminal, toxic=_toxic(design, tgt))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class DesignComparison(Result):
     """Designs run on the same simulated patients (common random numbers).
 

@@ -103,7 +103,7 @@ def _nullable(a: np.ndarray) -> pd.Series:
     return pd.Series(np.where(a >= NEVER, -1, a), dtype="Int64").mask(a >= NEVER)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class BoinBoundaries(Result):
     """The BOIN decision table.
 

@@ -39,7 +39,7 @@ from .design import BoinDesign
 __all__ = ["NextDose", "next_dose"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class NextDose(Result):
     """A dose-finding decision.  ``next_dose`` is 1-based (None when the trial stops); ``decision`` is one of
     ``escalate``, ``stay``, ``de-escalate``, ``stop``; ``rule`` names the rule that fired; ``reason`` says it in

@@ -131,7 +131,7 @@ def select_mtd_batch(n: np.ndarray, y: np.ndarray, rule: SelectionRule) -> np.nd
     return _select_core(n, y, rule)[0]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class MtdSelection(Result):
     """Selected MTD and per-dose isotonic estimates.
 
