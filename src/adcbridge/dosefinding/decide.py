@@ -79,18 +79,17 @@ def _crm(design: CrmDesign, cohorts: list[Cohort]) -> NextDose:
     model = design.working_model()
     counts = DoseCounts.from_cohorts(cohorts, design.n_doses)
     n, y = counts.arrays()
-    post, rec = recommend(model, n[None, :], y[None, :], design.target)
+    post, rec = recommend(model, n[None, :], y[None, :])
     rec0 = int(rec[0])
     last = cohorts[-1]
     cur = last.dose - 1
-    highest = max(c.dose for c in cohorts) - 1
     toxic = last.n_dlt >= design.target * last.n
-    cap = cur if toxic else min(cur + 1, highest + 1)
+    cap = cur if toxic else cur + 1
     table = pd.DataFrame({"dose": np.arange(1, design.n_doses + 1), "n": n, "dlt": y,
                           "skeleton": model.skeleton, "p_hat": post.p_hat[0]})
     prov = make_provenance(design, [str(c) for c in cohorts])
     common = dict(spec=design, table=table, provenance=prov, current_dose=cur + 1)
-    p_low = float(post.p_lowest_above_target[0])
+    p_low = float(model.posterior(n[None, :], y[None, :], fine=True).p_lowest_above_target[0])
     if design.stop_cutoff is not None and n[0] >= design.stop_min_n and p_low > design.stop_cutoff:
         return NextDose(**common, next_dose=None, decision="stop", rule="safety_stop",
                         reason=f"Pr(DLT rate at dose 1 > {design.target:g}) = {p_low:.3f} > {design.stop_cutoff:g}: "
@@ -104,7 +103,7 @@ def _crm(design: CrmDesign, cohorts: list[Cohort]) -> NextDose:
     if nxt < rec0:
         rule = "no_escalation_after_toxic_cohort" if toxic else "no_skipping"
         why += ("; no escalation right after a cohort with DLT rate >= target" if toxic
-                else "; escalation limited to one untried level")
+                else "; escalation limited to one level above the current dose")
     return NextDose(**common, next_dose=nxt + 1, decision=_move(cur, nxt), rule=rule, reason=why)
 
 

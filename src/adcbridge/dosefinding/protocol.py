@@ -87,7 +87,8 @@ def _crm(d: CrmDesign) -> str:
             f"The dose-toxicity relationship is described by {model}, with skeleton ({sk}) and a normal prior on "
             f"beta with mean 0 and variance {d.prior_sd ** 2:.3g}. After each cohort the posterior mean of beta is "
             f"updated and the next cohort receives the dose whose estimated DLT rate is closest to the target, "
-            f"without skipping an untried dose and without escalating right after a cohort whose DLT rate is at "
+            f"never more than one level above the current dose and without escalating right after a cohort whose DLT "
+            f"rate is at "
             f"least the target.")
     if d.stop_cutoff is not None:
         text += (f" The trial stops without an MTD if, with at least {d.stop_min_n} patients at the lowest dose, "

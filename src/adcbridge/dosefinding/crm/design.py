@@ -4,8 +4,8 @@ Conduct (as dfcrm's simulator, with an optional safety stop):
 
 * cohorts of ``cohort_size`` start at ``start_dose``; after each cohort the posterior is updated and the
   recommended dose is the one whose plug-in estimate is closest to the target (the lower on ties);
-* **no skipping**: the next dose is at most one level above the current one; **coherence**: no escalation right
-  after a cohort whose DLT rate is >= target;
+* **no skipping**: the next dose is at most one level above the current one (dfcrm's rule); **coherence**: no
+  escalation right after a cohort whose DLT rate is >= target;
 * **safety stop** (``stop_cutoff``, default 0.9; None turns it off): the trial stops without an MTD once
   Pr(p_1 > target | data) > stop_cutoff with at least ``stop_min_n`` patients at dose 1;
 * after ``n_cohorts`` cohorts the MTD is the unrestricted recommendation.
@@ -91,7 +91,7 @@ class CrmDesign(Spec):
                                      self.intercept)
 
     def working_model(self) -> CrmModel:
-        return CrmModel(self.skeleton_values(), self.model, self.intercept, self.prior_sd)
+        return CrmModel(self.skeleton_values(), self.model, self.intercept, self.prior_sd, target=self.target)
 
 
 def crm(target: float, doses: int | list[float], skeleton=None, cohort_size: int = 3, cohorts: int = 10,
@@ -103,10 +103,10 @@ def crm(target: float, doses: int | list[float], skeleton=None, cohort_size: int
                      cohort_size=cohort_size, n_cohorts=cohorts, **options)
 
 
-def recommend(model: CrmModel, n, y, target: float):
+def recommend(model: CrmModel, n, y):
     """(posterior, unrestricted recommendation 0-based) for rows of counts."""
-    post = model.posterior(n, y, target)
-    rec = np.abs(post.p_hat - target).argmin(axis=1).astype(np.int32)
+    post = model.posterior(n, y)
+    rec = np.abs(post.p_hat - model.target).argmin(axis=1).astype(np.int32)
     return post, rec
 
 
@@ -121,7 +121,7 @@ class CrmPolicy:
         self.max_patients = self.npts
 
     def initial(self, size: int) -> TrialState:
-        return TrialState.start(size, self.n_doses, self.design.start_dose - 1, cohort=0, rec=-1, highest=-1)
+        return TrialState.start(size, self.n_doses, self.design.start_dose - 1, cohort=0, rec=-1)
 
     def next_cohort(self, s: TrialState):
         return s.dose.copy(), np.full(len(s), self.design.cohort_size, dtype=np.int32)
@@ -131,15 +131,15 @@ class CrmPolicy:
         s.add(rows, dose, size, dlt)
         a = s.aux
         a["cohort"] += rows
-        np.maximum(a["highest"], np.where(rows, dose, -1), out=a["highest"])
         idx = np.flatnonzero(rows)
-        post, rec = recommend(self.model, s.n[idx], s.y[idx], d.target)
+        post, rec = recommend(self.model, s.n[idx], s.y[idx])
         a["rec"][idx] = rec
         toxic_cohort = dlt[idx] >= d.target * size[idx]
-        cap = np.where(toxic_cohort, dose[idx], np.minimum(dose[idx] + 1, a["highest"][idx] + 1))
+        cap = np.where(toxic_cohort, dose[idx], dose[idx] + 1)
         s.dose[idx] = np.minimum(rec, cap)
         if d.stop_cutoff is not None:
-            stop = (post.p_lowest_above_target > d.stop_cutoff) & (s.n[idx, 0] >= d.stop_min_n)
+            p_low = self.model.prob_lowest_too_toxic(post, s.n[idx], s.y[idx], d.stop_cutoff)
+            stop = (p_low > d.stop_cutoff) & (s.n[idx, 0] >= d.stop_min_n)
             mask = np.zeros(len(s), dtype=bool)
             mask[idx[stop]] = True
             s.finish(mask, EndReason.SAFETY_STOP)
@@ -150,7 +150,7 @@ class CrmPolicy:
 
     def state_key(self, s: TrialState) -> np.ndarray:
         a = s.aux
-        return np.column_stack([s.n, s.y, s.dose, a["cohort"], a["rec"], a["highest"]])
+        return np.column_stack([s.n, s.y, s.dose, a["cohort"], a["rec"]])
 
     def overdose_denominator(self, s: TrialState) -> np.ndarray:
         return np.full(len(s), self.npts)
