@@ -7,6 +7,7 @@ line naming the argument (no traceback).
 from __future__ import annotations
 
 import json
+import math
 import sys
 from enum import Enum
 from importlib import resources
@@ -50,9 +51,12 @@ def _floats(text: str | None, name: str) -> list[float] | None:
     if text is None:
         return None
     try:
-        return [float(v) for v in text.split(",") if v.strip() != ""]
+        values = [float(v) for v in text.split(",") if v.strip() != ""]
     except ValueError:
         raise typer.BadParameter(f"expected comma-separated numbers, got {text!r}", param_hint=f"'{name}'") from None
+    if not values or not all(math.isfinite(v) for v in values):
+        raise typer.BadParameter(f"expected comma-separated finite numbers, got {text!r}", param_hint=f"'{name}'")
+    return values
 
 
 def _ints(text: str | None, name: str) -> list[int] | None:
@@ -145,7 +149,7 @@ def boin_next(target: float = TARGET,
     if sum(given) != 1:
         raise typer.BadParameter("give exactly one of --outcomes, --n/--dlt or --data", param_hint="'--outcomes'")
     if outcomes is not None:
-        decision = next_dose(design, outcomes)
+        decision = next_dose(design, outcomes, current_dose=current_dose)
     else:
         if data is not None:
             from adcbridge.io import read_dose_counts
@@ -197,6 +201,12 @@ def boin_protocol(target: float = TARGET,
     from adcbridge.report import decision_table_html, decision_table_markdown
 
     levels = _floats(doses, "--doses")
+    if len(levels) == 1 and (levels[0] != int(levels[0]) or levels[0] < 1):
+        raise typer.BadParameter(f"give the dose levels (two or more values) or their number, got {doses!r}",
+                                 param_hint="'--doses'")
+    if pathways < 1 or (cohort_size + 1) ** pathways > 100_000:
+        raise typer.BadParameter(f"must be between 1 and the number of cohorts giving at most 100,000 pathways, "
+                                 f"got {pathways}", param_hint="'--pathways'")
     kw = dict(n_doses=int(levels[0])) if len(levels) == 1 else dict(n_doses=len(levels), dose_levels=tuple(levels))
     design = BoinDesign(target=target, cohort_size=cohort_size, n_cohorts=cohorts, n_earlystop=n_earlystop,
                         cutoff_eli=cutoff_eli, extrasafe=extrasafe, offset=offset, titration=titration,
@@ -212,6 +222,19 @@ def boin_protocol(target: float = TARGET,
     ]
     for p in written:
         typer.echo(f"wrote {p}")
+
+
+_ONLY = {"titration": "boin", "extrasafe": "boin", "n_earlystop": "boin", "bound_mtd": "boin", "p_saf": "boin",
+         "p_tox": "boin", "cutoff_eli": "boin", "offset": "boin", "skeleton": "crm", "halfwidth": "crm",
+         "prior_mtd": "crm", "model": "crm", "variant": "3+3"}
+
+
+def _check_applicable(design: "DesignKind", **given: bool) -> None:
+    """Refuse options that the chosen design would silently ignore."""
+    for name, used in given.items():
+        if used and _ONLY[name] != design.value:
+            raise typer.BadParameter(f"applies to --design {_ONLY[name]} only, not {design.value}",
+                                     param_hint=f"'--{name.replace('_', '-')}'")
 
 
 def _design_from_options(design: DesignKind, target, n_doses, cohort_size, cohorts, start_dose, n_earlystop,
@@ -256,6 +279,11 @@ def simulate_cmd(design: DesignKind = typer.Option(DesignKind.boin, "--design", 
                  format: Format = FORMAT):
     """Operating characteristics of a design under one scenario (Monte Carlo or exact)."""
     probs = _floats(p_true, "--p-true")
+    _check_applicable(design, titration=titration, extrasafe=extrasafe, n_earlystop=n_earlystop != 100,
+                      bound_mtd=bound_mtd, p_saf=p_saf is not None, p_tox=p_tox is not None,
+                      cutoff_eli=cutoff_eli != 0.95, offset=offset != 0.05, skeleton=skeleton is not None,
+                      halfwidth=halfwidth is not None, prior_mtd=prior_mtd is not None, model=model != "empiric",
+                      variant=variant != "de-escalation")
     spec = _design_from_options(design, target, len(probs), cohort_size, cohorts, start_dose, n_earlystop,
                                 titration, extrasafe, offset, cutoff_eli, bound_mtd, p_saf, p_tox, skeleton,
                                 halfwidth, prior_mtd, model, variant)
@@ -291,6 +319,8 @@ def demo(trials: int = typer.Option(10000, "--trials", help="Simulated trials pe
     from adcbridge.io import load_trial_spec, write_bytes, write_json, write_table, write_text
     from adcbridge.report import decision_table_html, decision_table_markdown, oc_summary_table, plot_oc
 
+    if trials < 1:
+        raise typer.BadParameter(f"must be at least 1, got {trials}", param_hint="'--trials'")
     if spec is None:
         spec_path = resources.files("adcbridge.examples").joinpath("jskn003_trial.yaml")
         with resources.as_file(spec_path) as p:
@@ -357,6 +387,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except ValueError as exc:                 # invalid input caught by the library
         typer.echo(f"adcbridge: error: {str(exc).splitlines()[0]}", err=True)
+        return 2
+    except OSError as exc:                    # a path that cannot be read or written
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        typer.echo(f"adcbridge: error: {where}{exc.strerror or exc}", err=True)
         return 2
     except Exception as exc:
         if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):   # a usage error of the parser

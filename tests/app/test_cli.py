@@ -133,3 +133,36 @@ def test_demo_writes_outputs(capsys, tmp_path):
 def test_protocol_command(capsys, tmp_path):
     code, out, _ = run(capsys, "boin", "protocol", "--target", "0.3", "--doses", "1,2.1,4.2", "--out", str(tmp_path))
     assert code == 0 and "Bayesian optimal interval" in (tmp_path / "protocol.txt").read_text()
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["boin", "table", "--target", "0.3", "--out", "{tmp}"], "is a folder"),
+    (["boin", "mtd", "--target", "0.3", "--n", "3", "--dlt", "inf"], "--dlt"),
+    (["boin", "mtd", "--target", "0.3", "--n", "nan", "--dlt", "0"], "--n"),
+    (["simulate", "--design", "3+3", "--target", "0.3", "--p-true", "0.1,0.2,0.3", "--titration"], "--titration"),
+    (["simulate", "--design", "boin", "--target", "0.3", "--p-true", "0.1,0.2,0.3", "--skeleton", "0.1,0.2,0.3"],
+     "--skeleton"),
+    (["boin", "protocol", "--target", "0.3", "--doses", "2.5", "--out", "{tmp}/p"], "--doses"),
+    (["boin", "protocol", "--target", "0.3", "--doses", "3", "--pathways", "20", "--out", "{tmp}/p"], "--pathways"),
+    (["boin", "next", "--target", "0.3", "--doses", "3", "--data", "{tmp}", "--current-dose", "1"], "is a folder"),
+    (["boin", "next", "--target", "0.3", "--doses", "3", "--outcomes", "1NNN", "--current-dose", "2"],
+     "current_dose"),
+    (["demo", "--trials", "0"], "--trials"),
+])
+def test_more_bad_arguments(capsys, tmp_path, args, needle):
+    code, out, err = run(capsys, *[a.replace("{tmp}", str(tmp_path)) for a in args])
+    assert code == 2 and needle in err and err.count("\n") == 1 and not out
+
+
+@pytest.mark.parametrize("yaml_text,needle", [
+    ("name: x\ntarget: 0.3\ndose_levels: [1, 2, 3]\noptions: {boin: {n_doses: 4}}\n", "repeats"),
+    ("name: x\ntarget: 0.3\ndose_levels: [1, 2, 3]\noptions: {boin: 5}\n", "options.boin"),
+    ("name: x\ntarget: 0.3\ndose_levels: [1, 2, 3]\noptions: {boin: {cutoff_eli: 2}}\n", "the boin design"),
+    ("name: x\ntarget: 0.3\ndose_levels: [1, 2, 3\n", "malformed YAML"),
+    ("name: x\ntarget: 0.3\ndose_levels: [1, 2, 3]\nscenarios: [{name: a, p_true: [0.1]}]\n", "scenario 'a'"),
+])
+def test_bad_trial_yaml_names_the_file_and_field(capsys, tmp_path, yaml_text, needle):
+    f = tmp_path / "trial.yaml"
+    f.write_text(yaml_text)
+    code, out, err = run(capsys, "demo", "--spec", str(f))
+    assert code == 2 and str(f) in err and needle in err and not out

@@ -27,8 +27,11 @@ def test_start_dose_allows_first_cohort_above_one():
     assert parse_outcomes("2NNN 3NNN", 5, start_dose=2)[0].dose == 2
 
 
-@pytest.mark.parametrize("n,dlt,match", [([3, -1], [0, 0], "'n' at dose 2"), ([3, 3], [0, 4], "cannot exceed"),
-                                         ([3, 3], [0, -1], "'dlt' at dose 2"), ([3], [0, 0], "'n' has 1")])
+@pytest.mark.parametrize("n,dlt,match", [
+    ([3, -1], [0, 0], "'n' argument at dose 2"), ([3, 3], [0, 4], "cannot exceed"),
+    ([3, 3], [0, -1], "'dlt' argument at dose 2"), ([3], [0, 0], "'dlt' argument has 2 doses but 'n' has 1"),
+    (["a", 3], [0, 0], "'n' argument must be whole numbers"), ([3.5, 3], [0, 0], "whole numbers"),
+    ([np.nan, 3], [0, 0], "whole numbers"), ([], [], "no dose")])
 def test_bad_counts(n, dlt, match):
     with pytest.raises(ValueError, match=match):
         DoseCounts.from_arrays(n, dlt)

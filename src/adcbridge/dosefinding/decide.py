@@ -14,12 +14,12 @@ import pandas as pd
 
 from adcbridge.results import make_provenance
 
-from .boin.decision import NextDose
 from .boin.decision import next_dose as boin_next_dose
 from .boin.design import BoinDesign
 from .crm.design import CrmDesign, recommend
 from .engine import EndReason
-from .outcomes import Cohort, DoseCounts, parse_outcomes
+from .nextdose import NextDose
+from .outcomes import Cohort, DoseCounts, parse_outcomes, validate_cohorts
 from .threeplusthree import ThreePlusThreeDesign, ThreePlusThreePolicy
 
 __all__ = ["next_dose"]
@@ -34,7 +34,7 @@ def _move(cur: int, nxt: int | None) -> str:
 def _cohorts(design, outcomes) -> list[Cohort]:
     if isinstance(outcomes, str):
         return parse_outcomes(outcomes, design.n_doses, design.start_dose)
-    return list(outcomes)
+    return validate_cohorts(outcomes, design.n_doses, design.start_dose)
 
 
 def _three_plus_three(design: ThreePlusThreeDesign, cohorts: list[Cohort]) -> NextDose:
@@ -58,7 +58,8 @@ def _three_plus_three(design: ThreePlusThreeDesign, cohorts: list[Cohort]) -> Ne
         if s.end[0] == EndReason.SAFETY_STOP:
             return NextDose(spec=design, table=table, provenance=prov, next_dose=None, current_dose=cur,
                             decision="stop", rule="mtd_exceeded_at_lowest",
-                            reason="dose 1 exceeds the MTD (>= 2 DLTs): stop the trial, no MTD")
+                            reason=f"dose {cur} exceeds the MTD (>= 2 DLTs) and no treated lower dose is "
+                                   f"left: stop the trial, no MTD")
         return NextDose(spec=design, table=table, provenance=prov, next_dose=None, current_dose=cur,
                         decision="stop", rule="mtd_found", select_mtd=True,
                         reason=f"the MTD is dose {mtd + 1}: stop the trial")
@@ -71,7 +72,7 @@ def _three_plus_three(design: ThreePlusThreeDesign, cohorts: list[Cohort]) -> Ne
                                    f"dose {nxt}")
     else:
         rule, why = "expand", f"{y_c}/{n_c} DLTs at dose {cur}: treat 3 more patients at dose {cur}"
-    return NextDose(spec=design, table=table, provenance=prov, next_dose=nxt, current_dose=cur,
+    return NextDose(spec=design, table=table, provenance=prov, next_dose=nxt, next_cohort_size=3, current_dose=cur,
                     decision=_move(cur, nxt), rule=rule, reason=why)
 
 
@@ -98,6 +99,7 @@ def _crm(design: CrmDesign, cohorts: list[Cohort]) -> NextDose:
         return NextDose(**common, next_dose=None, decision="stop", rule="max_sample_size", select_mtd=True,
                         reason=f"the maximum sample size is reached; the MTD is dose {rec0 + 1}")
     nxt = min(rec0, cap)
+    common["next_cohort_size"] = int(min(design.cohort_size, design.max_sample_size - n.sum()))
     why = f"posterior mean of beta {post.mean[0]:.4f}; estimate closest to the target at dose {rec0 + 1}"
     rule = "recommended"
     if nxt < rec0:

@@ -12,8 +12,9 @@ histories (exact enumeration), all as arrays:
 **Monte Carlo** (:func:`run_monte_carlo`) gives every patient of every trial a latent uniform ``u``; patient k of
 trial t has a DLT at dose j iff ``u[t, k] < p_true[j]``.  Designs run with the same seed therefore see the same
 patients (common random numbers), and paired comparisons have small Monte Carlo error.  Trials are simulated in
-fixed chunks of :data:`CHUNK` trials, each with its own child of ``numpy.random.SeedSequence(seed)``, so results
-depend only on the seed and the number of trials, and memory stays bounded for any number of trials.
+fixed chunks (:data:`CHUNK` trials, fewer for designs with more than 64 patients so that a chunk holds at most
+:data:`CHUNK_PATIENTS` uniforms), each with its own child of ``numpy.random.SeedSequence(seed)``, so results depend
+only on the design, the seed and the number of trials, and memory stays bounded for any number of trials.
 
 **Exact** enumeration (:func:`run_exact`) expands every state by every cohort outcome with its binomial
 probability, merges identical states, and accumulates the finished ones: no random numbers at all.
@@ -29,7 +30,13 @@ from scipy.stats import binom
 
 __all__ = ["TrialState", "Policy", "EndReason", "run_monte_carlo", "run_exact", "OcSums", "CHUNK"]
 
-CHUNK = 50_000
+CHUNK = 50_000                 # trials per chunk ...
+CHUNK_PATIENTS = 3_200_000     # ... and at most this many latent uniforms per chunk (25 MB)
+
+
+def chunk_size(max_patients: int, chunk: int = CHUNK) -> int:
+    """Trials per chunk: CHUNK, fewer for designs with many patients (bounded memory)."""
+    return max(1, min(chunk, CHUNK_PATIENTS // max(max_patients, 1)))
 
 
 class EndReason:
@@ -221,6 +228,7 @@ def run_monte_carlo(policy: Policy, p_true: np.ndarray, target: float, n_trials:
     p_true = np.asarray(p_true, dtype=float)
     sums = OcSums(policy.n_doses)
     kept: list[tuple] = []
+    chunk = chunk_size(policy.max_patients, chunk)
     n_chunks = -(-n_trials // chunk)
     children = np.random.SeedSequence(seed).spawn(n_chunks)
     for c, ss in enumerate(children):
@@ -271,6 +279,10 @@ def run_exact(policy: Policy, p_true: np.ndarray, target: float, max_states: int
         child = state.repeat(counts)
         c_dose, c_size = dose[parent], size[parent].astype(np.int32)
         c_prob = prob[parent] * binom.pmf(dlt, c_size, p_true[c_dose])
+        possible = c_prob > 0                    # p_true of 0 or 1 makes some outcomes impossible
+        if not possible.all():
+            child, c_dose, c_size, dlt, c_prob = (child.take(possible), c_dose[possible], c_size[possible],
+                                                   dlt[possible], c_prob[possible])
         policy.record(child, c_dose, c_size, dlt, np.ones(len(child), dtype=bool))
         done = ~child.active
         if done.any():

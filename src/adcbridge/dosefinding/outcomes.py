@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Cohort", "DoseCounts", "parse_outcomes", "format_outcomes", "counts_from_table"]
+__all__ = ["Cohort", "DoseCounts", "parse_outcomes", "validate_cohorts", "format_outcomes", "counts_from_table"]
 
 _COHORT = re.compile(r"^(\d+)([NT]+)$", re.IGNORECASE)
 
@@ -28,6 +28,12 @@ class Cohort:
 
     dose: int
     dlt: tuple[bool, ...]
+
+    def __post_init__(self):
+        if isinstance(self.dose, bool) or not isinstance(self.dose, (int, np.integer)) or self.dose < 1:
+            raise ValueError(f"A cohort's dose level must be a whole number >= 1. Got {self.dose!r}.")
+        if len(self.dlt) < 1:
+            raise ValueError(f"A cohort at dose {self.dose} has no patient.")
 
     @property
     def n(self) -> int:
@@ -50,23 +56,31 @@ class DoseCounts:
 
     def __post_init__(self):
         if len(self.n) != len(self.dlt):
-            raise ValueError(f"'n' has {len(self.n)} doses but 'dlt' has {len(self.dlt)}")
+            raise ValueError(f"The 'dlt' argument has {len(self.dlt)} doses but 'n' has {len(self.n)}.")
+        if not self.n:
+            raise ValueError("The 'n' argument has no dose.")
         for j, (n, y) in enumerate(zip(self.n, self.dlt), start=1):
             if n < 0:
-                raise ValueError(f"'n' at dose {j} must be >= 0. Got {n}.")
+                raise ValueError(f"The 'n' argument at dose {j} must be >= 0. Got {n}.")
             if y < 0:
-                raise ValueError(f"'dlt' at dose {j} must be >= 0. Got {y}.")
+                raise ValueError(f"The 'dlt' argument at dose {j} must be >= 0. Got {y}.")
             if y > n:
-                raise ValueError(f"'dlt' at dose {j} cannot exceed 'n'. Got {y} DLTs in {n} patients.")
+                raise ValueError(f"The 'dlt' argument at dose {j} cannot exceed 'n'. Got {y} DLTs in {n} patients.")
 
     @classmethod
     def from_arrays(cls, n, dlt) -> "DoseCounts":
-        n_a, y_a = np.asarray(n), np.asarray(dlt)
-        for name, a in (("n", n_a), ("dlt", y_a)):
+        arrays = []
+        for name, raw in (("n", n), ("dlt", dlt)):
+            try:
+                a = np.asarray(raw, dtype=float)
+            except (TypeError, ValueError):
+                raise ValueError(f"The '{name}' argument must be whole numbers per dose. Got {raw!r}.") from None
             if a.ndim != 1:
-                raise ValueError(f"'{name}' must be a list of counts per dose. Got shape {a.shape}.")
-            if a.size and (not np.all(np.isfinite(a.astype(float))) or np.any(a != np.round(a))):
-                raise ValueError(f"'{name}' must hold whole numbers. Got {a.tolist()}.")
+                raise ValueError(f"The '{name}' argument must be a list of counts per dose. Got shape {a.shape}.")
+            if a.size and (not np.all(np.isfinite(a)) or np.any(a != np.round(a))):
+                raise ValueError(f"The '{name}' argument must hold whole numbers. Got {a.tolist()}.")
+            arrays.append(a)
+        n_a, y_a = arrays
         return cls(tuple(int(v) for v in n_a), tuple(int(v) for v in y_a))
 
     @classmethod
@@ -94,7 +108,6 @@ def parse_outcomes(text: str, n_doses: int, start_dose: int = 1, check_skipping:
     if not isinstance(text, str) or not text.strip():
         raise ValueError("The 'outcomes' argument is empty: give cohorts such as \"1NNN 2NTN\".")
     cohorts: list[Cohort] = []
-    highest = start_dose - 1
     for k, token in enumerate(text.split(), start=1):
         m = _COHORT.match(token)
         if not m:
@@ -105,14 +118,30 @@ def parse_outcomes(text: str, n_doses: int, start_dose: int = 1, check_skipping:
         if not 1 <= dose <= n_doses:
             raise ValueError(
                 f"The 'outcomes' argument names dose level {dose} in cohort {k} ({token!r}); levels are 1..{n_doses}.")
-        if check_skipping and dose > highest + 1:
-            tried = max((c.dose for c in cohorts), default=None)
+        cohorts.append(Cohort(dose, tuple(ch.upper() == "T" for ch in m.group(2))))
+    return validate_cohorts(cohorts, n_doses, start_dose, check_skipping)
+
+
+def validate_cohorts(cohorts, n_doses: int, start_dose: int = 1, check_skipping: bool = True) -> list[Cohort]:
+    """Check a list of cohorts: at least one, levels in 1..n_doses, no untried dose skipped (a cohort may go at
+    most one level above the highest dose tried so far, the first at most to the start dose)."""
+    cohorts = list(cohorts)
+    if not cohorts:
+        raise ValueError("The 'outcomes' argument has no cohort.")
+    highest = start_dose - 1
+    for k, c in enumerate(cohorts, start=1):
+        if not isinstance(c, Cohort):
+            raise ValueError(f"The 'outcomes' argument's cohort {k} is not a Cohort: {c!r}.")
+        if not 1 <= c.dose <= n_doses:
             raise ValueError(
-                f"The 'outcomes' argument skips an untried dose in cohort {k} ({token!r}): the highest dose tried "
+                f"The 'outcomes' argument names dose level {c.dose} in cohort {k} ({c}); levels are 1..{n_doses}.")
+        if check_skipping and c.dose > highest + 1:
+            tried = max((x.dose for x in cohorts[:k - 1]), default=None)
+            raise ValueError(
+                f"The 'outcomes' argument skips an untried dose in cohort {k} ({c}): the highest dose tried "
                 f"so far is {tried if tried is not None else 'none'}, so this cohort may be at most at level "
                 f"{highest + 1}.")
-        highest = max(highest, dose)
-        cohorts.append(Cohort(dose, tuple(ch.upper() == "T" for ch in m.group(2))))
+        highest = max(highest, c.dose)
     return cohorts
 
 

@@ -72,6 +72,19 @@ def _labels(design):
     return [f"{v:g} {design.dose_unit}" for v in levels]
 
 
+def _check_run(n_trials, seed, target) -> int:
+    """Validate the Monte Carlo arguments; returns the seed (a fresh one when None)."""
+    if isinstance(n_trials, bool) or not isinstance(n_trials, (int, np.integer)) or not 1 <= n_trials <= MAX_TRIALS:
+        raise ValueError(f"The 'n_trials' argument must be an integer in [1, {MAX_TRIALS}]. Got {n_trials!r}.")
+    if seed is None:
+        seed = int(np.random.SeedSequence().generate_state(1)[0])
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"The 'seed' argument must be a non-negative integer. Got {seed!r}.")
+    if target is not None and not (isinstance(target, (int, float)) and 0 < target < 1):
+        raise ValueError(f"The 'target' argument must be a probability in (0, 1). Got {target!r}.")
+    return int(seed)
+
+
 def simulate(design, p_true, n_trials: int = 10_000, seed: int | None = None,
              target: float | None = None) -> OperatingCharacteristics:
     """Monte Carlo operating characteristics of ``design`` when the true DLT probabilities are ``p_true``.
@@ -81,12 +94,7 @@ def simulate(design, p_true, n_trials: int = 10_000, seed: int | None = None,
     target used for PCS and overdosing; default 0.3 for 3+3.
     """
     p = _check_p_true(design, p_true)
-    if not isinstance(n_trials, (int, np.integer)) or isinstance(n_trials, bool) or not 1 <= n_trials <= MAX_TRIALS:
-        raise ValueError(f"The 'n_trials' argument must be an integer in [1, {MAX_TRIALS}]. Got {n_trials!r}.")
-    if seed is None:
-        seed = int(np.random.SeedSequence().generate_state(1)[0])
-    if not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"The 'seed' argument must be a non-negative integer. Got {seed!r}.")
+    seed = _check_run(n_trials, seed, target)
     tgt = target if target is not None else _target(design)
     sums = run_monte_carlo(policy_for(design), p, tgt, int(n_trials), int(seed))
     return oc_from_sums(sums, spec=design, design_name=design_name(design), target=tgt, p_true=p,
@@ -101,6 +109,7 @@ def exact_oc(design, p_true, target: float | None = None, max_states: int = 2_00
     Raises ``ValueError`` if more than ``max_states`` trial states are alive at once (use :func:`simulate`).
     """
     p = _check_p_true(design, p_true)
+    _check_run(1, 0, target)
     tgt = target if target is not None else _target(design)
     sums, n_terminal = run_exact(policy_for(design), p, tgt, max_states=max_states)
     return oc_from_sums(sums, spec=design, design_name=design_name(design), target=tgt, p_true=p, method="exact",
@@ -134,8 +143,7 @@ def compare_designs(designs: dict, p_true, n_trials: int = 10_000, seed: int | N
     """
     if not designs:
         raise ValueError("The 'designs' argument is empty.")
-    if seed is None:
-        seed = int(np.random.SeedSequence().generate_state(1)[0])
+    seed = _check_run(n_trials, seed, target)
     names = tuple(designs)
     first = designs[names[0]]
     n_doses = {d.n_doses for d in designs.values()}

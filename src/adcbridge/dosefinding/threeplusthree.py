@@ -12,7 +12,8 @@
 The MTD is therefore always a dose with 6 patients and at most 1 DLT.
 
 **Variant "escalation-only"** (Storer 1989; bcrm's ``threep3(esc.only = TRUE)``): as above, but the MTD is simply
-the dose below the first dose that exceeds it, without expanding it, and passing the top dose (0/3, or 1/6)
+the dose below the first dose that exceeds it, without expanding it -- provided that dose was treated: with a start
+dose above 1, a trial whose start dose exceeds the MTD ends without one -- and passing the top dose (0/3, or 1/6)
 selects the top dose.  Its exact operating characteristics have a closed form (Lin & Shih 2001):
 ``q(p) = (1 - p)^3 + 3 p (1 - p)^5`` is the probability of passing a dose.
 
@@ -95,9 +96,12 @@ class ThreePlusThreePolicy:
         exceeded = rows & (yd >= 2)
         ok6 = rows & ~exceeded & (nd >= 6)                       # <= 1/6
         esc = rows & (mode == ESCALATING) & ~exceeded
+        below = np.maximum(cur - 1, 0)
+        n_below = s.n.ravel()[np.arange(len(s)) * J + below]
         if self.design.variant == "escalation-only":
             passes = esc & (((nd == 3) & (yd == 0)) | ok6)
-            self._declare(s, rows & exceeded, cur - 1)
+            # the MTD is the dose below -- if it was treated (doses below a start dose above 1 were not)
+            self._declare(s, rows & exceeded, np.where((cur > 0) & (n_below > 0), cur - 1, -1))
             self._declare(s, passes & top, cur)
             cur += passes & ~top
             return
@@ -106,8 +110,6 @@ class ThreePlusThreePolicy:
         cur += passes & ~top
         self._declare(s, rows & (mode == DEESCALATING) & ok6, cur)
         # a dose exceeded the MTD: the dose below is the MTD if it has 6 patients, else expand it
-        below = np.maximum(cur - 1, 0)
-        n_below = s.n.ravel()[np.arange(len(s)) * J + below]
         self._declare(s, exceeded & ((cur == 0) | (n_below >= 6)), cur - 1)
         expand = exceeded & (cur > 0) & (n_below < 6)
         cur -= expand

@@ -32,11 +32,16 @@ class TrialSpec(BaseModel):
     dose_unit: str = "mg/kg"
     cohort_size: int = 3
     n_cohorts: int = 10
-    options: dict = Field(default_factory=dict)
+    options: dict[Literal["boin", "3+3", "crm"], dict[str, object]] = Field(default_factory=dict)
     scenarios: list[Scenario] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _check(self):
+        fixed = {"target", "n_doses", "dose_levels", "dose_unit", "cohort_size", "n_cohorts"}
+        for kind, opts in self.options.items():
+            clash = sorted(fixed & set(opts))
+            if clash:
+                raise ValueError(f"options.{kind} repeats {clash}: set them once at the top level")
         for s in self.scenarios:
             if len(s.p_true) != len(self.dose_levels):
                 raise ValueError(f"scenario {s.name!r} has {len(s.p_true)} probabilities for "
@@ -53,8 +58,11 @@ class TrialSpec(BaseModel):
         if kind == "3+3":
             return ThreePlusThreeDesign(n_doses=len(levels), dose_levels=levels, dose_unit=self.dose_unit,
                                         **self.options.get("3+3", {}))
+        crm_options = dict(self.options.get("crm", {}))
+        if "skeleton" not in crm_options and "halfwidth" not in crm_options:
+            crm_options.update(halfwidth=0.05, prior_mtd=crm_options.get("prior_mtd", (len(levels) + 1) // 2))
         return CrmDesign(target=self.target, n_doses=len(levels), dose_levels=levels, dose_unit=self.dose_unit,
-                         cohort_size=self.cohort_size, n_cohorts=self.n_cohorts, **self.options.get("crm", {}))
+                         cohort_size=self.cohort_size, n_cohorts=self.n_cohorts, **crm_options)
 
 
 def load_trial_spec(path: str | Path) -> TrialSpec:
@@ -64,6 +72,8 @@ def load_trial_spec(path: str | Path) -> TrialSpec:
         raw = yaml.safe_load(path.read_text())
     except FileNotFoundError:
         raise ValueError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ValueError(f"{path}: is a folder, not a file") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
@@ -71,11 +81,17 @@ def load_trial_spec(path: str | Path) -> TrialSpec:
     if not isinstance(raw, dict):
         raise ValueError(f"{path}: expected a mapping of trial settings at the top level")
     try:
-        return TrialSpec.model_validate(raw)
+        spec = TrialSpec.model_validate(raw)
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
         loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
         raise ValueError(f"{path}: field '{loc}': {err['msg']}") from None
+    for kind in ("boin", "3+3", "crm"):           # every design the file describes must be valid
+        try:
+            spec.build_design(kind)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{path}: the {kind} design: {str(exc).splitlines()[0]}") from None
+    return spec
 
 
 def read_dose_counts(path: str | Path, n_doses: int) -> DoseCounts:
@@ -85,6 +101,8 @@ def read_dose_counts(path: str | Path, n_doses: int) -> DoseCounts:
         df = pd.read_csv(path)
     except FileNotFoundError:
         raise ValueError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ValueError(f"{path}: is a folder, not a file") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise ValueError(f"{path}: not a readable CSV table ({exc})") from None
     missing = [c for c in ("dose", "n", "dlt") if c not in df.columns]

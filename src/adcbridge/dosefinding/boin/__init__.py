@@ -1,7 +1,8 @@
 """Bayesian optimal interval (BOIN) design: spec, decision table, live decisions, MTD selection, conduct."""
 
 from .boundaries import BoinBoundaries, count_tables, decision_table, interval_boundaries
-from .decision import NextDose, next_dose
+from ..nextdose import NextDose
+from .decision import next_dose
 from .design import BoinDesign, boin
 from .policy import BoinPolicy
 from .selection import MtdSelection, select_mtd

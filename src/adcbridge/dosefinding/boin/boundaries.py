@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import ClassVar
 
 import numpy as np
@@ -57,16 +58,20 @@ def posterior_prob_above(target: float, y, n, a: float = 1.0, b: float = 1.0):
     return 1.0 - betainc(y + a, n - y + b, target)
 
 
-def _first_count_exceeding(target: float, cutoff: float, n_max: int) -> np.ndarray:
-    """For n = 0..n_max the smallest x in 1..n with Pr(p > target | Beta(x+1, n-x+1)) > cutoff (NEVER if none
-    or n < 3)."""
-    out = np.full(n_max + 1, NEVER, dtype=np.int64)
-    for n in range(3, n_max + 1):
-        x = np.arange(1, n + 1)
-        ok = posterior_prob_above(target, x, n) > cutoff
-        if ok.any():
-            out[n] = int(x[ok.argmax()])
-    return out
+def _first_count_exceeding(target: float, cutoff: float, n_max: int, lowest: int = 1) -> np.ndarray:
+    """For n = 0..n_max the smallest x in lowest..n with Pr(p > target | Beta(x+1, n-x+1)) > cutoff (NEVER if
+    none, or n < 3).  The probability increases with x, so a vectorised bisection over all n finds it."""
+    n = np.arange(n_max + 1)
+    lo = np.full(n_max + 1, lowest)
+    hi = n + 1                                   # hi = n + 1 means "none"
+    while np.any(lo < hi):
+        mid = (lo + hi) // 2
+        active = lo < hi
+        ok = posterior_prob_above(target, np.minimum(mid, n), n) > cutoff
+        hi = np.where(active & ok, mid, hi)
+        lo = np.where(active & ~ok, mid + 1, lo)
+    out = np.where((lo <= n) & (n >= 3), lo, NEVER)
+    return out.astype(np.int64)
 
 
 @dataclass(frozen=True)
@@ -82,9 +87,18 @@ class CountTables:
 
 
 def count_tables(design: BoinDesign, n_max: int | None = None) -> CountTables:
-    """All count thresholds for ``n = 0..n_max`` (default: the most patients one dose can ever hold)."""
+    """All count thresholds for ``n = 0..n_max`` (default: the most patients one dose can ever hold).
+
+    Raises ``ValueError`` for a design whose rules contradict each other: a cut-off so low that a dose without any
+    DLT would be eliminated (or the trial stopped by the extra safety rule), or that the same number of DLTs would
+    both escalate and eliminate.  (Tables are cached: designs are immutable.)"""
     if n_max is None:
         n_max = design.max_sample_size + design.n_doses + design.cohort_size
+    return _count_tables(design, int(n_max))
+
+
+@lru_cache(maxsize=128)
+def _count_tables(design: BoinDesign, n_max: int) -> CountTables:
     lambda_e, lambda_d = interval_boundaries(design.target, design.phi1, design.phi2)
     n = np.arange(n_max + 1)
     esc = np.floor(lambda_e * n).astype(np.int64)
@@ -95,8 +109,31 @@ def count_tables(design: BoinDesign, n_max: int | None = None) -> CountTables:
     elim = _first_count_exceeding(design.target, design.cutoff_eli, n_max)
     deesc = np.minimum(deesc, elim)
     stop = _first_count_exceeding(design.target, design.cutoff_eli - design.offset, n_max)
+    _check_coherent(design, n, esc, elim, stop)
     esc[0] = deesc[0] = -1
+    for a in (esc, deesc, elim, stop):
+        a.setflags(write=False)
     return CountTables(lambda_e, lambda_d, esc, deesc, elim, stop)
+
+
+def _check_coherent(design: BoinDesign, n, esc, elim, stop) -> None:
+    """Reject cut-offs under which the rules contradict each other (see :func:`count_tables`)."""
+    big = n >= 3
+    if np.any(big & (posterior_prob_above(design.target, 0, n) > design.cutoff_eli)):
+        k = int(n[big & (posterior_prob_above(design.target, 0, n) > design.cutoff_eli)][0])
+        raise ValueError(f"The 'cutoff_eli' parameter of boin ({design.cutoff_eli:g}) is too low for target "
+                         f"{design.target:g}: a dose with 0 DLTs in {k} patients would be eliminated.")
+    clash = big & (elim <= esc)
+    if np.any(clash):
+        k = int(n[clash][0])
+        raise ValueError(f"The 'cutoff_eli' parameter of boin ({design.cutoff_eli:g}) is too low for target "
+                         f"{design.target:g}: with {k} patients, {int(elim[k])} DLT(s) would both escalate and "
+                         f"eliminate the dose.")
+    if design.extrasafe and np.any(big & (posterior_prob_above(design.target, 0, n) >
+                                          design.cutoff_eli - design.offset)):
+        raise ValueError(f"The 'offset' parameter of boin ({design.offset:g}) is too large for target "
+                         f"{design.target:g} and cutoff_eli {design.cutoff_eli:g}: the extra safety rule would stop "
+                         f"the trial with 0 DLTs at the lowest dose.")
 
 
 def _nullable(a: np.ndarray) -> pd.Series:

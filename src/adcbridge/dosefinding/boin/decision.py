@@ -6,12 +6,17 @@ by cohort so that elimination happens exactly when the rules say (the eliminatio
 that cohort's dose); with counts, a dose with n >= 3 and y >= X(n) is eliminated with every dose above it
 (the same result, because an eliminated dose receives no more patients).
 
+With **accelerated titration** the replay starts in the titration phase: one patient per dose from dose 1
+(``titration``, next cohort of 1) until the first DLT or the top dose; that dose is then completed with
+cohort_size - 1 patients (``titration_fill``); the rules below apply from that cohort on.  Counts cannot show
+the phase: with counts the titration is taken as finished (and the result says so in ``issues``).
+
 Then, at the current dose d, in this order:
 
 1. ``eliminate`` -- dose 1 is eliminated: stop with no MTD;
-2. ``extra_safety`` -- the lowest dose is overly toxic (extra safety rule): stop with no MTD;
+2. ``extra_safety`` -- the lowest dose is overly toxic (extra safety rule, n_1 >= 3): stop with no MTD;
 3. ``max_sample_size`` -- the maximum sample size is reached: stop and select the MTD;
-4. ``eliminate`` -- the current dose d > 1 is eliminated: de-escalate;
+4. ``eliminate`` -- the current dose is eliminated: go to the highest dose below the eliminated ones;
 5. ``n_earlystop`` -- n_d >= n_earlystop and the decision would be to stay: stop and select the MTD;
 6. ``escalate`` / ``deescalate`` / ``stay`` by the boundaries, escalation being blocked at the top dose or under
    an eliminated dose (``stay_top``, ``stay_eliminated_above``) and de-escalation at dose 1 (``stay_lowest``).
@@ -24,48 +29,53 @@ elimination) is unaffected.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import ClassVar
-
 import numpy as np
 import pandas as pd
 
-from adcbridge.results import Issue, Result, make_provenance
+from adcbridge.results import Issue, make_provenance
 
-from ..outcomes import Cohort, DoseCounts, parse_outcomes
-from .boundaries import NEVER, count_tables
+from ..nextdose import NextDose
+from ..outcomes import Cohort, DoseCounts, parse_outcomes, validate_cohorts
+from .boundaries import count_tables
 from .design import BoinDesign
 
 __all__ = ["NextDose", "next_dose"]
 
 
-@dataclass(frozen=True, eq=False)
-class NextDose(Result):
-    """A dose-finding decision.  ``next_dose`` is 1-based (None when the trial stops); ``decision`` is one of
-    ``escalate``, ``stay``, ``de-escalate``, ``stop``; ``rule`` names the rule that fired; ``reason`` says it in
-    words; ``eliminated`` lists eliminated dose levels; ``table`` has the per-dose counts."""
-
-    next_dose: int | None = None
-    current_dose: int = 1
-    decision: str = "stay"
-    rule: str = ""
-    reason: str = ""
-    eliminated: tuple[int, ...] = ()
-    select_mtd: bool = False
-
-    result_type: ClassVar[str] = "NextDose"
-
-    def to_contract(self) -> dict:
-        return {"next_dose": self.next_dose, "decision": self.decision, "reason": self.reason,
-                "eliminated": list(self.eliminated), "rule": self.rule, "current_dose": self.current_dose,
-                "select_mtd": self.select_mtd}
-
-
-def _eliminated_from_counts(n, y, X) -> int:
+def _lowest_eliminated(n, y, X) -> int:
     """Lowest eliminated 0-based dose (J when none) from per-dose counts."""
-    J = len(n)
-    hit = [j for j in range(J) if n[j] >= 3 and X[n[j]] < NEVER and y[j] >= X[n[j]]]
-    return min(hit) if hit else J
+    hit = [j for j in range(len(n)) if y[j] >= X[n[j]]]
+    return min(hit) if hit else len(n)
+
+
+def _replay(design: BoinDesign, cohorts: list[Cohort], X) -> tuple[int, str, list[Issue]]:
+    """Replay the cohorts: (lowest eliminated 0-based dose, phase after the last cohort, issues)."""
+    J, cs = design.n_doses, design.cohort_size
+    phase = "titration" if design.uses_titration else "cohorts"
+    elim, issues = J, []
+    nn, yy = np.zeros(J, dtype=int), np.zeros(J, dtype=int)
+    for k, c in enumerate(cohorts, start=1):
+        j = c.dose - 1
+        if phase == "titration":
+            expected = int(nn.sum()) + 1
+            if c.n != 1 or c.dose != expected:
+                raise ValueError(f"The 'outcomes' argument does not follow the accelerated titration at cohort {k} "
+                                 f"({c}): titration treats one patient at dose {expected}.")
+            if c.n_dlt or c.dose == J:
+                phase = "fill"
+        elif phase == "fill":
+            if c.n != cs - 1 or c.dose != cohorts[k - 2].dose:
+                issues.append(Issue("titration_fill", f"cohort {k} ({c}) was expected to complete dose "
+                                                      f"{cohorts[k - 2].dose} with {cs - 1} patient(s)"))
+            phase = "cohorts"
+        if j >= elim:
+            issues.append(Issue("treated_eliminated_dose",
+                                f"cohort {k} ({c}) was treated at dose {c.dose}, which had been eliminated"))
+        nn[j] += c.n
+        yy[j] += c.n_dlt
+        if phase == "cohorts" and yy[j] >= X[nn[j]]:
+            elim = min(elim, j)
+    return elim, phase, issues
 
 
 def next_dose(design: BoinDesign, outcomes: str | list[Cohort] | None = None, *, n=None, dlt=None,
@@ -77,12 +87,15 @@ def next_dose(design: BoinDesign, outcomes: str | list[Cohort] | None = None, *,
     >>> d.decision, d.next_dose, d.rule
     ('stay', 2, 'stay')
     """
-    J = design.n_doses
-    issues: list[Issue] = []
+    J, cs = design.n_doses, design.cohort_size
+    if current_dose is not None and (isinstance(current_dose, bool) or not isinstance(current_dose, (int, np.integer))):
+        raise ValueError(f"The 'current_dose' argument must be a whole dose level. Got {current_dose!r}.")
     if outcomes is not None:
-        cohorts = parse_outcomes(outcomes, J, design.start_dose) if isinstance(outcomes, str) else list(outcomes)
         if n is not None or dlt is not None:
             raise ValueError("Give either 'outcomes' or 'n' and 'dlt', not both.")
+        first = 1 if design.uses_titration else design.start_dose
+        cohorts = (parse_outcomes(outcomes, J, first) if isinstance(outcomes, str)
+                   else validate_cohorts(outcomes, J, first))
         counts = DoseCounts.from_cohorts(cohorts, J)
         cur = cohorts[-1].dose - 1
         if current_dose is not None and current_dose != cur + 1:
@@ -93,7 +106,7 @@ def next_dose(design: BoinDesign, outcomes: str | list[Cohort] | None = None, *,
             raise ValueError("Give 'outcomes', or 'n', 'dlt' and 'current_dose'.")
         counts = DoseCounts.from_arrays(n, dlt)
         if counts.n_doses != J:
-            raise ValueError(f"'n' has {counts.n_doses} doses but the design has n_doses = {J}.")
+            raise ValueError(f"The 'n' argument has {counts.n_doses} doses but the design has n_doses = {J}.")
         if not 1 <= current_dose <= J:
             raise ValueError(f"The 'current_dose' argument must be a level in 1..{J}. Got {current_dose}.")
         cur = current_dose - 1
@@ -103,52 +116,56 @@ def next_dose(design: BoinDesign, outcomes: str | list[Cohort] | None = None, *,
 
     n_arr, y_arr = counts.arrays()
     total = int(n_arr.sum())
-    t = count_tables(design, max(total, design.max_sample_size) + 1)
+    t = count_tables(design, max(total, design.max_sample_size + J + cs))
     E, D, X, S = t.escalate_le, t.deescalate_ge, t.eliminate_ge, t.stop_lowest_ge
-
-    if cohorts is not None:           # replay: elimination after each cohort at its dose
-        elim = J
-        nn, yy = np.zeros(J, dtype=int), np.zeros(J, dtype=int)
-        for k, c in enumerate(cohorts, start=1):
-            j = c.dose - 1
-            if j >= elim:
-                issues.append(Issue("treated_eliminated_dose",
-                                    f"cohort {k} ({c}) was treated at dose {c.dose}, which had been eliminated"))
-            nn[j] += c.n
-            yy[j] += c.n_dlt
-            if nn[j] >= 3 and X[nn[j]] < NEVER and yy[j] >= X[nn[j]]:
-                elim = min(elim, j)
+    if cohorts is not None:
+        elim, phase, issues = _replay(design, cohorts, X)
     else:
-        elim = _eliminated_from_counts(n_arr, y_arr, X)
+        elim, phase = _lowest_eliminated(n_arr, y_arr, X), "cohorts"
+        issues = [Issue("titration_assumed_complete", "counts cannot show the titration phase; it is taken as "
+                        "finished", "info")] if design.uses_titration else []
     eliminated = tuple(range(elim + 1, J + 1))
-
     nd, yd = int(n_arr[cur]), int(y_arr[cur])
     lab = design.dose_label
     rate = f"{yd}/{nd} DLTs at dose {lab(cur + 1)}"
+    remaining = design.max_sample_size - total
 
-    def result(next0, decision, rule, reason, select=False):
+    def result(next0, decision, rule, reason, select=False, size=None):
+        if next0 is not None and size is None:
+            size = min(cs, remaining)
         table = pd.DataFrame({"dose": np.arange(1, J + 1), "n": n_arr, "dlt": y_arr,
                               "eliminated": np.arange(J) >= elim})
         return NextDose(spec=design, table=table, issues=tuple(issues),
                         provenance=make_provenance(design, n_arr, y_arr, cur),
-                        next_dose=None if next0 is None else next0 + 1, current_dose=cur + 1, decision=decision,
-                        rule=rule, reason=reason, eliminated=eliminated, select_mtd=select)
+                        next_dose=None if next0 is None else next0 + 1, next_cohort_size=size,
+                        current_dose=cur + 1, decision=decision, rule=rule, reason=reason, eliminated=eliminated,
+                        select_mtd=select)
 
-    if cur >= elim:
-        why = (f"{rate}: Pr(DLT rate > {design.target:g}) > {design.cutoff_eli:g}, so dose {cur + 1} and above "
-               f"are eliminated")
-        if cur == 0:
-            return result(None, "stop", "eliminate", why + "; the lowest dose is too toxic: stop the trial, no MTD")
-    if (design.extrasafe and n_arr[0] >= 3 and X[n_arr[0]] < NEVER and y_arr[0] >= S[n_arr[0]]):
+    if phase == "titration":
+        return result(cur + 1, "escalate", "titration",
+                      f"no DLT at dose {lab(cur + 1)} during the accelerated titration: treat one patient at dose "
+                      f"{lab(cur + 2)}", size=1)
+    if phase == "fill":
+        why = "a DLT" if yd else "no DLT up to the highest dose"
+        return result(cur, "stay", "titration_fill",
+                      f"{why} at dose {lab(cur + 1)} ends the accelerated titration: complete the cohort with "
+                      f"{cs - 1} more patient(s) at this dose", size=cs - 1)
+    if elim == 0:
+        return result(None, "stop", "eliminate",
+                      f"{y_arr[0]}/{n_arr[0]} DLTs at dose {lab(1)}: Pr(DLT rate > {design.target:g}) > "
+                      f"{design.cutoff_eli:g}, so every dose is eliminated: stop the trial, no MTD")
+    if design.extrasafe and y_arr[0] >= S[n_arr[0]]:
         return result(None, "stop", "extra_safety",
                       f"{y_arr[0]}/{n_arr[0]} DLTs at the lowest dose: Pr(DLT rate > {design.target:g}) > "
                       f"{design.cutoff_eli - design.offset:g} (extra safety rule): stop the trial, no MTD")
-    if total >= design.max_sample_size:
+    if remaining <= 0:
         return result(None, "stop", "max_sample_size",
                       f"the maximum sample size ({design.max_sample_size}) is reached: stop and select the MTD",
                       select=True)
     if cur >= elim:
-        return result(cur - 1, "de-escalate", "eliminate", why + f"; de-escalate to dose {lab(cur)}")
+        return result(elim - 1, "de-escalate", "eliminate",
+                      f"{rate}: dose {elim + 1} and above are eliminated (Pr(DLT rate > {design.target:g}) > "
+                      f"{design.cutoff_eli:g}); go to dose {lab(elim)}")
     low, high = yd <= E[nd], yd >= D[nd]
     at_top, next_elim = cur == J - 1, cur + 1 >= elim
     stay = (not low and not high) or (cur == 0 and high) or ((at_top or next_elim) and low)

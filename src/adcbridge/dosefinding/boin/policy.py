@@ -4,8 +4,10 @@ After each cohort at the current dose d (n_d patients, y_d DLTs):
 
 1. **Elimination** (only where X(n_d) exists): if y_d >= X(n_d), doses d..J are eliminated for the rest of the
    trial; at dose 1 the trial stops without an MTD.
-2. **Extra safety** (same branch, so skipped where X(n_d) does not exist): at dose 1 with n_1 >= 3, stop if
-   y_1 >= S(n_1).
+2. **Extra safety**: at dose 1 with n_1 >= 3, stop if y_1 >= S(n_1).  **Deliberate difference:** the reference
+   evaluates this inside the elimination branch, so it is silently skipped where X(n_1) does not exist (targets of
+   about 0.5 and above at n = 3), although its decision table prints the stopping count; adcbridge applies the
+   rule it prints.
 3. **Early stop** (n_earlystop): stop and select an MTD if n_d >= n_earlystop *and* the decision would be to stay:
    E(n_d) < y_d < D(n_d), or de-escalation blocked at dose 1, or escalation blocked at the top dose or under an
    eliminated dose.
@@ -120,8 +122,8 @@ class BoinPolicy:
         np.minimum(elim, np.where(eliminate, cur, J), out=elim)
         at_bottom = cur == 0
         stop = eliminate & at_bottom
-        if d.extrasafe:
-            stop |= rows & (X < NEVER) & at_bottom & (nd >= 3) & (yd >= self.S[nd])
+        if d.extrasafe:           # applied whenever n_1 >= 3 (the reference skips it where X(n) is missing)
+            stop |= rows & at_bottom & (yd >= self.S[nd])
         low = yd <= self.E[nd]
         high = yd >= self.D[nd]
         at_top = cur == J - 1

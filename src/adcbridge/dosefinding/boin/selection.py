@@ -37,7 +37,7 @@ from adcbridge.results import Result, make_provenance
 
 from ..isotonic import pava, pava_rows
 from ..outcomes import DoseCounts
-from .boundaries import interval_boundaries, posterior_prob_above
+from .boundaries import count_tables, posterior_prob_above
 from .design import BoinDesign
 
 __all__ = ["MtdSelection", "select_mtd", "select_mtd_batch", "SelectionRule", "selection_rule"]
@@ -50,43 +50,34 @@ TIE_BREAK = 1e-10     # added i * TIE_BREAK to the i-th admissible estimate
 class SelectionRule:
     """The numbers select.mtd needs, precomputed for counts up to ``n_max``.
 
-    ``eliminate[n, y]`` is True when ``Pr(p > phi | Beta(y+1, n-y+1)) > cutoff_eli`` (and n >= 3), ``extra_stop``
-    the same with ``cutoff_eli - offset``.  Lookup tables make the batch version exact and fast.
+    ``eliminate_ge[n]`` is the smallest y with ``Pr(p > phi | Beta(y+1, n-y+1)) > cutoff_eli`` (n >= 3; NEVER if
+    none) and ``stop_ge[n]`` the same with ``cutoff_eli - offset``.  The probability increases with y, so
+    ``y >= eliminate_ge[n]`` is exactly the reference's test; :func:`count_tables` guarantees these counts are >= 1.
     """
 
     target: float
     lambda_d: float
     bound_mtd: bool
     extrasafe: bool
-    eliminate: np.ndarray
-    extra_stop: np.ndarray
-
-
-def _exceeds_table(target: float, cutoff: float, n_max: int) -> np.ndarray:
-    n = np.arange(n_max + 1)[:, None]
-    y = np.arange(n_max + 1)[None, :]
-    valid = (y <= n) & (n >= 3)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        pr = posterior_prob_above(target, np.minimum(y, n), n)
-    return valid & (pr > cutoff)
+    eliminate_ge: np.ndarray
+    stop_ge: np.ndarray
 
 
 def selection_rule(design: BoinDesign, n_max: int) -> SelectionRule:
-    """Precompute the elimination lookups of ``design`` for counts 0..n_max."""
-    _, lambda_d = interval_boundaries(design.target, design.phi1, design.phi2)
-    elim = _exceeds_table(design.target, design.cutoff_eli, n_max)
-    stop = _exceeds_table(design.target, design.cutoff_eli - design.offset, n_max) if design.extrasafe else elim & False
-    return SelectionRule(design.target, lambda_d, design.bound_mtd, design.extrasafe, elim, stop)
+    """Precompute the elimination counts of ``design`` for n = 0..n_max."""
+    t = count_tables(design, n_max)
+    return SelectionRule(design.target, t.lambda_d, design.bound_mtd, design.extrasafe, t.eliminate_ge,
+                         t.stop_lowest_ge)
 
 
 def _eliminated(n: np.ndarray, y: np.ndarray, rule: SelectionRule) -> np.ndarray:
     """(B, J) flags: doses eliminated at selection (first qualifying dose and all above; extra safety)."""
-    hit = rule.eliminate[n, y]
+    hit = y >= rule.eliminate_ge[n]
     any_hit = hit.any(axis=1)
     first = np.where(any_hit, hit.argmax(axis=1), n.shape[1])
     elim = np.arange(n.shape[1])[None, :] >= first[:, None]
     if rule.extrasafe:
-        elim |= rule.extra_stop[n[:, 0], y[:, 0]][:, None]
+        elim |= (y[:, 0] >= rule.stop_ge[n[:, 0]])[:, None]
     return elim
 
 
