@@ -37,7 +37,6 @@ def _deescalation_two_doses(p1, p2):
     b = lambda k, p: binom.pmf(k, 3, p)                        # noqa: E731
     # dose 1: pass with 0/3, or 1/3 then 0/3 -> arrives at dose 2 with 3 (0/3) or 6 (1/6) patients at dose 1
     pass3, pass6 = b(0, p1), b(1, p1) * b(0, p1)
-    fail1 = 1 - pass3 - pass6
     # dose 2 (top): MTD = 2 if <= 1/6 there (0/3 is confirmed by 3 more)
     top_ok = b(0, p2) * (b(0, p2) + b(1, p2)) + b(1, p2) * b(0, p2)
     exceed2 = 1 - top_ok

@@ -1,6 +1,5 @@
 """Behaviour chosen where the reference is silent, wrong, or where inputs are unusual."""
 
-import numpy as np
 import pytest
 
 from adcbridge.dosefinding import (Cohort, boin, crm, decision_table, dose_transition_pathways, exact_oc, next_dose,

@@ -19,7 +19,7 @@ from adcbridge.results import Result, make_provenance
 from .boin.design import BoinDesign
 from .boin.policy import BoinPolicy
 from .crm.design import CrmDesign, CrmPolicy
-from .engine import CHUNK, run_exact, run_monte_carlo
+from .engine import run_exact, run_monte_carlo
 from .oc import OperatingCharacteristics, oc_from_sums, true_mtd
 from .threeplusthree import ThreePlusThreeDesign, ThreePlusThreePolicy
 

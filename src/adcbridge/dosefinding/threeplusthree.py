@@ -88,7 +88,7 @@ class ThreePlusThreePolicy:
     def record(self, s: TrialState, dose, size, dlt, rows) -> None:
         J = self.n_doses
         s.add(rows, dose, size, dlt)
-        mode, mtd = s.aux["mode"], s.aux["mtd"]
+        mode = s.aux["mode"]
         cur = s.dose
         flat = np.arange(len(s)) * J + cur
         nd, yd = s.n.ravel()[flat], s.y.ravel()[flat]

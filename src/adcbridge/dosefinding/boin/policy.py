@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..engine import EndReason, TrialState
-from .boundaries import NEVER, count_tables
+from .boundaries import count_tables
 from .design import BoinDesign
 from .selection import select_mtd_batch, selection_rule
 
