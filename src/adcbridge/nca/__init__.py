@@ -1,0 +1,1 @@
+"""Non-compartmental analysis (NCA) for ADC studies: profiles, lambda_z, AUCs, CDISC parameters, statistics."""
