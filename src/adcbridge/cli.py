@@ -369,6 +369,120 @@ def demo(trials: int = typer.Option(10000, "--trials", help="Simulated trials pe
         typer.echo("\n" + "\n".join(f"wrote {p}" for p in files))
 
 
+def _partials(text: str | None) -> tuple[tuple[float, float], ...] | None:
+    if not text:
+        return None
+    out = []
+    for part in text.split(","):
+        a, sep, b = part.strip().partition("-")
+        try:
+            out.append((float(a), float(b)))
+        except ValueError:
+            raise typer.BadParameter(f"expected intervals like 0-24,0-168, got {text!r}",
+                                     param_hint="'--partial'") from None
+    return tuple(out)
+
+
+@app.command("nca")
+def nca_cmd(data: Path = typer.Argument(..., help="Concentration table (CSV or Excel), one row per sample."),
+            subject: Optional[str] = typer.Option(None, "--subject", help="Subject column."),
+            time: Optional[str] = typer.Option(None, "--time", help="Time column."),
+            conc: Optional[str] = typer.Option(None, "--conc", help="Concentration column."),
+            dose: Optional[str] = typer.Option(None, "--dose", help="Dose column."),
+            route: Optional[str] = typer.Option(None, "--route",
+                                                help="extravascular, iv-bolus, iv-infusion, or a route column."),
+            duration: Optional[str] = typer.Option(None, "--duration",
+                                                   help="Infusion duration, or a duration column."),
+            auc_method: Optional[str] = typer.Option(None, "--auc-method", help="linear or lin-up-log-down."),
+            group: Optional[str] = typer.Option(None, "--group", help="Grouping columns, e.g. SEX,DOSE."),
+            analyte: Optional[str] = typer.Option(None, "--analyte", help="Analyte column (-> PPCAT)."),
+            blq: Optional[str] = typer.Option(None, "--blq", help="BLQ flag column."),
+            lloq: Optional[str] = typer.Option(None, "--lloq", help="LLOQ column."),
+            partial: Optional[str] = typer.Option(None, "--partial", help="Partial AUC intervals, e.g. 0-24,0-168."),
+            metabolite: Optional[str] = typer.Option(None, "--metabolite",
+                                                     help="Analytes without a dose of their own, e.g. PAYLOAD."),
+            time_unit: Optional[str] = typer.Option(None, "--time-unit", help="h, day or min (default h)."),
+            conc_unit: Optional[str] = typer.Option(None, "--conc-unit",
+                                                    help="e.g. ug/mL (default), ng/mL, or a unit column."),
+            dose_unit: Optional[str] = typer.Option(None, "--dose-unit", help="e.g. mg/kg (default), mg."),
+            config: Optional[Path] = typer.Option(None, "--config", help="nca.yaml with columns and options."),
+            out: Path = typer.Option(..., "--out", help="Long CDISC PP table (CSV) to write."),
+            wide: Optional[Path] = typer.Option(None, "--wide", help="Also write the wide table (CSV)."),
+            summary: Optional[Path] = typer.Option(None, "--summary", help="Also write group summaries (CSV)."),
+            format: Format = FORMAT):
+    """Non-compartmental analysis: the long CDISC PP table (and optionally wide and summary tables)."""
+    import pandas as pd
+
+    from adcbridge.io import write_table
+    from adcbridge.io.nca_files import NcaConfig, load_nca_config, read_concentrations
+    from adcbridge.nca import NcaOptions, run_nca
+
+    cfg = load_nca_config(config) if config else NcaConfig()
+    table = read_concentrations(data)
+    col = cfg.columns
+    subject, time, conc = subject or col.subject, time or col.time, conc or col.conc
+    for name, value in (("--subject", subject), ("--time", time), ("--conc", conc)):
+        if not value:
+            raise typer.BadParameter("is required (or give it under columns: in --config)", param_hint=f"'{name}'")
+    groups = [g.strip() for g in group.split(",")] if group else col.groups
+    route_value = route or cfg.route or col.route or "extravascular"
+    route_col = route_value if route_value in table.columns else None
+    dur_value = duration if duration is not None else (col.duration or cfg.duration)
+    dur_col = dur_value if isinstance(dur_value, str) and dur_value in table.columns else None
+    try:
+        default_duration = 0.0 if dur_col or dur_value is None else float(dur_value)
+    except ValueError:
+        raise typer.BadParameter(f"is neither a number nor a column of {data}: {dur_value!r}",
+                                 param_hint="'--duration'") from None
+    opts = dict(cfg.options)
+    if auc_method:
+        opts["auc_method"] = auc_method
+    if partial:
+        opts["partial_aucs"] = _partials(partial)
+    if metabolite:
+        opts["metabolites"] = tuple(m.strip() for m in metabolite.split(","))
+    units = dict(opts.get("units", {}))
+    if conc_unit and conc_unit in table.columns:          # a unit column: one concentration unit per analyte
+        by = analyte or col.analyte
+        if not by:
+            raise typer.BadParameter("a unit column needs --analyte", param_hint="'--conc-unit'")
+        per = table.groupby(by)[conc_unit].unique()
+        multi = [a for a, u in per.items() if len(u) > 1]
+        if multi:
+            raise ValueError(f"{data}: column '{conc_unit}': analyte {multi[0]} has several units {list(per[multi[0]])}")
+        opts["conc_units_by_analyte"] = {str(a): str(u[0]) for a, u in per.items()}
+        conc_unit = None
+    units.update({k: v for k, v in (("time", time_unit), ("conc", conc_unit), ("dose", dose_unit)) if v})
+    opts["units"] = units
+    options = NcaOptions(**opts)
+    selection = pd.DataFrame(cfg.lambda_z) if cfg.lambda_z else None
+    try:
+        result = run_nca(table, subject=subject, time=time, conc=conc, analyte=analyte or col.analyte,
+                         groups=groups, dose=dose or col.dose, blq=blq or col.blq, lloq=lloq or col.lloq,
+                         route=route_col, duration=dur_col,
+                         default_route=route_value if not route_col else "extravascular",
+                         default_duration=default_duration, options=options, lambda_z_selection=selection)
+    except ValueError as exc:
+        raise ValueError(f"{data}: {exc}") from None
+    long = result.table.copy()
+    if not options.partial_aucs:
+        long = long.drop(columns=["PPSTINT", "PPENINT"])
+    written = [write_table(out, long)]
+    if wide:
+        written.append(write_table(wide, result.wide()))
+    if summary:
+        written.append(write_table(summary, result.describe()))
+    n_prof = len(result.wide())
+    if format == Format.json:
+        typer.echo(json.dumps({"profiles": n_prof, "rows": len(long), "written": [str(p) for p in written],
+                               "issues": [i.message for i in result.issues]}, indent=2))
+    else:
+        typer.echo(f"NCA of {n_prof} profiles ({options.auc_method}): {len(long)} parameter rows")
+        for i in result.issues:
+            typer.echo(f"  note: {i.message}")
+        typer.echo("\n".join(f"wrote {p}" for p in written))
+
+
 @app.command("version")
 def version():
     """Print the adcbridge version."""

@@ -59,8 +59,9 @@ class Provenance:
 def _canonical(obj: Any) -> Any:
     if isinstance(obj, BaseModel):
         return obj.model_dump(mode="json")
-    if isinstance(obj, pd.DataFrame):
-        return _encode_frame(obj)
+    if isinstance(obj, pd.DataFrame):           # fast content hash of a (possibly large) table
+        rows = pd.util.hash_pandas_object(obj, index=False).to_numpy()
+        return {"columns": [str(c) for c in obj.columns], "rows": hashlib.sha256(rows.tobytes()).hexdigest()}
     if isinstance(obj, np.ndarray):
         return obj.tolist()
     if isinstance(obj, (np.integer, np.floating, np.bool_)):

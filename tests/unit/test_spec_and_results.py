@@ -41,7 +41,21 @@ def test_specs_are_frozen_and_rules_return_new_specs():
     assert d.replace(target=0.25).phi1 == pytest.approx(0.15)
 
 
+from adcbridge.nca import NcaOptions, run_nca
+from adcbridge.nca.proportionality import dose_normalised_anova, power_model
+from adcbridge.nca.sex import sex_comparison
+
+_PP = pd.DataFrame({"DOSE": [1.0] * 4 + [10.0] * 4, "SEX": list("FFMM") * 2,
+                    "PPSTRESN": [12.0, 13.0, 10.0, 11.0, 118.0, 125.0, 99.0, 104.0]})
+_CONC = pd.DataFrame({"ID": [1] * 6 + [2] * 6, "TIME": [0, 1, 2, 4, 8, 12] * 2,
+                      "CONC": [0, 10, 8, 4, 2, 1, 0, 0, 0, 0, 0, 0], "DOSE": 100.0})
+
 MAKERS = [
+    lambda: run_nca(_CONC, subject="ID", time="TIME", conc="CONC", dose="DOSE",
+                    options=NcaOptions(partial_aucs=((0, 24),), units={"dose": "mg"})),
+    lambda: power_model(_PP, by=()),
+    lambda: dose_normalised_anova(_PP, by=()),
+    lambda: sex_comparison(_PP, by=()),
     lambda: decision_table(boin(0.3, 5, extrasafe=True)),
     lambda: select_mtd(boin(0.3, 4), [3, 6, 0, 0], [0, 1, 0, 0]),
     lambda: simulate(boin(0.3, 3), [0.1, 0.3, 0.5], n_trials=500, seed=3),

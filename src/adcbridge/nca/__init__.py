@@ -1,1 +1,16 @@
-"""Non-compartmental analysis (NCA) for ADC studies: profiles, lambda_z, AUCs, CDISC parameters, statistics."""
+"""Non-compartmental analysis (NCA) for ADC studies: profiles, lambda_z, AUCs, CDISC parameters, statistics.
+
+>>> from adcbridge.nca import run_nca, NcaOptions, BlqRules, NcaUnits
+"""
+
+from .analysis import NcaResult, run_nca
+from .blq import BlqRules
+from .engine import NcaOptions
+from .parameters import REGISTRY, NcaUnits
+from .profiles import Profiles, build_profiles
+from .proportionality import Subset, dose_normalised_anova, power_model
+from .sex import sex_comparison
+from .summary import describe
+
+__all__ = ["run_nca", "NcaResult", "NcaOptions", "BlqRules", "NcaUnits", "REGISTRY", "Profiles", "build_profiles",
+           "describe", "power_model", "dose_normalised_anova", "sex_comparison", "Subset"]
