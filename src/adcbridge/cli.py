@@ -483,6 +483,50 @@ def nca_cmd(data: Path = typer.Argument(..., help="Concentration table (CSV or E
         typer.echo("\n".join(f"wrote {p}" for p in written))
 
 
+@app.command("nca-stats")
+def nca_stats_cmd(table: Path = typer.Argument(..., help="Long CDISC PP table written by 'adcbridge nca'."),
+                  dose: str = typer.Option("DOSE", "--dose", help="Dose column of the table."),
+                  sex: Optional[str] = typer.Option("SEX", "--sex", help="Sex column ('' to skip sex tests)."),
+                  female: str = typer.Option("F", "--female", help="Code for females."),
+                  male: str = typer.Option("M", "--male", help="Code for males."),
+                  parameters: str = typer.Option("CMAX,AUCLST,AUCIFO", "--parameters",
+                                                 help="PPTESTCDs to analyse."),
+                  out: Path = typer.Option(..., "--out", help="Folder for the result tables (CSV)."),
+                  format: Format = FORMAT):
+    """Dose proportionality (power model, Smith criterion, dose-normalised ANOVA) and sex comparisons."""
+    from adcbridge.io import write_table
+    from adcbridge.io.nca_files import read_concentrations
+    from adcbridge.nca import Subset, dose_normalised_anova, power_model, sex_comparison
+
+    pp = read_concentrations(table)
+    for column in ("PPTESTCD", "PPSTRESN", dose):
+        if column not in pp.columns:
+            raise ValueError(f"{table}: missing column '{column}'")
+    wanted = [p.strip() for p in parameters.split(",") if p.strip()]
+    pp = pp[pp["PPTESTCD"].isin(wanted)]
+    if pp.empty:
+        raise typer.BadParameter(f"none of {wanted} is in {table}", param_hint="'--parameters'")
+    by = ("PPCAT", "PPTESTCD") if "PPCAT" in pp.columns else ("PPTESTCD",)
+    use_sex = bool(sex) and sex in pp.columns
+    subsets = [Subset()] + ([Subset(sex=male), Subset(sex=female)] if use_sex else [])
+    common = dict(value="PPSTRESN", dose=dose, by=by)
+    try:
+        pm = power_model(pp, subsets=subsets, **common, **(dict(sex=sex, female=female, male=male) if use_sex else {}))
+        anova = dose_normalised_anova(pp, **common)
+        results = {"power_model.csv": pm.table, "dose_normalised_anova.csv": anova.table}
+        if use_sex:
+            results["sex_comparison.csv"] = sex_comparison(pp, sex=sex, female=female, male=male, **common).table
+    except ValueError as exc:
+        raise ValueError(f"{table}: {exc}") from None
+    written = [write_table(out / name, frame) for name, frame in results.items()]
+    if format == Format.json:
+        typer.echo(json.dumps({"written": [str(p) for p in written]}, indent=2))
+        return
+    cols = [c for c in [*by, "subset", "slope", "slope_ci_low", "slope_ci_high", "conclusion"] if c in pm.table]
+    typer.echo(_frame(pm.table[cols]))
+    typer.echo("\n".join(f"wrote {p}" for p in written))
+
+
 @app.command("version")
 def version():
     """Print the adcbridge version."""

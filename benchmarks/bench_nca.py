@@ -1,0 +1,90 @@
+"""Speed and memory of the NCA on 10,000 profiles x 12 samples (the reference's benchmark data set).
+
+adcbridge runs the full single-dose parameter set (both AUC methods timed) from the in-memory table to the long
+CDISC table.  The reference tools' timings on this machine kind are recorded in the project's reference notes
+(NonCompart 0.8.0: 30 s; PKNCA 0.12.1: 329 s); R NonCompart/PKNCA are not installable here (no CRAN access), so
+they are quoted, not re-run.  Growth to 1,000,000 profiles is checked on a replicated data set.
+
+Run:  python benchmarks/bench_nca.py [--write] [--million]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import platform
+import re
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from adcbridge import __version__
+from adcbridge.nca import NcaOptions, run_nca
+
+HERE = Path(__file__).parent
+DATA = HERE.parent / "tests" / "reference" / "data" / "nca" / "large_10000x12.csv.gz"
+NONCOMPART_S, PKNCA_S = 30.0, 329.0
+
+
+def load() -> pd.DataFrame:
+    with gzip.open(DATA) as fh:
+        d = pd.read_csv(fh)
+    return d.assign(DOSE=100.0)
+
+
+def run(d: pd.DataFrame, method: str):
+    return run_nca(d, subject="ID", time="TIME", conc="CONC", dose="DOSE",
+                   options=NcaOptions(auc_method=method, units={"dose": "mg"}))
+
+
+def best(f, k=5):
+    out = []
+    for _ in range(k):
+        t = time.perf_counter()
+        f()
+        out.append(time.perf_counter() - t)
+    return min(out)
+
+
+def main(million: bool) -> str:
+    d = load()
+    run(d, "linear")
+    lines = [f"adcbridge {__version__}, Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}; "
+             f"wall time from the in-memory table to the long CDISC table (all single-dose parameters), best of 5.",
+             "", "| data | AUC method | adcbridge (s) | vs NonCompart (30 s) | vs PKNCA (329 s) |", "|---|---|---:|---:|---:|"]
+    for method in ("linear", "lin-up-log-down"):
+        t = best(lambda: run(d, method))
+        lines.append(f"| 10,000 x 12 | {method} | {t:.3f} | {NONCOMPART_S / t:.0f}x | {PKNCA_S / t:.0f}x |")
+    tracemalloc.start()
+    run(d, "lin-up-log-down")
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    lines.append(f"\nPeak Python memory for 10,000 profiles: {peak:.0f} MiB.")
+    if million:
+        for copies in (10, 100):
+            big = pd.concat([d.assign(ID=d["ID"] + k * 100_000) for k in range(copies)], ignore_index=True)
+            t = best(lambda: run(big, "lin-up-log-down"), k=1)
+            lines.append(f"{copies * 10_000:,} profiles: {t:.1f} s ({t / copies:.3f} s per 10,000).")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--write", action="store_true")
+    ap.add_argument("--million", action="store_true", help="also time 100,000 and 1,000,000 profiles")
+    a = ap.parse_args()
+    text = main(a.million)
+    print(text)
+    if a.write:
+        path = HERE / "RESULTS.md"
+        body = path.read_text()
+        section = f"<!-- nca:start -->\n{text}\n<!-- nca:end -->"
+        if "<!-- nca:start -->" in body:
+            body = re.sub(r"<!-- nca:start -->.*<!-- nca:end -->", lambda m: section, body, flags=re.S)
+        else:
+            body += ("\n## NCA, 10,000 profiles (issue 3)\n\n`python benchmarks/bench_nca.py --write --million`\n\n"
+                     + section + "\n")
+        path.write_text(body)
