@@ -406,6 +406,11 @@ def nca_cmd(data: Path = typer.Argument(..., help="Concentration table (CSV or E
                                                     help="e.g. ug/mL (default), ng/mL, or a unit column."),
             dose_unit: Optional[str] = typer.Option(None, "--dose-unit", help="e.g. mg/kg (default), mg."),
             config: Optional[Path] = typer.Option(None, "--config", help="nca.yaml with columns and options."),
+            dosing: Optional[Path] = typer.Option(None, "--dosing",
+                                                  help="Dosing table for a multiple-dose analysis (one row per dose)."),
+            dose_time: str = typer.Option("TDOSE", "--dose-time", help="Dose-time column of --dosing."),
+            tau: Optional[str] = typer.Option(None, "--tau", help="Dosing-interval column of --dosing."),
+            plots: Optional[Path] = typer.Option(None, "--plots", help="Folder for concentration-time plots (PNG)."),
             out: Path = typer.Option(..., "--out", help="Long CDISC PP table (CSV) to write."),
             wide: Optional[Path] = typer.Option(None, "--wide", help="Also write the wide table (CSV)."),
             summary: Optional[Path] = typer.Option(None, "--summary", help="Also write group summaries (CSV)."),
@@ -413,7 +418,7 @@ def nca_cmd(data: Path = typer.Argument(..., help="Concentration table (CSV or E
     """Non-compartmental analysis: the long CDISC PP table (and optionally wide and summary tables)."""
     import pandas as pd
 
-    from adcbridge.io import write_table
+    from adcbridge.io import write_bytes, write_table
     from adcbridge.io.nca_files import NcaConfig, load_nca_config, read_concentrations
     from adcbridge.nca import NcaOptions, run_nca
 
@@ -456,12 +461,18 @@ def nca_cmd(data: Path = typer.Argument(..., help="Concentration table (CSV or E
     opts["units"] = units
     options = NcaOptions(**opts)
     selection = pd.DataFrame(cfg.lambda_z) if cfg.lambda_z else None
+    common = dict(subject=subject, time=time, conc=conc, analyte=analyte or col.analyte, groups=groups,
+                  blq=blq or col.blq, lloq=lloq or col.lloq, route=route_col, duration=dur_col,
+                  default_route=route_value if not route_col else "extravascular",
+                  default_duration=default_duration, options=options, lambda_z_selection=selection)
     try:
-        result = run_nca(table, subject=subject, time=time, conc=conc, analyte=analyte or col.analyte,
-                         groups=groups, dose=dose or col.dose, blq=blq or col.blq, lloq=lloq or col.lloq,
-                         route=route_col, duration=dur_col,
-                         default_route=route_value if not route_col else "extravascular",
-                         default_duration=default_duration, options=options, lambda_z_selection=selection)
+        if dosing is not None:
+            from adcbridge.nca import run_nca_multiple_dose
+            doses = read_concentrations(dosing)
+            result = run_nca_multiple_dose(table, doses, dose_time=dose_time, dose=dose or col.dose or "DOSE",
+                                           tau=tau, **common)
+        else:
+            result = run_nca(table, dose=dose or col.dose, **common)
     except ValueError as exc:
         raise ValueError(f"{data}: {exc}") from None
     long = result.table.copy()
@@ -472,6 +483,11 @@ def nca_cmd(data: Path = typer.Argument(..., help="Concentration table (CSV or E
         written.append(write_table(wide, result.wide()))
     if summary:
         written.append(write_table(summary, result.describe()))
+    if plots:
+        from adcbridge.report.nca_plots import concentration_plots
+        for name, fig in concentration_plots(table, result, time=time, conc=conc,
+                                             dose=None if dosing is not None else (dose or col.dose)).items():
+            written.append(write_bytes(plots / f"{name}.png", _png(fig)))
     n_prof = len(result.wide())
     if format == Format.json:
         typer.echo(json.dumps({"profiles": n_prof, "rows": len(long), "written": [str(p) for p in written],

@@ -75,3 +75,18 @@ def test_nca_bad_data_names_file_row_and_column(capsys, tmp_path):
                        "--out", tmp_path / "o.csv")
     assert code == 2 and str(bad) in err and "row 3" in err and "'TIME'" in err
     assert not (tmp_path / "o.csv").exists()
+
+
+def test_nca_multiple_dose_and_plots(capsys, tmp_path):
+    md = REFERENCE / "nca" / "data" / "cyno_adc_md.csv"
+    dosing = REFERENCE / "nca" / "data" / "cyno_adc_md_dosing.csv"
+    code, text, err = run(capsys, "nca", md, "--subject", "ID", "--time", "TIME", "--conc", "CONC", "--dose", "DOSE",
+                          "--route", "ROUTE", "--duration", "TINF", "--group", "SEX", "--analyte", "ANALYTE",
+                          "--blq", "BLQ", "--metabolite", "PAYLOAD", "--conc-unit", "CONCU", "--dosing", dosing,
+                          "--tau", "TAU", "--out", tmp_path / "md.csv", "--plots", tmp_path / "plots")
+    assert code == 0, err
+    pp = pd.read_csv(tmp_path / "md.csv")
+    assert {"DOSENO", "PPSTINT", "PPENINT"} <= set(pp.columns)
+    assert {"AUCTAU", "CTROUGH", "ARAUC", "AILAMZ", "LINIDX", "CLSS"} <= set(pp.PPTESTCD)
+    names = {p.name for p in (tmp_path / "plots").iterdir()}
+    assert {"individual.png", "mean.png", "lambda_z_ADC_1.png"} <= names

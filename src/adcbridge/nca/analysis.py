@@ -113,7 +113,7 @@ def run_nca(data: pd.DataFrame, *, subject: str, time: str, conc: str, analyte: 
     all_keys = key_columns + ([analyte] if analyte else [])
     excl, incl, sel_reasons = lambda_z_masks(prof, lambda_z_selection, all_keys)
     ana = prof.keys[analyte].to_numpy() if analyte else None
-    params, parts, part_reasons, fit, (t, c, row, meas) = compute_parameters(prof, options, ana, excl, incl)
+    params, parts, part_reasons, _, fit, (t, c, row, meas) = compute_parameters(prof, options, ana, excl, incl)
     table = _long_table(prof, params, parts, part_reasons, options, key_columns, analyte)
     points = _lambda_z_points(prof, fit, t, c, row, excl, incl, sel_reasons, key_columns, analyte)
     issues = []

@@ -109,10 +109,13 @@ def _first_reason(*reasons: np.ndarray) -> np.ndarray:
     return out
 
 
-def _c0(t: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """Bolus C0 from the cleaned samples (see the module docstring)."""
+def _c0(t: np.ndarray, c: np.ndarray, predose: np.ndarray | None = None) -> np.ndarray:
+    """Bolus C0 from the cleaned samples (see the module docstring).  Where ``predose`` is True a sample at the
+    dose time is the pre-dose (trough) concentration of a later dose, not C0."""
     P = t.shape[0]
     at0 = (t == 0) & (c > 0)
+    if predose is not None:
+        at0 &= ~predose[:, None]
     measured = np.where(at0.any(axis=1), np.nansum(np.where(at0, c, 0), axis=1), np.nan)
     after = np.isfinite(t) & (t > 0) & np.isfinite(c)
     tt, cc = compact(after, t, c)
@@ -129,11 +132,15 @@ def _c0(t: np.ndarray, c: np.ndarray) -> np.ndarray:
 
 
 def compute_parameters(prof: Profiles, options: NcaOptions, analyte: np.ndarray | None = None,
-                       lambda_z_exclude: np.ndarray | None = None, lambda_z_include: np.ndarray | None = None):
+                       lambda_z_exclude: np.ndarray | None = None, lambda_z_include: np.ndarray | None = None,
+                       later_dose: np.ndarray | None = None, interval_end: np.ndarray | None = None):
     """All single-dose parameters of every profile.
 
-    ``lambda_z_exclude`` / ``lambda_z_include`` are (P, M) masks over the profile's original samples.  Returns
-    (ProfileParameters, partial AUC array (P, n_intervals), lambda_z fit, cleaned arrays (t, c, row, observed)).
+    ``lambda_z_exclude`` / ``lambda_z_include`` are (P, M) masks over the profile's original samples.
+    ``later_dose`` (P,) marks dosing intervals after the first dose: their sample at the dose time is the pre-dose
+    concentration (kept, never replaced by an imputed 0), and without one the interval AUC is missing.
+    ``interval_end`` (P,) asks for the AUC from the dose to that time (AUCTAU).  Returns (ProfileParameters,
+    partial AUCs (P, n), their reasons, AUC to ``interval_end`` with reasons, lambda_z fit, cleaned arrays).
     """
     P = prof.n_profiles
     route = prof.route
@@ -176,11 +183,12 @@ def compute_parameters(prof: Profiles, options: NcaOptions, analyte: np.ndarray 
     out.set("CEOI", ceoi, np.where(at_end.any(axis=1), None, "no sample at the end of the infusion"))
 
     # --- dose-time sample
-    c0 = np.where(bolus, _c0(t, c), np.nan)
+    later = np.zeros(P, dtype=bool) if later_dose is None else np.asarray(later_dose, dtype=bool)
+    c0 = np.where(bolus, _c0(t, c, later), np.nan)
     out.set("C0", c0, where_missing="no measurable concentration after the dose")
     first_t = t[:, 0]
-    insert = any_obs & (first_t > 0)
-    fix_bolus0 = bolus & any_obs & (first_t == 0) & ~(c[:, 0] > 0)
+    insert = any_obs & (first_t > 0) & ~later
+    fix_bolus0 = bolus & any_obs & (first_t == 0) & (~(c[:, 0] > 0) | later)
     c = c.copy()
     c[fix_bolus0, 0] = c0[fix_bolus0]
     origin_c = np.where(bolus, c0, 0.0)
@@ -287,15 +295,18 @@ def compute_parameters(prof: Profiles, options: NcaOptions, analyte: np.ndarray 
     # --- partial AUCs
     parts = np.full((P, len(options.partial_aucs)), np.nan)
     part_reason = np.full((P, len(options.partial_aucs)), None, dtype=object)
-    if options.partial_aucs:
-        cum_at = _cumulative_auc_at(ta, ca, cum_auc, iend_a, ilast_a, any_meas, lam, fit.intercept,
-                                    options.auc_method)
-        for j, (a, b) in enumerate(options.partial_aucs):
-            va, ra = cum_at(a)
-            vb, rb = cum_at(b)
-            parts[:, j] = vb - va
-            part_reason[:, j] = _first_reason(ra, rb)
-    return out, parts, part_reason, fit, (t, c, row, meas)
+    cum_at = _cumulative_auc_at(ta, ca, cum_auc, iend_a, ilast_a, any_meas, lam, fit.intercept, options.auc_method)
+    no_start = np.where(later & ~(first_t == 0), "no pre-dose sample at the dose time", None)
+    for j, (a, b) in enumerate(options.partial_aucs):
+        va, ra = cum_at(a)
+        vb, rb = cum_at(b)
+        parts[:, j] = np.where(no_start == None, vb - va, np.nan)                      # noqa: E711
+        part_reason[:, j] = _first_reason(no_start, ra, rb)
+    to_end = (np.full(P, np.nan), np.full(P, None, dtype=object))
+    if interval_end is not None:
+        v, r = cum_at(np.asarray(interval_end, dtype=float))
+        to_end = (np.where(no_start == None, v, np.nan), _first_reason(no_start, r))   # noqa: E711
+    return out, parts, part_reason, to_end, fit, (t, c, row, meas)
 
 
 def _cumulative_auc_at(ta, ca, cum_auc, iend, ilast, any_meas, lam, b0, method):
@@ -305,17 +316,19 @@ def _cumulative_auc_at(ta, ca, cum_auc, iend, ilast, any_meas, lam, b0, method):
     c_end = np.take_along_axis(ca, iend[:, None], axis=1)[:, 0]
     last_measurable = any_meas & (ilast == iend)
 
-    def at(x: float):
+    def at(x):
+        """x: a time, or one time per profile."""
         reason = np.full(P, None, dtype=object)
+        x = np.broadcast_to(np.asarray(x, dtype=float), (P,))
         inside = x <= t_end
         # segment index j with ta[j] <= x < ta[j+1] (x == t_end -> last point)
-        j = np.sum(np.where(np.isfinite(ta), ta <= x, False), axis=1) - 1
+        j = np.sum(np.where(np.isfinite(ta), ta <= x[:, None], False), axis=1) - 1
         j = np.clip(j, 0, ta.shape[1] - 1)
         j2 = np.clip(j + 1, 0, ta.shape[1] - 1)
         t1, c1 = np.take_along_axis(ta, j[:, None], 1)[:, 0], np.take_along_axis(ca, j[:, None], 1)[:, 0]
         t2, c2 = np.take_along_axis(ta, j2[:, None], 1)[:, 0], np.take_along_axis(ca, j2[:, None], 1)[:, 0]
         cx = interpolate(t1, c1, t2, c2, x, method)
-        part, _ = segment_areas(np.column_stack([t1, np.full(P, x)]), np.column_stack([c1, cx]), method)
+        part, _ = segment_areas(np.column_stack([t1, x]), np.column_stack([c1, cx]), method)
         within = np.take_along_axis(cum_auc, j[:, None], 1)[:, 0] + np.where(x > t1, part[:, 0], 0.0)
         # past the last sample
         c_pred = np.exp(b0 - lam * x)

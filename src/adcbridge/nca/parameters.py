@@ -82,6 +82,24 @@ REGISTRY: dict[str, Parameter] = {p.code: p for p in [
     _P("VSSO", "volume at steady state (observed)", "volume", IV, True),
     _P("VSSP", "volume at steady state (predicted)", "volume", IV, True),
     _P("AUCINT", "partial AUC over [PPSTINT, PPENINT]", "auc"),
+    # multiple dose, per dosing interval
+    _P("AUCTAU", "AUC over the dosing interval", "auc"),
+    _P("CMIN", "minimum observed concentration in the dosing interval", "conc"),
+    _P("CTROUGH", "concentration at the end of the dosing interval", "conc"),
+    _P("CAVG", "average concentration over the dosing interval (AUCTAU / tau)", "conc"),
+    _P("FLUCP", "% peak-trough fluctuation 100 (Cmax - Cmin) / Cavg", "percent"),
+    _P("SWING", "swing 100 (Cmax - Cmin) / Cmin", "percent"),
+    _P("PTROUGHR", "peak-trough ratio Cmax / Ctrough", "ratio"),
+    _P("CLFSS", "apparent clearance at steady state dose / AUCTAU", "clearance", (EV,), True),
+    _P("CLSS", "clearance at steady state dose / AUCTAU", "clearance", IV, True),
+    _P("VZFSS", "apparent terminal volume dose / (lambda_z AUCTAU)", "volume", (EV,), True),
+    _P("VZSS", "terminal volume dose / (lambda_z AUCTAU)", "volume", IV, True),
+    _P("ARAUC", "accumulation ratio of AUCTAU (dose-normalised, vs the first interval)", "ratio"),
+    _P("ARCMAX", "accumulation ratio of Cmax (dose-normalised, vs the first interval)", "ratio"),
+    _P("ARCTROUGH", "accumulation ratio of Ctrough (dose-normalised, vs the first interval)", "ratio"),
+    _P("AILAMZ", "theoretical accumulation index 1 / (1 - exp(-lambda_z tau)), lambda_z of the first interval",
+       "ratio"),
+    _P("LINIDX", "linearity (time-invariance) index AUCTAU / AUCIFO of the first interval", "ratio"),
 ]}
 
 
