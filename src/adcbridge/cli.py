@@ -476,7 +476,7 @@ def nca_cmd(data: Path = typer.Argument(..., help="Concentration table (CSV or E
     except ValueError as exc:
         raise ValueError(f"{data}: {exc}") from None
     long = result.table.copy()
-    if not options.partial_aucs:
+    if not options.partial_aucs and dosing is None:
         long = long.drop(columns=["PPSTINT", "PPENINT"])
     written = [write_table(out, long)]
     if wide:
