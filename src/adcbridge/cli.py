@@ -418,7 +418,7 @@ def nca_cmd(data: Path = typer.Argument(..., help="Concentration table (CSV or E
     """Non-compartmental analysis: the long CDISC PP table (and optionally wide and summary tables)."""
     import pandas as pd
 
-    from adcbridge.io import write_bytes, write_table
+    from adcbridge.io import write_bytes, write_csv_chunks, write_table
     from adcbridge.io.nca_files import NcaConfig, load_nca_config, read_concentrations
     from adcbridge.nca import NcaOptions, run_nca
 
@@ -465,37 +465,59 @@ def nca_cmd(data: Path = typer.Argument(..., help="Concentration table (CSV or E
                   blq=blq or col.blq, lloq=lloq or col.lloq, route=route_col, duration=dur_col,
                   default_route=route_value if not route_col else "extravascular",
                   default_duration=default_duration, options=options, lambda_z_selection=selection)
+    long_cols = None if (options.partial_aucs or dosing is not None) else ["PPSTINT", "PPENINT"]
     try:
         if dosing is not None:
             from adcbridge.nca import run_nca_multiple_dose
             doses = read_concentrations(dosing)
-            result = run_nca_multiple_dose(table, doses, dose_time=dose_time, dose=dose or col.dose or "DOSE",
-                                           tau=tau, **common)
+            chunks = iter([run_nca_multiple_dose(table, doses, dose_time=dose_time, dose=dose or col.dose or "DOSE",
+                                                 tau=tau, **common)])
         else:
-            result = run_nca(table, dose=dose or col.dose, **common)
+            from adcbridge.nca.analysis import run_nca_in_chunks
+            chunks = run_nca_in_chunks(table, dose=dose or col.dose, **common)
+        results, wides, n_prof, n_rows, issues = [], [], 0, 0, {}
+
+        def long_tables():
+            nonlocal n_prof, n_rows
+            for r in chunks:                      # one chunk at a time: bounded memory for any number of profiles
+                w = r.wide()
+                n_prof += len(w)
+                if wide or summary:
+                    wides.append(w)
+                if plots or summary:
+                    results.append(r)
+                for i in r.issues:
+                    issues[i.code] = i.message
+                t = r.table.drop(columns=long_cols) if long_cols else r.table
+                n_rows += len(t)
+                yield t
+
+        written = [write_csv_chunks(out, long_tables())]
     except ValueError as exc:
         raise ValueError(f"{data}: {exc}") from None
-    long = result.table.copy()
-    if not options.partial_aucs and dosing is None:
-        long = long.drop(columns=["PPSTINT", "PPENINT"])
-    written = [write_table(out, long)]
     if wide:
-        written.append(write_table(wide, result.wide()))
+        written.append(write_table(wide, pd.concat(wides, ignore_index=True)))
     if summary:
-        written.append(write_table(summary, result.describe()))
+        from adcbridge.nca import describe
+        longs = pd.concat([r.table for r in results], ignore_index=True)
+        first = results[0]
+        subject_col = first.key_columns[-1]
+        by = [k for k in first.key_columns if k != subject_col] + (["PPCAT"] if "PPCAT" in longs else [])
+        written.append(write_table(summary, describe(longs[longs["PPTESTCD"] != "AUCINT"], by + ["PPTESTCD"])))
     if plots:
+        if len(results) > 1:
+            raise typer.BadParameter("plots are drawn for at most 50,000 profiles", param_hint="'--plots'")
         from adcbridge.report.nca_plots import concentration_plots
-        for name, fig in concentration_plots(table, result, time=time, conc=conc,
+        for name, fig in concentration_plots(table, results[0], time=time, conc=conc,
                                              dose=None if dosing is not None else (dose or col.dose)).items():
             written.append(write_bytes(plots / f"{name}.png", _png(fig)))
-    n_prof = len(result.wide())
     if format == Format.json:
-        typer.echo(json.dumps({"profiles": n_prof, "rows": len(long), "written": [str(p) for p in written],
-                               "issues": [i.message for i in result.issues]}, indent=2))
+        typer.echo(json.dumps({"profiles": n_prof, "rows": n_rows, "written": [str(p) for p in written],
+                               "issues": list(issues.values())}, indent=2))
     else:
-        typer.echo(f"NCA of {n_prof} profiles ({options.auc_method}): {len(long)} parameter rows")
-        for i in result.issues:
-            typer.echo(f"  note: {i.message}")
+        typer.echo(f"NCA of {n_prof} profiles ({options.auc_method}): {n_rows} parameter rows")
+        for message in issues.values():
+            typer.echo(f"  note: {message}")
         typer.echo("\n".join(f"wrote {p}" for p in written))
 
 

@@ -4,8 +4,8 @@ Every write is atomic: the content goes to a temporary file in the target folder
 target in one step, so a failure never leaves a half-written file behind.
 """
 
-from .files import write_bytes, write_json, write_table, write_text
+from .files import write_bytes, write_csv_chunks, write_json, write_table, write_text
 from .trial import TrialSpec, load_trial_spec, read_dose_counts
 
-__all__ = ["write_text", "write_bytes", "write_json", "write_table", "TrialSpec", "load_trial_spec",
+__all__ = ["write_text", "write_bytes", "write_json", "write_table", "write_csv_chunks", "TrialSpec", "load_trial_spec",
            "read_dose_counts"]

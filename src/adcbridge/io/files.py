@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["write_text", "write_bytes", "write_json", "write_table"]
+__all__ = ["write_text", "write_bytes", "write_json", "write_table", "write_csv_chunks"]
 
 
 def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
@@ -48,3 +48,27 @@ def write_table(path: str | os.PathLike, table: pd.DataFrame) -> Path:
     if path.suffix == ".json":
         return write_text(path, table.to_json(orient="records", indent=2))
     raise ValueError(f"cannot write a table to {path}: use .csv or .json")
+
+
+def write_csv_chunks(path: str | os.PathLike, tables) -> Path:
+    """Write an iterable of tables as one CSV (header once), atomically: nothing appears at ``path`` unless every
+    chunk was written."""
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(21, "is a folder, not a file", str(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", newline="") as fh:
+            first = True
+            for table in tables:
+                table.to_csv(fh, index=False, header=first)
+                first = False
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return path

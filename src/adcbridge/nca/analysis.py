@@ -24,7 +24,9 @@ from .parameters import REGISTRY
 from .profiles import Profiles, build_profiles
 from .summary import describe
 
-__all__ = ["NcaResult", "run_nca", "lambda_z_masks"]
+__all__ = ["NcaResult", "run_nca", "run_nca_in_chunks", "lambda_z_masks", "CHUNK_PROFILES"]
+
+CHUNK_PROFILES = 50_000
 
 SINGLE_DOSE_ORDER = [c for c in REGISTRY if c != "AUCINT"]
 
@@ -47,6 +49,7 @@ class NcaResult(Result):
     def wide(self) -> pd.DataFrame:
         """One row per profile, one column per parameter (partial AUCs as ``AUCINT_<start>-<end>``)."""
         t = self.table.copy()
+        t["PPTESTCD"] = t["PPTESTCD"].astype(object)
         name = t["PPTESTCD"].where(t["PPTESTCD"] != "AUCINT",
                                    "AUCINT_" + t["PPSTINT"].map("{:g}".format) + "-" + t["PPENINT"].map("{:g}".format))
         keys = list(self.key_columns) + (["PPCAT"] if "PPCAT" in t.columns else [])
@@ -129,6 +132,21 @@ def run_nca(data: pd.DataFrame, *, subject: str, time: str, conc: str, analyte: 
                      lambda_z_points=points)
 
 
+def run_nca_in_chunks(data: pd.DataFrame, *, chunk_profiles: int = CHUNK_PROFILES, **kwargs):
+    """Yield :func:`run_nca` results for consecutive groups of at most ``chunk_profiles`` profiles, so that any
+    number of profiles runs in bounded memory (write each chunk's tables as they come).  Keyword arguments are
+    those of :func:`run_nca`; a profile is never split between chunks."""
+    keys = [*kwargs.get("groups", ()), kwargs["subject"]] + ([kwargs["analyte"]] if kwargs.get("analyte") else [])
+    missing = [k for k in dict.fromkeys(keys) if k not in data.columns]
+    if missing:
+        raise ValueError(f"missing column(s) {missing}; the table has {list(data.columns)}")
+    pid = data.groupby(list(dict.fromkeys(keys)), sort=False, dropna=False).ngroup().to_numpy()
+    n = int(pid.max()) + 1 if len(pid) else 0
+    for start in range(0, n, chunk_profiles):
+        rows = (pid >= start) & (pid < start + chunk_profiles)
+        yield run_nca(data[rows], **kwargs)
+
+
 def _long_table(prof: Profiles, params, parts, part_reasons, options: NcaOptions, key_columns, analyte):
     P = prof.n_profiles
     routes = prof.route
@@ -168,6 +186,9 @@ def _long_table(prof: Profiles, params, parts, part_reasons, options: NcaOptions
     out = out.drop(columns="_p")
     reason = out["EXCLUDE_REASON"].astype(object)
     out["EXCLUDE_REASON"] = reason.where(reason.notna(), None)
+    # few distinct strings, many rows: categories keep large tables small
+    for col in ("PPTESTCD", "PPSTRESU"):
+        out[col] = out[col].astype("category")
     return out
 
 
