@@ -410,6 +410,10 @@ def nca_cmd(data: Path = typer.Argument(..., help="Concentration table (CSV or E
                                                   help="Dosing table for a multiple-dose analysis (one row per dose)."),
             dose_time: str = typer.Option("TDOSE", "--dose-time", help="Dose-time column of --dosing."),
             tau: Optional[str] = typer.Option(None, "--tau", help="Dosing-interval column of --dosing."),
+            predose_window: float = typer.Option(0.0, "--predose-window",
+                                                 help="Samples this long before a dose count as pre-dose "
+                                                      "(multiple dose)."),
+            sheet: Optional[str] = typer.Option(None, "--sheet", help="Excel sheet name (default: the first)."),
             plots: Optional[Path] = typer.Option(None, "--plots", help="Folder for concentration-time plots (PNG)."),
             out: Path = typer.Option(..., "--out", help="Long CDISC PP table (CSV) to write."),
             wide: Optional[Path] = typer.Option(None, "--wide", help="Also write the wide table (CSV)."),
@@ -423,7 +427,8 @@ def nca_cmd(data: Path = typer.Argument(..., help="Concentration table (CSV or E
     from adcbridge.nca import NcaOptions, run_nca
 
     cfg = load_nca_config(config) if config else NcaConfig()
-    table = read_concentrations(data)
+    table = read_concentrations(data, sheet=sheet)
+    doses = read_concentrations(dosing) if dosing is not None else None
     col = cfg.columns
     subject, time, conc = subject or col.subject, time or col.time, conc or col.conc
     for name, value in (("--subject", subject), ("--time", time), ("--conc", conc)):
@@ -461,17 +466,18 @@ def nca_cmd(data: Path = typer.Argument(..., help="Concentration table (CSV or E
     opts["units"] = units
     options = NcaOptions(**opts)
     selection = pd.DataFrame(cfg.lambda_z) if cfg.lambda_z else None
+    if selection is not None and "time" not in selection.columns:
+        raise ValueError(f"{config}: every lambda_z entry needs a 'time'")
     common = dict(subject=subject, time=time, conc=conc, analyte=analyte or col.analyte, groups=groups,
                   blq=blq or col.blq, lloq=lloq or col.lloq, route=route_col, duration=dur_col,
                   default_route=route_value if not route_col else "extravascular",
                   default_duration=default_duration, options=options, lambda_z_selection=selection)
     long_cols = None if (options.partial_aucs or dosing is not None) else ["PPSTINT", "PPENINT"]
     try:
-        if dosing is not None:
+        if doses is not None:
             from adcbridge.nca import run_nca_multiple_dose
-            doses = read_concentrations(dosing)
             chunks = iter([run_nca_multiple_dose(table, doses, dose_time=dose_time, dose=dose or col.dose or "DOSE",
-                                                 tau=tau, **common)])
+                                                 tau=tau, predose_window=predose_window, **common)])
         else:
             from adcbridge.nca.analysis import run_nca_in_chunks
             chunks = run_nca_in_chunks(table, dose=dose or col.dose, **common)
@@ -494,16 +500,16 @@ def nca_cmd(data: Path = typer.Argument(..., help="Concentration table (CSV or E
 
         written = [write_csv_chunks(out, long_tables())]
     except ValueError as exc:
-        raise ValueError(f"{data}: {exc}") from None
+        text = str(exc)
+        where = config if text.startswith("lambda_z selection") else dosing if text.startswith("dosing") else data
+        raise ValueError(f"{where}: {text}") from None
     if wide:
         written.append(write_table(wide, pd.concat(wides, ignore_index=True)))
     if summary:
-        from adcbridge.nca import describe
         longs = pd.concat([r.table for r in results], ignore_index=True)
-        first = results[0]
-        subject_col = first.key_columns[-1]
-        by = [k for k in first.key_columns if k != subject_col] + (["PPCAT"] if "PPCAT" in longs else [])
-        written.append(write_table(summary, describe(longs[longs["PPTESTCD"] != "AUCINT"], by + ["PPTESTCD"])))
+        merged = type(results[0])(spec=results[0].spec, table=longs, key_columns=results[0].key_columns,
+                                  subject_column=results[0].subject_column)
+        written.append(write_table(summary, merged.describe()))
     if plots:
         if len(results) > 1:
             raise typer.BadParameter("plots are drawn for at most 50,000 profiles", param_hint="'--plots'")

@@ -123,8 +123,11 @@ def test_missing_column_and_bad_dose():
     df = pd.DataFrame({"ID": 1, "TIME": [0, 1], "CONC": [0, 1], "DOSE": [0, 0]})
     with pytest.raises(ValueError, match="missing column"):
         run_nca(df, subject="ID", time="T", conc="CONC")
-    with pytest.raises(ValueError, match="column 'DOSE': dose must be > 0"):
-        run_nca(df, subject="ID", time="TIME", conc="CONC", dose="DOSE")
+    with pytest.raises(ValueError, match="column 'DOSE': dose must be >= 0"):
+        run_nca(df.assign(DOSE=-1.0), subject="ID", time="TIME", conc="CONC", dose="DOSE")
+    control = run_nca(df.assign(CONC=[0, 1.0]), subject="ID", time="TIME", conc="CONC", dose="DOSE",
+                      options=NcaOptions(units=UNITS)).table.set_index("PPTESTCD")
+    assert control.loc["CMAXD", "EXCLUDE_REASON"] == "dose is 0 (control)"
     with pytest.raises(ValueError, match="infusion duration"):
         run_nca(df.assign(DOSE=1), subject="ID", time="TIME", conc="CONC", default_route="iv-infusion")
     with pytest.raises(ValueError, match="units"):
@@ -140,3 +143,41 @@ def test_group_summaries():
     assert cmax["N"] == 2 and cmax["mean"] == 15 and cmax["geometric_mean"] == pytest.approx(math.sqrt(200))
     assert cmax["geometric_CV%"] == pytest.approx(100 * math.sqrt(math.expm1(np.var(np.log([10, 20]), ddof=1))))
     assert s.loc[("F", "CMAX"), "N"] == 1 and np.isnan(s.loc[("F", "CMAX"), "SD"])
+
+
+def test_pre_dose_samples_are_left_out_of_a_single_dose_profile():
+    with_pre = pd.DataFrame({"ID": 1, "TIME": [-1, 0.5, 1, 2, 4, 8], "CONC": [0, 5, 8, 6, 3, 1.5], "DOSE": 100.0})
+    without = with_pre[with_pre["TIME"] >= 0]
+    a = run_nca(with_pre, subject="ID", time="TIME", conc="CONC", dose="DOSE", options=NcaOptions(units=UNITS))
+    b = run_nca(without, subject="ID", time="TIME", conc="CONC", dose="DOSE", options=NcaOptions(units=UNITS))
+    for code in ("AUCLST", "TLAG", "AUCIFO", "CMAX"):
+        assert a.wide()[code].iloc[0] == pytest.approx(b.wide()[code].iloc[0])
+
+
+def test_partial_auc_after_the_last_sample_follows_the_lambda_z_line():
+    t = np.array([0, 1, 2, 4, 8, 12, 24])
+    c = np.r_[0, 10 * np.exp(-0.15 * t[1:])]
+    _, w = one(t, c, partial_aucs=((48, 72), (24, 48)))
+    expected = 10 * (np.exp(-0.15 * 48) - np.exp(-0.15 * 72)) / 0.15
+    assert w["AUCINT_48-72"] == pytest.approx(expected, rel=1e-9)
+    assert w["AUCINT_24-48"] == pytest.approx(10 * (np.exp(-0.15 * 24) - np.exp(-0.15 * 48)) / 0.15, rel=1e-9)
+
+
+def test_blq_flag_vocabulary():
+    df = pd.DataFrame({"ID": 1, "TIME": [0, 1, 2, 4], "CONC": [0, 0.01, 5, 2], "BLQ": ["BQL", "<LLOQ", "", "N"]})
+    w = run_nca(df, subject="ID", time="TIME", conc="CONC", blq="BLQ", options=NcaOptions(units=UNITS)).wide()
+    assert w["TLAG"].iloc[0] == 1                       # the 0.01 flagged <LLOQ is BLQ
+    with pytest.raises(ValueError, match="row 2, column 'BLQ'"):
+        run_nca(df.assign(BLQ=["0", "maybe", "0", "0"]), subject="ID", time="TIME", conc="CONC", blq="BLQ")
+
+
+def test_bolus_with_blq_at_the_dose_time_reports_the_back_extrapolation():
+    t = np.array([0, 0.5, 1, 2, 4, 8])
+    c = np.r_[0, 10 * np.exp(-0.2 * t[1:])]
+    _, w = one(t, c, route="iv-bolus")
+    assert w["C0"] == pytest.approx(10) and w["AUCPBEO"] > 0
+
+
+def test_repeated_partial_intervals_are_rejected():
+    with pytest.raises(ValueError, match="repeat"):
+        NcaOptions(partial_aucs=((0, 24), (0, 24)))

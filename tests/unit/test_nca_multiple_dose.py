@@ -70,14 +70,16 @@ def test_missing_pre_dose_sample_of_a_later_dose():
     (pd.DataFrame({"ID": 1, "TDOSE": [0, 0], "DOSE": 1.0}), "strictly increasing"),
     (pd.DataFrame({"ID": 1, "TDOSE": [0, 12, 36], "DOSE": 1.0}), "last dose needs its interval"),
     (pd.DataFrame({"ID": 1, "TDOSE": [0, 12], "DOSE": [1.0, -1]}), "dosing row 2, column 'DOSE'"),
-    (pd.DataFrame({"ID": 2, "TDOSE": [0, 12], "DOSE": 1.0}), "subject 1 has concentrations but no dose"),
+    (pd.DataFrame({"ID": 2, "TDOSE": [0, 12], "DOSE": 1.0}), "ID=1 has concentrations but no dose"),
+    (pd.DataFrame({"ID": 1, "TDOSE": [0, 12], "DOSE": 1.0, "TAU": [24, 12]}), "reaches past the next dose"),
+    (pd.DataFrame({"ID": 1, "TDOSE": [0], "DOSE": 1.0}), "there is one dose"),
     (pd.DataFrame({"ID": 1, "T": [0, 12], "DOSE": 1.0}), "lacks column"),
 ])
 def test_bad_dosing(dosing, match):
     data, _ = superposition()
     with pytest.raises(ValueError, match=match):
         run_nca_multiple_dose(data, dosing, subject="ID", time="TIME", conc="CONC", dose_time="TDOSE", dose="DOSE",
-                              options=OPTS)
+                              tau="TAU" if "TAU" in dosing else None, options=OPTS)
 
 
 def test_cyno_repeated_dose_study_runs_for_three_analytes():
@@ -95,3 +97,37 @@ def test_cyno_repeated_dose_study_runs_for_three_analytes():
     # linear PK, t1/2 ~ 80 h, tau 504 h: little accumulation
     assert adc["ARAUC"].median() == pytest.approx(1.05, abs=0.1)
     assert w[w.PPCAT == "PAYLOAD"]["CLSS"].isna().all()
+
+
+def test_pre_dose_samples_within_the_window_count_as_taken_at_the_dose():
+    data, dosing = superposition()
+    late = data.copy()
+    late.loc[late["TIME"] == 2 * TAU, "TIME"] = 2 * TAU - 0.1          # the 3rd pre-dose sample taken 6 min early
+    kw = dict(subject="ID", time="TIME", conc="CONC", dose_time="TDOSE", dose="DOSE", tau="TAU",
+              default_route="iv-infusion", default_duration=0.25, options=OPTS)
+    exact = run_nca_multiple_dose(data, dosing, **kw).wide().set_index("DOSENO")
+    strict = run_nca_multiple_dose(late, dosing, **kw).wide().set_index("DOSENO")
+    windowed = run_nca_multiple_dose(late, dosing, predose_window=0.25, **kw).wide().set_index("DOSENO")
+    assert np.isnan(strict.loc[3, "AUCTAU"]) and np.isfinite(windowed.loc[3, "AUCTAU"])
+    assert windowed.loc[2, "CTROUGH"] == pytest.approx(exact.loc[2, "CTROUGH"])
+
+
+def test_summaries_of_multiple_doses_are_per_dose_across_subjects():
+    data, dosing = superposition()
+    two = pd.concat([data, data.assign(ID=2, CONC=data["CONC"] * 2)])
+    doses = pd.concat([dosing, dosing.assign(ID=2)])
+    r = run_nca_multiple_dose(two, doses, subject="ID", time="TIME", conc="CONC", dose_time="TDOSE", dose="DOSE",
+                              tau="TAU", default_route="iv-bolus", options=OPTS)
+    s = r.describe().set_index(["DOSENO", "PPTESTCD"])
+    assert s.loc[(1, "CMAX"), "N"] == 2 and len(s.index.get_level_values(0).unique()) == N
+
+
+def test_same_subject_ids_in_different_groups_get_their_own_doses():
+    data, dosing = superposition()
+    a = data.assign(STUDY="A")
+    b = data.assign(STUDY="B", TIME=data["TIME"] + 1.0)
+    doses = pd.concat([dosing.assign(STUDY="A"), dosing.assign(STUDY="B", TDOSE=dosing["TDOSE"] + 1.0)])
+    r = run_nca_multiple_dose(pd.concat([a, b]), doses, subject="ID", time="TIME", conc="CONC", groups=["STUDY"],
+                              dose_time="TDOSE", dose="DOSE", tau="TAU", default_route="iv-bolus", options=OPTS)
+    w = r.wide().set_index(["STUDY", "DOSENO"])
+    assert w.loc[("A", 2), "AUCTAU"] == pytest.approx(w.loc[("B", 2), "AUCTAU"], rel=1e-12)

@@ -14,6 +14,9 @@
       units: {time: h, conc: ug/mL, dose: mg/kg}
     lambda_z:                   # manual lambda_z points, each with a reason
       - {ID: SD001, ANALYTE: ADC, time: 24, action: exclude, reason: "sample haemolysed"}
+
+Each lambda_z entry names the profile by every key column (grouping columns, subject, analyte) and the sample
+``time``; for a multiple-dose analysis also ``DOSENO``, with ``time`` counted from that dose.
 """
 
 from __future__ import annotations

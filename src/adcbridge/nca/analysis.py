@@ -42,6 +42,7 @@ class NcaResult(Result):
     """
 
     key_columns: tuple[str, ...] = ()
+    subject_column: str = ""
     lambda_z_points: pd.DataFrame | None = None
 
     result_type: ClassVar[str] = "NcaResult"
@@ -50,8 +51,8 @@ class NcaResult(Result):
         """One row per profile, one column per parameter (partial AUCs as ``AUCINT_<start>-<end>``)."""
         t = self.table.copy()
         t["PPTESTCD"] = t["PPTESTCD"].astype(object)
-        name = t["PPTESTCD"].where(t["PPTESTCD"] != "AUCINT",
-                                   "AUCINT_" + t["PPSTINT"].map("{:g}".format) + "-" + t["PPENINT"].map("{:g}".format))
+        name = t["PPTESTCD"].where(t["PPTESTCD"] != "AUCINT", "AUCINT_" + t["PPSTINT"].map("{:.10g}".format) + "-"
+                                   + t["PPENINT"].map("{:.10g}".format))
         keys = list(self.key_columns) + (["PPCAT"] if "PPCAT" in t.columns else [])
         t["_name"] = name
         t["_profile"] = t.groupby(keys, sort=False, dropna=False).ngroup()
@@ -62,11 +63,17 @@ class NcaResult(Result):
 
     def describe(self, by: list[str] | None = None) -> pd.DataFrame:
         """Group summaries (N, mean, SD, CV%, geometric mean and CV%, median, min, max) per parameter; ``by``
-        defaults to the grouping columns (without the subject) plus the analyte."""
-        subject = self.key_columns[-1] if self.key_columns else None
+        defaults to the key columns without the subject (so dose number stays for multiple dose) plus the
+        analyte.  Partial AUCs are summarised per interval (``AUCINT_<start>-<end>``)."""
+        subject = self.subject_column or (self.key_columns[-1] if self.key_columns else None)
         default = [k for k in self.key_columns if k != subject] + (["PPCAT"] if "PPCAT" in self.table else [])
         by = list(by) if by is not None else default
-        t = self.table[self.table["PPTESTCD"] != "AUCINT"]
+        t = self.table.copy()
+        t["PPTESTCD"] = t["PPTESTCD"].astype(object)
+        part = t["PPTESTCD"] == "AUCINT"
+        if part.any():
+            t.loc[part, "PPTESTCD"] = ("AUCINT_" + t.loc[part, "PPSTINT"].map("{:.10g}".format).astype(str) + "-"
+                                       + t.loc[part, "PPENINT"].map("{:.10g}".format).astype(str))
         return describe(t, by + ["PPTESTCD"])
 
 
@@ -84,13 +91,16 @@ def lambda_z_masks(prof: Profiles, selection: pd.DataFrame | None, key_columns: 
     if missing:
         raise ValueError(f"the lambda_z point selection lacks column(s) {missing}")
     index = {tuple(r): i for i, r in enumerate(prof.keys[key_columns].itertuples(index=False, name=None))}
-    for n, r in enumerate(selection.itertuples(index=False), start=1):
-        rec = r._asdict()
+    for n, rec in enumerate(selection.to_dict("records"), start=1):
         key = tuple(rec[k] for k in key_columns)
         if key not in index:
             raise ValueError(f"lambda_z selection row {n}: no profile {dict(zip(key_columns, key))}")
         p = index[key]
-        hit = np.flatnonzero(np.isclose(prof.time[p], float(rec["time"]), rtol=0, atol=1e-9))
+        try:
+            when = float(rec["time"])
+        except (TypeError, ValueError):
+            raise ValueError(f"lambda_z selection row {n}: 'time' must be a number, got {rec['time']!r}") from None
+        hit = np.flatnonzero(np.isclose(prof.time[p], when, rtol=0, atol=1e-9))
         if not hit.size:
             raise ValueError(f"lambda_z selection row {n}: profile {dict(zip(key_columns, key))} has no sample at "
                              f"time {rec['time']}")
@@ -127,9 +137,12 @@ def run_nca(data: pd.DataFrame, *, subject: str, time: str, conc: str, analyte: 
     if excl.any() or incl.any():
         issues.append(Issue("lambda_z_manual", f"lambda_z points chosen by the user in "
                                                f"{int((excl | incl).any(axis=1).sum())} profiles", "info"))
+    n_pre = int(np.sum(prof.time < 0))
+    if n_pre:
+        issues.append(Issue("pre_dose_samples", f"{n_pre} samples before the dose (time < 0) left out", "info"))
     return NcaResult(spec=options, table=table, issues=tuple(issues),
                      provenance=make_provenance(options, data), key_columns=tuple(key_columns),
-                     lambda_z_points=points)
+                     subject_column=subject, lambda_z_points=points)
 
 
 def run_nca_in_chunks(data: pd.DataFrame, *, chunk_profiles: int = CHUNK_PROFILES, **kwargs):
@@ -140,11 +153,31 @@ def run_nca_in_chunks(data: pd.DataFrame, *, chunk_profiles: int = CHUNK_PROFILE
     missing = [k for k in dict.fromkeys(keys) if k not in data.columns]
     if missing:
         raise ValueError(f"missing column(s) {missing}; the table has {list(data.columns)}")
-    pid = data.groupby(list(dict.fromkeys(keys)), sort=False, dropna=False).ngroup().to_numpy()
-    n = int(pid.max()) + 1 if len(pid) else 0
+    if data.empty:
+        raise ValueError("the concentration table has no rows")
+    key_list = list(dict.fromkeys(keys))
+    pid = data.groupby(key_list, sort=False, dropna=False).ngroup().to_numpy()
+    n = int(pid.max()) + 1
+    selection = kwargs.pop("lambda_z_selection", None)
+    sel_pid = None
+    if selection is not None and not selection.empty:
+        missing = [k for k in key_list if k not in selection.columns]
+        if missing:
+            raise ValueError(f"the lambda_z point selection lacks column(s) {missing}")
+        ids = data[key_list].drop_duplicates().assign(_pid=lambda f: np.arange(len(f)))
+        merged = selection.reset_index(drop=True).merge(ids, on=key_list, how="left")
+        unknown = np.flatnonzero(merged["_pid"].isna().to_numpy())
+        if unknown.size:
+            row = selection.iloc[int(unknown[0])]
+            raise ValueError(f"lambda_z selection row {unknown[0] + 1}: no profile "
+                             f"{ {k: row[k] for k in key_list} }")
+        sel_pid = merged["_pid"].to_numpy(dtype=int)
     for start in range(0, n, chunk_profiles):
         rows = (pid >= start) & (pid < start + chunk_profiles)
-        yield run_nca(data[rows], **kwargs)
+        chunk_sel = None
+        if sel_pid is not None:
+            chunk_sel = selection[(sel_pid >= start) & (sel_pid < start + chunk_profiles)]
+        yield run_nca(data[rows], lambda_z_selection=chunk_sel, **kwargs)
 
 
 def _long_table(prof: Profiles, params, parts, part_reasons, options: NcaOptions, key_columns, analyte):
@@ -163,7 +196,9 @@ def _long_table(prof: Profiles, params, parts, part_reasons, options: NcaOptions
         units[analytes == a] = row_units
     vals = values[p_idx, k_idx]
     why = reasons[p_idx, k_idx]
-    why = np.where(np.isfinite(vals), None, np.where(why == None, "not computable", why))       # noqa: E711
+    why = np.where(np.isfinite(vals), None, np.where(why == None, np.where(np.isinf(vals), "division by zero",  # noqa: E711
+                                                                         "not computable"), why))
+    vals = np.where(np.isfinite(vals), vals, np.nan)
     cols = {k: prof.keys[k].to_numpy()[p_idx] for k in key_columns}
     if analyte:
         cols["PPCAT"] = prof.keys[analyte].to_numpy()[p_idx]

@@ -50,7 +50,7 @@ class NcaOptions(Spec):
     spec_name: ClassVar[str] = "nca"
     auc_method: Literal["linear", "lin-up-log-down"] = "lin-up-log-down"
     blq: BlqRules = Field(default_factory=BlqRules)
-    lambda_z_min_points: int = Field(3, ge=2)
+    lambda_z_min_points: int = Field(3, ge=3)
     lambda_z_tolerance: float = Field(1e-4, ge=0, le=0.1)
     partial_aucs: tuple[tuple[float, float], ...] = ()
     metabolites: tuple[str, ...] = ()
@@ -75,6 +75,9 @@ class NcaOptions(Spec):
         for a, b in v:
             if not (0 <= a < b):
                 raise ValueError(f"must be intervals (start, end) with 0 <= start < end; got ({a}, {b})")
+        names = [f"{a:.10g}-{b:.10g}" for a, b in v]
+        if len(set(names)) != len(names):
+            raise ValueError(f"must not repeat an interval; got {names}")
         return v
 
 
@@ -151,9 +154,12 @@ def compute_parameters(prof: Profiles, options: NcaOptions, analyte: np.ndarray 
     # user masks ride along through the cleaning as extra columns
     excl = np.zeros(prof.time.shape, dtype=bool) if lambda_z_exclude is None else lambda_z_exclude
     incl = np.zeros(prof.time.shape, dtype=bool) if lambda_z_include is None else lambda_z_include
-    t, c, row, was_blq = apply_blq_rules(prof.time, prof.conc, prof.blq, options.blq, prof.row)
+    pre_dose = prof.time < 0                  # samples before the dose are not part of a single-dose profile
+    conc_in = np.where(pre_dose, np.nan, prof.conc)
+    blq_in = prof.blq & ~pre_dose
+    t, c, row, was_blq = apply_blq_rules(prof.time, conc_in, blq_in, options.blq, prof.row)
     flags = excl.astype(np.int64) + 2 * incl.astype(np.int64)
-    _, _, flag_rows, _ = apply_blq_rules(prof.time, prof.conc, prof.blq, options.blq, flags)
+    _, _, flag_rows, _ = apply_blq_rules(prof.time, conc_in, blq_in, options.blq, flags)
     excl_c, incl_c = (flag_rows & 1).astype(bool), (flag_rows & 2).astype(bool)
     excl_c &= np.isfinite(t)
     incl_c &= np.isfinite(t)
@@ -189,6 +195,7 @@ def compute_parameters(prof: Profiles, options: NcaOptions, analyte: np.ndarray 
     first_t = t[:, 0]
     insert = any_obs & (first_t > 0) & ~later
     fix_bolus0 = bolus & any_obs & (first_t == 0) & (~(c[:, 0] > 0) | later)
+    c_observed = c
     c = c.copy()
     c[fix_bolus0, 0] = c0[fix_bolus0]
     origin_c = np.where(bolus, c0, 0.0)
@@ -253,8 +260,10 @@ def compute_parameters(prof: Profiles, options: NcaOptions, analyte: np.ndarray 
     out.set("AUMCIFP", aumcifp, lz_reason)
     out.set("AUMCPEO", 100 * (1 - aumclast / aumcifo), lz_reason)
     out.set("AUMCPEP", 100 * (1 - aumclast / aumcifp), lz_reason)
-    back = np.where(insert & bolus, seg_auc[:, 0], np.nan)
-    back_reason = _first_reason(lz_reason, np.where(insert, None, "a sample at the dose time: nothing back-extrapolated"))
+    imputed = (insert | fix_bolus0) & bolus
+    back = np.where(imputed, seg_auc[:, 0], np.nan)
+    back_reason = _first_reason(lz_reason, np.where(imputed, None,
+                                                    "a sample at the dose time: nothing back-extrapolated"))
     out.set("AUCPBEO", 100 * back / aucifo, back_reason)
     out.set("AUCPBEP", 100 * back / aucifp, back_reason)
 
@@ -274,8 +283,8 @@ def compute_parameters(prof: Profiles, options: NcaOptions, analyte: np.ndarray 
     # --- dose-based
     dose = prof.dose.astype(float)
     dose_reason = np.where(is_metab, "metabolite/payload analyte: no dose of its own",
-                           np.where(np.isfinite(dose), None, "no dose"))
-    dose = np.where(is_metab, np.nan, dose)
+                           np.where(~np.isfinite(dose), "no dose", np.where(dose == 0, "dose is 0 (control)", None)))
+    dose = np.where(is_metab | (dose == 0), np.nan, dose)
     if analyte is None or not options.conc_units_by_analyte:
         k = options.units.clearance_factor
     else:
@@ -297,16 +306,25 @@ def compute_parameters(prof: Profiles, options: NcaOptions, analyte: np.ndarray 
     part_reason = np.full((P, len(options.partial_aucs)), None, dtype=object)
     cum_at = _cumulative_auc_at(ta, ca, cum_auc, iend_a, ilast_a, any_meas, lam, fit.intercept, options.auc_method)
     no_start = np.where(later & ~(first_t == 0), "no pre-dose sample at the dose time", None)
+    t_end = np.take_along_axis(ta, iend_a[:, None], axis=1)[:, 0]
+    beyond_meas = any_meas & (ilast_a == iend_a)
     for j, (a, b) in enumerate(options.partial_aucs):
         va, ra = cum_at(a)
         vb, rb = cum_at(b)
-        parts[:, j] = np.where(no_start == None, vb - va, np.nan)                      # noqa: E711
+        value = vb - va
+        # an interval starting after the last (measurable) sample: the area under the lambda_z line itself
+        after = beyond_meas & (a >= t_end)
+        with np.errstate(over="ignore", invalid="ignore"):
+            line = (np.exp(fit.intercept - lam * a) - np.exp(fit.intercept - lam * b)) / lam
+        value = np.where(after, line, value)
+        value = np.where(np.isfinite(t_end), value, np.nan)
+        parts[:, j] = np.where(no_start == None, value, np.nan)                        # noqa: E711
         part_reason[:, j] = _first_reason(no_start, ra, rb)
     to_end = (np.full(P, np.nan), np.full(P, None, dtype=object))
     if interval_end is not None:
         v, r = cum_at(np.asarray(interval_end, dtype=float))
         to_end = (np.where(no_start == None, v, np.nan), _first_reason(no_start, r))   # noqa: E711
-    return out, parts, part_reason, to_end, fit, (t, c, row, meas)
+    return out, parts, part_reason, to_end, fit, (t, c_observed, row, meas)
 
 
 def _cumulative_auc_at(ta, ca, cum_auc, iend, ilast, any_meas, lam, b0, method):

@@ -43,7 +43,7 @@ __all__ = ["run_nca_multiple_dose", "dosing_intervals"]
 
 
 def dosing_intervals(dosing: pd.DataFrame, *, subject: str, dose_time: str, dose: str,
-                     tau: str | None = None) -> pd.DataFrame:
+                     tau: str | None = None, groups: list[str] | tuple[str, ...] = ()) -> pd.DataFrame:
     """One row per dose: subject, DOSENO (1, 2, ...), _start, _end (= _start + tau), _tau, _dose, _last; checked."""
     missing = [c for c in (subject, dose_time, dose, tau) if c and c not in dosing.columns]
     if missing:
@@ -58,12 +58,13 @@ def dosing_intervals(dosing: pd.DataFrame, *, subject: str, dose_time: str, dose
     bad = np.flatnonzero((d[dose] <= 0).to_numpy())
     if bad.size:
         raise ValueError(f"dosing row {bad[0] + 1}, column '{dose}': dose must be > 0")
+    keys = [g for g in groups if g in d.columns] + [subject]
     rows = []
-    for sid, g in d.groupby(subject, sort=False):
+    for key, g in d.groupby(keys, sort=False, dropna=False):
+        who = ", ".join(f"{k}={v}" for k, v in zip(keys, key if isinstance(key, tuple) else (key,)))
         times = g[dose_time].to_numpy(dtype=float)
         if np.any(np.diff(times) <= 0):
-            raise ValueError(f"dosing of subject {sid}: dose times must be strictly increasing "
-                             f"(column '{dose_time}')")
+            raise ValueError(f"dosing of {who}: dose times must be strictly increasing (column '{dose_time}')")
         gaps = np.diff(times)
         given = g[tau].to_numpy(dtype=float) if tau else None
         for k, t0 in enumerate(times):
@@ -74,12 +75,18 @@ def dosing_intervals(dosing: pd.DataFrame, *, subject: str, dose_time: str, dose
             elif gaps.size and np.allclose(gaps, gaps[0]):
                 length = gaps[0]
             else:
-                raise ValueError(f"dosing of subject {sid}: the last dose needs its interval (a '{tau or 'tau'}' "
-                                 f"column) because the intervals differ")
+                why = "there is one dose" if not gaps.size else "the intervals differ"
+                raise ValueError(f"dosing of {who}: the last dose needs its interval (a '{tau or 'tau'}' column) "
+                                 f"because {why}")
             if length <= 0:
-                raise ValueError(f"dosing of subject {sid}, dose {k + 1}: tau must be > 0")
-            rows.append({subject: sid, "DOSENO": k + 1, "_start": t0, "_end": t0 + length, "_tau": length,
-                         "_dose": float(g[dose].iloc[k]), "_last": k == len(times) - 1})
+                raise ValueError(f"dosing of {who}, dose {k + 1}: tau must be > 0")
+            if k < len(times) - 1 and t0 + length > times[k + 1] + 1e-9 * max(1.0, abs(times[k + 1])):
+                raise ValueError(f"dosing of {who}, dose {k + 1}: tau = {length:g} reaches past the next dose "
+                                 f"at {times[k + 1]:g} (dosing row {int(g.index[k]) + 1})")
+            rec = dict(zip(keys, key if isinstance(key, tuple) else (key,)))
+            rec.update({"DOSENO": k + 1, "_start": t0, "_end": t0 + length, "_tau": length,
+                        "_dose": float(g[dose].iloc[k]), "_last": k == len(times) - 1})
+            rows.append(rec)
     return pd.DataFrame(rows)
 
 
@@ -88,21 +95,39 @@ def run_nca_multiple_dose(data: pd.DataFrame, dosing: pd.DataFrame, *, subject: 
                           groups: list[str] | tuple[str, ...] = (), blq: str | None = None, lloq: str | None = None,
                           route: str | None = None, duration: str | None = None,
                           default_route: str = "extravascular", default_duration: float = 0.0,
-                          options: NcaOptions | None = None,
-                          lambda_z_selection: pd.DataFrame | None = None) -> NcaResult:
-    """Multiple-dose NCA (see the module docstring); ``time`` is time since the first dose."""
+                          options: NcaOptions | None = None, lambda_z_selection: pd.DataFrame | None = None,
+                          predose_window: float = 0.0) -> NcaResult:
+    """Multiple-dose NCA (see the module docstring); ``time`` is time since the first dose.
+
+    A sample taken up to ``predose_window`` before a dose (and any within 1e-9 of it) counts as taken at the dose
+    time: it is that dose's pre-dose sample and the previous interval's trough.  ``lambda_z_selection`` rows need
+    the key columns, ``DOSENO`` and the time after that dose.
+    """
+    if predose_window < 0:
+        raise ValueError(f"The 'predose_window' argument must be >= 0. Got {predose_window}.")
     options = options or NcaOptions()
     if subject not in data.columns:
         raise ValueError(f"missing column(s) ['{subject}']; the table has {list(data.columns)}")
-    intervals = dosing_intervals(dosing, subject=subject, dose_time=dose_time, dose=dose, tau=tau)
-    unknown = sorted(set(data[subject]) - set(intervals[subject]), key=str)
-    if unknown:
-        raise ValueError(f"subject {unknown[0]} has concentrations but no dose in the dosing table")
+    intervals = dosing_intervals(dosing, subject=subject, dose_time=dose_time, dose=dose, tau=tau, groups=groups)
+    join = [g for g in groups if g in intervals.columns] + [subject]
+    have = data[join].drop_duplicates().merge(intervals[join].drop_duplicates(), on=join, how="left", indicator=True)
+    lost = have[have["_merge"] == "left_only"]
+    if len(lost):
+        raise ValueError(f"{', '.join(f'{k}={lost.iloc[0][k]}' for k in join)} has concentrations but no dose in "
+                         f"the dosing table")
     base = data.reset_index(drop=True).drop(columns=["DOSENO"], errors="ignore").copy()
     base["_row"] = np.arange(len(base)) + 1
     t_abs = pd.to_numeric(base[time], errors="coerce")
-    merged = base.assign(_t=t_abs).merge(intervals, on=subject, how="inner")
-    inside = (merged["_t"] >= merged["_start"]) & ((merged["_t"] <= merged["_end"] + 1e-9) | merged["_last"])
+    merged = base.assign(_t=t_abs).merge(intervals, on=join, how="inner")
+    # samples just before a dose (within the pre-dose window) belong to that dose's start
+    tol = 1e-9 * np.maximum(1.0, np.abs(merged["_start"]))
+    near_start = (merged["_t"] < merged["_start"]) & (merged["_t"] >= merged["_start"] - predose_window - tol)
+    merged.loc[near_start, "_t"] = merged.loc[near_start, "_start"]
+    near_end = (np.abs(merged["_t"] - merged["_end"]) <= tol) | (
+        (merged["_t"] < merged["_end"]) & (merged["_t"] >= merged["_end"] - predose_window - tol)
+        & ~merged["_last"])
+    merged.loc[near_end, "_t"] = merged.loc[near_end, "_end"]
+    inside = (merged["_t"] >= merged["_start"]) & ((merged["_t"] <= merged["_end"]) | merged["_last"])
     frame = merged[inside].copy()
     frame["_tad"] = frame["_t"] - frame["_start"]
     frame = frame.sort_values(["DOSENO", "_row"], kind="stable")
@@ -112,7 +137,7 @@ def run_nca_multiple_dose(data: pd.DataFrame, dosing: pd.DataFrame, *, subject: 
                           route=route, duration=duration, default_route=default_route,
                           default_duration=default_duration)
     keys = prof.keys
-    iv = keys.merge(intervals, on=[subject, "DOSENO"], how="left")
+    iv = keys.merge(intervals, on=[*join, "DOSENO"], how="left")
     tau_p = iv["_tau"].to_numpy(dtype=float)
     later = keys["DOSENO"].to_numpy() > 1
     all_keys = [*key_groups, "DOSENO"] + ([analyte] if analyte else [])
@@ -121,6 +146,7 @@ def run_nca_multiple_dose(data: pd.DataFrame, dosing: pd.DataFrame, *, subject: 
     params, parts, part_reasons, (auctau, tau_reason), fit, (t, c, row, meas) = compute_parameters(
         prof, options, ana, excl, incl, later_dose=later, interval_end=tau_p)
     _steady_state(params, prof, t, c, tau_p, auctau, tau_reason, options, ana)
+    params.dose_of_profile = prof.dose.astype(float)
     _accumulation(params, keys, subject, analyte, groups, tau_p)
     table = _long_table(prof, params, parts, part_reasons, options, [*key_groups, "DOSENO"], analyte)
     idx = table[[*key_groups, "DOSENO"]].merge(iv[[*key_groups, "DOSENO", "_start", "_end"]].drop_duplicates(),
@@ -131,7 +157,7 @@ def run_nca_multiple_dose(data: pd.DataFrame, dosing: pd.DataFrame, *, subject: 
     issues = [Issue("multiple_dose", f"{int(intervals['DOSENO'].max())} dosing intervals per subject at most; "
                                      f"accumulation is relative to each subject's first interval", "info")]
     return NcaResult(spec=options, table=table, issues=tuple(issues), provenance=make_provenance(options, data, dosing),
-                     key_columns=tuple([*key_groups, "DOSENO"]), lambda_z_points=points)
+                     key_columns=tuple([*key_groups, "DOSENO"]), subject_column=subject, lambda_z_points=points)
 
 
 def _steady_state(params, prof, t, c, tau, auctau, tau_reason, options, analyte):
@@ -161,8 +187,8 @@ def _steady_state(params, prof, t, c, tau, auctau, tau_reason, options, analyte)
     k = np.array([options.units_for(a).clearance_factor for a in analyte]) if analyte is not None and \
         options.conc_units_by_analyte else options.units.clearance_factor
     with np.errstate(divide="ignore", invalid="ignore"):
-        clss = np.where(is_metab, np.nan, k * prof.dose / auctau)
-    reason = _first_reason(dose_reason, tau_reason)
+        clss = np.where(is_metab | ~(auctau > 0), np.nan, k * prof.dose / auctau)
+    reason = _first_reason(dose_reason, tau_reason, np.where(auctau == 0, "AUCTAU is 0", None))
     lam_reason = _first_reason(reason, params.why("LAMZ"))
     for ev_code, iv_code, value, why in (("CLFSS", "CLSS", clss, reason),
                                          ("VZFSS", "VZSS", clss / params.get("LAMZ"), lam_reason)):
@@ -183,14 +209,15 @@ def _accumulation(params, keys, subject, analyte, groups, tau):
     ref = first[gid]
     has_ref = ref >= 0
     refp = np.where(has_ref, ref, 0)
-    dn = params.get("CMAXD") / params.get("CMAX")            # 1 / dose (NaN without a dose)
-    dn = np.where(np.isfinite(dn), dn, 1.0)
+    dose = params.dose_of_profile
+    dn = np.where(np.isfinite(dose) & (dose > 0), 1.0 / dose, np.nan)
     base_reason = np.where(has_ref, None, "no first-dose interval for this subject")
 
     def ratio(code, value_code):
         v = params.get(value_code) * dn
-        r = np.where(has_ref, v / v[refp], np.nan)
-        params.set(code, r, _first_reason(base_reason, params.why(value_code), params.why(value_code)[refp]))
+        zero = np.where(has_ref & (v[refp] == 0), f"{value_code} of the first interval is 0", None)
+        r = np.where(has_ref & (v[refp] != 0), v / v[refp], np.nan)
+        params.set(code, r, _first_reason(base_reason, zero, params.why(value_code), params.why(value_code)[refp]))
 
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio("ARAUC", "AUCTAU")

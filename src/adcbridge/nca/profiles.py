@@ -82,6 +82,21 @@ def _numeric(df: pd.DataFrame, column: str, allow_missing: bool) -> np.ndarray:
     return values.to_numpy(dtype=float)
 
 
+BLQ_TRUE = {"1", "1.0", "TRUE", "T", "Y", "YES", "BLQ", "BQL", "BLOQ", "<LLOQ", "<LOQ", "LLOQ", "ND", "NQ"}
+BLQ_FALSE = {"0", "0.0", "FALSE", "F", "N", "NO", "", "NAN", "NONE", "NA", "ALQ"}
+
+
+def _blq_flags(data: pd.DataFrame, column: str) -> np.ndarray:
+    """BLQ flag column -> bool; unknown values are errors naming the row (accepted: see BLQ_TRUE / BLQ_FALSE)."""
+    text = data[column].astype(str).str.strip().str.upper()
+    known = text.isin(BLQ_TRUE | BLQ_FALSE) | data[column].isna()
+    if not known.all():
+        i = int(np.flatnonzero(~known.to_numpy())[0])
+        raise ValueError(f"row {i + 1}, column '{column}': BLQ flag {data[column].iloc[i]!r} is neither a BLQ code "
+                         f"({', '.join(sorted(BLQ_TRUE))}) nor a 'measurable' code ({', '.join(sorted(BLQ_FALSE - {''}))})")
+    return text.isin(BLQ_TRUE).to_numpy()
+
+
 def build_profiles(df: pd.DataFrame, *, subject: str, time: str, conc: str, analyte: str | None = None,
                    groups: list[str] | tuple[str, ...] = (), dose: str | None = None, blq: str | None = None,
                    lloq: str | None = None, route: str | None = None, duration: str | None = None,
@@ -104,7 +119,7 @@ def build_profiles(df: pd.DataFrame, *, subject: str, time: str, conc: str, anal
                          f"(subject {data[subject].iloc[i]})")
     flag = np.zeros(len(data), dtype=bool)
     if blq:
-        flag |= data[blq].fillna(0).astype(str).str.strip().str.upper().isin(["1", "1.0", "TRUE", "Y", "YES", "BLQ"])
+        flag |= _blq_flags(data, blq)
     if lloq:
         limit = _numeric(data, lloq, allow_missing=True)
         flag |= np.isfinite(limit) & np.isfinite(c) & (c < limit)
@@ -155,13 +170,22 @@ def build_profiles(df: pd.DataFrame, *, subject: str, time: str, conc: str, anal
                              f"{', '.join(f'{k}={v}' for k, v in keys.iloc[p].items())} (use the multiple-dose "
                              f"analysis)")
         dose_arr = dd.first().to_numpy(dtype=float)
-        nonpos = np.flatnonzero(dose_arr <= 0)
-        if nonpos.size:
-            i = int(np.flatnonzero((pid == nonpos[0]) & (d <= 0))[0])
-            raise ValueError(f"row {i + 1}, column '{dose}': dose must be > 0 (got {d[i]:g})")
-    routes = per_profile(route, normalise_route(default_route), parse=normalise_route)
+        negative = np.flatnonzero(dose_arr < 0)
+        if negative.size:
+            i = int(np.flatnonzero((pid == negative[0]) & (d < 0))[0])
+            raise ValueError(f"row {i + 1}, column '{dose}': dose must be >= 0 (got {d[i]:g}; 0 marks a control)")
+    try:
+        routes = per_profile(route, normalise_route(default_route), parse=normalise_route)
+    except ValueError as exc:
+        if route is None:
+            raise
+        bad = data[route].astype(str).str.strip().str.lower().str.replace("_", "-").map(
+            lambda v: v not in _ROUTE_ALIASES)
+        i = int(np.flatnonzero(bad.to_numpy())[0]) if bad.any() else 0
+        raise ValueError(f"row {i + 1}, column '{route}': {exc}") from None
     dur = per_profile(duration, float(default_duration))
     dur = np.asarray(pd.to_numeric(pd.Series(dur), errors="coerce"), dtype=float)
+    dur = np.where(routes == "iv-infusion", dur, np.where(np.isfinite(dur), dur, 0.0))   # blank for non-infusions
     if np.any(~np.isfinite(dur) | (dur < 0)):
         p = int(np.flatnonzero(~np.isfinite(dur) | (dur < 0))[0])
         raise ValueError(f"column '{duration or 'duration'}': infusion duration must be >= 0 in the profile of "

@@ -35,8 +35,8 @@ def concentration_plots(data: pd.DataFrame, result: NcaResult, *, time: str, con
     """Figures keyed by name: ``individual``, ``mean`` (each with a linear and a log panel per analyte),
     ``dose_normalised`` (when a dose column is given) and ``lambda_z_<analyte>_<page>``."""
     pts, keys, analyte = _profiles(result)
-    subject = keys[-1]
-    groups = [k for k in keys[:-1] if k != "DOSENO"]
+    subject = result.subject_column or keys[-1]
+    groups = [k for k in keys if k not in (subject, "DOSENO")]
     analytes = list(dict.fromkeys(pts[analyte])) if analyte else [None]
     figs: dict[str, plt.Figure] = {}
     fig, axes = plt.subplots(len(analytes), 2, figsize=(11, 3.6 * len(analytes)), squeeze=False,
@@ -44,7 +44,8 @@ def concentration_plots(data: pd.DataFrame, result: NcaResult, *, time: str, con
     colours = {}
     for i, a in enumerate(analytes):
         sub = pts if a is None else pts[pts[analyte] == a]
-        for _, prof in sub.groupby([*groups, subject] + (["DOSENO"] if "DOSENO" in keys else []), sort=False):
+        for _, prof in sub.groupby([*groups, subject] + (["DOSENO"] if "DOSENO" in keys else []), sort=False,
+                                   dropna=False):
             g = _group_label(prof.iloc[0], groups)
             colour = colours.setdefault(g, f"C{len(colours) % 10}")
             for ax, log in zip(axes[i], (False, True)):
@@ -66,7 +67,7 @@ def concentration_plots(data: pd.DataFrame, result: NcaResult, *, time: str, con
         sub = pts if a is None else pts[pts[analyte] == a]
         by = groups or ["_all"]
         sub = sub.assign(_all="all")
-        for gkey, grp in sub.groupby(by, sort=False):
+        for gkey, grp in sub.groupby(by, sort=False, dropna=False):
             stats = grp.groupby("time")["conc"].agg(["mean", "std"]).reset_index()
             label = _group_label(grp.iloc[0], groups)
             for ax, log in zip(axes[i], (False, True)):
@@ -108,7 +109,7 @@ def lambda_z_plots(result: NcaResult) -> dict[str, plt.Figure]:
     wide = result.wide()
     prof_keys = keys + ([analyte] if analyte else [])
     figs = {}
-    profiles = list(pts.groupby(prof_keys, sort=False))
+    profiles = list(pts.groupby(prof_keys, sort=False, dropna=False))
     fit = wide.set_index(prof_keys)
     by_analyte: dict[str, list] = {}
     for key, prof in profiles:
