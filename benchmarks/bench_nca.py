@@ -18,7 +18,6 @@ import time
 import tracemalloc
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from adcbridge import __version__

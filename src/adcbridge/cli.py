@@ -424,7 +424,7 @@ def nca_cmd(data: Path = typer.Argument(..., help="Concentration table (CSV or E
 
     from adcbridge.io import write_bytes, write_csv_chunks, write_table
     from adcbridge.io.nca_files import NcaConfig, load_nca_config, read_concentrations
-    from adcbridge.nca import NcaOptions, run_nca
+    from adcbridge.nca import NcaOptions
 
     cfg = load_nca_config(config) if config else NcaConfig()
     table = read_concentrations(data, sheet=sheet)

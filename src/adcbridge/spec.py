@@ -38,6 +38,8 @@ def _message(spec_name: str, error: dict[str, Any]) -> tuple[str, str | None]:
         return f"The '{param}' parameter of {spec_name} is required.", param
     if error.get("type") == "extra_forbidden":
         return f"{spec_name} has no parameter '{param}'.", param
+    if msg.startswith("The '"):            # a nested specification's own sentence
+        return f"The '{param}' parameter of {spec_name}: {msg}", param
     if msg.startswith("Input should"):
         msg = "should" + msg[len("Input should"):]
     return f"The '{param}' parameter of {spec_name} {msg}. Got {value!r}.", param

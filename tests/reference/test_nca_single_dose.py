@@ -1,7 +1,6 @@
 """Single-dose NCA against NonCompart 0.8.0, PKNCA 0.12.1 and Phoenix WinNonlin 6.4 (relative 1e-9; WinNonlin's
 exported values are rounded, so 1e-8 there).  Where the references disagree, the test states adcbridge's choice."""
 
-from pathlib import Path
 
 import numpy as np
 import pandas as pd

@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
+
+from .yaml_files import load_yaml_model
 
 __all__ = ["read_concentrations", "NcaConfig", "load_nca_config"]
 
@@ -72,24 +73,5 @@ class NcaConfig(BaseModel):
 
 
 def load_nca_config(path: str | Path) -> NcaConfig:
-    path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise ValueError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ValueError(f"{path}: is a folder, not a file") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise ValueError(f"{path}: malformed YAML{where}: {getattr(exc, 'problem', exc)}") from None
-    if raw is None:
-        return NcaConfig()
-    if not isinstance(raw, dict):
-        raise ValueError(f"{path}: expected a mapping at the top level")
-    try:
-        return NcaConfig.model_validate(raw)
-    except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
-        loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
-        raise ValueError(f"{path}: field '{loc}': {err['msg']}") from None
+    """Read and validate ``nca.yaml`` (an empty file means every default)."""
+    return load_yaml_model(path, NcaConfig, empty_ok=True)

@@ -6,11 +6,12 @@ from pathlib import Path
 from typing import Literal
 
 import pandas as pd
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from adcbridge.dosefinding import BoinDesign, CrmDesign, DoseCounts, ThreePlusThreeDesign
 from adcbridge.dosefinding.outcomes import counts_from_table
+
+from .yaml_files import load_yaml_model
 
 __all__ = ["TrialSpec", "Scenario", "load_trial_spec", "read_dose_counts"]
 
@@ -68,24 +69,7 @@ class TrialSpec(BaseModel):
 def load_trial_spec(path: str | Path) -> TrialSpec:
     """Read and validate a trial YAML file; errors name the file and the field."""
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise ValueError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ValueError(f"{path}: is a folder, not a file") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise ValueError(f"{path}: malformed YAML{where}: {getattr(exc, 'problem', exc)}") from None
-    if not isinstance(raw, dict):
-        raise ValueError(f"{path}: expected a mapping of trial settings at the top level")
-    try:
-        spec = TrialSpec.model_validate(raw)
-    except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
-        loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
-        raise ValueError(f"{path}: field '{loc}': {err['msg']}") from None
+    spec = load_yaml_model(path, TrialSpec)
     for kind in ("boin", "3+3", "crm"):           # every design the file describes must be valid
         try:
             spec.build_design(kind)

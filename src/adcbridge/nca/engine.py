@@ -28,7 +28,6 @@ from __future__ import annotations
 from typing import ClassVar, Literal
 
 import numpy as np
-import pandas as pd
 from pydantic import Field, field_validator
 
 from adcbridge.spec import Spec
@@ -36,7 +35,7 @@ from adcbridge.spec import Spec
 from .auc import interpolate, segment_areas, uses_log
 from .blq import BlqRules, apply_blq_rules, compact
 from .lambda_z import fit_lambda_z
-from .parameters import REGISTRY, NcaUnits
+from .parameters import NcaUnits
 from .profiles import Profiles
 
 __all__ = ["NcaOptions", "compute_parameters", "ProfileParameters"]
