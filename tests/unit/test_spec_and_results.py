@@ -50,7 +50,26 @@ _PP = pd.DataFrame({"DOSE": [1.0] * 4 + [10.0] * 4, "SEX": list("FFMM") * 2,
 _CONC = pd.DataFrame({"ID": [1] * 6 + [2] * 6, "TIME": [0, 1, 2, 4, 8, 12] * 2,
                       "CONC": [0, 10, 8, 4, 2, 1, 0, 0, 0, 0, 0, 0], "DOSE": 100.0})
 
+from adcbridge.assays.dose_response import fit_dose_response, fit_dose_response_batch
+from adcbridge.assays.internalization import fit_internalization
+from adcbridge.assays.kinetics import fit_kinetics, fit_steady_state
+
+_DR = pd.DataFrame({"conc": [0, 0.1, 1, 10, 100] * 2, "response": [100, 97, 55, 9, 2, 99, 95, 50, 11, 1],
+                    "curve": ["a"] * 5 + ["b"] * 5})
+_T = np.arange(0.0, 601.0, 5.0)
+_SPR = pd.concat([pd.DataFrame({"cycle": i, "conc": c, "time": _T, "response": np.where(
+    _T < 30, 0.0, 50 * 1e-4 * c / (1e-4 * c + 1e-3) * (1 - np.exp(-(1e-4 * c + 1e-3) * (np.minimum(_T, 230) - 30)))
+    * np.exp(-1e-3 * np.maximum(_T - 230, 0)))}) for i, c in enumerate([5.0, 20.0, 80.0], start=1)])
+_PCT = pd.DataFrame({"adc": np.repeat(["A", "B"], 7), "time_h": [0, 0.5, 1, 2, 4, 8, 24] * 2,
+                     "pct_internalized": [0.4, 11, 20, 35, 52, 66, 71, 0.1, 4, 8, 14, 25, 36, 46]})
+
 MAKERS = [
+    lambda: fit_dose_response(_DR, curve="curve"),
+    lambda: fit_dose_response_batch(_DR),
+    lambda: fit_kinetics(_SPR, t_on=30, t_off=230, conc_unit="nM", bulk=True),
+    lambda: fit_steady_state(pd.DataFrame({"conc": [1.0, 3.0, 10.0, 30.0], "response": [9.0, 21.0, 40.0, 52.0]}),
+                             conc_unit="nM"),
+    lambda: fit_internalization(_PCT),
     lambda: run_nca(_CONC, subject="ID", time="TIME", conc="CONC", dose="DOSE",
                     options=NcaOptions(partial_aucs=((0, 24),), units={"dose": "mg"})),
     lambda: power_model(_PP, by=()),

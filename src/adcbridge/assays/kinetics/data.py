@@ -1,0 +1,219 @@
+"""Sensorgrams as validated arrays: the long table (cycle, concentration, time, response) plus the injection
+schedule (explicit injection start and end times).
+
+Every check names the cycle and the column at fault; nothing is fitted from data that failed a check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .options import KineticsOptions, molar_factor
+
+__all__ = ["Sensorgrams", "build_sensorgrams", "numeric_column"]
+
+
+@dataclass(frozen=True)
+class Sensorgrams:
+    """Validated sensorgrams, sorted by cycle (in order of first appearance) and time.
+
+    ``cycle`` indexes ``cycles`` (the labels); ``conc_M`` is, for each sample, the concentration of the cycle's
+    latest injection started at or before it (of its first injection before that).  ``injections`` has one row
+    per injection: ``cycle`` (label), ``cycle_index``, ``injection`` (1, 2, ... within the cycle), ``t_on``,
+    ``t_off`` (s) and ``conc_M``."""
+
+    cycles: tuple
+    cycle: np.ndarray
+    time: np.ndarray
+    response: np.ndarray
+    conc_M: np.ndarray
+    injections: pd.DataFrame
+
+    @property
+    def n_cycles(self) -> int:
+        return len(self.cycles)
+
+    def table(self) -> pd.DataFrame:
+        labels = np.array(self.cycles, dtype=object)[self.cycle]
+        return pd.DataFrame({"cycle": pd.Series(labels.tolist(), dtype=_label_dtype(self.cycles)),
+                             "conc_M": self.conc_M, "time": self.time, "response": self.response})
+
+
+def _label_dtype(labels) -> str:
+    return "int64" if all(isinstance(c, (int, np.integer)) and not isinstance(c, bool) for c in labels) else "object"
+
+
+def _where(data: pd.DataFrame, pos: int, cycle: str | None) -> str:
+    where = f"row {pos + 1}"
+    if cycle is not None and cycle in data.columns:
+        label = data[cycle].iloc[pos]
+        where += f" (cycle {label.item() if isinstance(label, np.generic) else label!r})"
+    return where
+
+
+def numeric_column(data: pd.DataFrame, column: str, *, what: str = "table", cycle: str | None = None) -> np.ndarray:
+    """The column as floats; a ValueError naming the column and the first offending row otherwise."""
+    if column not in data.columns:
+        raise ValueError(f"the {what} has no column {column!r} (columns: {list(map(str, data.columns))})")
+    raw = data[column]
+    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+        pos = int(bad[0])
+        shown = raw.iloc[pos]
+        kind = "is missing" if pd.isna(shown) else f"is not a finite number ({shown!r})"
+        raise ValueError(f"column {column!r} of the {what} must be numeric: {_where(data, pos, cycle)} {kind}")
+    return values
+
+
+def _concentrations(data: pd.DataFrame, conc: str, unit: str | None, cycle: str) -> np.ndarray:
+    values = numeric_column(data, conc, what="sensorgram table", cycle=cycle)
+    if unit is not None:
+        factors = np.full(len(data), molar_factor(unit))
+    elif "conc_unit" in data.columns:
+        units = data["conc_unit"].astype(str).str.strip()
+        known = {u: _factor_or_none(u) for u in units.unique()}
+        unknown = [u for u, f in known.items() if f is None]
+        if unknown:
+            pos = int(np.flatnonzero(units.to_numpy() == unknown[0])[0])
+            raise ValueError(f"column 'conc_unit': {_where(data, pos, cycle)} has an unknown unit {unknown[0]!r} "
+                             f"(use M, mM, uM, nM, pM or fM)")
+        factors = units.map(known).to_numpy(dtype=float)
+    else:
+        raise ValueError(f"the concentration unit of column {conc!r} is missing: give conc_unit (M, mM, uM, nM, "
+                         f"pM, fM) or a 'conc_unit' column")
+    neg = np.flatnonzero(values < 0)
+    if neg.size:
+        pos = int(neg[0])
+        raise ValueError(f"column {conc!r}: {_where(data, pos, cycle)} has a negative concentration "
+                         f"({values[pos]:g})")
+    return values * factors
+
+
+def _factor_or_none(unit: str):
+    try:
+        return molar_factor(unit)
+    except ValueError:
+        return None
+
+
+def _schedule_from_options(options: KineticsOptions, labels, conc_by_cycle) -> pd.DataFrame:
+    if options.t_on is None:
+        raise ValueError("the injection times are missing: give t_on and t_off (injection start and end, s, on the "
+                         "data's time axis) or an injections table (columns t_on, t_off[, cycle, conc])")
+    rows = []
+    for k, label in enumerate(labels):
+        concs = conc_by_cycle[k]
+        if concs.size > 1:
+            raise ValueError(f"cycle {label!r}: the concentration column holds several values "
+                             f"({', '.join(f'{c:g} M' for c in concs[:4])}); a multi-cycle sensorgram has one "
+                             f"analyte concentration per cycle -- for single-cycle kinetics give an injections "
+                             f"table")
+        rows.append((label, k, 1, float(options.t_on), float(options.t_off), float(concs[0])))
+    return pd.DataFrame(rows, columns=["cycle", "cycle_index", "injection", "t_on", "t_off", "conc_M"])
+
+
+def _schedule_from_table(injections: pd.DataFrame, options: KineticsOptions, labels, conc_by_cycle,
+                         cycle: str) -> pd.DataFrame:
+    if options.t_on is not None:
+        raise ValueError("give either t_on/t_off or an injections table, not both")
+    inj = injections.reset_index(drop=True)
+    t_on = numeric_column(inj, "t_on", what="injections table")
+    t_off = numeric_column(inj, "t_off", what="injections table")
+    bad = np.flatnonzero(~(t_off > t_on))
+    if bad.size:
+        raise ValueError(f"injections table row {bad[0] + 1}: t_off ({t_off[bad[0]]:g}) must be after t_on "
+                         f"({t_on[bad[0]]:g})")
+    has_conc = "conc" in inj.columns
+    conc_M = _concentrations(inj, "conc", options.conc_unit, cycle) if has_conc else None
+    index = {label: k for k, label in enumerate(labels)}
+    if cycle in inj.columns:
+        inj_cycles = inj[cycle].tolist()
+        unknown = [c for c in inj_cycles if c not in index]
+        if unknown:
+            raise ValueError(f"the injections table names cycle {unknown[0]!r}, which is not in the sensorgram "
+                             f"table")
+        targets = [[index[c]] for c in inj_cycles]
+    else:
+        targets = [list(range(len(labels)))] * len(inj)
+    rows = []
+    for r, ks in enumerate(targets):
+        for k in ks:
+            if conc_M is not None:
+                c = float(conc_M[r])
+            else:
+                concs = conc_by_cycle[k]
+                if concs.size != 1:
+                    raise ValueError(f"cycle {labels[k]!r}: give the concentration of each injection in a 'conc' "
+                                     f"column of the injections table (the cycle holds several concentrations)")
+                c = float(concs[0])
+            rows.append((labels[k], k, 0, float(t_on[r]), float(t_off[r]), c))
+    out = pd.DataFrame(rows, columns=["cycle", "cycle_index", "injection", "t_on", "t_off", "conc_M"])
+    out = out.sort_values(["cycle_index", "t_on"], kind="stable").reset_index(drop=True)
+    out["injection"] = out.groupby("cycle_index").cumcount() + 1
+    missing = sorted(set(range(len(labels))) - set(out["cycle_index"]))
+    if missing:
+        raise ValueError(f"cycle {labels[missing[0]]!r} has no injection in the injections table")
+    for k, g in out.groupby("cycle_index"):
+        on, off = g["t_on"].to_numpy(), g["t_off"].to_numpy()
+        if np.any(on[1:] < off[:-1]):
+            raise ValueError(f"cycle {labels[k]!r}: injections overlap in the injections table")
+    return out
+
+
+def build_sensorgrams(data: pd.DataFrame, options: KineticsOptions, injections: pd.DataFrame | None = None, *,
+                      cycle: str = "cycle", conc: str = "conc", time: str = "time",
+                      response: str = "response") -> Sensorgrams:
+    """Validate the long sensorgram table and the injection schedule (see :class:`Sensorgrams`)."""
+    if not isinstance(data, pd.DataFrame):
+        raise ValueError(f"the sensorgram data must be a pandas DataFrame, got {type(data).__name__}")
+    if data.empty:
+        raise ValueError("the sensorgram table has no rows")
+    for col in (cycle, time, response):
+        if col not in data.columns:
+            raise ValueError(f"the sensorgram table has no column {col!r} (columns: {list(map(str, data.columns))})")
+    data = data.reset_index(drop=True)
+    if data[cycle].isna().any():
+        pos = int(np.flatnonzero(data[cycle].isna().to_numpy())[0])
+        raise ValueError(f"column {cycle!r}: row {pos + 1} has no cycle")
+    t = numeric_column(data, time, what="sensorgram table", cycle=cycle)
+    y = numeric_column(data, response, what="sensorgram table", cycle=cycle)
+    need_conc = injections is None or "conc" not in injections.columns
+    c = _concentrations(data, conc, options.conc_unit, cycle) if need_conc else None
+    labels = tuple(v.item() if isinstance(v, np.generic) else v for v in pd.unique(data[cycle]))
+    index = {label: k for k, label in enumerate(labels)}
+    k_of_row = data[cycle].map(index).to_numpy(dtype=int)
+    order = np.lexsort((t, k_of_row))
+    k_sorted, t_sorted = k_of_row[order], t[order]
+    dup = np.flatnonzero((np.diff(k_sorted) == 0) & (np.diff(t_sorted) == 0))
+    if dup.size:
+        raise ValueError(f"cycle {labels[k_sorted[dup[0]]]!r}: column {time!r} repeats the time {t_sorted[dup[0]]:g}")
+    conc_by_cycle = [np.unique(c[k_of_row == k]) if c is not None else np.zeros(0) for k in range(len(labels))]
+    if injections is None:
+        sched = _schedule_from_options(options, labels, conc_by_cycle)
+    else:
+        if not isinstance(injections, pd.DataFrame):
+            raise ValueError(f"the injections table must be a pandas DataFrame, got {type(injections).__name__}")
+        sched = _schedule_from_table(injections, options, labels, conc_by_cycle, cycle)
+    for k, label in enumerate(labels):
+        tk = t_sorted[k_sorted == k]
+        first_on = float(sched.loc[sched["cycle_index"] == k, "t_on"].min())
+        if tk[0] > first_on:
+            raise ValueError(f"cycle {label!r}: the time axis (column {time!r}) starts at {tk[0]:g} s, after the "
+                             f"injection start ({first_on:g} s); times must be on the axis of t_on/t_off and the "
+                             f"sensorgram must include the start of the injection")
+        if tk[-1] <= first_on:
+            raise ValueError(f"cycle {label!r}: the time axis (column {time!r}) ends at {tk[-1]:g} s, before the "
+                             f"injection starts ({first_on:g} s)")
+    if not (sched["conc_M"] > 0).any():
+        raise ValueError("no cycle has a positive analyte concentration")
+    conc_point = np.zeros(t_sorted.size)
+    for k in range(len(labels)):
+        rows = k_sorted == k
+        g = sched[sched["cycle_index"] == k]
+        pos = np.searchsorted(g["t_on"].to_numpy(), t_sorted[rows], side="right") - 1
+        conc_point[rows] = g["conc_M"].to_numpy()[np.maximum(pos, 0)]
+    return Sensorgrams(labels, k_sorted, t_sorted, y[order], conc_point, sched)

@@ -1,0 +1,111 @@
+"""Wide instrument exports (one column per curve) to the long sensorgram table.
+
+Two layouts are recognised:
+
+* **one time column** plus one response column per cycle (anabel/TraceDrawer/Scrubber style:
+  ``Time, Conc_0.78125nM, Conc_1.5625nM, ...``);
+* **paired X/Y columns**, one pair per cycle (Biacore and Octet curve exports: ``Cycle 3 ... X``,
+  ``Cycle 3 ... Y``, or ``..._X``/``..._Y``).
+
+The concentration of each curve is read from its header (a number followed by M, mM, uM/µM, nM, pM or fM) or
+given explicitly.  This function takes a DataFrame; reading the file belongs to :mod:`adcbridge.io`.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from .options import molar_factor
+
+__all__ = ["sensorgrams_from_wide"]
+
+_CONC = re.compile(r"(?<![A-Za-z0-9.])(?P<num>\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)"
+                   r"\s*_?(?P<unit>[mupnfµμ]?M)(?![A-Za-z])")
+_XY = re.compile(r"^(?P<stem>.*?)[\s_.-]*(?P<axis>[XxYy])$")
+
+
+def _conc_from_header(header: str):
+    hits = list(_CONC.finditer(str(header)))
+    if not hits:
+        return None
+    m = hits[-1]
+    return float(m.group("num")) * molar_factor(m.group("unit").replace("μ", "u").replace("µ", "u"))
+
+
+def _pairs(columns: list[str]):
+    """[(label, x_column, y_column)] when the columns come in X/Y pairs, else None."""
+    if len(columns) < 2 or len(columns) % 2:
+        return None
+    out = []
+    for x, y in zip(columns[0::2], columns[1::2]):
+        mx, my = _XY.match(str(x)), _XY.match(str(y))
+        if not (mx and my and mx.group("axis").upper() == "X" and my.group("axis").upper() == "Y"
+                and mx.group("stem").strip() == my.group("stem").strip()):
+            return None
+        out.append((mx.group("stem").strip(), x, y))
+    return out
+
+
+def sensorgrams_from_wide(data: pd.DataFrame, *, time: str | None = "Time", concentrations=None,
+                          conc_unit: str | None = None) -> pd.DataFrame:
+    """Turn a wide sensorgram export into the long table of :func:`~adcbridge.assays.kinetics.fit_kinetics`.
+
+    ``time`` names the shared time column (``None`` or absent: the columns must come in X/Y pairs).
+    ``concentrations`` (one per curve, in ``conc_unit``) overrides the concentrations read from the headers.
+    Returns columns ``cycle`` (1, 2, ... in column order), ``label`` (the header), ``conc`` (molar),
+    ``conc_unit`` (``"M"``), ``time`` and ``response``; empty cells (curves of unequal length) are dropped.
+
+    >>> import pandas as pd
+    >>> wide = pd.DataFrame({"Time": [0, 1], "Conc_1nM": [0.0, 0.5], "Conc_2nM": [0.0, 0.9]})
+    >>> long = sensorgrams_from_wide(wide)
+    >>> long["cycle"].tolist(), long["conc"].tolist()
+    ([1, 1, 2, 2], [1e-09, 1e-09, 2e-09, 2e-09])
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise ValueError(f"the wide sensorgram export must be a pandas DataFrame, got {type(data).__name__}")
+    columns = [str(c) for c in data.columns]
+    frame = data.copy()
+    frame.columns = columns
+    if time is not None and time in columns:
+        curves = [(c, time, c) for c in columns if c != time]
+    else:
+        curves = _pairs(columns)
+        if curves is None:
+            raise ValueError(f"the wide export has no time column {time!r} and its columns do not come in X/Y pairs "
+                             f"(columns: {columns})")
+    if not curves:
+        raise ValueError("the wide export has no response columns")
+    if concentrations is not None:
+        concs = np.asarray(concentrations, dtype=float).ravel()
+        if concs.size != len(curves):
+            raise ValueError(f"concentrations: {concs.size} values for {len(curves)} curves "
+                             f"({[c[0] for c in curves]})")
+        if conc_unit is None:
+            raise ValueError("concentrations are given without conc_unit (M, mM, uM, nM, pM, fM)")
+        concs = concs * molar_factor(conc_unit)
+    else:
+        concs = []
+        for label, _, _ in curves:
+            value = _conc_from_header(label)
+            if value is None:
+                raise ValueError(f"column {label!r}: no concentration in the header (e.g. 'Conc_12.5nM'); give "
+                                 f"concentrations= and conc_unit=")
+            concs.append(value)
+        concs = np.asarray(concs)
+    parts = []
+    for k, ((label, xcol, ycol), c) in enumerate(zip(curves, concs), start=1):
+        for col in (xcol, ycol):
+            raw = frame[col]
+            values = pd.to_numeric(raw, errors="coerce")
+            bad = np.flatnonzero(values.isna().to_numpy() & raw.notna().to_numpy())
+            if bad.size:
+                raise ValueError(f"column {col!r} must be numeric: row {bad[0] + 1} is {raw.iloc[bad[0]]!r}")
+        x = pd.to_numeric(frame[xcol], errors="coerce").to_numpy(dtype=float)
+        y = pd.to_numeric(frame[ycol], errors="coerce").to_numpy(dtype=float)
+        keep = np.isfinite(x) & np.isfinite(y)
+        parts.append(pd.DataFrame({"cycle": k, "label": label, "conc": float(c), "conc_unit": "M",
+                                   "time": x[keep], "response": y[keep]}))
+    return pd.concat(parts, ignore_index=True)

@@ -1,0 +1,116 @@
+"""Internalization: exact recovery of noise-free one-phase curves, the quench correction, bad input and the
+JSON round trip."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from adcbridge.assays.internalization import (
+    InternalizationResult,
+    analyze_internalization,
+    fit_internalization,
+    one_phase,
+    percent_internalized,
+    quench_efficiency,
+)
+from adcbridge.results import Result
+
+TIMES = np.repeat([0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 24.0], 3)
+
+
+def _pct(plateau, k, y0=0.0, noise=0.0, seed=0):
+    rng = np.random.default_rng(seed)
+    return one_phase(TIMES, plateau, k, y0) + rng.normal(0, noise, TIMES.size) if noise else \
+        one_phase(TIMES, plateau, k, y0)
+
+
+def _two(noise=0.0):
+    return pd.concat([pd.DataFrame({"adc": "A", "time_h": TIMES, "pct_internalized": _pct(70, 0.35, noise=noise)}),
+                      pd.DataFrame({"adc": "B", "time_h": TIMES,
+                                    "pct_internalized": _pct(45, 0.15, noise=noise, seed=1)})])
+
+
+def test_noise_free_curves_are_recovered_exactly():
+    r = fit_internalization(pd.DataFrame({"adc": "A", "time_h": TIMES, "pct_internalized": _pct(62, 0.21, 3.0)}))
+    assert r.estimate("A", "plateau", "y0_free") == pytest.approx(62, rel=1e-9)
+    assert r.estimate("A", "k", "y0_free") == pytest.approx(0.21, rel=1e-9)
+    assert r.estimate("A", "Y0", "y0_free") == pytest.approx(3.0, rel=1e-8)
+    assert r.estimate("A", "half_time", "y0_free") == pytest.approx(np.log(2) / 0.21, rel=1e-9)
+    assert r.comparison_tests is None
+
+
+def test_quench_correction_inverts_the_measurement_model():
+    """Simulate MFIs from a known internalized fraction and QE, then recover both."""
+    qe, bkg, total = 0.9, 120.0, 10_000.0
+    frac = one_phase(TIMES, 0.6, 0.3)
+    u = np.full(TIMES.size, total) + bkg
+    q = total * (frac + (1 - frac) * (1 - qe)) + bkg
+    raw = pd.DataFrame({"adc": "A", "time_h": TIMES, "MFI_unquenched": u, "MFI_quenched": q})
+    controls = pd.DataFrame({"adc": "A", "MFI_unquenched_4C": [total + bkg] * 3,
+                             "MFI_quenched_4C": [total * (1 - qe) + bkg] * 3})
+    assert quench_efficiency(controls, background=bkg)["quench_efficiency"].iloc[0] == pytest.approx(qe, rel=1e-12)
+    pct = percent_internalized(raw, qe, background=bkg)
+    assert np.allclose(pct["pct_internalized"], 100 * frac, rtol=1e-10, atol=1e-10)
+    r = analyze_internalization(raw, controls, background=bkg)
+    assert r.estimate("A", "plateau") == pytest.approx(60, rel=1e-9)
+    uncorrected = percent_internalized(raw, 1.0, background=bkg)["pct_internalized"].iloc[0]
+    assert uncorrected == pytest.approx(10.0)           # SPEC pitfall 15: 1 - QE reads as internalized
+
+
+def test_comparison_of_identical_curves_is_not_significant():
+    data = _two(noise=1.0)
+    same = pd.concat([data[data["adc"] == "A"], data[data["adc"] == "A"].assign(adc="A2")])
+    r = fit_internalization(same)
+    tests = r.comparison_tests.set_index("test")
+    assert tests.loc["k_equal", "f"] == pytest.approx(0, abs=1e-8) and tests.loc["all_equal", "p"] > 0.99
+    r2 = fit_internalization(data, compare_y0="free")
+    assert r2.comparison_tests.set_index("test").loc["k_equal", "p"] < 1e-6
+    assert "Y0_A" in set(r2.comparison_parameters["parameter"])
+
+
+@pytest.mark.parametrize("change,kwargs,match", [
+    (lambda d: d.assign(time_h=d["time_h"].astype(object).where(d.index != 4, "x")), {}, "column 'time_h'.*row 5"),
+    (lambda d: d.assign(time_h=-d["time_h"]), {}, "negative time"),
+    (lambda d: d[d["time_h"].isin([0.0, 1.0, 24.0])], {}, "antibody 'A': 3 distinct times"),
+    (lambda d: d, {"compare": ("A", "C")}, "antibody 'C' is not in column 'adc'"),
+    (lambda d: d.drop(columns="pct_internalized"), {}, "no column 'pct_internalized'"),
+])
+def test_bad_input_names_the_column_or_antibody(change, kwargs, match):
+    data = _two().reset_index(drop=True)
+    with pytest.raises(ValueError, match=match):
+        fit_internalization(change(data), **kwargs)
+
+
+def test_bad_mfi_input():
+    raw = pd.DataFrame({"adc": "A", "time_h": TIMES, "MFI_unquenched": 1000.0, "MFI_quenched": 300.0})
+    with pytest.raises(ValueError, match="quench efficiency is missing"):
+        analyze_internalization(raw)
+    with pytest.raises(ValueError, match="not above the background"):
+        percent_internalized(raw, 0.9, background=2000.0)
+    with pytest.raises(ValueError, match="no quench efficiency"):
+        percent_internalized(raw, {"B": 0.9})
+    controls = pd.DataFrame({"adc": "A", "MFI_unquenched_4C": [1000.0], "MFI_quenched_4C": [1200.0]})
+    with pytest.raises(ValueError, match=r"quench efficiency from the 4 C controls is -0.2"):
+        quench_efficiency(controls)
+    with pytest.raises(ValueError, match="'quench_efficiency'"):
+        analyze_internalization(raw, quench_efficiency=1.5)
+
+
+def test_round_trip_and_contract():
+    data = _two(noise=0.8)
+    raw = pd.DataFrame({"adc": data["adc"], "time_h": data["time_h"], "MFI_unquenched": 10_000.0,
+                        "MFI_quenched": 10_000.0 * (data["pct_internalized"] / 100 * 0.92 + 0.08)})
+    r = analyze_internalization(raw, quench_efficiency=0.92)
+    text = r.to_json()
+    back = Result.from_json(text)
+    assert type(back) is InternalizationResult and back.spec == r.spec and back.issues == r.issues
+    for name in ("table", "fit_statistics", "percent", "quench", "comparison_parameters", "comparison_tests",
+                 "comparison_contrasts", "auc"):
+        pd.testing.assert_frame_equal(getattr(back, name), getattr(r, name))
+    c = r.to_contract()
+    assert c["comparison"]["antibodies"] == ["A", "B"] and set(c["quench_efficiency"]) == {"A", "B"}
+    assert {f["model"] for f in c["fits"]} == {"y0_fixed", "y0_free"}
+    assert back.to_contract() == c
+    json.dumps(c, allow_nan=False)
