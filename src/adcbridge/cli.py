@@ -28,6 +28,14 @@ boin_app = typer.Typer(help="BOIN design: decision table, next dose, MTD selecti
 app.add_typer(boin_app, name="boin")
 
 
+def _register_fit() -> None:
+    from adcbridge.cli_fit import fit_app
+    app.add_typer(fit_app, name="fit")
+
+
+_register_fit()
+
+
 class Format(str, Enum):
     text = "text"
     json = "json"

@@ -1,0 +1,122 @@
+"""``adcbridge fit ...``: dose-response, binding kinetics and internalization (thin layer over
+:mod:`adcbridge.assays`)."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+fit_app = typer.Typer(help="Assay fits: dose-response curves, SPR/BLI kinetics, internalization.",
+                      no_args_is_help=True)
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+
+
+class DrModel(str, Enum):
+    LL4 = "LL4"
+    LL5 = "LL5"
+    W14 = "W14"
+    W24 = "W24"
+    LL3 = "LL3"
+
+
+def _read(path: Path):
+    from adcbridge.io.nca_files import read_concentrations
+    return read_concentrations(path)
+
+
+def _emit(obj: dict, fmt: Format, text: str) -> None:
+    typer.echo(json.dumps(obj, indent=2, allow_nan=False, default=float) if fmt == Format.json else text)
+
+
+def _frame(df) -> str:
+    return df.to_string(index=False, float_format=lambda v: f"{v:.5g}")
+
+
+@fit_app.command("dose-response")
+def dose_response(data: Path = typer.Argument(..., help="Long table: concentration, response, optional curve."),
+                  x: str = typer.Option("conc", "--x", help="Concentration column."),
+                  y: str = typer.Option("response", "--y", help="Response column."),
+                  curve: Optional[str] = typer.Option(None, "--curve", help="Curve (group) column."),
+                  model: DrModel = typer.Option(DrModel.LL4, "--model", help="drc model."),
+                  parallel: bool = typer.Option(False, "--parallel",
+                                                help="Common slope and asymptotes, separate ED50s."),
+                  se: str = typer.Option("drc", "--se", help="Standard errors: drc or jacobian."),
+                  format: Format = typer.Option(Format.text, "--format")):
+    """Fit dose-response curves (EC50/IC50) with drc's models; ED10/50/90, relative potency, parallelism."""
+    from adcbridge.assays.dose_response import fit_dose_response
+    table = _read(data)
+    try:
+        fit = fit_dose_response(table, model=model.value, x=x, y=y, curve=curve, parallel=parallel, se=se)
+    except ValueError as exc:
+        raise ValueError(f"{data}: {str(exc).splitlines()[0]}") from None
+    text = _frame(fit.table) + "\n\n" + _frame(fit.ed_table)
+    if fit.parallelism is not None:
+        text += f"\n\nparallelism: {fit.parallelism}"
+    _emit(fit.to_contract(), format, text)
+
+
+@fit_app.command("kinetics")
+def kinetics(data: Path = typer.Argument(..., help="Long sensorgrams: cycle, conc, time, response."),
+             t_on: float = typer.Option(..., "--t-on", help="Injection start (s)."),
+             t_off: float = typer.Option(..., "--t-off", help="Injection end (s)."),
+             conc_unit: str = typer.Option(..., "--conc-unit", help="Unit of the conc column (M, nM, pM, ...)."),
+             rmax: str = typer.Option("global", "--rmax", help="global or local Rmax."),
+             bulk: bool = typer.Option(False, "--bulk", help="Fit a bulk refractive-index step per injection."),
+             drift: bool = typer.Option(False, "--drift", help="Fit a linear baseline drift."),
+             mass_transport: bool = typer.Option(False, "--mass-transport", help="Two-compartment model."),
+             cycle: str = typer.Option("cycle", "--cycle", help="Cycle column."),
+             conc: str = typer.Option("conc", "--conc", help="Analyte concentration column."),
+             time: str = typer.Option("time", "--time", help="Time column (s)."),
+             response: str = typer.Option("response", "--response", help="Response column (RU or nm)."),
+             format: Format = typer.Option(Format.text, "--format")):
+    """Global 1:1 (Langmuir) fit of SPR/BLI sensorgrams: ka, kd, KD with SEs and CIs, quality flags."""
+    from adcbridge.assays.kinetics import fit_kinetics
+    table = _read(data)
+    try:
+        fit = fit_kinetics(table, t_on=t_on, t_off=t_off, conc_unit=conc_unit, rmax=rmax, bulk=bulk,
+                           drift="global" if drift else "none", mass_transport=mass_transport, cycle=cycle,
+                           conc=conc, time=time, response=response)
+    except ValueError as exc:
+        raise ValueError(f"{data}: {str(exc).splitlines()[0]}") from None
+    c = fit.to_contract()
+    text = (f"ka = {c['ka']['estimate']:.5g} 1/(M s) (SE {c['ka']['se']:.3g}), kd = {c['kd']['estimate']:.5g} 1/s "
+            f"(SE {c['kd']['se']:.3g}), KD = {c['KD']['estimate']:.4g} M [{c['KD']['ci_low']:.4g}, "
+            f"{c['KD']['ci_high']:.4g}], Chi2 {c['chi2']:.4g}\nflags: {', '.join(c['flags']) or 'none'}")
+    _emit(c, format, text)
+
+
+@fit_app.command("internalization")
+def internalization(data: Path = typer.Argument(..., help="% internalized per antibody and time, or raw MFI."),
+                    controls: Optional[Path] = typer.Option(None, "--controls",
+                                                            help="4 degC quench controls (with raw MFI input)."),
+                    antibody: str = typer.Option("adc", "--antibody", help="Antibody column."),
+                    time: str = typer.Option("time_h", "--time", help="Time column."),
+                    value: str = typer.Option("pct_internalized", "--value", help="% internalized column."),
+                    compare: Optional[str] = typer.Option(None, "--compare", help="Two antibodies, e.g. A,B."),
+                    format: Format = typer.Option(Format.text, "--format")):
+    """Internalization kinetics: one-phase fits (plateau, rate, half-time) and F tests between two antibodies."""
+    from adcbridge.assays.internalization import analyze_internalization, fit_internalization
+    table = _read(data)
+    opts = {}
+    if compare:
+        pair = tuple(p.strip() for p in compare.split(","))
+        if len(pair) != 2:
+            raise typer.BadParameter(f"expected two antibodies, got {compare!r}", param_hint="'--compare'")
+        opts["compare"] = pair
+    try:
+        if value in table.columns:
+            res = fit_internalization(table, antibody=antibody, time=time, value=value, **opts)
+        else:
+            ctrl = _read(controls) if controls else None
+            res = analyze_internalization(table, ctrl, antibody=antibody, time=time, **opts)
+    except ValueError as exc:
+        raise ValueError(f"{data}: {str(exc).splitlines()[0]}") from None
+    _emit(res.to_contract(), format, _frame(res.table))

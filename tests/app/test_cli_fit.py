@@ -1,0 +1,64 @@
+"""`adcbridge fit dose-response|kinetics|internalization`: contracts against the reference values."""
+
+import json
+
+import pytest
+
+from adcbridge.cli import main
+from refdata import REFERENCE
+
+FIT = REFERENCE / "fit"
+
+
+def run(capsys, *args):
+    code = main([str(a) for a in args])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_dose_response_contract(capsys):
+    code, out, _ = run(capsys, "fit", "dose-response", FIT / "data" / "drc_ryegrass.csv", "--x", "conc", "--y",
+                       "rootl", "--model", "LL4", "--format", "json")
+    obj = json.loads(out)
+    assert code == 0 and {"curves", "rss", "df_residual", "parallelism"} <= set(obj)
+    e = obj["curves"][0]["params"]["e"]
+    assert e["estimate"] == pytest.approx(3.05795, rel=1e-5) and e["se"] == pytest.approx(0.18573, rel=1e-3)
+    assert obj["df_residual"] == 20 and obj["parallelism"] is None
+
+
+def test_dose_response_parallelism(capsys):
+    code, out, _ = run(capsys, "fit", "dose-response", FIT / "data" / "drc_S.alba.csv", "--x", "Dose", "--y",
+                       "DryMatter", "--curve", "Herbicide", "--parallel", "--format", "json")
+    obj = json.loads(out)
+    assert code == 0 and obj["parallelism"]["p"] == pytest.approx(0.0507, abs=2e-4)
+
+
+def test_kinetics_contract(capsys):
+    code, out, _ = run(capsys, "fit", "kinetics", FIT / "kinetics" / "spr_mck_clean.csv", "--t-on", 60, "--t-off",
+                       360, "--conc-unit", "M", "--conc", "conc_M", "--time", "time_s", "--response", "response_RU",
+                       "--format", "json")
+    obj = json.loads(out)
+    assert code == 0 and {"ka", "kd", "KD", "rmax", "chi2", "flags"} <= set(obj)
+    assert obj["ka"]["estimate"] == pytest.approx(1.000558e6, rel=1e-5)
+    assert obj["KD"]["ci_low"] < obj["KD"]["estimate"] < obj["KD"]["ci_high"]
+
+
+def test_internalization(capsys):
+    code, out, _ = run(capsys, "fit", "internalization", FIT / "internalization" / "internalization_pct.csv",
+                       "--format", "json")
+    obj = json.loads(out)
+    assert code == 0 and len(obj["fits"]) >= 2 and obj["comparison"] is not None
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["fit", "dose-response", FIT / "data" / "drc_ryegrass.csv", "--x", "nope"], "nope"),
+    (["fit", "dose-response", FIT / "data" / "drc_ryegrass.csv", "--x", "conc", "--y", "rootl", "--model", "LL9"],
+     "--model"),
+    (["fit", "kinetics", FIT / "kinetics" / "spr_mck_clean.csv", "--t-on", 60, "--t-off", 360, "--conc-unit", "M"],
+     "column"),
+    (["fit", "internalization", FIT / "internalization" / "internalization_pct.csv", "--compare", "A"],
+     "--compare"),
+])
+def test_bad_arguments(capsys, args, needle):
+    code, out, err = run(capsys, *args)
+    assert code == 2 and needle in err and err.count("\n") == 1
