@@ -47,6 +47,7 @@ from scipy import stats
 from adcbridge.results import Issue, Result, make_provenance
 from adcbridge.spec import Spec
 
+from .kinetics.data import numeric_column
 from .nls import NlsFit, extra_sum_of_squares_test, nls_fit, profile_interval, t_quantile
 
 __all__ = ["InternalizationOptions", "InternalizationResult", "quench_efficiency", "percent_internalized",
@@ -77,16 +78,9 @@ class InternalizationOptions(Spec):
 
 
 def _numeric(data: pd.DataFrame, column: str, what: str, key: str | None = None) -> np.ndarray:
-    if column not in data.columns:
-        raise ValueError(f"the {what} has no column {column!r} (columns: {list(map(str, data.columns))})")
-    raw = data[column]
-    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
-    bad = np.flatnonzero(~np.isfinite(values))
-    if bad.size:
-        pos = int(bad[0])
-        where = f"row {pos + 1}" + (f" ({key} {data[key].iloc[pos]!r})" if key and key in data.columns else "")
-        raise ValueError(f"column {column!r} of the {what} must be numeric: {where} is {raw.iloc[pos]!r}")
-    return values
+    """The column as floats (see :func:`adcbridge.assays.kinetics.data.numeric_column`; ``key`` names the row's
+    antibody in errors)."""
+    return numeric_column(data, column, what=what, cycle=key)
 
 
 def _labels(data: pd.DataFrame, column: str, what: str) -> np.ndarray:

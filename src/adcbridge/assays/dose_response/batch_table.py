@@ -15,7 +15,7 @@ from adcbridge.spec import Spec
 
 from .batch import fit_curves_array
 from .data import numeric_column
-from .models import PARAMETERS, get_model
+from .models import PARAMETERS, get_model, model_name
 
 __all__ = ["DoseResponseBatch", "DoseResponseBatchSpec", "fit_dose_response_batch", "long_to_arrays"]
 
@@ -37,10 +37,7 @@ class DoseResponseBatchSpec(Spec):
     @field_validator("model", mode="before")
     @classmethod
     def _model(cls, v):
-        try:
-            return get_model(v).name
-        except ValueError:
-            raise ValueError("must be one of 'LL.4', 'LL.5', 'W1.4', 'W2.4', 'LL.3'") from None
+        return model_name(v)
 
     @field_validator("fixed")
     @classmethod

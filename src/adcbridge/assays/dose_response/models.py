@@ -281,3 +281,11 @@ def self_start(model: DoseResponseModel, x: np.ndarray, y: np.ndarray, mask: np.
         b0 = np.where(bad, 1.0, b0)
         e0 = np.where(bad, mid, e0)
     return np.stack([b0, c0, d0, e0, np.ones_like(b0)], axis=-1)
+
+
+def model_name(value) -> str:
+    """The canonical model name ('LL.4', ...) of a name or alias; for spec validators."""
+    try:
+        return get_model(value).name
+    except ValueError:
+        raise ValueError("must be one of 'LL.4', 'LL.5', 'W1.4', 'W2.4', 'LL.3'") from None

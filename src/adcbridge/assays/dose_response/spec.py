@@ -8,7 +8,7 @@ from pydantic import Field, field_validator, model_validator
 
 from adcbridge.spec import Spec
 
-from .models import PARAMETERS, get_model
+from .models import PARAMETERS, get_model, model_name
 
 __all__ = ["PARALLEL", "DoseResponseSpec"]
 
@@ -54,10 +54,7 @@ class DoseResponseSpec(Spec):
     @field_validator("model", mode="before")
     @classmethod
     def _model(cls, v):
-        try:
-            return get_model(v).name
-        except ValueError:
-            raise ValueError("must be one of 'LL.4', 'LL.5', 'W1.4', 'W2.4', 'LL.3'") from None
+        return model_name(v)
 
     @field_validator("shared", mode="before")
     @classmethod

@@ -50,7 +50,7 @@ def _where(data: pd.DataFrame, pos: int, cycle: str | None) -> str:
     where = f"row {pos + 1}"
     if cycle is not None and cycle in data.columns:
         label = data[cycle].iloc[pos]
-        where += f" (cycle {label.item() if isinstance(label, np.generic) else label!r})"
+        where += f" ({cycle} {label.item() if isinstance(label, np.generic) else label!r})"
     return where
 
 
