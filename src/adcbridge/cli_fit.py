@@ -36,6 +36,23 @@ def _emit(obj: dict, fmt: Format, text: str) -> None:
     typer.echo(json.dumps(obj, indent=2, allow_nan=False, default=float) if fmt == Format.json else text)
 
 
+def _save_plot(fig, path: Path | None) -> None:
+    if path is None:
+        return
+    import io as _io
+
+    import matplotlib.pyplot as plt
+
+    from adcbridge.io import write_bytes
+    buf = _io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    plt.close(fig)
+    write_bytes(path, buf.getvalue())
+
+
+PLOT = typer.Option(None, "--plot", help="Save a PNG of the data and the fit.")
+
+
 def _frame(df) -> str:
     return df.to_string(index=False, float_format=lambda v: f"{v:.5g}")
 
@@ -49,6 +66,7 @@ def dose_response(data: Path = typer.Argument(..., help="Long table: concentrati
                   parallel: bool = typer.Option(False, "--parallel",
                                                 help="Common slope and asymptotes, separate ED50s."),
                   se: str = typer.Option("drc", "--se", help="Standard errors: drc or jacobian."),
+                  plot: Optional[Path] = PLOT,
                   format: Format = typer.Option(Format.text, "--format")):
     """Fit dose-response curves (EC50/IC50) with drc's models; ED10/50/90, relative potency, parallelism."""
     from adcbridge.assays.dose_response import fit_dose_response
@@ -57,6 +75,9 @@ def dose_response(data: Path = typer.Argument(..., help="Long table: concentrati
         fit = fit_dose_response(table, model=model.value, x=x, y=y, curve=curve, parallel=parallel, se=se)
     except ValueError as exc:
         raise ValueError(f"{data}: {str(exc).splitlines()[0]}") from None
+    if plot:
+        from adcbridge.report import plot_dose_response
+        _save_plot(plot_dose_response(fit), plot)
     text = _frame(fit.table) + "\n\n" + _frame(fit.ed_table)
     if fit.parallelism is not None:
         text += f"\n\nparallelism: {fit.parallelism}"
@@ -76,6 +97,7 @@ def kinetics(data: Path = typer.Argument(..., help="Long sensorgrams: cycle, con
              conc: str = typer.Option("conc", "--conc", help="Analyte concentration column."),
              time: str = typer.Option("time", "--time", help="Time column (s)."),
              response: str = typer.Option("response", "--response", help="Response column (RU or nm)."),
+             plot: Optional[Path] = PLOT,
              format: Format = typer.Option(Format.text, "--format")):
     """Global 1:1 (Langmuir) fit of SPR/BLI sensorgrams: ka, kd, KD with SEs and CIs, quality flags."""
     from adcbridge.assays.kinetics import fit_kinetics
@@ -86,6 +108,9 @@ def kinetics(data: Path = typer.Argument(..., help="Long sensorgrams: cycle, con
                            conc=conc, time=time, response=response)
     except ValueError as exc:
         raise ValueError(f"{data}: {str(exc).splitlines()[0]}") from None
+    if plot:
+        from adcbridge.report import plot_sensorgrams
+        _save_plot(plot_sensorgrams(fit), plot)
     c = fit.to_contract()
     text = (f"ka = {c['ka']['estimate']:.5g} 1/(M s) (SE {c['ka']['se']:.3g}), kd = {c['kd']['estimate']:.5g} 1/s "
             f"(SE {c['kd']['se']:.3g}), KD = {c['KD']['estimate']:.4g} M [{c['KD']['ci_low']:.4g}, "
@@ -101,6 +126,7 @@ def internalization(data: Path = typer.Argument(..., help="% internalized per an
                     time: str = typer.Option("time_h", "--time", help="Time column."),
                     value: str = typer.Option("pct_internalized", "--value", help="% internalized column."),
                     compare: Optional[str] = typer.Option(None, "--compare", help="Two antibodies, e.g. A,B."),
+                    plot: Optional[Path] = PLOT,
                     format: Format = typer.Option(Format.text, "--format")):
     """Internalization kinetics: one-phase fits (plateau, rate, half-time) and F tests between two antibodies."""
     from adcbridge.assays.internalization import analyze_internalization, fit_internalization
@@ -119,4 +145,8 @@ def internalization(data: Path = typer.Argument(..., help="% internalized per an
             res = analyze_internalization(table, ctrl, antibody=antibody, time=time, **opts)
     except ValueError as exc:
         raise ValueError(f"{data}: {str(exc).splitlines()[0]}") from None
+    if plot:
+        from adcbridge.report import plot_internalization
+        pct = table if value in table.columns else None
+        _save_plot(plot_internalization(res, pct, antibody=antibody, time=time, value=value), plot)
     _emit(res.to_contract(), format, _frame(res.table))

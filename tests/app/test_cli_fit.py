@@ -62,3 +62,15 @@ def test_internalization(capsys):
 def test_bad_arguments(capsys, args, needle):
     code, out, err = run(capsys, *args)
     assert code == 2 and needle in err and err.count("\n") == 1
+
+
+def test_fit_plots(capsys, tmp_path):
+    for args in (["dose-response", FIT / "data" / "drc_S.alba.csv", "--x", "Dose", "--y", "DryMatter", "--curve",
+                  "Herbicide"],
+                 ["kinetics", FIT / "kinetics" / "spr_mck_clean.csv", "--t-on", 60, "--t-off", 360, "--conc-unit",
+                  "M", "--conc", "conc_M", "--time", "time_s", "--response", "response_RU"],
+                 ["internalization", FIT / "internalization" / "internalization_pct.csv"]):
+        png = tmp_path / f"{args[0]}.png"
+        code, _, err = run(capsys, "fit", *args, "--plot", png)
+        assert code == 0, err
+        assert png.read_bytes()[:4] == b"\x89PNG"
