@@ -150,3 +150,27 @@ def internalization(data: Path = typer.Argument(..., help="% internalized per an
         pct = table if value in table.columns else None
         _save_plot(plot_internalization(res, pct, antibody=antibody, time=time, value=value), plot)
     _emit(res.to_contract(), format, _frame(res.table))
+
+
+@fit_app.command("xenograft")
+def xenograft(data: Path = typer.Argument(..., help="Tumour volumes: group, animal, day, volume (long)."),
+              control: str = typer.Option(..., "--control", help="The control (vehicle) group."),
+              tgi: list[str] = typer.Option(..., "--tgi", help="TGI definition(s) by name, or 'all' (repeatable)."),
+              day: list[float] = typer.Option(..., "--day", help="Evaluation day(s) (repeatable)."),
+              group: str = typer.Option("group", "--group", help="Group column."),
+              animal: str = typer.Option("animal", "--animal", help="Animal column."),
+              day_column: str = typer.Option("day", "--day-column", help="Day column."),
+              volume: str = typer.Option("volume", "--volume", help="Tumour volume column."),
+              humane_endpoint: Optional[float] = typer.Option(None, "--humane-endpoint",
+                                                              help="Volume at which animals leave the study."),
+              dropout: str = typer.Option("available", "--dropout", help="available or carry_forward."),
+              format: Format = typer.Option(Format.text, "--format")):
+    """Xenograft efficacy: TGI under named definitions, T/C, regression, growth rates, time to endpoint."""
+    from adcbridge.assays.xenograft import analyze_xenograft
+    table = _read(data)
+    try:
+        res = analyze_xenograft(table, group=group, animal=animal, day=day_column, volume=volume, control=control,
+                                tgi=tuple(tgi), days=tuple(day), humane_endpoint=humane_endpoint, dropout=dropout)
+    except ValueError as exc:
+        raise ValueError(f"{data}: {str(exc).splitlines()[0]}") from None
+    _emit(res.to_contract(), format, _frame(res.table))

@@ -74,3 +74,15 @@ def test_fit_plots(capsys, tmp_path):
         code, _, err = run(capsys, "fit", *args, "--plot", png)
         assert code == 0, err
         assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_xenograft(capsys):
+    code, out, err = run(capsys, "fit", "xenograft", FIT / "xenograft" / "xenograft_synthetic.csv", "--control",
+                         "Vehicle", "--tgi", "all", "--day", 14, "--day", 21, "--animal", "mouse", "--volume",
+                         "volume_mm3", "--format", "json")
+    assert code == 0, err
+    obj = json.loads(out)
+    assert {"tgi", "growth_rates", "time_to_endpoint", "group_summary"} <= set(obj)
+    code, out, err = run(capsys, "fit", "xenograft", FIT / "xenograft" / "xenograft_synthetic.csv", "--control",
+                         "Nope", "--tgi", "all", "--day", 14, "--animal", "mouse", "--volume", "volume_mm3")
+    assert code == 2 and "Nope" in err and err.count("\n") == 1

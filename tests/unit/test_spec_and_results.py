@@ -63,7 +63,21 @@ _SPR = pd.concat([pd.DataFrame({"cycle": i, "conc": c, "time": _T, "response": n
 _PCT = pd.DataFrame({"adc": np.repeat(["A", "B"], 7), "time_h": [0, 0.5, 1, 2, 4, 8, 24] * 2,
                      "pct_internalized": [0.4, 11, 20, 35, 52, 66, 71, 0.1, 4, 8, 14, 25, 36, 46]})
 
+from adcbridge.assays.xenograft import (analyze_xenograft, best_response, compare_day, fit_growth_rates,
+                                        growth_inhibition, simulate_simeoni, time_to_endpoint, tumour_volumes)
+
+_XV = pd.DataFrame([(g, f"{g}{i}", d, 100 * np.exp(r * d + 0.05 * ((7 * i + d) % 5 - 2)))
+                    for g, r in (("Vehicle", 0.12), ("ADC", 0.03)) for i in range(4) for d in (0, 4, 8, 12, 16)],
+                   columns=["group", "animal", "day", "volume"])
+
 MAKERS = [
+    lambda: analyze_xenograft(_XV, control="Vehicle", tgi="all", days=[12]),
+    lambda: growth_inhibition(tumour_volumes(_XV), control="Vehicle", tgi="delta_v", days=[12]),
+    lambda: compare_day(tumour_volumes(_XV), control="Vehicle", days=[12]),
+    lambda: fit_growth_rates(tumour_volumes(_XV), control="Vehicle"),
+    lambda: time_to_endpoint(tumour_volumes(_XV), control="Vehicle", doubling_time=6.0),
+    lambda: best_response(tumour_volumes(_XV)),
+    lambda: simulate_simeoni(days=[0, 7, 14]),
     lambda: fit_dose_response(_DR, curve="curve"),
     lambda: fit_dose_response_batch(_DR),
     lambda: fit_kinetics(_SPR, t_on=30, t_off=230, conc_unit="nM", bulk=True),
