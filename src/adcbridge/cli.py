@@ -14,10 +14,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Optional
 
-import pandas as pd
 import typer
 
 from adcbridge import __version__
+from adcbridge.cli_common import Format, emit, frame, png_bytes
 from adcbridge.dosefinding import (BoinDesign, CrmDesign, ThreePlusThreeDesign, compare_designs, decision_table,
                                    dose_transition_pathways, exact_oc, next_dose, protocol_text, select_mtd, simulate)
 
@@ -34,11 +34,6 @@ def _register_fit() -> None:
 
 
 _register_fit()
-
-
-class Format(str, Enum):
-    text = "text"
-    json = "json"
 
 
 class TableFormat(str, Enum):
@@ -76,15 +71,7 @@ def _ints(text: str | None, name: str) -> list[int] | None:
     return [int(v) for v in vals]
 
 
-def _emit(obj: dict, fmt: Format, text: str) -> None:
-    if fmt == Format.json:
-        typer.echo(json.dumps(obj, indent=2, allow_nan=False))
-    else:
-        typer.echo(text)
-
-
-def _frame(df: pd.DataFrame) -> str:
-    return df.to_string(index=False, float_format=lambda v: f"{v:.4g}")
+_emit, _frame = emit, frame
 
 
 # Options shared by the BOIN commands --------------------------------------------------------------------------
@@ -307,14 +294,7 @@ def simulate_cmd(design: DesignKind = typer.Option(DesignKind.boin, "--design", 
     _emit(oc.to_contract(), format, head + "\n" + _frame(oc.table))
 
 
-def _png(fig) -> bytes:
-    import io as _io
-
-    import matplotlib.pyplot as plt
-    buf = _io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    plt.close(fig)
-    return buf.getvalue()
+_png = png_bytes
 
 
 @app.command("demo")

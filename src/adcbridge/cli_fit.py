@@ -3,20 +3,16 @@
 
 from __future__ import annotations
 
-import json
 from enum import Enum
 from pathlib import Path
 from typing import Optional
 
 import typer
 
+from adcbridge.cli_common import Format, emit, frame, png_bytes
+
 fit_app = typer.Typer(help="Assay fits: dose-response curves, SPR/BLI kinetics, internalization.",
                       no_args_is_help=True)
-
-
-class Format(str, Enum):
-    text = "text"
-    json = "json"
 
 
 class DrModel(str, Enum):
@@ -32,29 +28,18 @@ def _read(path: Path):
     return read_concentrations(path)
 
 
-def _emit(obj: dict, fmt: Format, text: str) -> None:
-    typer.echo(json.dumps(obj, indent=2, allow_nan=False, default=float) if fmt == Format.json else text)
-
-
 def _save_plot(fig, path: Path | None) -> None:
     if path is None:
         return
-    import io as _io
-
-    import matplotlib.pyplot as plt
-
     from adcbridge.io import write_bytes
-    buf = _io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    plt.close(fig)
-    write_bytes(path, buf.getvalue())
+    write_bytes(path, png_bytes(fig))
 
 
 PLOT = typer.Option(None, "--plot", help="Save a PNG of the data and the fit.")
 
 
 def _frame(df) -> str:
-    return df.to_string(index=False, float_format=lambda v: f"{v:.5g}")
+    return frame(df, digits=5)
 
 
 @fit_app.command("dose-response")
@@ -81,7 +66,7 @@ def dose_response(data: Path = typer.Argument(..., help="Long table: concentrati
     text = _frame(fit.table) + "\n\n" + _frame(fit.ed_table)
     if fit.parallelism is not None:
         text += f"\n\nparallelism: {fit.parallelism}"
-    _emit(fit.to_contract(), format, text)
+    emit(fit.to_contract(), format, text)
 
 
 @fit_app.command("kinetics")
@@ -115,7 +100,7 @@ def kinetics(data: Path = typer.Argument(..., help="Long sensorgrams: cycle, con
     text = (f"ka = {c['ka']['estimate']:.5g} 1/(M s) (SE {c['ka']['se']:.3g}), kd = {c['kd']['estimate']:.5g} 1/s "
             f"(SE {c['kd']['se']:.3g}), KD = {c['KD']['estimate']:.4g} M [{c['KD']['ci_low']:.4g}, "
             f"{c['KD']['ci_high']:.4g}], Chi2 {c['chi2']:.4g}\nflags: {', '.join(c['flags']) or 'none'}")
-    _emit(c, format, text)
+    emit(c, format, text)
 
 
 @fit_app.command("internalization")
@@ -149,7 +134,7 @@ def internalization(data: Path = typer.Argument(..., help="% internalized per an
         from adcbridge.report import plot_internalization
         pct = table if value in table.columns else None
         _save_plot(plot_internalization(res, pct, antibody=antibody, time=time, value=value), plot)
-    _emit(res.to_contract(), format, _frame(res.table))
+    emit(res.to_contract(), format, _frame(res.table))
 
 
 @fit_app.command("xenograft")
@@ -173,4 +158,4 @@ def xenograft(data: Path = typer.Argument(..., help="Tumour volumes: group, anim
                                 tgi=tuple(tgi), days=tuple(day), humane_endpoint=humane_endpoint, dropout=dropout)
     except ValueError as exc:
         raise ValueError(f"{data}: {str(exc).splitlines()[0]}") from None
-    _emit(res.to_contract(), format, _frame(res.table))
+    emit(res.to_contract(), format, _frame(res.table))
