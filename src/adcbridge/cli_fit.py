@@ -7,6 +7,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Optional
 
+import numpy as np
 import typer
 
 from adcbridge.cli_common import Format, emit, frame, png_bytes
@@ -67,6 +68,49 @@ def dose_response(data: Path = typer.Argument(..., help="Long table: concentrati
     if fit.parallelism is not None:
         text += f"\n\nparallelism: {fit.parallelism}"
     emit(fit.to_contract(), format, text)
+
+
+@fit_app.command("dose-response-batch")
+def dose_response_batch(data: Path = typer.Argument(..., help="Long table: curve, concentration, response."),
+                        x: str = typer.Option("conc", "--x", help="Concentration column."),
+                        y: str = typer.Option("response", "--y", help="Response column."),
+                        curve: str = typer.Option("curve", "--curve", help="Curve (well, compound, replicate)."),
+                        model: DrModel = typer.Option(DrModel.LL4, "--model", help="drc model."),
+                        se: str = typer.Option("drc", "--se", help="Standard errors: drc or jacobian."),
+                        out: Optional[Path] = typer.Option(None, "--out", help="Write the per-curve table (CSV)."),
+                        plot: Optional[Path] = typer.Option(None, "--plot",
+                                                            help="Save a PNG of 16 curves (doubtful ones first)."),
+                        ed50_plot: Optional[Path] = typer.Option(None, "--ed50-plot",
+                                                                 help="Save a PNG of the ED50 distribution."),
+                        format: Format = typer.Option(Format.text, "--format")):
+    """Fit one model to thousands of curves independently (plates, screens, bootstrap samples)."""
+    from adcbridge.assays.dose_response import fit_dose_response_batch
+    table = _read(data)
+    try:
+        batch = fit_dose_response_batch(table, model=model.value, x=x, y=y, curve=curve, se=se)
+    except ValueError as exc:
+        raise ValueError(f"{data}: {str(exc).splitlines()[0]}") from None
+    if out is not None:
+        from adcbridge.io import write_table
+        write_table(out, batch.table)
+    if plot or ed50_plot:
+        from adcbridge.report.batch_plots import plot_batch_ed50, plot_dose_response_batch
+        _save_plot(plot_dose_response_batch(batch, table) if plot else None, plot)
+        _save_plot(plot_batch_ed50(batch) if ed50_plot else None, ed50_plot)
+    t = batch.table
+    status = {str(k): int(v) for k, v in t["status"].value_counts().items()}
+    ed = t["ed50"].to_numpy(float)
+    ok = ed[(t["status"] == "converged").to_numpy() & np.isfinite(ed)]
+    summary = {"model": batch.spec.model, "n_curves": len(t), "status": status,
+               "median_ed50": float(np.median(ok)) if ok.size else None,
+               "issues": [{"code": i.code, "message": i.message, "severity": i.severity} for i in batch.issues],
+               "table": None if out is None else str(out)}
+    text = "\n".join([f"{len(t)} curves fitted with {batch.spec.model}: " +
+                      ", ".join(f"{k} {v}" for k, v in status.items()),
+                      f"median ED50 (converged curves): {summary['median_ed50']:.4g}" if ok.size else
+                      "no converged curve", *(f"{i.severity}: {i.message}" for i in batch.issues),
+                      f"per-curve table: {out}" if out else _frame(t.head(20))])
+    emit(summary, format, text)
 
 
 @fit_app.command("kinetics")
@@ -132,8 +176,7 @@ def internalization(data: Path = typer.Argument(..., help="% internalized per an
         raise ValueError(f"{data}: {str(exc).splitlines()[0]}") from None
     if plot:
         from adcbridge.report import plot_internalization
-        pct = table if value in table.columns else None
-        _save_plot(plot_internalization(res, pct, antibody=antibody, time=time, value=value), plot)
+        _save_plot(plot_internalization(res), plot)
     emit(res.to_contract(), format, _frame(res.table))
 
 
@@ -149,6 +192,10 @@ def xenograft(data: Path = typer.Argument(..., help="Tumour volumes: group, anim
               humane_endpoint: Optional[float] = typer.Option(None, "--humane-endpoint",
                                                               help="Volume at which animals leave the study."),
               dropout: str = typer.Option("available", "--dropout", help="available or carry_forward."),
+              plot: Optional[Path] = typer.Option(None, "--plot",
+                                                  help="Save a PNG of the tumour volumes (animals and group means)."),
+              km_plot: Optional[Path] = typer.Option(None, "--km-plot",
+                                                     help="Save a PNG of the Kaplan-Meier time to endpoint."),
               format: Format = typer.Option(Format.text, "--format")):
     """Xenograft efficacy: TGI under named definitions, T/C, regression, growth rates, time to endpoint."""
     from adcbridge.assays.xenograft import analyze_xenograft
@@ -158,4 +205,8 @@ def xenograft(data: Path = typer.Argument(..., help="Tumour volumes: group, anim
                                 tgi=tuple(tgi), days=tuple(day), humane_endpoint=humane_endpoint, dropout=dropout)
     except ValueError as exc:
         raise ValueError(f"{data}: {str(exc).splitlines()[0]}") from None
+    if plot or km_plot:
+        from adcbridge.report.xenograft_plots import plot_time_to_endpoint, plot_tumour_volumes
+        _save_plot(plot_tumour_volumes(res) if plot else None, plot)
+        _save_plot(plot_time_to_endpoint(res) if km_plot else None, km_plot)
     emit(res.to_contract(), format, _frame(res.table))

@@ -2,10 +2,11 @@
 
 import json
 
+import pandas as pd
 import pytest
+from refdata import REFERENCE
 
 from adcbridge.cli import main
-from refdata import REFERENCE
 
 FIT = REFERENCE / "fit"
 
@@ -76,13 +77,36 @@ def test_fit_plots(capsys, tmp_path):
         assert png.read_bytes()[:4] == b"\x89PNG"
 
 
-def test_xenograft(capsys):
+def test_xenograft(capsys, tmp_path):
     code, out, err = run(capsys, "fit", "xenograft", FIT / "xenograft" / "xenograft_synthetic.csv", "--control",
                          "Vehicle", "--tgi", "all", "--day", 14, "--day", 21, "--animal", "mouse", "--volume",
                          "volume_mm3", "--format", "json")
     assert code == 0, err
     obj = json.loads(out)
     assert {"tgi", "growth_rates", "time_to_endpoint", "group_summary"} <= set(obj)
+    png, km = tmp_path / "volumes.png", tmp_path / "km.png"
+    code, out, err = run(capsys, "fit", "xenograft", FIT / "xenograft" / "xenograft_synthetic.csv", "--control",
+                         "Vehicle", "--tgi", "delta_v", "--day", 21, "--animal", "mouse", "--volume", "volume_mm3",
+                         "--plot", png, "--km-plot", km)
+    assert code == 0, err
+    assert png.read_bytes()[:4] == b"\x89PNG" and km.read_bytes()[:4] == b"\x89PNG"
     code, out, err = run(capsys, "fit", "xenograft", FIT / "xenograft" / "xenograft_synthetic.csv", "--control",
                          "Nope", "--tgi", "all", "--day", 14, "--animal", "mouse", "--volume", "volume_mm3")
     assert code == 2 and "Nope" in err and err.count("\n") == 1
+
+
+def test_dose_response_batch(capsys, tmp_path):
+    data = pd.read_csv(FIT / "bench" / "bench_curves.csv")
+    small = tmp_path / "plate.csv"
+    data[data["curve"] <= 50].to_csv(small, index=False)
+    out, png, hist = tmp_path / "fits.csv", tmp_path / "curves.png", tmp_path / "ed50.png"
+    code, stdout, err = run(capsys, "fit", "dose-response-batch", small, "--y", "resp", "--out", out, "--plot", png,
+                            "--ed50-plot", hist, "--format", "json")
+    assert code == 0, err
+    obj = json.loads(stdout)
+    assert obj["n_curves"] == 50 and sum(obj["status"].values()) == 50
+    table = pd.read_csv(out)
+    assert len(table) == 50 and {"curve", "b", "c", "d", "e", "ed50", "status"} <= set(table.columns)
+    assert png.read_bytes()[:4] == b"\x89PNG" and hist.read_bytes()[:4] == b"\x89PNG"
+    code, _, err = run(capsys, "fit", "dose-response-batch", small, "--y", "nope")
+    assert code == 2 and "nope" in err and err.count("\n") == 1

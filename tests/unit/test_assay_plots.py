@@ -1,6 +1,7 @@
 """Smoke tests of the assay plots on the reference data: each returns a Figure with the expected panels and
 artists (found by their ``gid``), and renders to PNG."""
 
+import dataclasses
 import io
 
 import matplotlib
@@ -160,7 +161,7 @@ def internalization():
 
 def test_internalization_points_means_curves_and_half_times(internalization):
     pct, result = internalization
-    fig = plot_internalization(result, pct)
+    fig = plot_internalization(result)                   # the result keeps the observations it was fitted to
     assert isinstance(fig, plt.Figure) and len(fig.axes) == 1
     ax = fig.axes[0]
     n_ab = pct["adc"].nunique()
@@ -177,11 +178,14 @@ def test_internalization_points_means_curves_and_half_times(internalization):
     _renders(fig)
 
 
-def test_internalization_uses_stored_percentages_or_draws_curves_only(internalization):
-    _, result = internalization
-    ax = plot_internalization(result).axes[0]            # fit_internalization keeps no observations
+def test_internalization_without_stored_observations_draws_curves_only(internalization):
+    pct, result = internalization
+    bare = dataclasses.replace(result, observed=None)    # e.g. a document written before results kept them
+    ax = plot_internalization(bare).axes[0]
     assert len(_gid(ax, "fitted")) == 2 and not _gid(ax, "observed")
     assert "fitted curves only" in ax.get_legend().get_title().get_text()
+    ax = plot_internalization(bare, pct).axes[0]          # observations given explicitly
+    assert sum(len(line.get_xdata()) for line in _gid(ax, "observed")) == len(pct)
     raw = pd.read_csv(FIT / "internalization" / "internalization_raw_mfi.csv")
     controls = pd.read_csv(FIT / "internalization" / "internalization_4C_controls.csv")
     ax = plot_internalization(analyze_internalization(raw, controls), model="y0_free").axes[0]
@@ -190,3 +194,51 @@ def test_internalization_uses_stored_percentages_or_draws_curves_only(internaliz
         plot_internalization(result, model="two_phase")
     with pytest.raises(ValueError, match="no column 'pct'"):
         plot_internalization(result, raw, value="pct")
+
+
+# ------------------------------------------------------------------------------------------- batch of curves
+@pytest.fixture(scope="module")
+def batch():
+    from adcbridge.assays.dose_response import fit_dose_response_batch
+    data = pd.read_csv(FIT / "bench" / "bench_curves.csv")
+    data = data[data["curve"].isin(data["curve"].unique()[:200])]
+    return data, fit_dose_response_batch(data, x="conc", y="resp", curve="curve")
+
+
+def test_batch_panels_draw_data_fits_and_ed50(batch):
+    from adcbridge.report.batch_plots import plot_dose_response_batch
+    data, result = batch
+    fig = plot_dose_response_batch(result, data, max_curves=6)
+    panels = [ax for ax in fig.axes if ax.get_visible() and ax.get_title()]
+    assert len(panels) == 6
+    for ax in panels:
+        assert len(_gid(ax, "observed")) == 1 and len(_gid(ax, "fitted")) == 1
+    first = str(result.table["curve"].iloc[0])
+    fig = plot_dose_response_batch(result, data, curves=[first])
+    ax = [a for a in fig.axes if a.get_visible()][0]
+    assert ax.get_title().startswith(f"{first}: ")
+    n_obs = int((data["curve"].astype(str) == first).sum())
+    assert len(_gid(ax, "observed")[0].get_xdata()) == n_obs
+    ed50 = float(result.table["ed50"].iloc[0])
+    assert _gid(ax, "ed50")[0].get_xdata()[0] == pytest.approx(ed50)
+    _renders(fig)
+    with pytest.raises(ValueError, match="not in the batch"):
+        plot_dose_response_batch(result, data, curves=["nope"])
+    with pytest.raises(ValueError, match="no column 'conc'"):
+        plot_dose_response_batch(result, data.rename(columns={"conc": "dose"}))
+
+
+def test_batch_ed50_histogram_counts_every_curve_with_an_ed50(batch):
+    from adcbridge.report.batch_plots import plot_batch_ed50
+    _, result = batch
+    fig = plot_batch_ed50(result)
+    ax = fig.axes[0]
+    ed = result.table["ed50"].to_numpy(float)
+    n_ok = int(np.sum(np.isfinite(ed) & (ed > 0)))
+    heights = {}
+    for p in ax.patches:                       # stacked bars: the top of each stack counts all statuses
+        if p.get_gid() == "ed50_histogram":
+            heights[p.get_x()] = max(heights.get(p.get_x(), 0), p.get_y() + p.get_height())
+    assert sum(heights.values()) == n_ok
+    assert _gid(ax, "median")
+    _renders(fig)

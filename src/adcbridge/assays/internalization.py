@@ -240,7 +240,8 @@ class InternalizationResult(Result):
     computed from MFI).  ``quench``: QE per antibody.  ``comparison_parameters``: the joint fit (separate
     parameters, pooled variance).  ``comparison_tests``: F tests ``k_equal``, ``plateau_equal``, ``all_equal``.
     ``comparison_contrasts``: ``k_diff``, ``log_k_ratio`` and ``k_ratio`` with SEs and CIs.  ``auc``: area under
-    the mean % internalized curve."""
+    the mean % internalized curve.  ``observed``: the fitted observations in standard columns ``antibody``,
+    ``time``, ``value`` (so a plot needs nothing else)."""
 
     fit_statistics: pd.DataFrame | None = None
     percent: pd.DataFrame | None = None
@@ -249,6 +250,7 @@ class InternalizationResult(Result):
     comparison_tests: pd.DataFrame | None = None
     comparison_contrasts: pd.DataFrame | None = None
     auc: pd.DataFrame | None = None
+    observed: pd.DataFrame | None = None
 
     result_type: ClassVar[str] = "InternalizationResult"
 
@@ -384,7 +386,8 @@ def fit_internalization(data: pd.DataFrame, options: InternalizationOptions | No
     return InternalizationResult(spec=options, table=table, issues=tuple(issues),
                                  provenance=make_provenance(options, data), fit_statistics=pd.DataFrame(stats_rows),
                                  percent=None, quench=quench, comparison_parameters=cparams, comparison_tests=ctests,
-                                 comparison_contrasts=ccontrasts, auc=pd.DataFrame(auc_rows))
+                                 comparison_contrasts=ccontrasts, auc=pd.DataFrame(auc_rows),
+                                 observed=pd.DataFrame({"antibody": ab.astype(str), "time": t_all, "value": y_all}))
 
 
 def analyze_internalization(raw: pd.DataFrame, controls: pd.DataFrame | None = None,
@@ -416,4 +419,5 @@ def analyze_internalization(raw: pd.DataFrame, controls: pd.DataFrame | None = N
                                  result.fit_statistics, percent=percent, quench=qe,
                                  comparison_parameters=result.comparison_parameters,
                                  comparison_tests=result.comparison_tests,
-                                 comparison_contrasts=result.comparison_contrasts, auc=result.auc)
+                                 comparison_contrasts=result.comparison_contrasts, auc=result.auc,
+                                 observed=result.observed)

@@ -262,17 +262,16 @@ def plot_sensorgrams(result: KineticsResult, *, title: str | None = None):
 
 # ------------------------------------------------------------------------------------------- internalization
 def _observations(result: InternalizationResult, data, antibody: str, time: str, value: str):
-    """The per-replicate % internalized: ``data`` if given, else the result's ``percent`` table (stored by
-    ``analyze_internalization``), else None."""
-    frame = data if data is not None else result.percent
-    if frame is None:
-        return None
-    missing = [c for c in (antibody, time, value) if c not in frame.columns]
+    """The fitted % internalized: ``data`` if given (columns named by ``antibody``, ``time``, ``value``), else the
+    result's ``observed`` table (standard columns), else None."""
+    if data is None:
+        return None if result.observed is None else result.observed
+    missing = [c for c in (antibody, time, value) if c not in data.columns]
     if missing:
         raise ValueError(f"the internalization data has no column {missing[0]!r} (columns: "
-                         f"{list(map(str, frame.columns))}); name the columns with antibody=, time=, value=")
-    return pd.DataFrame({"antibody": frame[antibody].astype(str), "time": pd.to_numeric(frame[time]),
-                         "value": pd.to_numeric(frame[value])})
+                         f"{list(map(str, data.columns))}); name the columns with antibody=, time=, value=")
+    return pd.DataFrame({"antibody": data[antibody].astype(str), "time": pd.to_numeric(data[time]),
+                         "value": pd.to_numeric(data[value])})
 
 
 def plot_internalization(result: InternalizationResult, data: pd.DataFrame | None = None, *,
@@ -286,10 +285,9 @@ def plot_internalization(result: InternalizationResult, data: pd.DataFrame | Non
     at t1/2 to the curve, annotated with t1/2 and its profile-likelihood CI (``"half_time"``).  The legend gives
     plateau and t1/2; when the result compares two antibodies the F-test of a shared rate is in the title.
 
-    The observations come from ``data`` (columns ``antibody``, ``time``, ``value``) or, when not given, from the
-    result's ``percent`` table (set by ``analyze_internalization``).  ``fit_internalization`` does not keep its
-    input, so pass the same table as ``data``; without observations only the fitted curves are drawn and the plot
-    says so.
+    The observations are those the result was fitted to (its ``observed`` table); ``data`` (columns named by
+    ``antibody``, ``time``, ``value``) overrides them.  A result without observations (an old JSON document) gets
+    the fitted curves only, and the plot says so.
 
     Returns the matplotlib Figure."""
     table = result.table
