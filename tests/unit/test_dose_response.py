@@ -345,3 +345,19 @@ def test_batch_bad_input_names_the_column():
     data.loc[4, "conc"] = -3
     with pytest.raises(ValueError, match=r"'conc' must not be negative: row 5 \(curve '1'\)"):
         fit_dose_response_batch(data)
+
+
+@pytest.mark.parametrize("se", ["drc", "jacobian"])
+def test_batch_standard_errors_do_not_depend_on_the_dose_unit(se):
+    # doses in mol/L put e near 1e-10: the SEs must be those of the same data in nmol/L, rescaled, and agree
+    # with the single-curve fit
+    rng = np.random.default_rng(0)
+    x = np.tile(10.0 ** np.linspace(-12, -6, 8), (3, 1))
+    e = np.array([3e-10, 1e-9, 5e-9])[:, None]
+    y = 5 + 95 / (1 + np.exp(1.2 * (np.log(x) - np.log(e)))) + rng.normal(0, 2, x.shape)
+    molar, nano = fit_curves_array(x, y, se=se), fit_curves_array(x * 1e9, y, se=se)
+    assert molar.identifiable.all() and np.isfinite(molar.se).sum() == 12
+    np.testing.assert_allclose(molar.se[:, 3], nano.se[:, 3] / 1e9, rtol=1e-5)
+    np.testing.assert_allclose(molar.se[:, :3], nano.se[:, :3], rtol=1e-5)
+    single = fit_dose_response(pd.DataFrame({"conc": x[0], "response": y[0]}), se=se)
+    np.testing.assert_allclose(molar.se[0, 3], single.table["se"].iloc[3], rtol=1e-4)

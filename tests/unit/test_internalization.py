@@ -114,3 +114,51 @@ def test_round_trip_and_contract():
     assert {f["model"] for f in c["fits"]} == {"y0_fixed", "y0_free"}
     assert back.to_contract() == c
     json.dumps(c, allow_nan=False)
+
+
+_T = np.repeat([0, 0.5, 1, 2, 4, 8, 24.0], 3)
+
+
+def _one(y, name="A"):
+    return pd.DataFrame({"adc": name, "time_h": _T, "pct_internalized": y})
+
+
+def test_a_non_internalizing_control_is_fitted_and_flagged_not_crashed():
+    # an isotype control: noise around 0 -- the profile search must not overflow exp(-k t)
+    rng = np.random.default_rng(1)
+    r = fit_internalization(_one(rng.normal(0, 1, _T.size), "isotype"))
+    codes = {i.code for i in r.issues}
+    assert {"non_identifiable", "not_determined"} & codes
+    assert all(i.severity in ("warning", "error") for i in r.issues if i.code != "no_comparison")
+
+
+def test_a_curve_without_plateau_is_flagged_and_its_half_time_interval_is_not_negative():
+    rng = np.random.default_rng(1)
+    r = fit_internalization(_one(2 * _T + rng.normal(0, 0.5, _T.size)))
+    assert "plateau_extrapolated" in {i.code for i in r.issues}
+    half = r.table[(r.table["parameter"] == "half_time")]
+    for col in ("profile_low", "profile_high"):
+        v = half[col].to_numpy(float)
+        assert np.all(np.isnan(v) | (v > 0))
+
+
+def test_comparison_resting_on_an_undetermined_fit_is_flagged():
+    rng = np.random.default_rng(1)
+    good = 60 * (1 - np.exp(-0.3 * _T)) + rng.normal(0, 1, _T.size)
+    linear = 2 * _T + rng.normal(0, 0.5, _T.size)
+    r = fit_internalization(pd.concat([_one(good, "A"), _one(linear, "B")]))
+    assert "comparison_unreliable" in {i.code for i in r.issues}
+    assert r.comparison_tests["converged"].all()
+    assert r.to_contract()["issues"]
+
+
+def test_constant_percentages_are_bad_input():
+    with pytest.raises(ValueError, match="antibody 'A': column 'pct_internalized' is constant"):
+        fit_internalization(_one(np.zeros(_T.size)))
+
+
+def test_well_determined_reference_fits_raise_no_quality_issue():
+    from tests.refdata import REFERENCE
+    pct = pd.read_csv(REFERENCE / "fit" / "internalization" / "internalization_pct.csv")
+    r = fit_internalization(pct)
+    assert not [i for i in r.issues if i.code in ("non_identifiable", "not_determined", "comparison_unreliable")]

@@ -225,8 +225,36 @@ def _fit_one(t, y, y0_free: bool, level: float, label: str):
     se_half = LN2 * k["se"] / k["estimate"] ** 2
     rows.append({"parameter": "half_time", "estimate": half, "se": se_half, "t": np.nan, "p": np.nan,
                  "ci_low": half - q * se_half, "ci_high": half + q * se_half,
-                 "profile_low": LN2 / k["profile_high"], "profile_high": LN2 / k["profile_low"]})
+                 "profile_low": LN2 / k["profile_high"] if k["profile_high"] > 0 else np.nan,
+                 # a profile interval of k reaching 0 leaves the half-time unbounded above: missing, not negative
+                 "profile_high": LN2 / k["profile_low"] if k["profile_low"] > 0 else np.nan})
     return fit, rows
+
+
+def _fit_quality(fit: NlsFit, rows: list[dict], y: np.ndarray, what: str, level: float) -> list[Issue]:
+    """Issues of one fit: parameters not determined (rank-deficient Jacobian, missing SEs), a rate or plateau
+    whose Wald interval includes 0, a plateau far beyond the data (no plateau reached)."""
+    out = []
+    est = {r["parameter"]: r for r in rows}
+    if fit.rank < fit.p or not np.all(np.isfinite(fit.se)):
+        out.append(Issue("non_identifiable", f"{what}: the parameters are not determined by the data (no "
+                                             f"internalization, or a curve with neither rise nor plateau); "
+                                             f"standard errors are missing", "error"))
+        return out
+    for name in ("k", "plateau"):
+        r = est.get(name)
+        if r is not None and not (r["ci_low"] > 0 or r["ci_high"] < 0):
+            out.append(Issue("not_determined", f"{what}: the {100 * level:g}% Wald interval of {name} "
+                                               f"({r['ci_low']:.3g} to {r['ci_high']:.3g}) includes 0; "
+                                               f"the {'half-time' if name == 'k' else 'plateau'} is not determined",
+                             "warning"))
+    plateau = est.get("plateau")
+    top = float(np.nanmax(np.abs(y))) if y.size else 0.0
+    if plateau is not None and top > 0 and abs(plateau["estimate"]) > 1.5 * top:
+        out.append(Issue("plateau_extrapolated", f"{what}: the plateau ({plateau['estimate']:.3g} %) lies far "
+                                                 f"beyond the largest observation ({top:.3g} %): the curve has not "
+                                                 f"levelled off within the sampled times", "warning"))
+    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -279,6 +307,8 @@ class InternalizationResult(Result):
         out: dict[str, Any] = {"quench_efficiency": None if self.quench is None else
                                {r["antibody"]: num(r["quench_efficiency"]) for r in self.quench.to_dict("records")},
                                "fits": fits, "comparison": None,
+                               "issues": [{"code": i.code, "message": i.message, "severity": i.severity}
+                                          for i in self.issues],
                                "auc": {r["antibody"]: num(r["auc"]) for r in self.auc.to_dict("records")}}
         if self.comparison_tests is not None:
             tests = {r["test"]: {k: num(r[k]) for k in ("f", "df1", "df2", "p", "rss_reduced", "rss_full")}
@@ -306,7 +336,8 @@ def _compare(ts, ys, pair, y0_free: bool, level: float, time_unit: str):
         x0 = [fit_full.x[full.names.index(n)] if n in full.names else
               np.mean([fit_full.x[full.names.index(f"{n}_{lab}")] for lab in pair]) for n in red.names]
         fit_red = red.fit(np.array(x0))
-        tests.append({"test": test, **extra_sum_of_squares_test(fit_red.rss, fit_red.df, fit_full.rss, fit_full.df)})
+        tests.append({"test": test, **extra_sum_of_squares_test(fit_red.rss, fit_red.df, fit_full.rss, fit_full.df),
+                      "converged": bool(fit_red.converged)})
     tests = pd.DataFrame(tests)
     i1, i2 = full.names.index(f"k_{pair[0]}"), full.names.index(f"k_{pair[1]}")
     k1, k2 = fit_full.x[i1], fit_full.x[i2]
@@ -346,6 +377,9 @@ def fit_internalization(data: pd.DataFrame, options: InternalizationOptions | No
         if np.unique(t).size < 4 or not np.any(t > 0):
             raise ValueError(f"antibody {name!r}: {np.unique(t).size} distinct times in column {time!r} cannot "
                              f"determine a one-phase curve (Y0, plateau, k); at least 4 are needed")
+        if np.ptp(y) == 0:
+            raise ValueError(f"antibody {name!r}: column {value!r} is constant ({y[0]:g}); a one-phase curve "
+                             f"cannot be fitted to it")
         series[name] = (t, y)
     level, unit = options.confidence, options.time_unit
     rows, stats_rows, auc_rows, issues = [], [], [], []
@@ -365,6 +399,7 @@ def fit_internalization(data: pd.DataFrame, options: InternalizationOptions | No
             fit, prow = _fit_one(t, y, free, level, name)
             if not fit.converged:
                 issues.append(Issue("not_converged", f"antibody {name!r} ({model}): {fit.message}", "error"))
+            issues += _fit_quality(fit, prow, y, f"antibody {name!r} ({model})", level)
             for r in prow:
                 r.update(antibody=name, model=model,
                          unit={"Y0": "%", "plateau": "%", "k": f"1/{unit}", "half_time": unit}[r["parameter"]])
@@ -382,6 +417,17 @@ def fit_internalization(data: pd.DataFrame, options: InternalizationOptions | No
                                                      list(pair), options.compare_y0 == "free", level, unit)
         if not cfit.converged:
             issues.append(Issue("not_converged", f"joint fit of {pair}: {cfit.message}", "error"))
+        for r in ctests.to_dict("records"):
+            if not r["converged"]:
+                issues.append(Issue("not_converged", f"reduced fit '{r['test']}' of {pair} did not converge; its F "
+                                                     f"test is unreliable", "error"))
+        shaky = sorted({i.message.split(" (")[0] for i in issues if i.code in ("non_identifiable", "not_determined",
+                                                                                "plateau_extrapolated")
+                        and any(f"antibody {p!r}" in i.message for p in pair)})
+        if shaky:
+            issues.append(Issue("comparison_unreliable", f"the comparison of {pair} rests on fits that are not "
+                                                         f"determined ({'; '.join(shaky)}): the rate ratio and F tests "
+                                                         f"are unreliable", "warning"))
         options = options.replace(compare=tuple(pair))
     return InternalizationResult(spec=options, table=table, issues=tuple(issues),
                                  provenance=make_provenance(options, data), fit_statistics=pd.DataFrame(stats_rows),

@@ -150,17 +150,23 @@ def _profile_rss(fun: Residuals, fit: NlsFit, j: int, value: float, start: np.nd
     if not free.any():
         r = sub(np.zeros(0))
         return float(r @ r), start
-    sol = optimize.least_squares(sub, start, jac=lambda z: jacobian(sub, z, rel_step=1e-6, order=2), method="lm",
-                                 x_scale="jac", ftol=1e-13, xtol=1e-13, gtol=1e-13)
-    r = sub(sol.x)
-    return float(r @ r), sol.x
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            sol = optimize.least_squares(sub, start, jac=lambda z: jacobian(sub, z, rel_step=1e-6, order=2),
+                                         method="lm", x_scale="jac", ftol=1e-13, xtol=1e-13, gtol=1e-13)
+            r = sub(sol.x)
+    except ValueError:                   # the model cannot be evaluated here (e.g. exp overflow far out)
+        return float("nan"), start
+    rss = float(r @ r)
+    return (rss, sol.x) if np.isfinite(rss) else (float("nan"), start)
 
 
 def profile_interval(fun: Residuals, fit: NlsFit, j: int, level: float = 0.95) -> tuple[float, float]:
     """Profile confidence interval of parameter ``j``: the values where the signed root
     ``tau = sign(b - b_hat) sqrt((RSS_profile(b) - RSS_min) / s^2)`` reaches ``-/+ t(level, df)`` -- the interval
     that R's ``confint`` gives for an ``nls`` fit (MASS ``profile.nls``), solved exactly instead of
-    interpolated.  NaN where the profile does not reach the cut-off."""
+    interpolated.  NaN where the profile does not reach the cut-off, or where the model cannot be evaluated
+    before it does."""
     cutoff = t_quantile(level, fit.df)
     s2 = fit.sigma2
     se = fit.se[j]
@@ -174,7 +180,7 @@ def profile_interval(fun: Residuals, fit: NlsFit, j: int, level: float = 0.95) -
         def tau(b):
             nonlocal start
             rss, start = _profile_rss(fun, fit, j, b, start)
-            return np.sqrt(max(rss - fit.rss, 0.0) / s2) - cutoff
+            return np.sqrt(max(rss - fit.rss, 0.0) / s2) - cutoff if np.isfinite(rss) else float("nan")
 
         inner, step = fit.x[j], cutoff * se
         outer = inner + sign * step

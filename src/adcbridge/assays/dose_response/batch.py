@@ -4,7 +4,7 @@ All curves are fitted together by a vectorised Levenberg-Marquardt iteration: ea
 J'J and J'r (batched matrix products), solves (J'J + lambda diag(J'J)) delta = J'r for all curves at once and
 accepts or rejects each curve's step separately (lambda / 3 on success, x 10 on failure), on (b, c, d, ln e[, ln f])
 from drc's self-starter.  A curve has converged when an accepted step changes its RSS, and is predicted to change
-it, by less than 1e-12 relatively, when no step lowers the RSS any more, or when the RSS fell by less than 1e-9
+it, by less than 1e-12 relatively, when no step lowers the RSS any more, or when the RSS fell by less than 1e-8
 relatively over the last 20 or more steps (parameters creeping toward infinity along a flat valley: such a curve
 is at its least RSS but is flagged not identifiable).  Curves that do not converge within ``max_iter`` steps,
 or end on a non-finite value, are refitted one by one with :func:`scipy.optimize.least_squares` (``method="lm"``) from the
@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import least_squares
 
+from .fit import _REL_SE, COND_LIMIT
 from .models import PARAMETERS, DoseResponseModel, get_model, self_start
 
 __all__ = ["BatchFit", "fit_curves_array"]
@@ -32,15 +33,13 @@ __all__ = ["BatchFit", "fit_curves_array"]
 _FTOL = 1e-12
 _WINDOW = 20
 _FLAT = 1e-8
-_COND = 1e10
-_REL_SE = 10.0
 
 
 @dataclass(frozen=True)
 class BatchFit:
     """Arrays of a batch fit of N curves: ``params`` (N, 5: b, c, d, e, f, fixed ones filled in), ``se`` (N, 5,
     NaN for fixed parameters), ``rss``, ``n_obs``, ``df_residual``, ``converged``, ``identifiable`` (scaled
-    J'J condition number <= 1e10 and finite standard errors), ``status`` (``converged``, ``flat`` -- least RSS
+    J'J condition number <= COND_LIMIT (1e10) and finite standard errors), ``status`` (``converged``, ``flat`` -- least RSS
     reached while parameters drift --, ``diverged``, ``not_converged`` or ``failed``), ``iterations``, ``method``
     (``batch``, ``scipy`` or ``failed``), ``reason`` (why a curve failed or is doubtful, else None),
     ``ed50``, ``ed50_se``."""
@@ -217,7 +216,9 @@ def _covariances(curves: _Curves, phi, lx, y, w, n_obs, kind: str):
         scale = {0: np.ones(N), 1: yr, 2: yr, 3: np.ones(N), 4: np.ones(N)}
         S = np.zeros_like(A)
         for k, j in enumerate(curves.free):
-            h = 1e-5 * (np.abs(free_theta[:, k]) + 1e-3 * scale[j])
+            # e and f are positive and may be tiny (doses in mol/L): a step relative to the value keeps them
+            # positive; b, c, d get an absolute floor scaled to the response range
+            h = 1e-5 * np.abs(free_theta[:, k]) if j >= 3 else 1e-5 * (np.abs(free_theta[:, k]) + 1e-3 * scale[j])
             up, down = theta.copy(), theta.copy()
             up[:, j] += h
             down[:, j] -= h
@@ -232,13 +233,18 @@ def _covariances(curves: _Curves, phi, lx, y, w, n_obs, kind: str):
         fin = np.all(np.isfinite(scaled), axis=(1, 2))
         cond[fin] = np.linalg.cond(scaled[fin])
     V = np.full((N, P, P), np.nan)
-    ok = np.all(np.isfinite(A), axis=(1, 2)) & (df > 0)
+    ok = np.all(np.isfinite(A), axis=(1, 2)) & (df > 0) & np.all(d > 0, axis=1)
     if ok.any():
-        eig = np.linalg.eigvalsh(A[ok])
+        # test and invert the column-scaled matrix: parameters on very different scales (e ~ 1e-9 M) would
+        # otherwise make a well-determined fit look singular
+        dd = d[ok][:, :, None] * d[ok][:, None, :]
+        As = A[ok] / dd
+        eig = np.linalg.eigvalsh(As)
         good = np.zeros(N, dtype=bool)
         good[ok] = eig.min(axis=1) > 1e-13 * np.abs(eig).max(axis=1)
         if good.any():
-            V[good] = _inverse(A[good]) * s2[good, None, None]
+            sub = good[ok]
+            V[good] = _inverse(As[sub]) / dd[sub] * s2[good, None, None]
     return V, cond
 
 
@@ -344,11 +350,12 @@ def fit_curves_array(x, y, model: str | DoseResponseModel = "LL.4", *, fixed: di
     shape = [j for j in curves.free if j in (0, 3, 4)]            # b, e, f: SE above 10 x estimate = undetermined
     with np.errstate(divide="ignore", invalid="ignore"):
         vague = np.any(~(se5[:, shape] <= _REL_SE * np.abs(params[:, shape])), axis=1)
-    identifiable = np.isfinite(rss) & (cond <= _COND) & ~vague & ~flat & ~diverged
+    identifiable = np.isfinite(rss) & (cond <= COND_LIMIT) & ~vague & ~flat & ~diverged
     for i in np.flatnonzero(np.isfinite(rss) & ~identifiable & (reasons == None)):
-        reasons[i] = ("parameters not identifiable (scaled J'J condition number "
-                      f"{cond[i]:.2g}, or a standard error of b, e or f above {_REL_SE:g} times the estimate; e.g. "
-                      f"a step between two adjacent doses or an ED50 far outside the doses)")
+        why = (f"scaled J'J condition number {cond[i]:.2g} above {COND_LIMIT:g}" if not cond[i] <= COND_LIMIT else
+               f"a standard error of b, e or f missing or above {_REL_SE:g} times the estimate")
+        reasons[i] = (f"parameters not identifiable ({why}; e.g. a step between two adjacent doses or an ED50 far "
+                      f"outside the doses)")
     ed50, g5 = model.effective_dose(50.0, params)
     g = g5[:, curves.free]
     ed50_se = np.sqrt(np.einsum("np,npq,nq->n", g, V, g))

@@ -52,7 +52,7 @@ def numeric_column(data: pd.DataFrame, column: str, role: str) -> np.ndarray:
     inf = np.isinf(out)
     if inf.any():
         i = int(np.flatnonzero(inf)[0])
-        raise ValueError(f"the {role} column {column!r} must be finite: row {i + 1} holds {raw.iloc[i]!r}")
+        raise ValueError(f"the {role} column {column!r} must be finite: row {i + 1} holds {out[i]}")
     return out
 
 

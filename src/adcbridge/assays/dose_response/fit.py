@@ -46,6 +46,7 @@ __all__ = ["DoseResponseFit", "fit_dose_response"]
 
 _TOL = 1e-15
 _REL_SE = 10.0                 # b, e or f with SE above this many times the estimate: not identified
+COND_LIMIT = 1e10              # column-scaled J'J condition number above this: not identified (single and batch)
 _TIE = 1e-9                    # relative RSS margin an alternative start must beat the self-starter by
 
 
@@ -128,7 +129,7 @@ def _quality_issues(problem, theta, converged, v_drc, v_jac, jtj, data: CurveDat
     with np.errstate(divide="ignore", invalid="ignore"):
         scaled = jtj / np.outer(d, d)
         cond = np.linalg.cond(scaled) if np.all(d > 0) else np.inf
-    if not np.isfinite(cond) or cond > 1e12:
+    if not np.isfinite(cond) or cond > COND_LIMIT:
         issues.append(Issue("non_identifiable", f"the parameters are not identifiable from these data (scaled "
                                                 f"J'J condition number {cond:.3g}); standard errors are unreliable",
                             "error"))

@@ -190,7 +190,9 @@ class DoseResponseFit(Result):
     def to_contract(self) -> dict[str, Any]:
         """The JSON contract of ``adcbridge fit dose-response``: ``{"model", "se_method", "curves": [{"curve",
         "params": {p: {"estimate", "se", "term"}}, "ed": {"50": {"estimate", "se", "ci_low", "ci_high",
-        "interval", "ci_low_log", "ci_high_log"}}}], "rss", "df_residual", "parallelism": {...} | null}`` in drc's
+        "interval", "ci_low_log", "ci_high_log"}}}], "rss", "df_residual", "parallelism": {...} | null,
+        "relative_potency": [{"curve1", "curve2", "estimate", "se", "p", "delta"|"fieller"|"log": {"ci_low",
+        "ci_high"}}]}`` (ED50 ratios of every curve pair, drc's EDcomp; empty for one curve) in drc's
         b, c, d, e[, f] parameterisation (fixed parameters have ``"se": null, "fixed": true``)."""
         se = self.standard_errors()
         params = self.curve_parameters_array()
@@ -215,8 +217,17 @@ class DoseResponseFit(Result):
         par = None
         if self.parallelism is not None:
             par = {k: (_num(v) if isinstance(v, float) else v) for k, v in self.parallelism.to_dict().items()}
+        potency = []
+        if len(self.curves) > 1:
+            rp = self.relative_potency()
+            for (c1, c2), rows in rp.groupby(["curve1", "curve2"], sort=False):
+                first = rows.iloc[0]
+                potency.append({"curve1": c1, "curve2": c2, "estimate": _num(first["estimate"]),
+                                "se": _num(first["se"]), "p": _num(first["p"]),
+                                **{r["interval"]: {"ci_low": _num(r["ci_low"]), "ci_high": _num(r["ci_high"])}
+                                   for r in rows.to_dict("records")}})
         return {"model": self.spec.model, "se_method": self.spec.se, "curves": curves, "rss": _num(self.rss),
-                "df_residual": self.df_residual, "parallelism": par,
+                "df_residual": self.df_residual, "parallelism": par, "relative_potency": potency,
                 "issues": [{"code": i.code, "message": i.message, "severity": i.severity} for i in self.issues]}
 
 

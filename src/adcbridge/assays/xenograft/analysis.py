@@ -96,7 +96,7 @@ def analyze_xenograft(data: pd.DataFrame, options: XenograftOptions | None = Non
     options = (options or XenograftOptions()).replace(**option_values) if option_values else \
         (options or XenograftOptions())
     if options.control is None:
-        raise ValueError("name the control group with control= (column 'group'); adcbridge does not guess it")
+        raise ValueError(f"name the control group with control= (column {group!r}); adcbridge does not guess it")
     if not options.tgi:
         raise ValueError("choose the TGI definition(s) by name with tgi= (or 'all'); adcbridge never picks one "
                          "silently")

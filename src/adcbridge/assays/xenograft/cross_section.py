@@ -72,8 +72,10 @@ def _one_day(volumes: TumourVolumes, day: float, control: str, options: Xenograf
     groups = [g for g in volumes.ordered_groups(control) if (at["group"] == g).any()]
     issues = []
     if control not in groups:
-        raise ValueError(f"day {day:g}: the control group {control!r} has no animal on this day (column 'day')")
-    logv = log_volume(at["volume"].to_numpy(), options.volume_floor, at["animal"].to_numpy(), at["day"].to_numpy())
+        raise ValueError(f"day {day:g}: the control group {control!r} has no animal on this day (column "
+                         f"{volumes.column('day')!r})")
+    logv = log_volume(at["volume"].to_numpy(), options.volume_floor, at["animal"].to_numpy(), at["day"].to_numpy(),
+                      volumes.column("volume"))
     x = {g: logv[(at["group"] == g).to_numpy()] for g in groups}
     raw = {g: at.loc[at["group"] == g, "volume"].to_numpy() for g in groups}
     n = np.array([x[g].size for g in groups])
@@ -144,7 +146,7 @@ def compare_day(volumes: TumourVolumes, options: XenograftOptions | None = None,
     rows, issues = [], []
     for day in options.days:
         if not (volumes.table["day"] == day).any():
-            raise ValueError(f"column 'day': no animal was measured on evaluation day {day:g} "
+            raise ValueError(f"column {volumes.column('day')!r}: no animal was measured on evaluation day {day:g} "
                              f"(days: {[float(d) for d in volumes.days]})")
         r, i = _one_day(volumes, day, control, options)
         rows += r

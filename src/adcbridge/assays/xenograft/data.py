@@ -33,6 +33,11 @@ class TumourVolumes:
     dropped: pd.DataFrame
     left_study: tuple[str, ...]
     humane_endpoint: float | None = None
+    source_columns: tuple[str, str, str, str] = ("group", "animal", "day", "volume")
+
+    def column(self, role: str) -> str:
+        """The input table's name of ``role`` (``group``, ``animal``, ``day`` or ``volume``), for messages."""
+        return self.source_columns[("group", "animal", "day", "volume").index(role)]
 
     @property
     def days(self) -> np.ndarray:
@@ -71,7 +76,8 @@ def require_control(volumes: TumourVolumes, control: str | None) -> str:
         raise ValueError(f"this analysis compares groups with a control: name the control group with control= "
                          f"(groups: {list(volumes.groups)})")
     if control not in volumes.groups:
-        raise ValueError(f"control group {control!r} is not in column 'group' (groups: {list(volumes.groups)})")
+        raise ValueError(f"control group {control!r} is not in column {volumes.column('group')!r} (groups: "
+                         f"{list(volumes.groups)})")
     return control
 
 
@@ -157,12 +163,14 @@ def tumour_volumes(data: pd.DataFrame, *, group: str = "group", animal: str = "a
         left = tuple(last.loc[(last["volume"] > humane_endpoint) & (last["day"] < end), "animal"])
     baseline = first[["group", "animal"]].assign(V0=first["volume"].to_numpy()).reset_index(drop=True)
     return TumourVolumes(table=table, groups=groups, baseline_day=base_day, baseline=baseline, dropped=dropped,
-                         left_study=left, humane_endpoint=humane_endpoint)
+                         left_study=left, humane_endpoint=humane_endpoint,
+                         source_columns=(group, animal, day, volume))
 
 
-def log_volume(volumes: np.ndarray, floor: float | None, animals=None, days=None) -> np.ndarray:
+def log_volume(volumes: np.ndarray, floor: float | None, animals=None, days=None, column: str = "volume"
+               ) -> np.ndarray:
     """ln V, with volumes below ``floor`` raised to it; without a floor a zero volume is a ValueError naming the
-    animal and day."""
+    ``column``, animal and day."""
     v = np.asarray(volumes, dtype=float)
     if floor is not None:
         return np.log(np.maximum(v, floor))
@@ -170,8 +178,9 @@ def log_volume(volumes: np.ndarray, floor: float | None, animals=None, days=None
     if zero.size:
         i = int(zero[0])
         where = "" if animals is None else f" (animal {animals[i]!r}, day {days[i]:g})"
-        raise ValueError(f"column 'volume': a volume of 0{where} has no logarithm; set volume_floor= (e.g. the "
-                         f"smallest measurable volume) to analyse log volumes")
+        raise ValueError(f"column {column!r}: a volume of 0{where} has no logarithm; set a volume floor "
+                         f"(volume_floor=, --volume-floor; e.g. the smallest measurable volume) to analyse log "
+                         f"volumes")
     return np.log(v)
 
 
@@ -204,5 +213,6 @@ def relative_volumes(volumes: TumourVolumes, floor: float | None = None) -> pd.D
     tab = volumes.table
     sub = tab[tab["day"] > volumes.baseline_day].reset_index(drop=True)
     v0 = sub["animal"].map(dict(zip(volumes.baseline["animal"], volumes.baseline["V0"]))).to_numpy(dtype=float)
-    logv = log_volume(sub["volume"].to_numpy(), floor, sub["animal"].to_numpy(), sub["day"].to_numpy())
+    logv = log_volume(sub["volume"].to_numpy(), floor, sub["animal"].to_numpy(), sub["day"].to_numpy(),
+                      volumes.column("volume"))
     return sub.assign(V0=v0, rtv=sub["volume"].to_numpy() / v0, log_rtv=logv - np.log(v0))

@@ -113,7 +113,8 @@ def _records(df: pd.DataFrame | None) -> list[dict[str, Any]]:
 
 def _prepare(volumes: TumourVolumes, options: XenograftOptions):
     tab = volumes.table
-    y = log_volume(tab["volume"].to_numpy(), options.volume_floor, tab["animal"].to_numpy(), tab["day"].to_numpy())
+    y = log_volume(tab["volume"].to_numpy(), options.volume_floor, tab["animal"].to_numpy(), tab["day"].to_numpy(),
+                   volumes.column("volume"))
     t = tab["day"].to_numpy() - volumes.baseline_day
     return tab, y, t
 
@@ -302,7 +303,7 @@ def fit_growth_rates(volumes: TumourVolumes, options: XenograftOptions | None = 
     groups = volumes.ordered_groups(control)
     issues: list[Issue] = []
     if volumes.table["animal"].nunique() < 3:
-        raise ValueError("a mixed model needs at least 3 animals (column 'animal')")
+        raise ValueError(f"a mixed model needs at least 3 animals (column {volumes.column('animal')!r})")
     fit, X, ani, y, t, grp = _model_a(volumes, options, groups, issues)
     dfs = containment_df(X, ani)
     inf = fit.inference

@@ -120,12 +120,13 @@ def growth_inhibition(volumes: TumourVolumes, options: XenograftOptions | None =
     rows, comps, issues = [], [], []
     for day in options.days:
         if not (volumes.table["day"] == day).any():
-            raise ValueError(f"column 'day': no animal was measured on evaluation day {day:g} "
+            raise ValueError(f"column {volumes.column('day')!r}: no animal was measured on evaluation day {day:g} "
                              f"(days: {[float(d) for d in volumes.days]})")
         at = volumes.at_day(day, carry)
         c = at[at["group"] == control]
         if c.empty:
-            raise ValueError(f"day {day:g}: the control group {control!r} has no animal on this day (column 'day')")
+            raise ValueError(f"day {day:g}: the control group {control!r} has no animal on this day (column "
+                             f"{volumes.column('day')!r})")
         n_c0 = v0[control].size
         if len(c) < n_c0:
             issues.append(Issue("survivor_bias", f"day {day:g}: {len(c)} of {n_c0} control animals remain; "
