@@ -43,6 +43,11 @@ def _frame(df) -> str:
     return frame(df, digits=5)
 
 
+def _issues(issues) -> str:
+    """The result's issues as text lines (empty when there are none)."""
+    return "".join(f"\n{i.severity}: {i.message}" for i in issues)
+
+
 @fit_app.command("dose-response")
 def dose_response(data: Path = typer.Argument(..., help="Long table: concentration, response, optional curve."),
                   x: str = typer.Option("conc", "--x", help="Concentration column."),
@@ -52,13 +57,27 @@ def dose_response(data: Path = typer.Argument(..., help="Long table: concentrati
                   parallel: bool = typer.Option(False, "--parallel",
                                                 help="Common slope and asymptotes, separate ED50s."),
                   se: str = typer.Option("drc", "--se", help="Standard errors: drc or jacobian."),
+                  fix: list[str] = typer.Option([], "--fix", help="Hold a parameter, e.g. c=0 (bottom) or d=100 "
+                                                                  "(top); repeatable."),
+                  ed_interval: str = typer.Option("delta", "--ed-interval",
+                                                  help="ED interval in the JSON: delta or tfls (log scale)."),
                   plot: Optional[Path] = PLOT,
                   format: Format = typer.Option(Format.text, "--format")):
     """Fit dose-response curves (EC50/IC50) with drc's models; ED10/50/90, relative potency, parallelism."""
     from adcbridge.assays.dose_response import fit_dose_response
+    fixed = {}
+    for item in fix:
+        name, sep, value = item.partition("=")
+        try:
+            fixed[name.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise ValueError(f"--fix: expected NAME=VALUE such as c=0; got {item!r}")
     table = _read(data)
     try:
-        fit = fit_dose_response(table, model=model.value, x=x, y=y, curve=curve, parallel=parallel, se=se)
+        fit = fit_dose_response(table, model=model.value, x=x, y=y, curve=curve, parallel=parallel, se=se,
+                                fixed=fixed, ed_interval=ed_interval)
     except ValueError as exc:
         raise ValueError(f"{data}: {str(exc).splitlines()[0]}") from None
     if plot:
@@ -66,8 +85,12 @@ def dose_response(data: Path = typer.Argument(..., help="Long table: concentrati
         _save_plot(plot_dose_response(fit), plot)
     text = _frame(fit.table) + "\n\n" + _frame(fit.ed_table)
     if fit.parallelism is not None:
-        text += f"\n\nparallelism: {fit.parallelism}"
-    emit(fit.to_contract(), format, text)
+        t = fit.parallelism
+        text += (f"\n\nparallelism ({t.reduced} vs {t.full}): F({t.df_num}, {t.df_den}) = {t.f:.4g}, "
+                 f"p = {t.p:.4g}")
+    if len(fit.curves) > 1:
+        text += "\n\nrelative potency (ED50 ratio)\n" + _frame(fit.relative_potency())
+    emit(fit.to_contract(), format, text + _issues(fit.issues))
 
 
 @fit_app.command("dose-response-batch")
@@ -114,36 +137,63 @@ def dose_response_batch(data: Path = typer.Argument(..., help="Long table: curve
 
 
 @fit_app.command("kinetics")
-def kinetics(data: Path = typer.Argument(..., help="Long sensorgrams: cycle, conc, time, response."),
+def kinetics(data: Path = typer.Argument(..., help="Sensorgrams: a long table (cycle, conc, time, response) or a "
+                                                   "wide export (time plus one column per curve, or X/Y pairs)."),
              t_on: float = typer.Option(..., "--t-on", help="Injection start (s)."),
              t_off: float = typer.Option(..., "--t-off", help="Injection end (s)."),
-             conc_unit: str = typer.Option(..., "--conc-unit", help="Unit of the conc column (M, nM, pM, ...)."),
+             conc_unit: Optional[str] = typer.Option(
+                 None, "--conc-unit", help="Unit of the conc column or of --concentrations (M, nM, pM, ...); "
+                                           "optional when the table has a conc_unit column or the wide headers "
+                                           "carry the unit (then it must agree)."),
              rmax: str = typer.Option("global", "--rmax", help="global or local Rmax."),
              bulk: bool = typer.Option(False, "--bulk", help="Fit a bulk refractive-index step per injection."),
              drift: bool = typer.Option(False, "--drift", help="Fit a linear baseline drift."),
              mass_transport: bool = typer.Option(False, "--mass-transport", help="Two-compartment model."),
-             cycle: str = typer.Option("cycle", "--cycle", help="Cycle column."),
+             cycle: str = typer.Option("cycle", "--cycle", help="Cycle column (a table without it is read as a "
+                                                                "wide export)."),
              conc: str = typer.Option("conc", "--conc", help="Analyte concentration column."),
-             time: str = typer.Option("time", "--time", help="Time column (s)."),
+             time: str = typer.Option("time", "--time", help="Time column (s); in a wide export 'Time' also works."),
              response: str = typer.Option("response", "--response", help="Response column (RU or nm)."),
+             concentrations: Optional[str] = typer.Option(
+                 None, "--concentrations", help="Wide export: the curves' concentrations in column order, "
+                                                "comma-separated, in --conc-unit (default: read from the headers, "
+                                                "e.g. Conc_12.5nM)."),
              plot: Optional[Path] = PLOT,
              format: Format = typer.Option(Format.text, "--format")):
     """Global 1:1 (Langmuir) fit of SPR/BLI sensorgrams: ka, kd, KD with SEs and CIs, quality flags."""
-    from adcbridge.assays.kinetics import fit_kinetics
+    from adcbridge.assays.kinetics import fit_kinetics, sensorgram_table
     table = _read(data)
     try:
-        fit = fit_kinetics(table, t_on=t_on, t_off=t_off, conc_unit=conc_unit, rmax=rmax, bulk=bulk,
-                           drift="global" if drift else "none", mass_transport=mass_transport, cycle=cycle,
-                           conc=conc, time=time, response=response)
+        concs = None
+        if concentrations is not None:
+            try:
+                concs = [float(v) for v in concentrations.split(",")]
+            except ValueError:
+                raise ValueError(f"--concentrations must be numbers separated by commas; got {concentrations!r}") \
+                    from None
+        long, wide = sensorgram_table(table, cycle=cycle, time=time, concentrations=concs, conc_unit=conc_unit)
+        columns = dict(cycle="cycle", conc="conc", time="time", response="response") if wide else \
+            dict(cycle=cycle, conc=conc, time=time, response=response)
+        fit = fit_kinetics(long, t_on=t_on, t_off=t_off, conc_unit=None if wide else conc_unit, rmax=rmax, bulk=bulk,
+                           drift="global" if drift else "none", mass_transport=mass_transport, **columns)
     except ValueError as exc:
         raise ValueError(f"{data}: {str(exc).splitlines()[0]}") from None
     if plot:
         from adcbridge.report import plot_sensorgrams
         _save_plot(plot_sensorgrams(fit), plot)
     c = fit.to_contract()
-    text = (f"ka = {c['ka']['estimate']:.5g} 1/(M s) (SE {c['ka']['se']:.3g}), kd = {c['kd']['estimate']:.5g} 1/s "
-            f"(SE {c['kd']['se']:.3g}), KD = {c['KD']['estimate']:.4g} M [{c['KD']['ci_low']:.4g}, "
-            f"{c['KD']['ci_high']:.4g}], Chi2 {c['chi2']:.4g}\nflags: {', '.join(c['flags']) or 'none'}")
+    c["issues"] = [{"code": i.code, "message": i.message, "severity": i.severity} for i in fit.issues]
+    text = ""
+    if format != Format.json:
+        def num(v, spec):               # a value the data do not determine (non-finite) is null in the contract
+            return "n/a" if v is None else f"{v:{spec}}"
+
+        text = (f"ka = {num(c['ka']['estimate'], '.5g')} 1/(M s) (SE {num(c['ka']['se'], '.3g')}), "
+                f"kd = {num(c['kd']['estimate'], '.5g')} 1/s (SE {num(c['kd']['se'], '.3g')}), "
+                f"KD = {num(c['KD']['estimate'], '.4g')} M [{num(c['KD']['ci_low'], '.4g')}, "
+                f"{num(c['KD']['ci_high'], '.4g')}], Chi2 {num(c['chi2'], '.4g')}\n"
+                f"flags: {', '.join(c['flags']) or 'none'}")
+        text += "".join(f"\n{i['severity']}: {i['message']}" for i in c["issues"])
     emit(c, format, text)
 
 
@@ -155,12 +205,25 @@ def internalization(data: Path = typer.Argument(..., help="% internalized per an
                     time: str = typer.Option("time_h", "--time", help="Time column."),
                     value: str = typer.Option("pct_internalized", "--value", help="% internalized column."),
                     compare: Optional[str] = typer.Option(None, "--compare", help="Two antibodies, e.g. A,B."),
+                    compare_y0: str = typer.Option("fixed", "--compare-y0",
+                                                   help="Model of the comparison: fixed (Y0 = 0) or free."),
+                    background: float = typer.Option(0.0, "--background",
+                                                     help="MFI of unstained/isotype cells, subtracted (raw MFI)."),
+                    quench_efficiency: Optional[float] = typer.Option(None, "--quench-efficiency",
+                                                                      help="Known QE instead of --controls."),
+                    method: str = typer.Option("quench", "--method", help="quench or acid_strip (label)."),
+                    unquenched: str = typer.Option("MFI_unquenched", "--unquenched", help="Raw MFI column."),
+                    quenched: str = typer.Option("MFI_quenched", "--quenched", help="Quenched MFI column."),
+                    time_unit: str = typer.Option("h", "--time-unit", help="Unit of the time column."),
                     plot: Optional[Path] = PLOT,
                     format: Format = typer.Option(Format.text, "--format")):
-    """Internalization kinetics: one-phase fits (plateau, rate, half-time) and F tests between two antibodies."""
+    """Internalization kinetics: one-phase fits (plateau, rate, half-time) and F tests between two antibodies.
+
+    The input is either % internalized (the --value column) or raw MFI (the --unquenched and --quenched columns,
+    with --controls or --quench-efficiency and --background)."""
     from adcbridge.assays.internalization import analyze_internalization, fit_internalization
     table = _read(data)
-    opts = {}
+    opts = {"compare_y0": compare_y0, "time_unit": time_unit}
     if compare:
         pair = tuple(p.strip() for p in compare.split(","))
         if len(pair) != 2:
@@ -169,15 +232,21 @@ def internalization(data: Path = typer.Argument(..., help="% internalized per an
     try:
         if value in table.columns:
             res = fit_internalization(table, antibody=antibody, time=time, value=value, **opts)
-        else:
+        elif unquenched in table.columns and quenched in table.columns:
             ctrl = _read(controls) if controls else None
-            res = analyze_internalization(table, ctrl, antibody=antibody, time=time, **opts)
+            res = analyze_internalization(table, ctrl, antibody=antibody, time=time, unquenched=unquenched,
+                                          quenched=quenched, background=background,
+                                          quench_efficiency=quench_efficiency, method=method, **opts)
+        else:
+            raise ValueError(f"neither a % internalized column {value!r} (--value) nor raw MFI columns "
+                             f"{unquenched!r} and {quenched!r} (--unquenched, --quenched); columns: "
+                             f"{list(map(str, table.columns))}")
     except ValueError as exc:
         raise ValueError(f"{data}: {str(exc).splitlines()[0]}") from None
     if plot:
         from adcbridge.report import plot_internalization
         _save_plot(plot_internalization(res), plot)
-    emit(res.to_contract(), format, _frame(res.table))
+    emit(res.to_contract(), format, _frame(res.table) + _issues(res.issues))
 
 
 @fit_app.command("xenograft")
@@ -192,6 +261,17 @@ def xenograft(data: Path = typer.Argument(..., help="Tumour volumes: group, anim
               humane_endpoint: Optional[float] = typer.Option(None, "--humane-endpoint",
                                                               help="Volume at which animals leave the study."),
               dropout: str = typer.Option("available", "--dropout", help="available or carry_forward."),
+              baseline_day: Optional[float] = typer.Option(None, "--baseline-day",
+                                                           help="Day of V0 (default: the first day)."),
+              volume_floor: Optional[float] = typer.Option(None, "--volume-floor",
+                                                           help="Raise volumes below this before taking logs "
+                                                                "(needed when tumours regress to 0)."),
+              endpoint_fold: Optional[float] = typer.Option(None, "--endpoint-fold",
+                                                            help="Time-to-endpoint target: fold x V0 (default 4)."),
+              endpoint_volume: Optional[float] = typer.Option(None, "--endpoint-volume",
+                                                              help="Time-to-endpoint target: an absolute volume."),
+              doubling_time: Optional[float] = typer.Option(None, "--doubling-time",
+                                                            help="Control doubling time (days) for log cell kill."),
               plot: Optional[Path] = typer.Option(None, "--plot",
                                                   help="Save a PNG of the tumour volumes (animals and group means)."),
               km_plot: Optional[Path] = typer.Option(None, "--km-plot",
@@ -202,11 +282,13 @@ def xenograft(data: Path = typer.Argument(..., help="Tumour volumes: group, anim
     table = _read(data)
     try:
         res = analyze_xenograft(table, group=group, animal=animal, day=day_column, volume=volume, control=control,
-                                tgi=tuple(tgi), days=tuple(day), humane_endpoint=humane_endpoint, dropout=dropout)
+                                tgi=tuple(tgi), days=tuple(day), humane_endpoint=humane_endpoint, dropout=dropout,
+                                baseline_day=baseline_day, volume_floor=volume_floor, endpoint_fold=endpoint_fold,
+                                endpoint_volume=endpoint_volume, doubling_time=doubling_time)
     except ValueError as exc:
         raise ValueError(f"{data}: {str(exc).splitlines()[0]}") from None
     if plot or km_plot:
         from adcbridge.report.xenograft_plots import plot_time_to_endpoint, plot_tumour_volumes
         _save_plot(plot_tumour_volumes(res) if plot else None, plot)
         _save_plot(plot_time_to_endpoint(res) if km_plot else None, km_plot)
-    emit(res.to_contract(), format, _frame(res.table))
+    emit(res.to_contract(), format, _frame(res.table) + _issues(res.issues))

@@ -110,3 +110,48 @@ def test_dose_response_batch(capsys, tmp_path):
     assert png.read_bytes()[:4] == b"\x89PNG" and hist.read_bytes()[:4] == b"\x89PNG"
     code, _, err = run(capsys, "fit", "dose-response-batch", small, "--y", "nope")
     assert code == 2 and "nope" in err and err.count("\n") == 1
+
+
+def test_dose_response_relative_potency_and_fixed_parameters(capsys):
+    args = ["fit", "dose-response", FIT / "data" / "drc_S.alba.csv", "--x", "Dose", "--y", "DryMatter", "--curve",
+            "Herbicide", "--parallel"]
+    code, out, err = run(capsys, *args, "--format", "json")
+    assert code == 0, err
+    rp = json.loads(out)["relative_potency"]
+    assert len(rp) == 1 and {"delta", "fieller", "log"} <= set(rp[0])
+    assert rp[0]["estimate"] == pytest.approx(2.35074, rel=1e-5)          # drc EDcomp, S.alba parallel
+    code, out, err = run(capsys, *args, "--fix", "c=0", "--format", "json")
+    assert code == 0, err
+    curve = json.loads(out)["curves"][0]["params"]
+    assert curve["c"] == {"estimate": 0.0, "se": None, "fixed": True}
+    code, _, err = run(capsys, *args, "--fix", "c")
+    assert code == 2 and "--fix" in err
+
+
+def test_xenograft_zero_volume_needs_a_floor_named_with_the_users_column(capsys, tmp_path):
+    data = pd.read_csv(FIT / "xenograft" / "xenograft_synthetic.csv")
+    data.loc[(data["mouse"] == "ADC_10mpk_m1") & (data["day"] == 21), "volume_mm3"] = 0.0   # complete regression
+    path = tmp_path / "regression.csv"
+    data.to_csv(path, index=False)
+    args = ["fit", "xenograft", path, "--control", "Vehicle", "--tgi", "delta_v", "--day", 21, "--animal", "mouse",
+            "--volume", "volume_mm3"]
+    code, _, err = run(capsys, *args)
+    assert code == 2 and "'volume_mm3'" in err and "--volume-floor" in err and err.count("\n") == 1
+    code, out, err = run(capsys, *args, "--volume-floor", 1, "--endpoint-fold", 3, "--format", "json")
+    assert code == 0, err
+    obj = json.loads(out)
+    assert obj["time_to_endpoint"]["target_value"] == 3.0
+
+
+def test_internalization_from_raw_mfi_with_background(capsys):
+    base = FIT / "internalization"
+    args = ["fit", "internalization", base / "internalization_raw_mfi.csv", "--controls",
+            base / "internalization_4C_controls.csv", "--format", "json"]
+    code, out, err = run(capsys, *args, "--background", 150)
+    assert code == 0, err
+    qe = json.loads(out)["quench_efficiency"]
+    ref = pd.read_csv(base / "internalization_pct.csv").groupby("adc")["QE"].first()
+    for antibody, value in qe.items():
+        assert value == pytest.approx(ref[antibody], rel=1e-9)      # the reference subtracts a background of 150
+    code, _, err = run(capsys, "fit", "internalization", base / "internalization_4C_controls.csv")
+    assert code == 2 and "--value" in err and err.count("\n") == 1

@@ -20,6 +20,7 @@ from adcbridge.assays.kinetics import (
     fit_kinetics,
     fit_steady_state,
     report_points,
+    sensorgram_table,
     sensorgrams_from_wide,
     simulate,
 )
@@ -180,8 +181,10 @@ def test_flag_short_dissociation_and_signal_before_injection():
     shifted = shifted[shifted["time"] >= 0]
     late = fit_kinetics(shifted, t_on=0.0, t_off=T_OFF - T_ON, conc_unit="nM")
     assert "response_before_injection" not in late.flags
-    wrong = fit_kinetics(CLEAN, t_on=T_ON + 200, t_off=T_OFF + 200, conc_unit="nM")   # t_on on another clock
-    assert "response_before_injection" in wrong.flags
+    offset = fit_kinetics(CLEAN.assign(response=CLEAN["response"] + 40.0), t_on=T_ON, t_off=T_OFF, conc_unit="nM")
+    assert "response_before_injection" in offset.flags           # a baseline that is not zero: a warning
+    with pytest.raises(ValueError, match=r"cycle 1: the response already changes .* before the injection start"):
+        fit_kinetics(CLEAN, t_on=T_ON + 200, t_off=T_OFF + 200, conc_unit="nM")   # t_on on another clock
 
 
 def test_flag_systematic_residuals_when_the_bulk_step_is_ignored():
@@ -332,3 +335,91 @@ def test_docstring_examples_run():
     for module in (fit, wide, internalization):
         failures, tried = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
         assert tried and not failures, module.__name__
+
+
+# ------------------------------------------------------------------------------------ review fixes (bad input)
+def test_constant_response_cycles_are_bad_input_naming_the_cycle():
+    flat = CLEAN.copy()
+    flat.loc[flat["cycle"] == 3, "response"] = 2.5
+    with pytest.raises(ValueError, match=r"cycle 3: the response \(column 'response'\) is constant \(2.5\)"):
+        fit_kinetics(flat, t_on=T_ON, t_off=T_OFF, conc_unit="nM")
+    with pytest.raises(ValueError, match=r"cycle 1: the response .* is constant \(0\)"):        # all-zero file
+        fit_kinetics(CLEAN.assign(response=0.0), t_on=T_ON, t_off=T_OFF, conc_unit="nM")
+
+
+def test_conc_unit_column_and_explicit_unit_must_agree():
+    molar = CLEAN.assign(conc=CLEAN["conc"] * 1e-9, conc_unit="M")
+    for unit in (None, "M"):
+        assert _rel(fit_kinetics(molar, t_on=T_ON, t_off=T_OFF, conc_unit=unit).ka, KA) < 1e-8
+    with pytest.raises(ValueError, match=r"'nM' contradicts column 'conc_unit', which says 'M' at row 1 \(cycle 1\)"):
+        fit_kinetics(molar, t_on=T_ON, t_off=T_OFF, conc_unit="nM")
+    micro = CLEAN.assign(conc=CLEAN["conc"] / 1e3, conc_unit="µM")            # same unit, other spelling
+    assert _rel(fit_kinetics(micro, t_on=T_ON, t_off=T_OFF, conc_unit="uM").ka, KA) < 1e-8
+
+
+def test_association_before_t_on_is_bad_input_naming_the_cycle():
+    zeroed = CLEAN.assign(time=CLEAN["time"] - T_ON)               # times zeroed at the injection ...
+    zeroed = zeroed[zeroed["time"] >= 0]
+    with pytest.raises(ValueError, match=r"cycle 1: .* before the injection start \(40 s\).*column 'time'"):
+        fit_kinetics(zeroed, t_on=T_ON, t_off=T_OFF, conc_unit="nM")   # ... but t_on on the instrument clock
+    shifted = CLEAN.assign(time=CLEAN["time"] - 60.0)               # baseline, then binding 60 s before t_on
+    with pytest.raises(ValueError, match="association starts before t_on"):
+        fit_kinetics(shifted, t_on=T_ON, t_off=T_OFF, conc_unit="nM")
+    late = fit_kinetics(_noisy(), t_on=T_ON + 4, t_off=T_OFF + 4, conc_unit="nM")   # a short injection delay
+    assert _rel(late.ka, KA) < 0.5
+    for d in (_noisy(), _noisy(data=mck(concs=[0.0, 2.0, 8.0])), _noisy(sd=2.0)):      # noise, blanks: no error
+        fit_kinetics(d, t_on=T_ON, t_off=T_OFF, conc_unit="nM")
+
+
+def test_drift_is_invariant_to_a_shift_of_the_time_axis():
+    data = _noisy(data=CLEAN.assign(response=CLEAN["response"] + 0.004 * CLEAN["time"]))
+    for drift in ("global", "local"):
+        base = fit_kinetics(data, t_on=T_ON, t_off=T_OFF, conc_unit="nM", bulk=True, drift=drift)
+        for shift in (5000.0, -1234.5):
+            moved = fit_kinetics(data.assign(time=data["time"] + shift), t_on=T_ON + shift, t_off=T_OFF + shift,
+                                 conc_unit="nM", bulk=True, drift=drift)
+            assert _rel(moved.KD, base.KD) < 1e-9 and _rel(moved.rss, base.rss) < 1e-9
+            pd.testing.assert_series_equal(moved.table["estimate"], base.table["estimate"], rtol=1e-7)
+            pd.testing.assert_series_equal(moved.table["se"], base.table["se"], rtol=1e-6)
+    # cycles recorded on their own clocks (each from its first sample): drift anchored per cycle
+    parts = [data[data["cycle"] == i].assign(time=lambda d, s=100.0 * i: d["time"] + s) for i in (1, 2, 3, 4)]
+    inj = pd.DataFrame({"cycle": [1, 2, 3, 4], "t_on": [T_ON + 100 * i for i in (1, 2, 3, 4)],
+                        "t_off": [T_OFF + 100 * i for i in (1, 2, 3, 4)]})
+    own = fit_kinetics(pd.concat(parts), injections=inj, conc_unit="nM", bulk=True, drift="global")
+    assert _rel(own.KD, fit_kinetics(data, t_on=T_ON, t_off=T_OFF, conc_unit="nM", bulk=True,
+                                      drift="global").KD) < 1e-9
+
+
+def test_degenerate_fits_give_strict_json_and_no_numpy_warnings():
+    import warnings
+    t = np.arange(0.0, 400.0, 5.0)
+    pulse = pd.DataFrame({"cycle": 1, "conc": 1000.0, "time": t, "response": np.where((t >= 50) & (t <= 200), RMAX,
+                                                                                       0.0)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit = fit_kinetics(pulse, t_on=50, t_off=200, conc_unit="nM")
+        wrong_unit = fit_kinetics(_noisy(), t_on=T_ON, t_off=T_OFF, conc_unit="fM", bulk=True, drift=True)
+    c = fit.to_contract()
+    assert "non_identifiable" in c["flags"] and c["KD"]["se"] is None and c["KD"]["ci_low"] is None
+    json.dumps(c, allow_nan=False)
+    json.dumps(wrong_unit.to_contract(), allow_nan=False)
+    from adcbridge.assays.kinetics.results import _num
+    assert _num(np.inf) is None and _num(-np.inf) is None and _num(np.nan) is None and _num(2) == 2.0
+
+
+def test_wide_or_long_table_detection():
+    wide = pd.DataFrame({"Time": T, **{f"Conc_{c:g}nM": langmuir(T, c * 1e-9) for c in CONCS_NM}})
+    long, was_wide = sensorgram_table(wide)
+    assert was_wide and _rel(fit_kinetics(long, t_on=T_ON, t_off=T_OFF).ka, KA) < 1e-8
+    same, was_wide = sensorgram_table(CLEAN)
+    assert same is CLEAN and not was_wide
+    given, _ = sensorgram_table(wide.rename(columns=lambda c: c.replace("Conc_", "S").replace("nM", "")),
+                                concentrations=CONCS_NM, conc_unit="nM")
+    assert np.allclose(given["conc"], long["conc"])
+    assert np.allclose(sensorgram_table(wide, conc_unit="nM")[0]["conc"], long["conc"])   # agrees with headers
+    with pytest.raises(ValueError, match=r"column 'Conc_2nM' gives its concentration in nM, which contradicts .*'uM'"):
+        sensorgram_table(wide, conc_unit="uM")
+    with pytest.raises(ValueError, match=r"no column 'cycle', so it was read as a wide export.*column 'A'"):
+        sensorgram_table(pd.DataFrame({"Time": [0, 1], "A": [0.0, 1.0]}))
+    with pytest.raises(ValueError, match="concentrations apply to a wide export only"):
+        sensorgram_table(CLEAN, concentrations=[1.0], conc_unit="nM")

@@ -10,9 +10,9 @@ from .models import LANGMUIR, MASS_TRANSPORT, MODELS, BindingModel, compile_sche
 from .options import KineticsOptions, SteadyStateOptions, molar_factor
 from .results import KineticsResult, SteadyStateResult
 from .steady_state import fit_steady_state, report_points
-from .wide import sensorgrams_from_wide
+from .wide import sensorgram_table, sensorgrams_from_wide
 
-__all__ = ["fit_kinetics", "KineticsOptions", "KineticsResult", "sensorgrams_from_wide",
+__all__ = ["fit_kinetics", "KineticsOptions", "KineticsResult", "sensorgrams_from_wide", "sensorgram_table",
            "report_points", "fit_steady_state", "SteadyStateOptions", "SteadyStateResult",
            "LANGMUIR", "MASS_TRANSPORT", "MODELS", "BindingModel",
            "Sensorgrams", "build_sensorgrams", "compile_schedule", "simulate", "molar_factor"]

@@ -71,9 +71,7 @@ def numeric_column(data: pd.DataFrame, column: str, *, what: str = "table", cycl
 
 def _concentrations(data: pd.DataFrame, conc: str, unit: str | None, cycle: str) -> np.ndarray:
     values = numeric_column(data, conc, what="sensorgram table", cycle=cycle)
-    if unit is not None:
-        factors = np.full(len(data), molar_factor(unit))
-    elif "conc_unit" in data.columns:
+    if "conc_unit" in data.columns:
         units = data["conc_unit"].astype(str).str.strip()
         known = {u: _factor_or_none(u) for u in units.unique()}
         unknown = [u for u, f in known.items() if f is None]
@@ -82,6 +80,16 @@ def _concentrations(data: pd.DataFrame, conc: str, unit: str | None, cycle: str)
             raise ValueError(f"column 'conc_unit': {_where(data, pos, cycle)} has an unknown unit {unknown[0]!r} "
                              f"(use M, mM, uM, nM, pM or fM)")
         factors = units.map(known).to_numpy(dtype=float)
+        if unit is not None:
+            # an explicit unit must agree with the table's own: never silently override the data
+            clash = np.flatnonzero(factors != molar_factor(unit))
+            if clash.size:
+                pos = int(clash[0])
+                raise ValueError(f"the concentration unit given (conc_unit, --conc-unit) {unit!r} contradicts "
+                                 f"column 'conc_unit', which says {units.iloc[pos]!r} at {_where(data, pos, cycle)}; "
+                                 f"give only one of them or make them agree")
+    elif unit is not None:
+        factors = np.full(len(data), molar_factor(unit))
     else:
         raise ValueError(f"the concentration unit of column {conc!r} is missing: give conc_unit (M, mM, uM, nM, "
                          f"pM, fM) or a 'conc_unit' column")
@@ -210,10 +218,56 @@ def build_sensorgrams(data: pd.DataFrame, options: KineticsOptions, injections: 
                              f"injection starts ({first_on:g} s)")
     if not (sched["conc_M"] > 0).any():
         raise ValueError("no cycle has a positive analyte concentration")
+    y_sorted = y[order]
+    for k, label in enumerate(labels):
+        g = sched[sched["cycle_index"] == k]
+        rows = k_sorted == k
+        _check_cycle_signal(label, t_sorted[rows], y_sorted[rows], g, time, response)
     conc_point = np.zeros(t_sorted.size)
     for k in range(len(labels)):
         rows = k_sorted == k
         g = sched[sched["cycle_index"] == k]
         pos = np.searchsorted(g["t_on"].to_numpy(), t_sorted[rows], side="right") - 1
         conc_point[rows] = g["conc_M"].to_numpy()[np.maximum(pos, 0)]
-    return Sensorgrams(labels, k_sorted, t_sorted, y[order], conc_point, sched)
+    return Sensorgrams(labels, k_sorted, t_sorted, y_sorted, conc_point, sched)
+
+
+#: the association must not start visibly before t_on: the response slope over the ``ONSET_WINDOW`` fraction
+#: of the injection before t_on must stay below ``ONSET_RATIO`` of the slope just after it
+ONSET_WINDOW = 0.2
+ONSET_RATIO = 0.5
+
+
+def _slope(t: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Least-squares slope of y on t and its standard error."""
+    tc = t - t.mean()
+    sxx = float(tc @ tc)
+    b = float(tc @ (y - y.mean())) / sxx
+    r = y - y.mean() - b * tc
+    se = np.sqrt(float(r @ r) / max(t.size - 2, 1) / sxx)
+    return b, float(se)
+
+
+def _check_cycle_signal(label, t: np.ndarray, y: np.ndarray, sched: pd.DataFrame, time: str, response: str) -> None:
+    """Bad signal in one cycle: a constant response (with analyte injected) or an association that starts
+    visibly before the first injection start (a time axis that is not the one of t_on/t_off)."""
+    span = float(np.max(y) - np.min(y))
+    if span == 0 and float(sched["conc_M"].max()) > 0:
+        raise ValueError(f"cycle {label!r}: the response (column {response!r}) is constant ({y[0]:g}) although "
+                         f"analyte was injected; there is no binding signal to fit")
+    if span == 0 or float(sched["conc_M"].iloc[0]) <= 0:
+        return
+    on, off = float(sched["t_on"].iloc[0]), float(sched["t_off"].iloc[0])
+    w = ONSET_WINDOW * (off - on)
+    pre = (t >= on - w) & (t < on)
+    post = (t >= on) & (t <= min(on + w, off))
+    if pre.sum() < 5 or post.sum() < 5:
+        return
+    b_pre, se_pre = _slope(t[pre], y[pre])
+    b_post, _ = _slope(t[post], y[post])
+    rise = b_pre * w
+    if abs(b_pre) > 4 * se_pre and abs(rise) > 0.02 * span and \
+            (b_pre * b_post < 0 or abs(b_pre) >= ONSET_RATIO * abs(b_post)):
+        raise ValueError(f"cycle {label!r}: the response already changes by {rise:.3g} over the {w:g} s before the "
+                         f"injection start ({on:g} s), as fast as after it, so the association starts before t_on; "
+                         f"give t_on/t_off on the axis of column {time!r} (is the time axis zeroed at the injection?)")

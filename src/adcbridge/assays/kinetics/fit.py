@@ -2,11 +2,13 @@
 
 Observed signal of cycle i at time t::
 
-    y = R_i(t; ka, kd[, kt], Rmax_i) + sum_j RI_ij 1[t_on_ij <= t <= t_off_ij] + drift_i t + noise
+    y = R_i(t; ka, kd[, kt], Rmax_i) + sum_j RI_ij 1[t_on_ij <= t <= t_off_ij] + drift_i (t - t0_i) + noise
 
 R from :mod:`.models`; ka, kd (and kt) shared by all cycles; Rmax global or per cycle; the bulk
-(refractive-index) step RI per injection while sample flows; the drift a linear slope times the time (one
-global slope or one per cycle).  One least-squares objective covers every sample.
+(refractive-index) step RI per injection while sample flows; the drift a linear slope times the time since the
+cycle's first sample t0_i (one global slope or one per cycle), so that the fit does not depend on where the time
+axis starts (with cycles recorded from t = 0, as the oracle's, this is its slope x t).  One least-squares
+objective covers every sample.
 
 Fitting: ka, kd, kt on the log10 scale, the rest as they are.  Starting values come from a grid over
 (log10 ka, log10 kd) on which Rmax, RI and drift -- linear in the Langmuir model -- are solved exactly by
@@ -63,7 +65,9 @@ class _Layout:
 
     def split(self, x):
         r = self.n_rates
-        return 10.0 ** x[:r], x[r:r + self.n_rmax], x[r + self.n_rmax:]
+        with np.errstate(over="ignore"):        # trial steps far out on the log scale: inf rates, rejected by LM
+            rates = 10.0 ** x[:r]
+        return rates, x[r:r + self.n_rmax], x[r + self.n_rmax:]
 
     def predict(self, x, schedule: Schedule) -> np.ndarray:
         rates, rmax, beta = self.split(x)
@@ -79,12 +83,15 @@ def _nuisance(sg: Sensorgrams, schedule: Schedule, options: KineticsOptions):
         for j, (k, number) in enumerate(zip(inj["cycle_index"].tolist(), inj["injection"].tolist())):
             cols.append(schedule.bulk[:, j])
             names.append(("RI", sg.cycles[k], int(number) if multi else None))
+    # drift is anchored at each cycle's first sample: invariant to a shift of the time axis
+    first = np.array([sg.time[sg.cycle == k].min() for k in range(sg.n_cycles)])
+    since = sg.time - first[sg.cycle]
     if options.drift == "global":
-        cols.append(sg.time)
+        cols.append(since)
         names.append(("drift", None, None))
     elif options.drift == "local":
         for k, label in enumerate(sg.cycles):
-            cols.append(np.where(sg.cycle == k, sg.time, 0.0))
+            cols.append(np.where(sg.cycle == k, since, 0.0))
             names.append(("drift", label, None))
     design = np.column_stack(cols) if cols else np.zeros((sg.time.size, 0))
     return design, tuple(names)
@@ -112,7 +119,10 @@ def _grid_start(sg: Sensorgrams, schedule: Schedule, layout: _Layout) -> np.ndar
 
 
 def _run(layout: _Layout, sg: Sensorgrams, schedule: Schedule, x0: np.ndarray, names) -> NlsFit:
-    return nls_fit(lambda x: sg.response - layout.predict(x, schedule), x0, names)
+    # trial steps far out on the log scale overflow (inf/nan residuals, which the optimiser rejects); a fit that
+    # ends there is reported through the result's issues, not through numpy warnings on stderr
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        return nls_fit(lambda x: sg.response - layout.predict(x, schedule), x0, names)
 
 
 def _fit_names(layout: _Layout, sg: Sensorgrams) -> tuple[str, ...]:
@@ -188,6 +198,7 @@ def fit_kinetics(data: pd.DataFrame, options: KineticsOptions | None = None, *, 
     return _result(options, data, sg, layout, fit)
 
 
+@np.errstate(over="ignore", invalid="ignore", divide="ignore")    # inf/nan SEs of a degenerate fit become issues
 def _result(options, data, sg, layout, fit: NlsFit) -> KineticsResult:
     q = t_quantile(options.confidence, fit.df)
     nr, nm = layout.n_rates, layout.n_rmax

@@ -44,12 +44,13 @@ class KineticsOptions(Spec):
       multi-cycle experiment.  Leave them out only when an ``injections`` table is given to
       :func:`~adcbridge.assays.kinetics.fit_kinetics` (single-cycle kinetics, or per-cycle times).
     * ``conc_unit`` -- unit of the concentration column (M, mM, uM, nM, pM, fM); ``None`` means the table has a
-      ``conc_unit`` column.
+      ``conc_unit`` column (given with such a column, the two must agree).
     * ``rmax`` -- ``"global"`` (one surface capacity) or ``"local"`` (one per cycle).
     * ``bulk`` -- fit a bulk refractive-index step for each injection (present only while sample flows,
       ``t_on <= t <= t_off``).
-    * ``drift`` -- linear baseline drift ``slope * t``: ``"none"``, ``"global"`` (one slope) or ``"local"``
-      (one per cycle).  ``True``/``False`` mean ``"global"``/``"none"``.
+    * ``drift`` -- linear baseline drift ``slope * (t - t0)``, t0 the cycle's first sample (so the fit does not
+      depend on where the time axis starts): ``"none"``, ``"global"`` (one slope) or ``"local"`` (one per cycle).
+      ``True``/``False`` mean ``"global"``/``"none"``.
     * ``mass_transport`` -- fit the two-compartment (mass-transport-limited) model with transport coefficient
       ``kt`` (RU/(M s)) instead of the plain Langmuir model.
     * Quality checks: ``ka_range`` (1/(M s)) and ``kd_range`` (1/s), the instrument's measurable ranges (defaults

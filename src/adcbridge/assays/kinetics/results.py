@@ -17,7 +17,7 @@ def _num(v) -> float | None:
     if v is None:
         return None
     f = float(v)
-    return None if math.isnan(f) else f
+    return f if math.isfinite(f) else None      # JSON has no nan/inf: an undetermined value is null
 
 
 def _row(table: pd.DataFrame, parameter: str, cycle=None) -> pd.Series:
@@ -78,7 +78,8 @@ class KineticsResult(Result):
     def to_contract(self) -> dict[str, Any]:
         """The JSON of ``adcbridge fit kinetics --format json``: ``ka``/``kd`` (and ``kt`` for the mass-transport
         model) as ``{"estimate", "se"}``, ``KD`` with its (log-scale) CI, ``rmax`` (a number, or one per cycle
-        in cycle order for a local Rmax), ``chi2`` and ``flags``."""
+        in cycle order for a local Rmax), ``chi2`` and ``flags``.  Non-finite values (the SE or CI of a parameter
+        the data do not determine) are ``None`` (JSON null); the fit is then flagged ``non_identifiable``."""
         t = self.table
 
         def est_se(name):

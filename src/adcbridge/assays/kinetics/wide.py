@@ -20,19 +20,20 @@ import pandas as pd
 
 from .options import molar_factor
 
-__all__ = ["sensorgrams_from_wide"]
+__all__ = ["sensorgrams_from_wide", "sensorgram_table"]
 
 _CONC = re.compile(r"(?<![A-Za-z0-9.])(?P<num>\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)"
                    r"\s*_?(?P<unit>[mupnfµμ]?M)(?![A-Za-z])")
 _XY = re.compile(r"^(?P<stem>.*?)[\s_.-]*(?P<axis>[XxYy])$")
 
 
-def _conc_from_header(header: str):
+def _header_conc(header: str):
+    """(value, unit) of the last concentration in a header, or None."""
     hits = list(_CONC.finditer(str(header)))
     if not hits:
         return None
     m = hits[-1]
-    return float(m.group("num")) * molar_factor(m.group("unit").replace("μ", "u").replace("µ", "u"))
+    return float(m.group("num")), m.group("unit").replace("μ", "u").replace("µ", "u")
 
 
 def _pairs(columns: list[str]):
@@ -54,7 +55,8 @@ def sensorgrams_from_wide(data: pd.DataFrame, *, time: str | None = "Time", conc
     """Turn a wide sensorgram export into the long table of :func:`~adcbridge.assays.kinetics.fit_kinetics`.
 
     ``time`` names the shared time column (``None`` or absent: the columns must come in X/Y pairs).
-    ``concentrations`` (one per curve, in ``conc_unit``) overrides the concentrations read from the headers.
+    ``concentrations`` (one per curve, in ``conc_unit``) overrides the concentrations read from the headers;
+    ``conc_unit`` without ``concentrations`` must agree with the unit in every header (a ValueError otherwise).
     Returns columns ``cycle`` (1, 2, ... in column order), ``label`` (the header), ``conc`` (molar),
     ``conc_unit`` (``"M"``), ``time`` and ``response``; empty cells (curves of unequal length) are dropped.
 
@@ -88,12 +90,17 @@ def sensorgrams_from_wide(data: pd.DataFrame, *, time: str | None = "Time", conc
         concs = concs * molar_factor(conc_unit)
     else:
         concs = []
+        expected = None if conc_unit is None else molar_factor(conc_unit)
         for label, _, _ in curves:
-            value = _conc_from_header(label)
-            if value is None:
+            found = _header_conc(label)
+            if found is None:
                 raise ValueError(f"column {label!r}: no concentration in the header (e.g. 'Conc_12.5nM'); give "
                                  f"concentrations= and conc_unit=")
-            concs.append(value)
+            if expected is not None and molar_factor(found[1]) != expected:
+                raise ValueError(f"column {label!r} gives its concentration in {found[1]}, which contradicts the "
+                                 f"unit given (conc_unit, --conc-unit) {conc_unit!r}; leave it out (the headers "
+                                 f"carry the unit) or give the concentrations (concentrations=, --concentrations)")
+            concs.append(found[0] * molar_factor(found[1]))
         concs = np.asarray(concs)
     parts = []
     for k, ((label, xcol, ycol), c) in enumerate(zip(curves, concs), start=1):
@@ -109,3 +116,32 @@ def sensorgrams_from_wide(data: pd.DataFrame, *, time: str | None = "Time", conc
         parts.append(pd.DataFrame({"cycle": k, "label": label, "conc": float(c), "conc_unit": "M",
                                    "time": x[keep], "response": y[keep]}))
     return pd.concat(parts, ignore_index=True)
+
+
+def sensorgram_table(data: pd.DataFrame, *, cycle: str = "cycle", time: str = "time", concentrations=None,
+                     conc_unit: str | None = None) -> tuple[pd.DataFrame, bool]:
+    """``(long_table, was_wide)``: a table with the ``cycle`` column is the long table and is returned as it is;
+    a table without it is read as a wide export (:func:`sensorgrams_from_wide`, time column ``time`` or
+    ``Time``, else X/Y pairs), whose long table has columns ``cycle, conc, conc_unit, time, response`` (molar
+    concentrations from the headers, or ``concentrations`` in ``conc_unit``).
+
+    >>> wide = pd.DataFrame({"Time": [0, 1], "Conc_1nM": [0.0, 0.5]})
+    >>> long, was_wide = sensorgram_table(wide)
+    >>> was_wide, long["conc"].tolist()
+    (True, [1e-09, 1e-09])
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise ValueError(f"the sensorgram data must be a pandas DataFrame, got {type(data).__name__}")
+    if cycle in data.columns:
+        if concentrations is not None:
+            raise ValueError(f"concentrations apply to a wide export only; this table has a {cycle!r} column, so it "
+                             f"is the long table and its concentrations are in its own column")
+        return data, False
+    columns = [str(c) for c in data.columns]
+    wide_time = time if time in columns else ("Time" if "Time" in columns else time)
+    try:
+        long = sensorgrams_from_wide(data, time=wide_time, concentrations=concentrations, conc_unit=conc_unit)
+    except ValueError as exc:
+        raise ValueError(f"the table has no column {cycle!r}, so it was read as a wide export (a time column and "
+                         f"one column per curve, or X/Y column pairs), and {str(exc).splitlines()[0]}") from None
+    return long, True
