@@ -36,6 +36,15 @@ def _register_fit() -> None:
 _register_fit()
 
 
+def _register_translation() -> None:
+    from adcbridge.cli_translation import fih, translate_app
+    app.command("fih")(fih)
+    app.add_typer(translate_app, name="translate")
+
+
+_register_translation()
+
+
 class TableFormat(str, Enum):
     text = "text"
     json = "json"

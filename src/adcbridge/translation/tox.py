@@ -1,0 +1,258 @@
+"""Toxicology study table -> NOAEL, HNSTD (non-rodents) and STD10 (rodents).
+
+**Input**: one row per dose group and finding (a group without findings is one row with severity ``none``).
+Columns (only ``dose`` is required):
+
+``dose`` (mg/kg), ``species``, ``schedule``, ``n_animals`` (group size), ``finding``, ``severity`` (``none``,
+``mild`` (alias ``minimal``, ``slight``), ``moderate``, ``severe`` (alias ``marked``), ``life-threatening``),
+``reversible`` (true/false, yes/no, reversible/irreversible; ``partial`` counts as not reversible; empty =
+unknown), ``deaths`` (animals dead or euthanised moribund), ``n_affected`` (animals with the finding),
+``adverse`` (true/false, overrides the severity rule for the NOAEL).
+
+**Rules** (doses are compared per dose group; the rule text is kept in the result):
+
+* A group is *adverse* when a finding is flagged adverse, or has severity >= ``adverse_from`` (default
+  ``moderate``), or is irreversible (any severity above none), or any animal died.
+  LOAEL = lowest adverse dose; **NOAEL** = highest tested dose below the LOAEL.
+* A group is *severely toxic* (ICH S9) when any animal died (deaths count as severe), or a finding is severe or
+  life-threatening, or a finding is irreversible.  **HNSTD** = highest tested dose below the lowest severely
+  toxic dose (non-rodents).
+* **STD10** (rodents): the incidence of severe toxicity per group is n_severe / n_animals, with n_severe =
+  deaths + animals affected by severe/irreversible findings (summed, i.e. assumed to be different animals --
+  the conservative choice -- and capped at the group size; a severe finding without ``n_affected`` counts the
+  whole group).  With j the lowest dose whose incidence reaches 10 %, STD10 is interpolated linearly in log dose
+  between dose j - 1 and dose j:
+
+      log STD10 = log d[j-1] + (0.10 - p[j-1]) / (p[j] - p[j-1]) * (log d[j] - log d[j-1]).
+
+  An incidence of exactly 10 % at the lowest dose makes that dose the STD10.
+
+When no dose is (severely) toxic the highest dose is reported as NOAEL/HNSTD/STD10 with an issue saying the
+true value may be higher.  A table in which the lowest dose is already severely toxic (HNSTD) or above 10 %
+incidence (STD10) has no tolerated dose: that is an error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import Field
+
+from adcbridge.results import Issue, Result, make_provenance
+from adcbridge.spec import Spec
+
+from .species import canonical_species, species_info
+
+__all__ = ["ToxicologySpec", "ToxicologySummary", "summarise_toxicology", "SEVERITY_LEVELS"]
+
+SEVERITY_LEVELS = ("none", "mild", "moderate", "severe", "life-threatening")
+_SEV_ALIASES = {"minimal": "mild", "slight": "mild", "marked": "severe", "life_threatening": "life-threatening",
+                "lifethreatening": "life-threatening", "lethal": "life-threatening", "": "none", "nan": "none"}
+_TRUE = {"true", "yes", "y", "1", "reversible", "reversed", "full", "t"}
+_FALSE = {"false", "no", "n", "0", "irreversible", "partial", "partially", "not reversible", "f"}
+
+
+class ToxicologySpec(Spec):
+    """Options of :func:`summarise_toxicology`: the species (chooses HNSTD or STD10), ``rodent`` (needed only
+    for a species not in the table), the lowest severity that is adverse for the NOAEL, and the dose unit."""
+
+    spec_name: ClassVar[str] = "summarise_toxicology"
+
+    species: str
+    rodent: bool
+    adverse_from: Literal["mild", "moderate", "severe"] = "moderate"
+    std_fraction: float = Field(0.10, gt=0, lt=1)
+    dose_unit: str = "mg/kg"
+
+
+@dataclass(frozen=True, eq=False)
+class ToxicologySummary(Result):
+    """NOAEL, LOAEL, HNSTD or STD10 of one species.  ``table``: one row per dose group (``dose``,
+    ``n_animals``, ``deaths``, ``n_severe``, ``incidence_severe``, ``worst_severity``, ``irreversible``,
+    ``adverse``, ``severely_toxic``, ``schedule``, ``findings``).  ``basis`` is ``HNSTD`` (non-rodent) or
+    ``STD10`` (rodent); ``basis_dose`` its value; ``rule`` states the rule applied."""
+
+    species: str = ""
+    rodent: bool = False
+    noael: float | None = None
+    loael: float | None = None
+    hnstd: float | None = None
+    std10: float | None = None
+    basis: str = "HNSTD"
+    basis_dose: float | None = None
+    rule: str = ""
+
+    def to_contract(self) -> dict[str, Any]:
+        return {"species": self.species, "noael": self.noael, "loael": self.loael, "hnstd": self.hnstd,
+                "std10": self.std10, "basis": self.basis, "basis_dose": self.basis_dose, "rule": self.rule,
+                "dose_unit": self.spec.dose_unit}
+
+
+def _severity(value: Any, row: int) -> str:
+    text = "none" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value).strip().lower()
+    text = _SEV_ALIASES.get(text.replace(" ", "_") if text.replace(" ", "_") in _SEV_ALIASES else text, text)
+    if text not in SEVERITY_LEVELS:
+        raise ValueError(f"Toxicology table row {row + 1}: severity {value!r} is not one of "
+                         f"{list(SEVERITY_LEVELS)}.")
+    return text
+
+
+def _flag(value: Any, row: int, column: str) -> bool | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in ("", "nan", "unknown", "na"):
+        return None
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(f"Toxicology table row {row + 1}: column '{column}' must be true/false. Got {value!r}.")
+
+
+def _count(df: pd.DataFrame, column: str, default: float) -> np.ndarray:
+    if column not in df.columns:
+        return np.full(len(df), default)
+    vals = pd.to_numeric(df[column], errors="coerce").to_numpy(float)
+    bad = ~np.isnan(vals) & (vals < 0)
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise ValueError(f"Toxicology table row {row + 1}: column '{column}' must be >= 0. Got {vals[row]!r}.")
+    return np.where(np.isnan(vals), default, vals)
+
+
+def _rows(table: pd.DataFrame, species: str | None) -> tuple[pd.DataFrame, str]:
+    if not isinstance(table, pd.DataFrame) or "dose" not in table.columns:
+        raise ValueError("The toxicology table needs a 'dose' column (mg/kg).")
+    df = table.reset_index(drop=True)
+    if "species" in df.columns:
+        names = df["species"].map(canonical_species)
+        found = sorted(set(names))
+        if species is None:
+            if len(found) != 1:
+                raise ValueError(f"The toxicology table holds several species {found}: choose one with species=.")
+            species = found[0]
+        df = df[names == canonical_species(species)].reset_index(drop=True)
+        if df.empty:
+            raise ValueError(f"The toxicology table has no rows for species {species!r}; it has {found}.")
+    elif species is None:
+        raise ValueError("Give the species (the toxicology table has no 'species' column).")
+    dose = pd.to_numeric(df["dose"], errors="coerce").to_numpy(float)
+    bad = ~(np.isfinite(dose) & (dose > 0))
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise ValueError(f"Toxicology table row {row + 1}: dose {df['dose'].iloc[row]!r} must be a positive number.")
+    df = df.assign(dose=dose)
+    return df, canonical_species(species)
+
+
+def summarise_toxicology(table: pd.DataFrame, species: str | None = None, *, rodent: bool | None = None,
+                         adverse_from: str = "moderate", std_fraction: float = 0.10) -> ToxicologySummary:
+    """NOAEL and HNSTD (non-rodent) or STD10 (rodent) from a toxicology table (rules: module docstring).
+
+    ``species`` selects rows when the table has several species; ``rodent`` is needed only for a species not
+    in :mod:`~adcbridge.translation.species`.  Raises ValueError when the table has no tolerated dose.
+    """
+    df, sp = _rows(table, species)
+    info = species_info(sp)
+    if rodent is None:
+        if info is None:
+            raise ValueError(f"Unknown species {sp!r}: say whether it is a rodent (rodent=True/False) to choose "
+                             "STD10 or HNSTD.")
+        rodent = info.rodent
+    spec = ToxicologySpec(species=sp, rodent=rodent, adverse_from=adverse_from, std_fraction=std_fraction)
+    n = len(df)
+    sev = [_severity(v, i) for i, v in enumerate(df["severity"] if "severity" in df.columns else [None] * n)]
+    rank = np.array([SEVERITY_LEVELS.index(s) for s in sev])
+    rev = [_flag(v, i, "reversible") for i, v in enumerate(df["reversible"] if "reversible" in df else [None] * n)]
+    adv_flag = [_flag(v, i, "adverse") for i, v in enumerate(df["adverse"] if "adverse" in df else [None] * n)]
+    deaths = _count(df, "deaths", 0.0)
+    group_n = _count(df, "n_animals", np.nan)
+    affected = _count(df, "n_affected", np.nan)
+    irreversible = np.array([r is False for r in rev]) & (rank > 0)
+    severe_row = (rank >= SEVERITY_LEVELS.index("severe")) | irreversible
+    adverse_row = np.array([a if a is not None else bool(rk >= SEVERITY_LEVELS.index(adverse_from) or irr)
+                            for a, rk, irr in zip(adv_flag, rank, irreversible)]) | (deaths > 0)
+    unknown_rev = int(sum(r is None and 0 < rk < 3 for r, rk in zip(rev, rank)))
+    groups = []
+    for d, idx in sorted(df.groupby("dose").indices.items()):
+        g_n = np.nanmax(group_n[idx]) if np.isfinite(group_n[idx]).any() else np.nan
+        sev_aff = np.where(np.isnan(affected[idx]), g_n, affected[idx])[severe_row[idx]]
+        n_sev = float(deaths[idx].sum() + np.sum(sev_aff))
+        n_sev = min(n_sev, g_n) if np.isfinite(g_n) else n_sev
+        findings = [str(f) for f in df["finding"].iloc[idx] if isinstance(f, str) and f] if "finding" in df else []
+        sched = sorted({str(s) for s in df["schedule"].iloc[idx] if isinstance(s, str)}) if "schedule" in df else []
+        groups.append({"dose": float(d), "n_animals": g_n, "deaths": float(deaths[idx].sum()), "n_severe": n_sev,
+                       "incidence_severe": n_sev / g_n if np.isfinite(g_n) and g_n > 0 else np.nan,
+                       "worst_severity": SEVERITY_LEVELS[int(rank[idx].max())],
+                       "irreversible": bool(irreversible[idx].any()), "adverse": bool(adverse_row[idx].any()),
+                       "severely_toxic": bool(severe_row[idx].any() or deaths[idx].sum() > 0),
+                       "schedule": "; ".join(sched), "findings": "; ".join(findings)})
+    out = pd.DataFrame(groups)
+    doses = out["dose"].to_numpy()
+    issues: list[Issue] = []
+    if unknown_rev:
+        issues.append(Issue("reversibility_unknown", f"{unknown_rev} mild/moderate finding(s) without reversibility "
+                                                     "were treated as reversible.", "info"))
+    noael, loael = _below_first(doses, out["adverse"].to_numpy())
+    if loael is None:
+        issues.append(Issue("noael_not_bounded", "No adverse finding at any dose: the NOAEL is the highest dose "
+                                                 "tested and may be higher."))
+    elif noael is None:
+        issues.append(Issue("no_noael", f"Adverse findings at the lowest dose ({doses[0]:g} mg/kg): no NOAEL."))
+    hnstd = std10 = None
+    if not rodent:
+        hnstd, lowest_std = _below_first(doses, out["severely_toxic"].to_numpy())
+        if lowest_std is None:
+            issues.append(Issue("hnstd_not_bounded", "No severe toxicity at any dose: the HNSTD is the highest dose "
+                                                     "tested and may be higher."))
+        elif hnstd is None:
+            raise ValueError(f"The {sp} toxicology table has no tolerated dose: the lowest dose "
+                             f"({doses[0]:g} mg/kg) already caused severe, irreversible or life-threatening "
+                             "toxicity or deaths, so the HNSTD cannot be determined (a lower dose must be tested).")
+        rule = ("HNSTD = highest dose below the lowest dose with deaths, severe or life-threatening findings, or "
+                "irreversible findings (ICH S9); " + f"LOAEL/NOAEL with adverse from '{adverse_from}' severity.")
+        basis, basis_dose = "HNSTD", hnstd
+    else:
+        std10 = _std_fraction(out, sp, std_fraction, issues)
+        rule = (f"STD{std_fraction * 100:g} = dose severely toxic to {std_fraction:.0%} of animals: incidence "
+                "(deaths + animals with severe/irreversible findings) / n, interpolated linearly in log dose "
+                "between the last dose below and the first dose at or above the fraction (ICH S9).")
+        basis, basis_dose = "STD10", std10
+    return ToxicologySummary(spec=spec, table=out, issues=tuple(issues), provenance=make_provenance(spec, df),
+                             species=sp, rodent=rodent, noael=noael, loael=loael, hnstd=hnstd, std10=std10,
+                             basis=basis, basis_dose=basis_dose, rule=rule)
+
+
+def _below_first(doses: np.ndarray, flags: np.ndarray) -> tuple[float | None, float | None]:
+    """(highest dose below the first flagged dose, first flagged dose); (highest dose, None) if none flagged."""
+    if not flags.any():
+        return float(doses[-1]), None
+    j = int(np.argmax(flags))
+    return (float(doses[j - 1]) if j > 0 else None), float(doses[j])
+
+
+def _std_fraction(out: pd.DataFrame, sp: str, frac: float, issues: list[Issue]) -> float:
+    p = out["incidence_severe"].to_numpy(float)
+    d = out["dose"].to_numpy(float)
+    if np.isnan(p).any():
+        raise ValueError(f"STD10 for the {sp} study needs the group size: give 'n_animals' for every dose.")
+    reach = p >= frac
+    if not reach.any():
+        issues.append(Issue("std10_not_reached", f"No dose was severely toxic to {frac:.0%} of animals: the highest "
+                                                 "dose is used as the STD10 (it may be higher)."))
+        return float(d[-1])
+    j = int(np.argmax(reach))
+    if j == 0:
+        if np.isclose(p[0], frac):
+            return float(d[0])
+        raise ValueError(f"The {sp} toxicology table has no tolerated dose: {p[0]:.0%} of animals were severely "
+                         f"affected at the lowest dose ({d[0]:g} mg/kg), above {frac:.0%}, so the STD10 cannot be "
+                         "interpolated (a lower dose must be tested).")
+    frac_step = (frac - p[j - 1]) / (p[j] - p[j - 1])
+    return float(np.exp(np.log(d[j - 1]) + frac_step * (np.log(d[j]) - np.log(d[j - 1]))))
