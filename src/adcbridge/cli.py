@@ -45,6 +45,16 @@ def _register_translation() -> None:
 _register_translation()
 
 
+def _register_pk() -> None:
+    from adcbridge.cli_pk import pk_app
+    from adcbridge.cli_translation import pk_project
+    pk_app.command("project")(pk_project)
+    app.add_typer(pk_app, name="pk")
+
+
+_register_pk()
+
+
 class TableFormat(str, Enum):
     text = "text"
     json = "json"

@@ -57,7 +57,16 @@ def _fih_text(c: dict) -> str:
         lines.append(f"toxicology: NOAEL {t['noael']}, LOAEL {t['loael']}, {t['basis']} {t['basis_dose']} mg/kg "
                      f"({t['rule']})")
     if "ladder" in c:
-        lines.append("ladder (mg/kg): " + ", ".join(f"{d:g}" for d in c["ladder"]["doses"]))
+        import pandas as pd
+        levels = pd.DataFrame(c["ladder"]["levels"])
+        cols = [k for k in ("level", "dose", "increment_pct", "phase", "cmax", "auc", "cmax_margin", "auc_margin")
+                if k in levels.columns]
+        lines += [f"dose ladder ({c['ladder']['dose_unit']}; exposures and margins against the animal at the "
+                  f"{c['basis']}):", frame(levels[cols], digits=4)]
+    if "boin" in c:
+        b = c["boin"]
+        lines.append(f"BOIN design: target {b.get('target')}, {len(c['ladder']['doses'])} dose levels, cohort size "
+                     f"{b.get('cohort_size')}, {b.get('n_cohorts')} cohorts")
     lines += [f"note: {m}" for m in c.get("issues", [])]
     return "\n".join(lines)
 
@@ -163,3 +172,52 @@ def ladder(start: Optional[float] = typer.Option(None, "--start", help="Start do
         contract["boin"] = design.model_dump(mode="json")
         text += "\nBOIN: " + ", ".join(design.dose_label(i + 1) for i in range(design.n_doses))
     emit(contract, format, text)
+
+
+def pk_project(param: list[str] = typer.Option(..., "--param", help="Animal parameter NAME=VALUE:UNIT, e.g. "
+                                                                   "CL=20:mL/day/kg (repeatable)."),
+               species: str = typer.Option("cynomolgus", "--from", help="Species the parameters come from."),
+               model: str = typer.Option("2cmt", "--model", help="Linear model: 1cmt, 2cmt or 3cmt."),
+               modality: ModalityOption = typer.Option(ModalityOption.adc, "--modality",
+                                                       help="Clearance exponent: adc 1.0, antibody 0.85."),
+               body_weight: Optional[float] = typer.Option(None, "--body-weight",
+                                                           help="Animal body weight (kg); default per species."),
+               human_weight: float = typer.Option(70.0, "--human-weight", help="Human body weight (kg)."),
+               dose: str = typer.Option("1,3,10", "--dose", help="Candidate human doses (mg/kg), comma-separated."),
+               tau_day: float = typer.Option(21.0, "--tau-day", help="Dosing interval (days)."),
+               n_doses: int = typer.Option(1, "--n-doses", help="Number of doses."),
+               cycle: Optional[int] = typer.Option(None, "--cycle", help="Cycle of the exposure table "
+                                                                         "(default: the last)."),
+               infusion_h: float = typer.Option(1.5, "--infusion-h", help="Infusion duration (h)."),
+               plot: Optional[Path] = typer.Option(None, "--plot", help="Save a PNG of the predicted profiles."),
+               format: Format = typer.Option(Format.text, "--format", help="Output format.")):
+    """Human PK projection: scale an animal compartmental parameter set by allometry and predict human profiles
+    and exposure (Cmax, AUC over a cycle, Ctrough) at candidate doses."""
+    from adcbridge.translation.projection import project_human_pk
+    doses = _floats(dose, "--dose")
+    proj = project_human_pk(_params(param), species, model=model, modality=modality.value.replace("-", "_"),
+                            body_weight_kg=body_weight, human_weight_kg=human_weight, tau_day=tau_day,
+                            n_doses=n_doses, infusion_h=infusion_h)
+    table = proj.exposure(doses, cycle=cycle)
+    if plot is not None:
+        from adcbridge.cli_common import png_bytes
+        from adcbridge.io import write_bytes
+        from adcbridge.report.translation_plots import plot_human_projection
+        write_bytes(plot, png_bytes(plot_human_projection(proj, doses)))
+    contract = {**proj.to_contract(), "exposure": json_safe(table),
+                "units": {"dose": "mg/kg", "cmax": "ug/mL", "ctrough": "ug/mL", "cavg": "ug/mL",
+                          "auc": "ug*day/mL"}}
+    half = ", ".join(f"{k.replace('t_half_', 't1/2 ')} {v:.3g} d" for k, v in contract["half_lives_day"].items())
+    cols = ["name", "animal_value", "animal_unit", "exponent", "human_value", "human_unit"]
+    text = "\n".join([f"{species} -> human ({human_weight:g} kg), {model}, {modality.value} exponents; {half}",
+                      frame(proj.table[cols], digits=4),
+                      f"exposure, cycle {int(table['cycle'].iloc[0])} of {n_doses} every {tau_day:g} days "
+                      f"(Cmax, Ctrough ug/mL; AUC ug*day/mL):",
+                      frame(table[["dose", "dose_mg", "cmax", "ctrough", "cavg", "auc"]], digits=4),
+                      *(f"{i.severity}: {i.message}" for i in proj.issues)])
+    emit(contract, format, text)
+
+
+def json_safe(table) -> list[dict]:
+    from adcbridge.translation.units import json_records
+    return json_records(table)

@@ -75,7 +75,21 @@ from adcbridge.translation import (dose_ladder, exposure_margins, fih_start_dose
 
 _TOX = pd.DataFrame({"species": "cynomolgus", "dose": [10.0, 30.0, 78.8], "severity": ["none", "mild", "severe"]})
 
+from adcbridge.pk import Regimen as PkRegimen
+from adcbridge.pk import fit_pk
+from adcbridge.pk import simulate as pk_simulate
+from adcbridge.translation import project_human_pk
+
+_PKT = np.array([0.5, 1, 4, 24, 72, 168, 336])
+_PK = pd.DataFrame({"ID": np.repeat(["a", "b"], 7), "TIME": np.tile(_PKT, 2), "DOSE": np.repeat([1.0, 3.0], 7),
+                    "CONC": np.concatenate([pk_simulate("2cmt", {"CL": 0.8, "V1": 40, "Q": 1.2, "V2": 40},
+                                                        PkRegimen.single(d, 0.5), _PKT)[0]
+                                            * (1 + 0.05 * np.sin(np.arange(7))) for d in (1.0, 3.0)])})
+
 MAKERS = [
+    lambda: fit_pk(_PK, "2cmt", n_starts=2),
+    lambda: project_human_pk({"CL": (20.0, "mL/day/kg"), "V1": (40.0, "mL/kg"), "Q": (30.0, "mL/day/kg"),
+                              "V2": (40.0, "mL/kg")}),
     lambda: scale_parameters({"CL": (18.2, "mL/day/kg"), "V1": (40.0, "mL/kg")}, "cynomolgus"),
     lambda: fit_allometry(pd.DataFrame({"species": ["mouse", "rat", "dog"], "value": [0.2, 1.5, 30.0]}), "mL/min"),
     lambda: summarise_toxicology(_TOX),

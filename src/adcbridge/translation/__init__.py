@@ -8,6 +8,8 @@
 * :func:`human_equivalent_dose`, :func:`fih_start_dose`, :func:`occupancy_dose` -- FDA 2005 HED, ICH S9 start
   dose, receptor-occupancy alternative;
 * :func:`exposure_margins`, :func:`proportional_exposure` -- animal vs predicted human exposure;
+* :func:`project_human_pk` -- human profiles and exposure (Cmax, AUC, Ctrough per cycle) at candidate doses from
+  an animal compartmental model scaled by allometry;
 * :func:`dose_ladder` -- doubling / modified Fibonacci / user ladders, ``ladder.to_boin(target=0.3)``.
 
 >>> from adcbridge.translation import fih_start_dose, dose_ladder
@@ -51,6 +53,7 @@ from .prediction_error import (
                         prediction_errors,
                         summarise_errors,
 )
+from .projection import HumanPkProjection, ProjectionSpec, project_human_pk
 from .reference_sets import TDXD_HUMAN_POPPK, reference_parameters, reference_table
 from .species import (
                         SPECIES,
@@ -70,5 +73,6 @@ __all__ = [
     "SEVERITY_LEVELS", "human_equivalent_dose", "HumanEquivalentDose", "fih_start_dose", "FihDose", "FihSpec",
     "occupancy_dose", "OccupancyDose", "DEFAULT_SAFETY_FACTORS", "exposure_margins", "ExposureMargins",
     "proportional_exposure", "exposure_at", "dose_ladder", "DoseLadder", "LadderSpec", "MODIFIED_FIBONACCI",
-    "round_dose", "FihConfig", "FihPlan", "run_fih_config",
+    "round_dose", "FihConfig", "FihPlan", "run_fih_config", "project_human_pk", "HumanPkProjection",
+    "ProjectionSpec",
 ]

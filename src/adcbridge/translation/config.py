@@ -73,9 +73,35 @@ class ExposurePoint(_Model):
     auc: float | None = None
 
 
+class HumanModelConfig(_Model):
+    """Predicted human exposure from an animal compartmental model scaled by allometry
+    (:func:`~adcbridge.translation.projection.project_human_pk`): ``parameters`` as ``NAME: [value, unit]``
+    (e.g. ``CL: [18.2, mL/day/kg]``), the ``species`` they come from, the linear ``model``, the ``modality`` that
+    sets the clearance exponent, and the schedule whose ``cycle`` gives Cmax and AUC (default: the last dose)."""
+
+    species: str = "cynomolgus"
+    model: Literal["1cmt", "2cmt", "3cmt"] = "2cmt"
+    parameters: dict[str, tuple[float, str]]
+    modality: Literal["adc", "antibody", "small_molecule"] = "adc"
+    exponents: dict[str, float] = Field(default_factory=dict)
+    human_weight_kg: float = Field(70.0, gt=0)
+    tau_day: float = Field(21.0, gt=0)
+    n_doses: int = Field(1, ge=1)
+    cycle: int | None = None
+    infusion_h: float = Field(1.5, ge=0)
+
+    def projection(self):
+        from .projection import project_human_pk
+        return project_human_pk(dict(self.parameters), self.species, model=self.model, modality=self.modality,
+                                exponents=self.exponents, human_weight_kg=self.human_weight_kg,
+                                tau_day=self.tau_day, n_doses=self.n_doses, infusion_h=self.infusion_h)
+
+
 class ExposureConfig(_Model):
-    """Animal exposure at the HNSTD and the predicted human exposure: a per-dose table (``human``) or, for
-    linear PK, one reference exposure (``reference_dose`` with ``human_cmax``/``human_auc``)."""
+    """Animal exposure at the HNSTD and the predicted human exposure: a human PK model projected from the
+    animal (``human_model``), a per-dose table (``human``) or, for linear PK, one reference exposure
+    (``reference_dose`` with ``human_cmax``/``human_auc``).  AUC units must match the animal's (ug*day/mL
+    for a projected model)."""
 
     animal_cmax: float | None = Field(None, gt=0)
     animal_auc: float | None = Field(None, gt=0)
@@ -83,18 +109,23 @@ class ExposureConfig(_Model):
     human_cmax: float | None = Field(None, gt=0)
     human_auc: float | None = Field(None, gt=0)
     human: list[ExposurePoint] | None = None
+    human_model: HumanModelConfig | None = None
     cmax_unit: str = "ug/mL"
     auc_unit: str = "ug*day/mL"
 
     @model_validator(mode="after")
     def _one_source(self):
-        if self.human is not None and self.reference_dose is not None:
-            raise ValueError("give either a human exposure table or a reference dose with its exposure, not both")
+        given = [k for k in ("human", "reference_dose", "human_model") if getattr(self, k) is not None]
+        if len(given) > 1:
+            raise ValueError(f"give one source of human exposure (human, reference_dose or human_model); got {given}")
         if self.reference_dose is not None and self.human_cmax is None and self.human_auc is None:
             raise ValueError("reference_dose needs human_cmax and/or human_auc")
         return self
 
     def source(self):
+        if self.human_model is not None:
+            m = self.human_model
+            return m.projection().exposure_source(cycle=m.cycle)
         if self.human is not None:
             return pd.DataFrame([p.model_dump() for p in self.human]).astype(float)
         if self.reference_dose is not None:

@@ -13,11 +13,13 @@ Schemes (increments are fractions of the previous dose: dose[i+1] = dose[i] * (1
 ``list``
     The user's doses (strictly increasing, else an error).
 
-The ladder runs for ``n_levels`` levels and/or until the next dose would exceed ``max_dose``.  Doses are computed
-unrounded (the chain of multipliers) and then rounded to ``sig_figs`` significant figures (default 2) or to a
-multiple of ``step`` mg/kg; the **start dose is rounded down** so that it never exceeds the computed safe start
-dose, every other level to the nearest value.  If rounding makes two levels equal, that is an error (use more
-figures or a finer step).
+The ladder runs for ``n_levels`` levels and/or until the next dose would exceed ``max_dose``.  Doses are rounded
+to ``sig_figs`` significant figures (default 2) or to a multiple of ``step`` mg/kg: the **start dose is rounded
+down** so that it never exceeds the computed safe start dose; every further level is the planned multiplier
+applied to the previous *rounded* level, rounded to the nearest value unless that would make the step more than
+5 percentage points larger than planned (``ROUNDING_EXCESS``) or more than a doubling, in which case it is rounded
+down -- so 9.6 -> 13 mg/kg (35 %) is a 33 % step, but 3.2 -> 6.5 (103 %) is not a doubling and becomes 6.4.  If rounding makes two levels equal, that is an error (use more figures or a finer
+step).  The exposure-based switch is evaluated on the unrounded chain.
 
 With human exposures (a table or predictor, see :mod:`adcbridge.translation.margins`) every level carries its
 predicted ``cmax``/``auc`` and, with animal exposure at the HNSTD, the margins.  :meth:`DoseLadder.to_boin`
@@ -25,7 +27,7 @@ returns the :class:`~adcbridge.dosefinding.BoinDesign` with the ladder's doses a
 
 >>> lad = dose_ladder(1.62, "doubling", n_levels=6, switch_at_level=3)
 >>> lad.doses
-(1.6, 3.2, 6.5, 9.7, 13.0, 17.0)
+(1.6, 3.2, 6.4, 9.6, 13.0, 17.0)
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from .units import json_records
 __all__ = ["LadderSpec", "DoseLadder", "dose_ladder", "MODIFIED_FIBONACCI", "round_dose"]
 
 MODIFIED_FIBONACCI = (1.0, 0.67, 0.5, 0.4, 0.33)
+ROUNDING_EXCESS = 0.05          # a rounded escalation step may exceed the planned increment by this much (not 100 %)
 
 
 class LadderSpec(Spec):
@@ -169,8 +172,17 @@ def dose_ladder(start_dose: float | None, scheme: str = "doubling", *, n_levels:
         rounded = raw
     else:
         raw, phases, switch_level = _chain(spec, exposure)
-        rounded = [round_dose(raw[0], spec.sig_figs, spec.step, down=True)] + \
-                  [round_dose(x, spec.sig_figs, spec.step) for x in raw[1:]]
+        rounded = [round_dose(raw[0], spec.sig_figs, spec.step, down=True)]
+        for i in range(1, len(raw)):
+            # the planned multiplier applied to the previous *rounded* dose; rounding may shrink a step but
+            # never enlarge it beyond the scheme's increment
+            factor = raw[i] / raw[i - 1]
+            target = rounded[-1] * factor
+            level = round_dose(target, spec.sig_figs, spec.step)
+            limit = min(factor + ROUNDING_EXCESS, 2.0)        # a rounded step may exceed the plan by 5 points,
+            if level > rounded[-1] * limit * (1 + 1e-9):      # never a doubling
+                level = round_dose(target, spec.sig_figs, spec.step, down=True)
+            rounded.append(level)
         if spec.max_dose is not None and rounded[-1] > spec.max_dose:      # rounding up may pass the maximum
             rounded[-1] = round_dose(raw[-1], spec.sig_figs, spec.step, down=True)
         if rounded[0] <= 0:

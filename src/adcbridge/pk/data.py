@@ -1,0 +1,208 @@
+"""From a long concentration table (one row per sample) to the padded arrays of a fit.
+
+Columns (configurable): subject ``ID``, time ``TIME`` (h), concentration ``CONC``, dose ``DOSE`` (mg/kg, one
+dose per subject at time 0 unless a dosing table is given), BLQ flag ``BLQ`` (optional), analyte ``ANALYTE``
+(optional; required by the ADC model).  A dosing table (multiple doses) has the subject column, ``TDOSE`` (h),
+``DOSE`` and optionally a duration column.
+
+**BLQ (M1, Beal 2001):** samples flagged BLQ -- or, without a flag column, with concentration 0 -- are excluded
+and counted.  Samples before the first dose, and samples at the start of an infusion, carry no information
+(the model predicts 0) and are excluded and counted as pre-dose.  Missing concentrations are dropped.
+
+Errors name the column, the row (1-based data row) and the subject.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .estimation import Batch
+
+__all__ = ["PKData", "prepare_data"]
+
+
+@dataclass
+class PKData:
+    batch: Batch
+    subjects: list[str]
+    outputs: list[str]
+    analytes: list[str]
+    units: list[str]                     # label of each fit unit
+    observations: pd.DataFrame           # the used samples: subject, analyte, time, dv (row order of the batch)
+    dosing: pd.DataFrame                 # subject, time, amount, duration
+    n_blq: dict[str, int]
+    n_predose: dict[str, int]
+    n_missing: int
+
+
+def _numeric(df, column, what):
+    values = pd.to_numeric(df[column], errors="coerce")
+    bad = values.isna() & df[column].notna()
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise ValueError(f"column {column!r}: row {i + 1} is not a number ({df[column].iloc[i]!r}) in the {what}")
+    return values.to_numpy(dtype=float)
+
+
+def _require(df, columns, what):
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"missing column {missing[0]!r} in the {what} (columns: {list(map(str, df.columns))})")
+
+
+def _analyte_map(model, data, analyte, analytes):
+    if analytes is not None and isinstance(analytes, str):
+        analytes = [analytes]
+    has = analyte is not None and analyte in data.columns
+    if not has:
+        if len(model.outputs) > 1:
+            raise ValueError(f"model {model.name} needs an analyte column ({analyte!r} not found); its outputs are "
+                             f"{list(model.outputs)}")
+        return None, {None: model.outputs[0]}
+    present = [str(a) for a in pd.unique(data[analyte].astype(str))]
+    chosen = present if analytes is None else [str(a) for a in analytes]
+    for a in chosen:
+        if a not in present:
+            raise ValueError(f"analyte {a!r} is not in column {analyte!r} (analytes: {present})")
+    if len(model.outputs) == 1:
+        if len(chosen) != 1:
+            raise ValueError(f"column {analyte!r} has several analytes {chosen}; model {model.name} fits one: "
+                             f"choose it (analytes=... / --analyte)")
+        return chosen, {chosen[0]: model.outputs[0]}
+    lower = {o.lower(): o for o in model.outputs}
+    mapping = {}
+    for a in chosen:
+        if a.lower() not in lower:
+            raise ValueError(f"analyte {a!r} is not an output of model {model.name} {list(model.outputs)}")
+        mapping[a] = lower[a.lower()]
+    return chosen, mapping
+
+
+def _dosing(data, ids, subject, dose, dosing, dose_time, route, tinf, time_unit):
+    if route not in ("infusion", "bolus"):
+        raise ValueError(f"route must be 'infusion' or 'bolus'; got {route!r}")
+    if dosing is None:
+        _require(data, [dose], "concentration table")
+        amount = _numeric(data, dose, "concentration table")
+        rows = []
+        for sid in ids:
+            sel = np.flatnonzero(data[subject].astype(str).to_numpy() == sid)
+            vals = amount[sel]
+            vals = vals[~np.isnan(vals)]
+            if vals.size == 0 or np.any(vals != vals[0]):
+                raise ValueError(f"column {dose!r}: subject {sid!r} needs one dose value (got {np.unique(vals)}); "
+                                 f"give a dosing table for several doses")
+            rows.append((sid, 0.0, float(vals[0])))
+        d = pd.DataFrame(rows, columns=["subject", "time", "amount"])
+    else:
+        _require(dosing, [subject, dose_time, dose], "dosing table")
+        d = pd.DataFrame({"subject": dosing[subject].astype(str),
+                          "time": _numeric(dosing, dose_time, "dosing table") * (24.0 if time_unit == "day" else 1.0),
+                          "amount": _numeric(dosing, dose, "dosing table")})
+    if (d["amount"] < 0).any() or d["amount"].isna().any():
+        i = int(np.flatnonzero((d["amount"] < 0) | d["amount"].isna())[0])
+        raise ValueError(f"column {dose!r}: row {i + 1} (subject {d['subject'].iloc[i]!r}) has no valid dose "
+                         f"({d['amount'].iloc[i]!r})")
+    if isinstance(tinf, str):
+        src = dosing if dosing is not None else data.drop_duplicates(subject)
+        _require(src, [tinf], "dosing table" if dosing is not None else "concentration table")
+        dur = _numeric(src, tinf, "dosing table")
+        if dosing is None:
+            dur = pd.Series(dur, index=src[subject].astype(str)).reindex(d["subject"]).to_numpy()
+        d["duration"] = np.where(route == "bolus", 0.0, dur)
+    else:
+        if not (np.isfinite(tinf) and tinf >= 0):
+            raise ValueError(f"the infusion duration must be >= 0 h; got {tinf!r}")
+        d["duration"] = 0.0 if route == "bolus" else float(tinf)
+    if (d["duration"] < 0).any() or d["duration"].isna().any():
+        raise ValueError("the infusion duration must be a number >= 0 for every dose")
+    missing = sorted(set(ids) - set(d["subject"]))
+    if missing:
+        raise ValueError(f"subject {missing[0]!r} has no dose in the dosing table")
+    return d[d["subject"].isin(ids)].reset_index(drop=True)
+
+
+def prepare_data(data: pd.DataFrame, model, *, subject="ID", time="TIME", conc="CONC", dose="DOSE", blq="BLQ",
+                 analyte="ANALYTE", analytes=None, dosing=None, dose_time="TDOSE", route="infusion", tinf=0.5,
+                 time_unit="h", groups=None) -> PKData:
+    """Validate and arrange ``data`` (see the module docstring).  ``groups``: None (one unit per subject), () (one
+    pooled unit) or column names (one pooled unit per group)."""
+    if not isinstance(data, pd.DataFrame):
+        raise ValueError(f"data must be a DataFrame; got {type(data).__name__}")
+    _require(data, [subject, time, conc], "concentration table")
+    if data.empty:
+        raise ValueError("the concentration table has no rows")
+    chosen, amap = _analyte_map(model, data, analyte, analytes)
+    df = data.reset_index(drop=True)
+    if data[subject].isna().any():
+        raise ValueError(f"column {subject!r}: row {int(np.flatnonzero(data[subject].isna())[0]) + 1} has no subject")
+    t = _numeric(df, time, "concentration table") * (24.0 if time_unit == "day" else 1.0)
+    c = _numeric(df, conc, "concentration table")
+    sid = df[subject].astype(str).to_numpy()
+    if np.isnan(t).any():
+        raise ValueError(f"column {time!r}: row {int(np.flatnonzero(np.isnan(t))[0]) + 1} has no time")
+    neg = np.flatnonzero(c < 0)
+    if neg.size:
+        raise ValueError(f"column {conc!r}: row {neg[0] + 1} (subject {sid[neg[0]]!r}) has a negative "
+                         f"concentration ({c[neg[0]]:g})")
+    an = df[analyte].astype(str).to_numpy() if chosen is not None else np.full(len(df), None, dtype=object)
+    keep = np.isin(an, chosen) if chosen is not None else np.ones(len(df), bool)
+    for key in np.unique(np.char.add(sid[keep].astype(str), np.array([f"\x00{a}" for a in an[keep]]))):
+        s, a = key.split("\x00")
+        idx = np.flatnonzero(keep & (sid == s) & (an.astype(str) == a))
+        back = np.flatnonzero(np.diff(t[idx]) < 0)
+        if back.size:
+            raise ValueError(f"column {time!r}: subject {s!r} is not sorted by time (row {idx[back[0] + 1] + 1})")
+    flag = np.zeros(len(df), bool)
+    if blq is not None and blq in df.columns:
+        flag = _numeric(df, blq, "concentration table") > 0
+    flag |= c == 0
+    missing = np.isnan(c) & ~flag
+    ids = [str(s) for s in pd.unique(sid[keep])]
+    doses = _dosing(df, ids, subject, dose, dosing, dose_time, route, tinf, time_unit)
+    first = doses.sort_values("time").groupby("subject").first()
+    t_first = first["time"].reindex(sid).to_numpy()
+    infused = first["duration"].reindex(sid).to_numpy() > 0
+    predose = (t < t_first) | ((t == t_first) & infused)
+    use = keep & ~flag & ~missing & ~predose
+    n_blq = {s: int(np.sum(keep & flag & (sid == s) & ~predose)) for s in ids}
+    n_pre = {s: int(np.sum(keep & predose & (sid == s))) for s in ids}
+    outputs = list(dict.fromkeys(amap[a] for a in (chosen or [None])))
+    out_of = {a: outputs.index(o) for a, o in amap.items()}
+    obs = pd.DataFrame({"subject": sid[use], "analyte": an[use] if chosen is not None else model.outputs[0],
+                        "time": t[use], "dv": c[use], "row": np.flatnonzero(use) + 1})
+    per = [obs[obs["subject"] == s] for s in ids]
+    T = max(1, max(len(p) for p in per))
+    R = len(ids)
+    times, y = np.zeros((R, T)), np.ones((R, T))
+    mask, oidx = np.zeros((R, T), bool), np.zeros((R, T), int)
+    for r, p in enumerate(per):
+        k = len(p)
+        times[r, :k], y[r, :k], mask[r, :k] = p["time"], p["dv"], True
+        times[r, k:] = p["time"].iloc[-1] if k else 0.0
+        oidx[r, :k] = [out_of[a if chosen is not None else None] for a in p["analyte"]]
+    D = doses.groupby("subject").size().max()
+    dt, amt, dur = np.zeros((R, D)), np.zeros((R, D)), np.zeros((R, D))
+    for r, s in enumerate(ids):
+        ds = doses[doses["subject"] == s].sort_values("time")
+        k = len(ds)
+        dt[r, :k], amt[r, :k], dur[r, :k] = ds["time"], ds["amount"], ds["duration"]
+        dt[r, k:] = ds["time"].iloc[-1]
+    if groups is None:
+        units, unit_idx = ids, np.arange(R)
+    else:
+        if groups:
+            _require(df, list(groups), "concentration table")
+            first_row = df.drop_duplicates(subject).set_index(df.drop_duplicates(subject)[subject].astype(str))
+            lab = [", ".join(f"{g}={first_row.loc[s, g]}" for g in groups) for s in ids]
+        else:
+            lab = ["pooled"] * R
+        units = list(dict.fromkeys(lab))
+        unit_idx = np.array([units.index(x) for x in lab])
+    obs = pd.concat(per, ignore_index=True)
+    batch = Batch(times, y, mask, oidx, dt, amt, dur, unit_idx)
+    return PKData(batch, ids, outputs, list(chosen) if chosen else [model.outputs[0]], units, obs, doses, n_blq,
+                  n_pre, int(np.sum(keep & missing)))

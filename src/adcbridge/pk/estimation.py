@@ -1,0 +1,202 @@
+"""Maximum-likelihood estimation of many independent fits at once (vectorised Levenberg-Marquardt scoring).
+
+A *unit* is what one parameter set describes: one animal (individual fits) or a group of animals (naive pooled
+fits).  Every unit is fitted from several starts; all (unit, start) pairs -- *combos* -- are advanced together,
+so one model evaluation serves every animal and every start.
+
+Parameters are ``phi = (log theta_free, log sigma)``.  For each combo the objective is the ``OFV`` of
+:mod:`adcbridge.pk.errors`, with gradient and expected information (Fisher scoring; exact gradient, so the
+optimum is a true stationary point of the likelihood)::
+
+    grad = sum [ (1/g^2 - r^2/g^4) dg^2 - 2 r/g^2 df ]
+    H    = sum [ 2 df df' / g^2 + dg^2 dg^2' / g^4 ]          (E[d^2 OFV])
+
+``df`` by central differences (step 1e-6 on the log scale).  The step solves ``(H + mu diag H) d = -grad``; it is
+accepted if the OFV decreases (then mu / 10, else mu x 10).  Convergence: a decrease below ``1e-12 (1 + |OFV|)``
+with every ``|d| < 1e-8``, or ``mu`` reaching 1e10 with the predicted decrease below ``1e-9``.
+
+Covariance of ``phi``: ``2 H_obs^-1`` with ``H_obs`` the observed Hessian of the OFV by central second differences
+(step 1e-4; the default, as R's ``optim(hessian = TRUE)``), or ``2 H^-1`` (expected information).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import LOG2PI, variance
+from .predict import predict_arrays
+
+__all__ = ["Batch", "Estimator"]
+
+_TINY = 1e-300
+
+
+@dataclass
+class Batch:
+    """R padded rows (profiles): ``times``, ``y``, ``mask``, ``out_idx`` (R, T); doses (R, D); ``unit`` (R,)."""
+
+    times: np.ndarray
+    y: np.ndarray
+    mask: np.ndarray
+    out_idx: np.ndarray
+    dose_time: np.ndarray
+    amount: np.ndarray
+    duration: np.ndarray
+    unit: np.ndarray
+
+
+class Estimator:
+    """The objective and its derivatives for combos of (unit, start) (see the module docstring)."""
+
+    def __init__(self, model, batch: Batch, outputs, free, fixed, error, n_err, *, method="auto"):
+        self.model, self.b, self.outputs = model, batch, list(outputs)
+        self.free, self.fixed, self.error, self.method = list(free), fixed, error, method
+        self.p, self.q = len(self.free), n_err
+        self.rows_of = [np.flatnonzero(batch.unit == u) for u in range(int(batch.unit.max()) + 1)]
+        ylog = np.log(np.where(batch.mask, batch.y, 1.0))
+        self.y = ylog if error == "log" else np.where(batch.mask, batch.y, 0.0)
+        self.jac_const = 2 * np.where(batch.mask, ylog, 0.0).sum(axis=1) if error == "log" else 0.0
+        self.n_eval = 0
+
+    # ------------------------------------------------------------------------------------------- layout
+    def expand(self, units):
+        """Row indices and owning combo of every expanded row (combos' rows are contiguous)."""
+        rows = [self.rows_of[u] for u in units]
+        owner = np.repeat(np.arange(len(units)), [r.size for r in rows])
+        starts = np.concatenate([[0], np.cumsum([r.size for r in rows])[:-1]])
+        return np.concatenate(rows), owner, starts
+
+    def predict(self, log_theta, rows):
+        """Raw predictions (Rexp, T) for structural log-parameters (Rexp, p) of the expanded rows."""
+        params = {n: np.exp(log_theta[:, j]) for j, n in enumerate(self.free)}
+        for n, v in self.fixed.items():
+            params[n] = v[self.b.unit[rows]]
+        self.n_eval += 1
+        out = predict_arrays(self.model, self.model.hourly(params), self.b.times[rows], self.b.dose_time[rows],
+                             self.b.amount[rows], self.b.duration[rows], self.outputs, method=self.method)
+        idx = self.b.out_idx[rows]
+        f = np.zeros(idx.shape)
+        for k, o in enumerate(self.outputs):
+            f = np.where(idx == k, out[o], f)
+        return f
+
+    def _transform(self, f):
+        return np.log(np.maximum(f, _TINY)) if self.error == "log" else f
+
+    # --------------------------------------------------------------------------------------- objective
+    def ofv(self, phi, units):
+        rows, owner, starts = self.expand(units)
+        f = self._transform(self.predict(phi[owner, :self.p], rows))
+        return self._ofv_rows(f, phi[owner, self.p:], rows, starts)
+
+    def _ofv_rows(self, f, log_sigma, rows, starts):
+        m = self.b.mask[rows]
+        v, _, _ = variance(self.error, f, log_sigma, self.b.out_idx[rows])
+        v = np.maximum(v, _TINY)
+        r = self.y[rows] - f
+        per_row = np.where(m, LOG2PI + np.log(v) + r * r / v, 0.0).sum(axis=1)
+        if self.error == "log":
+            per_row = per_row + self.jac_const[rows]
+        out = np.add.reduceat(per_row, starts)
+        return np.where(np.isfinite(out), out, np.inf)
+
+    def derivatives(self, phi, units, step=1e-6):
+        """OFV (K,), gradient (K, P) and expected information H (K, P, P)."""
+        rows, owner, starts = self.expand(units)
+        n, p = rows.size, self.p
+        base = phi[owner, :p]
+        pert = np.concatenate([base[None], base[None] + step * np.eye(p)[:, None, :],
+                               base[None] - step * np.eye(p)[:, None, :]])           # (1 + 2p, n, p)
+        allf = self.predict(pert.reshape(-1, p), np.tile(rows, 1 + 2 * p)).reshape(1 + 2 * p, n, -1)
+        allf = self._transform(allf)
+        f = allf[0]
+        df = np.moveaxis((allf[1:1 + p] - allf[1 + p:]) / (2 * step), 0, -1)        # (n, T, p)
+        ls = phi[owner, p:]
+        v, dv_df, dvar = variance(self.error, f, ls, self.b.out_idx[rows])
+        v = np.maximum(v, _TINY)
+        m = self.b.mask[rows]
+        r = self.y[rows] - f
+        dg2 = np.concatenate([dv_df[..., None] * df, dvar], axis=-1)                  # (n, T, P)
+        dfa = np.concatenate([df, np.zeros(dvar.shape)], axis=-1)
+        w1 = np.where(m, 1 / v - r * r / v ** 2, 0.0)
+        w2 = np.where(m, 2 * r / v, 0.0)
+        grad = np.einsum("nt,ntp->np", w1, dg2) - np.einsum("nt,ntp->np", w2, dfa)
+        H = (np.einsum("nt,ntp,ntq->npq", np.where(m, 2 / v, 0.0), dfa, dfa)
+             + np.einsum("nt,ntp,ntq->npq", np.where(m, 1 / v ** 2, 0.0), dg2, dg2))
+        ofv = self._ofv_rows(f, ls, rows, starts)
+        return ofv, np.add.reduceat(grad, starts), np.add.reduceat(H, starts)
+
+    # ----------------------------------------------------------------------------------------- optimiser
+    def minimise(self, phi0, units, lower, upper, *, max_iter=300):
+        """Levenberg-Marquardt scoring from ``phi0`` (K, P); returns phi, OFV, converged, iterations."""
+        phi = np.clip(np.array(phi0, dtype=float), lower, upper)
+        K, P = phi.shape
+        units = np.asarray(units)
+        ofv, grad, H = self.derivatives(phi, units)
+        mu = np.full(K, 1e-3)
+        active = np.isfinite(ofv)
+        converged = np.zeros(K, bool)
+        iters = np.zeros(K, int)
+        for _ in range(max_iter):
+            act = np.flatnonzero(active)
+            if act.size == 0:
+                break
+            iters[act] += 1
+            d = np.diagonal(H[act], axis1=1, axis2=2)
+            d = np.maximum(d, 1e-10 * np.maximum(d.max(axis=1, keepdims=True), 1e-300))
+            A = H[act] + mu[act, None, None] * (d[:, :, None] * np.eye(P))
+            try:
+                delta = -np.linalg.solve(A, grad[act][..., None])[..., 0]
+            except np.linalg.LinAlgError:
+                delta = -grad[act] / (d * (1 + mu[act, None]))
+            trial = np.clip(phi[act] + delta, lower, upper)
+            step = trial - phi[act]
+            f_trial = self.ofv(trial, units[act])
+            ok = np.isfinite(f_trial) & (f_trial <= ofv[act])
+            acc, rej = act[ok], act[~ok]
+            if acc.size:
+                decrease = ofv[acc] - f_trial[ok]
+                phi[acc] = trial[ok]
+                mu[acc] = np.maximum(mu[acc] / 10, 1e-12)
+                ofv[acc], grad[acc], H[acc] = self.derivatives(phi[acc], units[acc])
+                done = (decrease <= 1e-12 * (1 + np.abs(ofv[acc]))) & (np.abs(step[ok]).max(axis=1) < 1e-8)
+                converged[acc[done]] = True
+                active[acc[done]] = False
+            if rej.size:
+                mu[rej] *= 10
+                stuck = mu[rej] > 1e10
+                if stuck.any():
+                    s = rej[stuck]
+                    pred = np.abs(np.einsum("kp,kp->k", grad[s], _newton(H[s], grad[s])))
+                    converged[s] = pred < 1e-9 * (1 + np.abs(ofv[s]))
+                    active[s] = False
+        return phi, ofv, converged, iters
+
+    def observed_hessian(self, phi, units, step=1e-4):
+        """Observed Hessian of the OFV (K, P, P) by central second differences on the log scale."""
+        K, P = phi.shape
+        E = np.eye(P) * step
+        pert = [np.zeros(P)]
+        for i in range(P):
+            pert += [E[i], -E[i]]
+        pairs = [(i, j) for i in range(P) for j in range(i + 1, P)]
+        for i, j in pairs:
+            pert += [E[i] + E[j], E[i] - E[j], -E[i] + E[j], -E[i] - E[j]]
+        pert = np.array(pert)                                                   # (M, P)
+        M = pert.shape[0]
+        allphi = (phi[:, None, :] + pert[None]).reshape(K * M, P)
+        F = self.ofv(allphi, np.repeat(np.asarray(units), M)).reshape(K, M)
+        H = np.zeros((K, P, P))
+        for i in range(P):
+            H[:, i, i] = (F[:, 1 + 2 * i] - 2 * F[:, 0] + F[:, 2 + 2 * i]) / step ** 2
+        for k, (i, j) in enumerate(pairs):
+            c = 1 + 2 * P + 4 * k
+            H[:, i, j] = H[:, j, i] = (F[:, c] - F[:, c + 1] - F[:, c + 2] + F[:, c + 3]) / (4 * step ** 2)
+        return H
+
+
+def _newton(H, g):
+    """The Newton step ``-H^+ g`` per combo (pseudo-inverse)."""
+    return -np.einsum("kpq,kq->kp", np.linalg.pinv(H), g)

@@ -1,0 +1,250 @@
+"""Fitting compartmental models: individual (one fit per subject, all subjects at once) or naive pooled.
+
+>>> import pandas as pd
+>>> from adcbridge.pk import fit_pk, simulate, Regimen
+>>> t = [0.5, 1, 4, 24, 72, 168, 336]
+>>> c = simulate("2cmt", {"CL": 0.8, "V1": 40, "Q": 1.2, "V2": 40}, Regimen.single(3, 0.5), t)[0]
+>>> d = pd.DataFrame({"ID": "A", "TIME": t, "CONC": c, "DOSE": 3.0})
+>>> r = fit_pk(d, "2cmt")
+>>> round(r.estimate("CL"), 4), round(r.estimate("V1"), 3)
+(0.8, 40.0)
+
+The estimation (maximum likelihood, Levenberg-Marquardt scoring over all subjects and starts at once) is in
+:mod:`adcbridge.pk.estimation`; error models in :mod:`adcbridge.pk.errors`; BLQ handling in
+:mod:`adcbridge.pk.data`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from adcbridge.results import Issue, make_provenance
+
+from .data import prepare_data
+from .errors import ERROR_MODELS, error_names
+from .estimation import Estimator
+from .result import PKFitOptions, PKFitResult
+from .starts import model_start, nca_guess
+
+__all__ = ["fit_pk"]
+
+
+def _error_start(est, phi_struct, units, error, n_out):
+    """log sigma starts from the residuals at the structural start, per unit and output."""
+    k = len(ERROR_MODELS[error])
+    rows, owner, _ = est.expand(units)
+    f = est.predict(phi_struct[owner], rows)
+    y, m, o = est.b.y[rows], est.b.mask[rows], est.b.out_idx[rows]
+    out = np.zeros((len(units), n_out * k))
+    for j in range(n_out):
+        sel = m & (o == j)
+        fj = np.maximum(f, 1e-300)
+        rel = np.where(sel, ((y - fj) / fj) ** 2, 0.0)
+        ab = np.where(sel, (y - fj) ** 2, 0.0)
+        lg = np.where(sel, (np.log(np.where(sel, y, 1.0)) - np.log(fj)) ** 2, 0.0)
+        n = np.maximum(np.add.reduceat(sel.sum(1), np.unique(owner, return_index=True)[1]), 1)
+
+        def mean(a):
+            return np.add.reduceat(a.sum(1), np.unique(owner, return_index=True)[1]) / n
+
+        prop = np.clip(np.sqrt(mean(rel)), 0.02, 2.0)
+        add = np.sqrt(np.maximum(mean(ab), 1e-12))
+        ymin = np.array([np.min(np.where(sel[owner == i], y[owner == i], np.inf)) for i in range(len(units))])
+        if error == "proportional":
+            out[:, j] = np.log(prop)
+        elif error == "additive":
+            out[:, j] = np.log(add)
+        elif error == "log":
+            out[:, j] = np.log(np.clip(np.sqrt(mean(lg)), 0.02, 2.0))
+        else:
+            out[:, 2 * j] = np.log(np.where(np.isfinite(ymin), 0.5 * ymin, 1e-3))
+            out[:, 2 * j + 1] = np.log(prop)
+    return out
+
+
+def fit_pk(data: pd.DataFrame, model: str = "2cmt", options: PKFitOptions | None = None, *,
+           dosing: pd.DataFrame | None = None, **option_values) -> PKFitResult:
+    """Fit a PK ``model`` to a long concentration table (see :class:`PKFitOptions` for every option).
+
+    Individual fits (default) estimate one parameter set per subject; ``pooled=True`` one for all (or per
+    ``group``).  Objective: -2 log-likelihood with the chosen residual error model (extended least squares),
+    parameters on the log scale, ``n_starts`` starts, standard errors from the Hessian, AIC = OFV + 2k, BIC =
+    OFV + k ln n.  Problems (no convergence, a singular Hessian, RSE > 50 %, |correlation| > 0.95, a bound
+    reached, BLQ exclusions) are :class:`~adcbridge.results.Issue` s of the result."""
+    base = options or PKFitOptions(model=model)
+    if model != base.model and options is None:
+        base = PKFitOptions(model=model)
+    opts = base.replace(**option_values) if option_values else base
+    m = opts.make_model()
+    for k in list(opts.fixed) + list(opts.start):
+        m.parameter(k)
+    d = prepare_data(data, m, subject=opts.subject, time=opts.time, conc=opts.conc, dose=opts.dose, blq=opts.blq,
+                     analyte=opts.analyte, analytes=opts.analytes, dosing=dosing, dose_time=opts.dose_time,
+                     route=opts.route, tinf=opts.tinf, time_unit=opts.time_unit,
+                     groups=(opts.group if opts.pooled else None))
+    if opts.analytes is None:
+        opts = opts.replace(analytes=tuple(d.analytes)) if d.analytes != [m.outputs[0]] or m.name == "adc" else opts
+    b = d.batch
+    U = len(d.units)
+    free = [n for n in m.names if n not in opts.fixed]
+    enames = error_names(opts.error, d.outputs)
+    p, q = len(free), len(enames)
+    issues: list[Issue] = []
+    n_obs = np.array([int(b.mask[b.unit == u].sum()) for u in range(U)])
+    too_few = n_obs <= p + q
+    if too_few.all():
+        raise ValueError(f"no subject has more than {p + q} usable observations (the number of parameters of "
+                         f"model {m.name} with {opts.error} error)")
+    for u in np.flatnonzero(too_few):
+        issues.append(Issue("too_few_observations", f"{d.units[u]}: {n_obs[u]} observations for {p + q} "
+                                                    f"parameters; not fitted", "error"))
+    fixed = {k: np.full(U, float(v)) for k, v in opts.fixed.items()}
+    est = Estimator(m, b, d.outputs, free, fixed, opts.error, q, method=opts.method)
+
+    # ----------------------------------------------------------------------------------------- starts
+    first_idx = b.out_idx == 0
+    guess = nca_guess(b.times, b.y, b.mask & first_idx, b.dose_time[:, 0], b.amount.sum(1), b.amount[:, 0])
+    bounds = m.bounds()
+    lower = np.log([bounds[n][0] for n in free] + [1e-8] * q)
+    upper = np.log([bounds[n][1] for n in free] + [1e4] * q)
+    S = opts.n_starts
+    rng = np.random.default_rng(opts.seed)
+    phi0 = np.zeros((U, S, p + q))
+    for u in range(U):
+        g = guess[b.unit == u]
+        g = g[np.all(np.isfinite(g) & (g > 0), axis=1)]
+        cmed = float(np.median(b.y[(b.unit == u)[:, None] & b.mask & first_idx])) if (
+            (b.unit == u)[:, None] & b.mask & first_idx).any() else 1.0
+        st = model_start(m, *np.exp(np.log(g).mean(0)), cmed) if len(g) else m.start()
+        st.update(opts.start)
+        phi0[u, :, :p] = np.log([st[n] for n in free])
+    phi0[:, 1:, :p] += 0.5 * rng.standard_normal((U, S - 1, p))
+    phi0[..., :p] = np.clip(phi0[..., :p], lower[:p], upper[:p])
+    units = np.repeat(np.arange(U), S)
+    fit_units = np.flatnonzero(~too_few)
+    sel = np.isin(units, fit_units)
+    flat = phi0.reshape(U * S, p + q)
+    flat[sel, p:] = _error_start(est, flat[sel, :p], units[sel], opts.error, len(d.outputs))
+    phi, ofv, conv, iters = flat.copy(), np.full(U * S, np.inf), np.zeros(U * S, bool), np.zeros(U * S, int)
+    phi[sel], ofv[sel], conv[sel], iters[sel] = est.minimise(flat[sel], units[sel], lower, upper)
+
+    # ------------------------------------------------------------------------------------ best per unit
+    ofv_us = ofv.reshape(U, S)
+    best = np.argmin(np.where(np.isfinite(ofv_us), ofv_us, np.inf), axis=1)
+    pick = np.arange(U) * S + best
+    phi_b, ofv_b, conv_b = phi[pick], ofv[pick], conv[pick]
+    with np.errstate(invalid="ignore"):
+        at_best = np.sum(np.abs(ofv_us - ofv_b[:, None]) <= 1e-6 * (1 + np.abs(ofv_b[:, None])), axis=1)
+    cov = np.full((U, p + q, p + q), np.nan)
+    if fit_units.size:
+        if opts.se == "observed":
+            H = est.observed_hessian(phi_b[fit_units], fit_units)
+        else:
+            H = est.derivatives(phi_b[fit_units], fit_units)[2]
+        for i, u in enumerate(fit_units):
+            Hs = 0.5 * (H[i] + H[i].T)
+            if np.all(np.isfinite(Hs)) and np.linalg.eigvalsh(Hs).min() > 1e-10 * max(np.abs(Hs).max(), 1e-300):
+                cov[u] = 2 * np.linalg.inv(Hs)
+    return _assemble(opts, m, d, est, free, enames, phi_b, ofv_b, conv_b, iters[pick], at_best, cov, too_few,
+                     n_obs, lower, upper, issues, data, dosing)
+
+
+def _assemble(opts, m, d, est, free, enames, phi_b, ofv_b, conv_b, iters, at_best, cov, too_few, n_obs, lower,
+              upper, issues, data, dosing):
+    p, q = len(free), len(enames)
+    z = stats.norm.ppf(0.5 + opts.level / 2)
+    rows, stats_rows = [], []
+    names = free + enames
+    for u, uid in enumerate(d.units):
+        se_log = np.sqrt(np.diag(cov[u])) if np.all(np.isfinite(np.diag(cov[u]))) else np.full(p + q, np.nan)
+        for j, n in enumerate(names):
+            e = float(np.exp(phi_b[u, j])) if not too_few[u] else np.nan
+            s = e * se_log[j]
+            unit = m.unit(n) if j < p else ("1" if "prop" in n or "log" in n else _conc_unit(m, n, d))
+            rows.append({"id": uid, "parameter": n, "estimate": e, "se": s, "rse": 100 * se_log[j],
+                         "ci_low": e * np.exp(-z * se_log[j]), "ci_high": e * np.exp(z * se_log[j]), "unit": unit,
+                         "kind": "structural" if j < p else "error", "fixed": False})
+        for n, v in opts.fixed.items():
+            rows.append({"id": uid, "parameter": n, "estimate": float(v), "se": np.nan, "rse": np.nan,
+                         "ci_low": np.nan, "ci_high": np.nan, "unit": m.unit(n), "kind": "structural",
+                         "fixed": True})
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sd = np.sqrt(np.diag(cov[u]))
+            corr = cov[u] / np.outer(sd, sd)
+        off = np.abs(corr[~np.eye(p + q, dtype=bool)]) if p + q > 1 else np.array([0.0])
+        k = p + q
+        stats_rows.append({"id": uid, "n": int(n_obs[u]),
+                           "n_blq": int(sum(d.n_blq[s] for s, uu in zip(d.subjects, d.batch.unit) if uu == u)),
+                           "n_predose": int(sum(d.n_predose[s] for s, uu in zip(d.subjects, d.batch.unit)
+                                                if uu == u)),
+                           "n_parameters": k, "ofv": float(ofv_b[u]) if not too_few[u] else np.nan,
+                           "aic": float(ofv_b[u] + 2 * k) if not too_few[u] else np.nan,
+                           "bic": float(ofv_b[u] + k * np.log(n_obs[u])) if not too_few[u] else np.nan,
+                           "converged": bool(conv_b[u]), "iterations": int(iters[u]),
+                           "starts_at_best": int(at_best[u]),
+                           "max_abs_corr": float(np.nanmax(off)) if np.isfinite(off).any() else np.nan})
+        if too_few[u]:
+            continue
+        _unit_issues(issues, uid, names, p, phi_b[u], conv_b[u], cov[u], se_log, off, lower, upper, at_best[u],
+                     opts.n_starts)
+    nblq = sum(d.n_blq.values())
+    if nblq:
+        issues.append(Issue("blq_excluded", f"{nblq} BLQ observations excluded (M1)", "info"))
+    table = pd.DataFrame(rows)
+    preds = _predictions(est, d, phi_b, p, opts.error, too_few)
+    su = pd.DataFrame({"subject": d.subjects, "id": [d.units[u] for u in d.batch.unit]})
+    return PKFitResult(spec=opts, table=table, issues=tuple(issues), provenance=make_provenance(opts, data, dosing),
+                       fit_statistics=pd.DataFrame(stats_rows), predictions=preds,
+                       dosing=d.dosing.astype({"subject": str}), subject_unit=su)
+
+
+def _conc_unit(m, name, d):
+    if "[" in name:
+        return m.output_unit(name.split("[")[1].rstrip("]"))
+    return m.output_unit(d.outputs[0])
+
+
+def _unit_issues(issues, uid, names, p, phi, conv, cov, se_log, off, lower, upper, at_best, n_starts):
+    if not conv:
+        issues.append(Issue("not_converged", f"{uid}: the optimiser did not converge", "error"))
+    if not np.all(np.isfinite(cov)):
+        issues.append(Issue("covariance_failed", f"{uid}: the Hessian is singular or not positive definite; the "
+                                                 f"parameters are not identifiable from these data", "warning"))
+    else:
+        high = [f"{n} ({100 * s:.0f}%)" for n, s in zip(names, se_log) if 100 * s > 50]
+        if high:
+            issues.append(Issue("high_rse", f"{uid}: RSE > 50% for {', '.join(high)}", "warning"))
+        if off.size and np.nanmax(off) > 0.95:
+            issues.append(Issue("high_correlation", f"{uid}: |correlation| of estimates up to {np.nanmax(off):.3f}",
+                                "info"))
+    hit = [n for n, v, lo, hi in zip(names, phi, lower, upper) if v <= lo + 1e-6 or v >= hi - 1e-6]
+    if hit:
+        issues.append(Issue("at_bound", f"{uid}: {', '.join(hit)} at a bound of the search", "warning"))
+    if n_starts > 1 and at_best < 2:
+        issues.append(Issue("single_start_at_best", f"{uid}: only 1 of {n_starts} starts reached the best "
+                                                    f"objective (local optima)", "info"))
+
+
+def _predictions(est, d, phi_b, p, error, too_few):
+    b = est.b
+    R = b.times.shape[0]
+    f = est.predict(phi_b[b.unit, :p], np.arange(R))
+    from .errors import variance
+    ft = np.log(np.maximum(f, 1e-300)) if error == "log" else f
+    v, _, _ = variance(error, ft, phi_b[b.unit, p:], b.out_idx)
+    yt = np.log(np.where(b.mask, b.y, 1.0)) if error == "log" else b.y
+    w = (yt - ft) / np.sqrt(np.maximum(v, 1e-300))
+    m = b.mask
+    r_idx = np.nonzero(m)
+    pred = f[r_idx]
+    out = pd.DataFrame({"id": [d.units[b.unit[r]] for r in r_idx[0]],
+                        "subject": [d.subjects[r] for r in r_idx[0]],
+                        "analyte": [d.analytes[b.out_idx[r, c]] if len(d.analytes) > 1 else d.analytes[0]
+                                    for r, c in zip(*r_idx)],
+                        "time": b.times[r_idx], "dv": b.y[r_idx], "pred": pred, "res": b.y[r_idx] - pred,
+                        "wres": w[r_idx]})
+    bad = np.isin(out["id"], [d.units[u] for u in np.flatnonzero(too_few)])
+    out.loc[bad, ["pred", "res", "wres"]] = np.nan
+    return out

@@ -1,0 +1,87 @@
+"""``adcbridge pk fit|simulate`` (the pk Typer app mounted on a test parent, as cli.py mounts it)."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from adcbridge.cli_pk import pk_app
+from refdata import REFERENCE
+
+CYNO = REFERENCE / "nca" / "data" / "cyno_adc_sd.csv"
+app = typer.Typer()
+app.add_typer(pk_app, name="pk")
+
+
+@app.callback()
+def _root():
+    """test parent"""
+
+
+def run(*args):
+    return CliRunner().invoke(app, ["pk", *map(str, args)])
+
+
+def test_fit_json_contract():
+    r = run("fit", CYNO, "--model", "2cmt", "--analyte", "ADC", "--rate-time", "day", "--format", "json")
+    assert r.exit_code == 0, r.output
+    obj = json.loads(r.output)
+    assert obj["model"] == "2cmt" and len(obj["fits"]) == 30
+    f = obj["fits"][0]
+    assert set(f["parameters"]) == {"CL", "V1", "Q", "V2", "sigma_prop"}
+    assert f["parameters"]["CL"]["unit"] == "mL/day/kg" and f["parameters"]["CL"]["rse"] > 0
+    assert {"objective", "aic", "bic", "n"} <= set(f)
+
+
+def test_fit_plots_and_adc_model(tmp_path):
+    small = tmp_path / "four.csv"
+    d = pd.read_csv(CYNO)
+    d[d["ID"].isin(["SD013", "SD014", "SD019", "SD020"])].to_csv(small, index=False)
+    png, gof = tmp_path / "fits.png", tmp_path / "gof.png"
+    r = run("fit", small, "--model", "adc", "--pooled", "--rate-time", "day", "--plot", png, "--gof", gof,
+            "--format", "json")
+    assert r.exit_code == 0, r.output
+    obj = json.loads(r.output)
+    assert "sigma_prop[PAYLOAD]" in obj["fits"][0]["parameters"]
+    assert png.read_bytes()[:4] == b"\x89PNG" and gof.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_fit_pooled_text():
+    r = run("fit", CYNO, "--model", "2cmt", "--analyte", "ADC", "--pooled", "--group", "DOSE", "--error",
+            "combined")
+    assert r.exit_code == 0, r.output
+    assert "DOSE=30.0" in r.output and "sigma_add" in r.output
+
+
+@pytest.mark.parametrize("change,message", [
+    (lambda d: d.drop(columns="CONC"), "missing column 'CONC'"),
+    (lambda d: d.assign(CONC=np.where(d.index == 3, -2.0, d["CONC"])), "row 4 (subject 'SD001') has a negative"),
+    (lambda d: d.assign(TIME=np.where(d.index == 2, 99.0, d["TIME"])), "subject 'SD001' is not sorted"),
+])
+def test_fit_bad_input_is_one_line_naming_the_file(tmp_path, change, message):
+    path = tmp_path / "bad.csv"
+    change(pd.read_csv(CYNO)).to_csv(path, index=False)
+    r = run("fit", path, "--analyte", "ADC")
+    assert r.exit_code != 0 and isinstance(r.exception, ValueError)
+    text = str(r.exception)
+    assert "\n" not in text and str(path) in text and message in text
+
+
+def test_unknown_model_is_a_usage_error():
+    r = run("fit", CYNO, "--model", "4cmt")
+    assert r.exit_code == 2 and "4cmt" in r.output
+
+
+def test_simulate_with_exposure():
+    r = run("simulate", "--model", "2cmt", "--param", "CL=20", "--param", "V1=40", "--param", "Q=30", "--param",
+            "V2=40", "--rate-time", "day", "--dose", "3", "--tau", "504", "--n", "3", "--tinf", "0.5", "--tmax",
+            "1512", "--points", "7", "--cycle", "3", "--format", "json")
+    assert r.exit_code == 0, r.output
+    obj = json.loads(r.output)
+    assert len(obj["time"]) == 7 and len(obj["conc"][0]) == 7
+    assert obj["exposure"][0]["auc"] == pytest.approx(3000 / (20 / 24), rel=1e-3)   # AUCtau at steady state
+    bad = run("simulate", "--param", "CL20", "--dose", "1", "--tmax", "10")
+    assert bad.exit_code == 2
