@@ -87,15 +87,15 @@ def _dosing(data, ids, subject, dose, dosing, dose_time, route, tinf, time_unit)
     if dosing is None:
         _require(data, [dose], "concentration table")
         amount = _numeric(data, dose, "concentration table")
-        rows = []
+        per = pd.DataFrame({"subject": data[subject].astype(str).to_numpy(), "amount": amount}).dropna()
+        per = per[per["subject"].isin(ids)].groupby("subject", sort=False)["amount"]
+        lo, hi = per.min(), per.max()
         for sid in ids:
-            sel = np.flatnonzero(data[subject].astype(str).to_numpy() == sid)
-            vals = amount[sel]
-            vals = vals[~np.isnan(vals)]
-            if vals.size == 0 or np.any(vals != vals[0]):
-                raise ValueError(f"column {dose!r}: subject {sid!r} needs one dose value (got {np.unique(vals)}); "
+            if sid not in lo.index or lo[sid] != hi[sid]:
+                vals = per.get_group(sid).unique() if sid in lo.index else np.array([])
+                raise ValueError(f"column {dose!r}: subject {sid!r} needs one dose value (got {np.sort(vals)}); "
                                  f"give a dosing table for several doses")
-            rows.append((sid, 0.0, float(vals[0])))
+        rows = [(sid, 0.0, float(lo[sid])) for sid in ids]
         d = pd.DataFrame(rows, columns=["subject", "time", "amount"])
     else:
         _require(dosing, [subject, dose_time, dose], "dosing table")
@@ -150,12 +150,12 @@ def prepare_data(data: pd.DataFrame, model, *, subject="ID", time="TIME", conc="
                          f"concentration ({c[neg[0]]:g})")
     an = df[analyte].astype(str).to_numpy() if chosen is not None else np.full(len(df), None, dtype=object)
     keep = np.isin(an, chosen) if chosen is not None else np.ones(len(df), bool)
-    for key in np.unique(np.char.add(sid[keep].astype(str), np.array([f"\x00{a}" for a in an[keep]]))):
-        s, a = key.split("\x00")
-        idx = np.flatnonzero(keep & (sid == s) & (an.astype(str) == a))
-        back = np.flatnonzero(np.diff(t[idx]) < 0)
-        if back.size:
-            raise ValueError(f"column {time!r}: subject {s!r} is not sorted by time (row {idx[back[0] + 1] + 1})")
+    kept = pd.DataFrame({"s": sid[keep], "a": an[keep].astype(str), "t": t[keep], "row": np.flatnonzero(keep) + 1})
+    back = kept.groupby(["s", "a"], sort=False)["t"].diff() < 0
+    if back.any():
+        first_back = kept[back.to_numpy()].iloc[0]
+        raise ValueError(f"column {time!r}: subject {first_back['s']!r} is not sorted by time (row "
+                         f"{int(first_back['row'])})")
     flag = np.zeros(len(df), bool)
     if blq is not None and blq in df.columns:
         flag = _numeric(df, blq, "concentration table") > 0
@@ -168,29 +168,40 @@ def prepare_data(data: pd.DataFrame, model, *, subject="ID", time="TIME", conc="
     infused = first["duration"].reindex(sid).to_numpy() > 0
     predose = (t < t_first) | ((t == t_first) & infused)
     use = keep & ~flag & ~missing & ~predose
-    n_blq = {s: int(np.sum(keep & flag & (sid == s) & ~predose)) for s in ids}
-    n_pre = {s: int(np.sum(keep & predose & (sid == s))) for s in ids}
+    counts = pd.DataFrame({"s": sid, "blq": keep & flag & ~predose, "pre": keep & predose}).groupby("s").sum()
+    n_blq = {s: int(counts.at[s, "blq"]) for s in ids}
+    n_pre = {s: int(counts.at[s, "pre"]) for s in ids}
     outputs = list(dict.fromkeys(amap[a] for a in (chosen or [None])))
     out_of = {a: outputs.index(o) for a, o in amap.items()}
     obs = pd.DataFrame({"subject": sid[use], "analyte": an[use] if chosen is not None else model.outputs[0],
                         "time": t[use], "dv": c[use], "row": np.flatnonzero(use) + 1})
-    per = [obs[obs["subject"] == s] for s in ids]
-    T = max(1, max(len(p) for p in per))
+    rank = {s: r for r, s in enumerate(ids)}
+    obs = obs.assign(_r=obs["subject"].map(rank)).sort_values("_r", kind="stable")
+    r_obs = obs.pop("_r").to_numpy()
+    obs = obs.reset_index(drop=True)
+    pos = obs.groupby("subject", sort=False).cumcount().to_numpy()
     R = len(ids)
+    n_per = np.bincount(r_obs, minlength=R)
+    T = max(1, int(n_per.max()) if R else 1)
     times, y = np.zeros((R, T)), np.ones((R, T))
     mask, oidx = np.zeros((R, T), bool), np.zeros((R, T), int)
-    for r, p in enumerate(per):
-        k = len(p)
-        times[r, :k], y[r, :k], mask[r, :k] = p["time"], p["dv"], True
-        times[r, k:] = p["time"].iloc[-1] if k else 0.0
-        oidx[r, :k] = [out_of[a if chosen is not None else None] for a in p["analyte"]]
-    D = doses.groupby("subject").size().max()
+    times[r_obs, pos], y[r_obs, pos], mask[r_obs, pos] = obs["time"].to_numpy(), obs["dv"].to_numpy(), True
+    last = np.zeros(R)
+    has = n_per > 0
+    last[has] = times[np.flatnonzero(has), n_per[has] - 1]
+    times = np.where(mask, times, last[:, None])               # padding repeats each subject's last time
+    keys = obs["analyte"] if chosen is not None else pd.Series([None] * len(obs), dtype=object)
+    oidx[r_obs, pos] = [out_of[a] for a in keys]
+    ds = doses.assign(_r=doses["subject"].map(rank)).sort_values(["_r", "time"], kind="stable")
+    r_d = ds["_r"].to_numpy()
+    pos_d = ds.groupby("subject", sort=False).cumcount().to_numpy()
+    D = int(np.bincount(r_d, minlength=R).max())
     dt, amt, dur = np.zeros((R, D)), np.zeros((R, D)), np.zeros((R, D))
-    for r, s in enumerate(ids):
-        ds = doses[doses["subject"] == s].sort_values("time")
-        k = len(ds)
-        dt[r, :k], amt[r, :k], dur[r, :k] = ds["time"], ds["amount"], ds["duration"]
-        dt[r, k:] = ds["time"].iloc[-1]
+    dmask = np.zeros((R, D), bool)
+    dt[r_d, pos_d], amt[r_d, pos_d], dur[r_d, pos_d] = ds["time"], ds["amount"], ds["duration"]
+    dmask[r_d, pos_d] = True
+    n_d = dmask.sum(axis=1)
+    dt = np.where(dmask, dt, dt[np.arange(R), np.maximum(n_d - 1, 0)][:, None])   # padding: last dose time, 0 mg
     if groups is None:
         units, unit_idx = ids, np.arange(R)
     else:
@@ -201,8 +212,8 @@ def prepare_data(data: pd.DataFrame, model, *, subject="ID", time="TIME", conc="
         else:
             lab = ["pooled"] * R
         units = list(dict.fromkeys(lab))
-        unit_idx = np.array([units.index(x) for x in lab])
-    obs = pd.concat(per, ignore_index=True)
+        where = {u: i for i, u in enumerate(units)}
+        unit_idx = np.array([where[x] for x in lab])
     batch = Batch(times, y, mask, oidx, dt, amt, dur, unit_idx)
     return PKData(batch, ids, outputs, list(chosen) if chosen else [model.outputs[0]], units, obs, doses, n_blq,
                   n_pre, int(np.sum(keep & missing)))

@@ -157,6 +157,9 @@ def _assemble(opts, m, d, est, free, enames, phi_b, ofv_b, conv_b, iters, at_bes
     z = stats.norm.ppf(0.5 + opts.level / 2)
     rows, stats_rows = [], []
     names = free + enames
+    unit_of = np.asarray(d.batch.unit)
+    blq_per_unit = np.bincount(unit_of, weights=[d.n_blq[s] for s in d.subjects], minlength=len(d.units))
+    pre_per_unit = np.bincount(unit_of, weights=[d.n_predose[s] for s in d.subjects], minlength=len(d.units))
     for u, uid in enumerate(d.units):
         se_log = np.sqrt(np.diag(cov[u])) if np.all(np.isfinite(np.diag(cov[u]))) else np.full(p + q, np.nan)
         for j, n in enumerate(names):
@@ -176,9 +179,7 @@ def _assemble(opts, m, d, est, free, enames, phi_b, ofv_b, conv_b, iters, at_bes
         off = np.abs(corr[~np.eye(p + q, dtype=bool)]) if p + q > 1 else np.array([0.0])
         k = p + q
         stats_rows.append({"id": uid, "n": int(n_obs[u]),
-                           "n_blq": int(sum(d.n_blq[s] for s, uu in zip(d.subjects, d.batch.unit) if uu == u)),
-                           "n_predose": int(sum(d.n_predose[s] for s, uu in zip(d.subjects, d.batch.unit)
-                                                if uu == u)),
+                           "n_blq": int(blq_per_unit[u]), "n_predose": int(pre_per_unit[u]),
                            "n_parameters": k, "ofv": float(ofv_b[u]) if not too_few[u] else np.nan,
                            "aic": float(ofv_b[u] + 2 * k) if not too_few[u] else np.nan,
                            "bic": float(ofv_b[u] + k * np.log(n_obs[u])) if not too_few[u] else np.nan,

@@ -17,6 +17,7 @@ import matplotlib
 
 matplotlib.use("Agg", force=False)
 import matplotlib.pyplot as plt
+from matplotlib.ticker import NullFormatter
 import numpy as np
 from scipy import stats
 
@@ -111,6 +112,7 @@ def plot_pk_individual(result, subjects=None, log: bool = True, *, max_panels: i
             ax.plot(t[keep], y[keep], "-", lw=1.2, color=col[a], gid="fitted")
         if log:
             ax.set_yscale("log")
+            ax.yaxis.set_minor_formatter(NullFormatter())      # short decades would label every minor tick
         ax.set_title(str(sid), fontsize=9)
         ax.tick_params(labelsize=7)
     for k in range(n, nr * nc):
