@@ -7,7 +7,7 @@ from enum import Enum
 
 import typer
 
-__all__ = ["Format", "emit", "frame", "png_bytes"]
+__all__ = ["Format", "emit", "frame", "png_bytes", "name_values"]
 
 
 class Format(str, Enum):
@@ -34,3 +34,18 @@ def png_bytes(fig) -> bytes:
     fig.savefig(buf, format="png", dpi=110)
     plt.close(fig)
     return buf.getvalue()
+
+
+def name_values(values: list[str], option: str) -> dict[str, float]:
+    """``["CL=0.8", "V1=40"]`` -> ``{"CL": 0.8, "V1": 40.0}``; a bad item is a usage error naming ``option``."""
+    out = {}
+    for item in values:
+        name, sep, number = item.partition("=")
+        try:
+            value = float(number)
+        except ValueError:
+            sep = ""
+        if not sep or not name.strip():
+            raise typer.BadParameter(f"expected NAME=NUMBER (e.g. c=0), got {item!r}", param_hint=f"'{option}'")
+        out[name.strip()] = value
+    return out

@@ -10,7 +10,7 @@ from typing import Optional
 import numpy as np
 import typer
 
-from adcbridge.cli_common import Format, emit, frame, png_bytes
+from adcbridge.cli_common import Format, emit, frame, name_values, png_bytes
 
 fit_app = typer.Typer(help="Assay fits: dose-response curves, SPR/BLI kinetics, internalization.",
                       no_args_is_help=True)
@@ -65,15 +65,7 @@ def dose_response(data: Path = typer.Argument(..., help="Long table: concentrati
                   format: Format = typer.Option(Format.text, "--format")):
     """Fit dose-response curves (EC50/IC50) with drc's models; ED10/50/90, relative potency, parallelism."""
     from adcbridge.assays.dose_response import fit_dose_response
-    fixed = {}
-    for item in fix:
-        name, sep, value = item.partition("=")
-        try:
-            fixed[name.strip()] = float(value)
-        except ValueError:
-            sep = ""
-        if not sep:
-            raise ValueError(f"--fix: expected NAME=VALUE such as c=0; got {item!r}")
+    fixed = name_values(fix, "--fix")
     table = _read(data)
     try:
         fit = fit_dose_response(table, model=model.value, x=x, y=y, curve=curve, parallel=parallel, se=se,

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from adcbridge.cli_common import Format, emit, frame, png_bytes
+from adcbridge.cli_common import Format, emit, frame, name_values, png_bytes
 
 pk_app = typer.Typer(help="Compartmental PK: fit 1/2/3-compartment, TMDD and ADC models; simulate regimens.",
                      no_args_is_help=True)
@@ -50,19 +50,6 @@ def _save(fig, path: Path) -> None:
     write_bytes(path, png_bytes(fig))
 
 
-def _pairs(values: list[str], what: str) -> dict[str, float]:
-    out = {}
-    for v in values:
-        name, sep, num = v.partition("=")
-        try:
-            out[name.strip()] = float(num)
-        except ValueError:
-            raise typer.BadParameter(f"expected NAME=NUMBER, got {v!r}", param_hint=f"'{what}'") from None
-        if not sep:
-            raise typer.BadParameter(f"expected NAME=NUMBER, got {v!r}", param_hint=f"'{what}'")
-    return out
-
-
 @pk_app.command("fit")
 def fit(data: Path = typer.Argument(..., help="Long concentration table (CSV/Excel): ID, TIME, CONC, DOSE, ..."),
         model: PkModel = typer.Option(PkModel.two, "--model", help="PK model."),
@@ -99,7 +86,7 @@ def fit(data: Path = typer.Argument(..., help="Long concentration table (CSV/Exc
         res = fit_pk(table, model.value, dosing=dose_table, route=route.value, tinf=tinf_value, error=error.value,
                      subject=by, pooled=pooled, group=tuple(group), analytes=tuple(analyte) or None, time=time,
                      conc=conc, dose=dose, blq=blq, analyte=analyte_column, time_unit=time_unit.value,
-                     rate_time=rate_time.value, fixed=_pairs(fix, "--fix"), n_starts=n_starts, seed=seed)
+                     rate_time=rate_time.value, fixed=name_values(fix, "--fix"), n_starts=n_starts, seed=seed)
     except ValueError as exc:
         raise ValueError(f"{data}: {str(exc).splitlines()[0]}") from None
     if plot:
@@ -137,7 +124,7 @@ def simulate(model: PkModel = typer.Option(PkModel.two, "--model", help="PK mode
 
     from adcbridge.pk import Regimen, exposure
     from adcbridge.pk import simulate as sim
-    values: dict | pd.DataFrame = _read(params) if params else _pairs(param, "--param")
+    values: dict | pd.DataFrame = _read(params) if params else name_values(param, "--param")
     if times:
         try:
             grid = np.array([float(v) for v in times.split(",") if v.strip()])
