@@ -78,7 +78,12 @@ def fih(hnstd: Optional[float] = typer.Option(None, "--hnstd", help="HNSTD in th
         safety_factor: Optional[float] = typer.Option(None, "--safety-factor",
                                                       help="Divides the HED (> 1; default 6 HNSTD, 10 STD10)."),
         body_weight: Optional[float] = typer.Option(None, "--body-weight",
-                                                    help="Animal body weight (kg); needed for an unknown species."),
+                                                    help="Animal body weight (kg); needed for an unknown species "
+                                                         "(BSA scaling of a listed species uses the FDA Km)."),
+        human_weight: float = typer.Option(60.0, "--human-weight",
+                                           help="Human weight (kg) of the body-weight-exponent HED (FDA: 60)."),
+        patient_weight: float = typer.Option(70.0, "--patient-weight",
+                                             help="Patient weight (kg) for the flat start dose in mg."),
         kd: Optional[float] = typer.Option(None, "--kd", help="KD (nM) for a receptor-occupancy dose."),
         occupancy: float = typer.Option(0.1, "--occupancy", help="Target receptor occupancy at Cmax."),
         config: Optional[Path] = typer.Option(None, "--config", help="YAML plan: tox table, ladder, exposures."),
@@ -101,7 +106,8 @@ def fih(hnstd: Optional[float] = typer.Option(None, "--hnstd", help="HNSTD in th
         raise typer.BadParameter("give exactly one of --hnstd or --std10 (or --config)", param_hint="'--hnstd'")
     occ = occupancy_dose(kd, occupancy) if kd is not None else None
     res = fih_start_dose(hnstd, species, std10=std10, scaling=scaling.value.replace("-", "_"),
-                         safety_factor=safety_factor, body_weight=body_weight, occupancy=occ)
+                         safety_factor=safety_factor, body_weight=body_weight, human_weight=human_weight,
+                         patient_weight=patient_weight, occupancy=occ)
     contract = res.to_contract()
     emit(contract, format, _fih_text(contract))
 
@@ -207,7 +213,8 @@ def pk_project(param: list[str] = typer.Option(..., "--param", help="Animal para
     contract = {**proj.to_contract(), "exposure": json_safe(table),
                 "units": {"dose": "mg/kg", "cmax": "ug/mL", "ctrough": "ug/mL", "cavg": "ug/mL",
                           "auc": "ug*day/mL"}}
-    half = ", ".join(f"{k.replace('t_half_', 't1/2 ')} {v:.3g} d" for k, v in contract["half_lives_day"].items())
+    half = ", ".join(f"{k.replace('t_half_', 't1/2 ')} {v:.3g} d" for k, v in contract["half_lives_day"].items()
+                     if k != "t_half_terminal" or len(contract["half_lives_day"]) == 1)
     cols = ["name", "animal_value", "animal_unit", "exponent", "human_value", "human_unit"]
     text = "\n".join([f"{species} -> human ({human_weight:g} kg), {model}, {modality.value} exponents; {half}",
                       frame(proj.table[cols], digits=4),

@@ -49,7 +49,28 @@ def test_fih_plan_with_projected_human_exposure(capsys):
     levels = obj["ladder"]["levels"]
     # CL exponent 1: human AUC per mg/kg equals the animal's, so the AUC margin at a dose d is
     # animal AUC / (d x 70 / 1.4 L/day) over the first (single-dose) cycle, up to the 21-day truncation
+    # (both AUCs over the first 21-day interval: animal AUC(0-504 h) = AUClast of the single-dose study)
     first = levels[0]
-    assert first["auc_margin"] == pytest.approx(1714 / first["auc"], rel=1e-12)
+    assert first["auc_margin"] == pytest.approx(1678.6 / first["auc"], rel=1e-12)
     assert first["auc"] == pytest.approx(first["dose"] * 70 / 1.4, rel=0.02)
     assert obj["boin"]["dose_levels"] == obj["ladder"]["doses"]
+
+
+def test_example_animal_auc_is_the_first_interval_auclast():
+    """The example's animal AUC is AUC(0-504 h) = AUClast of the 30 mg/kg ADC group of the single-dose study
+    (the same 21-day window as the human cycle-1 AUC), recomputed by NCA."""
+    import pandas as pd
+    import yaml
+
+    from adcbridge.nca import run_nca
+    data = Path(__file__).resolve().parents[1] / "reference" / "data" / "nca" / "data" / "cyno_adc_sd.csv"
+    d = pd.read_csv(data)
+    d = d[(d.ANALYTE == "ADC") & (d.DOSE == 30)]
+    res = run_nca(d, subject="ID", time="TIME", conc="CONC", analyte="ANALYTE", dose="DOSE", blq="BLQ",
+                  lloq="LLOQ", route="ROUTE", duration="TINF", groups=["DOSE"]).table
+    auclast = res.loc[res.PPTESTCD == "AUCLST", "PPSTRESN"]
+    tlast = res.loc[res.PPTESTCD == "TLST", "PPSTRESN"]
+    assert len(auclast) == 6 and (tlast == 504).all()
+    cfg = yaml.safe_load(Path(EXAMPLE).read_text())
+    assert cfg["exposure"]["animal_auc"] == pytest.approx(auclast.mean() / 24, abs=0.05)       # 1678.6
+    assert cfg["exposure"]["human_model"]["tau_day"] * 24 == 504

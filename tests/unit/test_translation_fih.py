@@ -163,8 +163,10 @@ def test_exposure_margins_from_a_table_and_from_linear_pk():
 
 def test_doubling_ladder_with_level_switch():
     lad = dose_ladder(1.62, "doubling", n_levels=7, switch_at_level=3)
-    raw = 1.62 * np.cumprod([1, 2, 2, 1.5, 1.33, 1.33, 1.33])
-    np.testing.assert_allclose(lad.table["unrounded_dose"], raw)
+    # unrounded_dose = the planned dose of each level: the computed start, then previous rounded x multiplier
+    mult = np.array([2, 2, 1.5, 1.33, 1.33, 1.33])
+    np.testing.assert_allclose(lad.table["unrounded_dose"], np.r_[1.62, np.array(lad.doses[:-1]) * mult])
+    np.testing.assert_allclose(lad.table["planned_increment_pct"].iloc[1:], (mult - 1) * 100)
     # each level is the planned multiplier on the previous rounded dose: 3.2 x 2 = 6.4 (rounding the chain would
     # give 6.5, a 103 % step), 9.6 x 1.33 = 12.8 -> 13 (35 %, within the 5-point rounding allowance)
     assert lad.doses == (1.6, 3.2, 6.4, 9.6, 13.0, 17.0, 23.0) and lad.switch_level == 3
@@ -176,9 +178,8 @@ def test_doubling_ladder_with_level_switch():
 
 def test_modified_fibonacci_sequence_and_max_dose():
     lad = dose_ladder(1.0, "modified_fibonacci", max_dose=20.0, sig_figs=4)
-    raw = np.cumprod([1.0, 2.0, 1.67, 1.5, 1.4, 1.33, 1.33, 1.33])
-    raw = raw[raw <= 20.0]
-    np.testing.assert_allclose(lad.table["unrounded_dose"], raw)
+    mult = np.array([2.0, 1.67, 1.5, 1.4, 1.33, 1.33, 1.33])
+    np.testing.assert_allclose(lad.table["unrounded_dose"], np.r_[1.0, np.array(lad.doses[:-1]) * mult])
     # chained on the rounded doses: 2 x 1.67 = 3.34, x 1.5 = 5.01, x 1.4 = 7.014, x 1.33 = 9.329 (9.32862),
     # 12.41 (12.40757), 16.51 (16.5053)
     np.testing.assert_allclose(lad.doses, [1.0, 2.0, 3.34, 5.01, 7.014, 9.329, 12.41, 16.51])

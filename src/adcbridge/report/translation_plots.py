@@ -41,7 +41,9 @@ def plot_human_projection(projection: HumanPkProjection, doses, *, days: float |
     ax.grid(True, lw=0.3, alpha=0.5)
     ax.legend(fontsize=8, title="dose", title_fontsize=8)
     cl = projection.table.set_index("name")["exponent"]
-    half = ", ".join(f"{k.replace('t_half_', 't½ ')} {v / 24:.3g} d" for k, v in (projection.half_lives or {}).items())
+    hl = projection.half_lives or {}
+    half = ", ".join(f"{k.replace('t_half_', 't½ ')} {v / 24:.3g} d" for k, v in hl.items()
+                     if k != "t_half_terminal" or len(hl) == 1)
     ax.set_title(f"Predicted human profiles: {s.model} from {s.species} ({s.human_weight_kg:g} kg; exponents "
                  f"{', '.join(f'{n} {b:g}' for n, b in cl.items())})\n{half}", fontsize=9)
     return fig

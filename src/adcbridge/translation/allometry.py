@@ -19,7 +19,8 @@ modality           CL         Q          V       source
 ``small_molecule`` 0.75       0.75       1.0     classical 3/4 power (Kleiber)
 =================  =========  =========  ======  =========================================================
 
-The intercompartmental clearance Q takes the clearance exponent so that the scaled model is exactly the
+The intercompartmental clearance Q takes the clearance exponent -- also when the clearance exponent is overridden
+(by kind, ``"clearance"``, or by the clearance's name, ``{"CL": 0.85}``) and Q has no override of its own -- so that the scaled model is exactly the
 species-invariant-time transform of the animal model (all clearances share one exponent, all volumes another).
 Any exponent can be overridden by parameter name or by kind (``exponents={"CL": 0.85, "volume": 0.95}``).
 
@@ -96,8 +97,12 @@ class AllometrySpec(Spec):
             raise ValueError(f"must hold finite exponents in [-2, 2]; {bad} is not")
         return v
 
-    def exponent(self, name: str, kind: str) -> float:
-        """The exponent used for parameter ``name`` of ``kind`` (name override, kind override, default)."""
+    def exponent(self, name: str, kind: str, clearance_override: float | None = None) -> float:
+        """The exponent used for parameter ``name`` of ``kind`` (name override, kind override, default).
+
+        An intercompartmental clearance without its own override takes the clearance exponent when that was
+        overridden, by kind (``"clearance"``) or by the name of the clearance parameter
+        (``clearance_override``, e.g. ``{"CL": 0.85}``), so that Q keeps the CL exponent."""
         if name in self.exponents:
             return float(self.exponents[name])
         if kind in self.exponents:
@@ -106,7 +111,9 @@ class AllometrySpec(Spec):
         b_cl = float(self.exponents.get("clearance", base["clearance"]))
         b_v = float(self.exponents.get("volume", base["volume"]))
         if kind == "intercompartmental_clearance":
-            return b_cl if "clearance" in self.exponents else base[kind]
+            if "clearance" in self.exponents:
+                return b_cl
+            return float(clearance_override) if clearance_override is not None else base[kind]
         return {"clearance": b_cl, "volume": b_v, "rate_constant": b_cl - b_v, "time": b_v - b_cl}[kind]
 
 
@@ -215,10 +222,19 @@ def scale_parameters(parameters: pd.DataFrame | Mapping[str, Any], species: str 
     w_a = default_body_weight(species, body_weight)
     w_h = spec.human_weight_kg
     table = parameter_table(parameters)
+    issues = []
+    # a CL exponent given by name also applies to the intercompartmental clearances (Q takes the CL exponent)
+    cl_named = [(n, float(spec.exponents[n])) for n, k in zip(table["name"], table["kind"])
+                if k == "clearance" and n in spec.exponents]
+    cl_override = cl_named[0][1] if cl_named else None
+    if len({b for _, b in cl_named}) > 1:
+        issues.append(Issue("clearance_exponents_differ", f"Clearances were given different exponents {cl_named}; "
+                            f"intercompartmental clearances without their own exponent take {cl_override:g} "
+                            f"(that of {cl_named[0][0]}).", "info"))
     rows = []
     for r in table.itertuples():
         parsed = parse_unit(r.unit)
-        b = spec.exponent(r.name, r.kind)
+        b = spec.exponent(r.name, r.kind, cl_override)
         if parsed.kind in ("clearance", "volume"):
             absolute_l = r.value * parsed.volume_l * (w_a if parsed.per_kg else 1.0)
             human = absolute_l * (w_h / w_a) ** b
@@ -233,7 +249,6 @@ def scale_parameters(parameters: pd.DataFrame | Mapping[str, Any], species: str 
         rows.append({"name": r.name, "kind": r.kind, "animal_value": r.value, "animal_unit": r.unit, "exponent": b,
                      "human_value": human, "human_unit": unit, "human_per_kg": per_kg,
                      "human_per_kg_unit": per_kg_unit})
-    issues = []
     defaulted = [r["name"] for r in rows if r["kind"] == "clearance" and r["name"] not in spec.exponents
                  and "clearance" not in spec.exponents]
     if spec.modality == "adc" and defaulted:

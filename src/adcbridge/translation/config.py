@@ -26,6 +26,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from adcbridge.dosefinding import BoinDesign
+from adcbridge.results import Issue
 
 from .fih import FihDose, fih_start_dose, occupancy_dose
 from .ladder import DoseLadder, dose_ladder
@@ -44,6 +45,7 @@ class ToxRow(_Model):
     species: str | None = None
     schedule: str | None = None
     sex: str | None = None
+    group: str | None = None
     n_animals: int | None = Field(None, ge=1)
     finding: str | None = None
     severity: str = "none"
@@ -158,7 +160,8 @@ class FihConfig(_Model):
     hnstd: float | None = Field(None, gt=0)
     std10: float | None = Field(None, gt=0)
     tox: list[ToxRow] | None = None
-    adverse_from: Literal["mild", "moderate", "severe"] = "moderate"
+    adverse_from: Literal["mild", "moderate", "marked", "severe"] = "moderate"
+    reversible_severe_counts: bool = False
     scaling: Literal["bsa", "body_weight_exponent", "mg_per_kg", "mg-per-kg"] = "bsa"
     safety_factor: float | None = None
     rounded_divisor: bool = False
@@ -189,9 +192,16 @@ class FihPlan:
     tox: ToxicologySummary | None = None
     ladder: DoseLadder | None = None
     boin: BoinDesign | None = None
+    issues: tuple[Issue, ...] = ()
+
+    def all_issues(self) -> tuple[Issue, ...]:
+        """The issues of the plan, the start dose, the toxicology summary and the ladder."""
+        return (*self.issues, *self.fih.issues, *(self.tox.issues if self.tox else ()),
+                *(self.ladder.issues if self.ladder else ()))
 
     def to_contract(self) -> dict[str, Any]:
         out = {"name": self.config.name, **self.fih.to_contract()}
+        out["issues"] = [i.message for i in self.all_issues()]
         if self.tox is not None:
             out["toxicology"] = self.tox.to_contract()
         if self.ladder is not None:
@@ -207,7 +217,8 @@ def run_fih_config(cfg: FihConfig) -> FihPlan:
     if cfg.tox is not None:
         table = pd.DataFrame([r.model_dump() for r in cfg.tox])
         table["species"] = table["species"].fillna(cfg.species)
-        tox = summarise_toxicology(table, cfg.species, rodent=cfg.rodent, adverse_from=cfg.adverse_from)
+        tox = summarise_toxicology(table, cfg.species, rodent=cfg.rodent, adverse_from=cfg.adverse_from,
+                                   reversible_severe_counts=cfg.reversible_severe_counts)
     occ = None
     if cfg.occupancy is not None:
         o = cfg.occupancy
@@ -218,8 +229,13 @@ def run_fih_config(cfg: FihConfig) -> FihPlan:
                          human_weight=cfg.human_weight_kg, patient_weight=cfg.patient_weight_kg,
                          rounded_divisor=cfg.rounded_divisor, occupancy=occ)
     ladder = design = None
+    issues: list[Issue] = []
     if cfg.ladder is not None:
         lc = cfg.ladder
+        if lc.start_dose is not None and lc.start_dose > fih.start_dose_mg_per_kg * (1 + 1e-9):
+            issues.append(Issue("start_above_safe_dose", f"The ladder's start dose {lc.start_dose:g} mg/kg is above "
+                                f"the computed ICH S9 start dose {fih.start_dose_mg_per_kg:.3g} mg/kg "
+                                f"({fih.method}): a higher start dose needs a justification."))
         ex = cfg.exposure
         ladder = dose_ladder(lc.start_dose or fih.start_dose_mg_per_kg, lc.scheme, n_levels=lc.n_levels,
                              max_dose=lc.max_dose, doses=lc.doses, switch_at_level=lc.switch_at_level,
@@ -229,4 +245,4 @@ def run_fih_config(cfg: FihConfig) -> FihPlan:
                              animal_cmax=ex.animal_cmax if ex else None, animal_auc=ex.animal_auc if ex else None)
         if cfg.boin is not None:
             design = ladder.to_boin(cfg.boin.target, cohort_size=cfg.boin.cohort_size, cohorts=cfg.boin.cohorts)
-    return FihPlan(cfg, fih, tox, ladder, design)
+    return FihPlan(cfg, fih, tox, ladder, design, tuple(issues))

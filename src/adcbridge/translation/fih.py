@@ -171,6 +171,15 @@ def fih_start_dose(hnstd: float | None = None, species: str = "cynomolgus", *, s
         issues.append(Issue("basis_species", f"ICH S9 uses the {'STD10' if info.rodent else 'HNSTD'} in a "
                                              f"{'rodent' if info.rodent else 'non-rodent'}; {basis} was given for "
                                              f"{spec.species}."))
+    if spec.scaling == "bsa" and not rounded_divisor and info is not None and info.km is not None:
+        if body_weight is not None:
+            issues.append(Issue("body_weight_not_used", f"BSA scaling uses the FDA Table 1 Km of the {spec.species} "
+                                f"({info.km:g}); the animal body weight {body_weight:g} kg is not used for it (only "
+                                "by the body-weight-exponent alternative).", "info"))
+        if not np.isclose(human_weight, HUMAN_FDA_WEIGHT_KG):
+            issues.append(Issue("human_weight_not_used", f"BSA scaling uses the FDA human Km 37 (60 kg); the human "
+                                f"weight {human_weight:g} kg is used only by the body-weight-exponent alternative.",
+                                "info"))
     rows, chosen = [], None
     for s in SCALINGS:
         try:

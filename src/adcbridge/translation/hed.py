@@ -18,7 +18,9 @@ Trials for Therapeutics in Adult Healthy Volunteers*):
     plasma).
 
 A species not in the table needs its body weight; its Km is then 37 * (W / 60)^0.33 (see
-:mod:`adcbridge.translation.species`).
+:mod:`adcbridge.translation.species`).  For a listed species, ``bsa`` always uses the FDA Table 1 Km: a given
+``body_weight`` is then not used (:func:`~adcbridge.translation.fih.fih_start_dose` says so in an info issue),
+and ``human_weight`` only enters ``body_weight_exponent``.
 """
 
 from __future__ import annotations

@@ -18,8 +18,14 @@ to ``sig_figs`` significant figures (default 2) or to a multiple of ``step`` mg/
 down** so that it never exceeds the computed safe start dose; every further level is the planned multiplier
 applied to the previous *rounded* level, rounded to the nearest value unless that would make the step more than
 5 percentage points larger than planned (``ROUNDING_EXCESS``) or more than a doubling, in which case it is rounded
-down -- so 9.6 -> 13 mg/kg (35 %) is a 33 % step, but 3.2 -> 6.5 (103 %) is not a doubling and becomes 6.4.  If rounding makes two levels equal, that is an error (use more figures or a finer
-step).  The exposure-based switch is evaluated on the unrounded chain.
+down -- so 9.6 -> 13 mg/kg (35 %) is a 33 % step, but 3.2 -> 6.5 (103 %) is not a doubling and becomes 6.4.
+If rounding makes two levels equal, that is an error (use more figures or a finer step); if it cuts a step to
+less than half of the planned increment (``SHRUNK_STEP``; e.g. 0.08 -> 0.1 mg/kg, +25 %, for a doubling with one
+significant figure) an issue names those levels.  The table's ``unrounded_dose`` is the planned dose of each
+level *before rounding* -- the computed start dose, then the previous reported (rounded) level times the planned
+multiplier -- and ``planned_increment_pct`` the planned step, so ``dose`` vs ``unrounded_dose`` shows what
+rounding did to each level.  The exposure-based switch is evaluated on the geometric chain from the unrounded
+start dose (start x multipliers).
 
 With human exposures (a table or predictor, see :mod:`adcbridge.translation.margins`) every level carries its
 predicted ``cmax``/``auc`` and, with animal exposure at the HNSTD, the margins.  :meth:`DoseLadder.to_boin`
@@ -51,6 +57,7 @@ __all__ = ["LadderSpec", "DoseLadder", "dose_ladder", "MODIFIED_FIBONACCI", "rou
 
 MODIFIED_FIBONACCI = (1.0, 0.67, 0.5, 0.4, 0.33)
 ROUNDING_EXCESS = 0.05          # a rounded escalation step may exceed the planned increment by this much (not 100 %)
+SHRUNK_STEP = 0.5               # a realised step below this fraction of the planned increment raises an issue
 
 
 class LadderSpec(Spec):
@@ -115,8 +122,9 @@ def round_dose(x: float, sig_figs: int | None = 2, step: float | None = None, do
 
 @dataclass(frozen=True, eq=False)
 class DoseLadder(Result):
-    """A dose ladder.  ``table``: ``level`` (1-based), ``dose``, ``unrounded_dose``, ``increment_pct`` (from the
-    previous level), ``phase`` (``doubling``, ``reduced``, ``modified_fibonacci`` or ``user``), and when exposures
+    """A dose ladder.  ``table``: ``level`` (1-based), ``dose``, ``unrounded_dose`` (the planned dose before
+    rounding: the start dose, then the previous rounded level x the planned multiplier), ``increment_pct`` (from
+    the previous level), ``planned_increment_pct``, ``phase`` (``doubling``, ``reduced``, ``modified_fibonacci`` or ``user``), and when exposures
     were given ``cmax``, ``auc``, ``cmax_margin``, ``auc_margin``, ``auc_fraction``.  ``switch_level`` is the level
     from which smaller steps were taken (doubling only)."""
 
@@ -170,20 +178,26 @@ def dose_ladder(start_dose: float | None, scheme: str = "doubling", *, n_levels:
         raw = list(spec.doses)
         phases = ["user"] * len(raw)
         rounded = raw
+        planned_inc = [np.nan] + [(b / a - 1.0) * 100.0 for a, b in zip(raw, raw[1:])]
     else:
-        raw, phases, switch_level = _chain(spec, exposure)
-        rounded = [round_dose(raw[0], spec.sig_figs, spec.step, down=True)]
-        for i in range(1, len(raw)):
+        chain, phases, switch_level = _chain(spec, exposure)
+        rounded = [round_dose(chain[0], spec.sig_figs, spec.step, down=True)]
+        raw = [chain[0]]                 # the planned dose of each level: start, then previous rounded x multiplier
+        planned_inc = [np.nan]
+        for i in range(1, len(chain)):
             # the planned multiplier applied to the previous *rounded* dose; rounding may shrink a step but
             # never enlarge it beyond the scheme's increment
-            factor = raw[i] / raw[i - 1]
+            factor = chain[i] / chain[i - 1]
             target = rounded[-1] * factor
             level = round_dose(target, spec.sig_figs, spec.step)
             limit = min(factor + ROUNDING_EXCESS, 2.0)        # a rounded step may exceed the plan by 5 points,
             if level > rounded[-1] * limit * (1 + 1e-9):      # never a doubling
                 level = round_dose(target, spec.sig_figs, spec.step, down=True)
             rounded.append(level)
+            raw.append(target)
+            planned_inc.append((factor - 1.0) * 100.0)
         if spec.max_dose is not None and rounded[-1] > spec.max_dose:      # rounding up may pass the maximum
+            raw[-1] = min(raw[-1], spec.max_dose)
             rounded[-1] = round_dose(raw[-1], spec.sig_figs, spec.step, down=True)
         if rounded[0] <= 0:
             raise ValueError(f"The start dose {raw[0]:g} rounds down to 0 with step {spec.step:g}: use a finer step.")
@@ -195,7 +209,16 @@ def dose_ladder(start_dose: float | None, scheme: str = "doubling", *, n_levels:
     table = pd.DataFrame({"level": np.arange(1, len(rounded) + 1), "dose": np.asarray(rounded, float),
                           "unrounded_dose": np.asarray(raw, float)})
     table["increment_pct"] = np.r_[np.nan, (table["dose"].to_numpy()[1:] / table["dose"].to_numpy()[:-1] - 1) * 100]
+    table["planned_increment_pct"] = np.asarray(planned_inc, float)
     table["phase"] = pd.Series(phases, dtype=object)
+    realised, planned = table["increment_pct"].to_numpy(), table["planned_increment_pct"].to_numpy()
+    cut = (planned > 0) & (realised < SHRUNK_STEP * planned)
+    if cut.any():
+        which = ", ".join(f"level {int(lv)} ({d:g} {dose_unit}: +{r:.0f} % instead of +{p:.0f} %)"
+                          for lv, d, r, p in zip(table["level"][cut], table["dose"][cut], realised[cut], planned[cut]))
+        issues.append(Issue("step_shrunk_by_rounding", f"Rounding cut the escalation step to less than "
+                            f"{SHRUNK_STEP:.0%} of the planned increment at {which}: use more significant figures "
+                            "or a finer step, or accept the smaller step."))
     if exposure is not None:
         h = resolve_exposure(exposure, table["dose"].to_numpy())
         table["cmax"], table["auc"] = h["cmax"].to_numpy(), h["auc"].to_numpy()

@@ -163,11 +163,16 @@ class HumanPkProjection(Result):
 
 
 def _half_lives(model: str, p: Mapping[str, float]) -> dict[str, float]:
-    """Half-lives (h) of the disposition phases, fastest first: ln 2 / lambda_i."""
+    """Half-lives (h) of the disposition phases, fastest first: ln 2 / lambda_i.
+
+    A multi-compartment model gives ``t_half_alpha``, ``t_half_beta`` (and ``t_half_gamma``), fastest first; every
+    model gives ``t_half_terminal``, the slowest phase (for a 1-compartment model the only one)."""
     _, lam = get_model(model).exponentials({k: np.atleast_1d(v) for k, v in p.items()}, None)
     lam = np.sort(np.asarray(lam, dtype=float).ravel())[::-1]
     names = ("alpha", "beta", "gamma")
-    return {f"t_half_{names[i]}": float(np.log(2) / v) for i, v in enumerate(lam)}
+    out = {f"t_half_{names[i]}": float(np.log(2) / v) for i, v in enumerate(lam)} if lam.size > 1 else {}
+    out["t_half_terminal"] = float(np.log(2) / lam[-1])
+    return out
 
 
 def project_human_pk(parameters, species: str = "cynomolgus", *, model: str = "2cmt",

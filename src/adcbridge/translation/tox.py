@@ -3,25 +3,36 @@
 **Input**: one row per dose group and finding (a group without findings is one row with severity ``none``).
 Columns (only ``dose`` is required):
 
-``dose`` (mg/kg), ``species``, ``schedule``, ``n_animals`` (group size), ``finding``, ``severity`` (``none``,
-``mild`` (alias ``minimal``, ``slight``), ``moderate``, ``severe`` (alias ``marked``), ``life-threatening``),
+``dose`` (mg/kg), ``species``, ``schedule``, ``sex`` and/or ``group`` (sub-groups of one dose, e.g. one row set
+per sex), ``n_animals`` (size of the row's (sex/group) group), ``finding``, ``severity`` (``none``, ``mild``
+(alias ``minimal``, ``slight``), ``moderate``, ``marked``, ``severe``, ``life-threatening``; ``marked`` is its own
+grade between moderate and severe, as on the pathology scale minimal/mild/moderate/marked/severe),
 ``reversible`` (true/false, yes/no, reversible/irreversible; ``partial`` counts as not reversible; empty =
 unknown), ``deaths`` (animals dead or euthanised moribund), ``n_affected`` (animals with the finding),
 ``adverse`` (true/false, overrides the severity rule for the NOAEL).
+
+**Group size**: the animals of a dose are the sum of the ``n_animals`` of its distinct (``sex``, ``group``)
+sub-groups, each counted once (several finding rows of one sub-group repeat its size); without these columns a
+dose is one group (its largest ``n_animals``).
 
 **Rules** (doses are compared per dose group; the rule text is kept in the result):
 
 * A group is *adverse* when a finding is flagged adverse, or has severity >= ``adverse_from`` (default
   ``moderate``), or is irreversible (any severity above none), or any animal died.
   LOAEL = lowest adverse dose; **NOAEL** = highest tested dose below the LOAEL.
-* A group is *severely toxic* (ICH S9) when any animal died (deaths count as severe), or a finding is severe or
-  life-threatening, or a finding is irreversible.  **HNSTD** = highest tested dose below the lowest severely
-  toxic dose (non-rodents).
-* **STD10** (rodents): the incidence of severe toxicity per group is n_severe / n_animals, with n_severe =
-  deaths + animals affected by severe/irreversible findings (summed, i.e. assumed to be different animals --
-  the conservative choice -- and capped at the group size; a severe finding without ``n_affected`` counts the
-  whole group).  With j the lowest dose whose incidence reaches 10 %, STD10 is interpolated linearly in log dose
-  between dose j - 1 and dose j:
+* A group is *severely toxic* for the **HNSTD** (ICH S9: the highest dose that does not produce lethality,
+  life-threatening toxicities or irreversible findings) when any animal died, or a finding is life-threatening,
+  or a finding is irreversible (any severity above none).  A marked or severe finding whose reversibility is
+  unknown is treated as irreversible (conservative, with an issue).  A *reversible* severe (or marked) finding
+  does not make the dose severely toxic unless ``reversible_severe_counts=True`` (reversible severe findings
+  then count); such findings are listed in a warning so that the toxicologist decides.  **HNSTD** = highest
+  tested dose below the lowest severely toxic dose (non-rodents).
+* **STD10** (rodents; ICH S9: the dose severely toxic to 10 % of the animals): the incidence of severe toxicity
+  per group is n_severe / n_animals, with n_severe = deaths + animals affected by severe or life-threatening
+  findings (reversible or not) or by irreversible findings (summed, i.e. assumed to be different animals -- the
+  conservative choice -- and capped at the group size; a severe finding without ``n_affected`` counts the whole
+  (sex/group) sub-group of its row).  With j the lowest dose whose incidence reaches 10 %, STD10 is interpolated
+  linearly in log dose between dose j - 1 and dose j:
 
       log STD10 = log d[j-1] + (0.10 - p[j-1]) / (p[j] - p[j-1]) * (log d[j] - log d[j-1]).
 
@@ -48,8 +59,8 @@ from .species import canonical_species, species_info
 
 __all__ = ["ToxicologySpec", "ToxicologySummary", "summarise_toxicology", "SEVERITY_LEVELS"]
 
-SEVERITY_LEVELS = ("none", "mild", "moderate", "severe", "life-threatening")
-_SEV_ALIASES = {"minimal": "mild", "slight": "mild", "marked": "severe", "life_threatening": "life-threatening",
+SEVERITY_LEVELS = ("none", "mild", "moderate", "marked", "severe", "life-threatening")
+_SEV_ALIASES = {"minimal": "mild", "slight": "mild", "life_threatening": "life-threatening",
                 "lifethreatening": "life-threatening", "lethal": "life-threatening", "": "none", "nan": "none"}
 _TRUE = {"true", "yes", "y", "1", "reversible", "reversed", "full", "t"}
 _FALSE = {"false", "no", "n", "0", "irreversible", "partial", "partially", "not reversible", "f"}
@@ -57,13 +68,16 @@ _FALSE = {"false", "no", "n", "0", "irreversible", "partial", "partially", "not 
 
 class ToxicologySpec(Spec):
     """Options of :func:`summarise_toxicology`: the species (chooses HNSTD or STD10), ``rodent`` (needed only
-    for a species not in the table), the lowest severity that is adverse for the NOAEL, and the dose unit."""
+    for a species not in the table), the lowest severity that is adverse for the NOAEL, whether a reversible
+    severe finding makes a dose severely toxic for the HNSTD (``reversible_severe_counts``, default False per
+    ICH S9), and the dose unit."""
 
     spec_name: ClassVar[str] = "summarise_toxicology"
 
     species: str
     rodent: bool
-    adverse_from: Literal["mild", "moderate", "severe"] = "moderate"
+    adverse_from: Literal["mild", "moderate", "marked", "severe"] = "moderate"
+    reversible_severe_counts: bool = False
     std_fraction: float = Field(0.10, gt=0, lt=1)
     dose_unit: str = "mg/kg"
 
@@ -151,12 +165,25 @@ def _rows(table: pd.DataFrame, species: str | None) -> tuple[pd.DataFrame, str]:
     return df, canonical_species(species)
 
 
+def _sub_group_keys(df: pd.DataFrame) -> list[tuple[str, ...]]:
+    """The (sex, group) sub-group of every row ('' where a column is missing or empty)."""
+    cols = [c for c in ("sex", "group") if c in df.columns]
+
+    def text(v: Any) -> str:
+        return "" if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else str(v).strip().upper()
+
+    return [tuple(text(v) for v in row) for row in df[cols].itertuples(index=False)] if cols else [()] * len(df)
+
+
 def summarise_toxicology(table: pd.DataFrame, species: str | None = None, *, rodent: bool | None = None,
-                         adverse_from: str = "moderate", std_fraction: float = 0.10) -> ToxicologySummary:
+                         adverse_from: str = "moderate", std_fraction: float = 0.10,
+                         reversible_severe_counts: bool = False) -> ToxicologySummary:
     """NOAEL and HNSTD (non-rodent) or STD10 (rodent) from a toxicology table (rules: module docstring).
 
     ``species`` selects rows when the table has several species; ``rodent`` is needed only for a species not
-    in :mod:`~adcbridge.translation.species`.  Raises ValueError when the table has no tolerated dose.
+    in :mod:`~adcbridge.translation.species`.  ``reversible_severe_counts=True`` makes a reversible *severe*
+    finding count as severely toxic for the HNSTD (ICH S9 default: it does not; such findings are listed in a
+    warning).  Raises ValueError when the table has no tolerated dose.
     """
     df, sp = _rows(table, species)
     info = species_info(sp)
@@ -165,7 +192,8 @@ def summarise_toxicology(table: pd.DataFrame, species: str | None = None, *, rod
             raise ValueError(f"Unknown species {sp!r}: say whether it is a rodent (rodent=True/False) to choose "
                              "STD10 or HNSTD.")
         rodent = info.rodent
-    spec = ToxicologySpec(species=sp, rodent=rodent, adverse_from=adverse_from, std_fraction=std_fraction)
+    spec = ToxicologySpec(species=sp, rodent=rodent, adverse_from=adverse_from, std_fraction=std_fraction,
+                          reversible_severe_counts=reversible_severe_counts)
     n = len(df)
     sev = [_severity(v, i) for i, v in enumerate(df["severity"] if "severity" in df.columns else [None] * n)]
     rank = np.array([SEVERITY_LEVELS.index(s) for s in sev])
@@ -174,16 +202,37 @@ def summarise_toxicology(table: pd.DataFrame, species: str | None = None, *, rod
     deaths = _count(df, "deaths", 0.0)
     group_n = _count(df, "n_animals", np.nan)
     affected = _count(df, "n_affected", np.nan)
-    irreversible = np.array([r is False for r in rev]) & (rank > 0)
-    severe_row = (rank >= SEVERITY_LEVELS.index("severe")) | irreversible
+    r_marked, r_severe, r_lt = (SEVERITY_LEVELS.index(x) for x in ("marked", "severe", "life-threatening"))
+    rev_unknown = np.array([r is None for r in rev])
+    rev_true = np.array([r is True for r in rev])
+    # a marked/severe finding of unknown reversibility is treated as irreversible (conservative)
+    irreversible = (np.array([r is False for r in rev]) & (rank > 0)) | (rev_unknown & (rank >= r_marked))
+    reversible_severe = rev_true & (rank == r_severe)
+    hnstd_row = (rank >= r_lt) | irreversible | (reversible_severe if reversible_severe_counts else False)
+    std_row = (rank >= r_severe) | irreversible
+    severe_row = std_row if rodent else hnstd_row
     adverse_row = np.array([a if a is not None else bool(rk >= SEVERITY_LEVELS.index(adverse_from) or irr)
                             for a, rk, irr in zip(adv_flag, rank, irreversible)]) | (deaths > 0)
-    unknown_rev = int(sum(r is None and 0 < rk < 3 for r, rk in zip(rev, rank)))
+    unknown_rev = int(sum(r is None and 0 < rk < r_marked for r, rk in zip(rev, rank)))
+    keys = _sub_group_keys(df)
+    finding = (df["finding"] if "finding" in df else pd.Series([None] * n)).tolist()
+
+    def label(i: int) -> str:
+        name = finding[i] if isinstance(finding[i], str) and finding[i] else "finding"
+        sub = "/".join(k for k in keys[i] if k)
+        return f"{name} ({sev[i]}, {df['dose'].iloc[i]:g} mg/kg{', ' + sub if sub else ''})"
+
     groups = []
     for d, idx in sorted(df.groupby("dose").indices.items()):
-        g_n = np.nanmax(group_n[idx]) if np.isfinite(group_n[idx]).any() else np.nan
-        sev_aff = np.where(np.isnan(affected[idx]), g_n, affected[idx])[severe_row[idx]]
-        n_sev = float(deaths[idx].sum() + np.sum(sev_aff))
+        sizes: dict[tuple[str, ...], float] = {}
+        for i in idx:                                    # each (dose, sex/group) sub-group counted once
+            v = group_n[i]
+            sizes[keys[i]] = v if keys[i] not in sizes or np.isnan(sizes[keys[i]]) else \
+                (sizes[keys[i]] if np.isnan(v) else max(sizes[keys[i]], v))
+        g_n = float(sum(sizes.values())) if all(np.isfinite(v) for v in sizes.values()) else np.nan
+        row_n = np.array([sizes[keys[i]] for i in idx])
+        sev_aff = np.where(np.isnan(affected[idx]), row_n, affected[idx])[severe_row[idx]]
+        n_sev = float(deaths[idx].sum() + np.nansum(sev_aff))
         n_sev = min(n_sev, g_n) if np.isfinite(g_n) else n_sev
         findings = [str(f) for f in df["finding"].iloc[idx] if isinstance(f, str) and f] if "finding" in df else []
         sched = sorted({str(s) for s in df["schedule"].iloc[idx] if isinstance(s, str)}) if "schedule" in df else []
@@ -199,6 +248,11 @@ def summarise_toxicology(table: pd.DataFrame, species: str | None = None, *, rod
     if unknown_rev:
         issues.append(Issue("reversibility_unknown", f"{unknown_rev} mild/moderate finding(s) without reversibility "
                                                      "were treated as reversible.", "info"))
+    unknown_marked = [label(i) for i in range(n)          # for STD10 a severe finding counts anyway
+                      if rev_unknown[i] and r_marked <= rank[i] < (r_severe if rodent else r_lt)]
+    if unknown_marked:
+        issues.append(Issue("severe_reversibility_unknown", "Marked/severe finding(s) without reversibility were "
+                            "treated as irreversible (severely toxic): " + "; ".join(unknown_marked) + "."))
     noael, loael = _below_first(doses, out["adverse"].to_numpy())
     if loael is None:
         issues.append(Issue("noael_not_bounded", "No adverse finding at any dose: the NOAEL is the highest dose "
@@ -207,22 +261,35 @@ def summarise_toxicology(table: pd.DataFrame, species: str | None = None, *, rod
         issues.append(Issue("no_noael", f"Adverse findings at the lowest dose ({doses[0]:g} mg/kg): no NOAEL."))
     hnstd = std10 = None
     if not rodent:
+        rev_listed = [label(i) for i in range(n) if rev_true[i] and r_marked <= rank[i] < r_lt
+                      and not (reversible_severe_counts and rank[i] == r_severe)]
+        if rev_listed:
+            issues.append(Issue("reversible_severe_findings", "Reversible marked/severe finding(s) did not make the "
+                                "dose severely toxic (ICH S9 HNSTD: lethality, life-threatening or irreversible "
+                                "findings): " + "; ".join(rev_listed) + ". The toxicologist should confirm they "
+                                "were not life-threatening (reversible_severe_counts=True counts reversible severe "
+                                "findings)."))
         hnstd, lowest_std = _below_first(doses, out["severely_toxic"].to_numpy())
         if lowest_std is None:
             issues.append(Issue("hnstd_not_bounded", "No severe toxicity at any dose: the HNSTD is the highest dose "
                                                      "tested and may be higher."))
         elif hnstd is None:
             raise ValueError(f"The {sp} toxicology table has no tolerated dose: the lowest dose "
-                             f"({doses[0]:g} mg/kg) already caused severe, irreversible or life-threatening "
-                             "toxicity or deaths, so the HNSTD cannot be determined (a lower dose must be tested).")
-        rule = ("HNSTD = highest dose below the lowest dose with deaths, severe or life-threatening findings, or "
-                "irreversible findings (ICH S9); " + f"LOAEL/NOAEL with adverse from '{adverse_from}' severity.")
+                             f"({doses[0]:g} mg/kg) already caused life-threatening or irreversible toxicity or "
+                             "deaths, so the HNSTD cannot be determined (a lower dose must be tested).")
+        rule = ("HNSTD = highest dose below the lowest dose with deaths, life-threatening findings or irreversible "
+                "findings (ICH S9: the highest dose that does not produce lethality, life-threatening toxicities "
+                "or irreversible findings; marked/severe findings of unknown reversibility count as irreversible; "
+                + ("reversible severe findings also count" if reversible_severe_counts
+                   else "reversible severe findings do not count") + "); "
+                + f"LOAEL/NOAEL with adverse from '{adverse_from}' severity.")
         basis, basis_dose = "HNSTD", hnstd
     else:
         std10 = _std_fraction(out, sp, std_fraction, issues)
         rule = (f"STD{std_fraction * 100:g} = dose severely toxic to {std_fraction:.0%} of animals: incidence "
-                "(deaths + animals with severe/irreversible findings) / n, interpolated linearly in log dose "
-                "between the last dose below and the first dose at or above the fraction (ICH S9).")
+                "(deaths + animals with severe, life-threatening or irreversible findings) / n, n summed over the "
+                "sex/group sub-groups of a dose, interpolated linearly in log dose between the last dose below "
+                "and the first dose at or above the fraction (ICH S9).")
         basis, basis_dose = "STD10", std10
     return ToxicologySummary(spec=spec, table=out, issues=tuple(issues), provenance=make_provenance(spec, df),
                              species=sp, rodent=rodent, noael=noael, loael=loael, hnstd=hnstd, std10=std10,
