@@ -1,13 +1,16 @@
 """From a long concentration table (one row per sample) to the padded arrays of a fit.
 
 Columns (configurable): subject ``ID``, time ``TIME`` (h), concentration ``CONC``, dose ``DOSE`` (mg/kg, one
-dose per subject at time 0 unless a dosing table is given), BLQ flag ``BLQ`` (optional), analyte ``ANALYTE``
+dose per subject at time 0 unless a dosing table is given -- or unless the concentration table has a dose-time
+column ``TDOSE`` (option ``dose_time``) with several values for a subject: then each distinct dose time is a dose,
+with the ``DOSE`` and the ``tinf`` column of its rows), BLQ flag ``BLQ`` (optional), analyte ``ANALYTE``
 (optional; required by the ADC model).  A dosing table (multiple doses) has the subject column, ``TDOSE`` (h),
 ``DOSE`` and optionally a duration column.
 
 **BLQ (M1, Beal 2001):** samples flagged BLQ -- or, without a flag column, with concentration 0 -- are excluded
-and counted.  Samples before the first dose, and samples at the start of an infusion, carry no information
-(the model predicts 0) and are excluded and counted as pre-dose.  Missing concentrations are dropped.
+and counted.  A sample exactly at a dose time is that dose's pre-dose sample (the convention of the data: the dose
+does not count yet there, in fits and predictions); samples before or at the first dose therefore carry no
+information (the model predicts 0) and are excluded and counted as pre-dose.  Missing concentrations are dropped.
 
 Errors name the column, the row (1-based data row) and the subject.
 """
@@ -84,33 +87,62 @@ def _analyte_map(model, data, analyte, analytes):
 def _dosing(data, ids, subject, dose, dosing, dose_time, route, tinf, time_unit):
     if route not in ("infusion", "bolus"):
         raise ValueError(f"route must be 'infusion' or 'bolus'; got {route!r}")
+    src_rows = None                      # rows of the concentration table that define the doses (tinf column)
+    scale = 24.0 if time_unit == "day" else 1.0
     if dosing is None:
         _require(data, [dose], "concentration table")
         amount = _numeric(data, dose, "concentration table")
-        per = pd.DataFrame({"subject": data[subject].astype(str).to_numpy(), "amount": amount}).dropna()
-        per = per[per["subject"].isin(ids)].groupby("subject", sort=False)["amount"]
-        lo, hi = per.min(), per.max()
-        for sid in ids:
-            if sid not in lo.index or lo[sid] != hi[sid]:
-                vals = per.get_group(sid).unique() if sid in lo.index else np.array([])
-                raise ValueError(f"column {dose!r}: subject {sid!r} needs one dose value (got {np.sort(vals)}); "
-                                 f"give a dosing table for several doses")
-        rows = [(sid, 0.0, float(lo[sid])) for sid in ids]
-        d = pd.DataFrame(rows, columns=["subject", "time", "amount"])
+        subj = data[subject].astype(str).to_numpy()
+        if dose_time in data.columns:
+            td = _numeric(data, dose_time, "concentration table") * scale
+            per_t = pd.DataFrame({"subject": subj, "time": td}).dropna()
+            per_t = per_t[per_t["subject"].isin(ids)]
+            multi = per_t.groupby("subject")["time"].nunique()
+        else:
+            multi = pd.Series(dtype=int)
+        if (multi > 1).any():            # a multiple-dose table: one dose per distinct dose time of a subject
+            fr = pd.DataFrame({"subject": subj, "time": td, "amount": amount, "_row": np.arange(len(data))})
+            fr = fr[fr["subject"].isin(ids)].dropna(subset=["time"])
+            spread = fr.groupby(["subject", "time"])["amount"].agg(["min", "max"])
+            bad = spread[~(spread["min"] == spread["max"])]
+            if len(bad):
+                (sb, tb) = bad.index[0]
+                raise ValueError(f"column {dose!r}: subject {sb!r} has several dose values at {dose_time!r} = "
+                                 f"{tb / scale:g} in the concentration table; give a dosing table")
+            first = fr.drop_duplicates(["subject", "time"]).sort_values(["subject", "time"], kind="stable")
+            d = first[["subject", "time", "amount"]].reset_index(drop=True)
+            src_rows = first["_row"].to_numpy()
+        else:
+            per = pd.DataFrame({"subject": subj, "amount": amount}).dropna()
+            per = per[per["subject"].isin(ids)].groupby("subject", sort=False)["amount"]
+            lo, hi = per.min(), per.max()
+            for sid in ids:
+                if sid not in lo.index or lo[sid] != hi[sid]:
+                    vals = per.get_group(sid).unique() if sid in lo.index else np.array([])
+                    raise ValueError(f"column {dose!r}: subject {sid!r} needs one dose value (got {np.sort(vals)}) "
+                                     f"in the concentration table; give a dosing table for several doses")
+            rows = [(sid, 0.0, float(lo[sid])) for sid in ids]
+            d = pd.DataFrame(rows, columns=["subject", "time", "amount"])
     else:
         _require(dosing, [subject, dose_time, dose], "dosing table")
         d = pd.DataFrame({"subject": dosing[subject].astype(str),
-                          "time": _numeric(dosing, dose_time, "dosing table") * (24.0 if time_unit == "day" else 1.0),
+                          "time": _numeric(dosing, dose_time, "dosing table") * scale,
                           "amount": _numeric(dosing, dose, "dosing table")})
     if (d["amount"] < 0).any() or d["amount"].isna().any():
         i = int(np.flatnonzero((d["amount"] < 0) | d["amount"].isna())[0])
         raise ValueError(f"column {dose!r}: row {i + 1} (subject {d['subject'].iloc[i]!r}) has no valid dose "
                          f"({d['amount'].iloc[i]!r})")
     if isinstance(tinf, str):
-        src = dosing if dosing is not None else data.drop_duplicates(subject)
-        _require(src, [tinf], "dosing table" if dosing is not None else "concentration table")
-        dur = _numeric(src, tinf, "dosing table")
-        if dosing is None:
+        what = "dosing table" if dosing is not None else "concentration table"
+        if dosing is not None:
+            src = dosing
+        elif src_rows is not None:
+            src = data.iloc[src_rows]
+        else:
+            src = data.drop_duplicates(subject)
+        _require(src, [tinf], what)
+        dur = _numeric(src.reset_index(drop=True), tinf, what)
+        if dosing is None and src_rows is None:
             dur = pd.Series(dur, index=src[subject].astype(str)).reindex(d["subject"]).to_numpy()
         d["duration"] = np.where(route == "bolus", 0.0, dur)
     else:
@@ -165,8 +197,7 @@ def prepare_data(data: pd.DataFrame, model, *, subject="ID", time="TIME", conc="
     doses = _dosing(df, ids, subject, dose, dosing, dose_time, route, tinf, time_unit)
     first = doses.sort_values("time").groupby("subject").first()
     t_first = first["time"].reindex(sid).to_numpy()
-    infused = first["duration"].reindex(sid).to_numpy() > 0
-    predose = (t < t_first) | ((t == t_first) & infused)
+    predose = t <= t_first                 # a sample at a dose time is that dose's pre-dose sample (predicts 0)
     use = keep & ~flag & ~missing & ~predose
     counts = pd.DataFrame({"s": sid, "blq": keep & flag & ~predose, "pre": keep & predose}).groupby("s").sum()
     n_blq = {s: int(counts.at[s, "blq"]) for s in ids}

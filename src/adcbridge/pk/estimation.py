@@ -11,9 +11,14 @@ optimum is a true stationary point of the likelihood)::
     grad = sum [ (1/g^2 - r^2/g^4) dg^2 - 2 r/g^2 df ]
     H    = sum [ 2 df df' / g^2 + dg^2 dg^2' / g^4 ]          (E[d^2 OFV])
 
-``df`` by central differences (step 1e-6 on the log scale).  The step solves ``(H + mu diag H) d = -grad``; it is
+``df`` by central differences (step 1e-6 on the log scale).  The step solves ``(H + mu diag H) d = -grad``, scaled
+down so that no log-parameter moves by more than 2 per iteration (a trial step never jumps to the bounds); it is
 accepted if the OFV decreases (then mu / 10, else mu x 10).  Convergence: a decrease below ``1e-12 (1 + |OFV|)``
 with every ``|d| < 1e-8``, or ``mu`` reaching 1e10 with the predicted decrease below ``1e-9``.
+
+Predictions: a sample exactly at a bolus time is that dose's pre-dose sample (the dose does not count there yet).
+ODE models are solved with :data:`ODE_FIT_OPTIONS`: a parameter set the solver cannot handle within its work limit
+gets OFV = inf, so the trial step is rejected.
 
 Covariance of ``phi``: ``2 H_obs^-1`` with ``H_obs`` the observed Hessian of the OFV by central second differences
 (step 1e-4; the default, as R's ``optim(hessian = TRUE)``), or ``2 H^-1`` (expected information).
@@ -31,6 +36,10 @@ from .predict import predict_arrays
 __all__ = ["Batch", "Estimator"]
 
 _TINY = 1e-300
+_MAX_STEP = 2.0          # largest change of any log-parameter in one iteration (about a factor of 7.4)
+#: the ODE in fits: LSODA (Adams, or BDF when stiff) with a work limit, and NaN (OFV = inf: a rejected step) for a
+#: parameter set it cannot solve -- an optimiser's trial step never hangs or aborts the fit
+ODE_FIT_OPTIONS = {"method": "LSODA", "rtol": 1e-10, "atol": 1e-12, "max_rhs": 5_000, "on_fail": "nan"}
 
 
 @dataclass
@@ -74,8 +83,10 @@ class Estimator:
         for n, v in self.fixed.items():
             params[n] = v[self.b.unit[rows]]
         self.n_eval += 1
-        out = predict_arrays(self.model, self.model.hourly(params), self.b.times[rows], self.b.dose_time[rows],
-                             self.b.amount[rows], self.b.duration[rows], self.outputs, method=self.method)
+        with np.errstate(all="ignore"):
+            out = predict_arrays(self.model, self.model.hourly(params), self.b.times[rows], self.b.dose_time[rows],
+                                 self.b.amount[rows], self.b.duration[rows], self.outputs, method=self.method,
+                                 exclude_at_dose=True, ode_options=ODE_FIT_OPTIONS)
         idx = self.b.out_idx[rows]
         f = np.zeros(idx.shape)
         for k, o in enumerate(self.outputs):
@@ -151,6 +162,9 @@ class Estimator:
                 delta = -np.linalg.solve(A, grad[act][..., None])[..., 0]
             except np.linalg.LinAlgError:
                 delta = -grad[act] / (d * (1 + mu[act, None]))
+            big = np.abs(delta).max(axis=1, keepdims=True)
+            delta = np.where(big > _MAX_STEP, delta * (_MAX_STEP / np.where(big > 0, big, 1.0)), delta)
+            delta = np.where(np.isfinite(delta), delta, 0.0)
             trial = np.clip(phi[act] + delta, lower, upper)
             step = trial - phi[act]
             f_trial = self.ofv(trial, units[act])
@@ -189,6 +203,7 @@ class Estimator:
         allphi = (phi[:, None, :] + pert[None]).reshape(K * M, P)
         F = self.ofv(allphi, np.repeat(np.asarray(units), M)).reshape(K, M)
         H = np.zeros((K, P, P))
+        F = np.where(np.isfinite(F), F, np.nan)
         for i in range(P):
             H[:, i, i] = (F[:, 1 + 2 * i] - 2 * F[:, 0] + F[:, 2 + 2 * i]) / step ** 2
         for k, (i, j) in enumerate(pairs):

@@ -35,8 +35,11 @@ def check_parameters(model, params, n: int | None = None) -> tuple[dict[str, np.
 
 
 def predict_arrays(model, p_hourly: dict, times, dose_time, amount, duration, outputs, *, method: str = "auto",
-                   exclude_at_dose: bool = False) -> dict[str, np.ndarray]:
-    """``{output: (N, T)}`` concentrations; ``method`` "auto" (closed form if available), "closed" or "ode"."""
+                   exclude_at_dose: bool = False, ode_options: dict | None = None) -> dict[str, np.ndarray]:
+    """``{output: (N, T)}`` concentrations; ``method`` "auto" (closed form if available), "closed" or "ode".
+    ``exclude_at_dose``: a bolus given exactly at a sample time does not count there yet (the sample is that
+    dose's pre-dose sample).  ``ode_options``: passed to :func:`~adcbridge.pk.ode.solve_model_ode` (solver,
+    tolerances, work limit, ``on_fail``)."""
     if method not in ("auto", "closed", "ode"):
         raise ValueError(f"method must be 'auto', 'closed' or 'ode'; got {method!r}")
     if method == "closed" and not model.closed_form:
@@ -47,7 +50,8 @@ def predict_arrays(model, p_hourly: dict, times, dose_time, amount, duration, ou
             B, lam = model.exponentials(p_hourly, o)
             out[o] = conc_exponentials(B, lam, times, dose_time, amount, duration, exclude_at_dose=exclude_at_dose)
         return out
-    return solve_model_ode(model, p_hourly, times, dose_time, amount, duration, outputs)
+    return solve_model_ode(model, p_hourly, times, dose_time, amount, duration, outputs,
+                           exclude_at_dose=exclude_at_dose, **(ode_options or {}))
 
 
 def auc_arrays(model, p_hourly, start, end, dose_time, amount, duration, output) -> np.ndarray:

@@ -44,6 +44,10 @@ class Regimen(Spec):
             if bad:
                 raise ValueError(f"The '{name}' parameter of regimen must be finite and >= 0. "
                                  f"Got {values[bad[0]]!r} (dose {bad[0] + 1}).")
+        back = [i for i in range(1, n) if self.time[i] < self.time[i - 1]]
+        if back:
+            raise ValueError(f"The 'time' parameter of regimen must be non-decreasing; dose {back[0] + 1} (time "
+                             f"{self.time[back[0]]!r}) comes before dose {back[0]} ({self.time[back[0] - 1]!r}).")
         if self.tau is not None and not self.tau > 0:
             raise ValueError(f"The 'tau' parameter of regimen must be > 0. Got {self.tau!r}.")
         return self

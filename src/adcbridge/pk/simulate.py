@@ -75,14 +75,16 @@ def exposure(model, params, regimen: Regimen, interval=None, *, cycle: int | Non
     """Exposure over ``interval`` = (start, end) in h (``end`` may be inf for AUC) or over dosing ``cycle`` k.
 
     One row per parameter set: ``cmax``/``tmax`` (grid of ``n_grid`` points plus dose and infusion-end times,
-    refined by golden-section search), ``cmin``, ``ctrough`` (just before ``end``: a dose at ``end`` does not
-    count), ``auc`` (exact for closed-form models: ``sum D B / lam (...)``; ODE models: trapezoid on a 20 x
+    refined by golden-section search; only doses strictly before ``end`` count, so the next cycle's bolus at
+    ``end`` is not this cycle's peak), ``cmin`` (the minimum after the input of the doses given at ``start`` --
+    after the bolus, or from the end of the infusion -- to ``end``; not the pre-dose value), ``ctrough`` (just
+    before ``end``: a dose at ``end`` does not count), ``auc`` (exact for closed-form models: ``sum D B / lam (...)``; ODE models: trapezoid on a 20 x
     ``n_grid`` grid), ``cavg = auc / (end - start)``; with ``conc_unit`` and ``auc_unit``."""
     model, p, N = _setup(model, params, regimen, model_options)
     output = model.check_output(output)
     start, end = _interval(regimen, interval, cycle)
     dt, amt, dur = regimen.arrays()
-    upto = dt[0] <= end                                   # later doses cannot change the interval
+    upto = dt[0] < end            # a dose at ``end`` belongs to the next interval (later doses cannot matter)
     dt, amt, dur = dt[:, upto], amt[:, upto], dur[:, upto]
     finite_end = end if np.isfinite(end) else None
     if finite_end is None:
@@ -101,9 +103,8 @@ def exposure(model, params, regimen: Regimen, interval=None, *, cycle: int | Non
     c = np.broadcast_to(c, (N, grid.size))
     cmax, tmax = _refine_max(conc, grid, c)
     if finite_end is not None:
-        keep = dt[0] < end
-        ct = predict_arrays(model, p, np.array([[end]]), dt[:, keep], amt[:, keep], dur[:, keep], [output],
-                            method=method)[output][:, 0] if keep.any() else np.zeros(N)
+        ct = predict_arrays(model, p, np.array([[end]]), dt, amt, dur, [output],
+                            method=method)[output][:, 0] if dt.size else np.zeros(N)
     else:
         ct = np.full(N, np.nan)
     if model.closed_form and method != "ode":
@@ -113,7 +114,13 @@ def exposure(model, params, regimen: Regimen, interval=None, *, cycle: int | Non
         auc = np.trapezoid(np.broadcast_to(conc(fine[None, :]), (N, fine.size)), fine, axis=1)
     else:
         auc = np.full(N, np.nan)
-    cmin = np.minimum(c.min(axis=1), ct) if finite_end is not None else np.zeros(N)
+    if finite_end is not None:                # after the input of the doses given at ``start`` (not the pre-dose 0)
+        at_start = np.isclose(dt[0], start)
+        after = start + (float(dur[0][at_start].max()) if at_start.any() else 0.0)
+        inside = grid >= after if after > start else grid > start
+        cmin = np.minimum(c[:, inside].min(axis=1), ct) if inside.any() else ct
+    else:
+        cmin = np.zeros(N)
     unit = model.output_unit(output)
     return pd.DataFrame({"set": np.arange(N), "output": output, "start": start, "end": end, "cmax": cmax,
                          "tmax": tmax, "cmin": cmin, "ctrough": ct, "auc": auc,

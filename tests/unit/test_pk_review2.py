@@ -1,0 +1,111 @@
+"""Regression tests of the second review: ODE fits never hang, cycle Cmax, bolus troughs at dose times, multiple
+doses from the concentration table, unsorted regimens."""
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from adcbridge.pk import Regimen, exposure, fit_pk, simulate
+
+NCA = Path("/work/shared/reference/nca/data")
+T = np.array([0.5, 1, 2, 4, 8, 24, 48, 72, 168, 336, 504])
+
+
+def test_individual_mm_fit_finishes_and_recovers_the_truth():
+    truth = {"CL": 0.5, "V1": 40.0, "Q": 1.2, "V2": 40.0, "Vmax": 20.0, "Km": 1.0}
+    rng = np.random.default_rng(0)
+    rows = []
+    c = simulate("mm", truth, Regimen.single(3.0, 0.5), T)[0] * np.exp(0.05 * rng.standard_normal(T.size))
+    rows += [("S", t, y, 3.0) for t, y in zip(T, c)]
+    d = pd.DataFrame(rows, columns=["ID", "TIME", "CONC", "DOSE"])
+    t0 = time.perf_counter()
+    r = fit_pk(d, "mm", n_starts=1)
+    assert time.perf_counter() - t0 < 10
+    codes = {i.code for i in r.issues}
+    if r.fit_statistics["converged"].all() and "covariance_failed" not in codes:
+        for k in ("CL", "V1"):
+            assert r.estimate(k) == pytest.approx(truth[k], rel=0.3), k
+
+
+def test_pooled_qss_fit_finishes_or_reports():
+    truth = {"CL": 0.5, "V1": 40, "Q": 1.2, "V2": 40, "R0": 1.0, "kdeg": 0.05, "kint": 0.1, "Kss": 0.1}
+    rng = np.random.default_rng(0)
+    rows = []
+    for i, dose in enumerate([0.3, 1, 3, 10, 30]):
+        c = simulate("qss", truth, Regimen.single(dose, 0.5), T, output="Ctot")[0]
+        rows += [(f"S{i}", t, y, dose) for t, y in zip(T, c * np.exp(0.1 * rng.standard_normal(c.size)))]
+    d = pd.DataFrame(rows, columns=["ID", "TIME", "CONC", "DOSE"]).assign(ANALYTE="Ctot")
+    t0 = time.perf_counter()
+    r = fit_pk(d, "qss", pooled=True, n_starts=1)
+    assert time.perf_counter() - t0 < 15
+    assert r.estimate("CL") == pytest.approx(0.5, rel=0.3)
+    assert r.estimate("V1") == pytest.approx(40, rel=0.3)
+    assert r.issues                                  # target parameters are not identifiable from Ctot: said so
+
+
+def test_stiff_trial_parameters_do_not_hang_the_ode():
+    from adcbridge.pk.models import get_model
+    from adcbridge.pk.ode import solve_model_ode
+    m = get_model("mm")
+    p = {"CL": np.array([1.0, 1e7]), "V1": np.array([40.0, 30]), "Q": np.array([1.0, 0.4]),
+         "V2": np.array([40.0, 12]), "Vmax": np.array([10.0, 1e9]), "Km": np.array([1.0, 1e6])}
+    t0 = time.perf_counter()
+    out = solve_model_ode(m, p, T[None], [[0.0]], [[1.0]], [[0.5]], ["C"], method="LSODA", rtol=1e-10,
+                          max_rhs=5000, on_fail="nan")["C"]
+    assert time.perf_counter() - t0 < 5 and np.all(np.isfinite(out[0]))
+
+
+@pytest.mark.parametrize("duration", [0.0, 1.0])
+def test_cycle_exposure_matches_closed_forms(duration):
+    k, V, D, tau = 0.1, 10.0, 1.0, 24.0
+    r = Regimen.repeated(dose=D, tau=tau, n=3, duration=duration)
+    acc = lambda n: (1 - np.exp(-n * k * tau)) / (1 - np.exp(-k * tau))        # noqa: E731
+    for cyc in (1, 2, 3):
+        e = exposure("1cmt", {"CL": 1.0, "V": V}, r, cycle=cyc).iloc[0]
+        if duration == 0:
+            cmax = 1000 * D / V * acc(cyc)
+        else:
+            R = 1000 * D / duration
+            cmax = (R / (k * V) * (1 - np.exp(-k * duration))) * acc(cyc)
+        trough = 1000 * D / V * acc(cyc) * np.exp(-k * tau) if duration == 0 else \
+            R / (k * V) * (1 - np.exp(-k * duration)) * acc(cyc) * np.exp(-k * (tau - duration))
+        assert e["cmax"] == pytest.approx(cmax, rel=1e-8), cyc
+        assert e["tmax"] == pytest.approx((cyc - 1) * tau + duration, abs=1e-6)
+        assert e["ctrough"] == pytest.approx(trough, rel=1e-10)
+        assert e["cmin"] == pytest.approx(trough, rel=1e-10)            # not the pre-dose 0 of an infusion
+
+
+def test_bolus_troughs_at_dose_times_are_pre_dose():
+    p = {"CL": 1.0, "V": 10.0}
+    t = np.array([0.25, 1, 4, 8, 24, 24.25, 25, 28, 32, 48, 48.25, 49, 52, 56, 72])
+    r = Regimen.repeated(1.0, 24, 3)
+    c = simulate("1cmt", p, r, t)[0]
+    c[t == 24] = simulate("1cmt", p, r, [23.999999999])[0, 0]
+    c[t == 48] = simulate("1cmt", p, r, [47.999999999])[0, 0]
+    c[t == 24] = 100 * np.exp(-2.4)
+    c[t == 48] = 100 * (np.exp(-2.4) + np.exp(-4.8))
+    d = pd.DataFrame({"ID": "A", "TIME": t, "CONC": c})
+    dos = pd.DataFrame({"ID": "A", "TDOSE": [0, 24, 48], "DOSE": 1.0})
+    for method in ("auto", "ode"):
+        f = fit_pk(d, "1cmt", dosing=dos, route="bolus", method=method, n_starts=1)
+        assert f.estimate("CL") == pytest.approx(1.0, rel=1e-6), method
+        assert f.estimate("V") == pytest.approx(10.0, rel=1e-6), method
+        assert int(f.fit_statistics["n"].iloc[0]) == 15
+
+
+def test_multiple_dose_table_without_dosing_uses_the_dose_times():
+    d = pd.read_csv(NCA / "cyno_adc_md.csv")
+    d = d[d["ID"].isin(d["ID"].unique()[:2])]
+    dos = pd.read_csv(NCA / "cyno_adc_md_dosing.csv")
+    a = fit_pk(d, "adc", rate_time="day", n_starts=1, tinf="TINF")
+    b = fit_pk(d, "adc", rate_time="day", n_starts=1, tinf="TINF", dosing=dos[dos["ID"].isin(d["ID"])])
+    pd.testing.assert_frame_equal(a.dosing, b.dosing, check_dtype=False)
+    np.testing.assert_allclose(a.table["estimate"], b.table["estimate"], rtol=1e-10)
+
+
+def test_unsorted_regimen_is_an_error():
+    with pytest.raises(ValueError, match="dose 2"):
+        Regimen(dose=(1.0, 1.0), time=(24.0, 0.0), duration=(0.0, 0.0))
