@@ -88,7 +88,9 @@ def fit(data: Path = typer.Argument(..., help="Long concentration table (CSV/Exc
                      conc=conc, dose=dose, blq=blq, analyte=analyte_column, time_unit=time_unit.value,
                      rate_time=rate_time.value, fixed=name_values(fix, "--fix"), n_starts=n_starts, seed=seed)
     except ValueError as exc:
-        raise ValueError(f"{data}: {str(exc).splitlines()[0]}") from None
+        message = str(exc).splitlines()[0]
+        source = dosing if dosing is not None and "dosing table" in message else data   # name the file at fault
+        raise ValueError(f"{source}: {message}") from None
     if plot:
         from adcbridge.report.pk_plots import plot_pk_individual
         _save(plot_pk_individual(res), plot)

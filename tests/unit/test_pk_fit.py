@@ -153,4 +153,19 @@ def test_result_round_trips_through_json():
     assert set(c["fits"][0]["parameters"]["CL"]) == {"estimate", "se", "rse", "ci_low", "ci_high", "unit", "fixed"}
     assert {"objective", "aic", "bic", "n"} <= set(c["fits"][0])
     curves = back.curves(n=50)
-    assert len(curves) == 3 * 50 and (curves["pred"] >= 0).all()
+    # 50 even points per subject plus the dose time, the infusion end and points just after them
+    per = curves.groupby("subject").size()
+    assert len(per) == 3 and (per >= 50).all() and (per <= 50 + 8).all() and (curves["pred"] >= 0).all()
+    ends = r.dosing["time"] + r.dosing["duration"]
+    for sid, end in zip(r.dosing["subject"], ends):
+        assert np.isclose(curves.loc[curves["subject"] == sid, "time"], end).any()
+
+
+def test_missing_concentrations_are_reported_not_silently_dropped():
+    t = np.array([0.5, 1, 4, 24, 72, 168, 336])
+    c = simulate("2cmt", {"CL": 0.8, "V1": 40, "Q": 1.2, "V2": 40}, Regimen.single(3.0, 0.5), t)[0]
+    d = pd.DataFrame({"ID": "a", "TIME": t, "DOSE": 3.0, "CONC": c * (1 + 0.05 * np.sin(np.arange(7)))})
+    d.loc[2, "CONC"] = np.nan
+    r = fit_pk(d, "2cmt", n_starts=1)
+    issue = [i for i in r.issues if i.code == "missing_excluded"]
+    assert issue and issue[0].message.startswith("1 sample") and int(r.fit_statistics["n"].iloc[0]) == 6

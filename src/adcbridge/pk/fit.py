@@ -51,7 +51,8 @@ def _error_start(est, phi_struct, units, error, n_out):
 
         prop = np.clip(np.sqrt(mean(rel)), 0.02, 2.0)
         add = np.sqrt(np.maximum(mean(ab), 1e-12))
-        ymin = np.array([np.min(np.where(sel[owner == i], y[owner == i], np.inf)) for i in range(len(units))])
+        ymin = np.full(len(units), np.inf)
+        np.minimum.at(ymin, owner, np.where(sel, y, np.inf).min(axis=1))
         if error == "proportional":
             out[:, j] = np.log(prop)
         elif error == "additive":
@@ -193,6 +194,9 @@ def _assemble(opts, m, d, est, free, enames, phi_b, ofv_b, conv_b, iters, at_bes
     nblq = sum(d.n_blq.values())
     if nblq:
         issues.append(Issue("blq_excluded", f"{nblq} BLQ observations excluded (M1)", "info"))
+    if d.n_missing:
+        issues.append(Issue("missing_excluded", f"{d.n_missing} samples without a concentration (empty, not flagged "
+                                                f"BLQ) were left out", "warning"))
     table = pd.DataFrame(rows)
     preds = _predictions(est, d, phi_b, p, opts.error, too_few)
     su = pd.DataFrame({"subject": d.subjects, "id": [d.units[u] for u in d.batch.unit]})

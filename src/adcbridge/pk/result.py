@@ -96,7 +96,7 @@ class PKFitResult(Result):
     from the log scale), ``rse`` (%), ``ci_low``/``ci_high`` (``exp(log estimate -/+ z se_log)``), ``unit``,
     ``kind`` (``structural``/``error``), ``fixed``.  ``fit_statistics``: per id ``n`` (observations used),
     ``n_blq`` (excluded, M1), ``n_predose``, ``n_parameters``, ``ofv`` (-2 log L), ``aic``, ``bic``,
-    ``converged``, ``iterations``, ``starts_at_best``, ``max_abs_corr``, ``condition``.  ``predictions``: per
+    ``converged``, ``iterations``, ``starts_at_best``, ``max_abs_corr``.  ``predictions``: per
     observation ``id``, ``subject``, ``analyte``, ``time``, ``dv``, ``pred``, ``res``, ``wres`` (residual / its
     SD; on the log scale for ``log``).  ``dosing``: the doses used (subject, time h, amount, duration h).
     ``subject_unit``: which fit id each subject belongs to."""
@@ -133,25 +133,36 @@ class PKFitResult(Result):
         return dict(zip(t["parameter"], t["estimate"].astype(float)))
 
     def curves(self, n: int = 200) -> pd.DataFrame:
-        """Model curves for every subject and analyte on a grid of ``n`` times (plots): subject, id, analyte,
-        time, pred."""
+        """Model curves for every subject and analyte (plots): subject, id, analyte, time, pred.  The grid has
+        ``n`` even points plus every dose time, infusion end and a few points just after each (so the peaks of
+        later doses are drawn)."""
         from .predict import predict_arrays
         model = self.model()
-        amap = dict(zip(self.predictions["analyte"], self.predictions["analyte"]))
-        out_of = {a: _output_of(model, a) for a in amap}
+        out_of = {a: _output_of(model, a) for a in pd.unique(self.predictions["analyte"])}
+        outputs = sorted(set(out_of.values()))
+        obs_by = dict(tuple(self.predictions.groupby("subject", sort=False)))
+        dose_by = dict(tuple(self.dosing.groupby("subject", sort=False)))
+        struct = self.table[self.table["kind"] == "structural"]
+        params_by = {uid: dict(zip(g["parameter"], g["estimate"].astype(float)))
+                     for uid, g in struct.groupby("id", sort=False)}
         rows = []
         for sid, uid in zip(self.subject_unit["subject"], self.subject_unit["id"]):
-            obs = self.predictions[self.predictions["subject"] == sid]
-            if obs.empty:
+            obs = obs_by.get(sid)
+            if obs is None or obs.empty:
                 continue
-            ds = self.dosing[self.dosing["subject"] == sid]
-            t = np.linspace(min(0.0, obs["time"].min()), obs["time"].max(), n)
-            p = self.parameters_of(uid)
-            if any(not np.isfinite(v) for v in p.values()):
+            ds = dose_by.get(sid, self.dosing.iloc[0:0])
+            lo, hi = min(0.0, float(obs["time"].min())), float(obs["time"].max())
+            marks = np.concatenate([ds["time"].to_numpy(float), (ds["time"] + ds["duration"]).to_numpy(float)])
+            span = max(hi - lo, 1e-9)
+            after = (marks[:, None] + span * np.array([1e-4, 2e-3, 1e-2])[None, :]).ravel()
+            t = np.unique(np.concatenate([np.linspace(lo, hi, n), marks, after]))
+            t = t[(t >= lo) & (t <= hi)]
+            p = params_by.get(uid, {})
+            if not p or any(not np.isfinite(v) for v in p.values()):
                 continue
             pr = predict_arrays(model, model.hourly({k: np.array([v]) for k, v in p.items()}), t[None],
                                 ds["time"].to_numpy()[None], ds["amount"].to_numpy()[None],
-                                ds["duration"].to_numpy()[None], sorted(set(out_of.values())), method=self.spec.method)
+                                ds["duration"].to_numpy()[None], outputs, method=self.spec.method)
             for a, o in out_of.items():
                 rows.append(pd.DataFrame({"subject": sid, "id": uid, "analyte": a, "time": t, "pred": pr[o][0]}))
         return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
@@ -163,14 +174,17 @@ class PKFitResult(Result):
             return None if v is None or (isinstance(v, float) and not math.isfinite(v)) else float(v)
 
         fits = []
-        for _, s in self.fit_statistics.iterrows():
-            rows = self.table[self.table["id"] == s["id"]]
+        by_id: dict[str, list[dict]] = {}
+        for r in self.table.to_dict("records"):
+            by_id.setdefault(r["id"], []).append(r)
+        for s in self.fit_statistics.to_dict("records"):
+            rows = by_id.get(s["id"], [])
             fits.append({"id": s["id"],
                          "parameters": {r["parameter"]: {"estimate": num(r["estimate"]), "se": num(r["se"]),
                                                          "rse": num(r["rse"]), "ci_low": num(r["ci_low"]),
                                                          "ci_high": num(r["ci_high"]), "unit": r["unit"],
                                                          "fixed": bool(r["fixed"])}
-                                        for _, r in rows.iterrows()},
+                                        for r in rows},
                          "objective": num(s["ofv"]), "aic": num(s["aic"]), "bic": num(s["bic"]), "n": int(s["n"]),
                          "n_blq": int(s["n_blq"]), "converged": bool(s["converged"])})
         return {"model": self.spec.model, "error": self.spec.error, "pooled": self.spec.pooled,
