@@ -169,3 +169,14 @@ def test_missing_concentrations_are_reported_not_silently_dropped():
     r = fit_pk(d, "2cmt", n_starts=1)
     issue = [i for i in r.issues if i.code == "missing_excluded"]
     assert issue and issue[0].message.startswith("1 sample") and int(r.fit_statistics["n"].iloc[0]) == 6
+
+
+def test_uninformed_parameters_are_named_and_the_others_keep_their_standard_errors():
+    from tests.refdata import REFERENCE
+    d = pd.read_csv(REFERENCE / "nca" / "data" / "cyno_adc_sd.csv")
+    d = d[d["ID"] == "SD013"]
+    r = fit_pk(d, "adc", analytes=("ADC", "TAb"), tinf=0.5, rate_time="day", n_starts=1)   # no payload data
+    msg = [i.message for i in r.issues if i.code == "covariance_failed"]
+    assert msg and "do not inform CLpl, Vpl" in msg[0]
+    se = r.table.set_index("parameter")["se"]
+    assert np.isnan(se[["CLpl", "Vpl"]]).all() and np.isfinite(se[["CLcat", "CLdec", "V1", "Q", "V2"]]).all()

@@ -139,21 +139,42 @@ def fit_pk(data: pd.DataFrame, model: str = "2cmt", options: PKFitOptions | None
     with np.errstate(invalid="ignore"):
         at_best = np.sum(np.abs(ofv_us - ofv_b[:, None]) <= 1e-6 * (1 + np.abs(ofv_b[:, None])), axis=1)
     cov = np.full((U, p + q, p + q), np.nan)
+    weak: dict[int, list[str]] = {}
     if fit_units.size:
         if opts.se == "observed":
             H = est.observed_hessian(phi_b[fit_units], fit_units)
         else:
             H = est.derivatives(phi_b[fit_units], fit_units)[2]
         for i, u in enumerate(fit_units):
-            Hs = 0.5 * (H[i] + H[i].T)
-            if np.all(np.isfinite(Hs)) and np.linalg.eigvalsh(Hs).min() > 1e-10 * max(np.abs(Hs).max(), 1e-300):
-                cov[u] = 2 * np.linalg.inv(Hs)
+            cov[u], weak[u] = _covariance(0.5 * (H[i] + H[i].T), free + enames)
     return _assemble(opts, m, d, est, free, enames, phi_b, ofv_b, conv_b, iters[pick], at_best, cov, too_few,
-                     n_obs, lower, upper, issues, data, dosing)
+                     n_obs, lower, upper, issues, data, dosing, weak)
+
+
+def _covariance(Hs: np.ndarray, names: list[str]) -> tuple[np.ndarray, list[str]]:
+    """2 H^-1 (OFV = -2 log L) when H is positive definite.  Otherwise the parameters the data do not inform
+    (loading > 0.3 on an eigenvector whose eigenvalue is ~0 or negative) are named, and the covariance of the
+    others comes from their own block when that block is positive definite (NaN for the uninformed ones)."""
+    k = len(names)
+    out = np.full((k, k), np.nan)
+    if not np.all(np.isfinite(Hs)):
+        return out, list(names)
+    tol = 1e-10 * max(np.abs(Hs).max(), 1e-300)
+    lam, vec = np.linalg.eigh(Hs)
+    if lam.min() > tol:
+        return 2 * np.linalg.inv(Hs), []
+    bad = np.any(np.abs(vec[:, lam <= tol]) > 0.3, axis=1)
+    weak = [n for n, b in zip(names, bad) if b]
+    keep = np.flatnonzero(~bad)
+    if keep.size:
+        sub = Hs[np.ix_(keep, keep)]
+        if np.linalg.eigvalsh(sub).min() > tol:
+            out[np.ix_(keep, keep)] = 2 * np.linalg.inv(sub)
+    return out, weak
 
 
 def _assemble(opts, m, d, est, free, enames, phi_b, ofv_b, conv_b, iters, at_best, cov, too_few, n_obs, lower,
-              upper, issues, data, dosing):
+              upper, issues, data, dosing, weak=None):
     p, q = len(free), len(enames)
     z = stats.norm.ppf(0.5 + opts.level / 2)
     rows, stats_rows = [], []
@@ -162,7 +183,7 @@ def _assemble(opts, m, d, est, free, enames, phi_b, ofv_b, conv_b, iters, at_bes
     blq_per_unit = np.bincount(unit_of, weights=[d.n_blq[s] for s in d.subjects], minlength=len(d.units))
     pre_per_unit = np.bincount(unit_of, weights=[d.n_predose[s] for s in d.subjects], minlength=len(d.units))
     for u, uid in enumerate(d.units):
-        se_log = np.sqrt(np.diag(cov[u])) if np.all(np.isfinite(np.diag(cov[u]))) else np.full(p + q, np.nan)
+        se_log = np.sqrt(np.diag(cov[u]))                 # NaN for parameters without a covariance
         for j, n in enumerate(names):
             e = float(np.exp(phi_b[u, j])) if not too_few[u] else np.nan
             s = e * se_log[j]
@@ -190,7 +211,7 @@ def _assemble(opts, m, d, est, free, enames, phi_b, ofv_b, conv_b, iters, at_bes
         if too_few[u]:
             continue
         _unit_issues(issues, uid, names, p, phi_b[u], conv_b[u], cov[u], se_log, off, lower, upper, at_best[u],
-                     opts.n_starts)
+                     opts.n_starts, (weak or {}).get(u, []))
     nblq = sum(d.n_blq.values())
     if nblq:
         issues.append(Issue("blq_excluded", f"{nblq} BLQ observations excluded (M1)", "info"))
@@ -211,12 +232,15 @@ def _conc_unit(m, name, d):
     return m.output_unit(d.outputs[0])
 
 
-def _unit_issues(issues, uid, names, p, phi, conv, cov, se_log, off, lower, upper, at_best, n_starts):
+def _unit_issues(issues, uid, names, p, phi, conv, cov, se_log, off, lower, upper, at_best, n_starts, weak=()):
     if not conv:
         issues.append(Issue("not_converged", f"{uid}: the optimiser did not converge", "error"))
     if not np.all(np.isfinite(cov)):
-        issues.append(Issue("covariance_failed", f"{uid}: the Hessian is singular or not positive definite; the "
-                                                 f"parameters are not identifiable from these data", "warning"))
+        which = (f"the data do not inform {', '.join(weak)}" if weak else
+                 "the parameters are not identifiable from these data")
+        kept = [n for n, v in zip(names, se_log) if np.isfinite(v)]
+        issues.append(Issue("covariance_failed", f"{uid}: the Hessian is singular or not positive definite; {which}"
+                            + (f" (standard errors kept for {', '.join(kept)})" if kept else ""), "warning"))
     else:
         high = [f"{n} ({100 * s:.0f}%)" for n, s in zip(names, se_log) if 100 * s > 50]
         if high:
