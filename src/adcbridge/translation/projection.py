@@ -88,9 +88,10 @@ def _pk_parameters(scaled: pd.DataFrame, model: str) -> dict[str, float]:
 @dataclass(frozen=True, eq=False)
 class HumanPkProjection(Result):
     """A human PK projection.  ``table``: the scaled parameters (see
-    :class:`~adcbridge.translation.allometry.ScaledParameters`) plus ``half_life`` rows are not added here; the
-    derived human half-lives are in ``half_lives`` (h: alpha, beta[, gamma]).  ``human_parameters``: the pk
-    model's parameters in mL/h and mL (absolute, for a human of ``human_weight_kg``)."""
+    :class:`~adcbridge.translation.allometry.ScaledParameters`).  ``half_lives``: the human half-lives in h
+    (``t_half_alpha``, ``t_half_beta``[, ``t_half_gamma``] of a multi-compartment model, and always
+    ``t_half_terminal``, the slowest phase).  ``human_parameters``: the pk model's parameters in mL/h and mL
+    (absolute, for a human of ``human_weight_kg``)."""
 
     human_parameters: dict[str, float] | None = None
     half_lives: dict[str, float] | None = None
