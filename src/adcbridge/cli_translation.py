@@ -200,6 +200,7 @@ def pk_project(param: list[str] = typer.Option(..., "--param", help="Animal para
     """Human PK projection: scale an animal compartmental parameter set by allometry and predict human profiles
     and exposure (Cmax, AUC over a cycle, Ctrough) at candidate doses."""
     from adcbridge.translation.projection import project_human_pk
+    from adcbridge.translation.units import json_records
     doses = _floats(dose, "--dose")
     proj = project_human_pk(_params(param), species, model=model, modality=modality.value.replace("-", "_"),
                             body_weight_kg=body_weight, human_weight_kg=human_weight, tau_day=tau_day,
@@ -210,7 +211,7 @@ def pk_project(param: list[str] = typer.Option(..., "--param", help="Animal para
         from adcbridge.io import write_bytes
         from adcbridge.report.translation_plots import plot_human_projection
         write_bytes(plot, png_bytes(plot_human_projection(proj, doses)))
-    contract = {**proj.to_contract(), "exposure": json_safe(table),
+    contract = {**proj.to_contract(), "exposure": json_records(table),
                 "units": {"dose": "mg/kg", "cmax": "ug/mL", "ctrough": "ug/mL", "cavg": "ug/mL",
                           "auc": "ug*day/mL"}}
     half = ", ".join(f"{k.replace('t_half_', 't1/2 ')} {v:.3g} d" for k, v in contract["half_lives_day"].items()
@@ -223,8 +224,3 @@ def pk_project(param: list[str] = typer.Option(..., "--param", help="Animal para
                       frame(table[["dose", "dose_mg", "cmax", "ctrough", "cavg", "auc"]], digits=4),
                       *(f"{i.severity}: {i.message}" for i in proj.issues)])
     emit(contract, format, text)
-
-
-def json_safe(table) -> list[dict]:
-    from adcbridge.translation.units import json_records
-    return json_records(table)
