@@ -1,17 +1,16 @@
 """Regression tests of the second review: ODE fits never hang, cycle Cmax, bolus troughs at dose times, multiple
 doses from the concentration table, unsorted regimens."""
 
-import time
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from adcbridge.pk import Regimen, exposure, fit_pk, simulate
+from tests.refdata import REFERENCE
 
-NCA = Path("/work/shared/reference/nca/data")
+NCA = REFERENCE / "nca" / "data"
 T = np.array([0.5, 1, 2, 4, 8, 24, 48, 72, 168, 336, 504])
+QSS_TRUTH = {"CL": 0.5, "V1": 40.0, "Q": 1.2, "V2": 40.0, "R0": 1.0, "kdeg": 0.05, "kint": 0.1, "Kss": 0.1}
 
 
 def test_individual_mm_fit_finishes_and_recovers_the_truth():
@@ -21,29 +20,58 @@ def test_individual_mm_fit_finishes_and_recovers_the_truth():
     c = simulate("mm", truth, Regimen.single(3.0, 0.5), T)[0] * np.exp(0.05 * rng.standard_normal(T.size))
     rows += [("S", t, y, 3.0) for t, y in zip(T, c)]
     d = pd.DataFrame(rows, columns=["ID", "TIME", "CONC", "DOSE"])
-    t0 = time.perf_counter()
     r = fit_pk(d, "mm", n_starts=1)
-    assert time.perf_counter() - t0 < 10
     codes = {i.code for i in r.issues}
     if r.fit_statistics["converged"].all() and "covariance_failed" not in codes:
         for k in ("CL", "V1"):
             assert r.estimate(k) == pytest.approx(truth[k], rel=0.3), k
 
 
-def test_pooled_qss_fit_finishes_or_reports():
-    truth = {"CL": 0.5, "V1": 40, "Q": 1.2, "V2": 40, "R0": 1.0, "kdeg": 0.05, "kint": 0.1, "Kss": 0.1}
-    rng = np.random.default_rng(0)
+def _qss_study(lloq=0.05, seed=0):
+    """Five single doses (0.3-30 mg/kg), total drug with 10 % proportional error, BLQ below ``lloq``."""
+    rng = np.random.default_rng(seed)
     rows = []
     for i, dose in enumerate([0.3, 1, 3, 10, 30]):
-        c = simulate("qss", truth, Regimen.single(dose, 0.5), T, output="Ctot")[0]
+        c = simulate("qss", QSS_TRUTH, Regimen.single(dose, 0.5), T, output="Ctot")[0]
         rows += [(f"S{i}", t, y, dose) for t, y in zip(T, c * np.exp(0.1 * rng.standard_normal(c.size)))]
     d = pd.DataFrame(rows, columns=["ID", "TIME", "CONC", "DOSE"]).assign(ANALYTE="Ctot")
-    t0 = time.perf_counter()
-    r = fit_pk(d, "qss", pooled=True, n_starts=1)
-    assert time.perf_counter() - t0 < 15
-    assert r.estimate("CL") == pytest.approx(0.5, rel=0.3)
-    assert r.estimate("V1") == pytest.approx(40, rel=0.3)
-    assert r.issues                                  # target parameters are not identifiable from Ctot: said so
+    return d.assign(BLQ=(d["CONC"] < lloq).astype(int))
+
+
+def test_pooled_qss_fit_from_staged_starts_reaches_the_optimum_near_the_truth():
+    """The staged start (linear core, then the target grid) finds the optimum a fit started at the truth finds,
+    and the well-determined parameters are recovered within the noise."""
+    d = _qss_study()
+    r = fit_pk(d, "qss", pooled=True, n_starts=2)
+    ref = fit_pk(d, "qss", pooled=True, n_starts=1, start=QSS_TRUTH)
+    assert r.fit_statistics["converged"].all()
+    assert r.fit_statistics["ofv"].iloc[0] <= ref.fit_statistics["ofv"].iloc[0] + 0.05
+    for k, tol in (("CL", 0.1), ("V1", 0.1), ("Q", 0.2), ("V2", 0.2)):
+        assert r.estimate(k) == pytest.approx(QSS_TRUTH[k], rel=tol), k
+    assert 0.07 < r.estimate("sigma_prop") < 0.13
+    codes = {i.code for i in r.issues}
+    assert "high_rse" in codes or "high_correlation" in codes     # R0/kint/Kss/kdeg: poorly determined by Ctot
+
+
+def test_pooled_mm_fit_recovers_the_truth():
+    truth = {"CL": 0.5, "V1": 40.0, "Q": 1.2, "V2": 40.0, "Vmax": 20.0, "Km": 1.0}
+    rng = np.random.default_rng(0)
+    rows = []
+    for i, dose in enumerate([0.3, 1, 3, 10, 30] * 2):
+        c = simulate("mm", truth, Regimen.single(dose, 0.5), T)[0]
+        rows += [(f"S{i}", t, y, dose) for t, y in zip(T, c * np.exp(0.1 * rng.standard_normal(c.size)))]
+    d = pd.DataFrame(rows, columns=["ID", "TIME", "CONC", "DOSE"])
+    r = fit_pk(d, "mm", pooled=True, n_starts=2)
+    assert r.fit_statistics["converged"].all()
+    for k, tol in (("CL", 0.05), ("V1", 0.05), ("Q", 0.15), ("V2", 0.15), ("Vmax", 0.15), ("Km", 0.3)):
+        assert r.estimate(k) == pytest.approx(truth[k], rel=tol), k
+
+
+def test_all_structural_parameters_fixed_fits_the_error_model_only():
+    d = _qss_study()
+    r = fit_pk(d, "qss", pooled=True, n_starts=1, fixed=QSS_TRUTH)
+    assert 0.07 < r.estimate("sigma_prop") < 0.13
+    assert r.estimate("CL") == 0.5
 
 
 def test_stiff_trial_parameters_do_not_hang_the_ode():
@@ -52,10 +80,9 @@ def test_stiff_trial_parameters_do_not_hang_the_ode():
     m = get_model("mm")
     p = {"CL": np.array([1.0, 1e7]), "V1": np.array([40.0, 30]), "Q": np.array([1.0, 0.4]),
          "V2": np.array([40.0, 12]), "Vmax": np.array([10.0, 1e9]), "Km": np.array([1.0, 1e6])}
-    t0 = time.perf_counter()
     out = solve_model_ode(m, p, T[None], [[0.0]], [[1.0]], [[0.5]], ["C"], method="LSODA", rtol=1e-10,
                           max_rhs=5000, on_fail="nan")["C"]
-    assert time.perf_counter() - t0 < 5 and np.all(np.isfinite(out[0]))
+    assert np.all(np.isfinite(out[0]))
 
 
 @pytest.mark.parametrize("duration", [0.0, 1.0])

@@ -24,9 +24,10 @@ from adcbridge.results import Issue, make_provenance
 
 from .data import prepare_data
 from .errors import ERROR_MODELS, error_names
-from .estimation import Estimator
+from .estimation import Batch, Estimator
+from .models import TwoCompartment
 from .result import PKFitOptions, PKFitResult
-from .starts import model_start, nca_guess
+from .starts import TARGET_MODELS, model_start, nca_guess, target_grid
 
 __all__ = ["fit_pk"]
 
@@ -125,6 +126,9 @@ def fit_pk(data: pd.DataFrame, model: str = "2cmt", options: PKFitOptions | None
     phi0[..., :p] = np.clip(phi0[..., :p], lower[:p], upper[:p])
     units = np.repeat(np.arange(U), S)
     fit_units = np.flatnonzero(~too_few)
+    if m.name in TARGET_MODELS and p and fit_units.size:
+        staged = _staged_starts(m, est, opts, free, fixed, phi0[fit_units, 0, :p], fit_units, lower, upper, S)
+        phi0[fit_units, :, :p] = np.where(np.isfinite(staged), staged, phi0[fit_units, :, :p])
     sel = np.isin(units, fit_units)
     flat = phi0.reshape(U * S, p + q)
     flat[sel, p:] = _error_start(est, flat[sel, :p], units[sel], opts.error, len(d.outputs))
@@ -149,6 +153,59 @@ def fit_pk(data: pd.DataFrame, model: str = "2cmt", options: PKFitOptions | None
             cov[u], weak[u] = _covariance(0.5 * (H[i] + H[i].T), free + enames)
     return _assemble(opts, m, d, est, free, enames, phi_b, ofv_b, conv_b, iters[pick], at_best, cov, too_few,
                      n_obs, lower, upper, issues, data, dosing, weak)
+
+
+def _staged_starts(m, est, opts, free, fixed, phi_nca, units, lower, upper, S):
+    """Starts (len(units), S, p) of a target-mediated model: fit the linear 2cmt core on the first analyte, score
+    a grid of target parameters around it (:func:`~adcbridge.pk.starts.target_grid`) and keep the S best grid
+    points (NaN where fewer are finite; the caller keeps its own starts there).  User starts and fixed values
+    win over the grid."""
+    b = est.b
+    core = TwoCompartment(rate_time=m.rate_time, per_kg=m.per_kg)
+    core_free = [n for n in core.names if n not in fixed]
+    core_fixed = {n: fixed[n] for n in core.names if n in fixed}
+    first = b.mask & (b.out_idx == 0)
+    cb = Batch(b.times, b.y, first, np.zeros_like(b.out_idx), b.dose_time, b.amount, b.duration, b.unit)
+    k_err = len(ERROR_MODELS[opts.error])
+    cest = Estimator(core, cb, ["C"], core_free, core_fixed, opts.error, k_err)
+    U = len(units)
+    cols = [free.index(n) for n in core_free]
+    cphi = np.zeros((U, len(core_free) + k_err))
+    cphi[:, :len(core_free)] = phi_nca[:, cols]
+    cphi[:, len(core_free):] = _error_start(cest, cphi[:, :len(core_free)], units, opts.error, 1)
+    clo = np.concatenate([lower[cols], np.full(k_err, np.log(1e-8))])
+    chi = np.concatenate([upper[cols], np.full(k_err, np.log(1e4))])
+    cphi, cofv, _, _ = cest.minimise(cphi, units, clo, chi)
+    p = len(free)
+    out = np.full((U, S, p), np.nan)
+    grids, owners = [], []
+    for i, u in enumerate(units):
+        if not np.isfinite(cofv[i]):
+            continue
+        core_values = {n: float(np.exp(cphi[i, j])) for j, n in enumerate(core_free)}
+        core_values.update({n: float(v[u]) for n, v in core_fixed.items()})
+        y = b.y[(b.unit == u)[:, None] & first]
+        y = y[y > 0]
+        if not y.size:
+            continue
+        g = target_grid(m, core_values, *np.quantile(y, [0.1, 0.5]), float(y.max()))
+        for n, v in opts.start.items():
+            if n in g:
+                g[n] = np.full(next(iter(g.values())).size, float(v))
+        grid = np.log(np.column_stack([g[n] if n in g else np.full(next(iter(g.values())).size, np.exp(
+            phi_nca[i, j])) for j, n in enumerate(free)]))
+        grids.append(np.clip(grid, lower[:p], upper[:p]))
+        owners.append(np.full(grid.shape[0], i))
+    if not grids:
+        return out
+    grid, owner = np.concatenate(grids), np.concatenate(owners)
+    gphi = np.column_stack([grid, _error_start(est, grid, units[owner], opts.error, len(est.outputs))])
+    score = est.ofv(gphi, units[owner])
+    for i in np.unique(owner):
+        sel = np.flatnonzero((owner == i) & np.isfinite(score))
+        best = sel[np.argsort(score[sel], kind="stable")][:S]
+        out[i, :best.size] = grid[best]
+    return out
 
 
 def _covariance(Hs: np.ndarray, names: list[str]) -> tuple[np.ndarray, list[str]]:
@@ -183,13 +240,15 @@ def _assemble(opts, m, d, est, free, enames, phi_b, ofv_b, conv_b, iters, at_bes
     blq_per_unit = np.bincount(unit_of, weights=[d.n_blq[s] for s in d.subjects], minlength=len(d.units))
     pre_per_unit = np.bincount(unit_of, weights=[d.n_predose[s] for s in d.subjects], minlength=len(d.units))
     for u, uid in enumerate(d.units):
-        se_log = np.sqrt(np.diag(cov[u]))                 # NaN for parameters without a covariance
+        with np.errstate(invalid="ignore", over="ignore"):
+            se_log = np.sqrt(np.diag(cov[u]))             # NaN for parameters without a covariance
+            lo_f, hi_f = np.exp(-z * se_log), np.exp(z * se_log)
         for j, n in enumerate(names):
             e = float(np.exp(phi_b[u, j])) if not too_few[u] else np.nan
             s = e * se_log[j]
             unit = m.unit(n) if j < p else ("1" if "prop" in n or "log" in n else _conc_unit(m, n, d))
             rows.append({"id": uid, "parameter": n, "estimate": e, "se": s, "rse": 100 * se_log[j],
-                         "ci_low": e * np.exp(-z * se_log[j]), "ci_high": e * np.exp(z * se_log[j]), "unit": unit,
+                         "ci_low": e * lo_f[j], "ci_high": e * hi_f[j], "unit": unit,
                          "kind": "structural" if j < p else "error", "fixed": False})
         for n, v in opts.fixed.items():
             rows.append({"id": uid, "parameter": n, "estimate": float(v), "se": np.nan, "rse": np.nan,

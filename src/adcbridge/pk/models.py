@@ -112,12 +112,13 @@ class MichaelisMenten(PKModel):
 
 def free_conc(ctot, rtot, kss):
     """QSS free concentration ``C = ((Ctot - Rtot - Kss) + sqrt((Ctot - Rtot - Kss)^2 + 4 Kss Ctot)) / 2``,
-    computed without cancellation when Ctot << Rtot."""
+    computed without cancellation: with ``d = Ctot - Rtot - Kss`` and ``a = sqrt(d^2 + 4 Kss Ctot) + |d|``,
+    ``C = a / 2`` when ``d >= 0`` and ``C = 2 Kss Ctot / a`` otherwise (the two roots' product is ``-Kss Ctot``)."""
+    ctot = np.maximum(ctot, 0.0)
     d = ctot - rtot - kss
-    root = np.sqrt(d * d + 4.0 * kss * np.maximum(ctot, 0.0))
+    a = np.sqrt(d * d + 4.0 * kss * ctot) + np.abs(d)
     with np.errstate(divide="ignore", invalid="ignore"):
-        alt = 2.0 * kss * np.maximum(ctot, 0.0) / (root - d)
-    return np.where(d >= 0, 0.5 * (d + root), np.where(root - d > 0, alt, 0.0))
+        return np.where(d >= 0, 0.5 * a, np.where(a > 0, 2.0 * kss * ctot / a, 0.0))
 
 
 class QssTmdd(PKModel):

@@ -135,38 +135,58 @@ class PKFitResult(Result):
     def curves(self, n: int = 200) -> pd.DataFrame:
         """Model curves for every subject and analyte (plots): subject, id, analyte, time, pred.  The grid has
         ``n`` even points plus every dose time, infusion end and a few points just after each (so the peaks of
-        later doses are drawn)."""
-        from .predict import predict_arrays
+        later doses are drawn).  Subjects without observations or with non-finite estimates are left out.
+
+        All subjects are predicted together: the grids are padded to a common length (repeating the last time)
+        and the doses with zero amounts, subjects grouped by their number of doses (within a factor 2, so one
+        subject with many doses does not pad all the others); ODE models are solved in chunks of similar
+        subjects (a chunk the solver cannot finish is split, down to single subjects)."""
+        cols = ["subject", "id", "analyte", "time", "pred"]
         model = self.model()
-        out_of = {a: _output_of(model, a) for a in pd.unique(self.predictions["analyte"])}
+        analytes = list(pd.unique(self.predictions["analyte"]))
+        out_of = {a: _output_of(model, a) for a in analytes}
         outputs = sorted(set(out_of.values()))
-        obs_by = dict(tuple(self.predictions.groupby("subject", sort=False)))
-        dose_by = dict(tuple(self.dosing.groupby("subject", sort=False)))
+        sids = self.subject_unit["subject"].to_numpy()
+        uids = self.subject_unit["id"].to_numpy()
+        codes, uniq = pd.factorize(pd.Series(sids, dtype=object))
+        uniq = pd.Index(uniq, dtype=object)
+        # observation range per subject (NaN: no observations)
+        rng = self.predictions.groupby("subject", sort=False)["time"].agg(["min", "max"])
+        rng = rng.set_axis(pd.Index(rng.index, dtype=object)).reindex(uniq)
+        tmin, tmax = rng["min"].to_numpy(float)[codes], rng["max"].to_numpy(float)[codes]
+        # structural estimates per fit id (the last row wins, like a dict)
         struct = self.table[self.table["kind"] == "structural"]
-        params_by = {uid: dict(zip(g["parameter"], g["estimate"].astype(float)))
-                     for uid, g in struct.groupby("id", sort=False)}
-        rows = []
-        for sid, uid in zip(self.subject_unit["subject"], self.subject_unit["id"]):
-            obs = obs_by.get(sid)
-            if obs is None or obs.empty:
-                continue
-            ds = dose_by.get(sid, self.dosing.iloc[0:0])
-            lo, hi = min(0.0, float(obs["time"].min())), float(obs["time"].max())
-            marks = np.concatenate([ds["time"].to_numpy(float), (ds["time"] + ds["duration"]).to_numpy(float)])
-            span = max(hi - lo, 1e-9)
-            after = (marks[:, None] + span * np.array([1e-4, 2e-3, 1e-2])[None, :]).ravel()
-            t = np.unique(np.concatenate([np.linspace(lo, hi, n), marks, after]))
-            t = t[(t >= lo) & (t <= hi)]
-            p = params_by.get(uid, {})
-            if not p or any(not np.isfinite(v) for v in p.values()):
-                continue
-            pr = predict_arrays(model, model.hourly({k: np.array([v]) for k, v in p.items()}), t[None],
-                                ds["time"].to_numpy()[None], ds["amount"].to_numpy()[None],
-                                ds["duration"].to_numpy()[None], outputs, method=self.spec.method)
-            for a, o in out_of.items():
-                rows.append(pd.DataFrame({"subject": sid, "id": uid, "analyte": a, "time": t, "pred": pr[o][0]}))
-        return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
-            columns=["subject", "id", "analyte", "time", "pred"])
+        struct = struct.drop_duplicates(["id", "parameter"], keep="last")
+        wide = struct.pivot(index="id", columns="parameter", values="estimate").astype(float)
+        wide = wide.set_axis(pd.Index(wide.index, dtype=object)).reindex(pd.Index(uids, dtype=object))
+        vals = wide.to_numpy(float)
+        keep = np.isfinite(tmin) & (vals.shape[1] > 0) & np.all(np.isfinite(vals), axis=1)
+        rows = np.flatnonzero(keep)
+        if rows.size == 0:
+            return pd.DataFrame(columns=cols)
+        params = {c: vals[rows, j] for j, c in enumerate(wide.columns)}
+        dt, amt, dur, nd = _dose_arrays(self.dosing, uniq, codes[rows])
+        lo, hi = np.minimum(0.0, tmin[rows]), tmax[rows]
+        times, cnt = _curve_grids(lo, hi, dt, dur, nd, n)
+        p_hourly = model.hourly(params)
+        pred = {o: np.empty(times.shape) for o in outputs}
+        for sel in _dose_buckets(nd):
+            D, L = int(nd[sel].max()), max(int(cnt[sel].max()), 1)
+            args = (times[sel, :L], dt[sel, :D], amt[sel, :D], dur[sel, :D])
+            res = _predict_curves(model, {k: v[sel] for k, v in p_hourly.items()}, *args, outputs,
+                                  self.spec.method)
+            for o in outputs:
+                pred[o][sel, :L] = res[o]
+        # one row per subject x analyte x grid time (padding dropped)
+        A, N = len(analytes), rows.size
+        mask = np.broadcast_to(np.arange(times.shape[1])[None, None, :] < cnt[:, None, None],
+                               (N, A, times.shape[1]))
+        per = np.repeat(cnt, A)
+        block = np.stack([pred[out_of[a]] for a in analytes], axis=1)
+        return pd.DataFrame({"subject": np.repeat(sids[rows], A * cnt), "id": np.repeat(uids[rows], A * cnt),
+                             "analyte": np.repeat(np.tile(np.asarray(analytes, dtype=object), N), per),
+                             "time": np.broadcast_to(times[:, None, :], mask.shape)[mask], "pred": block[mask]},
+                            columns=cols)
 
     def to_contract(self) -> dict[str, Any]:
         """The JSON of ``adcbridge pk fit --format json``."""
@@ -200,3 +220,102 @@ def _output_of(model, analyte: str) -> str:
     return lower.get(str(analyte).lower(), model.outputs[0])
 
 
+_ODE_CHUNK = 500                  # subjects per ODE call in curves()
+_ODE_STATES = 10_000_000          # bound on grid x states x subjects of one ODE call (the solver keeps them all)
+
+
+def _dose_arrays(dosing: pd.DataFrame, subjects: pd.Index, codes: np.ndarray):
+    """The doses of subjects ``subjects[codes]`` as arrays (N, D) in the dosing table's order, padded with zero
+    amounts at time 0 (duration 1 h, or 0 when a bolus is among the doses, so the closed form keeps its
+    infusion-only path), and the number of doses of each subject (N,)."""
+    U = len(subjects)
+    dc = subjects.get_indexer(pd.Index(dosing["subject"], dtype=object))
+    ok = dc >= 0
+    t, a, d = (dosing[c].to_numpy(float)[ok] for c in ("time", "amount", "duration"))
+    dc = dc[ok]
+    order = np.argsort(dc, kind="stable")
+    dc, t, a, d = dc[order], t[order], a[order], d[order]
+    nd = np.bincount(dc, minlength=U)
+    D = int(nd.max()) if U else 0
+    pos = np.arange(dc.size) - (np.cumsum(nd) - nd)[dc]
+    dt, amt = np.zeros((U, D)), np.zeros((U, D))
+    dur = np.full((U, D), 1.0 if np.all(d > 0) else 0.0)
+    dt[dc, pos], amt[dc, pos], dur[dc, pos] = t, a, d
+    return dt[codes], amt[codes], dur[codes], nd[codes]
+
+
+def _curve_grids(lo, hi, dt, dur, nd, n: int):
+    """Per row: ``np.unique`` of ``n`` even points on [lo, hi] (``np.linspace``'s arithmetic), the dose times,
+    infusion ends and the points just after them, restricted to [lo, hi]; as a (N, L) array padded by repeating
+    the last time (the first ``cnt`` entries of a row are its grid), and ``cnt`` (N,)."""
+    N, D = dt.shape
+    real = np.tile(np.arange(D)[None, :] < nd[:, None], 2)
+    marks = np.where(real, np.concatenate([dt, dt + dur], axis=1), np.nan)                   # (N, 2D)
+    span = np.maximum(hi - lo, 1e-9)
+    after = (marks[:, :, None] + span[:, None, None] * np.array([1e-4, 2e-3, 1e-2])).reshape(N, -1)
+    k = np.arange(n, dtype=float)
+    if n > 1:                                            # np.linspace(lo, hi, n) row by row, bit for bit
+        delta = hi - lo
+        step = delta / (n - 1)
+        base = np.where((step == 0)[:, None], (k / (n - 1))[None, :] * delta[:, None], k[None, :] * step[:, None])
+        base = base + lo[:, None]
+        base[:, -1] = hi
+    else:
+        base = k[None, :] * (hi - lo)[:, None] + lo[:, None]
+    cand = np.concatenate([base, marks, after, np.full((N, 1), np.nan)], axis=1)
+    s = np.sort(cand, axis=1)                                                                # NaN last
+    valid = (s >= lo[:, None]) & (s <= hi[:, None])
+    valid[:, 1:] &= s[:, 1:] != s[:, :-1]
+    cnt = valid.sum(axis=1)
+    L = max(int(cnt.max()), 1)
+    g = np.take_along_axis(s, np.argsort(~valid, axis=1, kind="stable")[:, :L], axis=1)
+    last = np.take_along_axis(g, np.maximum(cnt - 1, 0)[:, None], axis=1)
+    last = np.where(cnt[:, None] > 0, last, lo[:, None])
+    return np.where(np.arange(L)[None, :] < cnt[:, None], g, last), cnt
+
+
+def _dose_buckets(nd: np.ndarray) -> list[np.ndarray]:
+    """Rows grouped by their number of doses within a factor 2 (1, 2, 3-4, 5-8, ...; no dose goes with 1)."""
+    key = np.ceil(np.log2(np.maximum(nd, 1))).astype(int)
+    return [np.flatnonzero(key == k) for k in np.unique(key)]
+
+
+def _predict_curves(model, p, times, dt, amt, dur, outputs, method):
+    """``predict_arrays`` for many subjects: the closed form in one call; the ODE in chunks of similar subjects
+    (at most ``_ODE_CHUNK``, and ``_ODE_STATES`` grid x states x subjects), a chunk that fails split in two down
+    to single subjects (which raise as before)."""
+    from .ode import ODEFailure
+    from .predict import predict_arrays
+
+    def call(idx):
+        return predict_arrays(model, {k: v[idx] for k, v in p.items()}, times[idx], dt[idx], amt[idx], dur[idx],
+                              outputs, method=method)
+
+    if model.closed_form and method != "ode":
+        return call(slice(None))
+    N = times.shape[0]
+    out = {o: np.empty(times.shape) for o in outputs}
+    keys = [dur[:, j] for j in range(dur.shape[1] - 1, -1, -1)] + [dt[:, j] for j in range(dt.shape[1] - 1, -1, -1)]
+    order = np.lexsort(keys + [times[:, -1], times[:, 0]])          # same range and doses: next to each other
+    S = max(int(model.n_states), 1)
+
+    def run(idx):
+        split = idx.size > 1 and np.unique(times[idx]).size * S * idx.size > _ODE_STATES
+        if not split:
+            try:
+                res = call(idx)
+            except ODEFailure:
+                if idx.size == 1:
+                    raise
+                split = True
+            else:
+                for o in outputs:
+                    out[o][idx] = res[o]
+        if split:
+            h = idx.size // 2
+            run(idx[:h])
+            run(idx[h:])
+
+    for a in range(0, N, _ODE_CHUNK):
+        run(order[a:a + _ODE_CHUNK])
+    return out

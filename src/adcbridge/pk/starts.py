@@ -5,13 +5,28 @@ Per profile (first fitted analyte): ``AUC`` by the linear trapezoid from the fir
 Cmax`` and ``Vss = max(0.75 CL / lambda_z, 1.2 V1)``.  The model's parameters are then set from (CL, V1, Vss) --
 e.g. 2cmt: ``V2 = Vss - V1``, ``Q = 1.5 CL`` -- and the rest from the declared defaults.  Pooled units take the
 geometric mean over their profiles.  Any start the user gives wins.
+
+Target-mediated models (``mm``, ``qss``) start in stages (:func:`target_grid`): the linear 2cmt core (CL, V1,
+Q, V2) is fitted first; a grid of target parameters around it is then scored by the objective (error parameters
+set from the residuals) and the best grid points are the starts of the full fit.  For ``mm`` the grid is
+``CL = {0.5, 0.9} CL_lin``, ``Km`` at four concentrations from the 10th percentile of the observations to the
+geometric mean of the median and the maximum, and ``Vmax = g CL_lin Km`` with ``g = {0.3, 1, 3}`` (the
+saturable clearance at low concentrations, ``Vmax / Km``, relative to the linear one): 24 points.  For ``qss``:
+``CL = {0.5, 0.9} CL_lin``, ``R0`` at three concentrations from a tenth of the 10th percentile to the median,
+``Kss = {0.1, 1} R0``, ``kint`` such that the low-concentration target-mediated clearance ``kint R0 V1 / Kss =
+g CL_lin`` with ``g = {0.3, 1, 3}``, and ``kdeg = {0.2, 1} kint``: 72 points.  Started from the defaults, a
+pooled QSS fit of a five-dose study reached a local optimum with a 2.6-fold error SD; the staged start finds
+the truth's optimum.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["nca_guess", "model_start"]
+__all__ = ["nca_guess", "model_start", "target_grid", "TARGET_MODELS"]
+
+#: models whose starts come from a linear 2cmt fit and a grid of target parameters
+TARGET_MODELS = ("mm", "qss")
 
 
 def nca_guess(times, y, mask, first_dose_time, total_dose, first_dose):
@@ -55,3 +70,29 @@ def model_start(model, cl, v1, vss, cmed) -> dict[str, float]:
     elif name == "adc":
         p.update(CLcat=0.6 * cl * f, CLdec=0.4 * cl * f, V1=v1, Q=1.5 * cl * f, V2=v2)
     return {k: float(v) for k, v in p.items()}
+
+
+def target_grid(model, core: dict[str, float], c_lo: float, cmed: float, cmax: float) -> dict[str, np.ndarray]:
+    """Grid of start values (arrays of equal length, model units) around a fitted linear 2cmt ``core`` (CL, V1,
+    Q, V2) and the 10th percentile, median and maximum of the observed concentrations (see the module
+    docstring)."""
+    c_lo = max(c_lo, 1e-9)
+    cmed = max(cmed, c_lo)
+    cmax = max(cmax, cmed)
+    cl_lin = core["CL"]
+    if model.name == "mm":
+        grid = np.meshgrid([0.5, 0.9], np.geomspace(c_lo, cmax, 4), np.geomspace(c_lo, cmed, 3), indexing="ij")
+        cl_f, km, cstar = (a.ravel() for a in grid)
+        out = {"CL": cl_f * cl_lin, "Km": km, "Vmax": cstar * cl_lin}
+    elif model.name == "qss":
+        grid = np.meshgrid([0.5, 0.9], np.geomspace(c_lo, cmed, 3), np.geomspace(c_lo / 10, cmed, 3), [0.03, 0.3],
+                           [0.2, 1.0], indexing="ij")
+        cl_f, cstar, r0, kss_f, kdeg_f = (a.ravel() for a in grid)
+        kint = cstar * cl_lin / (r0 * core["V1"])
+        out = {"CL": cl_f * cl_lin, "R0": r0, "Kss": kss_f * r0, "kint": kint, "kdeg": kdeg_f * kint}
+    else:
+        raise ValueError(f"model {model.name} has no target grid")
+    n = next(iter(out.values())).size
+    for k in ("V1", "Q", "V2"):
+        out[k] = np.full(n, core[k])
+    return out
