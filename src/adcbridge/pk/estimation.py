@@ -180,11 +180,18 @@ class Estimator:
             ok = np.isfinite(f_trial) & (f_trial <= ofv[act])
             acc, rej = act[ok], act[~ok]
             if acc.size:
-                decrease = ofv[acc] - f_trial[ok]
-                phi[acc] = trial[ok]
+                new_ofv, new_grad, new_H = self.derivatives(trial[ok], units[acc])
+                # the derivative solve (the point and its perturbations together) can fail where the point alone
+                # did not (ODE work limit): such a step counts as rejected
+                good = np.isfinite(new_ofv) & np.all(np.isfinite(new_grad), axis=1)
+                rej = np.concatenate([rej, acc[~good]])
+                decrease = (ofv[acc] - f_trial[ok])[good]
+                step = step[ok][good]
+                acc = acc[good]
+                phi[acc] = trial[ok][good]
                 mu[acc] = np.maximum(mu[acc] / 10, 1e-12)
-                ofv[acc], grad[acc], H[acc] = self.derivatives(phi[acc], units[acc])
-                done = (decrease <= 1e-12 * (1 + np.abs(ofv[acc]))) & (np.abs(step[ok]).max(axis=1) < 1e-8)
+                ofv[acc], grad[acc], H[acc] = new_ofv[good], new_grad[good], new_H[good]
+                done = (decrease <= 1e-12 * (1 + np.abs(ofv[acc]))) & (np.abs(step).max(axis=1) < 1e-8)
                 history[acc] = np.column_stack([history[acc, 1:], ofv[acc]])
                 with np.errstate(invalid="ignore"):
                     flat = history[acc, 0] - ofv[acc] <= _FLAT_TOL * (1 + np.abs(ofv[acc]))
@@ -198,7 +205,7 @@ class Estimator:
                 if stuck.any():
                     s = rej[stuck]
                     pred = np.abs(np.einsum("kp,kp->k", grad[s], _newton(H[s], grad[s])))
-                    converged[s] = pred < 1e-9 * (1 + np.abs(ofv[s]))
+                    converged[s] = np.isfinite(ofv[s]) & (pred < 1e-9 * (1 + np.abs(ofv[s])))
                     active[s] = False
         return phi, ofv, converged, iters
 
