@@ -52,6 +52,16 @@ def test_pooled_qss_fit_from_staged_starts_reaches_the_optimum_near_the_truth():
     codes = {i.code for i in r.issues}
     assert "high_rse" in codes or "high_correlation" in codes     # R0/kint/Kss/kdeg: poorly determined by Ctot
 
+    # the documented two-step fit for samples far below any LLOQ (down to 2e-6 ug/mL): all data from the optimum
+    # above the LLOQ.  Before a failed derivative solve counted as a rejected step, this ended with OFV = inf
+    # reported as converged.
+    full = fit_pk(d.drop(columns="BLQ"), "qss", pooled=True, n_starts=1, start=r.parameters_of("pooled"))
+    stats = full.fit_statistics.iloc[0]
+    assert stats["converged"] and np.isfinite(stats["ofv"])
+    assert 0.07 < full.estimate("sigma_prop") < 0.13
+    for k in ("CL", "V1"):
+        assert full.estimate(k) == pytest.approx(QSS_TRUTH[k], rel=0.1), k
+
 
 def test_pooled_mm_fit_recovers_the_truth():
     truth = {"CL": 0.5, "V1": 40.0, "Q": 1.2, "V2": 40.0, "Vmax": 20.0, "Km": 1.0}
