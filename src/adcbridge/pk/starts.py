@@ -8,15 +8,15 @@ geometric mean over their profiles.  Any start the user gives wins.
 
 Target-mediated models (``mm``, ``qss``) start in stages (:func:`target_grid`): the linear 2cmt core (CL, V1,
 Q, V2) is fitted first; a grid of target parameters around it is then scored by the objective (error parameters
-set from the residuals) and the best grid points are the starts of the full fit.  For ``mm`` the grid is
-``CL = {0.5, 0.9} CL_lin``, ``Km`` at four concentrations from the 10th percentile of the observations to the
-geometric mean of the median and the maximum, and ``Vmax = g CL_lin Km`` with ``g = {0.3, 1, 3}`` (the
-saturable clearance at low concentrations, ``Vmax / Km``, relative to the linear one): 24 points.  For ``qss``:
-``CL = {0.5, 0.9} CL_lin``, ``R0`` at three concentrations from a tenth of the 10th percentile to the median,
-``Kss = {0.1, 1} R0``, ``kint`` such that the low-concentration target-mediated clearance ``kint R0 V1 / Kss =
-g CL_lin`` with ``g = {0.3, 1, 3}``, and ``kdeg = {0.2, 1} kint``: 72 points.  Started from the defaults, a
-pooled QSS fit of a five-dose study reached a local optimum with a 2.6-fold error SD; the staged start finds
-the truth's optimum.
+set from the residuals) and the best grid points are the starts of the full fit.  The grid is built on the
+capacity of the saturable pathway, ``Vmax = C* CL_lin`` (the profile bends where the concentration falls below
+``C*``), with ``C*`` at three concentrations from the 10th percentile of the observations to their median.
+``mm``: ``CL = {0.5, 0.9} CL_lin`` x ``Km`` at four concentrations from the 10th percentile to the maximum x the
+three ``C*``: 24 points.  ``qss`` (capacity ``kint R0 V1``): ``CL = {0.5, 0.9} CL_lin`` x the three ``C*`` x
+``R0`` at three concentrations from a tenth of the 10th percentile to the median x ``Kss = {0.03, 0.3} R0`` x
+``kdeg = {0.2, 1} kint``: 72 points.  Started from the NCA start and the default target values, a pooled QSS fit
+of a five-dose study stopped unconverged at an objective 730 units above the optimum; from the staged start it
+converges to the optimum a fit started at the truth reaches.
 """
 
 from __future__ import annotations
