@@ -22,9 +22,11 @@ def test_individual_mm_fit_finishes_and_recovers_the_truth():
     d = pd.DataFrame(rows, columns=["ID", "TIME", "CONC", "DOSE"])
     r = fit_pk(d, "mm", n_starts=1)
     codes = {i.code for i in r.issues}
-    if r.fit_statistics["converged"].all() and "covariance_failed" not in codes:
-        for k in ("CL", "V1"):
-            assert r.estimate(k) == pytest.approx(truth[k], rel=0.3), k
+    assert r.fit_statistics["converged"].all()
+    assert r.estimate("V1") == pytest.approx(truth["V1"], rel=0.1)
+    # one dose cannot separate the linear CL from the saturable pathway: CL is either near the truth or, as here
+    # (the optimum has CL at its lower bound, OFV -49.63 against -9.20 with CL fixed at 0.5), flagged
+    assert r.estimate("CL") == pytest.approx(truth["CL"], rel=0.3) or {"at_bound", "high_rse"} <= codes
 
 
 def _qss_study(lloq=0.05, seed=0):

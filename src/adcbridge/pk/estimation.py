@@ -11,8 +11,9 @@ optimum is a true stationary point of the likelihood)::
     grad = sum [ (1/g^2 - r^2/g^4) dg^2 - 2 r/g^2 df ]
     H    = sum [ 2 df df' / g^2 + dg^2 dg^2' / g^4 ]          (E[d^2 OFV])
 
-``df`` by central differences (step 1e-6 on the log scale).  The step solves ``(H + mu diag H) d = -grad``, scaled
-down so that no log-parameter moves by more than 2 per iteration (a trial step never jumps to the bounds); it is
+``df`` by central differences (step 1e-6 on the log scale).  The step solves ``(H + mu diag H) d = -grad``, projected
+onto the bounds and then scaled down so that no log-parameter moves by more than 2 per iteration (a trial step
+never jumps to the bounds; a parameter held at its bound does not shrink the others' steps); it is
 accepted if the OFV decreases (then mu / 10, else mu x 10).  Convergence: a decrease below ``1e-12 (1 + |OFV|)``
 with every ``|d| < 1e-8``, or ``mu`` reaching 1e10 with the predicted decrease below ``1e-9``, or (a flat valley
 of the objective, e.g. the correlated target parameters of a TMDD model: the estimates then crawl along it with
@@ -46,7 +47,7 @@ _FLAT_WINDOW, _FLAT_TOL = 10, 1e-6   # converged: OFV fell by < 1e-6 (1 + |OFV|)
 _MAX_STEP = 2.0          # largest change of any log-parameter in one iteration (about a factor of 7.4)
 #: the ODE in fits: LSODA (Adams, or BDF when stiff) with a work limit, and NaN (OFV = inf: a rejected step) for a
 #: parameter set it cannot solve -- an optimiser's trial step never hangs or aborts the fit
-ODE_FIT_OPTIONS = {"method": "LSODA", "rtol": 1e-10, "atol": 1e-12, "max_rhs": 5_000, "on_fail": "nan"}
+ODE_FIT_OPTIONS = {"method": "LSODA", "rtol": 1e-10, "atol": 1e-12, "max_rhs": 20_000, "on_fail": "nan"}
 
 
 @dataclass
@@ -171,9 +172,11 @@ class Estimator:
                 delta = -np.linalg.solve(A, grad[act][..., None])[..., 0]
             except np.linalg.LinAlgError:
                 delta = -grad[act] / (d * (1 + mu[act, None]))
+            # project onto the bounds first, then cap: a parameter held at its bound does not shrink the others
+            delta = np.where(np.isfinite(delta), delta, 0.0)
+            delta = np.clip(phi[act] + delta, lower, upper) - phi[act]
             big = np.abs(delta).max(axis=1, keepdims=True)
             delta = np.where(big > _MAX_STEP, delta * (_MAX_STEP / np.where(big > 0, big, 1.0)), delta)
-            delta = np.where(np.isfinite(delta), delta, 0.0)
             trial = np.clip(phi[act] + delta, lower, upper)
             step = trial - phi[act]
             f_trial = self.ofv(trial, units[act])

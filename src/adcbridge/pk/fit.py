@@ -42,9 +42,10 @@ def _error_start(est, phi_struct, units, error, n_out):
     for j in range(n_out):
         sel = m & (o == j)
         fj = np.maximum(f, 1e-300)
-        rel = np.where(sel, ((y - fj) / fj) ** 2, 0.0)
-        ab = np.where(sel, (y - fj) ** 2, 0.0)
-        lg = np.where(sel, (np.log(np.where(sel, y, 1.0)) - np.log(fj)) ** 2, 0.0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            rel = np.where(sel, ((y - fj) / fj) ** 2, 0.0)
+            ab = np.where(sel, (y - fj) ** 2, 0.0)
+            lg = np.where(sel, (np.log(np.where(sel, y, 1.0)) - np.log(fj)) ** 2, 0.0)
         n = np.maximum(np.add.reduceat(sel.sum(1), np.unique(owner, return_index=True)[1]), 1)
 
         def mean(a):
@@ -194,8 +195,8 @@ def _staged_starts(m, est, opts, free, fixed, phi_nca, units, lower, upper, S):
                 g[n] = np.full(next(iter(g.values())).size, float(v))
         grid = np.log(np.column_stack([g[n] if n in g else np.full(next(iter(g.values())).size, np.exp(
             phi_nca[i, j])) for j, n in enumerate(free)]))
-        grids.append(np.clip(grid, lower[:p], upper[:p]))
-        owners.append(np.full(grid.shape[0], i))
+        grids.append(np.unique(np.clip(grid, lower[:p], upper[:p]), axis=0))   # user starts make duplicates
+        owners.append(np.full(grids[-1].shape[0], i))
     if not grids:
         return out
     grid, owner = np.concatenate(grids), np.concatenate(owners)
@@ -208,14 +209,15 @@ def _staged_starts(m, est, opts, free, fixed, phi_nca, units, lower, upper, S):
     return out
 
 
-def _covariance(Hs: np.ndarray, names: list[str]) -> tuple[np.ndarray, list[str]]:
+def _covariance(Hs: np.ndarray, names: list[str]) -> tuple[np.ndarray, list[str] | None]:
     """2 H^-1 (OFV = -2 log L) when H is positive definite.  Otherwise the parameters the data do not inform
     (loading > 0.3 on an eigenvector whose eigenvalue is ~0 or negative) are named, and the covariance of the
-    others comes from their own block when that block is positive definite (NaN for the uninformed ones)."""
+    others comes from their own block when that block is positive definite (NaN for the uninformed ones).  A
+    Hessian with non-finite entries gives no covariance and ``None`` (nothing can be said about the data)."""
     k = len(names)
     out = np.full((k, k), np.nan)
     if not np.all(np.isfinite(Hs)):
-        return out, list(names)
+        return out, None                                 # not computable: no statement about the data
     tol = 1e-10 * max(np.abs(Hs).max(), 1e-300)
     lam, vec = np.linalg.eigh(Hs)
     if lam.min() > tol:
@@ -231,7 +233,7 @@ def _covariance(Hs: np.ndarray, names: list[str]) -> tuple[np.ndarray, list[str]
 
 
 def _assemble(opts, m, d, est, free, enames, phi_b, ofv_b, conv_b, iters, at_best, cov, too_few, n_obs, lower,
-              upper, issues, data, dosing, weak=None):
+              upper, issues, data, dosing, weak):
     p, q = len(free), len(enames)
     z = stats.norm.ppf(0.5 + opts.level / 2)
     rows, stats_rows = [], []
@@ -270,7 +272,7 @@ def _assemble(opts, m, d, est, free, enames, phi_b, ofv_b, conv_b, iters, at_bes
         if too_few[u]:
             continue
         _unit_issues(issues, uid, names, p, phi_b[u], conv_b[u], cov[u], se_log, off, lower, upper, at_best[u],
-                     opts.n_starts, (weak or {}).get(u, []))
+                     opts.n_starts, weak.get(u, []))
     nblq = sum(d.n_blq.values())
     if nblq:
         issues.append(Issue("blq_excluded", f"{nblq} BLQ observations excluded (M1)", "info"))
@@ -295,15 +297,19 @@ def _unit_issues(issues, uid, names, p, phi, conv, cov, se_log, off, lower, uppe
     if not conv:
         issues.append(Issue("not_converged", f"{uid}: the optimiser did not converge", "error"))
     if not np.all(np.isfinite(cov)):
-        which = (f"the data do not inform {', '.join(weak)}" if weak else
-                 "the parameters are not identifiable from these data")
+        if weak is None:
+            which = ("the Hessian could not be computed (the objective is not finite at points around the estimate, "
+                     "e.g. the ODE solver's work limit)")
+        else:
+            which = (f"the data do not inform {', '.join(weak)}" if weak else
+                     "the parameters are not identifiable from these data")
         kept = [n for n, v in zip(names, se_log) if np.isfinite(v)]
         issues.append(Issue("covariance_failed", f"{uid}: the Hessian is singular or not positive definite; {which}"
                             + (f" (standard errors kept for {', '.join(kept)})" if kept else ""), "warning"))
-    else:
-        high = [f"{n} ({100 * s:.0f}%)" for n, s in zip(names, se_log) if 100 * s > 50]
-        if high:
-            issues.append(Issue("high_rse", f"{uid}: RSE > 50% for {', '.join(high)}", "warning"))
+    high = [f"{n} ({100 * s:.0f}%)" for n, s in zip(names, se_log) if np.isfinite(s) and 100 * s > 50]
+    if high:                                          # also for the standard errors a partial covariance keeps
+        issues.append(Issue("high_rse", f"{uid}: RSE > 50% for {', '.join(high)}", "warning"))
+    if np.all(np.isfinite(cov)):
         if off.size and np.nanmax(off) > 0.95:
             issues.append(Issue("high_correlation", f"{uid}: |correlation| of estimates up to {np.nanmax(off):.3f}",
                                 "info"))

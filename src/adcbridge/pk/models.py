@@ -138,8 +138,8 @@ class QssTmdd(PKModel):
     outputs: ClassVar[tuple[str, ...]] = ("C", "Ctot")
     parameters = TwoCompartment.parameters + (
         Parameter("R0", "conc", 1e-8, 1e6, 1.0, "baseline target (drug-equivalent concentration)"),
-        Parameter("kdeg", "rate", 1e-8, 1e4, 0.05, "target degradation rate constant"),
-        Parameter("kint", "rate", 1e-8, 1e4, 0.1, "complex internalisation rate constant"),
+        Parameter("kdeg", "rate", 1e-8, 1e2, 0.05, "target degradation rate constant"),
+        Parameter("kint", "rate", 1e-8, 1e2, 0.1, "complex internalisation rate constant"),
         Parameter("Kss", "conc", 1e-8, 1e6, 0.1, "quasi-steady-state constant"))
     n_states: ClassVar[int] = 3
 

@@ -7,12 +7,14 @@ bolus counts at its own time, like the closed form.  Amounts are in ug/kg (dose 
 ug/h/kg.
 
 Solvers.  ``method="auto"`` (simulation): DOP853 at ``rtol=1e-12`` (at 1e-10 its dense output was seen to be off
-by 1e-5 on the payload) with a limit on work (``max_rhs`` right-hand-side evaluations); a stiff system (e.g. a
+by 1e-5 on the payload) with a limit on work (``max_rhs`` right-hand-side evaluations per dose interval, i.e.
+between two consecutive dose times or infusion ends, so that the limit does not shrink as doses are added); a stiff system (e.g. a
 huge clearance or saturable elimination far from the linear range) exceeds it and is solved again by LSODA (which
 switches to BDF when the problem is stiff) with a banded Jacobian (the stacked systems are independent, so the
 Jacobian of the state ordered system by system has bandwidth ``n_states - 1``).  ``method="LSODA"`` uses that
 directly; ``stiff_rtol`` is LSODA's tolerance (default ``rtol``).  When the work limit is exceeded or the solver fails, ``on_fail="raise"``
-raises a ValueError; ``on_fail="nan"`` isolates the failing systems (by bisection, within a total of 4 ``max_rhs`` evaluations)
+raises a ValueError; ``on_fail="nan"`` isolates the failing systems (by bisection, within a total of 4 ``max_rhs`` evaluations per
+interval)
 and returns NaN for them only
 -- an optimiser's trial step that makes the ODE intractable is then simply rejected (OFV = inf).
 """
@@ -49,7 +51,9 @@ def solve_model_ode(model, p: dict, times, dose_time, amount, duration, outputs,
 
     stiff_rtol = rtol if stiff_rtol is None else stiff_rtol
 
-    budget = [4 * max_rhs]                                # on_fail="nan": total work, bisection included
+    given = amount != 0
+    n_segments = 1 + np.unique(np.concatenate([dose_time[given], (dose_time + duration)[given & (duration > 0)]])).size
+    budget = [4 * max_rhs * n_segments]                   # on_fail="nan": total work, bisection included
 
     def attempt(idx, first=True):
         sub = (model, {k: v[idx] for k, v in p.items()}, times[idx], dose_time[idx], amount[idx], duration[idx],
@@ -120,6 +124,7 @@ def _solve(model, p, times, dose_time, amount, duration, outputs, method, rtol, 
         x[model.dose_state] += np.where(bolus, amount, 0.0).sum(axis=1)
         on = given & (duration > 0) & (dose_time <= b0) & (ends > b0)
         rate = np.where(on, amount / np.where(duration > 0, duration, 1.0), 0.0).sum(axis=1)
+        calls[0] = 0                                  # the work limit applies per dose interval
         last = k + 1 == breaks.size
         sel = (grid >= b0) & ((grid <= b1) if last else (grid < b1))
         t_eval = grid[sel]
@@ -150,7 +155,7 @@ def _solve(model, p, times, dose_time, amount, duration, outputs, method, rtol, 
                 sol = solve_ivp(fun, (b0, b1), y0, method=method, t_eval=t_ext, rtol=rtol, atol=atol, **extra)
         except _TooMuchWork:
             raise ODEFailure(f"model {model.name}: the ODE solver ({method}) exceeded {max_rhs} right-hand-side "
-                             f"evaluations (a stiff or extreme parameter set)") from None
+                             f"evaluations between two doses (a stiff or extreme parameter set)") from None
         if sol.status < 0 or sol.y.shape[1] != t_ext.size or not np.all(np.isfinite(sol.y)):
             raise ODEFailure(f"model {model.name}: the ODE solver failed ({sol.message})")
         if banded:
