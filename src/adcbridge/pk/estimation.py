@@ -5,11 +5,18 @@ fits).  Every unit is fitted from several starts; all (unit, start) pairs -- *co
 so one model evaluation serves every animal and every start.
 
 Parameters are ``phi = (log theta_free, log sigma)``.  For each combo the objective is the ``OFV`` of
-:mod:`adcbridge.pk.errors`, with gradient and expected information (Fisher scoring; exact gradient, so the
-optimum is a true stationary point of the likelihood)::
+:mod:`adcbridge.pk.errors`, with its gradient (exact given ``df``, so the optimum is a true stationary point of the
+likelihood) and a curvature ``H``::
 
-    grad = sum [ (1/g^2 - r^2/g^4) dg^2 - 2 r/g^2 df ]
-    H    = sum [ 2 df df' / g^2 + dg^2 dg^2' / g^4 ]          (E[d^2 OFV])
+    grad  = sum [ (1/g^2 - r^2/g^4) dg^2 - 2 r/g^2 df ]
+    H_exp = sum [ 2 df df' / g^2 + dg^2 dg^2' / g^4 ]          (E[d^2 OFV], Fisher scoring)
+    H_obs = H_exp + sum [ (2 r^2/g^6 - 2/g^4) dg^2 dg^2' + (1/g^2 - r^2/g^4) d2g^2
+                          + 2 r/g^4 (dg^2 df' + df dg^2') ]
+
+``H_obs`` is the Hessian of the OFV without the model's second derivatives ``d2f``; it is used where it is
+positive definite, else ``H_exp``.  (With Fisher scoring alone, a combined-error fit whose two SDs trade off along
+a shallow valley converged linearly and stopped unconverged at 300 iterations; with ``H_obs`` it converges in 26.)
+A parameter at a bound whose gradient points out of the box is held (removed from the step's system).
 
 ``df`` by central differences (step 1e-6 on the log scale).  The step solves ``(H + mu diag H) d = -grad``, projected
 onto the bounds and then scaled down so that no log-parameter moves by more than 2 per iteration (a trial step
@@ -37,7 +44,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import LOG2PI, variance
+from .errors import LOG2PI, variance, variance_curvature
 from .predict import predict_arrays
 
 __all__ = ["Batch", "Estimator"]
@@ -122,8 +129,10 @@ class Estimator:
         out = np.add.reduceat(per_row, starts)
         return np.where(np.isfinite(out), out, np.inf)
 
-    def derivatives(self, phi, units, step=1e-6):
-        """OFV (K,), gradient (K, P) and expected information H (K, P, P)."""
+    def derivatives(self, phi, units, step=1e-6, observed=True):
+        """OFV (K,), gradient (K, P) and curvature H (K, P, P): the Hessian of the OFV without the model's second
+        derivatives where that is positive definite, else the expected information (``observed=False``:
+        always the expected information)."""
         rows, owner, starts = self.expand(units)
         n, p = rows.size, self.p
         base = phi[owner, :p]
@@ -145,8 +154,28 @@ class Estimator:
         grad = np.einsum("nt,ntp->np", w1, dg2) - np.einsum("nt,ntp->np", w2, dfa)
         H = (np.einsum("nt,ntp,ntq->npq", np.where(m, 2 / v, 0.0), dfa, dfa)
              + np.einsum("nt,ntp,ntq->npq", np.where(m, 1 / v ** 2, 0.0), dg2, dg2))
+        H = np.add.reduceat(H, starts)
         ofv = self._ofv_rows(f, ls, rows, starts)
-        return ofv, np.add.reduceat(grad, starts), np.add.reduceat(H, starts)
+        if observed:
+            # the terms whose expectation is zero (the model's second derivatives d2f are still left out)
+            v_ff, dvar_df = variance_curvature(self.error, f, ls, self.b.out_idx[rows])
+            d2v = np.zeros(dg2.shape + (dg2.shape[-1],))                               # (n, T, P, P)
+            d2v[..., :p, :p] = v_ff[..., None, None] * df[..., :, None] * df[..., None, :]
+            cross = dvar_df[..., None, :] * df[..., :, None]                           # (n, T, p, q)
+            d2v[..., :p, p:] = cross
+            d2v[..., p:, :p] = np.swapaxes(cross, -1, -2)
+            q = dvar.shape[-1]
+            d2v[..., p + np.arange(q), p + np.arange(q)] = 2 * dvar
+            extra = (np.einsum("nt,ntp,ntq->npq", np.where(m, 2 * r * r / v ** 3 - 2 / v ** 2, 0.0), dg2, dg2)
+                     + np.einsum("nt,ntpq->npq", w1, d2v)
+                     + np.einsum("nt,ntp,ntq->npq", np.where(m, 2 * r / v ** 2, 0.0), dg2, dfa)
+                     + np.einsum("nt,ntp,ntq->npq", np.where(m, 2 * r / v ** 2, 0.0), dfa, dg2))
+            H_obs = H + np.add.reduceat(extra, starts)
+            with np.errstate(all="ignore"):
+                lam = np.linalg.eigvalsh(np.where(np.isfinite(H_obs), H_obs, 0.0))
+            pd_ = np.all(np.isfinite(H_obs), axis=(1, 2)) & (lam[:, 0] > 1e-10 * np.abs(lam[:, -1]))
+            H = np.where(pd_[:, None, None], H_obs, H)
+        return ofv, np.add.reduceat(grad, starts), H
 
     # ----------------------------------------------------------------------------------------- optimiser
     def minimise(self, phi0, units, lower, upper, *, max_iter=300):
@@ -165,13 +194,14 @@ class Estimator:
             if act.size == 0:
                 break
             iters[act] += 1
-            d = np.diagonal(H[act], axis1=1, axis2=2)
+            Hf, gf = _free_system(H[act], grad[act], phi[act], lower, upper)
+            d = np.diagonal(Hf, axis1=1, axis2=2)
             d = np.maximum(d, 1e-10 * np.maximum(d.max(axis=1, keepdims=True), 1e-300))
-            A = H[act] + mu[act, None, None] * (d[:, :, None] * np.eye(P))
+            A = Hf + mu[act, None, None] * (d[:, :, None] * np.eye(P))
             try:
-                delta = -np.linalg.solve(A, grad[act][..., None])[..., 0]
+                delta = -np.linalg.solve(A, gf[..., None])[..., 0]
             except np.linalg.LinAlgError:
-                delta = -grad[act] / (d * (1 + mu[act, None]))
+                delta = -gf / (d * (1 + mu[act, None]))
             # project onto the bounds first, then cap: a parameter held at its bound does not shrink the others
             delta = np.where(np.isfinite(delta), delta, 0.0)
             delta = np.clip(phi[act] + delta, lower, upper) - phi[act]
@@ -207,7 +237,8 @@ class Estimator:
                 stuck = mu[rej] > 1e10
                 if stuck.any():
                     s = rej[stuck]
-                    pred = np.abs(np.einsum("kp,kp->k", grad[s], _newton(H[s], grad[s])))
+                    Hs, gs = _free_system(H[s], grad[s], phi[s], lower, upper)
+                    pred = np.abs(np.einsum("kp,kp->k", gs, _newton(Hs, gs)))
                     converged[s] = np.isfinite(ofv[s]) & (pred < 1e-9 * (1 + np.abs(ofv[s])))
                     active[s] = False
         return phi, ofv, converged, iters
@@ -234,6 +265,18 @@ class Estimator:
             c = 1 + 2 * P + 4 * k
             H[:, i, j] = H[:, j, i] = (F[:, c] - F[:, c + 1] - F[:, c + 2] + F[:, c + 3]) / (4 * step ** 2)
         return H
+
+
+def _free_system(H, g, phi, lower, upper):
+    """Curvature and gradient restricted to the parameters free to move: a parameter at a bound whose gradient
+    points out of the box is held (its row and column become the identity, its gradient 0), so neither the step
+    nor the predicted decrease counts a move the bounds forbid."""
+    held = ((phi <= lower + 1e-12) & (g > 0)) | ((phi >= upper - 1e-12) & (g < 0))
+    if not held.any():
+        return H, g
+    free = ~held
+    Hf = H * (free[:, :, None] & free[:, None, :]) + held[:, :, None] * np.eye(H.shape[-1])
+    return Hf, np.where(held, 0.0, g)
 
 
 def _newton(H, g):

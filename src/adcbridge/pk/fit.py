@@ -149,7 +149,7 @@ def fit_pk(data: pd.DataFrame, model: str = "2cmt", options: PKFitOptions | None
         if opts.se == "observed":
             H = est.observed_hessian(phi_b[fit_units], fit_units)
         else:
-            H = est.derivatives(phi_b[fit_units], fit_units)[2]
+            H = est.derivatives(phi_b[fit_units], fit_units, observed=False)[2]
         for i, u in enumerate(fit_units):
             cov[u], weak[u] = _covariance(0.5 * (H[i] + H[i].T), free + enames)
     return _assemble(opts, m, d, est, free, enames, phi_b, ofv_b, conv_b, iters[pick], at_best, cov, too_few,
