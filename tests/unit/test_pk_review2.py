@@ -254,3 +254,15 @@ def test_combined_error_fits_converge_with_the_observed_curvature():
     assert r.fit_statistics["converged"].all()
     assert (r.fit_statistics["iterations"] < 100).all()
     assert r.fit_statistics["ofv"].iloc[1] == pytest.approx(10.4996697, abs=1e-6)
+
+
+def test_qss_start_uses_the_analyte_with_data_when_the_first_is_all_blq():
+    """Free drug C listed first but all BLQ: the start comes from total drug (before, the defaults were used and
+    the fit ended unconverged at OFV 337.7 after 300 iterations)."""
+    d = _qss_study()
+    free = d.assign(ANALYTE="C", BLQ=1)
+    both = pd.concat([free, d], ignore_index=True)
+    r = fit_pk(both, "qss", pooled=True, n_starts=1, analytes=["C", "Ctot"])
+    assert r.fit_statistics["converged"].all()
+    assert r.fit_statistics["ofv"].iloc[0] < 251
+    assert any(i.code == "covariance_failed" and "sigma_prop[C]" in i.message for i in r.issues)

@@ -107,7 +107,10 @@ def fit_pk(data: pd.DataFrame, model: str = "2cmt", options: PKFitOptions | None
     est = Estimator(m, b, d.outputs, free, fixed, opts.error, q, method=opts.method)
 
     # ----------------------------------------------------------------------------------------- starts
-    first_idx = b.out_idx == 0
+    # the analyte of the data-driven start: the first one; for target-mediated models (free and total drug are
+    # both drug concentrations) the one with the most usable samples
+    lead = int(np.argmax(np.bincount(b.out_idx[b.mask], minlength=len(d.outputs)))) if m.name in TARGET_MODELS else 0
+    first_idx = b.out_idx == lead
     guess = nca_guess(b.times, b.y, b.mask & first_idx, b.dose_time[:, 0], b.amount.sum(1), b.amount[:, 0])
     bounds = m.bounds()
     lower = np.log([bounds[n][0] for n in free] + [1e-8] * q)
@@ -157,15 +160,16 @@ def fit_pk(data: pd.DataFrame, model: str = "2cmt", options: PKFitOptions | None
 
 
 def _staged_starts(m, est, opts, free, fixed, phi_nca, units, lower, upper, S):
-    """Starts (len(units), S, p) of a target-mediated model: fit the linear 2cmt core on the first analyte, score
-    a grid of target parameters around it (:func:`~adcbridge.pk.starts.target_grid`) and keep the S best grid
-    points (NaN where fewer are finite; the caller keeps its own starts there).  User starts and fixed values
-    win over the grid."""
+    """Starts (len(units), S, p) of a target-mediated model: fit the linear 2cmt core on the analyte with the most
+    usable samples, score a grid of target parameters around it (:func:`~adcbridge.pk.starts.target_grid`) and
+    keep the S best distinct grid points (NaN where fewer are finite; the caller keeps its own starts there).
+    User starts and fixed values win over the grid."""
     b = est.b
     core = TwoCompartment(rate_time=m.rate_time, per_kg=m.per_kg)
     core_free = [n for n in core.names if n not in fixed]
     core_fixed = {n: fixed[n] for n in core.names if n in fixed}
-    first = b.mask & (b.out_idx == 0)
+    lead = int(np.argmax(np.bincount(b.out_idx[b.mask], minlength=len(est.outputs))))
+    first = b.mask & (b.out_idx == lead)
     cb = Batch(b.times, b.y, first, np.zeros_like(b.out_idx), b.dose_time, b.amount, b.duration, b.unit)
     k_err = len(ERROR_MODELS[opts.error])
     cest = Estimator(core, cb, ["C"], core_free, core_fixed, opts.error, k_err)
