@@ -245,7 +245,7 @@ def _dose_arrays(dosing: pd.DataFrame, subjects: pd.Index, codes: np.ndarray):
 
 
 def _curve_grids(lo, hi, dt, dur, nd, n: int):
-    """Per row: ``np.unique`` of ``n`` even points on [lo, hi] (``np.linspace``'s arithmetic), the dose times,
+    """Per row: ``np.unique`` of ``n`` even points on [lo, hi] (``np.linspace``), the dose times,
     infusion ends and the points just after them, restricted to [lo, hi]; as a (N, L) array padded by repeating
     the last time (the first ``cnt`` entries of a row are its grid), and ``cnt`` (N,)."""
     N, D = dt.shape
@@ -253,15 +253,7 @@ def _curve_grids(lo, hi, dt, dur, nd, n: int):
     marks = np.where(real, np.concatenate([dt, dt + dur], axis=1), np.nan)                   # (N, 2D)
     span = np.maximum(hi - lo, 1e-9)
     after = (marks[:, :, None] + span[:, None, None] * np.array([1e-4, 2e-3, 1e-2])).reshape(N, -1)
-    k = np.arange(n, dtype=float)
-    if n > 1:                                            # np.linspace(lo, hi, n) row by row, bit for bit
-        delta = hi - lo
-        step = delta / (n - 1)
-        base = np.where((step == 0)[:, None], (k / (n - 1))[None, :] * delta[:, None], k[None, :] * step[:, None])
-        base = base + lo[:, None]
-        base[:, -1] = hi
-    else:
-        base = k[None, :] * (hi - lo)[:, None] + lo[:, None]
+    base = np.linspace(lo, hi, n, axis=1)                                                    # (N, n)
     cand = np.concatenate([base, marks, after, np.full((N, 1), np.nan)], axis=1)
     s = np.sort(cand, axis=1)                                                                # NaN last
     valid = (s >= lo[:, None]) & (s <= hi[:, None])
