@@ -53,3 +53,12 @@ def test_individual_panels(fit):
     plt.close(fig)
     with pytest.raises(ValueError, match="'Z9' is not in the fit"):
         plot_pk_individual(fit, subjects=["Z9"])
+
+
+def test_pooled_title_and_time_labels_above_an_empty_panel(fit):
+    fig = plot_pk_individual(fit, ncols=2)                    # 3 subjects in 2 x 2: the bottom-right panel is empty
+    assert "pooled fit" in fig._suptitle.get_text()
+    top_right = fig.axes[1]
+    fig.canvas.draw()
+    assert any(t.get_visible() and t.get_text() for t in top_right.get_xticklabels())
+    plt.close(fig)

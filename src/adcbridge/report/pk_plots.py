@@ -117,10 +117,13 @@ def plot_pk_individual(result, subjects=None, log: bool = True, *, max_panels: i
         ax.tick_params(labelsize=7)
     for k in range(n, nr * nc):
         axes[k // nc, k % nc].set_visible(False)
+        if k >= nc:                                   # the panel above has no visible panel below it
+            axes[k // nc - 1, k % nc].xaxis.set_tick_params(labelbottom=True)
     if len(col) > 1:
         axes[0, 0].legend(fontsize=7)
     fig.supxlabel("time (h)")
     fig.supylabel("concentration")
-    fig.suptitle(title or f"{result.spec.model}: individual fits")
+    fig.suptitle(title or f"{result.spec.model}: {'pooled fit' if result.spec.pooled else 'individual fits'}, "
+                          f"by subject")
     _issue_note(fig, result.issues)
     return fig
