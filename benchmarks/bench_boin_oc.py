@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import platform
-import re
 import shutil
 import subprocess
 import time
@@ -25,6 +24,8 @@ from pathlib import Path
 
 from adcbridge import __version__
 from adcbridge.dosefinding import boin, exact_oc, simulate
+
+from results_file import write_section  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 HERE = Path(__file__).parent
 P_TRUE = [0.05, 0.1, 0.2, 0.3, 0.5]
@@ -89,11 +90,4 @@ if __name__ == "__main__":
     text = main()
     print(text)
     if ap.parse_args().write:
-        path = HERE / "RESULTS.md"
-        body = path.read_text() if path.exists() else "# Benchmark results\n"
-        section = f"<!-- boin_oc:start -->\n{text}\n<!-- boin_oc:end -->"
-        if "<!-- boin_oc:start -->" in body:
-            body = re.sub(r"<!-- boin_oc:start -->.*<!-- boin_oc:end -->", lambda m: section, body, flags=re.S)
-        else:
-            body += "\n## BOIN operating characteristics (issue 2)\n\n" + section + "\n"
-        path.write_text(body)
+        write_section("boin_oc", "BOIN operating characteristics (issue 2)", text)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import platform
-import re
 import time
 import tracemalloc
 from pathlib import Path
@@ -22,6 +21,8 @@ import pandas as pd
 
 from adcbridge import __version__
 from adcbridge.nca import NcaOptions, run_nca
+
+from results_file import write_section  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 HERE = Path(__file__).parent
 DATA = HERE.parent / "tests" / "reference" / "data" / "nca" / "large_10000x12.csv.gz"
@@ -93,12 +94,4 @@ if __name__ == "__main__":
     text = main(a.million)
     print(text)
     if a.write:
-        path = HERE / "RESULTS.md"
-        body = path.read_text()
-        section = f"<!-- nca:start -->\n{text}\n<!-- nca:end -->"
-        if "<!-- nca:start -->" in body:
-            body = re.sub(r"<!-- nca:start -->.*<!-- nca:end -->", lambda m: section, body, flags=re.S)
-        else:
-            body += ("\n## NCA, 10,000 profiles (issue 3)\n\n`python benchmarks/bench_nca.py --write --million`\n\n"
-                     + section + "\n")
-        path.write_text(body)
+        write_section("nca", "NCA, 10,000 profiles (issue 3)\n\n`python benchmarks/bench_nca.py --write --million`", text)

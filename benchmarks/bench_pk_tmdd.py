@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import time
 import warnings
 from pathlib import Path
@@ -50,6 +49,8 @@ import adcbridge.pk.predict as _predict
 from adcbridge import __version__
 from adcbridge.pk import Regimen, fit_pk, simulate
 from adcbridge.pk.models import get_model
+
+from results_file import write_section  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 HERE = Path(__file__).parent
 T = np.array([0.5, 1, 2, 4, 8, 24, 48, 72, 168, 336, 504.0])
@@ -350,12 +351,5 @@ if __name__ == "__main__":
     text += f"\n\nWhole benchmark: {time.perf_counter() - t_all:.0f} s."
     print(text)
     if a.write:
-        path = HERE / "RESULTS.md"
-        body = path.read_text()
-        section = f"<!-- pk_tmdd:start -->\n{text}\n<!-- pk_tmdd:end -->"
-        if "<!-- pk_tmdd:start -->" in body:
-            body = re.sub(r"<!-- pk_tmdd:start -->.*<!-- pk_tmdd:end -->", lambda m: section, body, flags=re.DOTALL)
-        else:
-            body += ("\n## Target-mediated PK fits (mm, qss) vs a scipy reference\n\n"
-                     "`python benchmarks/bench_pk_tmdd.py --write`\n\n" + section + "\n")
-        path.write_text(body)
+        write_section("pk_tmdd", "Target-mediated PK fits (mm, qss) vs a scipy reference\n\n"
+                      "`python benchmarks/bench_pk_tmdd.py --write`", text)
