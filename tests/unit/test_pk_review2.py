@@ -13,13 +13,20 @@ T = np.array([0.5, 1, 2, 4, 8, 24, 48, 72, 168, 336, 504])
 QSS_TRUTH = {"CL": 0.5, "V1": 40.0, "Q": 1.2, "V2": 40.0, "R0": 1.0, "kdeg": 0.05, "kint": 0.1, "Kss": 0.1}
 
 
+def _study(model, truth, doses, *, noise=0.1, seed=0, output=None, regimen=None, times=T):
+    """One animal per dose (S0, S1, ...), log-normal noise ``noise`` drawn animal by animal from ``seed``."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i, dose in enumerate(doses):
+        reg = regimen(dose) if regimen else Regimen.single(dose, 0.5)
+        c = simulate(model, truth, reg, times, output=output)[0]
+        rows += [(f"S{i}", t, y, dose) for t, y in zip(times, c * np.exp(noise * rng.standard_normal(c.size)))]
+    return pd.DataFrame(rows, columns=["ID", "TIME", "CONC", "DOSE"])
+
+
 def test_individual_mm_fit_finishes_and_recovers_the_truth():
     truth = {"CL": 0.5, "V1": 40.0, "Q": 1.2, "V2": 40.0, "Vmax": 20.0, "Km": 1.0}
-    rng = np.random.default_rng(0)
-    rows = []
-    c = simulate("mm", truth, Regimen.single(3.0, 0.5), T)[0] * np.exp(0.05 * rng.standard_normal(T.size))
-    rows += [("S", t, y, 3.0) for t, y in zip(T, c)]
-    d = pd.DataFrame(rows, columns=["ID", "TIME", "CONC", "DOSE"])
+    d = _study("mm", truth, [3.0], noise=0.05)
     r = fit_pk(d, "mm", n_starts=1)
     codes = {i.code for i in r.issues}
     assert r.fit_statistics["ofv"].iloc[0] < -49.6
@@ -32,12 +39,7 @@ def test_individual_mm_fit_finishes_and_recovers_the_truth():
 
 def _qss_study(lloq=0.05, seed=0):
     """Five single doses (0.3-30 mg/kg), total drug with 10 % proportional error, BLQ below ``lloq``."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    for i, dose in enumerate([0.3, 1, 3, 10, 30]):
-        c = simulate("qss", QSS_TRUTH, Regimen.single(dose, 0.5), T, output="Ctot")[0]
-        rows += [(f"S{i}", t, y, dose) for t, y in zip(T, c * np.exp(0.1 * rng.standard_normal(c.size)))]
-    d = pd.DataFrame(rows, columns=["ID", "TIME", "CONC", "DOSE"]).assign(ANALYTE="Ctot")
+    d = _study("qss", QSS_TRUTH, [0.3, 1, 3, 10, 30], seed=seed, output="Ctot").assign(ANALYTE="Ctot")
     return d.assign(BLQ=(d["CONC"] < lloq).astype(int))
 
 
@@ -68,12 +70,7 @@ def test_pooled_qss_fit_from_staged_starts_reaches_the_optimum_near_the_truth():
 
 def test_pooled_mm_fit_recovers_the_truth():
     truth = {"CL": 0.5, "V1": 40.0, "Q": 1.2, "V2": 40.0, "Vmax": 20.0, "Km": 1.0}
-    rng = np.random.default_rng(0)
-    rows = []
-    for i, dose in enumerate([0.3, 1, 3, 10, 30] * 2):
-        c = simulate("mm", truth, Regimen.single(dose, 0.5), T)[0]
-        rows += [(f"S{i}", t, y, dose) for t, y in zip(T, c * np.exp(0.1 * rng.standard_normal(c.size)))]
-    d = pd.DataFrame(rows, columns=["ID", "TIME", "CONC", "DOSE"])
+    d = _study("mm", truth, [0.3, 1, 3, 10, 30] * 2)
     r = fit_pk(d, "mm", pooled=True, n_starts=2)
     assert r.fit_statistics["converged"].all()
     for k, tol in (("CL", 0.05), ("V1", 0.05), ("Q", 0.15), ("V2", 0.15), ("Vmax", 0.15), ("Km", 0.3)):
@@ -156,13 +153,9 @@ def test_repeated_doses_do_not_exhaust_the_ode_work_limit():
     """Four weekly doses of an mm model: the work limit applies per dose interval, so the pooled fit converges
     (with one limit for the whole solve it ended unconverged at OFV 383 with no standard errors)."""
     truth = {"CL": 0.5, "V1": 40.0, "Q": 1.2, "V2": 40.0, "Vmax": 20.0, "Km": 1.0}
-    rng = np.random.default_rng(1)
     t = np.array([0.5, 4, 24, 72, 168, 168.5, 336, 504, 504.5, 540, 600, 672])
-    rows = []
-    for i, dose in enumerate([0.3, 1, 3, 10, 30]):
-        c = simulate("mm", truth, Regimen.repeated(dose, 168, 4, duration=0.5), t)[0]
-        rows += [(f"S{i}", tt, y, dose) for tt, y in zip(t, c * np.exp(0.1 * rng.standard_normal(c.size)))]
-    d = pd.DataFrame(rows, columns=["ID", "TIME", "CONC", "DOSE"])
+    d = _study("mm", truth, [0.3, 1, 3, 10, 30], seed=1, times=t,
+               regimen=lambda dose: Regimen.repeated(dose, 168, 4, duration=0.5))
     d = d.assign(BLQ=(d["CONC"] < 0.05).astype(int))
     dosing = pd.DataFrame([(f"S{i}", 168.0 * k, dose) for i, dose in enumerate([0.3, 1, 3, 10, 30])
                            for k in range(4)], columns=["ID", "TDOSE", "DOSE"])
@@ -177,12 +170,7 @@ def test_a_parameter_held_at_its_bound_does_not_stall_the_others():
     """Combined error on purely proportional data: sigma_add of S1 runs to its bound.  The step is projected onto
     the bounds before the cap, so the fit converges (it stalled at 300 iterations when the cap came first)."""
     truth = {"CL": 0.5, "V1": 40.0, "Q": 1.2, "V2": 40.0}
-    rng = np.random.default_rng(0)
-    rows = []
-    for i, dose in enumerate([10, 30]):
-        c = simulate("2cmt", truth, Regimen.single(dose, 0.5), T)[0]
-        rows += [(f"S{i}", t, y, dose) for t, y in zip(T, c * np.exp(0.1 * rng.standard_normal(c.size)))]
-    d = pd.DataFrame(rows, columns=["ID", "TIME", "CONC", "DOSE"])
+    d = _study("2cmt", truth, [10, 30])
     r = fit_pk(d, "2cmt", error="combined", n_starts=2)
     assert r.fit_statistics["converged"].all()
     assert r.estimate("sigma_add", "S1") < 1e-4 * r.estimate("sigma_add", "S0")
@@ -193,12 +181,7 @@ def test_a_parameter_held_at_its_bound_does_not_stall_the_others():
 def test_user_starts_do_not_collapse_the_staged_starts():
     from adcbridge.pk import estimation
     truth = {"CL": 0.5, "V1": 40.0, "Q": 1.2, "V2": 40.0, "Vmax": 20.0, "Km": 1.0}
-    rng = np.random.default_rng(0)
-    rows = []
-    for i, dose in enumerate([1, 10]):
-        c = simulate("mm", truth, Regimen.single(dose, 0.5), T)[0]
-        rows += [(f"S{i}", t, y, dose) for t, y in zip(T, c * np.exp(0.1 * rng.standard_normal(c.size)))]
-    d = pd.DataFrame(rows, columns=["ID", "TIME", "CONC", "DOSE"])
+    d = _study("mm", truth, [1, 10])
     seen = []
     original = estimation.Estimator.minimise
 
@@ -244,12 +227,7 @@ def test_combined_error_fits_converge_with_the_observed_curvature():
     (expected information) converged linearly and stopped unconverged at 300 iterations (S1).  The curvature of
     the objective itself (without the model's second derivatives) converges in tens of iterations."""
     truth = {"CL": 0.8, "V1": 40.0, "Q": 1.2, "V2": 40.0}
-    rng = np.random.default_rng(3)
-    rows = []
-    for i in range(3):
-        c = simulate("2cmt", truth, Regimen.single(3.0, 0.5), T)[0]
-        rows += [(f"S{i}", t, y, 3.0) for t, y in zip(T, c * np.exp(0.05 * rng.standard_normal(c.size)))]
-    d = pd.DataFrame(rows, columns=["ID", "TIME", "CONC", "DOSE"])
+    d = _study("2cmt", truth, [3.0] * 3, noise=0.05, seed=3)
     r = fit_pk(d, "2cmt", error="combined", n_starts=1)
     assert r.fit_statistics["converged"].all()
     assert (r.fit_statistics["iterations"] < 100).all()
