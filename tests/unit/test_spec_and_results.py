@@ -70,10 +70,7 @@ _XV = pd.DataFrame([(g, f"{g}{i}", d, 100 * np.exp(r * d + 0.05 * ((7 * i + d) %
                     for g, r in (("Vehicle", 0.12), ("ADC", 0.03)) for i in range(4) for d in (0, 4, 8, 12, 16)],
                    columns=["group", "animal", "day", "volume"])
 
-from adcbridge.translation import (dose_ladder, exposure_margins, fih_start_dose, fit_allometry, occupancy_dose,
-                                   proportional_exposure, scale_parameters, summarise_toxicology)
-
-_TOX = pd.DataFrame({"species": "cynomolgus", "dose": [10.0, 30.0, 78.8], "severity": ["none", "mild", "severe"]})
+from tests.unit.test_translation_cli import TRANSLATION_MAKERS
 
 from adcbridge.pk import Regimen as PkRegimen
 from adcbridge.pk import fit_pk
@@ -90,13 +87,7 @@ MAKERS = [
     lambda: fit_pk(_PK, "2cmt", n_starts=2),
     lambda: project_human_pk({"CL": (20.0, "mL/day/kg"), "V1": (40.0, "mL/kg"), "Q": (30.0, "mL/day/kg"),
                               "V2": (40.0, "mL/kg")}),
-    lambda: scale_parameters({"CL": (18.2, "mL/day/kg"), "V1": (40.0, "mL/kg")}, "cynomolgus"),
-    lambda: fit_allometry(pd.DataFrame({"species": ["mouse", "rat", "dog"], "value": [0.2, 1.5, 30.0]}), "mL/min"),
-    lambda: summarise_toxicology(_TOX),
-    lambda: fih_start_dose(30, "cynomolgus", occupancy=occupancy_dose(1.0, 0.1)),
-    lambda: exposure_margins(proportional_exposure(1.0, 20.0, 100.0), [1.0, 2.0], animal_auc=4000.0),
-    lambda: dose_ladder(1.62, "doubling", n_levels=5, switch_at_level=3,
-                        exposure=proportional_exposure(1.0, 20.0, 100.0), animal_auc=4000.0),
+    *TRANSLATION_MAKERS,
     lambda: analyze_xenograft(_XV, control="Vehicle", tgi="all", days=[12]),
     lambda: growth_inhibition(tumour_volumes(_XV), control="Vehicle", tgi="delta_v", days=[12]),
     lambda: compare_day(tumour_volumes(_XV), control="Vehicle", days=[12]),
