@@ -25,7 +25,7 @@ from pathlib import Path
 from adcbridge import __version__
 from adcbridge.dosefinding import boin, exact_oc, simulate
 
-from results_file import write_section  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+from benchkit import best_of, write_section  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 HERE = Path(__file__).parent
 P_TRUE = [0.05, 0.1, 0.2, 0.3, 0.5]
@@ -33,14 +33,6 @@ DESIGN = boin(0.3, 5, cohort_size=3, cohorts=10)
 GET_OC = {1_000: 0.50, 10_000: 4.9, 100_000: 48.1}
 SIMFAST = {1_000: 0.0017, 10_000: 0.0089, 100_000: 0.100}
 
-
-def best_of(f, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 def r_loop(n: int) -> float | None:

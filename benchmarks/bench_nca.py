@@ -22,7 +22,7 @@ import pandas as pd
 from adcbridge import __version__
 from adcbridge.nca import NcaOptions, run_nca
 
-from results_file import write_section  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+from benchkit import best_of, write_section  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 HERE = Path(__file__).parent
 DATA = HERE.parent / "tests" / "reference" / "data" / "nca" / "large_10000x12.csv.gz"
@@ -40,14 +40,6 @@ def run(d: pd.DataFrame, method: str):
                    options=NcaOptions(auc_method=method, units={"dose": "mg"}))
 
 
-def best(f, k=5):
-    out = []
-    for _ in range(k):
-        t = time.perf_counter()
-        f()
-        out.append(time.perf_counter() - t)
-    return min(out)
-
 
 def main(million: bool) -> str:
     d = load()
@@ -56,7 +48,7 @@ def main(million: bool) -> str:
              f"wall time from the in-memory table to the long CDISC table (all single-dose parameters), best of 5.",
              "", "| data | AUC method | adcbridge (s) | vs NonCompart (30 s) | vs PKNCA (329 s) |", "|---|---|---:|---:|---:|"]
     for method in ("linear", "lin-up-log-down"):
-        t = best(lambda: run(d, method))
+        t = best_of(lambda: run(d, method), 5)
         lines.append(f"| 10,000 x 12 | {method} | {t:.3f} | {NONCOMPART_S / t:.0f}x | {PKNCA_S / t:.0f}x |")
     tracemalloc.start()
     run(d, "lin-up-log-down")

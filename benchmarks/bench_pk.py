@@ -20,7 +20,6 @@ import platform
 import shutil
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +28,12 @@ from scipy.optimize import least_squares
 
 from adcbridge import __version__
 from adcbridge.pk import Regimen, exposure, fit_pk, simulate
+from benchkit import best_of as _best_of  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+
+
+def best_of(f, repeats=3):
+    return _best_of(f, repeats, warmup=True)
+
 
 DATA = Path(__file__).parents[1] / "tests" / "reference" / "data" / "nca" / "data" / "cyno_adc_sd.csv"
 
@@ -58,15 +63,6 @@ for (rep in 1:3) {
 cat(best, ok, "\n")
 """
 
-
-def best_of(f, repeats=3):
-    f()
-    out = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        f()
-        out.append(time.perf_counter() - t)
-    return min(out)
 
 
 def two_cmt_infusion(t, dose, tinf, cl, v1, q, v2):

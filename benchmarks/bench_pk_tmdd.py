@@ -50,7 +50,7 @@ from adcbridge import __version__
 from adcbridge.pk import Regimen, fit_pk, simulate
 from adcbridge.pk.models import get_model
 
-from results_file import write_section  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+from benchkit import write_section  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 HERE = Path(__file__).parent
 T = np.array([0.5, 1, 2, 4, 8, 24, 48, 72, 168, 336, 504.0])

@@ -6,13 +6,7 @@ import sys
 
 import pytest
 
-from adcbridge.cli import main
-
-
-def run(capsys, *args):
-    code = main(list(args))
-    out = capsys.readouterr()
-    return code, out.out, out.err
+from tests.clirun import run
 
 
 def test_boin_table_contract(capsys):

@@ -6,15 +6,9 @@ import pandas as pd
 import pytest
 from refdata import REFERENCE
 
-from adcbridge.cli import main
+from tests.clirun import run
 
 FIT = REFERENCE / "fit"
-
-
-def run(capsys, *args):
-    code = main([str(a) for a in args])
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def test_dose_response_contract(capsys):

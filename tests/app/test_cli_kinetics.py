@@ -9,18 +9,12 @@ import pandas as pd
 import pytest
 from refdata import REFERENCE
 
-from adcbridge.cli import main
+from tests.clirun import run
 
 KIN = REFERENCE / "fit" / "kinetics"
 ORACLE = json.loads((KIN / "kinetics_oracle.json").read_text())
 LONG = ["--conc", "conc_M", "--time", "time_s", "--response", "response_RU"]
 TIMES = ["--t-on", 60, "--t-off", 360]
-
-
-def run(capsys, *args):
-    code = main([str(a) for a in args])
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def _clean() -> pd.DataFrame:

@@ -3,19 +3,13 @@
 import pandas as pd
 import pytest
 
-from adcbridge.cli import main
+from tests.clirun import run
 from refdata import REFERENCE
 
 CYNO = REFERENCE / "nca" / "data" / "cyno_adc_sd.csv"
 ARGS = ["nca", str(CYNO), "--subject", "ID", "--time", "TIME", "--conc", "CONC", "--dose", "DOSE", "--route", "ROUTE",
         "--duration", "TINF", "--group", "SEX,DOSE", "--analyte", "ANALYTE", "--blq", "BLQ", "--metabolite", "PAYLOAD",
         "--conc-unit", "CONCU"]
-
-
-def run(capsys, *args):
-    code = main([str(a) for a in args])
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def test_nca_writes_the_long_cdisc_table(capsys, tmp_path):

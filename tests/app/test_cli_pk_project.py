@@ -5,17 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from adcbridge.cli import main
+from tests.clirun import run
 
 EXAMPLE = Path(__import__("adcbridge").__file__).parent / "examples" / "jskn003_fih.yaml"
 PARAMS = ["--param", "CL=20:mL/day/kg", "--param", "V1=40:mL/kg", "--param", "Q=30:mL/day/kg", "--param",
           "V2=40:mL/kg"]
-
-
-def run(capsys, *args):
-    code = main([str(a) for a in args])
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def test_project_contract_and_closed_form(capsys, tmp_path):
