@@ -7,8 +7,16 @@ A :class:`Result` carries
 * ``issues`` -- a tuple of :class:`Issue` (non-convergence, data problems, deviations from a reference);
 * ``provenance`` -- package version, creation time, a hash of the inputs and the random seed.
 
-Subclasses add their own typed fields.  ``to_json()`` writes a versioned JSON document and
-``Result.from_json()`` rebuilds the same subclass with the same values.
+Subclasses add their own typed fields.  A result has two serialisations and no third:
+
+* ``to_record()`` -- the *record*: a JSON-ready dict that ``--format json`` prints, that the study report reads
+  and that the conduct app stores.  It is ``{"result_type", <the result's own keys>, "spec", "issues",
+  "provenance"}``.  The result's own keys come from :meth:`Result.record_body`, which by default is derived from
+  the declared fields (every field a subclass adds, plus the tidy ``table`` as a list of row objects); a subclass
+  whose command published a JSON contract overrides ``record_body`` to keep exactly those keys.  Values are plain
+  JSON: numbers, strings, booleans, lists and objects, with NaN and infinities as ``null``.
+* ``to_json()`` / ``Result.from_json()`` -- the faithful, versioned round trip that rebuilds the same subclass
+  with the same values (tables with their dtypes).
 """
 
 from __future__ import annotations
@@ -30,7 +38,7 @@ from pydantic import BaseModel
 
 from adcbridge import __version__
 
-__all__ = ["Issue", "Provenance", "Result", "make_provenance", "hash_inputs"]
+__all__ = ["Issue", "Provenance", "Result", "make_provenance", "hash_inputs", "json_ready"]
 
 FORMAT_VERSION = 1
 _REGISTRY: dict[str, type["Result"]] = {}
@@ -97,6 +105,44 @@ def _json_scalar(v: Any) -> Any:
     if isinstance(v, np.bool_):
         return bool(v)
     return v
+
+
+def json_ready(value: Any) -> Any:
+    """``value`` as plain JSON: numpy scalars and arrays as numbers and lists, tuples as lists, tables as lists of
+    row objects, specifications and dataclasses as objects, NaN and infinities as None."""
+    if value is None or isinstance(value, (str, bool)):
+        return value
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        f = float(value)
+        return f if math.isfinite(f) else None
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, dict):
+        return {str(k): json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [json_ready(v) for v in value.tolist()]
+    if isinstance(value, BaseModel):
+        return json_ready(value.model_dump(mode="json"))
+    if isinstance(value, pd.DataFrame):
+        return table_records(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: json_ready(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, (pd.Timestamp,)):
+        return value.isoformat()
+    return str(value)
+
+
+def table_records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """A table as a list of row objects (column -> plain JSON value)."""
+    columns = [str(c) for c in df.columns]
+    cols = [[json_ready(v) for v in df[c].tolist()] for c in df.columns]
+    return [dict(zip(columns, row)) for row in zip(*cols)] if cols else [{} for _ in range(len(df))]
 
 
 def _encode_frame(df: pd.DataFrame) -> dict[str, Any]:
@@ -197,6 +243,26 @@ class Result:
     def summary(self) -> pd.DataFrame:
         """The tidy table (a copy, so the result stays unchanged)."""
         return self.table.copy()
+
+    _base_fields: ClassVar[tuple[str, ...]] = ("spec", "table", "issues", "provenance")
+
+    def record_body(self) -> dict[str, Any]:
+        """The result's own keys of :meth:`to_record`: by default every field a subclass declares and the tidy
+        ``table`` as a list of row objects.  Subclasses with a published command-line contract override this."""
+        body = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in self._base_fields}
+        body["table"] = self.table
+        return body
+
+    def to_record(self) -> dict[str, Any]:
+        """The JSON-ready record of this result (see the module docstring): ``result_type``, the keys of
+        :meth:`record_body`, then ``spec``, ``issues`` (code, message, severity) and ``provenance``."""
+        body = self.record_body()
+        record: dict[str, Any] = {"result_type": self.result_type}
+        record.update(body)
+        record.setdefault("spec", self.spec)
+        record.setdefault("issues", list(self.issues))      # a body may list the issues of its parts too
+        record["provenance"] = dataclasses.asdict(self.provenance)
+        return json_ready(record)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary (versioned)."""

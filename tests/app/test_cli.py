@@ -14,7 +14,7 @@ def test_boin_table_contract(capsys):
                        "--format", "json")
     assert code == 0
     obj = json.loads(out)
-    assert set(obj) == {"lambda_e", "lambda_d", "table"}
+    assert set(obj) == {"lambda_e", "lambda_d", "table", "result_type", "spec", "issues", "provenance"}
     assert obj["lambda_e"] == pytest.approx(0.236490685236468, rel=1e-12)
     assert obj["table"][0] == {"n": 1, "escalate_if_dlt_le": 0, "deescalate_if_dlt_ge": 1, "eliminate_if_dlt_ge": None}
     assert obj["table"][29] == {"n": 30, "escalate_if_dlt_le": 7, "deescalate_if_dlt_ge": 11, "eliminate_if_dlt_ge": 14}

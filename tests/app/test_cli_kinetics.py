@@ -109,7 +109,7 @@ def test_wide_exports_with_explicit_concentrations(capsys, tmp_path):
     assert json.loads(out)["KD"]["estimate"] == pytest.approx(ORACLE["A_global"]["KD"], rel=1e-6)
     assert "column 'S0.78125': no concentration" in _error(capsys, plain, *TIMES)
     assert "2 values for 5 curves" in _error(capsys, plain, *TIMES, "--conc-unit", "nM", "--concentrations", "1,2")
-    assert "--concentrations must be numbers" in _error(capsys, plain, *TIMES, "--conc-unit", "nM",
+    assert "Invalid value for '--concentrations': expected comma-separated numbers" in _error(capsys, plain, *TIMES, "--conc-unit", "nM",
                                                         "--concentrations", "1,x")
     assert "contradicts" in _error(capsys, KIN / "spr_mck_clean_wide.csv", *TIMES, "--conc-unit", "uM")
     assert "wide export only" in _error(capsys, KIN / "spr_mck_clean.csv", *TIMES, "--conc-unit", "M", *LONG,

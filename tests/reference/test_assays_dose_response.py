@@ -314,7 +314,7 @@ def test_parallelism_reported_on_the_fit():
     assert fit.parallelism.f == pytest.approx(2.7470853255809, rel=1e-4)
     assert fit.parallelism.p == pytest.approx(0.0506590641325864, rel=1e-4)
     assert (fit.parallelism.df_num, fit.parallelism.df_den) == (3, 60)
-    contract = fit.to_contract()
+    contract = fit.to_record()
     assert contract["parallelism"]["f"] == pytest.approx(2.7470853255809, rel=1e-4)
     assert contract["df_residual"] == 60
 

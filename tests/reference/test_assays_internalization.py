@@ -126,7 +126,7 @@ def test_fit_from_percentages_matches_and_contract_is_json():
     r = fit_internalization(ref)
     assert _close(r.estimate("bsADC", "k"), ORACLE["fits"]["bsADC"]["one_phase_Y0_fixed0"]["params"][1]["estimate"],
                   1e-6)
-    c = _result().to_contract()
+    c = _result().to_record()
     assert c["comparison"]["antibodies"] == ["bsADC", "T-DXd"]
     assert _close(c["comparison"]["k_equal"]["f"], ORACLE["compare"]["k_equal"]["F"], 1e-7)
     json.dumps(c, allow_nan=False)

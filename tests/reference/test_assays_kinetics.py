@@ -151,9 +151,9 @@ def test_nls_port_crosscheck():
 
 
 def test_contract_of_the_bulk_and_drift_fit():
-    c = _fit("B_full").to_contract()
+    c = _fit("B_full").to_record()
     ref = ORACLE["B_full"]
-    assert set(c) == {"ka", "kd", "KD", "rmax", "chi2", "flags"}
+    assert set(c) == {"ka", "kd", "KD", "rmax", "chi2", "flags", "result_type", "spec", "issues", "provenance"}
     assert _rel(c["KD"]["estimate"], ref["KD"]) < EST_RTOL and _rel(c["KD"]["se"], ref["se_KD_with_cov"]) < SE_RTOL
     assert _rel(c["rmax"], ref["params"][2]["estimate"]) < EST_RTOL and c["flags"] == []
     json.dumps(c, allow_nan=False)

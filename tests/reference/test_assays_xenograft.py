@@ -339,7 +339,7 @@ def test_simeoni_simulation():
 
 
 def test_contract_is_strict_json():
-    c = _result().to_contract()
+    c = _result().to_record()
     text = json.dumps(c, allow_nan=False)
     back = json.loads(text)
     tgi = {(e["group"], e["day"]): e["values"] for e in back["tgi"]}

@@ -195,7 +195,7 @@ def test_fixed_bottom_equals_ll3():
     fixed = fit_dose_response(RYE, x="conc", y="rootl", model="LL.4", fixed={"c": 0.0})
     assert np.allclose(fixed.estimates, ll3.estimates, rtol=1e-7)
     assert fixed.terms == ("b:(Intercept)", "d:(Intercept)", "e:(Intercept)")
-    contract = fixed.to_contract()
+    contract = fixed.to_record()
     assert contract["curves"][0]["params"]["c"] == {"estimate": 0.0, "se": None, "fixed": True}
 
 
@@ -268,12 +268,12 @@ def test_json_round_trip_keeps_everything():
     assert again.parallelism == fit.parallelism and again.statistics == fit.statistics
     assert again.issues == fit.issues and again.provenance == fit.provenance
     pd.testing.assert_frame_equal(again.relative_potency(), fit.relative_potency())
-    assert again.to_contract() == fit.to_contract()
+    assert again.to_record() == fit.to_record()
 
 
 def test_contract_shape():
     fit = fit_dose_response(SPINACH, x="DOSE", y="SLOPE", curve="CURVE", model="LL4")
-    contract = json.loads(json.dumps(fit.to_contract(), allow_nan=False))
+    contract = json.loads(json.dumps(fit.to_record(), allow_nan=False))
     assert set(contract) >= {"curves", "rss", "df_residual", "parallelism"}
     assert [c["curve"] for c in contract["curves"]] == ["1", "2", "3", "4", "5"]
     first = contract["curves"][0]
@@ -284,7 +284,7 @@ def test_contract_shape():
     assert first["ed"]["50"]["interval"] == "delta"
     assert contract["df_residual"] == 85
     assert contract["parallelism"]["f"] == pytest.approx(104.035, rel=1e-4)
-    single = fit_dose_response(RYE, x="conc", y="rootl", ed_interval="tfls").to_contract()
+    single = fit_dose_response(RYE, x="conc", y="rootl", ed_interval="tfls").to_record()
     assert single["parallelism"] is None
     assert single["curves"][0]["ed"]["50"]["ci_low"] == pytest.approx(2.6940644559558, rel=1e-5)
 

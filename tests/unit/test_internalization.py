@@ -109,10 +109,10 @@ def test_round_trip_and_contract():
     for name in ("table", "fit_statistics", "percent", "quench", "comparison_parameters", "comparison_tests",
                  "comparison_contrasts", "auc"):
         pd.testing.assert_frame_equal(getattr(back, name), getattr(r, name))
-    c = r.to_contract()
+    c = r.to_record()
     assert c["comparison"]["antibodies"] == ["A", "B"] and set(c["quench_efficiency"]) == {"A", "B"}
     assert {f["model"] for f in c["fits"]} == {"y0_fixed", "y0_free"}
-    assert back.to_contract() == c
+    assert back.to_record() == c
     json.dumps(c, allow_nan=False)
 
 
@@ -149,7 +149,7 @@ def test_comparison_resting_on_an_undetermined_fit_is_flagged():
     r = fit_internalization(pd.concat([_one(good, "A"), _one(linear, "B")]))
     assert "comparison_unreliable" in {i.code for i in r.issues}
     assert r.comparison_tests["converged"].all()
-    assert r.to_contract()["issues"]
+    assert r.to_record()["issues"]
 
 
 def test_constant_percentages_are_bad_input():

@@ -76,7 +76,7 @@ def test_local_rmax_bulk_and_local_drift_are_recovered_exactly():
         assert _rel(fit.estimate("Rmax", f"c{i}"), rmax[i]) < 1e-8
         assert _rel(fit.estimate("RI", f"c{i}"), ri[i]) < 1e-7
         assert _rel(fit.estimate("drift", f"c{i}"), drift[i]) < 1e-7
-    assert fit.to_contract()["rmax"] == pytest.approx(rmax, rel=1e-8)
+    assert fit.to_record()["rmax"] == pytest.approx(rmax, rel=1e-8)
 
 
 def test_single_cycle_kinetics_from_an_injections_table():
@@ -140,7 +140,7 @@ def test_mass_transport_fit_recovers_kt_and_the_langmuir_fit_is_biased():
     data["response"] = np.concatenate([_mt_ode(T, c * 1e-9, KA, KD_RATE, kt, RMAX) for c in CONCS_NM])
     fit = fit_kinetics(data, t_on=T_ON, t_off=T_OFF, conc_unit="nM", mass_transport=True)
     assert _rel(fit.ka, KA) < 1e-4 and _rel(fit.kd, KD_RATE) < 1e-4 and _rel(fit.estimate("kt"), kt) < 1e-3
-    assert fit.model == "two_compartment_mass_transport" and "kt" in fit.to_contract()
+    assert fit.model == "two_compartment_mass_transport" and "kt" in fit.to_record()
     assert any(i.code == "mass_transport_limited" for i in fit.issues)
     naive = fit_kinetics(data, t_on=T_ON, t_off=T_OFF, conc_unit="nM")
     assert naive.ka < 0.8 * KA
@@ -158,7 +158,7 @@ def test_flags_instrument_range_and_theoretical_rmax():
     fit = fit_kinetics(_noisy(), t_on=T_ON, t_off=T_OFF, conc_unit="nM", ka_range=(1e3, 1e5), kd_range=(1e-2, 1.0),
                        rmax_theoretical=200.0)
     assert {"ka_out_of_range", "kd_out_of_range", "rmax_far_from_theoretical"} <= set(fit.flags)
-    assert set(fit.to_contract()["flags"]) == set(fit.flags)
+    assert set(fit.to_record()["flags"]) == set(fit.flags)
     ok = fit_kinetics(_noisy(), t_on=T_ON, t_off=T_OFF, conc_unit="nM", rmax_theoretical=90.0)
     assert ok.flags == ()
 
@@ -318,12 +318,12 @@ def test_results_round_trip_through_json_and_contract():
         assert type(back) is cls and back.spec == r.spec and back.issues == r.issues
         assert back.provenance == r.provenance and back.flags == r.flags
         pd.testing.assert_frame_equal(back.table, r.table)
-        assert back.to_contract() == r.to_contract()
+        assert back.to_record() == r.to_record()
     back = Result.from_json(fit.to_json())
     for name in ("fitted", "vcov", "injections"):
         pd.testing.assert_frame_equal(getattr(back, name), getattr(fit, name))
-    c = fit.to_contract()
-    assert set(c) == {"ka", "kd", "KD", "rmax", "chi2", "flags"} and len(c["rmax"]) == 4
+    c = fit.to_record()
+    assert set(c) == {"ka", "kd", "KD", "rmax", "chi2", "flags", "result_type", "spec", "issues", "provenance"} and len(c["rmax"]) == 4
     assert set(c["KD"]) == {"estimate", "se", "ci_low", "ci_high"} and set(c["ka"]) == {"estimate", "se"}
     assert c["KD"]["ci_low"] < c["KD"]["estimate"] < c["KD"]["ci_high"]
     json.dumps(c, allow_nan=False)
@@ -399,10 +399,10 @@ def test_degenerate_fits_give_strict_json_and_no_numpy_warnings():
         warnings.simplefilter("error")
         fit = fit_kinetics(pulse, t_on=50, t_off=200, conc_unit="nM")
         wrong_unit = fit_kinetics(_noisy(), t_on=T_ON, t_off=T_OFF, conc_unit="fM", bulk=True, drift=True)
-    c = fit.to_contract()
+    c = fit.to_record()
     assert "non_identifiable" in c["flags"] and c["KD"]["se"] is None and c["KD"]["ci_low"] is None
     json.dumps(c, allow_nan=False)
-    json.dumps(wrong_unit.to_contract(), allow_nan=False)
+    json.dumps(wrong_unit.to_record(), allow_nan=False)
     from adcbridge.assays.kinetics.results import _num
     assert _num(np.inf) is None and _num(-np.inf) is None and _num(np.nan) is None and _num(2) == 2.0
 

@@ -8,7 +8,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from adcbridge.cli_pk import pk_app
+from adcbridge.cli.pk import pk_app
 from refdata import REFERENCE
 
 CYNO = REFERENCE / "nca" / "data" / "cyno_adc_sd.csv"

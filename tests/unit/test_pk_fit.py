@@ -148,7 +148,7 @@ def test_result_round_trips_through_json():
     assert isinstance(back, PKFitResult) and back.spec == r.spec
     pd.testing.assert_frame_equal(back.table, r.table)
     pd.testing.assert_frame_equal(back.predictions, r.predictions)
-    c = r.to_contract()
+    c = r.to_record()
     json.dumps(c, allow_nan=False)
     assert set(c["fits"][0]["parameters"]["CL"]) == {"estimate", "se", "rse", "ci_low", "ci_high", "unit", "fixed"}
     assert {"objective", "aic", "bic", "n"} <= set(c["fits"][0])

@@ -1,4 +1,4 @@
-"""`adcbridge fih` / `adcbridge translate ...` (commands of adcbridge.cli_translation, mounted here on a local
+"""`adcbridge fih` / `adcbridge translate ...` (commands of adcbridge.cli.translation, mounted here on a local
 Typer app), the YAML plan, and JSON round trips of the translation results."""
 
 import json
@@ -10,7 +10,7 @@ import typer
 from refdata import REFERENCE
 from typer.testing import CliRunner
 
-from adcbridge.cli_translation import fih, translate_app
+from adcbridge.cli.translation import fih, translate_app
 from adcbridge.results import Result
 from adcbridge.translation import (
     dose_ladder,

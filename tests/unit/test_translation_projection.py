@@ -83,4 +83,4 @@ def test_parameter_table_input_and_json_round_trip():
     p = project_human_pk(table, "cynomolgus", model="1cmt", modality="antibody")
     back = type(p).from_json(p.to_json())
     assert back.human_parameters == pytest.approx(p.human_parameters)
-    assert p.to_contract()["model"] == "1cmt"
+    assert p.to_record()["model"] == "1cmt"

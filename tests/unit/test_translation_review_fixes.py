@@ -153,7 +153,7 @@ def test_config_start_dose_above_the_safe_start_is_flagged():
     base = {"species": "cynomolgus", "hnstd": 30, "ladder": {"n_levels": 4}}
     plan = run_fih_config(FihConfig.model_validate({**base, "ladder": {"n_levels": 4, "start_dose": 3.0}}))
     assert any(i.code == "start_above_safe_dose" and i.severity == "warning" for i in plan.all_issues())
-    assert any("above the computed ICH S9 start dose" in m for m in plan.to_contract()["issues"])
+    assert any("above the computed ICH S9 start dose" in m["message"] for m in plan.to_record()["issues"])
     ok = run_fih_config(FihConfig.model_validate({**base, "ladder": {"n_levels": 4, "start_dose": 1.5}}))
     assert not any(i.code == "start_above_safe_dose" for i in ok.all_issues())
 

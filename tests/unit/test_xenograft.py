@@ -295,7 +295,7 @@ def test_results_round_trip_through_json(part):
     assert type(back) is type(r)
     assert back.spec == r.spec and back.issues == r.issues and back.provenance == r.provenance
     pd.testing.assert_frame_equal(back.table, r.table)
-    assert back.to_contract() == r.to_contract()
+    assert back.to_record() == r.to_record()
 
 
 def test_simeoni_result_round_trip():
@@ -306,7 +306,7 @@ def test_simeoni_result_round_trip():
 
 
 def test_contract_shape():
-    c = _full().to_contract()
+    c = _full().to_record()
     json.dumps(c, allow_nan=False)
     assert c["control"] == "Vehicle" and c["tgi_definitions"] == list(TGI_DEFINITIONS)
     assert {"tgi", "day_tests", "growth_rates", "time_to_endpoint", "best_response", "group_summary",

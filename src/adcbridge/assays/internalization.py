@@ -289,7 +289,7 @@ class InternalizationResult(Result):
             raise KeyError(f"no {parameter!r} for antibody {antibody!r} ({model})")
         return float(row["estimate"].iloc[0])
 
-    def to_contract(self) -> dict[str, Any]:
+    def record_body(self) -> dict[str, Any]:
         """The JSON of ``adcbridge fit internalization --format json``."""
         def num(v):
             return None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
@@ -307,8 +307,6 @@ class InternalizationResult(Result):
         out: dict[str, Any] = {"quench_efficiency": None if self.quench is None else
                                {r["antibody"]: num(r["quench_efficiency"]) for r in self.quench.to_dict("records")},
                                "fits": fits, "comparison": None,
-                               "issues": [{"code": i.code, "message": i.message, "severity": i.severity}
-                                          for i in self.issues],
                                "auc": {r["antibody"]: num(r["auc"]) for r in self.auc.to_dict("records")}}
         if self.comparison_tests is not None:
             tests = {r["test"]: {k: num(r[k]) for k in ("f", "df1", "df2", "p", "rss_reduced", "rss_full")}

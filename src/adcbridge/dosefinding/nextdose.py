@@ -31,7 +31,7 @@ class NextDose(Result):
 
     result_type: ClassVar[str] = "NextDose"
 
-    def to_contract(self) -> dict:
+    def record_body(self) -> dict:
         return {"next_dose": self.next_dose, "decision": self.decision, "reason": self.reason,
                 "eliminated": list(self.eliminated), "rule": self.rule, "current_dose": self.current_dose,
                 "next_cohort_size": self.next_cohort_size, "select_mtd": self.select_mtd}

@@ -60,7 +60,7 @@ class OperatingCharacteristics(Result):
 
     result_type: ClassVar[str] = "OperatingCharacteristics"
 
-    def to_contract(self) -> dict:
+    def record_body(self) -> dict:
         """The command-line JSON contract (plus a few extra keys)."""
         out = {
             "design": self.design, "method": self.method, "target": self.target, "p_true": list(self.p_true),

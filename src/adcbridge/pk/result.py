@@ -188,7 +188,7 @@ class PKFitResult(Result):
                              "time": np.broadcast_to(times[:, None, :], mask.shape)[mask], "pred": block[mask]},
                             columns=cols)
 
-    def to_contract(self) -> dict[str, Any]:
+    def record_body(self) -> dict[str, Any]:
         """The JSON of ``adcbridge pk fit --format json``."""
         def num(v):
             return None if v is None or (isinstance(v, float) and not math.isfinite(v)) else float(v)
@@ -209,8 +209,7 @@ class PKFitResult(Result):
                          "n_blq": int(s["n_blq"]), "converged": bool(s["converged"])})
         return {"model": self.spec.model, "error": self.spec.error, "pooled": self.spec.pooled,
                 "objective_definition": "-2 log likelihood (normal residuals, constants included)",
-                "fits": fits, "issues": [{"code": i.code, "severity": i.severity, "message": i.message}
-                                         for i in self.issues]}
+                "fits": fits}
 
 
 def _output_of(model, analyte: str) -> str:

@@ -201,7 +201,7 @@ class ScaledParameters(Result):
     def units(self) -> dict[str, str]:
         return dict(zip(self.table["name"], self.table["human_unit"]))
 
-    def to_contract(self) -> dict[str, Any]:
+    def record_body(self) -> dict[str, Any]:
         return {"species": self.species, "animal_weight_kg": self.animal_weight_kg,
                 "human_weight_kg": self.human_weight_kg,
                 "parameters": [{"name": r.name, "kind": r.kind, "exponent": r.exponent, "value": r.human_value,

@@ -19,6 +19,7 @@ Example (YAML, read by :func:`adcbridge.io.tox_files.load_fih_config`)::
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -26,7 +27,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from adcbridge.dosefinding import BoinDesign
-from adcbridge.results import Issue
+from adcbridge.results import Issue, json_ready
 
 from .fih import FihDose, fih_start_dose, occupancy_dose
 from .ladder import DoseLadder, dose_ladder
@@ -199,16 +200,23 @@ class FihPlan:
         return (*self.issues, *self.fih.issues, *(self.tox.issues if self.tox else ()),
                 *(self.ladder.issues if self.ladder else ()))
 
-    def to_contract(self) -> dict[str, Any]:
-        out = {"name": self.config.name, **self.fih.to_contract()}
-        out["issues"] = [i.message for i in self.all_issues()]
+    def record_body(self) -> dict[str, Any]:
+        out = {"name": self.config.name, **self.fih.record_body()}
+        out["issues"] = list(self.all_issues())
         if self.tox is not None:
-            out["toxicology"] = self.tox.to_contract()
+            out["toxicology"] = self.tox.record_body()
         if self.ladder is not None:
-            out["ladder"] = self.ladder.to_contract()
+            out["ladder"] = self.ladder.record_body()
         if self.boin is not None:
             out["boin"] = self.boin.model_dump(mode="json")
         return out
+
+    def to_record(self) -> dict[str, Any]:
+        """The record ``adcbridge fih --config --format json`` prints: the keys of :meth:`record_body`, the plan
+        (``spec``) and the start dose's provenance, in the shape of :meth:`adcbridge.results.Result.to_record`."""
+        record = {"result_type": "FihPlan", **self.record_body(), "spec": self.config,
+                  "provenance": dataclasses.asdict(self.fih.provenance)}
+        return json_ready(record)
 
 
 def run_fih_config(cfg: FihConfig) -> FihPlan:

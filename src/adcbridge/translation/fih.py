@@ -130,7 +130,7 @@ class FihDose(Result):
     equation: str = ""
     occupancy_dose_mg_per_kg: float | None = None
 
-    def to_contract(self) -> dict[str, Any]:
+    def record_body(self) -> dict[str, Any]:
         s = self.spec
         return {"species": s.species, "basis": s.basis, "animal_dose_mg_per_kg": s.animal_dose,
                 "scaling": s.scaling, "safety_factor": s.factor, "hed_mg_per_kg": self.hed_mg_per_kg,
@@ -139,7 +139,7 @@ class FihDose(Result):
                 "patient_weight_kg": s.patient_weight_kg, "method": self.method, "equation": self.equation,
                 "occupancy_dose_mg_per_kg": self.occupancy_dose_mg_per_kg,
                 "alternatives": json_records(self.table),
-                "issues": [i.message for i in self.issues]}
+                "issues": list(self.issues)}
 
 
 def fih_start_dose(hnstd: float | None = None, species: str = "cynomolgus", *, std10: float | None = None,

@@ -140,7 +140,7 @@ class DoseLadder(Result):
         return boin(target, list(self.doses), cohort_size=cohort_size, cohorts=cohorts, dose_unit=self.dose_unit,
                     **options)
 
-    def to_contract(self) -> dict[str, Any]:
+    def record_body(self) -> dict[str, Any]:
         return {"doses": list(self.doses), "dose_unit": self.dose_unit, "switch_level": self.switch_level,
                 "levels": json_records(self.table)}
 

@@ -104,7 +104,7 @@ class ExposureMargins(Result):
     """``table``: ``dose``, ``cmax``, ``auc`` (human), ``cmax_margin``, ``auc_margin`` (animal / human) and
     ``auc_fraction`` (human / animal)."""
 
-    def to_contract(self) -> dict[str, Any]:
+    def record_body(self) -> dict[str, Any]:
         return {"animal_cmax": self.spec.animal_cmax, "animal_auc": self.spec.animal_auc,
                 "levels": json_records(self.table)}
 

@@ -108,7 +108,7 @@ class AllometricFit(Result):
     human_prediction: float = float("nan")
     unit: str = ""
 
-    def to_contract(self) -> dict[str, Any]:
+    def record_body(self) -> dict[str, Any]:
         return {"parameter": self.spec.parameter, "exponent": self.exponent, "method": self.recommended_method,
                 "reason": self.roe_reason, "human_prediction": self.human_prediction, "unit": self.unit}
 

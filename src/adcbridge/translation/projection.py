@@ -155,12 +155,11 @@ class HumanPkProjection(Result):
             frames.append(pd.DataFrame({"dose": dose, "time_day": t, "conc": c}))
         return pd.concat(frames, ignore_index=True)
 
-    def to_contract(self) -> dict[str, Any]:
+    def record_body(self) -> dict[str, Any]:
         s = self.spec
         return {"species": s.species, "model": s.model, "human_weight_kg": s.human_weight_kg,
                 "modality": s.modality, "parameters": json_records(self.table),
-                "half_lives_day": {k: v / 24.0 for k, v in (self.half_lives or {}).items()},
-                "issues": [{"code": i.code, "message": i.message, "severity": i.severity} for i in self.issues]}
+                "half_lives_day": {k: v / 24.0 for k, v in (self.half_lives or {}).items()}}
 
 
 def _half_lives(model: str, p: Mapping[str, float]) -> dict[str, float]:

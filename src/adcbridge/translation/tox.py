@@ -99,7 +99,7 @@ class ToxicologySummary(Result):
     basis_dose: float | None = None
     rule: str = ""
 
-    def to_contract(self) -> dict[str, Any]:
+    def record_body(self) -> dict[str, Any]:
         return {"species": self.species, "noael": self.noael, "loael": self.loael, "hnstd": self.hnstd,
                 "std10": self.std10, "basis": self.basis, "basis_dose": self.basis_dose, "rule": self.rule,
                 "dose_unit": self.spec.dose_unit}

@@ -187,7 +187,7 @@ class DoseResponseFit(Result):
         return problem.covariances(np.asarray(estimates, dtype=float))[0 if kind == "drc" else 1]
 
     # ------------------------------------------------------------------------------------- CLI contract
-    def to_contract(self) -> dict[str, Any]:
+    def record_body(self) -> dict[str, Any]:
         """The JSON contract of ``adcbridge fit dose-response``: ``{"model", "se_method", "curves": [{"curve",
         "params": {p: {"estimate", "se", "term"}}, "ed": {"50": {"estimate", "se", "ci_low", "ci_high",
         "interval", "ci_low_log", "ci_high_log"}}}], "rss", "df_residual", "parallelism": {...} | null,
@@ -227,8 +227,7 @@ class DoseResponseFit(Result):
                                 **{r["interval"]: {"ci_low": _num(r["ci_low"]), "ci_high": _num(r["ci_high"])}
                                    for r in rows.to_dict("records")}})
         return {"model": self.spec.model, "se_method": self.spec.se, "curves": curves, "rss": _num(self.rss),
-                "df_residual": self.df_residual, "parallelism": par, "relative_potency": potency,
-                "issues": [{"code": i.code, "message": i.message, "severity": i.severity} for i in self.issues]}
+                "df_residual": self.df_residual, "parallelism": par, "relative_potency": potency}
 
 
 def _num(v) -> float | None:

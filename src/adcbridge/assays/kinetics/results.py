@@ -75,7 +75,7 @@ class KineticsResult(Result):
     def KD(self) -> float:
         return self.estimate("KD")
 
-    def to_contract(self) -> dict[str, Any]:
+    def record_body(self) -> dict[str, Any]:
         """The JSON of ``adcbridge fit kinetics --format json``: ``ka``/``kd`` (and ``kt`` for the mass-transport
         model) as ``{"estimate", "se"}``, ``KD`` with its (log-scale) CI, ``rmax`` (a number, or one per cycle
         in cycle order for a local Rmax), ``chi2`` and ``flags``.  Non-finite values (the SE or CI of a parameter
@@ -122,7 +122,7 @@ class SteadyStateResult(Result):
     def KD(self) -> float:
         return self.estimate("KD")
 
-    def to_contract(self) -> dict[str, Any]:
+    def record_body(self) -> dict[str, Any]:
         """``{"KD": {"estimate", "se", "ci_low", "ci_high"}, "rmax": {"estimate", "se"}, "chi2", "flags"}``."""
         kd, rmax = _row(self.table, "KD"), _row(self.table, "Rmax")
         return {"KD": {"estimate": _num(kd["estimate"]), "se": _num(kd["se"]), "ci_low": _num(kd["ci_low"]),

@@ -46,7 +46,7 @@ class XenograftResult(Result):
 
     result_type: ClassVar[str] = "XenograftResult"
 
-    def to_contract(self) -> dict[str, Any]:
+    def record_body(self) -> dict[str, Any]:
         """The JSON of ``adcbridge fit xenograft --format json`` (strict JSON: missing numbers are null)."""
         o = self.spec
         summary = [{k: _num(v) for k, v in r.items()} for r in self.group_summary.to_dict("records")]
@@ -57,12 +57,11 @@ class XenograftResult(Result):
             "n_animals": {g: int(n) for g, n in self.volumes.groupby("group", sort=False)["animal"].nunique().items()},
             "left_study": list(self.left_study),
             "group_summary": summary,
-            "tgi": self.growth_inhibition.to_contract(),
-            "day_tests": self.day_comparison.to_contract(),
-            "growth_rates": self.growth_rates.to_contract(),
-            "time_to_endpoint": self.time_to_endpoint.to_contract(),
-            "best_response": self.best_response.to_contract(),
-            "issues": [{"code": i.code, "message": i.message, "severity": i.severity} for i in self.issues],
+            "tgi": self.growth_inhibition.record_body()["tgi"],
+            "day_tests": self.day_comparison.record_body()["tests"],
+            "growth_rates": self.growth_rates.record_body(),
+            "time_to_endpoint": self.time_to_endpoint.record_body(),
+            "best_response": self.best_response.record_body()["counts"],
         }
 
 
@@ -90,7 +89,7 @@ def analyze_xenograft(data: pd.DataFrame, options: XenograftOptions | None = Non
     ...         for g, r in (("Vehicle", 0.12), ("ADC", 0.02)) for i in range(6) for d in (0, 7, 14, 21)]
     >>> df = pd.DataFrame(rows, columns=["group", "animal", "day", "volume"])
     >>> r = analyze_xenograft(df, control="Vehicle", tgi="delta_v", days=[21])
-    >>> sorted(r.to_contract())[:3]
+    >>> sorted(r.record_body())[:3]
     ['baseline_day', 'best_response', 'control']
     """
     options = (options or XenograftOptions()).replace(**option_values) if option_values else \

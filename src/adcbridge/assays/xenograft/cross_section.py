@@ -48,8 +48,8 @@ class DayComparisonResult(Result):
             raise KeyError(f"no {test!r} {comparison or ''} on day {day:g}")
         return t[m].iloc[0]
 
-    def to_contract(self) -> list[dict[str, Any]]:
-        return _records(self.table)
+    def record_body(self) -> dict[str, Any]:
+        return {"tests": _records(self.table)}
 
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:

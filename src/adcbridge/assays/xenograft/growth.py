@@ -86,7 +86,7 @@ class GrowthRateResult(Result):
     def statistic(self, name: str) -> float:
         return float(self.fit_statistics.set_index("statistic").loc[name, "value"])
 
-    def to_contract(self) -> dict[str, Any]:
+    def record_body(self) -> dict[str, Any]:
         return {"slopes": _records(self.table), "contrasts": _records(self.contrasts),
                 "anova": _records(self.anova), "tests": _records(self.tests),
                 "variance_components": {r["parameter"]: _num(r["value"])

@@ -54,11 +54,11 @@ class BestResponseResult(Result):
 
     result_type: ClassVar[str] = "BestResponseResult"
 
-    def to_contract(self) -> dict[str, Any]:
+    def record_body(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for g, rows in self.counts.groupby("group", sort=False):
             out[g] = {r["category"]: int(r["n"]) for r in rows.to_dict("records")}
-        return out
+        return {"counts": out}
 
 
 def best_response(volumes: TumourVolumes, options: XenograftOptions | None = None, **option_values

@@ -53,7 +53,7 @@ class TimeToEndpointResult(Result):
     def median(self, group: str) -> float:
         return float(self.table.set_index("group").loc[group, "median"])
 
-    def to_contract(self) -> dict[str, Any]:
+    def record_body(self) -> dict[str, Any]:
         def num(v):
             return None if v is None or not np.isfinite(v) else float(v)
         lr = self.logrank.iloc[0] if self.logrank is not None and len(self.logrank) else None

@@ -64,14 +64,14 @@ class GrowthInhibitionResult(Result):
         return self.table.pivot_table(index=["group", "day"], columns="definition", values="value", sort=False,
                                       dropna=False).reset_index()
 
-    def to_contract(self) -> list[dict[str, Any]]:
+    def record_body(self) -> dict[str, Any]:
         out = []
         for (g, d), rows in self.table.groupby(["group", "day"], sort=False):
             out.append({"group": g, "day": float(d), "n_treated": int(rows["n_treated"].iloc[0]),
                         "n_control": int(rows["n_control"].iloc[0]),
                         "values": {r["definition"]: {"kind": r["kind"], "value": _num(r["value"])}
                                    for r in rows.to_dict("records")}})
-        return out
+        return {"tgi": out}
 
 
 def _num(v) -> float | None:

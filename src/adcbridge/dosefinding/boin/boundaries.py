@@ -160,7 +160,7 @@ class BoinBoundaries(Result):
         cs = self.spec.cohort_size
         return self.table[self.table["n"] % cs == 0].reset_index(drop=True)
 
-    def to_contract(self) -> dict:
+    def record_body(self) -> dict:
         """The command-line JSON contract: lambdas and one record per n."""
         rows = []
         for r in self.table.itertuples(index=False):

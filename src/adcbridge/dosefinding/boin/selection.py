@@ -139,7 +139,7 @@ class MtdSelection(Result):
 
     result_type: ClassVar[str] = "MtdSelection"
 
-    def to_contract(self) -> dict:
+    def record_body(self) -> dict:
         """The command-line JSON contract."""
         def f(v):
             return None if pd.isna(v) else float(v)

@@ -11,7 +11,7 @@ from typing import Optional
 
 import typer
 
-from adcbridge.cli_common import Format, emit, frame
+from adcbridge.cli.common import Format, emit, floats, frame, name_value_units
 
 translate_app = typer.Typer(help="Human projection: allometric scaling of PK parameters and dose ladders.",
                             no_args_is_help=True)
@@ -33,15 +33,6 @@ class ModalityOption(str, Enum):
     adc = "adc"
     antibody = "antibody"
     small_molecule = "small-molecule"
-
-
-def _floats(text: Optional[str], name: str) -> Optional[list[float]]:
-    if text is None:
-        return None
-    try:
-        return [float(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise typer.BadParameter(f"expected comma-separated numbers, got {text!r}", param_hint=f"'{name}'") from None
 
 
 def _fih_text(c: dict) -> str:
@@ -67,7 +58,7 @@ def _fih_text(c: dict) -> str:
         b = c["boin"]
         lines.append(f"BOIN design: target {b.get('target')}, {len(c['ladder']['doses'])} dose levels, cohort size "
                      f"{b.get('cohort_size')}, {b.get('n_cohorts')} cohorts")
-    lines += [f"note: {m}" for m in c.get("issues", [])]
+    lines += [f"note: {m['message']}" for m in c.get("issues", [])]
     return "\n".join(lines)
 
 
@@ -97,7 +88,7 @@ def fih(hnstd: Optional[float] = typer.Option(None, "--hnstd", help="HNSTD in th
         from adcbridge.translation import run_fih_config
         cfg = load_fih_config(config)
         try:
-            contract = run_fih_config(cfg).to_contract()
+            contract = run_fih_config(cfg).to_record()
         except ValueError as exc:
             raise ValueError(f"{config}: {str(exc).splitlines()[0]}") from None
         emit(contract, format, _fih_text(contract))
@@ -108,23 +99,8 @@ def fih(hnstd: Optional[float] = typer.Option(None, "--hnstd", help="HNSTD in th
     res = fih_start_dose(hnstd, species, std10=std10, scaling=scaling.value.replace("-", "_"),
                          safety_factor=safety_factor, body_weight=body_weight, human_weight=human_weight,
                          patient_weight=patient_weight, occupancy=occ)
-    contract = res.to_contract()
+    contract = res.to_record()
     emit(contract, format, _fih_text(contract))
-
-
-def _params(items: list[str]) -> dict:
-    out = {}
-    for item in items:
-        name, sep, rest = item.partition("=")
-        value, sep2, unit = rest.partition(":")
-        try:
-            out[name.strip()] = (float(value), unit.strip())
-        except ValueError:
-            sep = ""
-        if not (sep and sep2 and name.strip() and unit.strip()):
-            raise typer.BadParameter(f"expected NAME=VALUE:UNIT (e.g. CL=18.2:mL/day/kg), got {item!r}",
-                                     param_hint="'--param'")
-    return out
 
 
 @translate_app.command("allometry")
@@ -146,10 +122,10 @@ def allometry(param: list[str] = typer.Option(..., "--param", help="NAME=VALUE:U
             exps[k.strip()] = float(v)
         except ValueError:
             raise typer.BadParameter(f"expected NAME=B, got {item!r}", param_hint="'--exponent'") from None
-    res = scale_parameters(_params(param), species, body_weight=body_weight, human_weight=human_weight,
+    res = scale_parameters(name_value_units(param, "--param"), species, body_weight=body_weight, human_weight=human_weight,
                            modality=modality.value.replace("-", "_"), exponents=exps)
     cols = ["name", "kind", "animal_value", "animal_unit", "exponent", "human_value", "human_unit"]
-    emit(res.to_contract(), format, frame(res.table[cols]))
+    emit(res.to_record(), format, frame(res.table[cols]))
 
 
 @translate_app.command("ladder")
@@ -169,58 +145,12 @@ def ladder(start: Optional[float] = typer.Option(None, "--start", help="Start do
     if scheme != SchemeOption.list and start is None:
         raise typer.BadParameter("is required unless --scheme list", param_hint="'--start'")
     lad = dose_ladder(start, scheme.value.replace("-", "_"), n_levels=levels, max_dose=max_dose,
-                      doses=_floats(doses, "--doses"), switch_at_level=switch_at_level,
-                      after_switch=_floats(after_switch, "--after-switch"), sig_figs=sig_figs)
-    contract = lad.to_contract()
+                      doses=floats(doses, "--doses"), switch_at_level=switch_at_level,
+                      after_switch=floats(after_switch, "--after-switch"), sig_figs=sig_figs)
+    contract = lad.to_record()
     text = frame(lad.table)
     if target is not None:
         design = lad.to_boin(target)
         contract["boin"] = design.model_dump(mode="json")
         text += "\nBOIN: " + ", ".join(design.dose_label(i + 1) for i in range(design.n_doses))
-    emit(contract, format, text)
-
-
-def pk_project(param: list[str] = typer.Option(..., "--param", help="Animal parameter NAME=VALUE:UNIT, e.g. "
-                                                                   "CL=20:mL/day/kg (repeatable)."),
-               species: str = typer.Option("cynomolgus", "--from", help="Species the parameters come from."),
-               model: str = typer.Option("2cmt", "--model", help="Linear model: 1cmt, 2cmt or 3cmt."),
-               modality: ModalityOption = typer.Option(ModalityOption.adc, "--modality",
-                                                       help="Clearance exponent: adc 1.0, antibody 0.85."),
-               body_weight: Optional[float] = typer.Option(None, "--body-weight",
-                                                           help="Animal body weight (kg); default per species."),
-               human_weight: float = typer.Option(70.0, "--human-weight", help="Human body weight (kg)."),
-               dose: str = typer.Option("1,3,10", "--dose", help="Candidate human doses (mg/kg), comma-separated."),
-               tau_day: float = typer.Option(21.0, "--tau-day", help="Dosing interval (days)."),
-               n_doses: int = typer.Option(1, "--n-doses", help="Number of doses."),
-               cycle: Optional[int] = typer.Option(None, "--cycle", help="Cycle of the exposure table "
-                                                                         "(default: the last)."),
-               infusion_h: float = typer.Option(1.5, "--infusion-h", help="Infusion duration (h)."),
-               plot: Optional[Path] = typer.Option(None, "--plot", help="Save a PNG of the predicted profiles."),
-               format: Format = typer.Option(Format.text, "--format", help="Output format.")):
-    """Human PK projection: scale an animal compartmental parameter set by allometry and predict human profiles
-    and exposure (Cmax, AUC over a cycle, Ctrough) at candidate doses."""
-    from adcbridge.translation.projection import project_human_pk
-    from adcbridge.translation.units import json_records
-    doses = _floats(dose, "--dose")
-    proj = project_human_pk(_params(param), species, model=model, modality=modality.value.replace("-", "_"),
-                            body_weight_kg=body_weight, human_weight_kg=human_weight, tau_day=tau_day,
-                            n_doses=n_doses, infusion_h=infusion_h)
-    table = proj.exposure(doses, cycle=cycle)
-    if plot is not None:
-        from adcbridge.cli_common import png_bytes
-        from adcbridge.io import write_bytes
-        from adcbridge.report.translation_plots import plot_human_projection
-        write_bytes(plot, png_bytes(plot_human_projection(proj, doses)))
-    contract = {**proj.to_contract(), "exposure": json_records(table),
-                "units": {"dose": "mg/kg", "cmax": "ug/mL", "ctrough": "ug/mL", "cavg": "ug/mL",
-                          "auc": "ug*day/mL"}}
-    half = ", ".join(f"{k.replace('t_half_', 't1/2 ')} {v:.3g} d" for k, v in contract["half_lives_day"].items()
-                     if k != "t_half_terminal" or len(contract["half_lives_day"]) == 1)
-    cols = ["name", "animal_value", "animal_unit", "exponent", "human_value", "human_unit"]
-    text = "\n".join([f"{species} -> human ({human_weight:g} kg), {model}, {modality.value} exponents; {half}",
-                      frame(proj.table[cols], digits=4),
-                      f"exposure, cycle {int(table['cycle'].iloc[0])} of {n_doses} every {tau_day:g} days "
-                      f"(Cmax, Ctrough ug/mL; AUC ug*day/mL):",
-                      frame(table[["dose", "dose_mg", "cmax", "ctrough", "cavg", "auc"]], digits=4),
-                      *(f"{i.severity}: {i.message}" for i in proj.issues)])
     emit(contract, format, text)

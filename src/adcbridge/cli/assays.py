@@ -10,7 +10,7 @@ from typing import Optional
 import numpy as np
 import typer
 
-from adcbridge.cli_common import Format, emit, frame, name_values, png_bytes
+from adcbridge.cli.common import Format, emit, floats, frame, name_values, names, png_bytes
 
 fit_app = typer.Typer(help="Assay fits: dose-response curves, SPR/BLI kinetics, internalization.",
                       no_args_is_help=True)
@@ -82,7 +82,7 @@ def dose_response(data: Path = typer.Argument(..., help="Long table: concentrati
                  f"p = {t.p:.4g}")
     if len(fit.curves) > 1:
         text += "\n\nrelative potency (ED50 ratio)\n" + _frame(fit.relative_potency())
-    emit(fit.to_contract(), format, text + _issues(fit.issues))
+    emit(fit.to_record(), format, text + _issues(fit.issues))
 
 
 @fit_app.command("dose-response-batch")
@@ -156,13 +156,7 @@ def kinetics(data: Path = typer.Argument(..., help="Sensorgrams: a long table (c
     from adcbridge.assays.kinetics import fit_kinetics, sensorgram_table
     table = _read(data)
     try:
-        concs = None
-        if concentrations is not None:
-            try:
-                concs = [float(v) for v in concentrations.split(",")]
-            except ValueError:
-                raise ValueError(f"--concentrations must be numbers separated by commas; got {concentrations!r}") \
-                    from None
+        concs = floats(concentrations, "--concentrations")
         long, wide = sensorgram_table(table, cycle=cycle, time=time, concentrations=concs, conc_unit=conc_unit)
         columns = dict(cycle="cycle", conc="conc", time="time", response="response") if wide else \
             dict(cycle=cycle, conc=conc, time=time, response=response)
@@ -173,8 +167,7 @@ def kinetics(data: Path = typer.Argument(..., help="Sensorgrams: a long table (c
     if plot:
         from adcbridge.report import plot_sensorgrams
         _save_plot(plot_sensorgrams(fit), plot)
-    c = fit.to_contract()
-    c["issues"] = [{"code": i.code, "message": i.message, "severity": i.severity} for i in fit.issues]
+    c = fit.to_record()
     text = ""
     if format != Format.json:
         def num(v, spec):               # a value the data do not determine (non-finite) is null in the contract
@@ -217,7 +210,7 @@ def internalization(data: Path = typer.Argument(..., help="% internalized per an
     table = _read(data)
     opts = {"compare_y0": compare_y0, "time_unit": time_unit}
     if compare:
-        pair = tuple(p.strip() for p in compare.split(","))
+        pair = tuple(names(compare, "--compare"))
         if len(pair) != 2:
             raise typer.BadParameter(f"expected two antibodies, got {compare!r}", param_hint="'--compare'")
         opts["compare"] = pair
@@ -238,7 +231,7 @@ def internalization(data: Path = typer.Argument(..., help="% internalized per an
     if plot:
         from adcbridge.report import plot_internalization
         _save_plot(plot_internalization(res), plot)
-    emit(res.to_contract(), format, _frame(res.table) + _issues(res.issues))
+    emit(res.to_record(), format, _frame(res.table) + _issues(res.issues))
 
 
 @fit_app.command("xenograft")
@@ -283,4 +276,4 @@ def xenograft(data: Path = typer.Argument(..., help="Tumour volumes: group, anim
         from adcbridge.report.xenograft_plots import plot_time_to_endpoint, plot_tumour_volumes
         _save_plot(plot_tumour_volumes(res) if plot else None, plot)
         _save_plot(plot_time_to_endpoint(res) if km_plot else None, km_plot)
-    emit(res.to_contract(), format, _frame(res.table) + _issues(res.issues))
+    emit(res.to_record(), format, _frame(res.table) + _issues(res.issues))

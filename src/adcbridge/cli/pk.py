@@ -8,7 +8,8 @@ from typing import Optional
 
 import typer
 
-from adcbridge.cli_common import Format, emit, frame, name_values, png_bytes
+from adcbridge.cli.common import Format, emit, floats, frame, name_value_units, name_values, png_bytes
+from adcbridge.cli.translation import ModalityOption
 
 pk_app = typer.Typer(help="Compartmental PK: fit 1/2/3-compartment, TMDD and ADC models; simulate regimens.",
                      no_args_is_help=True)
@@ -102,7 +103,7 @@ def fit(data: Path = typer.Argument(..., help="Long concentration table (CSV/Exc
         res.fit_statistics[["id", "n", "n_blq", "ofv", "aic", "bic", "converged"]], digits=6)
     if res.issues:
         text += "\n\n" + "\n".join(f"{i.severity}: {i.code}: {i.message}" for i in res.issues)
-    emit(res.to_contract(), format, text)
+    emit(res.to_record(), format, text)
 
 
 @pk_app.command("simulate")
@@ -128,11 +129,7 @@ def simulate(model: PkModel = typer.Option(PkModel.two, "--model", help="PK mode
     from adcbridge.pk import simulate as sim
     values: dict | pd.DataFrame = _read(params) if params else name_values(param, "--param")
     if times:
-        try:
-            grid = np.array([float(v) for v in times.split(",") if v.strip()])
-        except ValueError:
-            raise typer.BadParameter(f"expected comma-separated numbers, got {times!r}", param_hint="'--times'") \
-                from None
+        grid = np.array(floats(times, "--times"))
     elif tmax:
         grid = np.linspace(0.0, tmax, points)
     else:
@@ -149,3 +146,49 @@ def simulate(model: PkModel = typer.Option(PkModel.two, "--model", help="PK mode
         out["exposure"] = e.drop(columns=["output"]).to_dict("records")
         text += "\n\n" + frame(e, digits=6)
     emit(out, format, text)
+
+
+@pk_app.command("project")
+def pk_project(param: list[str] = typer.Option(..., "--param", help="Animal parameter NAME=VALUE:UNIT, e.g. "
+                                                                   "CL=20:mL/day/kg (repeatable)."),
+               species: str = typer.Option("cynomolgus", "--from", help="Species the parameters come from."),
+               model: str = typer.Option("2cmt", "--model", help="Linear model: 1cmt, 2cmt or 3cmt."),
+               modality: ModalityOption = typer.Option(ModalityOption.adc, "--modality",
+                                                       help="Clearance exponent: adc 1.0, antibody 0.85."),
+               body_weight: Optional[float] = typer.Option(None, "--body-weight",
+                                                           help="Animal body weight (kg); default per species."),
+               human_weight: float = typer.Option(70.0, "--human-weight", help="Human body weight (kg)."),
+               dose: str = typer.Option("1,3,10", "--dose", help="Candidate human doses (mg/kg), comma-separated."),
+               tau_day: float = typer.Option(21.0, "--tau-day", help="Dosing interval (days)."),
+               n_doses: int = typer.Option(1, "--n-doses", help="Number of doses."),
+               cycle: Optional[int] = typer.Option(None, "--cycle", help="Cycle of the exposure table "
+                                                                         "(default: the last)."),
+               infusion_h: float = typer.Option(1.5, "--infusion-h", help="Infusion duration (h)."),
+               plot: Optional[Path] = typer.Option(None, "--plot", help="Save a PNG of the predicted profiles."),
+               format: Format = typer.Option(Format.text, "--format", help="Output format.")):
+    """Human PK projection: scale an animal compartmental parameter set by allometry and predict human profiles
+    and exposure (Cmax, AUC over a cycle, Ctrough) at candidate doses."""
+    from adcbridge.translation.projection import project_human_pk
+    from adcbridge.translation.units import json_records
+    doses = floats(dose, "--dose")
+    proj = project_human_pk(name_value_units(param, "--param"), species, model=model, modality=modality.value.replace("-", "_"),
+                            body_weight_kg=body_weight, human_weight_kg=human_weight, tau_day=tau_day,
+                            n_doses=n_doses, infusion_h=infusion_h)
+    table = proj.exposure(doses, cycle=cycle)
+    if plot is not None:
+        from adcbridge.io import write_bytes
+        from adcbridge.report.translation_plots import plot_human_projection
+        write_bytes(plot, png_bytes(plot_human_projection(proj, doses)))
+    contract = {**proj.to_record(), "exposure": json_records(table),
+                "units": {"dose": "mg/kg", "cmax": "ug/mL", "ctrough": "ug/mL", "cavg": "ug/mL",
+                          "auc": "ug*day/mL"}}
+    half = ", ".join(f"{k.replace('t_half_', 't1/2 ')} {v:.3g} d" for k, v in contract["half_lives_day"].items()
+                     if k != "t_half_terminal" or len(contract["half_lives_day"]) == 1)
+    cols = ["name", "animal_value", "animal_unit", "exponent", "human_value", "human_unit"]
+    text = "\n".join([f"{species} -> human ({human_weight:g} kg), {model}, {modality.value} exponents; {half}",
+                      frame(proj.table[cols], digits=4),
+                      f"exposure, cycle {int(table['cycle'].iloc[0])} of {n_doses} every {tau_day:g} days "
+                      f"(Cmax, Ctrough ug/mL; AUC ug*day/mL):",
+                      frame(table[["dose", "dose_mg", "cmax", "ctrough", "cavg", "auc"]], digits=4),
+                      *(f"{i.severity}: {i.message}" for i in proj.issues)])
+    emit(contract, format, text)

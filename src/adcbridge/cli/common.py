@@ -1,0 +1,120 @@
+"""Helpers shared by the command-line modules: output format, list and NAME=VALUE option parsers, JSON/text
+output, tables, PNG bytes.  Nothing here imports the science packages, pandas or matplotlib at module level."""
+
+from __future__ import annotations
+
+import json
+import math
+from enum import Enum
+
+import typer
+
+__all__ = ["Format", "FORMAT", "emit", "frame", "png_bytes", "name_values", "name_value_units", "floats", "ints", "names"]
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+
+
+FORMAT = typer.Option(Format.text, "--format", help="Output format: text, or json (the result's record).")
+
+
+def emit(obj: dict, fmt: Format, text: str) -> None:
+    """Print ``obj`` as strict JSON with ``--format json``, else ``text``."""
+    typer.echo(json.dumps(obj, indent=2, allow_nan=False, default=float) if fmt == Format.json else text)
+
+
+def frame(df, digits: int = 4) -> str:
+    """A table as plain text."""
+    return df.to_string(index=False, float_format=lambda v: f"{v:.{digits}g}")
+
+
+def png_bytes(fig) -> bytes:
+    """A matplotlib figure rendered to PNG (the figure is closed)."""
+    import io
+
+    import matplotlib.pyplot as plt
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def name_values(values: list[str], option: str) -> dict[str, float]:
+    """``["CL=0.8", "V1=40"]`` -> ``{"CL": 0.8, "V1": 40.0}``; a bad item is a usage error naming ``option``."""
+    out = {}
+    for item in values:
+        name, sep, number = item.partition("=")
+        try:
+            value = float(number)
+        except ValueError:
+            sep = ""
+        if not sep or not name.strip() or not math.isfinite(value):
+            raise typer.BadParameter(f"expected NAME=NUMBER (e.g. c=0), got {item!r}", param_hint=f"'{option}'")
+        if name.strip() in out:
+            raise typer.BadParameter(f"gives {name.strip()} twice", param_hint=f"'{option}'")
+        out[name.strip()] = value
+    return out
+
+
+def floats(text: str | None, option: str) -> list[float] | None:
+    """``"1,2.5,4"`` -> ``[1.0, 2.5, 4.0]`` (None stays None).
+
+    Every entry must be a finite number: an empty entry (``"1,,2"``, a trailing comma), text, NaN or inf is a
+    usage error naming ``option`` -- never silently dropped, since dropping one would shift the dose levels."""
+    if text is None:
+        return None
+    parts = [p.strip() for p in text.split(",")]
+    if any(p == "" for p in parts):
+        raise typer.BadParameter(f"has an empty entry in {text!r}; give comma-separated numbers like 1,2.5,4",
+                                 param_hint=f"'{option}'")
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        raise typer.BadParameter(f"expected comma-separated numbers, got {text!r}", param_hint=f"'{option}'") from None
+    if not all(math.isfinite(v) for v in values):
+        raise typer.BadParameter(f"expected comma-separated finite numbers, got {text!r}", param_hint=f"'{option}'")
+    return values
+
+
+def ints(text: str | None, option: str) -> list[int] | None:
+    """``"3,6,0"`` -> ``[3, 6, 0]``; the rules of :func:`floats` plus every entry a whole number."""
+    values = floats(text, option)
+    if values is None:
+        return None
+    if any(v != int(v) for v in values):
+        raise typer.BadParameter(f"expected comma-separated whole numbers, got {text!r}", param_hint=f"'{option}'")
+    return [int(v) for v in values]
+
+
+def name_value_units(items: list[str], option: str) -> dict[str, tuple[float, str]]:
+    """``["CL=18.2:mL/day/kg"]`` -> ``{"CL": (18.2, "mL/day/kg")}``; a malformed or repeated name is a usage
+    error naming ``option``."""
+    out: dict[str, tuple[float, str]] = {}
+    for item in items:
+        name, sep, rest = item.partition("=")
+        value, sep2, unit = rest.partition(":")
+        name = name.strip()
+        try:
+            number = float(value)
+        except ValueError:
+            sep = ""
+        if not (sep and sep2 and name and unit.strip()) or not math.isfinite(number):
+            raise typer.BadParameter(f"expected NAME=VALUE:UNIT (e.g. CL=18.2:mL/day/kg), got {item!r}",
+                                     param_hint=f"'{option}'")
+        if name in out:
+            raise typer.BadParameter(f"gives {name} twice", param_hint=f"'{option}'")
+        out[name] = (number, unit.strip())
+    return out
+
+
+def names(text: str | None, option: str) -> list[str] | None:
+    """``"SEX,DOSE"`` -> ``["SEX", "DOSE"]`` (None stays None); an empty entry is a usage error naming ``option``."""
+    if text is None:
+        return None
+    parts = [p.strip() for p in text.split(",")]
+    if any(p == "" for p in parts):
+        raise typer.BadParameter(f"has an empty entry in {text!r}; give comma-separated names like A,B",
+                                 param_hint=f"'{option}'")
+    return parts
