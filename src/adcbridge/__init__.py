@@ -9,11 +9,6 @@ Files are read and written only by :mod:`adcbridge.io`; plots and HTML live in :
 command line (:mod:`adcbridge.cli`) is a thin layer over the library.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("adcbridge")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without installation
-    __version__ = "0.0.0+unknown"
+from adcbridge._version import __version__
 
 __all__ = ["__version__"]

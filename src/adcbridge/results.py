@@ -27,21 +27,89 @@ import hashlib
 import importlib
 import json
 import math
+import sys
 import types
 import typing
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
-import pandas as pd
 from pydantic import BaseModel
 
 from adcbridge import __version__
 
-__all__ = ["Issue", "Provenance", "Result", "make_provenance", "hash_inputs", "json_ready"]
+if TYPE_CHECKING:                      # pandas is imported only when a table is built (fast command start-up)
+    import pandas as pd
+
+__all__ = ["Issue", "Provenance", "Result", "ColumnTable", "make_provenance", "hash_inputs", "json_ready",
+           "table_records"]
 
 FORMAT_VERSION = 1
 _REGISTRY: dict[str, type["Result"]] = {}
+
+
+def _pandas():
+    import pandas
+    return pandas
+
+
+def _is_frame(obj: Any) -> bool:
+    """``obj`` is a pandas DataFrame (without importing pandas when nothing has)."""
+    pandas = sys.modules.get("pandas")
+    return pandas is not None and isinstance(obj, pandas.DataFrame)
+
+
+class ColumnTable:
+    """A table given as columns (name -> list or 1-d array), built into a :class:`pandas.DataFrame` only when
+    someone reads ``result.table``.
+
+    Results that a fast command prints (a BOIN decision, the decision table) hand their table over in this form,
+    so that printing the record or plain text never imports pandas.  ``dtypes`` names pandas dtypes for the
+    conversion (e.g. ``"Int64"`` for a count column whose missing entries are None)."""
+
+    __slots__ = ("columns", "dtypes")
+
+    def __init__(self, columns: dict[str, Any], dtypes: dict[str, str] | None = None):
+        lengths = {len(v) for v in columns.values()}
+        if len(lengths) > 1:
+            raise ValueError(f"columns of unequal length: { {k: len(v) for k, v in columns.items()} }")
+        self.columns = dict(columns)
+        self.dtypes = dict(dtypes or {})
+
+    def __len__(self) -> int:
+        return len(next(iter(self.columns.values()))) if self.columns else 0
+
+    def records(self) -> list[dict[str, Any]]:
+        """Rows as plain-JSON objects."""
+        names = list(self.columns)
+        cols = [json_ready(list(v)) for v in self.columns.values()]
+        return [dict(zip(names, row)) for row in zip(*cols)]
+
+    def to_frame(self) -> "pd.DataFrame":
+        pandas = _pandas()
+        data = {k: (pandas.Series(list(v), dtype=self.dtypes[k]) if k in self.dtypes else v)
+                for k, v in self.columns.items()}
+        return pandas.DataFrame(data, columns=list(self.columns))
+
+    def __reduce__(self):
+        return (ColumnTable, (self.columns, self.dtypes))
+
+
+class _TableSlot:
+    """The ``table`` field of every result: holds a DataFrame, or a :class:`ColumnTable` that becomes one on
+    first access (cached on the instance)."""
+
+    def __get__(self, instance: Any, owner: Any = None) -> Any:
+        if instance is None:
+            raise AttributeError("table")          # no default: every result is given its table
+        value = instance.__dict__["_table"]
+        if isinstance(value, ColumnTable):
+            value = value.to_frame()
+            instance.__dict__["_table"] = value
+        return value
+
+    def __set__(self, instance: Any, value: Any) -> None:
+        instance.__dict__["_table"] = value
 
 
 @dataclass(frozen=True)
@@ -67,8 +135,10 @@ class Provenance:
 def _canonical(obj: Any) -> Any:
     if isinstance(obj, BaseModel):
         return obj.model_dump(mode="json")
-    if isinstance(obj, pd.DataFrame):           # fast content hash of a (possibly large) table
-        rows = pd.util.hash_pandas_object(obj, index=False).to_numpy()
+    if isinstance(obj, ColumnTable):
+        return {"columns": list(obj.columns), "rows": _canonical(obj.records())}
+    if _is_frame(obj):                         # fast content hash of a (possibly large) table
+        rows = _pandas().util.hash_pandas_object(obj, index=False).to_numpy()
         return {"columns": [str(c) for c in obj.columns], "rows": hashlib.sha256(rows.tobytes()).hexdigest()}
     if isinstance(obj, np.ndarray):
         return obj.tolist()
@@ -94,8 +164,13 @@ def make_provenance(*inputs: Any, seed: int | None = None) -> Provenance:
 
 
 # --------------------------------------------------------------------------------------- JSON encoding
+def _is_missing(v: Any) -> bool:
+    pandas = sys.modules.get("pandas")
+    return pandas is not None and (v is pandas.NA or v is pandas.NaT)
+
+
 def _json_scalar(v: Any) -> Any:
-    if v is None or v is pd.NA or v is pd.NaT:
+    if v is None or _is_missing(v):
         return None
     if isinstance(v, (np.integer,)):
         return int(v)
@@ -127,25 +202,27 @@ def json_ready(value: Any) -> Any:
         return [json_ready(v) for v in value.tolist()]
     if isinstance(value, BaseModel):
         return json_ready(value.model_dump(mode="json"))
-    if isinstance(value, pd.DataFrame):
+    if isinstance(value, ColumnTable):
+        return value.records()
+    if _is_frame(value):
         return table_records(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: json_ready(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if value is pd.NA or value is pd.NaT:
+    if _is_missing(value):
         return None
-    if isinstance(value, (pd.Timestamp,)):
+    if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value)
 
 
-def table_records(df: pd.DataFrame) -> list[dict[str, Any]]:
+def table_records(df: "pd.DataFrame") -> list[dict[str, Any]]:
     """A table as a list of row objects (column -> plain JSON value)."""
     columns = [str(c) for c in df.columns]
     cols = [[json_ready(v) for v in df[c].tolist()] for c in df.columns]
     return [dict(zip(columns, row)) for row in zip(*cols)] if cols else [{} for _ in range(len(df))]
 
 
-def _encode_frame(df: pd.DataFrame) -> dict[str, Any]:
+def _encode_frame(df: "pd.DataFrame") -> dict[str, Any]:
     return {
         "columns": [str(c) for c in df.columns],
         "dtypes": [str(t) for t in df.dtypes],
@@ -153,7 +230,8 @@ def _encode_frame(df: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def _decode_frame(obj: dict[str, Any]) -> pd.DataFrame:
+def _decode_frame(obj: dict[str, Any]) -> "pd.DataFrame":
+    pd = _pandas()
     cols = obj["columns"]
     out = {}
     for c, dt in zip(cols, obj["dtypes"]):
@@ -168,7 +246,9 @@ def _decode_frame(obj: dict[str, Any]) -> pd.DataFrame:
 
 
 def _encode(value: Any) -> Any:
-    if isinstance(value, pd.DataFrame):
+    if isinstance(value, ColumnTable):
+        return _encode_frame(value.to_frame())
+    if _is_frame(value):
         return _encode_frame(value)
     if isinstance(value, BaseModel):
         cls = type(value)
@@ -205,10 +285,10 @@ def _decode(value: Any, hint: Any) -> Any:
     if origin in (typing.Union, types.UnionType):
         options = [a for a in typing.get_args(hint) if a is not type(None)]
         return _decode(value, options[0]) if len(options) == 1 else value
-    if hint is pd.DataFrame:
+    if hint is _pandas().DataFrame:
         return _decode_frame(value)
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        hints = typing.get_type_hints(hint)
+        hints = typing.get_type_hints(hint, localns={"pd": _pandas(), "np": np})
         return hint(**{k: _decode(v, hints.get(k, Any)) for k, v in value.items()})
     if origin is tuple:
         args = typing.get_args(hint)
@@ -229,7 +309,7 @@ class Result:
     single truth value); compare their fields or tables explicitly."""
 
     spec: BaseModel
-    table: pd.DataFrame
+    table: pd.DataFrame = _TableSlot()          # type: ignore[assignment]  (a DataFrame, or a ColumnTable)
     issues: tuple[Issue, ...] = ()
     provenance: Provenance = field(default_factory=make_provenance)
 
@@ -250,7 +330,7 @@ class Result:
         """The result's own keys of :meth:`to_record`: by default every field a subclass declares and the tidy
         ``table`` as a list of row objects.  Subclasses with a published command-line contract override this."""
         body = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in self._base_fields}
-        body["table"] = self.table
+        body["table"] = self.__dict__["_table"]       # a ColumnTable stays one (no pandas needed)
         return body
 
     def to_record(self) -> dict[str, Any]:
@@ -266,7 +346,8 @@ class Result:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary (versioned)."""
-        body = {f.name: _encode(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        body = {f.name: _encode(self.__dict__["_table"] if f.name == "table" else getattr(self, f.name))
+                for f in dataclasses.fields(self)}
         return {"result_type": self.result_type, "format_version": FORMAT_VERSION, "fields": body}
 
     def to_json(self, indent: int | None = None) -> str:
@@ -282,7 +363,7 @@ class Result:
         target = _REGISTRY.get(kind, Result)
         if not issubclass(target, cls):
             raise ValueError(f"the document holds a {kind}, not a {cls.__name__}")
-        hints = typing.get_type_hints(target)
+        hints = typing.get_type_hints(target, localns={"pd": _pandas(), "np": np})
         fields = data["fields"]
         kwargs = {f.name: _decode(fields.get(f.name), hints.get(f.name, Any))
                   for f in dataclasses.fields(target) if f.name in fields}

@@ -7,7 +7,6 @@ from enum import Enum
 from pathlib import Path
 from typing import Optional
 
-import numpy as np
 import typer
 
 from adcbridge.cli.common import Format, emit, floats, frame, name_values, names, png_bytes
@@ -114,6 +113,7 @@ def dose_response_batch(data: Path = typer.Argument(..., help="Long table: curve
         _save_plot(plot_batch_ed50(batch) if ed50_plot else None, ed50_plot)
     t = batch.table
     status = {str(k): int(v) for k, v in t["status"].value_counts().items()}
+    import numpy as np
     ed = t["ed50"].to_numpy(float)
     ok = ed[(t["status"] == "converged").to_numpy() & np.isfinite(ed)]
     summary = {"model": batch.spec.model, "n_curves": len(t), "status": status,

@@ -9,7 +9,8 @@ from enum import Enum
 
 import typer
 
-__all__ = ["Format", "FORMAT", "emit", "frame", "png_bytes", "name_values", "name_value_units", "floats", "ints", "names"]
+__all__ = ["Format", "FORMAT", "emit", "frame", "png_bytes", "name_values", "name_value_units", "floats", "ints", "names",
+           "rows_text", "rows_csv"]
 
 
 class Format(str, Enum):
@@ -28,6 +29,39 @@ def emit(obj: dict, fmt: Format, text: str) -> None:
 def frame(df, digits: int = 4) -> str:
     """A table as plain text."""
     return df.to_string(index=False, float_format=lambda v: f"{v:.{digits}g}")
+
+
+def rows_text(rows: list[dict], missing: str = "NA", digits: int = 4) -> str:
+    """Row objects as a plain-text table (right-aligned columns, like :func:`frame`) without pandas."""
+    if not rows:
+        return ""
+    cols = list(rows[0])
+
+    def cell(v) -> str:
+        if v is None:
+            return missing
+        if isinstance(v, float):
+            return f"{v:.{digits}g}"
+        return str(v)
+
+    body = [[cell(r.get(c)) for c in cols] for r in rows]
+    widths = [max(len(c), *(len(line[i]) for line in body)) for i, c in enumerate(cols)]
+    lines = [" ".join(c.rjust(w) for c, w in zip(cols, widths))]
+    lines += [" ".join(v.rjust(w) for v, w in zip(line, widths)) for line in body]
+    return "\n".join(lines)
+
+
+def rows_csv(rows: list[dict]) -> str:
+    """Row objects as CSV text (header line, missing values empty, no trailing newline) without pandas."""
+    import csv
+    import io
+    if not rows:
+        return ""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue().rstrip("\n")
 
 
 def png_bytes(fig) -> bytes:

@@ -11,9 +11,7 @@ from typing import Optional
 
 import typer
 
-from adcbridge.cli.common import FORMAT, Format, emit, floats, frame, ints, png_bytes
-from adcbridge.dosefinding import (BoinDesign, CrmDesign, ThreePlusThreeDesign, compare_designs, decision_table,
-                                   dose_transition_pathways, exact_oc, next_dose, protocol_text, select_mtd, simulate)
+from adcbridge.cli.common import FORMAT, Format, emit, floats, frame, ints, png_bytes, rows_csv, rows_text
 
 boin_app = typer.Typer(help="BOIN design: decision table, next dose, MTD selection, protocol outputs.",
                        no_args_is_help=True)
@@ -58,8 +56,7 @@ def boin_table(target: float = TARGET, cohort_size: int = COHORT_SIZE, cohorts: 
                format: TableFormat = typer.Option(TableFormat.text, "--format", help="Output format."),
                out: Optional[Path] = typer.Option(None, "--out", help="Write to this file instead of the screen.")):
     """The BOIN decision table: escalate / de-escalate / eliminate counts for every number of patients."""
-    from adcbridge.io import write_text
-    from adcbridge.report import decision_table_html, decision_table_markdown
+    from adcbridge.dosefinding import BoinDesign, decision_table
 
     design = BoinDesign(target=target, n_doses=1, cohort_size=cohort_size, n_cohorts=cohorts,
                         n_earlystop=n_earlystop, p_saf=p_saf, p_tox=p_tox, cutoff_eli=cutoff_eli,
@@ -68,15 +65,17 @@ def boin_table(target: float = TARGET, cohort_size: int = COHORT_SIZE, cohorts: 
     if format == TableFormat.json:
         text = json.dumps(result.to_record(), indent=2)
     elif format == TableFormat.csv:
-        text = result.table.to_csv(index=False).rstrip("\n")
+        text = rows_csv(result.rows())
     elif format == TableFormat.markdown:
+        from adcbridge.report import decision_table_markdown
         text = decision_table_markdown(result)
     elif format == TableFormat.html:
+        from adcbridge.report import decision_table_html
         text = decision_table_html(result)
     else:
-        text = (f"lambda_e = {result.lambda_e:.4f}, lambda_d = {result.lambda_d:.4f}\n"
-                + _frame(result.table.astype(object).where(result.table.notna(), "NA")))
+        text = (f"lambda_e = {result.lambda_e:.4f}, lambda_d = {result.lambda_d:.4f}\n" + rows_text(result.rows()))
     if out:
+        from adcbridge.io import write_text
         write_text(out, text + "\n")
         typer.echo(f"wrote {out}")
     else:
@@ -98,6 +97,7 @@ def boin_next(target: float = TARGET,
               start_dose: int = typer.Option(1, "--start-dose", help="Starting dose level."),
               format: Format = FORMAT):
     """Next-dose decision of a live BOIN trial, with the rule that fired."""
+    from adcbridge.dosefinding import BoinDesign, next_dose
     design = BoinDesign(target=target, n_doses=doses, cohort_size=cohort_size, n_cohorts=cohorts,
                         n_earlystop=n_earlystop, p_saf=p_saf, p_tox=p_tox, cutoff_eli=cutoff_eli,
                         extrasafe=extrasafe, offset=offset, start_dose=start_dose)
@@ -132,6 +132,7 @@ def boin_mtd(target: float = TARGET,
              bound_mtd: bool = typer.Option(False, "--bound-mtd", help="Only doses with estimate <= lambda_d."),
              p_tox: Optional[float] = P_TOX, format: Format = FORMAT):
     """Select the MTD by isotonic regression, with per-dose estimates and 95% credible intervals."""
+    from adcbridge.dosefinding import BoinDesign, select_mtd
     n_list, dlt_list = ints(n, "--n"), ints(dlt, "--dlt")
     if len(n_list) != len(dlt_list):
         raise typer.BadParameter(f"has {len(dlt_list)} values but --n has {len(n_list)}", param_hint="'--dlt'")
@@ -153,6 +154,7 @@ def boin_protocol(target: float = TARGET,
                   pathways: int = typer.Option(3, "--pathways", help="Cohorts in the dose-transition table."),
                   out: Path = typer.Option(..., "--out", help="Folder for the protocol files.")):
     """Write protocol material: decision table (CSV, Markdown, HTML), protocol paragraph, dose pathways."""
+    from adcbridge.dosefinding import BoinDesign, decision_table, dose_transition_pathways, protocol_text
     from adcbridge.io import write_table, write_text
     from adcbridge.report import decision_table_html, decision_table_markdown
 
@@ -196,6 +198,7 @@ def _check_applicable(design: "DesignKind", **given: bool) -> None:
 def _design_from_options(design: DesignKind, target, n_doses, cohort_size, cohorts, start_dose, n_earlystop,
                          titration, extrasafe, offset, cutoff_eli, bound_mtd, p_saf, p_tox, skeleton, halfwidth,
                          prior_mtd, model, variant):
+    from adcbridge.dosefinding import BoinDesign, CrmDesign, ThreePlusThreeDesign
     if design == DesignKind.boin:
         return BoinDesign(target=target, n_doses=n_doses, cohort_size=cohort_size, n_cohorts=cohorts,
                           start_dose=start_dose, n_earlystop=n_earlystop, titration=titration, extrasafe=extrasafe,
@@ -233,6 +236,7 @@ def simulate_cmd(design: DesignKind = typer.Option(DesignKind.boin, "--design", 
                  plot: Optional[Path] = typer.Option(None, "--plot", help="Save a PNG of selection and patients."),
                  format: Format = FORMAT):
     """Operating characteristics of a design under one scenario (Monte Carlo or exact)."""
+    from adcbridge.dosefinding import exact_oc, simulate
     probs = floats(p_true, "--p-true")
     _check_applicable(design, titration=titration, extrasafe=extrasafe, n_earlystop=n_earlystop != 100,
                       bound_mtd=bound_mtd, p_saf=p_saf is not None, p_tox=p_tox is not None,
@@ -263,6 +267,7 @@ def demo(trials: int = typer.Option(10000, "--trials", help="Simulated trials pe
          out: Optional[Path] = typer.Option(None, "--out", help="Also write tables, plots and the protocol text "
                                                                 "to this folder.")):
     """The bundled example trial: BOIN decision table and operating characteristics for a few scenarios."""
+    from adcbridge.dosefinding import compare_designs, decision_table, dose_transition_pathways, protocol_text
     from adcbridge.io import load_trial_spec, write_bytes, write_json, write_table, write_text
     from adcbridge.report import decision_table_html, decision_table_markdown, oc_summary_table, plot_oc
 

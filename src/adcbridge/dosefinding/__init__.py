@@ -4,18 +4,24 @@
 >>> design = boin(target=0.3, doses=[1.0, 2.1, 4.2, 5.2, 6.3, 7.3, 8.4], cohort_size=3, cohorts=10)
 >>> round(decision_table(design).lambda_e, 4)
 0.2365
+
+Names are imported from their sub-modules on first use.
 """
 
-from .boin import (BoinBoundaries, BoinDesign, MtdSelection, NextDose, boin, decision_table, interval_boundaries,
-                   select_mtd)
-from .crm import CrmDesign, crm, indifference_skeleton
-from .decide import next_dose
-from .oc import OperatingCharacteristics
-from .outcomes import Cohort, DoseCounts, format_outcomes, parse_outcomes
-from .paths import dose_transition_pathways
-from .protocol import protocol_text
-from .simulate import DesignComparison, compare_designs, exact_oc, simulate
-from .threeplusthree import ThreePlusThreeDesign, three_plus_three
+import sys
+import types
+
+_EXPORTS = {
+    "BoinBoundaries": ".boin.boundaries", "decision_table": ".boin.boundaries",
+    "interval_boundaries": ".boin.boundaries", "BoinDesign": ".boin.design", "boin": ".boin.design",
+    "MtdSelection": ".boin.selection", "select_mtd": ".boin.selection", "NextDose": ".nextdose",
+    "CrmDesign": ".crm.design", "crm": ".crm.design", "indifference_skeleton": ".crm.model",
+    "next_dose": ".decide", "OperatingCharacteristics": ".oc", "Cohort": ".outcomes", "DoseCounts": ".outcomes",
+    "format_outcomes": ".outcomes", "parse_outcomes": ".outcomes", "dose_transition_pathways": ".paths",
+    "protocol_text": ".protocol", "DesignComparison": ".simulate", "compare_designs": ".simulate",
+    "exact_oc": ".simulate", "simulate": ".simulate", "ThreePlusThreeDesign": ".threeplusthree",
+    "three_plus_three": ".threeplusthree",
+}
 
 __all__ = [
     "BoinDesign", "boin", "BoinBoundaries", "decision_table", "interval_boundaries", "NextDose", "next_dose",
@@ -23,3 +29,34 @@ __all__ = [
     "three_plus_three", "OperatingCharacteristics", "simulate", "exact_oc", "compare_designs", "DesignComparison",
     "Cohort", "DoseCounts", "parse_outcomes", "format_outcomes", "dose_transition_pathways", "protocol_text",
 ]
+
+
+class _Package(types.ModuleType):
+    """``boin``, ``crm`` and ``simulate`` name both a sub-module and the function the package exports.  The import
+    system binds a sub-module to its parent when it first loads it; this keeps the exported function instead
+    (as an eager ``from .simulate import simulate`` used to), so ``adcbridge.dosefinding.simulate`` is always the
+    function however the modules were loaded."""
+
+    def __setattr__(self, name: str, value) -> None:
+        if name in _EXPORTS and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
+
+def __getattr__(name: str):
+    """Import the sub-module that defines ``name`` on first use (PEP 562), so that a command needing one design
+    does not import every design's dependencies (scipy, pandas) at start-up."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -9,18 +9,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 
-from adcbridge.results import make_provenance
+from adcbridge.results import ColumnTable, make_provenance
 
-from .boin.decision import next_dose as boin_next_dose
 from .boin.design import BoinDesign
-from .crm.design import CrmDesign, recommend
-from .engine import EndReason
 from .nextdose import NextDose
 from .outcomes import Cohort, DoseCounts, parse_outcomes, validate_cohorts
-from .threeplusthree import ThreePlusThreeDesign, ThreePlusThreePolicy
+
+if TYPE_CHECKING:          # imported where used: a BOIN decision needs neither CRM nor 3+3 (fast start-up)
+    from .crm.design import CrmDesign
+    from .threeplusthree import ThreePlusThreeDesign
 
 __all__ = ["next_dose"]
 
@@ -38,6 +39,8 @@ def _cohorts(design, outcomes) -> list[Cohort]:
 
 
 def _three_plus_three(design: ThreePlusThreeDesign, cohorts: list[Cohort]) -> NextDose:
+    from .engine import EndReason
+    from .threeplusthree import ThreePlusThreePolicy
     pol = ThreePlusThreePolicy(design)
     s = pol.initial(1)
     for k, c in enumerate(cohorts, start=1):
@@ -51,7 +54,7 @@ def _three_plus_three(design: ThreePlusThreeDesign, cohorts: list[Cohort]) -> Ne
                    np.array([c.n_dlt], dtype=np.int32), np.array([True]))
     cur = cohorts[-1].dose
     counts = DoseCounts.from_cohorts(cohorts, design.n_doses)
-    table = pd.DataFrame({"dose": np.arange(1, design.n_doses + 1), "n": counts.n, "dlt": counts.dlt})
+    table = ColumnTable({"dose": np.arange(1, design.n_doses + 1), "n": counts.n, "dlt": counts.dlt})
     prov = make_provenance(design, [str(c) for c in cohorts])
     if not s.active[0]:
         mtd = int(s.aux["mtd"][0])
@@ -77,6 +80,7 @@ def _three_plus_three(design: ThreePlusThreeDesign, cohorts: list[Cohort]) -> Ne
 
 
 def _crm(design: CrmDesign, cohorts: list[Cohort]) -> NextDose:
+    from .crm.design import recommend
     model = design.working_model()
     counts = DoseCounts.from_cohorts(cohorts, design.n_doses)
     n, y = counts.arrays()
@@ -86,7 +90,7 @@ def _crm(design: CrmDesign, cohorts: list[Cohort]) -> NextDose:
     cur = last.dose - 1
     toxic = last.n_dlt >= design.target * last.n
     cap = cur if toxic else cur + 1
-    table = pd.DataFrame({"dose": np.arange(1, design.n_doses + 1), "n": n, "dlt": y,
+    table = ColumnTable({"dose": np.arange(1, design.n_doses + 1), "n": n, "dlt": y,
                           "skeleton": model.skeleton, "p_hat": post.p_hat[0]})
     prov = make_provenance(design, [str(c) for c in cohorts])
     common = dict(spec=design, table=table, provenance=prov, current_dose=cur + 1)
@@ -115,7 +119,10 @@ def next_dose(design, outcomes=None, **kwargs) -> NextDose:
     BOIN also accepts per-dose counts: ``next_dose(design, n=[...], dlt=[...], current_dose=k)``.
     """
     if isinstance(design, BoinDesign):
+        from .boin.decision import next_dose as boin_next_dose
         return boin_next_dose(design, outcomes, **kwargs)
+    from .crm.design import CrmDesign
+    from .threeplusthree import ThreePlusThreeDesign
     if kwargs:
         raise ValueError(f"{type(design).__name__} decisions need the cohorts ('outcomes'); got {sorted(kwargs)}")
     if outcomes is None:

@@ -22,11 +22,11 @@ probability, merges identical states, and accumulates the finished ones: no rand
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
-from scipy.stats import binom
 
 __all__ = ["TrialState", "Policy", "EndReason", "run_monte_carlo", "run_exact", "OcSums", "CHUNK"]
 
@@ -260,6 +260,16 @@ def _merge(state: TrialState, prob: np.ndarray, key: np.ndarray) -> tuple[TrialS
     return state.take(first), merged
 
 
+def binomial_pmf(k: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Binomial probabilities ``C(n, k) p^k (1-p)^(n-k)`` for whole arrays of small cohort sizes ``n`` (exact
+    binomial coefficients; ``0^0 = 1``, so p = 0 or 1 gives probabilities 0 and 1)."""
+    k, n = np.asarray(k, dtype=np.int64), np.asarray(n, dtype=np.int64)
+    top = int(n.max()) if n.size else 0
+    comb = np.array([[math.comb(m, j) for j in range(top + 1)] for m in range(top + 1)], dtype=float)
+    p = np.asarray(p, dtype=float)
+    return comb[n, k] * np.power(p, k) * np.power(1.0 - p, n - k)
+
+
 def run_exact(policy: Policy, p_true: np.ndarray, target: float, max_states: int = 2_000_000) -> tuple[OcSums, int]:
     """Exact expected outcomes by enumerating every cohort outcome; returns (sums, number of finished states).
 
@@ -278,7 +288,7 @@ def run_exact(policy: Policy, p_true: np.ndarray, target: float, max_states: int
         dlt = (np.arange(parent.size) - start[parent]).astype(np.int32)
         child = state.repeat(counts)
         c_dose, c_size = dose[parent], size[parent].astype(np.int32)
-        c_prob = prob[parent] * binom.pmf(dlt, c_size, p_true[c_dose])
+        c_prob = prob[parent] * binomial_pmf(dlt, c_size, p_true[c_dose])
         possible = c_prob > 0                    # p_true of 0 or 1 makes some outcomes impossible
         if not possible.all():
             child, c_dose, c_size, dlt, c_prob = (child.take(possible), c_dose[possible], c_size[possible],

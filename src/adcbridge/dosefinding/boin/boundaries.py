@@ -27,15 +27,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
-import pandas as pd
-from scipy.special import betainc
 
-from adcbridge.results import Result, make_provenance
+from adcbridge.results import ColumnTable, Result, json_ready, make_provenance
 
 from .design import BoinDesign
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["interval_boundaries", "CountTables", "count_tables", "BoinBoundaries", "decision_table",
            "posterior_prob_above", "NEVER"]
@@ -52,10 +53,39 @@ def interval_boundaries(target: float, p_saf: float, p_tox: float) -> tuple[floa
 
 
 def posterior_prob_above(target: float, y, n, a: float = 1.0, b: float = 1.0):
-    """Pr(p > target | y DLTs in n) under a Beta(a, b) prior: ``1 - I_target(y + a, n - y + b)``."""
+    """Pr(p > target | y DLTs in n) under a Beta(a, b) prior: ``1 - I_target(y + a, n - y + b)``.
+
+    For whole-number ``a`` and ``b`` (BOIN's uniform prior) this is the binomial lower tail
+    ``Pr(Binomial(n + a + b - 1, target) <= y + a - 1)``, summed exactly from a table of binomial probabilities
+    (no scipy; agrees with the regularised incomplete beta function to about 1e-15).  Other priors use
+    :func:`scipy.special.betainc`."""
+    if float(a).is_integer() and float(b).is_integer() and a >= 1 and b >= 1:
+        y = np.asarray(y, dtype=np.int64)
+        n = np.asarray(n, dtype=np.int64)
+        m = n + int(a) + int(b) - 1
+        k = y + int(a) - 1
+        cdf = _binomial_cdf_table(float(target), int(m.max()) if m.size else 0)
+        return np.where(k < 0, 0.0, cdf[m, np.clip(k, 0, m)])
+    from scipy.special import betainc
     y = np.asarray(y, dtype=float)
     n = np.asarray(n, dtype=float)
     return 1.0 - betainc(y + a, n - y + b, target)
+
+
+@lru_cache(maxsize=64)
+def _binomial_cdf_table(p: float, m_max: int) -> np.ndarray:
+    """``cdf[m, k] = Pr(Binomial(m, p) <= k)`` for 0 <= k <= m <= m_max (1 for k >= m), built row by row with
+    Pascal's recurrence ``pmf_m(k) = (1-p) pmf_{m-1}(k) + p pmf_{m-1}(k-1)`` -- every term positive, so the
+    rounding error stays at a few units in the last place.  Read-only and cached (designs are immutable)."""
+    pmf = np.zeros((m_max + 1, m_max + 1))
+    pmf[0, 0] = 1.0
+    for m in range(1, m_max + 1):
+        pmf[m, : m + 1] = (1.0 - p) * pmf[m - 1, : m + 1]
+        pmf[m, 1: m + 1] += p * pmf[m - 1, : m]
+    cdf = np.minimum(np.cumsum(pmf, axis=1), 1.0)
+    cdf[np.triu_indices(m_max + 1, 1)] = 1.0
+    cdf.setflags(write=False)
+    return cdf
 
 
 def _first_count_exceeding(target: float, cutoff: float, n_max: int, lowest: int = 1) -> np.ndarray:
@@ -136,8 +166,9 @@ def _check_coherent(design: BoinDesign, n, esc, elim, stop) -> None:
                          f"the trial with 0 DLTs at the lowest dose.")
 
 
-def _nullable(a: np.ndarray) -> pd.Series:
-    return pd.Series(np.where(a >= NEVER, -1, a), dtype="Int64").mask(a >= NEVER)
+def _nullable(a: np.ndarray) -> list[int | None]:
+    """Counts with ``NEVER`` as None (a nullable ``Int64`` column once the table is built)."""
+    return [None if v >= NEVER else int(v) for v in a]
 
 
 @dataclass(frozen=True, eq=False)
@@ -155,23 +186,19 @@ class BoinBoundaries(Result):
 
     result_type: ClassVar[str] = "BoinBoundaries"
 
-    def cohort_table(self) -> pd.DataFrame:
+    def cohort_table(self) -> "pd.DataFrame":
         """Rows at multiples of the cohort size only (the reference's ``boundary_tab``)."""
         cs = self.spec.cohort_size
         return self.table[self.table["n"] % cs == 0].reset_index(drop=True)
 
     def record_body(self) -> dict:
         """The command-line JSON contract: lambdas and one record per n."""
-        rows = []
-        for r in self.table.itertuples(index=False):
-            rec = {"n": int(r.n), "escalate_if_dlt_le": int(r.escalate_if_dlt_le),
-                   "deescalate_if_dlt_ge": int(r.deescalate_if_dlt_ge),
-                   "eliminate_if_dlt_ge": None if pd.isna(r.eliminate_if_dlt_ge) else int(r.eliminate_if_dlt_ge)}
-            if "stop_trial_if_dlt_ge" in self.table.columns:
-                v = r.stop_trial_if_dlt_ge
-                rec["stop_trial_if_dlt_ge"] = None if pd.isna(v) else int(v)
-            rows.append(rec)
-        return {"lambda_e": self.lambda_e, "lambda_d": self.lambda_d, "table": rows}
+        return {"lambda_e": self.lambda_e, "lambda_d": self.lambda_d, "table": self.rows()}
+
+    def rows(self) -> list[dict]:
+        """One plain object per n (missing counts as None), read without building a DataFrame."""
+        raw = self.__dict__["_table"]
+        return raw.records() if isinstance(raw, ColumnTable) else json_ready(raw)
 
 
 def decision_table(design: BoinDesign, full: bool = False) -> BoinBoundaries:
@@ -185,13 +212,15 @@ def decision_table(design: BoinDesign, full: bool = False) -> BoinBoundaries:
     n_max = npts if full else min(npts, design.n_earlystop)
     t = count_tables(design, n_max)
     n = np.arange(1, n_max + 1)
-    table = pd.DataFrame({
+    columns = {
         "n": n,
         "escalate_if_dlt_le": t.escalate_le[1:],
         "deescalate_if_dlt_ge": t.deescalate_ge[1:],
         "eliminate_if_dlt_ge": _nullable(t.eliminate_ge[1:]),
-    })
+    }
     if design.extrasafe:
-        table["stop_trial_if_dlt_ge"] = _nullable(t.stop_lowest_ge[1:])
+        columns["stop_trial_if_dlt_ge"] = _nullable(t.stop_lowest_ge[1:])
+    table = ColumnTable(columns, dtypes={c: "Int64" for c in ("eliminate_if_dlt_ge", "stop_trial_if_dlt_ge")
+                                         if c in columns})
     return BoinBoundaries(spec=design, table=table, provenance=make_provenance(design),
                           lambda_e=t.lambda_e, lambda_d=t.lambda_d)

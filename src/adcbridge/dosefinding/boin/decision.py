@@ -30,9 +30,8 @@ elimination) is unaffected.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
-from adcbridge.results import Issue, make_provenance
+from adcbridge.results import ColumnTable, Issue, make_provenance
 
 from ..nextdose import NextDose
 from ..outcomes import Cohort, DoseCounts, parse_outcomes, validate_cohorts
@@ -133,7 +132,7 @@ def next_dose(design: BoinDesign, outcomes: str | list[Cohort] | None = None, *,
     def result(next0, decision, rule, reason, select=False, size=None):
         if next0 is not None and size is None:
             size = min(cs, remaining)
-        table = pd.DataFrame({"dose": np.arange(1, J + 1), "n": n_arr, "dlt": y_arr,
+        table = ColumnTable({"dose": np.arange(1, J + 1), "n": n_arr, "dlt": y_arr,
                               "eliminated": np.arange(J) >= elim})
         return NextDose(spec=design, table=table, issues=tuple(issues),
                         provenance=make_provenance(design, n_arr, y_arr, cur),

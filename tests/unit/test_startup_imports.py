@@ -1,0 +1,65 @@
+"""Fast start-up: the commands a statistician runs at a dose-escalation meeting load neither pandas, scipy nor
+matplotlib, and ``--help`` loads no science package.  (Import sets, not timings: the times are measured by
+benchmarks/bench_startup.py.)"""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from scipy.special import betainc
+
+from adcbridge.dosefinding.boin.boundaries import posterior_prob_above
+
+HEAVY = ("pandas", "scipy", "matplotlib", "statsmodels", "pyarrow", "openpyxl")
+
+PROBE = """
+import contextlib, io, json, sys
+from adcbridge.cli import main
+with contextlib.redirect_stdout(io.StringIO()):
+    code = main({args!r})
+print(json.dumps({{"code": code, "loaded": sorted(m for m in {heavy!r} if m in sys.modules)}}))
+"""
+
+
+def _loaded(*args: str) -> dict:
+    text = PROBE.format(args=list(args), heavy=HEAVY)
+    out = subprocess.run([sys.executable, "-c", text], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("args", [
+    ("boin", "next", "--target", "0.3", "--doses", "5", "--outcomes", "1NNN 2NTN"),
+    ("boin", "next", "--target", "0.3", "--doses", "5", "--outcomes", "1NNN 2NTN", "--format", "json"),
+    ("boin", "next", "--target", "0.3", "--doses", "3", "--n", "3,3,0", "--dlt", "0,1,0", "--current-dose", "2"),
+    ("boin", "table", "--target", "0.3"),
+    ("boin", "table", "--target", "0.25", "--extrasafe", "--format", "json"),
+    ("boin", "table", "--target", "0.3", "--format", "csv"),
+    ("--help",),
+    ("boin", "--help"),
+    ("nca", "--help"),
+    ("pk", "fit", "--help"),
+    ("fit", "dose-response", "--help"),
+    ("version",),
+])
+def test_fast_commands_load_no_heavy_library(args):
+    got = _loaded(*args)
+    assert got["code"] == 0 and got["loaded"] == []
+
+
+def test_exact_binomial_posterior_equals_the_incomplete_beta_function():
+    """The scipy-free posterior tail used by the decision table equals 1 - I_t(y + 1, n - y + 1)."""
+    for target in (0.05, 0.1, 0.2, 0.25, 0.3, 1 / 3, 0.4, 0.5, 0.6):
+        n = np.arange(0, 301)[:, None]
+        y = np.arange(0, 301)[None, :]
+        ok = y <= n
+        exact = posterior_prob_above(target, np.broadcast_to(y, (301, 301))[ok], np.broadcast_to(n, (301, 301))[ok])
+        yy, nn = np.broadcast_to(y, (301, 301))[ok], np.broadcast_to(n, (301, 301))[ok]
+        ref = 1.0 - betainc(yy + 1.0, nn - yy + 1.0, target)
+        np.testing.assert_allclose(exact, ref, rtol=1e-12, atol=1e-14)
+
+
+def test_a_non_integer_prior_uses_the_incomplete_beta_function():
+    got = posterior_prob_above(0.3, np.array([1, 2]), np.array([3, 6]), 0.05, 0.05)
+    np.testing.assert_allclose(got, 1.0 - betainc(np.array([1.05, 2.05]), np.array([2.05, 4.05]), 0.3), rtol=1e-14)
