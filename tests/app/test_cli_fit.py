@@ -4,7 +4,7 @@ import json
 
 import pandas as pd
 import pytest
-from refdata import REFERENCE
+from tests.refdata import REFERENCE
 
 from tests.clirun import run
 

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from refdata import REFERENCE
+from tests.refdata import REFERENCE
 
 from tests.clirun import run
 

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from tests.clirun import run
-from refdata import REFERENCE
+from tests.refdata import REFERENCE
 
 CYNO = REFERENCE / "nca" / "data" / "cyno_adc_sd.csv"
 ARGS = ["nca", str(CYNO), "--subject", "ID", "--time", "TIME", "--conc", "CONC", "--dose", "DOSE", "--route", "ROUTE",

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from adcbridge.dosefinding import BoinDesign, decision_table
-from refdata import load_reference
+from tests.refdata import load_reference
 
 from ._boin_args import design_from_r
 

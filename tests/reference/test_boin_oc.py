@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from adcbridge.dosefinding import exact_oc, simulate
-from refdata import load_reference
+from tests.refdata import load_reference
 
 from ._boin_args import design_from_r
 

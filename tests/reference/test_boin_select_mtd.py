@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from adcbridge.dosefinding import select_mtd
-from refdata import load_reference
+from tests.refdata import load_reference
 
 from ._boin_args import design_from_r
 

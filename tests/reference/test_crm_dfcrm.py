@@ -6,7 +6,7 @@ import pytest
 from adcbridge.dosefinding import crm, indifference_skeleton, next_dose
 from adcbridge.dosefinding.crm import CrmModel
 from adcbridge.dosefinding.outcomes import DoseCounts, parse_outcomes
-from refdata import load_reference
+from tests.refdata import load_reference
 
 REF = load_reference("crm", "dfcrm_cases.json")
 

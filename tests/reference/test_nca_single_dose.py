@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from adcbridge.nca import NcaOptions, run_nca
-from refdata import REFERENCE
+from tests.refdata import REFERENCE
 
 NCA = REFERENCE / "nca"
 METHODS = [("linear", "linear"), ("lin-up-log-down", "linuplogdown")]

@@ -18,7 +18,7 @@ import pytest
 
 from adcbridge.pk import Regimen, fit_pk, get_model, simulate
 from adcbridge.pk.predict import predict_arrays
-from refdata import REFERENCE
+from tests.refdata import REFERENCE
 
 NCA = REFERENCE / "nca" / "data"
 PK = REFERENCE / "pk"

@@ -7,7 +7,7 @@ import pytest
 from scipy.stats import binom
 
 from adcbridge.dosefinding import exact_oc, simulate, three_plus_three
-from refdata import load_reference
+from tests.refdata import load_reference
 
 REF = load_reference("threeplusthree_storer.json")
 

@@ -6,7 +6,7 @@ section 8), Sacher's MLP for humans and the bundled T-DXd population PK set.  So
 import numpy as np
 import pandas as pd
 import pytest
-from refdata import REFERENCE, load_reference
+from tests.refdata import REFERENCE, load_reference
 
 from adcbridge.translation import (
     SPECIES,

@@ -9,7 +9,7 @@ import typer
 from typer.testing import CliRunner
 
 from adcbridge.cli.pk import pk_app
-from refdata import REFERENCE
+from tests.refdata import REFERENCE
 
 CYNO = REFERENCE / "nca" / "data" / "cyno_adc_sd.csv"
 app = typer.Typer()

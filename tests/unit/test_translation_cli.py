@@ -7,7 +7,7 @@ import re
 import pandas as pd
 import pytest
 import typer
-from refdata import REFERENCE
+from tests.refdata import REFERENCE
 from typer.testing import CliRunner
 
 from adcbridge.cli.translation import fih, translate_app
