@@ -83,7 +83,7 @@ def test_bad_dosing(dosing, match):
 
 
 def test_cyno_repeated_dose_study_runs_for_three_analytes():
-    from refdata import REFERENCE
+    from tests.refdata import REFERENCE
     path = REFERENCE / "nca" / "data"
     data = pd.read_csv(path / "cyno_adc_md.csv")
     dosing = pd.read_csv(path / "cyno_adc_md_dosing.csv")
