@@ -206,8 +206,6 @@ def _design_from_options(design: DesignKind, target, n_doses, cohort_size, cohor
     if design == DesignKind.three_plus_three:
         return ThreePlusThreeDesign(n_doses=n_doses, start_dose=start_dose, variant=variant)
     sk = floats(skeleton, "--skeleton")
-    if sk is None and halfwidth is None:
-        halfwidth, prior_mtd = 0.05, prior_mtd or (n_doses + 1) // 2
     return CrmDesign(target=target, n_doses=n_doses, skeleton=None if sk is None else tuple(sk),
                      halfwidth=halfwidth, prior_mtd=prior_mtd, model=model, cohort_size=cohort_size,
                      n_cohorts=cohorts, start_dose=start_dose)

@@ -60,8 +60,6 @@ class TrialSpec(BaseModel):
             return ThreePlusThreeDesign(n_doses=len(levels), dose_levels=levels, dose_unit=self.dose_unit,
                                         **self.options.get("3+3", {}))
         crm_options = dict(self.options.get("crm", {}))
-        if "skeleton" not in crm_options and "halfwidth" not in crm_options:
-            crm_options.update(halfwidth=0.05, prior_mtd=crm_options.get("prior_mtd", (len(levels) + 1) // 2))
         return CrmDesign(target=self.target, n_doses=len(levels), dose_levels=levels, dose_unit=self.dose_unit,
                          cohort_size=self.cohort_size, n_cohorts=self.n_cohorts, **crm_options)
 

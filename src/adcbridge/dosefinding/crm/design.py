@@ -29,7 +29,9 @@ __all__ = ["CrmDesign", "crm", "CrmPolicy"]
 class CrmDesign(Spec):
     """One-parameter Bayesian CRM design.
 
-    Give either ``skeleton`` or ``halfwidth`` + ``prior_mtd`` (indifference-interval skeleton).
+    Give a ``skeleton``, or let the design build the indifference-interval skeleton (Lee & Cheung 2009) from
+    ``halfwidth`` (default 0.05) and ``prior_mtd`` (default the middle dose, ``(n_doses + 1) // 2``).  These
+    defaults live here only: the command line, trial YAML files and the report all get them from the spec.
     """
 
     spec_name: ClassVar[str] = "crm"
@@ -49,6 +51,21 @@ class CrmDesign(Spec):
     stop_min_n: int = Field(3, ge=1)
     dose_levels: tuple[float, ...] | None = None
     dose_unit: str = "mg/kg"
+
+    DEFAULT_HALFWIDTH: ClassVar[float] = 0.05
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_skeleton(cls, data):
+        """Without a skeleton: half-width 0.05 and the prior MTD at the middle dose unless given."""
+        if isinstance(data, dict) and data.get("skeleton") is None:
+            data = dict(data)
+            if data.get("halfwidth") is None:
+                data["halfwidth"] = cls.DEFAULT_HALFWIDTH
+            n = data.get("n_doses")
+            if data.get("prior_mtd") is None and isinstance(n, int) and not isinstance(n, bool) and n >= 1:
+                data["prior_mtd"] = (n + 1) // 2
+        return data
 
     @field_validator("target")
     @classmethod
