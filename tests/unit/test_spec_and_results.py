@@ -174,3 +174,27 @@ def test_selection_and_stop_percentages_add_up():
     assert sum(oc.selection_pct) + oc.no_mtd_pct == pytest.approx(100, abs=1e-9)
     assert 0 < oc.stop_pct <= oc.no_mtd_pct
     assert isinstance(oc, OperatingCharacteristics) and oc.se is None
+
+
+@pytest.mark.parametrize("make", MAKERS)
+def test_every_result_has_one_json_ready_record(make):
+    """to_record(): plain strict JSON with the common envelope, the same after the faithful JSON round trip."""
+    r = make()
+    rec = r.to_record()
+    assert isinstance(rec, dict) and rec["result_type"] == type(r).__name__
+    assert {"spec", "issues", "provenance"} <= set(rec)
+    assert rec["provenance"]["version"] == r.provenance.version
+    assert all(set(i) == {"code", "message", "severity"} for i in rec["issues"])
+    assert json.loads(json.dumps(rec, allow_nan=False)) == rec        # nothing but plain JSON values
+    assert Result.from_json(r.to_json()).to_record() == rec
+
+
+def test_a_column_table_becomes_a_data_frame_on_first_access_only():
+    from adcbridge.results import ColumnTable
+    r = next_dose(boin(0.3, 4), "1NNN 2TTT")
+    assert isinstance(r.__dict__["_table"], ColumnTable)
+    assert r.to_record()["decision"] == "de-escalate" and isinstance(r.__dict__["_table"], ColumnTable)
+    t = r.table
+    assert isinstance(t, pd.DataFrame) and r.table is t and list(t["n"]) == [3, 3, 0, 0]
+    with pytest.raises(ValueError, match="unequal length"):
+        ColumnTable({"a": [1, 2], "b": [1]})
