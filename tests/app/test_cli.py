@@ -160,3 +160,30 @@ def test_bad_trial_yaml_names_the_file_and_field(capsys, tmp_path, yaml_text, ne
     f.write_text(yaml_text)
     code, out, err = run(capsys, "demo", "--spec", str(f))
     assert code == 2 and str(f) in err and needle in err and not out
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["boin", "mtd", "--target", "0.3", "--n", "3,,6", "--dlt", "0,,1"], "'--n': has an empty entry"),
+    (["boin", "mtd", "--target", "0.3", "--n", "3,6,", "--dlt", "0,1,"], "'--n': has an empty entry"),
+    (["simulate", "--target", "0.3", "--p-true", "0.1,,0.5"], "'--p-true': has an empty entry"),
+    (["boin", "protocol", "--target", "0.3", "--doses", "1,,2", "--out", "{tmp}/p"], "'--doses': has an empty entry"),
+    (["pk", "project", "--param", "CL=20:mL/day/kg", "--param", "V1=40:mL/kg", "--dose", "1,,2"],
+     "'--dose': has an empty entry"),
+    (["pk", "project", "--param", "CL=20:mL/day/kg", "--param", "CL=30:mL/day/kg", "--param", "V1=40:mL/kg"],
+     "gives CL twice"),
+    (["pk", "simulate", "--model", "1cmt", "--param", "CL=1", "--param", "CL=2", "--dose", "1", "--tmax", "24"],
+     "gives CL twice"),
+    (["fit", "dose-response", "{tmp}/x.csv", "--fix", "c=inf"], "'--fix'"),
+    (["nca", "{tmp}/x.csv", "--subject", "ID", "--time", "T", "--conc", "C", "--group", "SEX,", "--out", "{tmp}/o.csv"],
+     "'--group': has an empty entry"),
+])
+def test_list_and_name_value_options_refuse_empty_repeated_and_non_finite_entries(capsys, tmp_path, args, needle):
+    (tmp_path / "x.csv").write_text("ID,T,C,DOSE,SEX\n1,0,1,1,M\n1,1,2,1,M\n")
+    code, out, err = run(capsys, *[a.replace("{tmp}", str(tmp_path)) for a in args])
+    assert code == 2 and needle in err and err.count("\n") == 1, err
+    assert not (tmp_path / "p").exists() and not (tmp_path / "o.csv").exists()
+
+
+def test_a_command_group_without_a_command_shows_its_help(capsys):
+    code, out, err = run(capsys, "boin")
+    assert code == 0 and "table" in out and "next" in out and err == ""
