@@ -183,3 +183,17 @@ def test_two_compartment_half_lives_against_the_closed_form():
     assert hl["t_half_alpha"] == pytest.approx(math.log(2) / alpha, rel=1e-9)
     assert hl["t_half_beta"] == pytest.approx(math.log(2) / beta, rel=1e-9)
     assert hl["t_half_terminal"] == hl["t_half_beta"]
+
+
+def test_an_exponent_for_an_unknown_name_is_refused_not_ignored(capsys):
+    """`--exponent cl=0.85` (lower case) used to be ignored silently, scaling CL with 1.0."""
+    from adcbridge.translation import scale_parameters
+    with pytest.raises(ValueError, match="names 'cl', which is neither a parameter"):
+        scale_parameters({"CL": (18.0, "mL/day/kg")}, exponents={"cl": 0.85})
+    assert scale_parameters({"CL": (18.0, "mL/day/kg")}, exponents={"clearance": 0.85}).table["exponent"][0] == 0.85
+    code = main(["translate", "allometry", "--param", "CL=18:mL/day/kg", "--exponent", "cl=0.85"])
+    err = capsys.readouterr().err
+    assert code == 2 and "names 'cl'" in err and err.count("\n") == 1
+    code = main(["translate", "allometry", "--param", "CL=18:mL/day/kg", "--exponent", "CL=0.85", "--exponent",
+                 "CL=0.9"])
+    assert code == 2 and "gives CL twice" in capsys.readouterr().err

@@ -11,7 +11,7 @@ from typing import Optional
 
 import typer
 
-from adcbridge.cli.common import Format, emit, floats, frame, name_value_units
+from adcbridge.cli.common import Format, emit, floats, frame, name_value_units, name_values
 
 translate_app = typer.Typer(help="Human projection: allometric scaling of PK parameters and dose ladders.",
                             no_args_is_help=True)
@@ -115,13 +115,7 @@ def allometry(param: list[str] = typer.Option(..., "--param", help="NAME=VALUE:U
               format: Format = typer.Option(Format.text, "--format", help="Output format.")):
     """Scale an animal PK parameter set to humans by simple allometry (human values in L/<time> and L)."""
     from adcbridge.translation import scale_parameters
-    exps = {}
-    for item in exponent:
-        k, _, v = item.partition("=")
-        try:
-            exps[k.strip()] = float(v)
-        except ValueError:
-            raise typer.BadParameter(f"expected NAME=B, got {item!r}", param_hint="'--exponent'") from None
+    exps = name_values(exponent, "--exponent")
     res = scale_parameters(name_value_units(param, "--param"), species, body_weight=body_weight, human_weight=human_weight,
                            modality=modality.value.replace("-", "_"), exponents=exps)
     cols = ["name", "kind", "animal_value", "animal_unit", "exponent", "human_value", "human_unit"]

@@ -222,6 +222,11 @@ def scale_parameters(parameters: pd.DataFrame | Mapping[str, Any], species: str 
     w_a = default_body_weight(species, body_weight)
     w_h = spec.human_weight_kg
     table = parameter_table(parameters)
+    unknown = [k for k in spec.exponents if k not in set(table["name"]) and k not in PARAMETER_KINDS]
+    if unknown:
+        raise ValueError(f"The 'exponents' parameter of allometry names {unknown[0]!r}, which is neither a parameter "
+                         f"({', '.join(table['name'])}) nor a kind ({', '.join(PARAMETER_KINDS)}); names are "
+                         f"case-sensitive.")
     issues = []
     # a CL exponent given by name also applies to the intercompartmental clearances (Q takes the CL exponent)
     cl_named = [(n, float(spec.exponents[n])) for n, k in zip(table["name"], table["kind"])
