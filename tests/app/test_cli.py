@@ -91,18 +91,18 @@ def test_simulate_exact(capsys):
 
 
 @pytest.mark.parametrize("args,needle", [
-    (["boin", "table", "--target", "0.7"], "'target'"),
+    (["boin", "table", "--target", "0.7"], "'--target'"),
     (["boin", "table", "--target", "abc"], "--target"),
     (["boin", "table"], "--target"),
-    (["boin", "table", "--target", "0.3", "--p-saf", "0.3"], "'p_saf'"),
-    (["boin", "table", "--target", "0.3", "--cohorts", "0"], "'n_cohorts'"),
+    (["boin", "table", "--target", "0.3", "--p-saf", "0.3"], "'--p-saf'"),
+    (["boin", "table", "--target", "0.3", "--cohorts", "0"], "'--cohorts'"),
     (["boin", "next", "--target", "0.3", "--doses", "3", "--outcomes", "1NNN 3NNN"], "skips an untried dose"),
     (["boin", "next", "--target", "0.3", "--doses", "3", "--outcomes", "4NNN"], "dose level 4"),
-    (["boin", "mtd", "--target", "0.3", "--n", "3,3", "--dlt", "0,4"], "'dlt'"),
-    (["boin", "mtd", "--target", "0.3", "--n", "3,-3", "--dlt", "0,0"], "'n'"),
-    (["simulate", "--target", "0.3", "--p-true", "0.1,1.2"], "p_true"),
+    (["boin", "mtd", "--target", "0.3", "--n", "3,3", "--dlt", "0,4"], "'--dlt'"),
+    (["boin", "mtd", "--target", "0.3", "--n", "3,-3", "--dlt", "0,0"], "'--n'"),
+    (["simulate", "--target", "0.3", "--p-true", "0.1,1.2"], "'--p-true'"),
     (["simulate", "--target", "0.3", "--p-true", "0.1,x"], "--p-true"),
-    (["simulate", "--target", "0.3", "--p-true", "0.1,0.2", "--trials", "0"], "n_trials"),
+    (["simulate", "--target", "0.3", "--p-true", "0.1,0.2", "--trials", "0"], "'--trials'"),
 ])
 def test_bad_arguments_exit_2_with_one_line(capsys, args, needle):
     code, out, err = run(capsys, *args)
@@ -140,7 +140,7 @@ def test_protocol_command(capsys, tmp_path):
     (["boin", "protocol", "--target", "0.3", "--doses", "3", "--pathways", "20", "--out", "{tmp}/p"], "--pathways"),
     (["boin", "next", "--target", "0.3", "--doses", "3", "--data", "{tmp}", "--current-dose", "1"], "is a folder"),
     (["boin", "next", "--target", "0.3", "--doses", "3", "--outcomes", "1NNN", "--current-dose", "2"],
-     "current_dose"),
+     "'--current-dose' (2)"),
     (["demo", "--trials", "0"], "--trials"),
 ])
 def test_more_bad_arguments(capsys, tmp_path, args, needle):

@@ -52,7 +52,7 @@ def test_nca_stats(capsys, tmp_path):
 
 @pytest.mark.parametrize("extra,needle", [
     (["--subject", "NOPE"], "missing column"),
-    (["--auc-method", "cubic"], "auc_method"),
+    (["--auc-method", "cubic"], "--auc-method"),
     (["--partial", "0-x"], "--partial"),
     (["--conc-unit", "mg"], "concentration unit"),
 ])

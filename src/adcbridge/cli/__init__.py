@@ -14,6 +14,7 @@ import sys
 import typer
 
 from adcbridge import __version__
+from adcbridge.cli.common import flag_message
 from adcbridge.cli.assays import fit_app
 from adcbridge.cli.dosefinding import boin_app, demo, simulate_cmd
 from adcbridge.cli.nca import nca_cmd, nca_stats_cmd
@@ -52,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         typer.echo("aborted", err=True)
         return 130
     except ValueError as exc:                 # invalid input caught by the library
-        typer.echo(f"adcbridge: error: {str(exc).splitlines()[0]}", err=True)
+        typer.echo(f"adcbridge: error: {flag_message(str(exc).splitlines()[0], args)}", err=True)
         return 2
     except OSError as exc:                    # a path that cannot be read or written
         where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""

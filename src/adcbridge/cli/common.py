@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from enum import Enum
 
 import typer
 
 __all__ = ["Format", "FORMAT", "emit", "frame", "png_bytes", "name_values", "name_value_units", "floats", "ints", "names",
-           "rows_text", "rows_csv"]
+           "rows_text", "rows_csv", "flag_message"]
 
 
 class Format(str, Enum):
@@ -152,3 +153,29 @@ def names(text: str | None, option: str) -> list[str] | None:
         raise typer.BadParameter(f"has an empty entry in {text!r}; give comma-separated names like A,B",
                                  param_hint=f"'{option}'")
     return parts
+
+
+#: specification parameters whose command-line flag is not ``--`` + the name with dashes
+FLAG_OF_PARAMETER = {"n_cohorts": "--cohorts", "n_doses": "--doses", "dose_levels": "--doses",
+                     "n_trials": "--trials", "cohorts": "--cohorts"}
+
+_SPEC_SENTENCE = re.compile(r"The '(?P<param>[A-Za-z_][A-Za-z0-9_]*)' (?:parameter of [A-Za-z0-9+_ -]+?|argument)"
+                            r"(?P<sep> \(|:? )")
+
+
+def flag_message(message: str, args: list[str]) -> str:
+    """A specification's error in the words of the command line: ``The 'n_cohorts' parameter of boin should be
+    ...`` becomes ``Invalid value for '--cohorts': should be ...`` when the user gave ``--cohorts``.  Messages about
+    parameters the user did not give as flags keep the specification's names."""
+    def flag_for(param: str) -> str | None:
+        flag = FLAG_OF_PARAMETER.get(param, "--" + param.replace("_", "-"))
+        given = any(a == flag or a.startswith(flag + "=") for a in args)
+        return flag if given else None
+
+    m = _SPEC_SENTENCE.match(message)
+    if m and (flag := flag_for(m.group("param"))):
+        rest = message[m.end():]
+        if m.group("sep") == " (":
+            return f"Invalid value for '{flag}' ({rest}"
+        return f"Invalid value for '{flag}': {rest}"
+    return message
