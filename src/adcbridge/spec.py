@@ -9,9 +9,11 @@ plain :class:`SpecError` (a :class:`ValueError`) with one message shape that nam
 
 from __future__ import annotations
 
+import types
+import typing
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 __all__ = ["Spec", "SpecError"]
 
@@ -45,6 +47,13 @@ def _message(spec_name: str, error: dict[str, Any]) -> tuple[str, str | None]:
     return f"The '{param}' parameter of {spec_name} {msg}. Got {value!r}.", param
 
 
+def _numeric_not_bool(annotation: Any) -> bool:
+    """``annotation`` admits int or float but not bool (``int``, ``float | None``, ...)."""
+    args = typing.get_args(annotation) if typing.get_origin(annotation) in (typing.Union, types.UnionType) \
+        else (annotation,)
+    return bool(set(args) & {int, float}) and bool not in args
+
+
 class Spec(BaseModel):
     """Frozen, validated specification.  Subclasses set ``spec_name`` and declare fields and validators.
 
@@ -53,8 +62,19 @@ class Spec(BaseModel):
     full sentence naming the parameters involved.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True, allow_inf_nan=False)
     spec_name: ClassVar[str] = "spec"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bool_for_a_number(cls, data: Any) -> Any:
+        """``True`` is not a cohort size: a bool given for a number field is refused (pydantic would read 1)."""
+        if isinstance(data, dict):
+            for name, info in cls.model_fields.items():
+                value = data.get(name)
+                if isinstance(value, bool) and _numeric_not_bool(info.annotation):
+                    raise ValueError(f"The '{name}' parameter of {cls.spec_name} must be a number. Got {value!r}.")
+        return data
 
     def __init__(self, **data: Any) -> None:
         try:

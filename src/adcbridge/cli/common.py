@@ -172,10 +172,10 @@ def flag_message(message: str, args: list[str]) -> str:
         given = any(a == flag or a.startswith(flag + "=") for a in args)
         return flag if given else None
 
-    m = _SPEC_SENTENCE.match(message)
+    m = _SPEC_SENTENCE.search(message)
     if m and (flag := flag_for(m.group("param"))):
-        rest = message[m.end():]
+        head, rest = message[:m.start()], message[m.end():]
         if m.group("sep") == " (":
-            return f"Invalid value for '{flag}' ({rest}"
-        return f"Invalid value for '{flag}': {rest}"
+            return f"{head}Invalid value for '{flag}' ({rest}"
+        return f"{head}Invalid value for '{flag}': {rest}"
     return message

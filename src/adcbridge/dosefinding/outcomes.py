@@ -125,6 +125,9 @@ def parse_outcomes(text: str, n_doses: int, start_dose: int = 1, check_skipping:
 def validate_cohorts(cohorts, n_doses: int, start_dose: int = 1, check_skipping: bool = True) -> list[Cohort]:
     """Check a list of cohorts: at least one, levels in 1..n_doses, no untried dose skipped (a cohort may go at
     most one level above the highest dose tried so far, the first at most to the start dose)."""
+    if isinstance(cohorts, (str, bytes)) or not hasattr(cohorts, "__iter__"):
+        raise ValueError(f"The 'outcomes' argument must be cohorts in the outcome grammar (e.g. \"1NNN 2NTN\") or "
+                         f"a list of Cohort. Got {cohorts!r}.")
     cohorts = list(cohorts)
     if not cohorts:
         raise ValueError("The 'outcomes' argument has no cohort.")

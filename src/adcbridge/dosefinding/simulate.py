@@ -28,6 +28,12 @@ __all__ = ["policy_for", "simulate", "exact_oc", "compare_designs", "DesignCompa
 MAX_TRIALS = 100_000_000
 
 
+def _check_design(design) -> None:
+    if not isinstance(design, (BoinDesign, ThreePlusThreeDesign, CrmDesign)):
+        raise ValueError(f"The 'design' argument must be a dose-finding design (boin, 3+3 or crm). "
+                         f"Got {type(design).__name__}.")
+
+
 def policy_for(design):
     """The vectorised conduct (policy) of a design spec."""
     if isinstance(design, BoinDesign):
@@ -48,6 +54,7 @@ def _target(design) -> float:
 
 
 def _check_p_true(design, p_true) -> np.ndarray:
+    _check_design(design)
     try:
         p = np.asarray(p_true, dtype=float)
     except (TypeError, ValueError):
@@ -80,8 +87,10 @@ def _check_run(n_trials, seed, target) -> int:
         seed = int(np.random.SeedSequence().generate_state(1)[0])
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"The 'seed' argument must be a non-negative integer. Got {seed!r}.")
-    if target is not None and not (isinstance(target, (int, float)) and 0 < target < 1):
-        raise ValueError(f"The 'target' argument must be a probability in (0, 1). Got {target!r}.")
+    if target is not None and (isinstance(target, bool) or not isinstance(target, (int, float))
+                               or not 0.05 <= target <= 0.6):
+        raise ValueError(f"The 'target' argument must be a target DLT probability in [0.05, 0.6] (as for "
+                         f"boin). Got {target!r}.")
     return int(seed)
 
 

@@ -167,6 +167,9 @@ class BoinDesign(Spec):
 def boin(target: float, doses: int | list[float] | tuple[float, ...], cohort_size: int = 3, cohorts: int = 10,
          **options) -> BoinDesign:
     """Build a :class:`BoinDesign`; ``doses`` is a number of levels or the list of dose values."""
+    if isinstance(doses, (str, bytes, bool)):
+        raise ValueError(f"The 'doses' argument of boin must be a number of dose levels or a list of doses. "
+                         f"Got {doses!r}.")
     if isinstance(doses, (list, tuple)):
         return BoinDesign(target=target, n_doses=len(doses), dose_levels=tuple(doses), cohort_size=cohort_size,
                           n_cohorts=cohorts, **options)
