@@ -85,3 +85,26 @@ def test_simulate_with_exposure():
     assert obj["exposure"][0]["auc"] == pytest.approx(3000 / (20 / 24), rel=1e-3)   # AUCtau at steady state
     bad = run("simulate", "--param", "CL20", "--dose", "1", "--tmax", "10")
     assert bad.exit_code == 2
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--param", "FOO=1", "--param", "CL=1", "--param", "V=10", "--tmax", "24"], "has no parameter 'FOO'"),
+    (["--param", "CL=1", "--param", "V=10", "--tmax", "-5"], "'--tmax': must be a time > 0"),
+    (["--param", "CL=1", "--param", "V=10", "--tmax", "504", "--points", "100000000"], "--points"),
+    (["--param", "CL=1", "--param", "CL=2", "--param", "V=10", "--tmax", "24"], "gives CL twice"),
+])
+def test_simulate_refuses_unknown_parameters_bad_grids_and_unbounded_sizes(capsys, args, needle):
+    from adcbridge.cli import main
+    code = main(["pk", "simulate", "--model", "1cmt", "--dose", "1", *args])
+    err = capsys.readouterr().err
+    assert code == 2 and needle in err and err.count("\n") == 1
+
+
+def test_simulate_bounds_the_number_of_concentrations_in_the_library():
+    from adcbridge.pk import Regimen, simulate
+    from adcbridge.pk.simulate import MAX_CONCENTRATIONS
+    with pytest.raises(ValueError, match="concentrations at once"):
+        simulate("1cmt", {"CL": np.full(1000, 1.0), "V": 10.0}, Regimen.single(1.0),
+                 np.linspace(0, 24, MAX_CONCENTRATIONS // 1000 + 1))
+    with pytest.raises(ValueError, match="has no parameter 'Vd'"):
+        simulate("1cmt", {"CL": 1.0, "Vd": 10.0, "V": 10.0}, Regimen.single(1.0), [1.0])

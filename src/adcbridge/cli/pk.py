@@ -116,7 +116,8 @@ def simulate(model: PkModel = typer.Option(PkModel.two, "--model", help="PK mode
              tinf: float = typer.Option(0.0, "--tinf", help="Infusion duration (h); 0 = bolus."),
              times: Optional[str] = typer.Option(None, "--times", help="Comma-separated times (h)."),
              tmax: Optional[float] = typer.Option(None, "--tmax", help="Last time of an even grid (h)."),
-             points: int = typer.Option(100, "--points", help="Grid points with --tmax."),
+             points: int = typer.Option(100, "--points", min=2, max=100_000,
+                                        help="Grid points with --tmax (2 to 100,000)."),
              output: Optional[str] = typer.Option(None, "--output", help="Analyte (ADC model: ADC, TAb, PAYLOAD)."),
              rate_time: TimeUnit = typer.Option(TimeUnit.h, "--rate-time", help="Clearances per h or per day."),
              cycle: Optional[int] = typer.Option(None, "--cycle", help="Also report exposure over dosing cycle k."),
@@ -130,7 +131,9 @@ def simulate(model: PkModel = typer.Option(PkModel.two, "--model", help="PK mode
     values: dict | pd.DataFrame = _read(params) if params else name_values(param, "--param")
     if times:
         grid = np.array(floats(times, "--times"))
-    elif tmax:
+    elif tmax is not None:
+        if not (np.isfinite(tmax) and tmax > 0):
+            raise typer.BadParameter(f"must be a time > 0 (h), got {tmax:g}", param_hint="'--tmax'")
         grid = np.linspace(0.0, tmax, points)
     else:
         raise typer.BadParameter("give --times or --tmax", param_hint="'--times'")

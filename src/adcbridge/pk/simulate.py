@@ -25,10 +25,19 @@ from .units import to_hours
 __all__ = ["simulate", "exposure"]
 
 
+#: the most concentrations one simulate() call returns (400 MB of float64): bounds the memory of a mistyped grid
+MAX_CONCENTRATIONS = 50_000_000
+
+
 def _setup(model, params, regimen, model_options):
     model = get_model(model, **model_options)
     if not isinstance(regimen, Regimen):
         raise ValueError(f"regimen must be a Regimen (e.g. Regimen.repeated(...)); got {type(regimen).__name__}")
+    if not hasattr(params, "columns") and hasattr(params, "keys"):
+        unknown = [k for k in params.keys() if k not in model.names]
+        if unknown:
+            raise ValueError(f"model {model.name} has no parameter {unknown[0]!r} (its parameters: "
+                             f"{', '.join(model.names)})")
     p, N = check_parameters(model, params)
     return model, model.hourly(p), N
 
@@ -46,6 +55,9 @@ def simulate(model, params, regimen: Regimen, times, *, output: str | None = Non
     t = to_hours(np.atleast_1d(times), time_unit)
     if t.ndim != 1 or not np.all(np.isfinite(t)):
         raise ValueError("times must be a 1-D array of finite numbers")
+    if N * t.size > MAX_CONCENTRATIONS:
+        raise ValueError(f"{N} parameter sets x {t.size} times is more than {MAX_CONCENTRATIONS:,} concentrations at "
+                         f"once; simulate fewer times or parameter sets per call")
     dt, amt, dur = regimen.arrays()
     return predict_arrays(model, p, t[None, :], dt, amt, dur, [output], method=method)[output]
 
