@@ -197,3 +197,21 @@ def test_an_exponent_for_an_unknown_name_is_refused_not_ignored(capsys):
     code = main(["translate", "allometry", "--param", "CL=18:mL/day/kg", "--exponent", "CL=0.85", "--exponent",
                  "CL=0.9"])
     assert code == 2 and "gives CL twice" in capsys.readouterr().err
+
+
+def test_an_empty_toxicology_table_is_refused_with_one_line(capsys, tmp_path):
+    import pandas as pd
+
+    from adcbridge.translation import summarise_toxicology
+    with pytest.raises(ValueError, match="toxicology table has no rows"):
+        summarise_toxicology(pd.DataFrame(columns=["dose", "species"]), "cynomolgus")
+    f = tmp_path / "fih.yaml"
+    f.write_text("name: x\nspecies: cynomolgus\nscaling: bsa\nsafety_factor: 6\ntox: []\n")
+    code = main(["fih", "--config", str(f)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "tox is an empty list" in err and "Value error" not in err
+    f.write_text("name: x\nspecies: cynomolgus\nscaling: bsa\nsafety_factor: 6\ntox:\n"
+                 "  - {dose: 10, n_animals: 6, severity: none}\n  - {dose: -3, n_animals: 6, severity: none}\n")
+    code = main(["fih", "--config", str(f)])
+    err = capsys.readouterr().err
+    assert code == 2 and "field 'tox.1.dose' (line 7)" in err

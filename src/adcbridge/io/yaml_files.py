@@ -35,5 +35,33 @@ def load_yaml_model(path: str | Path, model: type[M], *, empty_ok: bool = False)
         return model.model_validate(raw)
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
-        loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
-        raise ValueError(f"{path}: field '{loc}': {err['msg']}") from None
+        msg = str(err["msg"])
+        msg = msg[len("Value error, "):] if msg.startswith("Value error, ") else msg
+        line = _line_of(path, err["loc"])
+        where = f" (line {line})" if line else ""
+        if not err["loc"]:
+            raise ValueError(f"{path}{where}: {msg}") from None
+        loc = ".".join(str(x) for x in err["loc"])
+        raise ValueError(f"{path}: field '{loc}'{where}: {msg}") from None
+
+
+def _line_of(path: Path, loc: tuple) -> int | None:
+    """The 1-based line of the YAML node at key path ``loc`` (the deepest one that exists), or None."""
+    try:
+        node = yaml.compose(path.read_text())
+    except (yaml.YAMLError, OSError):
+        return None
+    if node is None:
+        return None
+    line = node.start_mark.line + 1 if loc else None
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            nxt = next((v for k, v in node.value if getattr(k, "value", None) == str(key)), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
+            nxt = node.value[key]
+        else:
+            nxt = None
+        if nxt is None:
+            break
+        node, line = nxt, nxt.start_mark.line + 1
+    return line

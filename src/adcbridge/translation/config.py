@@ -175,6 +175,8 @@ class FihConfig(_Model):
 
     @model_validator(mode="after")
     def _one_basis(self):
+        if self.tox is not None and not self.tox:
+            raise ValueError("tox is an empty list: give one row per dose group and finding (or hnstd / std10)")
         given = [k for k in ("hnstd", "std10", "tox") if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError(f"give exactly one of hnstd, std10 or tox (got {given or 'none'})")

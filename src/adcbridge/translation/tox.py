@@ -183,8 +183,10 @@ def summarise_toxicology(table: pd.DataFrame, species: str | None = None, *, rod
     ``species`` selects rows when the table has several species; ``rodent`` is needed only for a species not
     in :mod:`~adcbridge.translation.species`.  ``reversible_severe_counts=True`` makes a reversible *severe*
     finding count as severely toxic for the HNSTD (ICH S9 default: it does not; such findings are listed in a
-    warning).  Raises ValueError when the table has no tolerated dose.
+    warning).  Raises ValueError when the table is empty or has no tolerated dose.
     """
+    if len(table) == 0:
+        raise ValueError("the toxicology table has no rows: give one row per dose group (and finding)")
     df, sp = _rows(table, species)
     info = species_info(sp)
     if rodent is None:
