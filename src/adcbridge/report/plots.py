@@ -16,30 +16,40 @@ __all__ = ["plot_oc"]
 def plot_oc(results: list[OperatingCharacteristics], labels: list[str] | None = None, title: str | None = None):
     """Grouped bars of selection % and mean patients by dose (one group per dose, one bar per result).
 
-    Returns the matplotlib Figure; the true DLT probabilities of the first result are drawn on a second axis.
+    The selection panel ends with a "no MTD" group (trials stopped without selecting a dose), so its bars add up
+    to 100 %.  The true DLT probabilities of the first result and the target DLT rate are drawn on a second axis
+    and named in the legend.  Returns the matplotlib Figure.
     """
     labels = labels or [r.design for r in results]
     J = len(results[0].selection_pct)
     x = np.arange(1, J + 1)
     width = 0.8 / len(results)
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4), constrained_layout=True)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
     for k, (r, lab) in enumerate(zip(results, labels)):
         off = (k - (len(results) - 1) / 2) * width
-        err = r.se["selection_pct"] if r.se else None
-        axes[0].bar(x + off, r.selection_pct, width, yerr=err, label=lab, capsize=2)
+        color = f"C{k}"
+        sel = list(r.selection_pct) + [r.no_mtd_pct]
+        err = (list(r.se["selection_pct"]) + [r.se.get("no_mtd_pct", 0.0)]) if r.se else None
+        axes[0].bar(np.append(x, J + 1) + off, sel, width, yerr=err, label=lab, capsize=2, color=color)
         err = r.se["patients_mean"] if r.se else None
-        axes[1].bar(x + off, r.patients_mean, width, yerr=err, label=lab, capsize=2)
+        axes[1].bar(x + off, r.patients_mean, width, yerr=err, label=lab, capsize=2, color=color)
     ticks = results[0].table["dose_label"].tolist()
-    for ax, ylab in zip(axes, ["Selected as MTD (%)", "Mean patients treated"]):
-        ax.set_xticks(x, ticks, rotation=30 if len(ticks[0]) > 3 else 0)
+    rot = 30 if len(ticks[0]) > 3 else 0
+    axes[0].set_xticks(np.append(x, J + 1), ticks + ["no MTD"], rotation=rot)
+    axes[1].set_xticks(x, ticks, rotation=rot)
+    handles = []
+    for ax, ylab in zip(axes, ["Selected as MTD (% of trials)", "Mean patients treated"]):
         ax.set_xlabel("Dose level")
         ax.set_ylabel(ylab)
         twin = ax.twinx()
-        twin.plot(x, results[0].p_true, "k.--", label="true DLT probability")
-        twin.axhline(results[0].target, color="grey", lw=0.8, ls=":")
+        curve, = twin.plot(x, results[0].p_true, "k.--", label="true DLT probability")
+        line = twin.axhline(results[0].target, color="grey", lw=0.9, ls=":",
+                            label=f"target DLT rate ({results[0].target:g})")
         twin.set_ylim(0, 1)
         twin.set_ylabel("True DLT probability")
-    axes[0].legend(loc="upper left", fontsize=8)
+        handles = [curve, line]
+    bars, names = axes[0].get_legend_handles_labels()
+    axes[0].legend(bars + handles, names + [h.get_label() for h in handles], loc="upper left", fontsize=8)
     if title:
         fig.suptitle(title)
     return fig
