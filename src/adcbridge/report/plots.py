@@ -49,7 +49,8 @@ def plot_oc(results: list[OperatingCharacteristics], labels: list[str] | None = 
         twin.set_ylabel("True DLT probability")
         handles = [curve, line]
     bars, names = axes[0].get_legend_handles_labels()
-    axes[0].legend(bars + handles, names + [h.get_label() for h in handles], loc="upper left", fontsize=8)
+    fig.legend(bars + handles, names + [h.get_label() for h in handles], loc="outside lower center",
+               ncol=len(bars) + 2, fontsize=8, frameon=False)
     if title:
         fig.suptitle(title)
     return fig
