@@ -44,6 +44,7 @@ import pandas as pd
 from pydantic import Field
 from scipy import stats
 
+from adcbridge.fitting import FitResult, covariance_entries
 from adcbridge.results import Issue, Result, make_provenance
 from adcbridge.spec import Spec
 
@@ -65,6 +66,8 @@ class InternalizationOptions(Spec):
     * ``compare`` -- the two antibodies to compare (default: the two in the data, when there are two).
     * ``compare_y0`` -- the one-phase model of the comparison: ``"fixed"`` (Y0 = 0) or ``"free"``.
     * ``confidence`` -- level of the confidence intervals; ``time_unit`` -- label of the time column's unit.
+    * ``max_plateau_ratio`` -- a fit whose plateau exceeds this many times the largest observation (in absolute
+      value) is flagged ``plateau_extrapolated`` (the curve has not levelled off within the sampled times).
     """
 
     spec_name: ClassVar[str] = "internalization"
@@ -75,6 +78,7 @@ class InternalizationOptions(Spec):
     compare_y0: Literal["fixed", "free"] = "fixed"
     confidence: float = Field(0.95, gt=0, lt=1)
     time_unit: str = "h"
+    max_plateau_ratio: float = Field(1.5, gt=0)
 
 
 def _numeric(data: pd.DataFrame, column: str, what: str, key: str | None = None) -> np.ndarray:
@@ -231,9 +235,10 @@ def _fit_one(t, y, y0_free: bool, level: float, label: str):
     return fit, rows
 
 
-def _fit_quality(fit: NlsFit, rows: list[dict], y: np.ndarray, what: str, level: float) -> list[Issue]:
+def _fit_quality(fit: NlsFit, rows: list[dict], y: np.ndarray, what: str, level: float,
+                 max_plateau_ratio: float = 1.5) -> list[Issue]:
     """Issues of one fit: parameters not determined (rank-deficient Jacobian, missing SEs), a rate or plateau
-    whose Wald interval includes 0, a plateau far beyond the data (no plateau reached)."""
+    whose Wald interval includes 0, a plateau beyond ``max_plateau_ratio`` times the data (no plateau reached)."""
     out = []
     est = {r["parameter"]: r for r in rows}
     if fit.rank < fit.p or not np.all(np.isfinite(fit.se)):
@@ -250,15 +255,28 @@ def _fit_quality(fit: NlsFit, rows: list[dict], y: np.ndarray, what: str, level:
                              "warning"))
     plateau = est.get("plateau")
     top = float(np.nanmax(np.abs(y))) if y.size else 0.0
-    if plateau is not None and top > 0 and abs(plateau["estimate"]) > 1.5 * top:
+    if plateau is not None and top > 0 and abs(plateau["estimate"]) > max_plateau_ratio * top:
         out.append(Issue("plateau_extrapolated", f"{what}: the plateau ({plateau['estimate']:.3g} %) lies far "
                                                  f"beyond the largest observation ({top:.3g} %): the curve has not "
                                                  f"levelled off within the sampled times", "warning"))
     return out
 
 
+def _one_fit_covariance(fit: NlsFit) -> np.ndarray:
+    """Covariance of a one-phase fit's parameters (in ``fit.names`` order) and the half-time ln 2 / k appended
+    (delta method: d half = -ln 2 / k^2 dk)."""
+    k = fit.names.index("k")
+    g = -LN2 / fit.x[k] ** 2
+    V = np.asarray(fit.vcov, dtype=float)
+    out = np.empty((fit.p + 1, fit.p + 1))
+    out[:-1, :-1] = V
+    out[-1, :-1] = out[:-1, -1] = g * V[k]
+    out[-1, -1] = g * g * V[k, k]
+    return out
+
+
 @dataclass(frozen=True, eq=False)
-class InternalizationResult(Result):
+class InternalizationResult(Result, FitResult):
     """Internalization analysis.
 
     ``table``: one row per antibody x model (``y0_fixed``: Y0 = 0; ``y0_free``) x parameter (``Y0``,
@@ -269,7 +287,14 @@ class InternalizationResult(Result):
     parameters, pooled variance).  ``comparison_tests``: F tests ``k_equal``, ``plateau_equal``, ``all_equal``.
     ``comparison_contrasts``: ``k_diff``, ``log_k_ratio`` and ``k_ratio`` with SEs and CIs.  ``auc``: area under
     the mean % internalized curve.  ``observed``: the fitted observations in standard columns ``antibody``,
-    ``time``, ``value`` (so a plot needs nothing else)."""
+    ``time``, ``value`` (so a plot needs nothing else).
+
+    ``parameters(level)`` (see :class:`~adcbridge.fitting.FitResult`): ``antibody, model, term`` -- the rows of
+    ``table`` and, with a comparison, the joint fit's rows (``model`` ``joint``) -- with Wald-t intervals
+    (``wald_t``, t on the fit's residual df) at any level, ``p_value`` (H0: parameter = 0) and the profile-likelihood
+    interval ``profile_low``, ``profile_high``, which exists at the fit's own level only (missing at another
+    level).  ``cov_params()`` from ``parameter_vcov`` (each fit's s^2 (J'J)^-1, the half-time by the delta method;
+    NaN between separate fits)."""
 
     fit_statistics: pd.DataFrame | None = None
     percent: pd.DataFrame | None = None
@@ -279,8 +304,46 @@ class InternalizationResult(Result):
     comparison_contrasts: pd.DataFrame | None = None
     auc: pd.DataFrame | None = None
     observed: pd.DataFrame | None = None
+    parameter_vcov: pd.DataFrame | None = None
 
     result_type: ClassVar[str] = "InternalizationResult"
+    fit_keys: ClassVar[tuple[str, ...]] = ("antibody", "model")
+
+    def _parameter_rows(self) -> pd.DataFrame:
+        t = self.table
+        df = {(a, m): float(d) for a, m, d in zip(self.fit_statistics["antibody"], self.fit_statistics["model"],
+                                                  self.fit_statistics["df"])}
+        rows = pd.DataFrame({"antibody": t["antibody"].astype(object), "model": t["model"].astype(object),
+                             "term": t["parameter"].astype(object), "estimate": t["estimate"].astype(float),
+                             "se": t["se"].astype(float),
+                             "df": [df.get((a, m), np.nan) for a, m in zip(t["antibody"], t["model"])],
+                             "scale": "linear", "unit": t["unit"].astype(object), "p_value": t["p"].astype(float),
+                             "profile_low": t["profile_low"].astype(float),
+                             "profile_high": t["profile_high"].astype(float)})
+        joint = self.comparison_parameters
+        if joint is not None and len(joint):
+            terms, antibodies = zip(*(str(n).split("_", 1) if "_" in str(n) else (str(n), None)
+                                      for n in joint["parameter"]))
+            time_unit = self.spec.time_unit
+            rows = pd.concat([rows, pd.DataFrame({
+                "antibody": list(antibodies), "model": "joint", "term": list(terms),
+                "estimate": joint["estimate"].astype(float), "se": joint["se"].astype(float),
+                "df": float(self.comparison_tests["df2"].iloc[0]), "scale": "linear",
+                "unit": [{"Y0": "%", "plateau": "%", "k": f"1/{time_unit}"}.get(n, "") for n in terms],
+                "p_value": joint["p"].astype(float), "profile_low": joint["profile_low"].astype(float),
+                "profile_high": joint["profile_high"].astype(float)})], ignore_index=True)
+        return rows.astype({"antibody": object, "model": object, "term": object, "unit": object})
+
+    def _covariance(self, rows: np.ndarray) -> np.ndarray:
+        if self.parameter_vcov is None:
+            return super()._covariance(rows)
+        return self._covariance_from_entries(self.parameter_vcov, rows)
+
+    def _level_dependent(self, table: pd.DataFrame, level: float) -> pd.DataFrame:
+        if not np.isclose(level, self.spec.confidence, rtol=0, atol=1e-12):
+            table["profile_low"] = np.nan
+            table["profile_high"] = np.nan
+        return table
 
     def estimate(self, antibody: str, parameter: str, model: str = "y0_fixed") -> float:
         t = self.table
@@ -290,7 +353,8 @@ class InternalizationResult(Result):
         return float(row["estimate"].iloc[0])
 
     def record_body(self) -> dict[str, Any]:
-        """The JSON of ``adcbridge fit internalization --format json``."""
+        """The JSON of ``adcbridge fit internalization --format json`` (``parameters``: the parameter table of
+        :meth:`parameters` as a list of rows)."""
         def num(v):
             return None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
 
@@ -315,6 +379,7 @@ class InternalizationResult(Result):
                          for r in self.comparison_contrasts.to_dict("records")}
             out["comparison"] = {"antibodies": list(self.spec.compare), "params": block(self.comparison_parameters),
                                  **tests, **contrasts}
+        out["parameters"] = self.parameters()
         return out
 
 
@@ -380,7 +445,7 @@ def fit_internalization(data: pd.DataFrame, options: InternalizationOptions | No
                              f"cannot be fitted to it")
         series[name] = (t, y)
     level, unit = options.confidence, options.time_unit
-    rows, stats_rows, auc_rows, issues = [], [], [], []
+    rows, stats_rows, auc_rows, issues, blocks = [], [], [], [], []
     pair = options.compare
     if pair is None and len(names) == 2:
         pair = (names[0], names[1])
@@ -397,7 +462,8 @@ def fit_internalization(data: pd.DataFrame, options: InternalizationOptions | No
             fit, prow = _fit_one(t, y, free, level, name)
             if not fit.converged:
                 issues.append(Issue("not_converged", f"antibody {name!r} ({model}): {fit.message}", "error"))
-            issues += _fit_quality(fit, prow, y, f"antibody {name!r} ({model})", level)
+            issues += _fit_quality(fit, prow, y, f"antibody {name!r} ({model})", level, options.max_plateau_ratio)
+            blocks.append((np.arange(len(rows), len(rows) + len(prow)), _one_fit_covariance(fit)))
             for r in prow:
                 r.update(antibody=name, model=model,
                          unit={"Y0": "%", "plateau": "%", "k": f"1/{unit}", "half_time": unit}[r["parameter"]])
@@ -415,6 +481,7 @@ def fit_internalization(data: pd.DataFrame, options: InternalizationOptions | No
                                                      list(pair), options.compare_y0 == "free", level, unit)
         if not cfit.converged:
             issues.append(Issue("not_converged", f"joint fit of {pair}: {cfit.message}", "error"))
+        blocks.append((np.arange(len(rows), len(rows) + cfit.p), cfit.vcov))
         for r in ctests.to_dict("records"):
             if not r["converged"]:
                 issues.append(Issue("not_converged", f"reduced fit '{r['test']}' of {pair} did not converge; its F "
@@ -431,7 +498,8 @@ def fit_internalization(data: pd.DataFrame, options: InternalizationOptions | No
                                  provenance=make_provenance(options, data), fit_statistics=pd.DataFrame(stats_rows),
                                  percent=None, quench=quench, comparison_parameters=cparams, comparison_tests=ctests,
                                  comparison_contrasts=ccontrasts, auc=pd.DataFrame(auc_rows),
-                                 observed=pd.DataFrame({"antibody": ab.astype(str), "time": t_all, "value": y_all}))
+                                 observed=pd.DataFrame({"antibody": ab.astype(str), "time": t_all, "value": y_all}),
+                                 parameter_vcov=covariance_entries(blocks))
 
 
 def analyze_internalization(raw: pd.DataFrame, controls: pd.DataFrame | None = None,
@@ -464,4 +532,4 @@ def analyze_internalization(raw: pd.DataFrame, controls: pd.DataFrame | None = N
                                  comparison_parameters=result.comparison_parameters,
                                  comparison_tests=result.comparison_tests,
                                  comparison_contrasts=result.comparison_contrasts, auc=result.auc,
-                                 observed=result.observed)
+                                 observed=result.observed, parameter_vcov=result.parameter_vcov)

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from adcbridge.fitting import covariance_entries
 from adcbridge.results import Issue, make_provenance
 
 from .data import prepare_data
@@ -74,8 +75,9 @@ def fit_pk(data: pd.DataFrame, model: str = "2cmt", options: PKFitOptions | None
     Individual fits (default) estimate one parameter set per subject; ``pooled=True`` one for all (or per
     ``group``).  Objective: -2 log-likelihood with the chosen residual error model (extended least squares),
     parameters on the log scale, ``n_starts`` starts, standard errors from the Hessian, AIC = OFV + 2k, BIC =
-    OFV + k ln n.  Problems (no convergence, a singular Hessian, RSE > 50 %, |correlation| > 0.95, a bound
-    reached, BLQ exclusions) are :class:`~adcbridge.results.Issue` s of the result."""
+    OFV + k ln n.  Problems (no convergence, a singular Hessian, RSE > ``max_relative_se`` (50 %), |correlation|
+    > ``max_correlation`` (0.95), a bound reached, BLQ exclusions) are :class:`~adcbridge.results.Issue` s of the
+    result."""
     base = options or PKFitOptions(model=model)
     if model != base.model and options is None:
         base = PKFitOptions(model=model)
@@ -240,7 +242,7 @@ def _assemble(opts, m, d, est, free, enames, phi_b, ofv_b, conv_b, iters, at_bes
               upper, issues, data, dosing, weak):
     p, q = len(free), len(enames)
     z = stats.norm.ppf(0.5 + opts.level / 2)
-    rows, stats_rows = [], []
+    rows, stats_rows, blocks = [], [], []
     names = free + enames
     unit_of = np.asarray(d.batch.unit)
     blq_per_unit = np.bincount(unit_of, weights=[d.n_blq[s] for s in d.subjects], minlength=len(d.units))
@@ -249,6 +251,8 @@ def _assemble(opts, m, d, est, free, enames, phi_b, ofv_b, conv_b, iters, at_bes
         with np.errstate(invalid="ignore", over="ignore"):
             se_log = np.sqrt(np.diag(cov[u]))             # NaN for parameters without a covariance
             lo_f, hi_f = np.exp(-z * se_log), np.exp(z * se_log)
+        est_u = np.exp(phi_b[u]) if not too_few[u] else np.full(p + q, np.nan)
+        blocks.append((np.arange(len(rows), len(rows) + p + q), cov[u] * np.outer(est_u, est_u)))
         for j, n in enumerate(names):
             e = float(np.exp(phi_b[u, j])) if not too_few[u] else np.nan
             s = e * se_log[j]
@@ -276,7 +280,8 @@ def _assemble(opts, m, d, est, free, enames, phi_b, ofv_b, conv_b, iters, at_bes
         if too_few[u]:
             continue
         _unit_issues(issues, uid, names, p, phi_b[u], conv_b[u], cov[u], se_log, off, lower, upper, at_best[u],
-                     opts.n_starts, weak.get(u, []))
+                     opts.n_starts, weak.get(u, []), max_relative_se=opts.max_relative_se,
+                     max_correlation=opts.max_correlation)
     nblq = sum(d.n_blq.values())
     if nblq:
         issues.append(Issue("blq_excluded", f"{nblq} BLQ observations excluded (M1)", "info"))
@@ -288,7 +293,8 @@ def _assemble(opts, m, d, est, free, enames, phi_b, ofv_b, conv_b, iters, at_bes
     su = pd.DataFrame({"subject": d.subjects, "id": [d.units[u] for u in d.batch.unit]})
     return PKFitResult(spec=opts, table=table, issues=tuple(issues), provenance=make_provenance(opts, data, dosing),
                        fit_statistics=pd.DataFrame(stats_rows), predictions=preds,
-                       dosing=d.dosing.astype({"subject": str}), subject_unit=su)
+                       dosing=d.dosing.astype({"subject": str}), subject_unit=su,
+                       parameter_vcov=covariance_entries(blocks))
 
 
 def _conc_unit(m, name, d):
@@ -297,7 +303,8 @@ def _conc_unit(m, name, d):
     return m.output_unit(d.outputs[0])
 
 
-def _unit_issues(issues, uid, names, p, phi, conv, cov, se_log, off, lower, upper, at_best, n_starts, weak=()):
+def _unit_issues(issues, uid, names, p, phi, conv, cov, se_log, off, lower, upper, at_best, n_starts, weak=(), *,
+                 max_relative_se=0.5, max_correlation=0.95):
     if not conv:
         issues.append(Issue("not_converged", f"{uid}: the optimiser did not converge", "error"))
     if not np.all(np.isfinite(cov)):
@@ -310,11 +317,12 @@ def _unit_issues(issues, uid, names, p, phi, conv, cov, se_log, off, lower, uppe
         kept = [n for n, v in zip(names, se_log) if np.isfinite(v)]
         issues.append(Issue("covariance_failed", f"{uid}: the Hessian is singular or not positive definite; {which}"
                             + (f" (standard errors kept for {', '.join(kept)})" if kept else ""), "warning"))
-    high = [f"{n} ({100 * s:.0f}%)" for n, s in zip(names, se_log) if np.isfinite(s) and 100 * s > 50]
+    high = [f"{n} ({100 * s:.0f}%)" for n, s in zip(names, se_log) if np.isfinite(s)
+            and 100 * s > 100 * max_relative_se]
     if high:                                          # also for the standard errors a partial covariance keeps
-        issues.append(Issue("high_rse", f"{uid}: RSE > 50% for {', '.join(high)}", "warning"))
+        issues.append(Issue("high_rse", f"{uid}: RSE > {100 * max_relative_se:g}% for {', '.join(high)}", "warning"))
     if np.all(np.isfinite(cov)):
-        if off.size and np.nanmax(off) > 0.95:
+        if off.size and np.nanmax(off) > max_correlation:
             issues.append(Issue("high_correlation", f"{uid}: |correlation| of estimates up to {np.nanmax(off):.3f}",
                                 "info"))
     hit = [n for n, v, lo, hi in zip(names, phi, lower, upper) if v <= lo + 1e-6 or v >= hi - 1e-6]

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, field_validator
 
+from adcbridge.fitting import FitResult
 from adcbridge.results import Result
 from adcbridge.spec import Spec
 
@@ -31,6 +32,9 @@ class PKFitOptions(Spec):
       SD 0.5, drawn with ``seed``); ``se`` -- ``observed`` (Hessian) or ``expected`` (Fisher information);
     * dosing: ``route`` (``infusion``/``bolus``) and ``tinf`` (h, or a column name); ``time_unit`` of the data;
     * ``level`` of the (log-scale Wald) confidence intervals; ``method`` ``auto``/``closed``/``ode``;
+    * issue thresholds: ``max_relative_se`` (a parameter whose SE on the log scale, the RSE, exceeds it is listed
+      in ``high_rse``; 0.5 = 50 %) and ``max_correlation`` (``high_correlation`` when two estimates correlate
+      beyond it in absolute value);
     * column names: ``subject``, ``time``, ``conc``, ``dose``, ``blq``, ``analyte``, ``dose_time`` (dosing table).
     """
 
@@ -53,6 +57,8 @@ class PKFitOptions(Spec):
     payload_fraction: float = Field(0.025, gt=0, le=1)
     level: float = Field(0.95, gt=0, lt=1)
     method: Literal["auto", "closed", "ode"] = "auto"
+    max_relative_se: float = Field(0.5, gt=0)
+    max_correlation: float = Field(0.95, gt=0, le=1)
     subject: str = "ID"
     time: str = "TIME"
     conc: str = "CONC"
@@ -89,7 +95,7 @@ class PKFitOptions(Spec):
 
 
 @dataclass(frozen=True, eq=False)
-class PKFitResult(Result):
+class PKFitResult(Result, FitResult):
     """A compartmental PK fit (individual or naive pooled).
 
     ``table``: one row per fit ``id`` (subject or pooled group) x parameter: ``estimate``, ``se`` (delta method
@@ -99,14 +105,39 @@ class PKFitResult(Result):
     ``converged``, ``iterations``, ``starts_at_best``, ``max_abs_corr``.  ``predictions``: per
     observation ``id``, ``subject``, ``analyte``, ``time``, ``dv``, ``pred``, ``res``, ``wres`` (residual / its
     SD; on the log scale for ``log``).  ``dosing``: the doses used (subject, time h, amount, duration h).
-    ``subject_unit``: which fit id each subject belongs to."""
+    ``subject_unit``: which fit id each subject belongs to.
+
+    ``parameters(level)`` (see :class:`~adcbridge.fitting.FitResult`): ``id, term`` with the log-scale Wald
+    intervals of ``table`` (``log_wald_normal``: exp(log estimate -/+ z se_log)) at any level, then ``rse``,
+    ``kind`` and ``fixed`` (held parameters: no SE, no interval).  ``cov_params()`` (e.g. ``cov_params(id="S1")``)
+    is the natural-scale covariance of each fit id, diag(estimate) V_log diag(estimate) from the inverse
+    Hessian on the log scale (``parameter_vcov``); NaN between fit ids and for fixed parameters."""
 
     fit_statistics: pd.DataFrame | None = None
     predictions: pd.DataFrame | None = None
     dosing: pd.DataFrame | None = None
     subject_unit: pd.DataFrame | None = None
+    parameter_vcov: pd.DataFrame | None = None
 
     result_type: ClassVar[str] = "PKFitResult"
+    fit_keys: ClassVar[tuple[str, ...]] = ("id",)
+
+    def _fit_level(self) -> float:
+        return float(self.spec.level)
+
+    def _parameter_rows(self) -> pd.DataFrame:
+        t = self.table
+        fixed = t["fixed"].astype(bool).to_numpy()
+        return pd.DataFrame({"id": t["id"].astype(object), "term": t["parameter"].astype(object),
+                             "estimate": t["estimate"].astype(float), "se": t["se"].astype(float),
+                             "df": np.where(fixed, np.nan, np.inf), "scale": np.where(fixed, "fixed", "log"),
+                             "unit": t["unit"].astype(object), "rse": t["rse"].astype(float),
+                             "kind": t["kind"].astype(object), "fixed": fixed})
+
+    def _covariance(self, rows: np.ndarray) -> np.ndarray:
+        if self.parameter_vcov is None:
+            return super()._covariance(rows)
+        return self._covariance_from_entries(self.parameter_vcov, rows)
 
     def model(self):
         """The fitted model (an instance, in the units of the fit)."""
@@ -189,7 +220,8 @@ class PKFitResult(Result):
                             columns=cols)
 
     def record_body(self) -> dict[str, Any]:
-        """The JSON of ``adcbridge pk fit --format json``."""
+        """The JSON of ``adcbridge pk fit --format json`` (``parameters``: the parameter table of
+        :meth:`parameters` as a list of rows)."""
         def num(v):
             return None if v is None or (isinstance(v, float) and not math.isfinite(v)) else float(v)
 
@@ -209,7 +241,7 @@ class PKFitResult(Result):
                          "n_blq": int(s["n_blq"]), "converged": bool(s["converged"])})
         return {"model": self.spec.model, "error": self.spec.error, "pooled": self.spec.pooled,
                 "objective_definition": "-2 log likelihood (normal residuals, constants included)",
-                "fits": fits}
+                "fits": fits, "parameters": self.parameters()}
 
 
 def _output_of(model, analyte: str) -> str:

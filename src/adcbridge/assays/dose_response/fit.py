@@ -33,6 +33,7 @@ import pandas as pd
 from scipy import stats
 from scipy.optimize import least_squares
 
+from adcbridge.fitting import spec_option
 from adcbridge.results import Issue, make_provenance
 
 from .compare import NestedModelTest, nested_f_test
@@ -45,6 +46,8 @@ from .spec import PARALLEL, DoseResponseSpec
 __all__ = ["DoseResponseFit", "fit_dose_response"]
 
 _TOL = 1e-15
+# Defaults of the identifiability checks.  A single fit reads them from its spec's options ``max_relative_se`` and
+# ``max_condition`` when the spec declares them (adcbridge.fitting.spec_option); the batch fit uses these values.
 _REL_SE = 10.0                 # b, e or f with SE above this many times the estimate: not identified
 COND_LIMIT = 1e10              # column-scaled J'J condition number above this: not identified (single and batch)
 _TIE = 1e-9                    # relative RSS margin an alternative start must beat the self-starter by
@@ -122,6 +125,8 @@ def _fit_layout(data: CurveData, spec: DoseResponseSpec):
 
 def _quality_issues(problem, theta, converged, v_drc, v_jac, jtj, data: CurveData, spec) -> list[Issue]:
     issues = []
+    max_condition = spec_option(spec, "max_condition", COND_LIMIT)
+    max_relative_se = spec_option(spec, "max_relative_se", _REL_SE)
     if not converged:
         issues.append(Issue("not_converged", "the least-squares fit did not converge (iteration limit reached); "
                                              "the estimates are not an optimum", "error"))
@@ -129,7 +134,7 @@ def _quality_issues(problem, theta, converged, v_drc, v_jac, jtj, data: CurveDat
     with np.errstate(divide="ignore", invalid="ignore"):
         scaled = jtj / np.outer(d, d)
         cond = np.linalg.cond(scaled) if np.all(d > 0) else np.inf
-    if not np.isfinite(cond) or cond > COND_LIMIT:
+    if not np.isfinite(cond) or cond > max_condition:
         issues.append(Issue("non_identifiable", f"the parameters are not identifiable from these data (scaled "
                                                 f"J'J condition number {cond:.3g}); standard errors are unreliable",
                             "error"))
@@ -137,9 +142,10 @@ def _quality_issues(problem, theta, converged, v_drc, v_jac, jtj, data: CurveDat
         with np.errstate(divide="ignore", invalid="ignore"):
             rel = np.sqrt(np.diag(v_jac)) / np.abs(theta)
         names = [t for t, p, r in zip(problem.layout.terms, problem.layout.term_parameters, rel)
-                 if p in "bef" and not r <= _REL_SE]
+                 if p in "bef" and not r <= max_relative_se]
         if names:
-            issues.append(Issue("non_identifiable", f"{', '.join(names)}: the standard error exceeds {_REL_SE:g} "
+            issues.append(Issue("non_identifiable", f"{', '.join(names)}: the standard error exceeds "
+                                                    f"{max_relative_se:g} "
                                                     f"times the estimate; the data do not determine "
                                                     f"{'it' if len(names) == 1 else 'them'} (e.g. a response that "
                                                     f"steps between two adjacent doses)", "error"))

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from adcbridge.fitting import FitResult
 from adcbridge.results import Result
 
 from .compare import NestedModelTest, nested_f_test
@@ -22,7 +23,7 @@ __all__ = ["DoseResponseFit"]
 
 # ------------------------------------------------------------------------------------------------ the result
 @dataclass(frozen=True, eq=False)
-class DoseResponseFit(Result):
+class DoseResponseFit(Result, FitResult):
     """A fitted dose-response model.
 
     ``table``: one row per estimated parameter -- ``term`` (drc's name, ``b:(Intercept)`` or ``e:<curve>``),
@@ -32,6 +33,11 @@ class DoseResponseFit(Result):
     parameter in AIC/BIC).  ``parallelism``: the F-test of the parallel model against separate curves (two or
     more curves and ``spec.test_parallelism``), else None.  ``observations``: curve, x, y, fitted, residual.
     ``start``: the self-starter values of the parameter vector.
+
+    ``parameters(level)`` (see :class:`~adcbridge.fitting.FitResult`): ``curve`` (None for a shared or fixed
+    parameter), ``term`` (b, c, d, e, f), Wald-t intervals on ``df_residual`` (``wald_t``), extra columns
+    ``label`` (drc's name), ``p_value`` (H0: parameter = 0) and ``fixed`` (a parameter held at a value: one row, no
+    SE).  ``cov_params()`` is the spec's ``se`` flavour of :meth:`vcov` (NaN for fixed parameters).
     """
 
     curves: tuple[str, ...] = ()
@@ -48,6 +54,32 @@ class DoseResponseFit(Result):
     converged: bool = True
 
     result_type: ClassVar[str] = "DoseResponseFit"
+    fit_keys: ClassVar[tuple[str, ...]] = ("curve",)
+
+    # ----------------------------------------------------------------------------------- parameter table
+    def _parameter_rows(self) -> pd.DataFrame:
+        t = self.table
+        rows = pd.DataFrame({"curve": t["curve"].astype(object), "term": t["parameter"].astype(object),
+                             "estimate": t["estimate"].astype(float), "se": t["se"].astype(float),
+                             "df": float(self.df_residual), "scale": "linear", "unit": t["unit"].astype(object),
+                             "label": t["term"].astype(object), "p_value": t["p"].astype(float), "fixed": False})
+        fixed = self.layout.fixed_values
+        units = {"b": "1", "c": self.spec.y_unit, "d": self.spec.y_unit, "e": self.spec.x_unit, "f": "1"}
+        extra = [{"curve": None, "term": p, "estimate": float(fixed[j]), "se": np.nan, "df": np.nan,
+                  "scale": "fixed", "unit": units[p], "label": None, "p_value": np.nan, "fixed": True}
+                 for j, p in enumerate(PARAMETERS)
+                 if p in self.spec.fixed or (p != "f" and np.isfinite(fixed[j]))]
+        if extra:
+            rows = pd.concat([rows, pd.DataFrame(extra, columns=rows.columns)], ignore_index=True)
+        return rows.astype({"curve": object, "unit": object, "label": object, "fixed": bool})
+
+    def _covariance(self, rows: np.ndarray) -> np.ndarray:
+        V = np.asarray(self.vcov(), dtype=float)
+        n = V.shape[0]                         # the estimated parameters come first, in the order of vcov
+        out = np.full((rows.size, rows.size), np.nan)
+        inside = rows < n
+        out[np.ix_(inside, inside)] = V[np.ix_(rows[inside], rows[inside])]
+        return out
 
     # ------------------------------------------------------------------------------------- basic access
     @property
@@ -193,7 +225,8 @@ class DoseResponseFit(Result):
         "interval", "ci_low_log", "ci_high_log"}}}], "rss", "df_residual", "parallelism": {...} | null,
         "relative_potency": [{"curve1", "curve2", "estimate", "se", "p", "delta"|"fieller"|"log": {"ci_low",
         "ci_high"}}]}`` (ED50 ratios of every curve pair, drc's EDcomp; empty for one curve) in drc's
-        b, c, d, e[, f] parameterisation (fixed parameters have ``"se": null, "fixed": true``)."""
+        b, c, d, e[, f] parameterisation (fixed parameters have ``"se": null, "fixed": true``); ``"parameters"``
+        is the parameter table (:meth:`parameters`) as a list of rows."""
         se = self.standard_errors()
         params = self.curve_parameters_array()
         fixed = self.layout.fixed_values
@@ -227,7 +260,8 @@ class DoseResponseFit(Result):
                                 **{r["interval"]: {"ci_low": _num(r["ci_low"]), "ci_high": _num(r["ci_high"])}
                                    for r in rows.to_dict("records")}})
         return {"model": self.spec.model, "se_method": self.spec.se, "curves": curves, "rss": _num(self.rss),
-                "df_residual": self.df_residual, "parallelism": par, "relative_potency": potency}
+                "df_residual": self.df_residual, "parallelism": par, "relative_potency": potency,
+                "parameters": self.parameters()}
 
 
 def _num(v) -> float | None:

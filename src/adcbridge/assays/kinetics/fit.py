@@ -32,7 +32,7 @@ from .data import Sensorgrams, build_sensorgrams
 from .flags import quality_issues
 from .models import LANGMUIR, MASS_TRANSPORT, BindingModel, Schedule, compile_schedule, simulate
 from .options import KineticsOptions
-from .results import KineticsResult
+from .results import KineticsResult, _label
 
 __all__ = ["fit_kinetics"]
 
@@ -130,12 +130,6 @@ def _fit_names(layout: _Layout, sg: Sensorgrams) -> tuple[str, ...]:
     names += [f"Rmax[{c}]" for c in sg.cycles] if layout.rmax_local else ["Rmax"]
     names += [_label(*n) for n in layout.nuisance_names]
     return tuple(names)
-
-
-def _label(name, cycle, injection) -> str:
-    if cycle is None:
-        return name
-    return f"{name}[{cycle}]" if injection is None else f"{name}[{cycle}:{injection}]"
 
 
 def fit_kinetics(data: pd.DataFrame, options: KineticsOptions | None = None, *, injections: pd.DataFrame | None = None,

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from adcbridge.fitting import FitResult, covariance_entries, spec_option
 from adcbridge.results import Issue, Result, make_provenance
 
 from .data import TumourVolumes, log_volume, relative_volumes, require_control
@@ -49,10 +50,15 @@ from .options import XenograftOptions
 __all__ = ["GrowthRateResult", "fit_growth_rates"]
 
 LN2 = math.log(2.0)
+# Defaults of the singular-fit checks; an analysis reads them from its options ``min_random_sd_ratio``,
+# ``max_random_correlation`` and ``min_random_variance`` when the options declare them (fitting.spec_option).
+MIN_RANDOM_SD_RATIO = 1e-6        # a random-effect SD below this times the largest (or 1): ~0
+MAX_RANDOM_CORRELATION = 0.9999   # |intercept-slope correlation| at or above this: +-1
+MIN_RANDOM_VARIANCE = 1e-10       # the log-RTV model's random-slope variance below this: ~0
 
 
 @dataclass(frozen=True, eq=False)
-class GrowthRateResult(Result):
+class GrowthRateResult(Result, FitResult):
     """Growth rates of ln V.
 
     ``table``: one row per group: ``group, slope`` (1/day), ``se, df, ci_low, ci_high, doubling_time``,
@@ -62,7 +68,12 @@ class GrowthRateResult(Result):
     kenward_roger), ``num_df, den_df, F, p``.  ``tests``: the likelihood-ratio test of equal slopes.
     ``variance_components``: ``parameter, value``.  ``fit_statistics``: ``statistic, value``.
     ``rtv_slopes``/``rtv_fit``: model (b).  ``animal_slopes``: per-animal OLS slopes; ``two_stage``: their
-    group means and contrasts."""
+    group means and contrasts.
+
+    ``parameters(level)`` (see :class:`~adcbridge.fitting.FitResult`): one row per ``group``, ``term`` ``slope``
+    (the growth rate of model (a), 1/day) with Wald-t intervals on nlme's containment df (``wald_t``) at any
+    level, then ``doubling_time`` and ``tgi_rate``.  ``cov_params()`` is L Phi L' (Phi the covariance of the GLS
+    fixed effects, L the rows that make each group's slope), stored as ``parameter_vcov``."""
 
     fixed_effects: pd.DataFrame | None = None
     contrasts: pd.DataFrame | None = None
@@ -74,8 +85,23 @@ class GrowthRateResult(Result):
     rtv_fit: pd.DataFrame | None = None
     animal_slopes: pd.DataFrame | None = None
     two_stage: pd.DataFrame | None = None
+    parameter_vcov: pd.DataFrame | None = None
 
     result_type: ClassVar[str] = "GrowthRateResult"
+    fit_keys: ClassVar[tuple[str, ...]] = ("group",)
+
+    def _parameter_rows(self) -> pd.DataFrame:
+        t = self.table
+        return pd.DataFrame({"group": t["group"].astype(object), "term": "slope",
+                             "estimate": t["slope"].astype(float), "se": t["se"].astype(float),
+                             "df": t["df"].astype(float), "scale": "linear", "unit": t["unit"].astype(object),
+                             "doubling_time": t["doubling_time"].astype(float),
+                             "tgi_rate": t["tgi_rate"].astype(float)})
+
+    def _covariance(self, rows: np.ndarray) -> np.ndarray:
+        if self.parameter_vcov is None:
+            return super()._covariance(rows)
+        return self._covariance_from_entries(self.parameter_vcov, rows)
 
     def slope(self, group: str) -> float:
         row = self.table[self.table["group"] == group]
@@ -92,7 +118,8 @@ class GrowthRateResult(Result):
                 "variance_components": {r["parameter"]: _num(r["value"])
                                         for r in self.variance_components.to_dict("records")},
                 "fit": {r["statistic"]: _num(r["value"]) for r in self.fit_statistics.to_dict("records")},
-                "rtv_model": _records(self.rtv_slopes), "two_stage": _records(self.two_stage)}
+                "rtv_model": _records(self.rtv_slopes), "two_stage": _records(self.two_stage),
+                "parameters": _records(self.parameters())}
 
 
 def _num(v):
@@ -128,22 +155,29 @@ def _model_a(volumes, options, groups, issues):
     if not fit.converged:
         issues.append(Issue("not_converged", f"mixed model (REML): {fit.message}", "error"))
     sd = np.sqrt(np.diag(fit.G))
-    if np.any(sd < 1e-6 * max(1.0, float(np.max(sd)))) or abs(fit.G[0, 1]) >= 0.9999 * sd[0] * sd[1]:
+    ratio = spec_option(options, "min_random_sd_ratio", MIN_RANDOM_SD_RATIO)
+    max_corr = spec_option(options, "max_random_correlation", MAX_RANDOM_CORRELATION)
+    if np.any(sd < ratio * max(1.0, float(np.max(sd)))) or abs(fit.G[0, 1]) >= max_corr * sd[0] * sd[1]:
         issues.append(Issue("singular_fit", "a random-effect variance is ~0 or the intercept-slope correlation is "
                             "+-1; the random part may be over-parameterised", "warning"))
     return fit, X, ani, y, t, grp
 
 
+def _slope_rows(fit: MixedFit, groups) -> np.ndarray:
+    """L (groups x fixed effects): the slope of group g is L[g] beta (control slope plus its interaction)."""
+    L = np.zeros((len(groups), len(fit.names)))
+    L[:, fit.index("day")] = 1
+    for i, g in enumerate(groups):
+        if g != groups[0]:
+            L[i, fit.index(f"day:group{g}")] = 1
+    return L
+
+
 def _slopes(fit: MixedFit, groups, dfs, level, control) -> pd.DataFrame:
     inf = fit.inference
-    p = len(fit.names)
     rows = []
     slope_c = None
-    for g in groups:
-        L = np.zeros(p)
-        L[fit.index("day")] = 1
-        if g != groups[0]:
-            L[fit.index(f"day:group{g}")] = 1
+    for g, L in zip(groups, _slope_rows(fit, groups)):
         est = float(L @ inf.beta)
         se = float(np.sqrt(L @ inf.phi @ L))
         df = float(dfs[fit.index("day")])
@@ -233,7 +267,7 @@ def _rtv_model(volumes, options, groups, issues):
     fit = fit_mixed(y, X, t[:, None], sub["animal"].to_numpy(), names, reml=True)
     if not fit.converged:
         issues.append(Issue("not_converged", f"log RTV model (REML): {fit.message}", "error"))
-    if fit.G[0, 0] < 1e-10:
+    if fit.G[0, 0] < spec_option(options, "min_random_variance", MIN_RANDOM_VARIANCE):
         issues.append(Issue("singular_fit", "log RTV model: the random-slope variance is ~0 (the animals' slopes "
                             "do not vary beyond the residual noise)", "warning"))
     se = np.sqrt(np.diag(fit.inference.phi))
@@ -331,8 +365,11 @@ def fit_growth_rates(volumes: TumourVolumes, options: XenograftOptions | None = 
                                      float(fit.n_groups)]})
     rtv_slopes, rtv_fit = _rtv_model(volumes, options, groups, issues)
     per, two = _two_stage(volumes, options, groups, control, issues)
+    L = _slope_rows(fit, groups)
+    cov = L @ inf.phi @ L.T
+    vcov = covariance_entries([(np.arange(len(groups)), 0.5 * (cov + cov.T))])
     return GrowthRateResult(spec=options, table=slopes, issues=tuple(issues),
                             provenance=make_provenance(options, volumes.table), fixed_effects=fixed,
                             contrasts=contrasts, anova=anova, tests=tests, variance_components=vc,
                             fit_statistics=fstats, rtv_slopes=rtv_slopes, rtv_fit=rtv_fit, animal_slopes=per,
-                            two_stage=two)
+                            two_stage=two, parameter_vcov=vcov)
