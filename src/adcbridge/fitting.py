@@ -27,8 +27,7 @@ Y0-fixed and Y0-free models of one antibody) are NaN.
 Why ``cov_params`` and not ``vcov``: the name ``vcov`` was already taken on two results with other meanings
 (the kinetics result's ``vcov`` table field, the dose-response ``vcov(kind)`` that returns the bare matrix of
 one SE flavour); ``cov_params`` is statsmodels' name for the same thing.  The thresholds that raise a fit's
-quality issues (relative SE, correlation, condition number) are options of the fit's specification; see
-:func:`spec_option`.
+quality issues (relative SE, correlation, condition number) are options of the fit's specification.
 """
 
 from __future__ import annotations
@@ -40,7 +39,7 @@ import numpy as np
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["CI_METHODS", "FitResult", "check_level", "covariance_entries", "interval", "spec_option"]
+__all__ = ["CI_METHODS", "FitResult", "check_level", "covariance_entries", "interval"]
 
 CI_METHODS = ("wald_t", "wald_normal", "log_wald_t", "log_wald_normal", "fixed")
 _BASE = ("term", "estimate", "se", "df", "scale", "unit")
@@ -103,13 +102,6 @@ def covariance_entries(blocks) -> pd.DataFrame:
         vv.append(m.reshape(-1))
     cat = (lambda parts, dt: np.concatenate(parts).astype(dt) if parts else np.zeros(0, dt))
     return pd.DataFrame({"i": cat(ii, np.int64), "j": cat(jj, np.int64), "value": cat(vv, float)})
-
-
-def spec_option(spec: Any, name: str, default: float) -> float:
-    """The threshold ``name`` of a fit: the specification's value when it declares that option, else
-    ``default`` (the value the module has always used, so results do not change)."""
-    value = getattr(spec, name, None)
-    return default if value is None else value
 
 
 class FitResult:

@@ -33,7 +33,6 @@ import pandas as pd
 from scipy import stats
 from scipy.optimize import least_squares
 
-from adcbridge.fitting import spec_option
 from adcbridge.results import Issue, make_provenance
 
 from .compare import NestedModelTest, nested_f_test
@@ -46,8 +45,8 @@ from .spec import PARALLEL, DoseResponseSpec
 __all__ = ["DoseResponseFit", "fit_dose_response"]
 
 _TOL = 1e-15
-# Defaults of the identifiability checks.  A single fit reads them from its spec's options ``max_relative_se`` and
-# ``max_condition`` when the spec declares them (adcbridge.fitting.spec_option); the batch fit uses these values.
+# Defaults of the identifiability checks (a single fit reads them from DoseResponseSpec.max_relative_se and
+# .max_condition, whose defaults are these values; the batch fit uses these values).
 _REL_SE = 10.0                 # b, e or f with SE above this many times the estimate: not identified
 COND_LIMIT = 1e10              # column-scaled J'J condition number above this: not identified (single and batch)
 _TIE = 1e-9                    # relative RSS margin an alternative start must beat the self-starter by
@@ -125,8 +124,7 @@ def _fit_layout(data: CurveData, spec: DoseResponseSpec):
 
 def _quality_issues(problem, theta, converged, v_drc, v_jac, jtj, data: CurveData, spec) -> list[Issue]:
     issues = []
-    max_condition = spec_option(spec, "max_condition", COND_LIMIT)
-    max_relative_se = spec_option(spec, "max_relative_se", _REL_SE)
+    max_condition, max_relative_se = spec.max_condition, spec.max_relative_se
     if not converged:
         issues.append(Issue("not_converged", "the least-squares fit did not converge (iteration limit reached); "
                                              "the estimates are not an optimum", "error"))

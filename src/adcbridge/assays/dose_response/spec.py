@@ -33,6 +33,8 @@ class DoseResponseSpec(Spec):
       the CLI contract), ``confidence`` (two-sided level of every CI).
     * ``test_parallelism``: with two or more curves, also fit the separate and the parallel model and test
       parallelism by the extra-sum-of-squares F-test.
+    * ``max_relative_se`` (10) and ``max_condition`` (1e10): a curve is flagged ``not_identifiable`` when a
+      parameter's SE exceeds this multiple of its estimate or the information matrix is this ill-conditioned.
     """
 
     spec_name: ClassVar[str] = "fit_dose_response"
@@ -48,6 +50,8 @@ class DoseResponseSpec(Spec):
     ed_interval: Literal["delta", "tfls"] = "delta"
     confidence: float = Field(0.95, gt=0, lt=1)
     test_parallelism: bool = True
+    max_relative_se: float = Field(10.0, gt=0)
+    max_condition: float = Field(1e10, gt=1)
     x_unit: str | None = None
     y_unit: str | None = None
 

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from adcbridge.fitting import FitResult, covariance_entries, spec_option
+from adcbridge.fitting import FitResult, covariance_entries
 from adcbridge.results import Issue, Result, make_provenance
 
 from .data import TumourVolumes, log_volume, relative_volumes, require_control
@@ -50,11 +50,6 @@ from .options import XenograftOptions
 __all__ = ["GrowthRateResult", "fit_growth_rates"]
 
 LN2 = math.log(2.0)
-# Defaults of the singular-fit checks; an analysis reads them from its options ``min_random_sd_ratio``,
-# ``max_random_correlation`` and ``min_random_variance`` when the options declare them (fitting.spec_option).
-MIN_RANDOM_SD_RATIO = 1e-6        # a random-effect SD below this times the largest (or 1): ~0
-MAX_RANDOM_CORRELATION = 0.9999   # |intercept-slope correlation| at or above this: +-1
-MIN_RANDOM_VARIANCE = 1e-10       # the log-RTV model's random-slope variance below this: ~0
 
 
 @dataclass(frozen=True, eq=False)
@@ -155,8 +150,7 @@ def _model_a(volumes, options, groups, issues):
     if not fit.converged:
         issues.append(Issue("not_converged", f"mixed model (REML): {fit.message}", "error"))
     sd = np.sqrt(np.diag(fit.G))
-    ratio = spec_option(options, "min_random_sd_ratio", MIN_RANDOM_SD_RATIO)
-    max_corr = spec_option(options, "max_random_correlation", MAX_RANDOM_CORRELATION)
+    ratio, max_corr = options.min_random_sd_ratio, options.max_random_correlation
     if np.any(sd < ratio * max(1.0, float(np.max(sd)))) or abs(fit.G[0, 1]) >= max_corr * sd[0] * sd[1]:
         issues.append(Issue("singular_fit", "a random-effect variance is ~0 or the intercept-slope correlation is "
                             "+-1; the random part may be over-parameterised", "warning"))
@@ -267,7 +261,7 @@ def _rtv_model(volumes, options, groups, issues):
     fit = fit_mixed(y, X, t[:, None], sub["animal"].to_numpy(), names, reml=True)
     if not fit.converged:
         issues.append(Issue("not_converged", f"log RTV model (REML): {fit.message}", "error"))
-    if fit.G[0, 0] < spec_option(options, "min_random_variance", MIN_RANDOM_VARIANCE):
+    if fit.G[0, 0] < options.min_random_variance:
         issues.append(Issue("singular_fit", "log RTV model: the random-slope variance is ~0 (the animals' slopes "
                             "do not vary beyond the residual noise)", "warning"))
     se = np.sqrt(np.diag(fit.inference.phi))

@@ -63,6 +63,9 @@ class XenograftOptions(Spec):
     doubling_time: float | None = None
     best_response_from_day: float = 10.0
     confidence: float = Field(0.95, gt=0, lt=1)
+    min_random_sd_ratio: float = Field(1e-6, gt=0, lt=1)
+    max_random_correlation: float = Field(0.9999, gt=0, le=1)
+    min_random_variance: float = Field(1e-10, gt=0)
     volume_unit: str = "mm3"
     time_unit: str = "day"
 
