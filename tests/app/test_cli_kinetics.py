@@ -128,8 +128,10 @@ def test_time_axis_not_on_the_injection_clock_is_bad_input(capsys, tmp_path):
 
 @pytest.mark.parametrize("change,needle", [
     (lambda d: d.assign(conc_M=d["conc_M"].astype(object).where(d["cycle"] != 4, "abc")), "cycle 4"),
-    (lambda d: d.assign(conc_M=d["conc_M"].where(d["cycle"] != 4, -1e-9)), "negative"),
-    (lambda d: d.assign(response_RU=d["response_RU"].where(d.index != 200)), "row 201 (cycle 1) is missing"),
+    (lambda d: d.assign(conc_M=d["conc_M"].where(d["cycle"] != 4, -1e-9)),
+     "(cycle 4): expected a number >= 0, got '-1e-09'"),
+    (lambda d: d.assign(response_RU=d["response_RU"].where(d.index != 200)),
+     "column 'response_RU', line 202 (cycle 1): expected a number, got an empty cell"),
 ])
 def test_bad_values_name_the_cycle_and_column(capsys, tmp_path, change, needle):
     err = _error(capsys, _write(tmp_path, change(_clean())), *TIMES, "--conc-unit", "M", *LONG)

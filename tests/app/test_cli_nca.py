@@ -67,7 +67,7 @@ def test_nca_bad_data_names_file_row_and_column(capsys, tmp_path):
     bad.write_text("ID,TIME,CONC\n1,0,0\n1,1,5\n1,1,4\n")
     code, _, err = run(capsys, "nca", bad, "--subject", "ID", "--time", "TIME", "--conc", "CONC",
                        "--out", tmp_path / "o.csv")
-    assert code == 2 and str(bad) in err and "row 3" in err and "'TIME'" in err
+    assert code == 2 and str(bad) in err and "line 4 (ID 1)" in err and "'TIME'" in err
     assert not (tmp_path / "o.csv").exists()
 
 

@@ -71,11 +71,14 @@ def test_comparison_of_identical_curves_is_not_significant():
 
 
 @pytest.mark.parametrize("change,kwargs,match", [
-    (lambda d: d.assign(time_h=d["time_h"].astype(object).where(d.index != 4, "x")), {}, "column 'time_h'.*row 5"),
-    (lambda d: d.assign(time_h=-d["time_h"]), {}, "negative time"),
+    (lambda d: d.assign(time_h=d["time_h"].astype(object).where(d.index != 4, "x")), {},
+     r"^the internalization table: column 'time_h', row 5 \(adc 'A'\): expected a number >= 0, got 'x'$"),
+    (lambda d: d.assign(time_h=-d["time_h"] - 1), {}, r"column 'time_h', row 1 \(adc 'A'\): expected a number >= 0, "
+                                                     r"got '-1'"),
     (lambda d: d[d["time_h"].isin([0.0, 1.0, 24.0])], {}, "antibody 'A': 3 distinct times"),
     (lambda d: d, {"compare": ("A", "C")}, "antibody 'C' is not in column 'adc'"),
-    (lambda d: d.drop(columns="pct_internalized"), {}, "no column 'pct_internalized'"),
+    (lambda d: d.drop(columns="pct_internalized"), {}, r"^the internalization table: missing column 'pct_internalized' "
+                                                         r"\(columns: adc, time_h\)$"),
 ])
 def test_bad_input_names_the_column_or_antibody(change, kwargs, match):
     data = _two().reset_index(drop=True)
@@ -87,7 +90,8 @@ def test_bad_mfi_input():
     raw = pd.DataFrame({"adc": "A", "time_h": TIMES, "MFI_unquenched": 1000.0, "MFI_quenched": 300.0})
     with pytest.raises(ValueError, match="quench efficiency is missing"):
         analyze_internalization(raw)
-    with pytest.raises(ValueError, match="not above the background"):
+    with pytest.raises(ValueError, match=r"^the MFI table: column 'MFI_unquenched', row 1 \(adc 'A'\): expected "
+                                         r"an MFI above the background \(2000\), got '1000'$"):
         percent_internalized(raw, 0.9, background=2000.0)
     with pytest.raises(ValueError, match="no quench efficiency"):
         percent_internalized(raw, {"B": 0.9})

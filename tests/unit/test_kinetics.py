@@ -224,14 +224,17 @@ def _with(column, row, value):
 
 
 @pytest.mark.parametrize("data,match", [
-    (_with("response", 500, "n/a"), r"column 'response'.*row 501 \(cycle 2\)"),
-    (_with("time", 3, None), r"column 'time'.*row 4 \(cycle 1\) is missing"),
-    (_with("conc", 1000, -8.0), r"column 'conc'.*cycle 3.*negative"),
+    (_with("response", 500, "n/a"),
+     r"^the sensorgram table: column 'response', row 501 \(cycle 2\): expected a number, got 'n/a'$"),
+    (_with("time", 3, None), r"column 'time', row 4 \(cycle 1\): expected a number, got an empty cell$"),
+    (_with("conc", 1000, -8.0), r"column 'conc', row 1001 \(cycle 3\): expected a number >= 0, got '-8'$"),
     (_with("conc", 1000, 7.0), r"cycle 3: the concentration column holds several values"),
     (CLEAN[~((CLEAN["cycle"] == 2) & (CLEAN["time"] < 60))], r"cycle 2: the time axis \(column 'time'\) starts at 60"),
     (CLEAN[~((CLEAN["cycle"] == 4) & (CLEAN["time"] > 30))], r"cycle 4: the time axis .* ends at 30"),
-    (pd.concat([CLEAN, CLEAN.iloc[[5]]]), r"cycle 1: column 'time' repeats the time 10"),
-    (CLEAN.drop(columns="response"), r"no column 'response'"),
+    (pd.concat([CLEAN, CLEAN.iloc[[5]]]), rf"column 'time', row {len(CLEAN) + 1} \(cycle 1\): expected a time not "
+                                          r"already on row 6 of the same cycle, got '10'$"),
+    (CLEAN.drop(columns="response"),
+     r"^the sensorgram table: missing column 'response' \(columns: cycle, conc, time\)$"),
     (CLEAN.assign(conc=0.0), "no cycle has a positive analyte concentration"),
 ])
 def test_bad_sensorgram_tables_name_the_cycle_and_column(data, match):
@@ -243,9 +246,11 @@ def test_bad_injection_tables_and_blank_cycles():
     with pytest.raises(ValueError, match="not both"):
         fit_kinetics(CLEAN, t_on=T_ON, t_off=T_OFF, conc_unit="nM",
                      injections=pd.DataFrame({"t_on": [T_ON], "t_off": [T_OFF]}))
-    with pytest.raises(ValueError, match="row 1: t_off"):
+    with pytest.raises(ValueError, match=rf"^the injections table: column 't_off', row 1: expected a time after t_on "
+                                         rf"\({T_OFF:g}\), got '{T_ON:g}'$"):
         fit_kinetics(CLEAN, conc_unit="nM", injections=pd.DataFrame({"t_on": [T_OFF], "t_off": [T_ON]}))
-    with pytest.raises(ValueError, match="cycle 9"):
+    with pytest.raises(ValueError, match=r"^the injections table: column 'cycle', row 1: expected a cycle of the "
+                                         r"sensorgram table, got '9'$"):
         fit_kinetics(CLEAN, conc_unit="nM", injections=pd.DataFrame({"cycle": [9], "t_on": [T_ON], "t_off": [T_OFF]}))
     with pytest.raises(ValueError, match="cycle 2 has no injection"):
         fit_kinetics(CLEAN, conc_unit="nM", injections=pd.DataFrame({"cycle": [1], "t_on": [T_ON], "t_off": [T_OFF]}))
@@ -351,7 +356,8 @@ def test_conc_unit_column_and_explicit_unit_must_agree():
     molar = CLEAN.assign(conc=CLEAN["conc"] * 1e-9, conc_unit="M")
     for unit in (None, "M"):
         assert _rel(fit_kinetics(molar, t_on=T_ON, t_off=T_OFF, conc_unit=unit).ka, KA) < 1e-8
-    with pytest.raises(ValueError, match=r"'nM' contradicts column 'conc_unit', which says 'M' at row 1 \(cycle 1\)"):
+    with pytest.raises(ValueError, match=r"^the sensorgram table: column 'conc_unit', row 1 \(cycle 1\): expected "
+                                         r"'nM', the unit given by conc_unit/--conc-unit .*, got 'M'$"):
         fit_kinetics(molar, t_on=T_ON, t_off=T_OFF, conc_unit="nM")
     micro = CLEAN.assign(conc=CLEAN["conc"] / 1e3, conc_unit="µM")            # same unit, other spelling
     assert _rel(fit_kinetics(micro, t_on=T_ON, t_off=T_OFF, conc_unit="uM").ka, KA) < 1e-8

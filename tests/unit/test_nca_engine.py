@@ -107,11 +107,15 @@ def test_missing_values_carry_reasons_and_the_batch_goes_on():
 
 
 @pytest.mark.parametrize("frame,match", [
-    (dict(TIME=[0, 1, 1], CONC=[0, 1, 2]), "row 3, column 'TIME': duplicate time"),
-    (dict(TIME=[0, 2, 1], CONC=[0, 1, 2]), "row 3, column 'TIME': time earlier"),
-    (dict(TIME=[0, 1, 2], CONC=[0, -1, 2]), "row 2, column 'CONC': negative"),
-    (dict(TIME=[0, 1, 2], CONC=[0, "abc", 2]), "row 2, column 'CONC': not a number"),
-    (dict(TIME=[0, None, 2], CONC=[0, 1, 2]), "row 2, column 'TIME'"),
+    (dict(TIME=[0, 1, 1], CONC=[0, 1, 2]),
+     r"^column 'TIME', row 3 \(ID 1\): expected more than 1 \(the value on row 2\), got '1'$"),
+    (dict(TIME=[0, 2, 1], CONC=[0, 1, 2]),
+     r"^column 'TIME', row 3 \(ID 1\): expected more than 2 \(the value on row 2\), got '1'$"),
+    (dict(TIME=[0, 1, 2], CONC=[0, -1, 2]), r"^column 'CONC', row 2 \(ID 1\): expected a number >= 0, got '-1'$"),
+    (dict(TIME=[0, 1, 2], CONC=[0, "abc", 2]), r"^column 'CONC', row 2 \(ID 1\): expected a number >= 0, got 'abc'$"),
+    (dict(TIME=[0, None, 2], CONC=[0, 1, 2]), r"^column 'TIME', row 2 \(ID 1\): expected a number, got an empty cell$"),
+    (dict(TIME=[0, 1, np.inf], CONC=[0, 1, 2]),
+     r"^column 'TIME', row 3 \(ID 1\): expected a finite number, got 'inf'$"),
 ])
 def test_bad_input_names_row_and_column(frame, match):
     df = pd.DataFrame({"ID": 1, **frame})
@@ -121,9 +125,9 @@ def test_bad_input_names_row_and_column(frame, match):
 
 def test_missing_column_and_bad_dose():
     df = pd.DataFrame({"ID": 1, "TIME": [0, 1], "CONC": [0, 1], "DOSE": [0, 0]})
-    with pytest.raises(ValueError, match="missing column"):
+    with pytest.raises(ValueError, match=r"^missing column 'T' \(columns: ID, TIME, CONC, DOSE\)$"):
         run_nca(df, subject="ID", time="T", conc="CONC")
-    with pytest.raises(ValueError, match="column 'DOSE': dose must be >= 0"):
+    with pytest.raises(ValueError, match=r"^column 'DOSE', row 1 \(ID 1\): expected a number >= 0, got '-1'$"):
         run_nca(df.assign(DOSE=-1.0), subject="ID", time="TIME", conc="CONC", dose="DOSE")
     control = run_nca(df.assign(CONC=[0, 1.0]), subject="ID", time="TIME", conc="CONC", dose="DOSE",
                       options=NcaOptions(units=UNITS)).table.set_index("PPTESTCD")
@@ -167,7 +171,8 @@ def test_blq_flag_vocabulary():
     df = pd.DataFrame({"ID": 1, "TIME": [0, 1, 2, 4], "CONC": [0, 0.01, 5, 2], "BLQ": ["BQL", "<LLOQ", "", "N"]})
     w = run_nca(df, subject="ID", time="TIME", conc="CONC", blq="BLQ", options=NcaOptions(units=UNITS)).wide()
     assert w["TLAG"].iloc[0] == 1                       # the 0.01 flagged <LLOQ is BLQ
-    with pytest.raises(ValueError, match="row 2, column 'BLQ'"):
+    with pytest.raises(ValueError, match=r"^column 'BLQ', row 2 \(ID 1\): expected a BLQ code \(.*\) or a 'measurable' "
+                                         r"code \(.*\), got 'maybe'$"):
         run_nca(df.assign(BLQ=["0", "maybe", "0", "0"]), subject="ID", time="TIME", conc="CONC", blq="BLQ")
 
 

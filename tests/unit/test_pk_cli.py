@@ -58,8 +58,10 @@ def test_fit_pooled_text():
 
 @pytest.mark.parametrize("change,message", [
     (lambda d: d.drop(columns="CONC"), "missing column 'CONC'"),
-    (lambda d: d.assign(CONC=np.where(d.index == 3, -2.0, d["CONC"])), "row 4 (subject 'SD001') has a negative"),
-    (lambda d: d.assign(TIME=np.where(d.index == 2, 99.0, d["TIME"])), "subject 'SD001' is not sorted"),
+    (lambda d: d.assign(CONC=np.where(d.index == 3, -2.0, d["CONC"])),
+     "column 'CONC', line 5 (ID 'SD001'): expected a number >= 0, got '-2'"),
+    (lambda d: d.assign(TIME=np.where(d.index == 2, 99.0, d["TIME"])),
+     "column 'TIME', line 5 (ID 'SD001', ANALYTE 'ADC'): expected at least 99 (the value on line 4)"),
 ])
 def test_fit_bad_input_is_one_line_naming_the_file(tmp_path, change, message):
     path = tmp_path / "bad.csv"

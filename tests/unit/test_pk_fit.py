@@ -119,10 +119,14 @@ def test_too_few_observations():
 
 @pytest.mark.parametrize("change,match", [
     (lambda d: d.drop(columns="CONC"), "missing column 'CONC'"),
-    (lambda d: d.assign(CONC=np.where(d.index == 5, -1.0, d["CONC"])), "row 6 .*'S01'.* negative"),
-    (lambda d: d.assign(TIME=np.where(d.index == 3, 100.0, d["TIME"])), "subject 'S01' is not sorted .*row 5"),
-    (lambda d: d.assign(CONC=d["CONC"].astype(object).where(d.index != 7, "abc")), "column 'CONC': row 8 is not"),
-    (lambda d: d.assign(DOSE=np.where(d.index == 2, 5.0, d["DOSE"])), "column 'DOSE': subject 'S01'"),
+    (lambda d: d.assign(CONC=np.where(d.index == 5, -1.0, d["CONC"])),
+     r"^the concentration table: column 'CONC', row 6 \(ID 'S01'\): expected a number >= 0, got '-1'$"),
+    (lambda d: d.assign(TIME=np.where(d.index == 3, 100.0, d["TIME"])),
+     r"column 'TIME', row 5 \(ID 'S01'\): expected at least 100 \(the value on row 4\), got '[0-9.]+'$"),
+    (lambda d: d.assign(CONC=d["CONC"].astype(object).where(d.index != 7, "abc")),
+     r"column 'CONC', row 8 \(ID 'S01'\): expected a number >= 0, got 'abc'$"),
+    (lambda d: d.assign(DOSE=np.where(d.index == 2, 5.0, d["DOSE"])),
+     r"column 'DOSE', row 3 \(ID 'S01'\): expected '[0-9.]+' as on row 1 \(one dose per subject; .*\), got '5'$"),
     (lambda d: d.assign(ANALYTE=np.where(d.index % 2 == 0, "ADC", "TAb")), "several analytes"),
 ])
 def test_bad_input_is_named(change, match):

@@ -43,16 +43,26 @@ _SMALL = pd.DataFrame({"group": ["C"] * 6 + ["T"] * 6,
 
 # ------------------------------------------------------------------------------------------------ bad input
 @pytest.mark.parametrize("change,match", [
-    (lambda d: d.drop(columns="volume"), "no column 'volume'"),
-    (lambda d: d.assign(volume=d["volume"].astype(object).where(d.index != 4, "big")), "'volume'.*animal 'c2'"),
-    (lambda d: d.assign(volume=d["volume"].where(d.index != 5, np.nan)), "'volume'.*animal 'c2'.*missing"),
-    (lambda d: d.assign(volume=d["volume"].where(d.index != 7, -5.0)), "animal 't1' has a negative volume"),
-    (lambda d: d.assign(day=d["day"].where(d.index != 8, 7)), "animal 't1' has a duplicate day"),
-    (lambda d: d.assign(day=[0, 14, 7] + [0, 7, 14] * 3), "animal 'c1' has days out of order"),
-    (lambda d: d.assign(day=d["day"].astype(object).where(d.index != 2, "d14")), "'day'.*animal 'c1'"),
-    (lambda d: d.assign(group=["C"] * 5 + ["T"] * 7), "animal 'c2' appears in several groups"),
-    (lambda d: d.assign(day=[0, 7, 14, 3, 7, 14] + [0, 7, 14] * 2), "animal 'c2' has no volume on the baseline"),
-    (lambda d: d.assign(animal=d["animal"].where(d.index != 0, None)), "'animal': row 1 has no animal"),
+    (lambda d: d.drop(columns="volume"), r"^the tumour volume table: missing column 'volume' \(columns: group, animal, "
+                                         r"day\)$"),
+    (lambda d: d.assign(volume=d["volume"].astype(object).where(d.index != 4, "big")),
+     r"column 'volume', row 5 \(animal 'c2'\): expected a number >= 0, got 'big'$"),
+    (lambda d: d.assign(volume=d["volume"].where(d.index != 5, np.nan)),
+     r"column 'volume', row 6 \(animal 'c2'\): expected a number >= 0, got an empty cell$"),
+    (lambda d: d.assign(volume=d["volume"].where(d.index != 7, -5.0)),
+     r"column 'volume', row 8 \(animal 't1'\): expected a number >= 0, got '-5'$"),
+    (lambda d: d.assign(day=d["day"].where(d.index != 8, 7)),
+     r"column 'day', row 9 \(animal 't1'\): expected more than 7 \(the value on row 8\), got '7'$"),
+    (lambda d: d.assign(day=[0, 14, 7] + [0, 7, 14] * 3),
+     r"column 'day', row 3 \(animal 'c1'\): expected more than 14 \(the value on row 2\), got '7'$"),
+    (lambda d: d.assign(day=d["day"].astype(object).where(d.index != 2, "d14")),
+     r"column 'day', row 3 \(animal 'c1'\): expected a number, got 'd14'$"),
+    (lambda d: d.assign(group=["C"] * 5 + ["T"] * 7),
+     r"column 'group', row 6 \(animal 'c2'\): expected 'C' as on row 4 \(one group per animal\), got 'T'$"),
+    (lambda d: d.assign(day=[0, 7, 14, 3, 7, 14] + [0, 7, 14] * 2),
+     r"column 'day', row 4 \(animal 'c2'\): expected the baseline day 0 as the animal's first day .*, got '3'$"),
+    (lambda d: d.assign(animal=d["animal"].where(d.index != 0, None)),
+     r"^the tumour volume table: column 'animal', row 1: expected an animal label, got an empty cell$"),
     (lambda d: d.iloc[0:0], "empty"),
 ])
 def test_bad_volume_tables_name_the_column_and_animal(change, match):
@@ -61,7 +71,8 @@ def test_bad_volume_tables_name_the_column_and_animal(change, match):
 
 
 def test_zero_baseline_and_zero_volumes():
-    with pytest.raises(ValueError, match="animal 'c1' has a baseline volume of 0"):
+    with pytest.raises(ValueError, match=r"column 'volume', row 1 \(animal 'c1'\): expected a baseline volume > 0 "
+                                         r"\(relative volumes need V0 > 0\), got '0'$"):
         tumour_volumes(_SMALL.assign(volume=_SMALL["volume"].where(_SMALL.index != 0, 0)))
     zero = tumour_volumes(_SMALL.assign(volume=_SMALL["volume"].where(_SMALL.index != 11, 0)))
     with pytest.raises(ValueError, match=r"animal 't2', day 14.*volume_floor"):

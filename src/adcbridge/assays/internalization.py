@@ -44,11 +44,11 @@ import pandas as pd
 from pydantic import Field
 from scipy import stats
 
+from adcbridge import validation
 from adcbridge.fitting import FitResult, covariance_entries
 from adcbridge.results import Issue, Result, make_provenance
 from adcbridge.spec import Spec
 
-from .kinetics.data import numeric_column
 from .nls import NlsFit, extra_sum_of_squares_test, nls_fit, profile_interval, t_quantile
 
 __all__ = ["InternalizationOptions", "InternalizationResult", "quench_efficiency", "percent_internalized",
@@ -81,19 +81,15 @@ class InternalizationOptions(Spec):
     max_plateau_ratio: float = Field(1.5, gt=0)
 
 
-def _numeric(data: pd.DataFrame, column: str, what: str, key: str | None = None) -> np.ndarray:
-    """The column as floats (see :func:`adcbridge.assays.kinetics.data.numeric_column`; ``key`` names the row's
-    antibody in errors)."""
-    return numeric_column(data, column, what=what, cycle=key)
+def _numeric(data: pd.DataFrame, column: str, what: str, key: str | None = None, min: float | None = None
+             ) -> np.ndarray:
+    """The column as finite floats (:func:`adcbridge.validation.numeric_column`; ``key`` names the row's antibody
+    in errors, ``min`` is the smallest value allowed)."""
+    return validation.numeric_column(data, column, table=f"the {what}", key=key, min=min)
 
 
 def _labels(data: pd.DataFrame, column: str, what: str) -> np.ndarray:
-    if column not in data.columns:
-        raise ValueError(f"the {what} has no column {column!r} (columns: {list(map(str, data.columns))})")
-    if data[column].isna().any():
-        raise ValueError(f"column {column!r} of the {what}: row {int(np.flatnonzero(data[column].isna())[0]) + 1} "
-                         f"has no antibody")
-    return data[column].astype(str).to_numpy()
+    return validation.label_column(data, column, what="an antibody label", table=f"the {what}").astype(str).to_numpy()
 
 
 def quench_efficiency(controls: pd.DataFrame, *, background: float = 0.0, antibody: str = "adc",
@@ -122,9 +118,7 @@ def percent_internalized(raw: pd.DataFrame, qe, *, background: float = 0.0, anti
     """``raw`` with ``QE`` and ``pct_internalized = 100 (Q - U (1 - QE)) / (U QE)`` added (U, Q minus the
     background).  ``qe`` is a number, a mapping antibody -> QE, or the table of :func:`quench_efficiency`."""
     ab = _labels(raw, antibody, "MFI table")
-    t = _numeric(raw, time, "MFI table", antibody)
-    if np.any(t < 0):
-        raise ValueError(f"column {time!r}: row {int(np.flatnonzero(t < 0)[0]) + 1} has a negative time")
+    _numeric(raw, time, "MFI table", antibody, min=0)                  # times are checked, not used here
     u = _numeric(raw, unquenched, "MFI table", antibody) - background
     q = _numeric(raw, quenched, "MFI table", antibody) - background
     if isinstance(qe, pd.DataFrame):
@@ -138,10 +132,8 @@ def percent_internalized(raw: pd.DataFrame, qe, *, background: float = 0.0, anti
         eff = np.full(ab.size, float(qe))
     if np.any(~(eff > 0) | (eff > 1)):
         raise ValueError(f"the quench efficiency must be in (0, 1]; got {float(eff[~(eff > 0) | (eff > 1)][0])!r}")
-    bad = np.flatnonzero(u <= 0)
-    if bad.size:
-        raise ValueError(f"column {unquenched!r}: row {bad[0] + 1} (antibody {ab[bad[0]]!r}) is not above the "
-                         f"background ({background:g})")
+    validation.fail_first(raw, unquenched, u <= 0, f"an MFI above the background ({background:g})", key=antibody,
+                          table="the MFI table")
     out = raw.reset_index(drop=True)
     out["QE"] = eff
     out["pct_internalized"] = 100.0 * (q - u * (1.0 - eff)) / (u * eff)
@@ -428,10 +420,8 @@ def fit_internalization(data: pd.DataFrame, options: InternalizationOptions | No
     options = (options or InternalizationOptions()).replace(**option_values) if option_values else \
         (options or InternalizationOptions())
     ab = _labels(data, antibody, "internalization table")
-    t_all = _numeric(data, time, "internalization table", antibody)
+    t_all = _numeric(data, time, "internalization table", antibody, min=0)
     y_all = _numeric(data, value, "internalization table", antibody)
-    if np.any(t_all < 0):
-        raise ValueError(f"column {time!r}: row {int(np.flatnonzero(t_all < 0)[0]) + 1} has a negative time")
     names = [str(a) for a in pd.unique(ab)]
     series = {}
     for name in names:

@@ -1,4 +1,5 @@
-"""Reading NCA inputs: concentration tables (CSV or Excel) and the optional ``nca.yaml`` configuration.
+"""Reading NCA inputs: concentration tables (CSV, TSV, Excel or Parquet; see :mod:`.tables`) and the optional
+``nca.yaml`` configuration.
 
 ``nca.yaml`` (every key optional; command-line options override it)::
 
@@ -27,24 +28,16 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from .tables import read_table
 from .yaml_files import load_yaml_model
 
 __all__ = ["read_concentrations", "NcaConfig", "load_nca_config"]
 
 
 def read_concentrations(path: str | Path, sheet: str | int | None = None) -> pd.DataFrame:
-    """A long concentration table from CSV (``.csv``, ``.csv.gz``, ``.txt``) or Excel (``.xlsx``/``.xls``)."""
-    path = Path(path)
-    if not path.exists():
-        raise ValueError(f"{path}: no such file")
-    if path.is_dir():
-        raise ValueError(f"{path}: is a folder, not a file")
-    try:
-        if path.suffix.lower() in (".xlsx", ".xls"):
-            return pd.read_excel(path, sheet_name=sheet or 0)
-        return pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
-        raise ValueError(f"{path}: not a readable table ({str(exc).splitlines()[0]})") from None
+    """A long concentration table: :func:`adcbridge.io.tables.read_table` (CSV, TSV, Excel or Parquet; any of
+    the encodings and regional formats it detects), kept under this name for the commands that call it."""
+    return read_table(path, sheet=sheet)
 
 
 class Columns(BaseModel):

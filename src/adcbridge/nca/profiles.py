@@ -1,7 +1,11 @@
 """Concentration-time profiles as padded arrays (one row per profile), built from a long table.
 
 A profile is one subject x analyte (x any grouping columns).  Building checks the data and names the subject,
-the row (1-based data row of the table) and the column of every problem:
+the row and the column of every problem, in the one message shape of :mod:`adcbridge.validation` (the file's
+line number for a table read from a file, else the 1-based data row)::
+
+    conc.csv: column 'CONC', line 14 (ID 'SD001'): expected a number >= 0, got '-3.1'
+
 
 * required columns present; times and concentrations numeric (concentrations may be missing: NaN);
 * no negative concentration, no missing time;
@@ -19,6 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from adcbridge import validation
 
 __all__ = ["Profiles", "build_profiles", "ROUTES"]
 
@@ -64,36 +70,16 @@ class Profiles:
         return ", ".join(f"{k}={v}" for k, v in self.keys.iloc[p].items())
 
 
-def _numeric(df: pd.DataFrame, column: str, allow_missing: bool) -> np.ndarray:
-    raw = df[column]
-    if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
-        values = raw.to_numpy(dtype=float)
-        if not allow_missing and np.isnan(values).any():
-            i = int(np.flatnonzero(np.isnan(values))[0])
-            raise ValueError(f"row {i + 1}, column '{column}': missing value")
-        return values
-    values = pd.to_numeric(raw, errors="coerce")
-    bad = values.isna() & (raw.notna() if allow_missing else True)
-    if allow_missing:
-        bad &= raw.astype(str).str.strip().ne("") & raw.astype(str).str.upper().ne("NA")
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise ValueError(f"row {i + 1}, column '{column}': not a number ({raw.iloc[i]!r})")
-    return values.to_numpy(dtype=float)
-
-
 BLQ_TRUE = {"1", "1.0", "TRUE", "T", "Y", "YES", "BLQ", "BQL", "BLOQ", "<LLOQ", "<LOQ", "LLOQ", "ND", "NQ"}
 BLQ_FALSE = {"0", "0.0", "FALSE", "F", "N", "NO", "", "NAN", "NONE", "NA", "ALQ"}
 
 
-def _blq_flags(data: pd.DataFrame, column: str) -> np.ndarray:
+def _blq_flags(data: pd.DataFrame, column: str, key: list[str]) -> np.ndarray:
     """BLQ flag column -> bool; unknown values are errors naming the row (accepted: see BLQ_TRUE / BLQ_FALSE)."""
     text = data[column].astype(str).str.strip().str.upper()
     known = text.isin(BLQ_TRUE | BLQ_FALSE) | data[column].isna()
-    if not known.all():
-        i = int(np.flatnonzero(~known.to_numpy())[0])
-        raise ValueError(f"row {i + 1}, column '{column}': BLQ flag {data[column].iloc[i]!r} is neither a BLQ code "
-                         f"({', '.join(sorted(BLQ_TRUE))}) nor a 'measurable' code ({', '.join(sorted(BLQ_FALSE - {''}))})")
+    validation.fail_first(data, column, ~known.to_numpy(), f"a BLQ code ({', '.join(sorted(BLQ_TRUE))}) or a "
+                          f"'measurable' code ({', '.join(sorted(BLQ_FALSE - {''}))})", key=key)
     return text.isin(BLQ_TRUE).to_numpy()
 
 
@@ -103,29 +89,23 @@ def build_profiles(df: pd.DataFrame, *, subject: str, time: str, conc: str, anal
                    default_route: str = "extravascular", default_duration: float = 0.0) -> Profiles:
     """Split a long table into profiles (see the module docstring).  Column arguments name columns of ``df``;
     ``route``/``duration`` may be columns, else ``default_route``/``default_duration`` apply to every profile."""
-    if df.empty:
-        raise ValueError("the concentration table has no rows")
     needed = [subject, time, conc, *groups] + [c for c in (analyte, dose, blq, lloq, route, duration) if c]
-    missing = [c for c in dict.fromkeys(needed) if c not in df.columns]
-    if missing:
-        raise ValueError(f"missing column(s) {missing}; the table has {list(df.columns)}")
-    data = df.reset_index(drop=True)
-    t = _numeric(data, time, allow_missing=False)
-    c = _numeric(data, conc, allow_missing=True)
-    neg = np.flatnonzero(c < 0)
-    if neg.size:
-        i = int(neg[0])
-        raise ValueError(f"row {i + 1}, column '{conc}': negative concentration {c[i]:g} "
-                         f"(subject {data[subject].iloc[i]})")
-    flag = np.zeros(len(data), dtype=bool)
-    if blq:
-        flag |= _blq_flags(data, blq)
-    if lloq:
-        limit = _numeric(data, lloq, allow_missing=True)
-        flag |= np.isfinite(limit) & np.isfinite(c) & (c < limit)
-    flag |= c == 0
+    validation.require_columns(df, needed)
+    if df.empty:
+        raise validation.table_error(df, "the concentration table has no rows")
     key_cols = [*groups, subject] + ([analyte] if analyte else [])
     key_cols = list(dict.fromkeys(key_cols))
+    data = df.reset_index(drop=True)           # positions as in df: errors are reported on df (its lines)
+    t = validation.numeric_column(df, time, key=subject)
+    c = validation.numeric_column(df, conc, min=0, allow_missing=True, key=subject)
+    flag = np.zeros(len(data), dtype=bool)
+    if blq:
+        flag |= _blq_flags(df, blq, [subject])
+    if lloq:
+        limit = validation.numeric_column(df, lloq, min=0, allow_missing=True, key=subject)
+        flag |= np.isfinite(limit) & np.isfinite(c) & (c < limit)
+    flag |= c == 0
+    validation.sorted_within(df, key_cols, time, t)
     grouped = data.groupby(key_cols, sort=False, dropna=False)
     pid = grouped.ngroup().to_numpy()
     P = int(pid.max()) + 1
@@ -141,57 +121,41 @@ def build_profiles(df: pd.DataFrame, *, subject: str, time: str, conc: str, anal
     R = np.full((P, M), -1, dtype=np.int64)
     T[pid, pos], C[pid, pos], B[pid, pos], R[pid, pos] = t, c, flag, np.arange(len(data)) + 1
     keys = grouped.size().reset_index()[key_cols]
-    diffs = np.diff(T, axis=1)
-    bad = np.argwhere(diffs <= 0)
-    if bad.size:
-        p, j = bad[0]
-        what = "duplicate time" if diffs[p, j] == 0 else "time earlier than the previous sample (unsorted)"
-        raise ValueError(f"row {R[p, j + 1]}, column '{time}': {what} {T[p, j + 1]:g} in the profile of "
-                         f"{', '.join(f'{k}={v}' for k, v in keys.iloc[p].items())}")
 
     def per_profile(column: str | None, default, parse=None):
         if column is None:
             return np.array([default] * P, dtype=object if isinstance(default, str) else float)
-        first = data.groupby(pid)[column].agg(["first", "nunique"])
-        multi = np.flatnonzero(first["nunique"].to_numpy() > 1)
-        if multi.size:
-            raise ValueError(f"column '{column}': more than one value in the profile of "
-                             f"{', '.join(f'{k}={v}' for k, v in keys.iloc[int(multi[0])].items())}")
-        vals = first["first"].to_numpy()
+        validation.constant_within(df, key_cols, column, what="one value per profile")
+        vals = data.groupby(pid)[column].first().reindex(range(P)).to_numpy()
         return np.array([parse(v) for v in vals], dtype=object) if parse else vals
 
     dose_arr = np.full(P, np.nan)
     if dose:
-        d = _numeric(data, dose, allow_missing=True)
-        dd = pd.Series(d).groupby(pid)
-        if (dd.nunique() > 1).any():
-            p = int(np.flatnonzero((dd.nunique() > 1).to_numpy())[0])
-            raise ValueError(f"column '{dose}': more than one dose in the profile of "
-                             f"{', '.join(f'{k}={v}' for k, v in keys.iloc[p].items())} (use the multiple-dose "
-                             f"analysis)")
-        dose_arr = dd.first().to_numpy(dtype=float)
-        negative = np.flatnonzero(dose_arr < 0)
-        if negative.size:
-            i = int(np.flatnonzero((pid == negative[0]) & (d < 0))[0])
-            raise ValueError(f"row {i + 1}, column '{dose}': dose must be >= 0 (got {d[i]:g}; 0 marks a control)")
-    try:
-        routes = per_profile(route, normalise_route(default_route), parse=normalise_route)
-    except ValueError as exc:
-        if route is None:
-            raise
-        bad = data[route].astype(str).str.strip().str.lower().str.replace("_", "-").map(
-            lambda v: v not in _ROUTE_ALIASES)
-        i = int(np.flatnonzero(bad.to_numpy())[0]) if bad.any() else 0
-        raise ValueError(f"row {i + 1}, column '{route}': {exc}") from None
+        d = validation.numeric_column(df, dose, min=0, allow_missing=True, key=subject)
+        validation.constant_within(df, key_cols, dose, d, what="one dose per profile; for several doses use the "
+                                                              "multiple-dose analysis")
+        dose_arr = pd.Series(d).groupby(pid).first().reindex(range(P)).to_numpy(dtype=float)
+    if route:
+        unknown = data[route].astype(str).str.strip().str.lower().str.replace("_", "-").map(
+            lambda v: v not in _ROUTE_ALIASES).to_numpy(dtype=bool)
+        validation.fail_first(df, route, unknown, f"a route ({', '.join(ROUTES)}, or EV, oral, bolus, infusion, ...)",
+                              key=subject)
+    routes = per_profile(route, normalise_route(default_route), parse=normalise_route)
+    if duration:
+        validation.numeric_column(df, duration, min=0, allow_missing=True, key=subject)
     dur = per_profile(duration, float(default_duration))
     dur = np.asarray(pd.to_numeric(pd.Series(dur), errors="coerce"), dtype=float)
     dur = np.where(routes == "iv-infusion", dur, np.where(np.isfinite(dur), dur, 0.0))   # blank for non-infusions
+    routes = routes.astype(object)
+    inf_no_dur = np.flatnonzero((routes == "iv-infusion") & ~(dur > 0))
+    if inf_no_dur.size and duration:
+        pos = int(np.flatnonzero(pid == inf_no_dur[0])[0])
+        raise validation.cell_error(df, duration, pos, "an infusion duration > 0 (the route is iv-infusion)",
+                                    key=key_cols)
     if np.any(~np.isfinite(dur) | (dur < 0)):
         p = int(np.flatnonzero(~np.isfinite(dur) | (dur < 0))[0])
-        raise ValueError(f"column '{duration or 'duration'}': infusion duration must be >= 0 in the profile of "
+        raise ValueError(f"infusion duration must be >= 0 in the profile of "
                          f"{', '.join(f'{k}={v}' for k, v in keys.iloc[p].items())}")
-    routes = routes.astype(object)
-    inf_no_dur = np.flatnonzero((routes == "iv-infusion") & (dur <= 0))
     if inf_no_dur.size:
         p = int(inf_no_dur[0])
         raise ValueError(f"route iv-infusion needs an infusion duration > 0 (profile of "

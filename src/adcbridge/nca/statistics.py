@@ -13,7 +13,9 @@ CDISC PP output of the NCA (``PPCAT`` = analyte, ``PPTESTCD``, ``PPSTRESN``) joi
 subject -- and analyse every group of the ``by`` columns separately.  This module holds the column options that
 they share (:class:`StatisticsColumns`, :class:`SexColumns`) and the validation of the input
 (:func:`prepare_parameter_data`): a missing column, a non-numeric, missing or non-positive dose, a non-positive
-parameter value or an unknown sex code is a :class:`ValueError` that names the column and the row.  A *missing*
+or infinite parameter value or an unknown sex code is a :class:`ValueError` that names the column and the row, in
+the one message shape of :mod:`adcbridge.validation` (``pp.csv: column 'DOSE', line 7: expected a number > 0,
+got '0'``).  A *missing*
 parameter value (an NCA parameter that could not be computed) is dropped and reported as an
 :class:`~adcbridge.results.Issue`.
 """
@@ -27,6 +29,7 @@ import numpy as np
 import pandas as pd
 from pydantic import field_validator, model_validator
 
+from adcbridge import validation
 from adcbridge.results import Issue
 from adcbridge.spec import Spec
 
@@ -109,16 +112,6 @@ def group_label(by: tuple[str, ...], key: Any) -> str:
     return ", ".join(f"{c}={(k.item() if isinstance(k, np.generic) else k)!r}" for c, k in zip(by, key))
 
 
-def _numeric(data: pd.DataFrame, column: str, what: str) -> pd.Series:
-    raw = data[column]
-    num = pd.to_numeric(raw, errors="coerce")
-    bad = num.isna() & raw.notna()
-    if bad.any():
-        row = bad.idxmax()
-        raise ValueError(f"column '{column}' ({what}) must be numeric; row {row!r} holds {raw[row]!r}")
-    return num.astype(float)
-
-
 def prepare_parameter_data(data: pd.DataFrame, spec: StatisticsColumns, *,
                            use_sex: bool = False) -> tuple[pd.DataFrame, tuple[Issue, ...]]:
     """Validate ``data`` and return the columns the analyses use, with the issues found.
@@ -132,35 +125,14 @@ def prepare_parameter_data(data: pd.DataFrame, spec: StatisticsColumns, *,
     if not isinstance(data, pd.DataFrame):
         raise ValueError(f"the data must be a pandas DataFrame of per-subject parameter values; "
                          f"got {type(data).__name__}")
-    needed = {"value": spec.value, "dose": spec.dose}
-    needed.update({f"by ({i + 1})": c for i, c in enumerate(spec.by)})
-    if use_sex:
-        needed["sex"] = spec.sex  # type: ignore[attr-defined]
-    for role, column in needed.items():
-        if column not in data.columns:
-            raise ValueError(f"column '{column}' (the '{role}' column) is missing from the data; "
-                             f"the columns are {list(map(str, data.columns))}")
+    by = list(spec.by)
+    validation.require_columns(data, [spec.value, spec.dose, *by] + ([spec.sex] if use_sex else []))  # type: ignore
     if data.empty:
-        raise ValueError("the data have no rows")
-
-    dose = _numeric(data, spec.dose, "dose")
-    if dose.isna().any():
-        row = dose.isna().idxmax()
-        raise ValueError(f"column '{spec.dose}' (dose) is missing in row {row!r}")
-    if (dose <= 0).any():
-        row = (dose <= 0).idxmax()
-        raise ValueError(f"column '{spec.dose}' (dose) must be > 0 for a log-scale analysis; "
-                         f"row {row!r} holds {dose[row]!r}")
-    value = _numeric(data, spec.value, "parameter value")
-    bad = value.notna() & ~(value > 0)
-    if bad.any():
-        row = bad.idxmax()
-        where = group_label(spec.by, tuple(data.loc[row, list(spec.by)])) if spec.by else "the data"
-        raise ValueError(f"column '{spec.value}' (parameter value) must be > 0 for a log-scale analysis; "
-                         f"row {row!r} ({where}) holds {value[row]!r}")
-    if not np.isfinite(value.dropna()).all():
-        row = (value.notna() & ~np.isfinite(value)).idxmax()
-        raise ValueError(f"column '{spec.value}' (parameter value) must be finite; row {row!r} holds {value[row]!r}")
+        raise validation.table_error(data, "the data have no rows")
+    key = by or None
+    dose = pd.Series(validation.numeric_column(data, spec.dose, above=0, key=key), index=data.index)
+    value = pd.Series(validation.numeric_column(data, spec.value, above=0, allow_missing=True, key=key),
+                      index=data.index)
 
     out = data[list(spec.by)].copy()
     out[DOSE] = dose
@@ -169,10 +141,8 @@ def prepare_parameter_data(data: pd.DataFrame, spec: StatisticsColumns, *,
         codes = {spec.female: "F", spec.male: "M"}  # type: ignore[attr-defined]
         raw = data[spec.sex].map(lambda v: str(v) if not (isinstance(v, float) and math.isnan(v)) else v)
         mapped = raw.map(codes)
-        if mapped.isna().any():
-            row = mapped.isna().idxmax()
-            raise ValueError(f"column '{spec.sex}' (sex) must hold {spec.female!r} or "  # type: ignore
-                             f"{spec.male!r}; row {row!r} holds {data.loc[row, spec.sex]!r}")  # type: ignore
+        validation.fail_first(data, spec.sex, mapped.isna().to_numpy(),  # type: ignore[attr-defined]
+                              f"{spec.female!r} or {spec.male!r}", key=key)  # type: ignore[attr-defined]
         out[SEX] = mapped
 
     issues: list[Issue] = []
@@ -182,13 +152,14 @@ def prepare_parameter_data(data: pd.DataFrame, spec: StatisticsColumns, *,
             counts = list(out[missing].groupby(list(spec.by), sort=False, dropna=False).size().items())
         else:
             counts = [((), int(missing.sum()))]
-        for key, count in counts:
+        for group, count in counts:
             issues.append(Issue("missing_value",
-                                f"{group_label(spec.by, key)}: {count} row(s) with a missing "
+                                f"{group_label(spec.by, group)}: {count} row(s) with a missing "
                                 f"'{spec.value}' left out of the analysis", "warning"))
         out = out[~missing]
     if out.empty:
-        raise ValueError(f"column '{spec.value}' (parameter value) has no non-missing values")
+        raise validation.table_error(data, f"column '{spec.value}' (parameter value) has no non-missing values",
+                                     column=spec.value)
     return out, tuple(issues)
 
 

@@ -12,7 +12,8 @@ and counted.  A sample exactly at a dose time is that dose's pre-dose sample (th
 does not count yet there, in fits and predictions); samples before or at the first dose therefore carry no
 information (the model predicts 0) and are excluded and counted as pre-dose.  Missing concentrations are dropped.
 
-Errors name the column, the row (1-based data row) and the subject.
+Errors name the column, the row and the subject, in the one message shape of :mod:`adcbridge.validation`
+(the file's line number for a table read from a file, else the 1-based data row).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from adcbridge import validation
 
 from .estimation import Batch
 
@@ -41,19 +44,14 @@ class PKData:
     n_missing: int
 
 
-def _numeric(df, column, what):
-    values = pd.to_numeric(df[column], errors="coerce")
-    bad = values.isna() & df[column].notna()
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise ValueError(f"column {column!r}: row {i + 1} is not a number ({df[column].iloc[i]!r}) in the {what}")
-    return values.to_numpy(dtype=float)
+def _numeric(df, column, what, *, key=None, allow_missing=True, min=None):
+    """The column as floats (NaN where empty, if ``allow_missing``); a TableError in the one message shape of
+    :mod:`adcbridge.validation` for text, infinite values or values below ``min``."""
+    return validation.numeric_column(df, column, table=f"the {what}", key=key, allow_missing=allow_missing, min=min)
 
 
 def _require(df, columns, what):
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(f"missing column {missing[0]!r} in the {what} (columns: {list(map(str, df.columns))})")
+    validation.require_columns(df, columns, table=f"the {what}")
 
 
 def _analyte_map(model, data, analyte, analytes):
@@ -91,59 +89,73 @@ def _dosing(data, ids, subject, dose, dosing, dose_time, route, tinf, time_unit)
     scale = 24.0 if time_unit == "day" else 1.0
     if dosing is None:
         _require(data, [dose], "concentration table")
-        amount = _numeric(data, dose, "concentration table")
+        amount = _numeric(data, dose, "concentration table", key=subject, min=0)
         subj = data[subject].astype(str).to_numpy()
+        used = np.isin(subj, ids)
         if dose_time in data.columns:
-            td = _numeric(data, dose_time, "concentration table") * scale
+            td = _numeric(data, dose_time, "concentration table", key=subject) * scale
             per_t = pd.DataFrame({"subject": subj, "time": td}).dropna()
             per_t = per_t[per_t["subject"].isin(ids)]
             multi = per_t.groupby("subject")["time"].nunique()
         else:
             multi = pd.Series(dtype=int)
         if (multi > 1).any():            # a multiple-dose table: one dose per distinct dose time of a subject
+            validation.constant_within(data, [subject, dose_time], dose, np.where(used, amount, np.nan),
+                                       what="one dose per dose time; give a dosing table",
+                                       table="the concentration table")
             fr = pd.DataFrame({"subject": subj, "time": td, "amount": amount, "_row": np.arange(len(data))})
             fr = fr[fr["subject"].isin(ids)].dropna(subset=["time"])
             spread = fr.groupby(["subject", "time"])["amount"].agg(["min", "max"])
             bad = spread[~(spread["min"] == spread["max"])]
-            if len(bad):
+            if len(bad):                  # no dose value at all at a dose time
                 (sb, tb) = bad.index[0]
-                raise ValueError(f"column {dose!r}: subject {sb!r} has several dose values at {dose_time!r} = "
-                                 f"{tb / scale:g} in the concentration table; give a dosing table")
+                pos = int(fr.loc[(fr["subject"] == sb) & (fr["time"] == tb), "_row"].iloc[0])
+                raise validation.cell_error(data, dose, pos, "a dose", key=[subject, dose_time],
+                                            table="the concentration table")
             first = fr.drop_duplicates(["subject", "time"]).sort_values(["subject", "time"], kind="stable")
             d = first[["subject", "time", "amount"]].reset_index(drop=True)
             src_rows = first["_row"].to_numpy()
         else:
+            validation.constant_within(data, subject, dose, np.where(used, amount, np.nan),
+                                       what="one dose per subject; give a dosing table for several doses",
+                                       table="the concentration table")
             per = pd.DataFrame({"subject": subj, "amount": amount}).dropna()
-            per = per[per["subject"].isin(ids)].groupby("subject", sort=False)["amount"]
-            lo, hi = per.min(), per.max()
+            lo = per[per["subject"].isin(ids)].groupby("subject", sort=False)["amount"].min()
             for sid in ids:
-                if sid not in lo.index or lo[sid] != hi[sid]:
-                    vals = per.get_group(sid).unique() if sid in lo.index else np.array([])
-                    raise ValueError(f"column {dose!r}: subject {sid!r} needs one dose value (got {np.sort(vals)}) "
-                                     f"in the concentration table; give a dosing table for several doses")
+                if sid not in lo.index:
+                    pos = int(np.flatnonzero(subj == sid)[0])
+                    raise validation.cell_error(data, dose, pos, "a dose (the subject has none)", key=subject,
+                                                table="the concentration table")
             rows = [(sid, 0.0, float(lo[sid])) for sid in ids]
             d = pd.DataFrame(rows, columns=["subject", "time", "amount"])
     else:
         _require(dosing, [subject, dose_time, dose], "dosing table")
-        d = pd.DataFrame({"subject": dosing[subject].astype(str),
-                          "time": _numeric(dosing, dose_time, "dosing table") * scale,
-                          "amount": _numeric(dosing, dose, "dosing table")})
+        validation.label_column(dosing, subject, what="a subject", table="the dosing table")
+        d = pd.DataFrame({"subject": dosing[subject].astype(str).to_numpy(),
+                          "time": _numeric(dosing, dose_time, "dosing table", key=subject, allow_missing=False)
+                          * scale,
+                          "amount": _numeric(dosing, dose, "dosing table", key=subject, allow_missing=False, min=0)})
     if (d["amount"] < 0).any() or d["amount"].isna().any():
         i = int(np.flatnonzero((d["amount"] < 0) | d["amount"].isna())[0])
         raise ValueError(f"column {dose!r}: row {i + 1} (subject {d['subject'].iloc[i]!r}) has no valid dose "
                          f"({d['amount'].iloc[i]!r})")
     if isinstance(tinf, str):
         what = "dosing table" if dosing is not None else "concentration table"
+        table = dosing if dosing is not None else data
+        _require(table, [tinf], what)
+        full = _numeric(table, tinf, what, key=subject, min=0)
         if dosing is not None:
-            src = dosing
+            pos = np.arange(len(dosing))
         elif src_rows is not None:
-            src = data.iloc[src_rows]
-        else:
-            src = data.drop_duplicates(subject)
-        _require(src, [tinf], what)
-        dur = _numeric(src.reset_index(drop=True), tinf, what)
-        if dosing is None and src_rows is None:
-            dur = pd.Series(dur, index=src[subject].astype(str)).reindex(d["subject"]).to_numpy()
+            pos = np.asarray(src_rows, dtype=int)
+        else:                              # the first row of each subject
+            first = pd.Series(np.arange(len(data))).groupby(data[subject].astype(str).to_numpy(), sort=False).first()
+            pos = first.reindex(d["subject"]).to_numpy(dtype=int)
+        dur = full[pos]
+        if route != "bolus":
+            blank = np.zeros(len(table), bool)
+            blank[pos[np.isnan(dur)]] = True
+            validation.fail_first(table, tinf, blank, "an infusion duration >= 0", key=subject, table=f"the {what}")
         d["duration"] = np.where(route == "bolus", 0.0, dur)
     else:
         if not (np.isfinite(tinf) and tinf >= 0):
@@ -166,31 +178,21 @@ def prepare_data(data: pd.DataFrame, model, *, subject="ID", time="TIME", conc="
         raise ValueError(f"data must be a DataFrame; got {type(data).__name__}")
     _require(data, [subject, time, conc], "concentration table")
     if data.empty:
-        raise ValueError("the concentration table has no rows")
+        raise validation.table_error(data, "the concentration table has no rows")
     chosen, amap = _analyte_map(model, data, analyte, analytes)
-    df = data.reset_index(drop=True)
-    if data[subject].isna().any():
-        raise ValueError(f"column {subject!r}: row {int(np.flatnonzero(data[subject].isna())[0]) + 1} has no subject")
-    t = _numeric(df, time, "concentration table") * (24.0 if time_unit == "day" else 1.0)
-    c = _numeric(df, conc, "concentration table")
+    df = data                             # not re-indexed: errors name the rows (lines) of the table as given
+    validation.label_column(df, subject, what="a subject", table="the concentration table")
+    t = _numeric(df, time, "concentration table", key=subject, allow_missing=False)
+    c = _numeric(df, conc, "concentration table", key=subject, min=0)
     sid = df[subject].astype(str).to_numpy()
-    if np.isnan(t).any():
-        raise ValueError(f"column {time!r}: row {int(np.flatnonzero(np.isnan(t))[0]) + 1} has no time")
-    neg = np.flatnonzero(c < 0)
-    if neg.size:
-        raise ValueError(f"column {conc!r}: row {neg[0] + 1} (subject {sid[neg[0]]!r}) has a negative "
-                         f"concentration ({c[neg[0]]:g})")
     an = df[analyte].astype(str).to_numpy() if chosen is not None else np.full(len(df), None, dtype=object)
     keep = np.isin(an, chosen) if chosen is not None else np.ones(len(df), bool)
-    kept = pd.DataFrame({"s": sid[keep], "a": an[keep].astype(str), "t": t[keep], "row": np.flatnonzero(keep) + 1})
-    back = kept.groupby(["s", "a"], sort=False)["t"].diff() < 0
-    if back.any():
-        first_back = kept[back.to_numpy()].iloc[0]
-        raise ValueError(f"column {time!r}: subject {first_back['s']!r} is not sorted by time (row "
-                         f"{int(first_back['row'])})")
+    validation.sorted_within(df, [subject] + ([analyte] if chosen is not None else []), time,
+                             np.where(keep, t, np.nan), strict=False, table="the concentration table")
+    t = t * (24.0 if time_unit == "day" else 1.0)
     flag = np.zeros(len(df), bool)
     if blq is not None and blq in df.columns:
-        flag = _numeric(df, blq, "concentration table") > 0
+        flag = _numeric(df, blq, "concentration table", key=subject) > 0
     flag |= c == 0
     missing = np.isnan(c) & ~flag
     ids = [str(s) for s in pd.unique(sid[keep])]

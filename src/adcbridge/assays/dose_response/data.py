@@ -1,9 +1,10 @@
 """Checking and arranging dose-response input: one long table of (curve, concentration, response).
 
 Bad input raises :class:`ValueError` naming the column, row or curve: a missing column, a non-numeric or
-infinite value, a negative concentration, an unlabelled curve, a constant response or too few distinct
-concentrations for the parameters to be estimated.  Rows with a missing concentration or response are left out
-and reported (drc's ``na.omit``).
+infinite value, a negative concentration, an unlabelled curve (these in the one message shape of
+:mod:`adcbridge.validation`: ``conc.csv: column 'conc', line 14 (plate 'A'): expected a number >= 0, got '-1'``),
+a constant response or too few distinct concentrations for the parameters to be estimated.  Rows with a missing
+concentration or response are left out and reported (drc's ``na.omit``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from adcbridge import validation
 from adcbridge.results import Issue
 
 __all__ = ["CurveData", "numeric_column", "prepare_curves"]
@@ -37,34 +39,17 @@ class CurveData:
         return pd.DataFrame({"curve": np.asarray(self.labels, dtype=object)[self.curve], "x": self.x, "y": self.y})
 
 
-def numeric_column(data: pd.DataFrame, column: str, role: str) -> np.ndarray:
-    """Column ``column`` as floats (NaN for missing); ValueError naming the column and first bad row for text
-    that is not a number or for infinite values."""
-    if column not in data.columns:
-        raise ValueError(f"the {role} column {column!r} is missing; the table has {list(map(str, data.columns))}")
-    raw = data[column]
-    values = pd.to_numeric(raw, errors="coerce")
-    bad = values.isna() & raw.notna()
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise ValueError(f"the {role} column {column!r} must be numeric: row {i + 1} holds {raw.iloc[i]!r}")
-    out = values.to_numpy(dtype=float)
-    inf = np.isinf(out)
-    if inf.any():
-        i = int(np.flatnonzero(inf)[0])
-        raise ValueError(f"the {role} column {column!r} must be finite: row {i + 1} holds {out[i]}")
-    return out
+def numeric_column(data: pd.DataFrame, column: str, role: str = "") -> np.ndarray:
+    """Column ``column`` as floats (NaN for missing); a :class:`~adcbridge.validation.TableError` naming the
+    column and the first bad row for text that is not a number and for infinite values.  (``role`` is kept for
+    callers that name it; the message names the column.)"""
+    return validation.numeric_column(data, column, allow_missing=True)
 
 
 def _curve_labels(data: pd.DataFrame, curve: str | None) -> tuple[np.ndarray, tuple[str, ...]]:
     if curve is None:
         return np.zeros(len(data), dtype=np.intp), ("1",)
-    if curve not in data.columns:
-        raise ValueError(f"the curve column {curve!r} is missing; the table has {list(map(str, data.columns))}")
-    raw = data[curve]
-    if raw.isna().any():
-        i = int(np.flatnonzero(raw.isna().to_numpy())[0])
-        raise ValueError(f"the curve column {curve!r} has no label in row {i + 1}")
+    raw = validation.label_column(data, curve, what="a curve label")
     codes, uniques = pd.factorize(raw, sort=False)
     return codes.astype(np.intp), tuple(str(u) for u in uniques)
 
@@ -72,32 +57,29 @@ def _curve_labels(data: pd.DataFrame, curve: str | None) -> tuple[np.ndarray, tu
 def prepare_curves(data: pd.DataFrame, *, x: str, y: str, curve: str | None = None,
                    x_column_role: str = "concentration") -> CurveData:
     """Validate ``data`` and return its (curve, x, y) observations.  See the module docstring for the checks
-    that raise; the parameter-count checks are in :func:`check_curve_counts`."""
+    that raise (one message shape, :mod:`adcbridge.validation`); the parameter-count checks are in
+    :func:`check_curve_counts`."""
     if not isinstance(data, pd.DataFrame):
         raise ValueError(f"dose-response data must be a pandas DataFrame, got {type(data).__name__}")
+    validation.require_columns(data, [x, y, curve])
     if data.empty:
-        raise ValueError("the dose-response table has no rows")
-    xv = numeric_column(data, x, x_column_role)
-    yv = numeric_column(data, y, "response")
+        raise validation.table_error(data, "the dose-response table has no rows")
     codes, labels = _curve_labels(data, curve)
-    neg = xv < 0
-    if neg.any():
-        i = int(np.flatnonzero(neg)[0])
-        where = f" (curve {labels[codes[i]]!r})" if curve is not None else ""
-        raise ValueError(f"the {x_column_role} column {x!r} must not be negative: row {i + 1}{where} holds {xv[i]:g}")
+    xv = validation.numeric_column(data, x, min=0, allow_missing=True, key=curve)
+    yv = validation.numeric_column(data, y, allow_missing=True, key=curve)
     missing = np.isnan(xv) | np.isnan(yv)
     issues = []
     if missing.any():
-        rows = np.flatnonzero(missing) + 1
-        shown = ", ".join(map(str, rows[:10])) + (" ..." if len(rows) > 10 else "")
+        rows = np.flatnonzero(missing)
         issues.append(Issue("missing_values", f"{len(rows)} row(s) with a missing {x_column_role} or response left "
-                                              f"out (rows {shown})", "info"))
+                                              f"out ({validation.row_places(data, rows)})", "info"))
         keep = ~missing
         xv, yv, codes = xv[keep], yv[keep], codes[keep]
     present = np.unique(codes)
     if len(present) < len(labels):
         gone = [labels[k] for k in range(len(labels)) if k not in set(present.tolist())]
-        raise ValueError(f"curve(s) {gone} have no observation with both a {x_column_role} and a response")
+        raise validation.table_error(data, f"curve(s) {gone} have no observation with both a {x_column_role} and a "
+                                           f"response")
     return CurveData(xv, yv, codes, labels, tuple(issues))
 
 

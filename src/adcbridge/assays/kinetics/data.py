@@ -1,7 +1,8 @@
 """Sensorgrams as validated arrays: the long table (cycle, concentration, time, response) plus the injection
 schedule (explicit injection start and end times).
 
-Every check names the cycle and the column at fault; nothing is fitted from data that failed a check.
+Every check names the cycle and the column at fault (bad cells in the one message shape of
+:mod:`adcbridge.validation`); nothing is fitted from data that failed a check.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from adcbridge import validation
 
 from .options import KineticsOptions, molar_factor
 
@@ -46,58 +49,37 @@ def _label_dtype(labels) -> str:
     return "int64" if all(isinstance(c, (int, np.integer)) and not isinstance(c, bool) for c in labels) else "object"
 
 
-def _where(data: pd.DataFrame, pos: int, cycle: str | None) -> str:
-    where = f"row {pos + 1}"
-    if cycle is not None and cycle in data.columns:
-        label = data[cycle].iloc[pos]
-        where += f" ({cycle} {label.item() if isinstance(label, np.generic) else label!r})"
-    return where
+def _table(what: str) -> str | None:
+    return None if what == "table" else f"the {what}"
 
 
 def numeric_column(data: pd.DataFrame, column: str, *, what: str = "table", cycle: str | None = None) -> np.ndarray:
-    """The column as floats; a ValueError naming the column and the first offending row otherwise."""
-    if column not in data.columns:
-        raise ValueError(f"the {what} has no column {column!r} (columns: {list(map(str, data.columns))})")
-    raw = data[column]
-    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
-    bad = np.flatnonzero(~np.isfinite(values))
-    if bad.size:
-        pos = int(bad[0])
-        shown = raw.iloc[pos]
-        kind = "is missing" if pd.isna(shown) else f"is not a finite number ({shown!r})"
-        raise ValueError(f"column {column!r} of the {what} must be numeric: {_where(data, pos, cycle)} {kind}")
-    return values
+    """The column as finite floats; a :class:`~adcbridge.validation.TableError` naming the column, the first
+    offending row and its ``cycle`` (the key column naming the row's cycle, animal or antibody) otherwise."""
+    return validation.numeric_column(data, column, table=_table(what), key=cycle)
 
 
-def _concentrations(data: pd.DataFrame, conc: str, unit: str | None, cycle: str) -> np.ndarray:
-    values = numeric_column(data, conc, what="sensorgram table", cycle=cycle)
+UNITS_TEXT = "a unit M, mM, uM, nM, pM or fM"
+
+
+def _concentrations(data: pd.DataFrame, conc: str, unit: str | None, cycle: str, what: str = "table") -> np.ndarray:
+    values = validation.numeric_column(data, conc, table=_table(what), key=cycle, min=0)
     if "conc_unit" in data.columns:
         units = data["conc_unit"].astype(str).str.strip()
         known = {u: _factor_or_none(u) for u in units.unique()}
-        unknown = [u for u, f in known.items() if f is None]
-        if unknown:
-            pos = int(np.flatnonzero(units.to_numpy() == unknown[0])[0])
-            raise ValueError(f"column 'conc_unit': {_where(data, pos, cycle)} has an unknown unit {unknown[0]!r} "
-                             f"(use M, mM, uM, nM, pM or fM)")
+        validation.fail_first(data, "conc_unit", units.map(lambda u: known[u] is None).to_numpy(dtype=bool),
+                              UNITS_TEXT, key=cycle, table=_table(what))
         factors = units.map(known).to_numpy(dtype=float)
         if unit is not None:
             # an explicit unit must agree with the table's own: never silently override the data
-            clash = np.flatnonzero(factors != molar_factor(unit))
-            if clash.size:
-                pos = int(clash[0])
-                raise ValueError(f"the concentration unit given (conc_unit, --conc-unit) {unit!r} contradicts "
-                                 f"column 'conc_unit', which says {units.iloc[pos]!r} at {_where(data, pos, cycle)}; "
-                                 f"give only one of them or make them agree")
+            validation.fail_first(data, "conc_unit", factors != molar_factor(unit),
+                                  f"{unit!r}, the unit given by conc_unit/--conc-unit (give one of them, or make them "
+                                  f"agree)", key=cycle, table=_table(what))
     elif unit is not None:
         factors = np.full(len(data), molar_factor(unit))
     else:
-        raise ValueError(f"the concentration unit of column {conc!r} is missing: give conc_unit (M, mM, uM, nM, "
-                         f"pM, fM) or a 'conc_unit' column")
-    neg = np.flatnonzero(values < 0)
-    if neg.size:
-        pos = int(neg[0])
-        raise ValueError(f"column {conc!r}: {_where(data, pos, cycle)} has a negative concentration "
-                         f"({values[pos]:g})")
+        raise validation.table_error(data, f"the concentration unit of column {conc!r} is missing: give conc_unit "
+                                           f"(M, mM, uM, nM, pM, fM) or a 'conc_unit' column", column=conc)
     return values * factors
 
 
@@ -128,22 +110,22 @@ def _schedule_from_table(injections: pd.DataFrame, options: KineticsOptions, lab
                          cycle: str) -> pd.DataFrame:
     if options.t_on is not None:
         raise ValueError("give either t_on/t_off or an injections table, not both")
-    inj = injections.reset_index(drop=True)
-    t_on = numeric_column(inj, "t_on", what="injections table")
-    t_off = numeric_column(inj, "t_off", what="injections table")
+    inj = injections
+    table = "the injections table"
+    validation.require_columns(inj, ["t_on", "t_off"], table=table)
+    t_on = numeric_column(inj, "t_on", what="injections table", cycle=cycle)
+    t_off = numeric_column(inj, "t_off", what="injections table", cycle=cycle)
     bad = np.flatnonzero(~(t_off > t_on))
     if bad.size:
-        raise ValueError(f"injections table row {bad[0] + 1}: t_off ({t_off[bad[0]]:g}) must be after t_on "
-                         f"({t_on[bad[0]]:g})")
+        raise validation.cell_error(inj, "t_off", int(bad[0]), f"a time after t_on ({t_on[bad[0]]:g})",
+                                    t_off[bad[0]], key=cycle, table=table)
     has_conc = "conc" in inj.columns
-    conc_M = _concentrations(inj, "conc", options.conc_unit, cycle) if has_conc else None
+    conc_M = _concentrations(inj, "conc", options.conc_unit, cycle, "injections table") if has_conc else None
     index = {label: k for k, label in enumerate(labels)}
     if cycle in inj.columns:
-        inj_cycles = inj[cycle].tolist()
-        unknown = [c for c in inj_cycles if c not in index]
-        if unknown:
-            raise ValueError(f"the injections table names cycle {unknown[0]!r}, which is not in the sensorgram "
-                             f"table")
+        inj_cycles = [v.item() if isinstance(v, np.generic) else v for v in inj[cycle].tolist()]
+        unknown = [c not in index for c in inj_cycles]
+        validation.fail_first(inj, cycle, unknown, "a cycle of the sensorgram table", table=table)
         targets = [[index[c]] for c in inj_cycles]
     else:
         targets = [list(range(len(labels)))] * len(inj)
@@ -164,11 +146,13 @@ def _schedule_from_table(injections: pd.DataFrame, options: KineticsOptions, lab
     out["injection"] = out.groupby("cycle_index").cumcount() + 1
     missing = sorted(set(range(len(labels))) - set(out["cycle_index"]))
     if missing:
-        raise ValueError(f"cycle {labels[missing[0]]!r} has no injection in the injections table")
+        raise validation.table_error(injections, f"cycle {labels[missing[0]]!r} has no injection in the injections "
+                                                 f"table")
     for k, g in out.groupby("cycle_index"):
         on, off = g["t_on"].to_numpy(), g["t_off"].to_numpy()
         if np.any(on[1:] < off[:-1]):
-            raise ValueError(f"cycle {labels[k]!r}: injections overlap in the injections table")
+            raise validation.table_error(injections, f"cycle {labels[k]!r}: injections overlap in the injections "
+                                                     f"table")
     return out
 
 
@@ -178,19 +162,14 @@ def build_sensorgrams(data: pd.DataFrame, options: KineticsOptions, injections: 
     """Validate the long sensorgram table and the injection schedule (see :class:`Sensorgrams`)."""
     if not isinstance(data, pd.DataFrame):
         raise ValueError(f"the sensorgram data must be a pandas DataFrame, got {type(data).__name__}")
+    validation.require_columns(data, [cycle, time, response], table="the sensorgram table")
     if data.empty:
-        raise ValueError("the sensorgram table has no rows")
-    for col in (cycle, time, response):
-        if col not in data.columns:
-            raise ValueError(f"the sensorgram table has no column {col!r} (columns: {list(map(str, data.columns))})")
-    data = data.reset_index(drop=True)
-    if data[cycle].isna().any():
-        pos = int(np.flatnonzero(data[cycle].isna().to_numpy())[0])
-        raise ValueError(f"column {cycle!r}: row {pos + 1} has no cycle")
+        raise validation.table_error(data, "the sensorgram table has no rows")
+    validation.label_column(data, cycle, what="a cycle label", table="the sensorgram table")
     t = numeric_column(data, time, what="sensorgram table", cycle=cycle)
     y = numeric_column(data, response, what="sensorgram table", cycle=cycle)
     need_conc = injections is None or "conc" not in injections.columns
-    c = _concentrations(data, conc, options.conc_unit, cycle) if need_conc else None
+    c = _concentrations(data, conc, options.conc_unit, cycle, "sensorgram table") if need_conc else None
     labels = tuple(v.item() if isinstance(v, np.generic) else v for v in pd.unique(data[cycle]))
     index = {label: k for k, label in enumerate(labels)}
     k_of_row = data[cycle].map(index).to_numpy(dtype=int)
@@ -198,7 +177,9 @@ def build_sensorgrams(data: pd.DataFrame, options: KineticsOptions, injections: 
     k_sorted, t_sorted = k_of_row[order], t[order]
     dup = np.flatnonzero((np.diff(k_sorted) == 0) & (np.diff(t_sorted) == 0))
     if dup.size:
-        raise ValueError(f"cycle {labels[k_sorted[dup[0]]]!r}: column {time!r} repeats the time {t_sorted[dup[0]]:g}")
+        first, again = sorted(int(order[j]) for j in (dup[0], dup[0] + 1))
+        raise validation.cell_error(data, time, again, f"a time not already on {validation.row_place(data, first)} "
+                                    f"of the same cycle", t[again], key=cycle, table="the sensorgram table")
     conc_by_cycle = [np.unique(c[k_of_row == k]) if c is not None else np.zeros(0) for k in range(len(labels))]
     if injections is None:
         sched = _schedule_from_options(options, labels, conc_by_cycle)

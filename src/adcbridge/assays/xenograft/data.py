@@ -1,8 +1,8 @@
 """Tumour volumes per animal over time: the validated long table (group, animal, day, volume) that every
 xenograft analysis starts from, the humane-endpoint rule and the per-group summaries.
 
-Every check names the animal, the column and (where there is one) the row; nothing is analysed from data that
-failed a check.
+Every check names the animal, the column and (where there is one) the row, in the one message shape of
+:mod:`adcbridge.validation`; nothing is analysed from data that failed a check.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..kinetics.data import numeric_column
+from adcbridge import validation
 
 __all__ = ["TumourVolumes", "tumour_volumes", "group_summary", "log_volume", "relative_volumes"]
 
@@ -81,13 +81,11 @@ def require_control(volumes: TumourVolumes, control: str | None) -> str:
     return control
 
 
+TABLE = "the tumour volume table"
+
+
 def _labels(data: pd.DataFrame, column: str, what: str) -> pd.Series:
-    if column not in data.columns:
-        raise ValueError(f"the tumour volume table has no column {column!r} (columns: {list(map(str, data.columns))})")
-    missing = np.flatnonzero(data[column].isna().to_numpy())
-    if missing.size:
-        raise ValueError(f"column {column!r}: row {missing[0] + 1} has no {what}")
-    return data[column].astype(str).reset_index(drop=True)
+    return validation.label_column(data, column, what=what, table=TABLE).astype(str).reset_index(drop=True)
 
 
 def tumour_volumes(data: pd.DataFrame, *, group: str = "group", animal: str = "animal", day: str = "day",
@@ -108,33 +106,16 @@ def tumour_volumes(data: pd.DataFrame, *, group: str = "group", animal: str = "a
     """
     if not isinstance(data, pd.DataFrame):
         raise ValueError(f"tumour volumes must be a pandas DataFrame, got {type(data).__name__}")
+    validation.require_columns(data, [group, animal, day, volume], table=TABLE)
     if len(data) == 0:
-        raise ValueError("the tumour volume table is empty")
-    data = data.reset_index(drop=True)
-    grp = _labels(data, group, "group")
-    ani = _labels(data, animal, "animal")
-    d = numeric_column(data, day, what="tumour volume table", cycle=animal)
-    v = numeric_column(data, volume, what="tumour volume table", cycle=animal)
-    neg = np.flatnonzero(v < 0)
-    if neg.size:
-        i = int(neg[0])
-        raise ValueError(f"column {volume!r}: animal {ani[i]!r} has a negative volume ({v[i]:g}) on day {d[i]:g} "
-                         f"(row {i + 1})")
-    groups_of = pd.DataFrame({"g": grp, "a": ani}).drop_duplicates()
-    multi = groups_of["a"].duplicated(keep=False)
-    if multi.any():
-        a = groups_of.loc[multi, "a"].iloc[0]
-        raise ValueError(f"animal {a!r} appears in several groups of column {group!r}: "
-                         f"{sorted(groups_of.loc[groups_of['a'] == a, 'g'])}")
-    for a, pos in pd.Series(np.arange(len(ani))).groupby(ani.to_numpy(), sort=False):
-        days = d[pos.to_numpy()]
-        step = np.diff(days)
-        if np.any(step <= 0):
-            k = int(np.flatnonzero(step <= 0)[0])
-            kind = "a duplicate day" if step[k] == 0 else "days out of order"
-            raise ValueError(f"column {day!r}: animal {a!r} has {kind}: day {days[k + 1]:g} (row "
-                             f"{int(pos.iloc[k + 1]) + 1}) after day {days[k]:g} (row {int(pos.iloc[k]) + 1})")
-    table = pd.DataFrame({"group": grp, "animal": ani, "day": d, "volume": v})
+        raise validation.table_error(data, "the tumour volume table is empty")
+    grp = _labels(data, group, "a group label")
+    ani = _labels(data, animal, "an animal label")
+    d = validation.numeric_column(data, day, table=TABLE, key=animal)
+    v = validation.numeric_column(data, volume, min=0, table=TABLE, key=animal)
+    validation.constant_within(data, animal, group, grp.to_numpy(), what="one group per animal", table=TABLE)
+    validation.sorted_within(data, animal, day, d, table=TABLE)
+    table = pd.DataFrame({"group": grp, "animal": ani, "day": d, "volume": v, "_row": np.arange(len(data))})
     groups = tuple(pd.unique(grp))
     animals = tuple(pd.unique(ani))
     table["_g"] = table["group"].map({g: i for i, g in enumerate(groups)})
@@ -144,13 +125,14 @@ def tumour_volumes(data: pd.DataFrame, *, group: str = "group", animal: str = "a
     first = table.groupby("animal", sort=False).head(1)
     late = first[first["day"] != base_day]
     if len(late):
-        a = late["animal"].iloc[0]
-        raise ValueError(f"column {day!r}: animal {a!r} has no volume on the baseline day {base_day:g} (its first "
-                         f"day is {late['day'].iloc[0]:g}); every animal needs V0"
-                         + ("" if baseline_day is None else "; earlier days are not allowed either"))
-    if (first["volume"] <= 0).any():
-        a = first.loc[first["volume"] <= 0, "animal"].iloc[0]
-        raise ValueError(f"column {volume!r}: animal {a!r} has a baseline volume of 0; relative volumes need V0 > 0")
+        raise validation.cell_error(data, day, int(late["_row"].iloc[0]), f"the baseline day {base_day:g} as the "
+                                    f"animal's first day (every animal needs V0)", key=animal, table=TABLE)
+    zero = first[first["volume"] <= 0]
+    if len(zero):
+        raise validation.cell_error(data, volume, int(zero["_row"].iloc[0]), "a baseline volume > 0 (relative "
+                                    "volumes need V0 > 0)", key=animal, table=TABLE)
+    table = table.drop(columns="_row")
+    first = first.drop(columns="_row")
     dropped = table.iloc[0:0]
     left: tuple[str, ...] = ()
     if humane_endpoint is not None:
