@@ -149,3 +149,14 @@ def test_internalization_from_raw_mfi_with_background(capsys):
         assert value == pytest.approx(ref[antibody], rel=1e-9)      # the reference subtracts a background of 150
     code, _, err = run(capsys, "fit", "internalization", base / "internalization_4C_controls.csv")
     assert code == 2 and "--value" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("args", [
+    ["fit", "dose-response", "{f}", "--x", "conc", "--y", "response"],
+    ["pk", "fit", "{f}", "--conc", "response", "--time", "conc"],
+])
+def test_a_table_error_names_the_file_once(capsys, tmp_path, args):
+    f = tmp_path / "bad.csv"
+    f.write_text("ID,conc,response,DOSE\nA,1,2,1\nA,-1,3,1\n")
+    code, _, err = run(capsys, *[a.replace("{f}", str(f)) for a in args])
+    assert code == 2 and err.count(str(f)) == 1 and err.count("\n") == 1, err

@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from adcbridge.cli.common import Format, emit, floats, frame, name_values, names, png_bytes
+from adcbridge.cli.common import Format, about_file, emit, floats, frame, name_values, names, png_bytes
 
 fit_app = typer.Typer(help="Assay fits: dose-response curves, SPR/BLI kinetics, internalization.",
                       no_args_is_help=True)
@@ -70,7 +70,7 @@ def dose_response(data: Path = typer.Argument(..., help="Long table: concentrati
         fit = fit_dose_response(table, model=model.value, x=x, y=y, curve=curve, parallel=parallel, se=se,
                                 fixed=fixed, ed_interval=ed_interval)
     except ValueError as exc:
-        raise ValueError(f"{data}: {str(exc).splitlines()[0]}") from None
+        raise about_file(exc, data) from None
     if plot:
         from adcbridge.report import plot_dose_response
         _save_plot(plot_dose_response(fit), plot)
@@ -103,7 +103,7 @@ def dose_response_batch(data: Path = typer.Argument(..., help="Long table: curve
     try:
         batch = fit_dose_response_batch(table, model=model.value, x=x, y=y, curve=curve, se=se)
     except ValueError as exc:
-        raise ValueError(f"{data}: {str(exc).splitlines()[0]}") from None
+        raise about_file(exc, data) from None
     if out is not None:
         from adcbridge.io import write_table
         write_table(out, batch.table)
@@ -163,7 +163,7 @@ def kinetics(data: Path = typer.Argument(..., help="Sensorgrams: a long table (c
         fit = fit_kinetics(long, t_on=t_on, t_off=t_off, conc_unit=None if wide else conc_unit, rmax=rmax, bulk=bulk,
                            drift="global" if drift else "none", mass_transport=mass_transport, **columns)
     except ValueError as exc:
-        raise ValueError(f"{data}: {str(exc).splitlines()[0]}") from None
+        raise about_file(exc, data) from None
     if plot:
         from adcbridge.report import plot_sensorgrams
         _save_plot(plot_sensorgrams(fit), plot)
@@ -227,7 +227,7 @@ def internalization(data: Path = typer.Argument(..., help="% internalized per an
                              f"{unquenched!r} and {quenched!r} (--unquenched, --quenched); columns: "
                              f"{list(map(str, table.columns))}")
     except ValueError as exc:
-        raise ValueError(f"{data}: {str(exc).splitlines()[0]}") from None
+        raise about_file(exc, data) from None
     if plot:
         from adcbridge.report import plot_internalization
         _save_plot(plot_internalization(res), plot)
@@ -271,7 +271,7 @@ def xenograft(data: Path = typer.Argument(..., help="Tumour volumes: group, anim
                                 baseline_day=baseline_day, volume_floor=volume_floor, endpoint_fold=endpoint_fold,
                                 endpoint_volume=endpoint_volume, doubling_time=doubling_time)
     except ValueError as exc:
-        raise ValueError(f"{data}: {str(exc).splitlines()[0]}") from None
+        raise about_file(exc, data) from None
     if plot or km_plot:
         from adcbridge.report.xenograft_plots import plot_time_to_endpoint, plot_tumour_volumes
         _save_plot(plot_tumour_volumes(res) if plot else None, plot)

@@ -11,7 +11,8 @@ from enum import Enum
 import typer
 
 __all__ = ["Format", "FORMAT", "emit", "frame", "png_bytes", "name_values", "name_value_units", "floats", "ints", "names",
-           "rows_text", "rows_csv", "flag_message"]
+           "rows_text", "rows_csv", "flag_message",
+           "about_file"]
 
 
 class Format(str, Enum):
@@ -179,3 +180,14 @@ def flag_message(message: str, args: list[str]) -> str:
             return f"{head}Invalid value for '{flag}' ({rest}"
         return f"{head}Invalid value for '{flag}': {rest}"
     return message
+
+
+def about_file(exc: ValueError, path) -> ValueError:
+    """A library error about the table read from ``path``, with the file named once in front: unchanged when it
+    already names a file (a table check's message starts with its source) or is about an option's value (a
+    specification error, which names the parameter)."""
+    from adcbridge.spec import SpecError
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if isinstance(exc, SpecError) or getattr(exc, "source", None) or text.startswith(f"{path}:"):
+        return ValueError(text)
+    return ValueError(f"{path}: {text}")

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from adcbridge.cli.common import Format, emit, floats, frame, name_value_units, name_values, png_bytes
+from adcbridge.cli.common import Format, about_file, emit, floats, frame, name_value_units, name_values, png_bytes
 from adcbridge.cli.translation import ModalityOption
 
 pk_app = typer.Typer(help="Compartmental PK: fit 1/2/3-compartment, TMDD and ADC models; simulate regimens.",
@@ -91,7 +91,7 @@ def fit(data: Path = typer.Argument(..., help="Long concentration table (CSV/Exc
     except ValueError as exc:
         message = str(exc).splitlines()[0]
         source = dosing if dosing is not None and "dosing table" in message else data   # name the file at fault
-        raise ValueError(f"{source}: {message}") from None
+        raise about_file(exc, source) from None
     if plot:
         from adcbridge.report.pk_plots import plot_pk_individual
         _save(plot_pk_individual(res), plot)
