@@ -22,7 +22,9 @@ __all__ = ["DoseResponseBatch", "DoseResponseBatchSpec", "fit_dose_response_batc
 
 class DoseResponseBatchSpec(Spec):
     """Options of :func:`fit_dose_response_batch`: columns ``x``, ``y``, ``curve``; ``model``; ``fixed``; ``se``
-    (``"drc"`` or ``"jacobian"``, see :mod:`.fit`); ``max_iter`` of the batch iteration; ``fallback`` to scipy."""
+    (``"drc"`` or ``"jacobian"``, see :mod:`.fit`); ``max_iter`` of the batch iteration; ``fallback`` to a
+    per-curve scipy refit of the curves that did not converge but have a finite optimum, at most ``max_fallback``
+    of them (the others keep the batch result, with an issue)."""
 
     spec_name: ClassVar[str] = "fit_dose_response_batch"
     model: str = "LL.4"
@@ -33,6 +35,7 @@ class DoseResponseBatchSpec(Spec):
     se: Literal["drc", "jacobian"] = "drc"
     max_iter: int = Field(500, ge=1, le=100_000)
     fallback: bool = True
+    max_fallback: int = Field(100, ge=0, le=1_000_000)
 
     @field_validator("model", mode="before")
     @classmethod
@@ -51,9 +54,11 @@ class DoseResponseBatchSpec(Spec):
 @dataclass(frozen=True, eq=False)
 class DoseResponseBatch(Result):
     """One row per curve in ``table``: ``curve``, ``n``, the free parameters and their SEs (``se_b`` ...),
-    ``ed50``, ``ed50_se``, ``rss``, ``df_residual``, ``converged``, ``identifiable``, ``status`` (see
-    :class:`BatchFit`), ``iterations``, ``method`` (``batch``,
-    ``scipy``, ``failed``) and ``reason``."""
+    ``ed50``, ``ed50_se``, ``rss``, ``df_residual``, ``converged``, ``identifiable``, ``status`` (``converged``,
+    ``flat``, ``diverged`` -- no finite optimum --, ``not_converged``, ``failed``; see :class:`BatchFit`),
+    ``iterations``, ``method`` (``batch``, ``scipy``, ``failed``), ``reason``, ``rss_limit`` (the least RSS of the
+    curve's limiting curves -- constant, step, power curve -- where the batch needed it, else NaN) and ``limit``
+    (which of them)."""
 
     result_type: ClassVar[str] = "DoseResponseBatch"
 
@@ -110,7 +115,7 @@ def fit_dose_response_batch(data: pd.DataFrame, spec: DoseResponseBatchSpec | No
         spec = spec.replace(**options)
     X, Y, labels = _pad(data, spec)
     fit = fit_curves_array(X, Y, spec.model, fixed=dict(spec.fixed), se=spec.se, max_iter=spec.max_iter,
-                           fallback=spec.fallback)
+                           fallback=spec.fallback, max_fallback=spec.max_fallback)
     model = get_model(spec.model)
     free = [p for p in PARAMETERS if p not in model.fixed and p not in spec.fixed]
     cols = {"curve": pd.Series(labels, dtype=object).to_numpy(), "n": fit.n_obs}
@@ -121,7 +126,7 @@ def fit_dose_response_batch(data: pd.DataFrame, spec: DoseResponseBatchSpec | No
     cols.update({"ed50": fit.ed50, "ed50_se": fit.ed50_se, "rss": fit.rss, "df_residual": fit.df_residual,
                  "converged": fit.converged, "identifiable": fit.identifiable, "status": fit.status,
                  "iterations": fit.iterations, "method": fit.method,
-                 "reason": fit.reason})
+                 "reason": fit.reason, "rss_limit": fit.rss_limit, "limit": fit.limit})
     table = pd.DataFrame(cols)
     issues = []
     n = len(labels)
@@ -131,9 +136,12 @@ def fit_dose_response_batch(data: pd.DataFrame, spec: DoseResponseBatchSpec | No
                                                  f"'reason' column)"))
     if counts["diverged"]:
         issues.append(Issue("no_finite_estimate", f"{counts['diverged']} of {n} curves have no finite least-squares "
-                                                  f"estimate (parameters diverge)", "error"))
+                                                  f"estimate: their fits run out to a limiting curve (a step, a "
+                                                  f"power curve without inflection or a constant; see 'limit' and "
+                                                  f"'rss_limit') and were not refitted", "error"))
     if counts["not_converged"]:
         issues.append(Issue("not_converged", f"{counts['not_converged']} of {n} curves did not converge", "error"))
+    issues += list(fit.issues)
     n_scipy = int(np.sum(fit.method == "scipy"))
     if n_scipy:
         issues.append(Issue("scipy_fallback", f"{n_scipy} curves were refitted one by one with scipy", "info"))

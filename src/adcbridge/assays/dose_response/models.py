@@ -31,7 +31,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.special import expit
 
 __all__ = ["MODELS", "PARAMETERS", "DoseResponseModel", "get_model", "self_start"]
 
@@ -41,28 +40,40 @@ B, C, D, E, F = range(5)
 
 # ------------------------------------------------------------------------------------------ family functions
 def _softplus(z):
-    return np.logaddexp(0.0, z)
+    """ln(1 + exp z), without overflow (cheaper than np.logaddexp)."""
+    return np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))
 
 
-def _h(family: str, z, f):
-    """h(z, f) and its derivatives dh/dz and dh/df (arrays of the broadcast shape); z may be +-inf."""
-    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+def _h(family: str, z, f, with_f: bool = True):
+    """h(z, f), its complement 1 - h (computed without cancellation where h is near 1) and the derivatives dh/dz
+    and dh/df (arrays of the broadcast shape; dh/df is None unless ``with_f``); z may be +-inf."""
+    with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
         if family == "LL":
-            sp = _softplus(z)
-            h = np.exp(-f * sp)
-            hz = -f * expit(z) * h
-            hf = -sp * h
-            hf = np.where(np.isnan(hf), 0.0, hf)
+            if np.all(f == 1.0):                    # the logistic: h = 1/(1 + e^z), 1 - h = 1/(1 + e^-z)
+                h = 1.0 / (1.0 + np.exp(z))
+                hc = 1.0 / (1.0 + np.exp(-z))
+                hz = -h * hc
+                sp = _softplus(z) if with_f else None
+                f = 1.0
+            else:
+                sp = _softplus(z)
+                h = np.exp(-f * sp)
+                hc = -np.expm1(-f * sp)
+                hz = -f * (1.0 / (1.0 + np.exp(-z))) * h
+            hf = None
+            if with_f:
+                hf = -sp * h
+                hf = np.where(np.isnan(hf), 0.0, hf)
         else:
             ez = np.exp(z)
             g = np.exp(z - ez)                      # exp(z) exp(-exp z), 0 at both infinities
             g = np.where(np.isnan(g), 0.0, g)
             if family == "W1":
-                h, hz = np.exp(-ez), -g
+                h, hc, hz = np.exp(-ez), -np.expm1(-ez), -g
             else:
-                h, hz = -np.expm1(-ez), g
-            hf = np.zeros_like(h)
-    return h, hz, hf
+                h, hc, hz = -np.expm1(-ez), np.exp(-ez), g
+            hf = np.zeros_like(h) if with_f else None
+    return h, hc, hz, hf
 
 
 def _h_inverse(family: str, level, f):
@@ -128,31 +139,44 @@ class DoseResponseModel:
         with np.errstate(divide="ignore"):
             return np.log(x)
 
-    def evaluate(self, x, theta, jacobian: bool = False, logx=None):
-        """Mean response at doses ``x`` and, with ``jacobian=True``, d f / d(b, c, d, e, f) (last axis 5).
-        ``theta`` has last axis (b, c, d, e, f) and broadcasts against ``x``; ``logx`` is ``log_dose(x)``."""
+    def evaluate(self, x, theta, jacobian: bool = False, logx=None, columns=None):
+        """Mean response at doses ``x`` and, with ``jacobian=True``, d f / d(b, c, d, e, f) (last axis 5, or the
+        parameters listed in ``columns``, e.g. ``(0, 3)`` for b and e).  ``theta`` has last axis (b, c, d, e, f)
+        and broadcasts against ``x``; ``logx`` is ``log_dose(x)``."""
         theta = np.asarray(theta, dtype=float)
         lx = self.log_dose(x) if logx is None else logx
         b, c, d, e, f = (theta[..., k] for k in range(5))
         zero = np.isneginf(lx)
-        with np.errstate(invalid="ignore"):
+        any_zero = bool(zero.any())
+        with np.errstate(invalid="ignore", divide="ignore"):
             u = lx - np.log(e)
             z = b * u
-        if zero.any():
+        if any_zero:
             u = np.where(zero, 0.0, u)
             z = np.where(zero, np.where(b < 0, np.inf, -np.inf), z)
-        h, hz, hf = _h(self.family, z, f)
+        columns = range(5) if columns is None else columns
+        h, hc, hz, hf = _h(self.family, z, f, with_f=jacobian and F in columns)
         span = d - c
         pred = c + span * h
         if not jacobian:
             return pred
-        if zero.any():
+        if any_zero:
             hz = np.where(zero, 0.0, hz)
-            hf = np.where(zero, 0.0, hf)
-        shz = span * hz
-        jb = shz * u
-        h = np.broadcast_to(h, jb.shape)
-        return pred, np.stack([jb, 1.0 - h, h, shz * (-b / e), span * hf], axis=-1)
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+            shz = span * hz
+            out = np.empty(pred.shape + (len(columns),))
+            for k, j in enumerate(columns):
+                if j == B:
+                    out[..., k] = shz * u
+                elif j == C:
+                    out[..., k] = hc
+                elif j == D:
+                    out[..., k] = h
+                elif j == E:
+                    out[..., k] = shz * (-b / e)
+                else:
+                    out[..., k] = span * (np.where(zero, 0.0, hf) if any_zero else hf)
+        return pred, out
 
     def predict(self, x, theta) -> np.ndarray:
         """Mean response at doses ``x`` (zero allowed) for parameters ``theta`` (last axis b, c, d, e, f)."""
@@ -267,7 +291,7 @@ def self_start(model: DoseResponseModel, x: np.ndarray, y: np.ndarray, mask: np.
     use = mask & (x > 0) & np.isfinite(t)
     w = use.astype(float)
     n = w.sum(axis=-1)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         mx = (w * lx).sum(axis=-1) / n
         mt = (w * np.where(use, t, 0.0)).sum(axis=-1) / n
         sxx = (w * (lx - mx[..., None]) ** 2).sum(axis=-1)
