@@ -1,5 +1,7 @@
 """The `adcbridge nca` and `adcbridge nca-stats` commands."""
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -67,20 +69,106 @@ def test_nca_bad_data_names_file_row_and_column(capsys, tmp_path):
     bad.write_text("ID,TIME,CONC\n1,0,0\n1,1,5\n1,1,4\n")
     code, _, err = run(capsys, "nca", bad, "--subject", "ID", "--time", "TIME", "--conc", "CONC",
                        "--out", tmp_path / "o.csv")
-    assert code == 2 and str(bad) in err and "line 4 (ID 1)" in err and "'TIME'" in err
+    assert code == 2 and err.count(str(bad)) == 1 and "line 4 (ID 1)" in err and "'TIME'" in err
     assert not (tmp_path / "o.csv").exists()
 
 
+MD = REFERENCE / "nca" / "data" / "cyno_adc_md.csv"
+MD_DOSING = REFERENCE / "nca" / "data" / "cyno_adc_md_dosing.csv"
+MD_ARGS = ["--subject", "ID", "--time", "TIME", "--conc", "CONC", "--dose", "DOSE", "--route", "ROUTE",
+           "--duration", "TINF", "--group", "SEX", "--analyte", "ANALYTE", "--blq", "BLQ", "--metabolite", "PAYLOAD",
+           "--conc-unit", "CONCU", "--tau", "TAU"]
+
+
+def _md_subset(tmp_path, subjects=("MD001", "MD016")):
+    """Two subjects (one per sex) of the multiple-dose study: every code path, few plots to render."""
+    md, dosing = pd.read_csv(MD), pd.read_csv(MD_DOSING)
+    md[md.ID.isin(subjects)].to_csv(tmp_path / "md.csv", index=False)
+    dosing[dosing.ID.isin(subjects)].to_csv(tmp_path / "dosing.csv", index=False)
+    return tmp_path / "md.csv", tmp_path / "dosing.csv"
+
+
 def test_nca_multiple_dose_and_plots(capsys, tmp_path):
-    md = REFERENCE / "nca" / "data" / "cyno_adc_md.csv"
-    dosing = REFERENCE / "nca" / "data" / "cyno_adc_md_dosing.csv"
-    code, text, err = run(capsys, "nca", md, "--subject", "ID", "--time", "TIME", "--conc", "CONC", "--dose", "DOSE",
-                          "--route", "ROUTE", "--duration", "TINF", "--group", "SEX", "--analyte", "ANALYTE",
-                          "--blq", "BLQ", "--metabolite", "PAYLOAD", "--conc-unit", "CONCU", "--dosing", dosing,
-                          "--tau", "TAU", "--out", tmp_path / "md.csv", "--plots", tmp_path / "plots")
+    md, dosing = _md_subset(tmp_path)
+    code, text, err = run(capsys, "nca", md, *MD_ARGS, "--dosing", dosing, "--out", tmp_path / "md_pp.csv",
+                          "--plots", tmp_path / "plots")
     assert code == 0, err
-    pp = pd.read_csv(tmp_path / "md.csv")
+    pp = pd.read_csv(tmp_path / "md_pp.csv")
     assert {"DOSENO", "PPSTINT", "PPENINT"} <= set(pp.columns)
     assert {"AUCTAU", "CTROUGH", "ARAUC", "AILAMZ", "LINIDX", "CLSS"} <= set(pp.PPTESTCD)
+    assert set(pp.SEX) == {"M", "F"} and pp.ID.nunique() == 2
     names = {p.name for p in (tmp_path / "plots").iterdir()}
-    assert {"individual.png", "mean.png", "lambda_z_ADC_1.png"} <= names
+    assert names == {"individual.png", "mean.png", "lambda_z_ADC_1.png", "lambda_z_PAYLOAD_1.png",
+                     "lambda_z_TAb_1.png"}
+    assert all((tmp_path / "plots" / n).read_bytes().startswith(b"\x89PNG") for n in names)
+
+
+def test_nca_multiple_dose_matches_the_library_on_the_whole_study(capsys, tmp_path):
+    from adcbridge.nca import NcaOptions, run_nca_multiple_dose
+    code, _, err = run(capsys, "nca", MD, *MD_ARGS, "--dosing", MD_DOSING, "--out", tmp_path / "md.parquet")
+    assert code == 0, err
+    got = pd.read_parquet(tmp_path / "md.parquet")
+    data = pd.read_csv(MD)
+    units = {a: u for a, u in data.groupby("ANALYTE")["CONCU"].first().items()}
+    ref = run_nca_multiple_dose(data, pd.read_csv(MD_DOSING), subject="ID", time="TIME", conc="CONC",
+                                dose_time="TDOSE", dose="DOSE", tau="TAU", analyte="ANALYTE", groups=["SEX"],
+                                blq="BLQ", route="ROUTE", duration="TINF",
+                                options=NcaOptions(metabolites=("PAYLOAD",), conc_units_by_analyte=units)).table
+    assert len(got) == len(ref) > 10_000
+    assert got.PPSTRESN.equals(ref.PPSTRESN.reset_index(drop=True))
+    assert list(got.PPTESTCD) == list(ref.PPTESTCD.astype(str))
+
+
+def test_nca_plots_folder_that_cannot_be_written_leaves_nothing(capsys, tmp_path):
+    md, dosing = _md_subset(tmp_path, subjects=("MD001",))
+    (tmp_path / "plots").write_text("a file where the plots folder should go")
+    outs = [tmp_path / "out" / "pp.csv", tmp_path / "out" / "wide.csv", tmp_path / "out" / "summary.parquet"]
+    code, _, err = run(capsys, "nca", md, *MD_ARGS, "--dosing", dosing, "--out", outs[0], "--wide", outs[1],
+                       "--summary", outs[2], "--plots", tmp_path / "plots")
+    assert code == 2 and "plots" in err and err.count("\n") == 1
+    assert not (tmp_path / "out").exists()              # no table, no temporary file, not even the folder
+    assert (tmp_path / "plots").is_file()
+
+
+def test_nca_parquet_outputs_and_json_record(capsys, tmp_path):
+    code, text, err = run(capsys, *ARGS, "--out", tmp_path / "pp.parquet", "--wide", tmp_path / "w.parquet",
+                          "--summary", tmp_path / "s.parquet", "--format", "json")
+    assert code == 0, err
+    record = json.loads(text)
+    assert set(record) == {"profiles", "rows", "written", "issues"}
+    assert record["profiles"] == 90 and record["rows"] == 3510 and len(record["written"]) == 3
+    pp = pd.read_parquet(tmp_path / "pp.parquet")
+    assert len(pp) == 3510 and list(pp.columns)[-4:] == ["PPTESTCD", "PPSTRESN", "PPSTRESU", "EXCLUDE_REASON"]
+    csv_code, _, _ = run(capsys, *ARGS, "--out", tmp_path / "pp.csv")
+    assert csv_code == 0
+    assert pd.read_csv(tmp_path / "pp.csv").PPSTRESN.equals(pp.PPSTRESN)     # same values, CSV or Parquet
+    from adcbridge.nca import run_nca
+    from adcbridge.nca.run import nca_setup
+    data = pd.read_csv(CYNO)
+    setup = nca_setup(data, subject="ID", time="TIME", conc="CONC", dose="DOSE", route="ROUTE", duration="TINF",
+                      groups=["SEX", "DOSE"], analyte="ANALYTE", blq="BLQ", metabolites=["PAYLOAD"],
+                      conc_unit="CONCU")
+    library = run_nca(data, **setup.run_nca_kwargs()).table
+    assert pp.PPSTRESN.equals(library.PPSTRESN)                           # bit for bit, NaN where NaN
+    assert pp.EXCLUDE_REASON.isna().equals(library.EXCLUDE_REASON.isna())
+    assert len(pd.read_parquet(tmp_path / "w.parquet")) == 90
+    assert {"N", "mean", "geometric_mean"} <= set(pd.read_parquet(tmp_path / "s.parquet").columns)
+
+
+def test_nca_unknown_output_suffix_fails_before_any_work(capsys, tmp_path):
+    code, _, err = run(capsys, *ARGS, "--out", tmp_path / "pp.xlsx")
+    assert code == 2 and "use .csv or .parquet" in err and not list(tmp_path.iterdir())
+
+
+def test_nca_builds_the_wide_table_only_when_asked(capsys, tmp_path, monkeypatch):
+    from adcbridge.nca.analysis import NcaResult
+
+    def refuse(self):
+        raise AssertionError("the wide table was built without --wide or --summary")
+    monkeypatch.setattr(NcaResult, "wide", refuse)
+    code, text, err = run(capsys, *ARGS, "--out", tmp_path / "pp.csv")
+    assert code == 0, err
+    assert "90 profiles" in text
+    with pytest.raises(AssertionError, match="without --wide"):
+        run(capsys, *ARGS, "--out", tmp_path / "pp2.csv", "--wide", tmp_path / "w.csv")
+    assert not (tmp_path / "pp2.csv").exists()

@@ -59,114 +59,79 @@ def nca_cmd(data: Path = typer.Argument(..., help="Concentration table (CSV or E
                                                       "(multiple dose)."),
             sheet: Optional[str] = typer.Option(None, "--sheet", help="Excel sheet name (default: the first)."),
             plots: Optional[Path] = typer.Option(None, "--plots", help="Folder for concentration-time plots (PNG)."),
-            out: Path = typer.Option(..., "--out", help="Long CDISC PP table (CSV) to write."),
-            wide: Optional[Path] = typer.Option(None, "--wide", help="Also write the wide table (CSV)."),
-            summary: Optional[Path] = typer.Option(None, "--summary", help="Also write group summaries (CSV)."),
+            out: Path = typer.Option(..., "--out", help="Long CDISC PP table to write (.csv or .parquet)."),
+            wide: Optional[Path] = typer.Option(None, "--wide",
+                                                help="Also write the wide table (.csv or .parquet)."),
+            summary: Optional[Path] = typer.Option(None, "--summary",
+                                                   help="Also write group summaries (.csv or .parquet)."),
             format: Format = FORMAT):
     """Non-compartmental analysis: the long CDISC PP table (and optionally wide and summary tables)."""
-    import pandas as pd
-
-    from adcbridge.io import write_bytes, write_csv_chunks, write_table
+    from adcbridge.io import staged_outputs
     from adcbridge.io.nca_files import NcaConfig, load_nca_config, read_concentrations
-    from adcbridge.nca import NcaOptions
+    from adcbridge.io.table_writer import table_suffix
+    from adcbridge.nca.run import ChunkLimitError, nca_setup, stream_nca
+    from adcbridge.spec import SpecError
 
+    for path in (out, wide, summary):
+        if path is not None:
+            table_suffix(path)                       # a bad suffix fails before any work
     cfg = load_nca_config(config) if config else NcaConfig()
-    table = read_concentrations(data, sheet=sheet)
-    doses = read_concentrations(dosing) if dosing is not None else None
     col = cfg.columns
     subject, time, conc = subject or col.subject, time or col.time, conc or col.conc
     for name, value in (("--subject", subject), ("--time", time), ("--conc", conc)):
         if not value:
             raise typer.BadParameter("is required (or give it under columns: in --config)", param_hint=f"'{name}'")
-    groups = names(group, "--group") if group else col.groups
-    route_value = route or cfg.route or col.route or "extravascular"
-    route_col = route_value if route_value in table.columns else None
-    dur_value = duration if duration is not None else (col.duration or cfg.duration)
-    dur_col = dur_value if isinstance(dur_value, str) and dur_value in table.columns else None
-    try:
-        default_duration = 0.0 if dur_col or dur_value is None else float(dur_value)
-    except ValueError:
-        raise typer.BadParameter(f"is neither a number nor a column of {data}: {dur_value!r}",
-                                 param_hint="'--duration'") from None
-    opts = dict(cfg.options)
-    if auc_method:
-        opts["auc_method"] = auc_method
-    if partial:
-        opts["partial_aucs"] = _partials(partial)
-    if metabolite:
-        opts["metabolites"] = tuple(names(metabolite, "--metabolite"))
-    units = dict(opts.get("units", {}))
-    if conc_unit and conc_unit in table.columns:          # a unit column: one concentration unit per analyte
-        by = analyte or col.analyte
-        if not by:
-            raise typer.BadParameter("a unit column needs --analyte", param_hint="'--conc-unit'")
-        per = table.groupby(by)[conc_unit].unique()
-        multi = [a for a, u in per.items() if len(u) > 1]
-        if multi:
-            raise ValueError(f"{data}: column '{conc_unit}': analyte {multi[0]} has several units {list(per[multi[0]])}")
-        opts["conc_units_by_analyte"] = {str(a): str(u[0]) for a, u in per.items()}
-        conc_unit = None
-    units.update({k: v for k, v in (("time", time_unit), ("conc", conc_unit), ("dose", dose_unit)) if v})
-    opts["units"] = units
-    options = NcaOptions(**opts)
-    selection = pd.DataFrame(cfg.lambda_z) if cfg.lambda_z else None
-    if selection is not None and "time" not in selection.columns:
-        raise ValueError(f"{config}: every lambda_z entry needs a 'time'")
-    common = dict(subject=subject, time=time, conc=conc, analyte=analyte or col.analyte, groups=groups,
-                  blq=blq or col.blq, lloq=lloq or col.lloq, route=route_col, duration=dur_col,
-                  default_route=route_value if not route_col else "extravascular",
-                  default_duration=default_duration, options=options, lambda_z_selection=selection)
-    long_cols = None if (options.partial_aucs or dosing is not None) else ["PPSTINT", "PPENINT"]
-    try:
-        if doses is not None:
-            from adcbridge.nca import run_nca_multiple_dose
-            chunks = iter([run_nca_multiple_dose(table, doses, dose_time=dose_time, dose=dose or col.dose or "DOSE",
-                                                 tau=tau, predose_window=predose_window, **common)])
-        else:
-            from adcbridge.nca.analysis import run_nca_in_chunks
-            chunks = run_nca_in_chunks(table, dose=dose or col.dose, **common)
-        results, wides, n_prof, n_rows, issues = [], [], 0, 0, {}
+    table = read_concentrations(data, sheet=sheet)
+    doses = read_concentrations(dosing) if dosing is not None else None
 
-        def long_tables():
-            nonlocal n_prof, n_rows
-            for r in chunks:                      # one chunk at a time: bounded memory for any number of profiles
-                w = r.wide()
-                n_prof += len(w)
-                if wide or summary:
-                    wides.append(w)
-                if plots or summary:
-                    results.append(r)
-                for i in r.issues:
-                    issues[i.code] = i.message
-                t = r.table.drop(columns=long_cols) if long_cols else r.table
-                n_rows += len(t)
-                yield t
-
-        written = [write_csv_chunks(out, long_tables())]
-    except ValueError as exc:
-        text = str(exc)
+    def located(text: str) -> ValueError:
+        """The library's error with the file it is about in front (unless it names a file already)."""
         where = config if text.startswith("lambda_z selection") else dosing if text.startswith("dosing") else data
-        raise ValueError(f"{where}: {text}") from None
-    if wide:
-        written.append(write_table(wide, pd.concat(wides, ignore_index=True)))
-    if summary:
-        longs = pd.concat([r.table for r in results], ignore_index=True)
-        merged = type(results[0])(spec=results[0].spec, table=longs, key_columns=results[0].key_columns,
-                                  subject_column=results[0].subject_column)
-        written.append(write_table(summary, merged.describe()))
-    if plots:
-        if len(results) > 1:
-            raise typer.BadParameter("plots are drawn for at most 50,000 profiles", param_hint="'--plots'")
-        from adcbridge.report.nca_plots import concentration_plots
-        for name, fig in concentration_plots(table, results[0], time=time, conc=conc,
-                                             dose=None if dosing is not None else (dose or col.dose)).items():
-            written.append(write_bytes(plots / f"{name}.png", _png(fig)))
+        named = any(text.startswith(f"{p}:") for p in (data, dosing, config) if p is not None)
+        return ValueError(text if named else f"{where}: {text}")
+
+    try:
+        setup = nca_setup(table, subject=subject, time=time, conc=conc, dose=dose or col.dose,
+                          analyte=analyte or col.analyte, groups=names(group, "--group") if group else col.groups,
+                          blq=blq or col.blq, lloq=lloq or col.lloq, route=route or cfg.route or col.route,
+                          duration=duration if duration is not None else (col.duration or cfg.duration),
+                          options=cfg.options, auc_method=auc_method, partial_aucs=_partials(partial),
+                          metabolites=names(metabolite, "--metabolite") if metabolite else None,
+                          time_unit=time_unit, conc_unit=conc_unit, dose_unit=dose_unit, lambda_z=cfg.lambda_z)
+    except SpecError:                                # an option's value: its own message names the option
+        raise
+    except ValueError as exc:
+        raise located(str(exc)) from None
+    run = stream_nca(table, setup, dosing=doses, dose_time=dose_time, tau=tau, predose_window=predose_window,
+                     wide=wide is not None, summary=summary is not None, keep_result=plots is not None)
+
+    def long_tables():
+        try:
+            yield from run
+        except ChunkLimitError:
+            raise typer.BadParameter(f"plots are drawn for at most {run.chunk_profiles:,} profiles",
+                                     param_hint="'--plots'") from None
+        except ValueError as exc:
+            raise located(str(exc)) from None
+
+    with staged_outputs() as stage:              # every output appears, or none of them
+        written = [stage.table_chunks(out, long_tables())]
+        if wide:
+            written.append(stage.table_chunks(wide, [run.wide()]))
+        if summary:
+            written.append(stage.table_chunks(summary, [run.summary()]))
+        if plots:
+            from adcbridge.report.nca_plots import concentration_plots
+            for name, fig in concentration_plots(table, run.result(), time=time, conc=conc,
+                                                 dose=None if dosing is not None else setup.dose):
+                written.append(stage.bytes(plots / f"{name}.png", _png(fig)))
+    issues = [i.message for i in run.issues]
     if format == Format.json:
-        typer.echo(json.dumps({"profiles": n_prof, "rows": n_rows, "written": [str(p) for p in written],
-                               "issues": list(issues.values())}, indent=2))
+        typer.echo(json.dumps({"profiles": run.profiles, "rows": run.rows, "written": [str(p) for p in written],
+                               "issues": issues}, indent=2))
     else:
-        typer.echo(f"NCA of {n_prof} profiles ({options.auc_method}): {n_rows} parameter rows")
-        for message in issues.values():
+        typer.echo(f"NCA of {run.profiles} profiles ({setup.options.auc_method}): {run.rows} parameter rows")
+        for message in issues:
             typer.echo(f"  note: {message}")
         typer.echo("\n".join(f"wrote {p}" for p in written))
 

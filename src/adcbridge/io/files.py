@@ -1,4 +1,19 @@
-"""Atomic file writing."""
+"""Atomic file writing.
+
+Every file is written under a temporary name in its target folder and then renamed onto the target in one step,
+so a failure never leaves a half-written file behind.  :func:`staged_outputs` extends that to a whole run: every
+output of the run is written under a temporary name first and all are renamed only when every one was written,
+so a failure on any output (a folder that cannot be created, a full disk, bad data found in the last chunk)
+leaves none of them behind (and removes any folder it created).
+
+>>> import tempfile, pathlib
+>>> folder = pathlib.Path(tempfile.mkdtemp())
+>>> with staged_outputs() as stage:
+...     _ = stage.text(folder / "a.txt", "one")
+...     _ = stage.text(folder / "b" / "c.txt", "two")
+>>> sorted(p.name for p in folder.rglob("*.txt"))
+['a.txt', 'c.txt']
+"""
 
 from __future__ import annotations
 
@@ -7,37 +22,105 @@ import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+from .table_writer import table_suffix, write_frames
 
-__all__ = ["write_text", "write_bytes", "write_json", "write_table", "write_csv_chunks"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["write_text", "write_bytes", "write_json", "write_table", "write_csv_chunks", "write_table_chunks",
+           "staged_outputs", "Stage"]
+
+
+class Stage:
+    """Outputs written under temporary names, renamed onto their targets by :meth:`commit` or removed by
+    :meth:`abort` (see :func:`staged_outputs`)."""
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[str, Path]] = []
+        self._made: list[Path] = []
+
+    def reserve(self, path: str | os.PathLike) -> str:
+        """A new empty temporary file next to ``path`` (its folder created), renamed onto ``path`` on commit."""
+        path = Path(path)
+        if path.is_dir():
+            raise IsADirectoryError(21, "is a folder, not a file", str(path))
+        if any(dest == path for _, dest in self._pending):
+            raise ValueError(f"{path} is written twice in one run")
+        missing = [p for p in (path.parent, *path.parent.parents) if not p.exists()]
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        finally:                                      # parents first, so abort removes children first
+            self._made.extend(p for p in reversed(missing) if p.exists())
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        self._pending.append((tmp, path))
+        return tmp
+
+    def bytes(self, path: str | os.PathLike, data: bytes) -> Path:
+        with open(self.reserve(path), "wb") as fh:
+            fh.write(data)
+        return Path(path)
+
+    def text(self, path: str | os.PathLike, text: str) -> Path:
+        return self.bytes(path, text.encode("utf-8"))
+
+    def table(self, path: str | os.PathLike, table: "pd.DataFrame") -> Path:
+        """A table as CSV (pandas' formatting), Parquet or JSON records, by the suffix of ``path``."""
+        suffix = table_suffix(path, (".csv", ".parquet", ".json"))
+        if suffix == ".csv":
+            return self.text(path, table.to_csv(index=False))
+        if suffix == ".json":
+            return self.text(path, table.to_json(orient="records", indent=2))
+        return self.table_chunks(path, [table])
+
+    def table_chunks(self, path: str | os.PathLike, tables) -> Path:
+        """An iterable of tables with the same columns as one CSV or Parquet table, written as they come (see
+        :mod:`adcbridge.io.table_writer` for the CSV conventions)."""
+        suffix = table_suffix(path)
+        write_frames(self.reserve(path), tables, suffix)
+        return Path(path)
+
+    def commit(self) -> None:
+        for tmp, dest in self._pending:
+            os.replace(tmp, dest)
+        self._pending.clear()
+        self._made.clear()
+
+    def abort(self) -> None:
+        for tmp, _ in self._pending:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+        for folder in reversed(self._made):           # children before parents
+            try:
+                folder.rmdir()
+            except OSError:
+                pass
+        self._pending.clear()
+        self._made.clear()
 
 
 @contextmanager
-def _atomic(path: str | os.PathLike, mode: str):
-    """Open a temporary file next to ``path``; on success it replaces ``path``, on failure it is removed."""
-    path = Path(path)
-    if path.is_dir():
-        raise IsADirectoryError(21, "is a folder, not a file", str(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+def staged_outputs():
+    """A :class:`Stage` whose outputs all appear at their targets when the block ends without an error, and none
+    of them (nor any folder made for them) when it raises.  The renames at the end are each atomic; the targets
+    are checked up front (not a folder), so in practice all of them succeed."""
+    stage = Stage()
     try:
-        with os.fdopen(fd, mode, **({} if "b" in mode else {"newline": ""})) as fh:
-            yield fh
-        os.replace(tmp, path)
+        yield stage
+        stage.commit()
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        stage.abort()
         raise
 
 
 def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically (creating the parent folder)."""
-    with _atomic(path, "wb") as fh:
-        fh.write(data)
-    return Path(path)
+    with staged_outputs() as stage:
+        return stage.bytes(path, data)
 
 
 def write_text(path: str | os.PathLike, text: str) -> Path:
@@ -48,20 +131,25 @@ def write_json(path: str | os.PathLike, obj) -> Path:
     return write_text(path, json.dumps(obj, indent=2, allow_nan=False) + "\n")
 
 
-def write_table(path: str | os.PathLike, table: pd.DataFrame) -> Path:
-    """Write a table as CSV (``.csv``) or JSON records (``.json``)."""
-    path = Path(path)
-    if path.suffix == ".csv":
-        return write_text(path, table.to_csv(index=False))
-    if path.suffix == ".json":
-        return write_text(path, table.to_json(orient="records", indent=2))
-    raise ValueError(f"cannot write a table to {path}: use .csv or .json")
+def write_table(path: str | os.PathLike, table: "pd.DataFrame") -> Path:
+    """Write a table as CSV (``.csv``), Parquet (``.parquet``) or JSON records (``.json``), atomically."""
+    with staged_outputs() as stage:
+        return stage.table(path, table)
+
+
+def write_table_chunks(path: str | os.PathLike, tables) -> Path:
+    """Write an iterable of tables (same columns) as one CSV or Parquet table by the suffix of ``path``, chunk by
+    chunk with pyarrow, atomically: nothing appears at ``path`` unless every chunk was written."""
+    with staged_outputs() as stage:
+        return stage.table_chunks(path, tables)
 
 
 def write_csv_chunks(path: str | os.PathLike, tables) -> Path:
     """Write an iterable of tables as one CSV (header once), atomically: nothing appears at ``path`` unless every
-    chunk was written."""
-    with _atomic(path, "w") as fh:
-        for k, table in enumerate(tables):
-            table.to_csv(fh, index=False, header=k == 0)
-    return Path(path)
+    chunk was written.  (pandas' formatting; :func:`write_table_chunks` is the fast pyarrow writer.)"""
+    with staged_outputs() as stage:
+        tmp = stage.reserve(path)
+        with open(tmp, "w", newline="") as fh:
+            for k, table in enumerate(tables):
+                table.to_csv(fh, index=False, header=k == 0)
+        return Path(path)

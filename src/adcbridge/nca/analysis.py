@@ -6,11 +6,12 @@
 >>> r = run_nca(df, subject="ID", time="TIME", conc="CONC", dose="DOSE",
 ...             options=NcaOptions(auc_method="linear", units={"time": "h", "conc": "ug/mL", "dose": "mg"}))
 >>> round(float(r.wide()["AUCLST"].iloc[0]), 6)
-50.0
+44.0
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -24,7 +25,7 @@ from .parameters import REGISTRY
 from .profiles import Profiles, build_profiles
 from .summary import describe
 
-__all__ = ["NcaResult", "run_nca", "run_nca_in_chunks", "lambda_z_masks", "CHUNK_PROFILES"]
+__all__ = ["NcaResult", "run_nca", "run_nca_in_chunks", "lambda_z_masks", "combine_issues", "CHUNK_PROFILES"]
 
 CHUNK_PROFILES = 50_000
 
@@ -48,18 +49,29 @@ class NcaResult(Result):
     result_type: ClassVar[str] = "NcaResult"
 
     def wide(self) -> pd.DataFrame:
-        """One row per profile, one column per parameter (partial AUCs as ``AUCINT_<start>-<end>``)."""
-        t = self.table.copy()
-        t["PPTESTCD"] = t["PPTESTCD"].astype(object)
-        name = t["PPTESTCD"].where(t["PPTESTCD"] != "AUCINT", "AUCINT_" + t["PPSTINT"].map("{:.10g}".format) + "-"
-                                   + t["PPENINT"].map("{:.10g}".format))
+        """One row per profile, one column per parameter (partial AUCs as ``AUCINT_<start>-<end>``), profiles and
+        parameters in the order they first appear in ``table``."""
+        t = self.table
         keys = list(self.key_columns) + (["PPCAT"] if "PPCAT" in t.columns else [])
-        t["_name"] = name
-        t["_profile"] = t.groupby(keys, sort=False, dropna=False).ngroup()
-        wide = t.pivot(index="_profile", columns="_name", values="PPSTRESN")
-        ids = t.drop_duplicates("_profile").set_index("_profile")[keys]
-        wide = ids.join(wide.reindex(columns=list(dict.fromkeys(name))))
-        return wide.reset_index(drop=True).rename_axis(columns=None)
+        name = t["PPTESTCD"].astype(object).to_numpy()
+        part = name == "AUCINT"
+        if part.any():
+            name = name.copy()
+            name[part] = ("AUCINT_" + t.loc[part, "PPSTINT"].map("{:.10g}".format) + "-"
+                          + t.loc[part, "PPENINT"].map("{:.10g}".format)).to_numpy()
+        profile = (t.groupby(keys, sort=False, dropna=False).ngroup().to_numpy() if keys
+                   else np.zeros(len(t), dtype=np.intp))
+        column, names = pd.factorize(name)
+        n = int(profile.max()) + 1 if len(t) else 0
+        seen = np.zeros((n, len(names)), dtype=np.int32)
+        np.add.at(seen, (profile, column), 1)
+        if (seen > 1).any():
+            raise ValueError("the NCA table has a parameter twice for one profile; cannot make it wide")
+        values = np.full((n, len(names)), np.nan)
+        values[profile, column] = t["PPSTRESN"].to_numpy(dtype=float)
+        first = np.unique(profile, return_index=True)[1]
+        ids = t.iloc[first][keys].reset_index(drop=True)
+        return pd.concat([ids, pd.DataFrame(values, columns=list(names))], axis=1)
 
     def describe(self, by: list[str] | None = None) -> pd.DataFrame:
         """Group summaries (N, mean, SD, CV%, geometric mean and CV%, median, min, max) per parameter; ``by``
@@ -68,7 +80,11 @@ class NcaResult(Result):
         subject = self.subject_column or (self.key_columns[-1] if self.key_columns else None)
         default = [k for k in self.key_columns if k != subject] + (["PPCAT"] if "PPCAT" in self.table else [])
         by = list(by) if by is not None else default
-        t = self.table.copy()
+        missing = [c for c in by if c not in self.table.columns]
+        if missing:
+            raise ValueError(f"cannot summarise by {missing}: the table has {list(self.table.columns)}")
+        used = [*by, "PPTESTCD", "PPSTRESN"] + [c for c in ("PPSTINT", "PPENINT") if c in self.table.columns]
+        t = self.table[list(dict.fromkeys(used))]          # only the columns summarised: large tables stay cheap
         t["PPTESTCD"] = t["PPTESTCD"].astype(object)
         part = t["PPTESTCD"] == "AUCINT"
         if part.any():
@@ -132,17 +148,50 @@ def run_nca(data: pd.DataFrame, *, subject: str, time: str, conc: str, analyte: 
     issues = []
     n_missing_lz = int(np.sum(~np.isfinite(params.get("LAMZ"))))
     if n_missing_lz:
-        issues.append(Issue("lambda_z_missing", f"{n_missing_lz} of {prof.n_profiles} profiles have no lambda_z "
-                                                f"(see EXCLUDE_REASON)", "info"))
+        issues.append(_counted("lambda_z_missing", n_missing_lz, prof.n_profiles))
     if excl.any() or incl.any():
-        issues.append(Issue("lambda_z_manual", f"lambda_z points chosen by the user in "
-                                               f"{int((excl | incl).any(axis=1).sum())} profiles", "info"))
+        issues.append(_counted("lambda_z_manual", int((excl | incl).any(axis=1).sum())))
     n_pre = int(np.sum(prof.time < 0))
     if n_pre:
-        issues.append(Issue("pre_dose_samples", f"{n_pre} samples before the dose (time < 0) left out", "info"))
+        issues.append(_counted("pre_dose_samples", n_pre))
     return NcaResult(spec=options, table=table, issues=tuple(issues),
                      provenance=make_provenance(options, data), key_columns=tuple(key_columns),
                      subject_column=subject, lambda_z_points=points)
+
+
+# issues that count something: over chunks the counts add up (see combine_issues)
+_COUNTED = {
+    "lambda_z_missing": "{} of {} profiles have no lambda_z (see EXCLUDE_REASON)",
+    "lambda_z_manual": "lambda_z points chosen by the user in {} profiles",
+    "pre_dose_samples": "{} samples before the dose (time < 0) left out",
+}
+
+
+def _counted(code: str, *counts: int) -> Issue:
+    return Issue(code, _COUNTED[code].format(*counts), "info")
+
+
+def combine_issues(issue_lists, n_profiles: int | None = None) -> tuple[Issue, ...]:
+    """The issues of several chunks of one analysis as one list, in order of first appearance: counted issues
+    (missing lambda_z, user-chosen lambda_z points, pre-dose samples) with their counts added up (``n_profiles``,
+    the whole analysis's count, as the denominator of missing lambda_z), others once per distinct message."""
+    found: dict[str, list[Issue]] = {}
+    for issues in issue_lists:
+        for issue in issues:
+            found.setdefault(issue.code, []).append(issue)
+    out = []
+    for code, group in found.items():
+        if code in _COUNTED and len(group) > 1:
+            pattern = re.compile(re.escape(_COUNTED[code]).replace(r"\{\}", r"(\d+)") + "$")
+            parsed = [pattern.match(i.message) for i in group]
+            if all(parsed):
+                sums = np.sum([[int(g) for g in m.groups()] for m in parsed], axis=0).tolist()
+                if code == "lambda_z_missing" and n_profiles is not None:
+                    sums[1] = n_profiles
+                out.append(Issue(code, _COUNTED[code].format(*sums), group[0].severity))
+                continue
+        out.extend(dict.fromkeys(group))          # Issue is a frozen dataclass: equal messages once
+    return tuple(out)
 
 
 def run_nca_in_chunks(data: pd.DataFrame, *, chunk_profiles: int = CHUNK_PROFILES, **kwargs):
@@ -181,50 +230,90 @@ def run_nca_in_chunks(data: pd.DataFrame, *, chunk_profiles: int = CHUNK_PROFILE
 
 
 def _long_table(prof: Profiles, params, parts, part_reasons, options: NcaOptions, key_columns, analyte):
+    """The long table, built from index arrays: one row per profile and applicable parameter (then its partial
+    AUCs), profiles in order; PPTESTCD and PPSTRESU as categories (sorted), EXCLUDE_REASON None when a value
+    exists."""
     P = prof.n_profiles
-    routes = prof.route
     codes = [c for c in SINGLE_DOSE_ORDER if c in params.values]
-    applicable = np.array([[r in REGISTRY[code].routes for code in codes] for r in routes])    # (P, K)
-    values = np.column_stack([params.get(code) for code in codes])
-    reasons = np.column_stack([params.why(code) for code in codes])
+    K = len(codes)
+    route_of, route_names = pd.factorize(np.asarray(prof.route, dtype=object), use_na_sentinel=False)
+    applicable = np.array([[r in REGISTRY[code].routes for code in codes] for r in route_names],
+                          dtype=bool).reshape(len(route_names), K)[route_of]                  # (P, K)
     p_idx, k_idx = np.nonzero(applicable)
-    analytes = prof.keys[analyte].to_numpy() if analyte else np.full(P, None, dtype=object)
-    unit_table = {a: np.array([options.units_for(a).unit(REGISTRY[code].unit) for code in codes], dtype=object)
-                  for a in dict.fromkeys(analytes.tolist())}
-    units = np.empty((P, len(codes)), dtype=object)
-    for a, row_units in unit_table.items():
-        units[analytes == a] = row_units
+    values = np.column_stack([params.get(code) for code in codes])
     vals = values[p_idx, k_idx]
-    why = reasons[p_idx, k_idx]
-    why = np.where(np.isfinite(vals), None, np.where(why == None, np.where(np.isinf(vals), "division by zero",  # noqa: E711
-                                                                         "not computable"), why))
-    vals = np.where(np.isfinite(vals), vals, np.nan)
-    cols = {k: prof.keys[k].to_numpy()[p_idx] for k in key_columns}
+    missing = np.flatnonzero(~np.isfinite(vals))          # reasons only where a value is missing (the few rows)
+    why = np.full(len(vals), None, dtype=object)
+    if missing.size:
+        reasons = np.column_stack([params.why(code) for code in codes])
+        given = _none_for_missing(reasons[p_idx[missing], k_idx[missing]])
+        why[missing] = np.where(given == None, np.where(np.isinf(vals[missing]), "division by zero",  # noqa: E711
+                                                        "not computable"), given)
+        vals[missing] = np.nan
+    # units: one row of units per analyte, as category codes
     if analyte:
-        cols["PPCAT"] = prof.keys[analyte].to_numpy()[p_idx]
-    frame = pd.DataFrame({**cols, "PPTESTCD": np.array(codes, dtype=object)[k_idx], "PPSTRESN": vals,
-                          "PPSTRESU": units[p_idx, k_idx], "EXCLUDE_REASON": why,
-                          "PPSTINT": np.nan, "PPENINT": np.nan, "_p": p_idx})
-    frames = [frame]
-    for j, (a, b) in enumerate(options.partial_aucs):
-        cols = {k: prof.keys[k].to_numpy() for k in key_columns}
-        if analyte:
-            cols["PPCAT"] = prof.keys[analyte].to_numpy()
-        v = parts[:, j]
-        frames.append(pd.DataFrame({**cols, "PPTESTCD": "AUCINT", "PPSTRESN": v,
-                                    "PPSTRESU": units[:, codes.index("AUCLST")],
-                                    "EXCLUDE_REASON": np.where(np.isfinite(v), None, part_reasons[:, j]),
-                                    "PPSTINT": float(a), "PPENINT": float(b), "_p": np.arange(P)}))
-    out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frame
-    if len(frames) > 1:        # keep each profile's rows together
-        out = out.iloc[np.argsort(out["_p"].to_numpy(), kind="stable")].reset_index(drop=True)
-    out = out.drop(columns="_p")
-    reason = out["EXCLUDE_REASON"].astype(object)
-    out["EXCLUDE_REASON"] = reason.where(reason.notna(), None)
+        ana_of, ana_names = pd.factorize(prof.keys[analyte].to_numpy(), use_na_sentinel=False)
+    else:
+        ana_of, ana_names = np.zeros(P, dtype=np.intp), [None]
+    unit_rows = [[options.units_for(a).unit(REGISTRY[code].unit) for code in codes] for a in ana_names]
+    unit_names = sorted({u for row in unit_rows for u in row if u is not None})
+    unit_code = np.array([[unit_names.index(u) if u is not None else -1 for u in row] for row in unit_rows],
+                         dtype=np.int32).reshape(len(unit_rows), K)
+    test_names = sorted(codes + (["AUCINT"] if options.partial_aucs else []))
+    test_code = np.array([test_names.index(c) for c in codes], dtype=np.int32)
+    rows_p, rows_t, rows_u, rows_v, rows_why = [p_idx], [test_code[k_idx]], [unit_code[ana_of[p_idx], k_idx]], \
+        [vals], [why]
+    rows_st, rows_en = [np.full(len(p_idx), np.nan)], [np.full(len(p_idx), np.nan)]
+    if options.partial_aucs:
+        every = np.arange(P)
+        auc_unit = unit_code[ana_of, codes.index("AUCLST")]
+        for j, (a, b) in enumerate(options.partial_aucs):
+            v = parts[:, j]
+            rows_p.append(every)
+            rows_t.append(np.full(P, test_names.index("AUCINT"), dtype=np.int32))
+            rows_u.append(auc_unit)
+            rows_v.append(v)
+            rows_why.append(np.where(np.isfinite(v), None, _none_for_missing(part_reasons[:, j])))
+            rows_st.append(np.full(P, float(a)))
+            rows_en.append(np.full(P, float(b)))
+    p_all = np.concatenate(rows_p)
+    order = np.argsort(p_all, kind="stable") if len(rows_p) > 1 else slice(None)   # each profile's rows together
+    p_all = p_all[order]
+    cols = {k: _take(prof.keys[k], p_all) for k in key_columns}
+    if analyte:
+        cols["PPCAT"] = _take(prof.keys[analyte], p_all)
     # few distinct strings, many rows: categories keep large tables small
-    for col in ("PPTESTCD", "PPSTRESU"):
-        out[col] = out[col].astype("category")
-    return out
+    reason = np.concatenate(rows_why)[order] if len(rows_why) > 1 else why
+    return pd.DataFrame({
+        **cols,
+        "PPTESTCD": _categories(np.concatenate(rows_t)[order], test_names),
+        "PPSTRESN": np.concatenate(rows_v)[order].astype(float),
+        "PPSTRESU": _categories(np.concatenate(rows_u)[order], unit_names),
+        "EXCLUDE_REASON": pd.Series(reason, dtype=object),
+        "PPSTINT": np.concatenate(rows_st)[order], "PPENINT": np.concatenate(rows_en)[order]})
+
+
+def _none_for_missing(reasons: np.ndarray) -> np.ndarray:
+    """Object array of reasons with None for every missing one (None or NaN)."""
+    reasons = np.asarray(reasons, dtype=object)
+    return np.where(pd.isna(reasons), None, reasons)
+
+
+def _take(column: pd.Series, rows: np.ndarray):
+    """``column``'s values at ``rows``, keeping its dtype (text stays Arrow-backed: no per-string conversion)."""
+    if isinstance(column.dtype, np.dtype):
+        return column.to_numpy()[rows]
+    return column.array.take(rows)
+
+
+def _categories(codes: np.ndarray, names: list[str]) -> pd.Categorical:
+    """A categorical of the (sorted) ``names`` that occur, from codes into ``names`` (-1: missing)."""
+    used = np.zeros(len(names) + 1, dtype=bool)
+    used[codes] = True                                  # code -1 marks the last slot
+    keep = np.flatnonzero(used[:-1])
+    remap = np.full(len(names) + 1, -1, dtype=np.int32)
+    remap[keep] = np.arange(len(keep))
+    return pd.Categorical.from_codes(remap[codes], categories=[names[i] for i in keep])
 
 
 def _lambda_z_points(prof, fit, t, c, row, excl, incl, sel_reasons, key_columns, analyte):

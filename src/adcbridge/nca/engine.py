@@ -287,7 +287,8 @@ def compute_parameters(prof: Profiles, options: NcaOptions, analyte: np.ndarray 
     if analyte is None or not options.conc_units_by_analyte:
         k = options.units.clearance_factor
     else:
-        k = np.array([options.units_for(a).clearance_factor for a in analyte])
+        factor = {a: options.units_for(a).clearance_factor for a in dict.fromkeys(analyte.tolist())}
+        k = np.array([factor[a] for a in analyte.tolist()])          # one unit lookup per analyte, not per profile
     with np.errstate(divide="ignore", invalid="ignore"):
         out.set("CMAXD", cmax / dose, _first_reason(dose_reason, out.why("CMAX")))
         out.set("AUCLSTD", auclast / dose, _first_reason(dose_reason, out.why("AUCLST")))

@@ -1,18 +1,24 @@
 """Concentration-time plots of an NCA: individual and mean curves (linear and log), dose-normalised means,
-and the lambda_z fit of every profile."""
+and the lambda_z fit of every profile.
+
+Figures come one at a time (a generator), so a study with thousands of profiles never holds every page in
+memory; they are plain :class:`matplotlib.figure.Figure` objects (no pyplot state).  The lambda_z pages (30
+panels each) use a fixed layout, no minor ticks and plain tick labels: constrained layout and log-axis mathtext
+labels made each page take seconds to render.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 
-matplotlib.use("Agg", force=False)
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from adcbridge.nca import NcaResult  # noqa: E402
+from adcbridge.nca import NcaResult
 
 __all__ = ["concentration_plots", "lambda_z_plots"]
 
@@ -30,17 +36,20 @@ def _group_label(row, cols) -> str:
     return ", ".join(f"{c} {row[c]}" for c in cols) if cols else "all"
 
 
+def _grid(nrow: int, ncol: int, figsize, constrained: bool = True):
+    fig = Figure(figsize=figsize, layout="constrained" if constrained else None)
+    return fig, fig.subplots(nrow, ncol, squeeze=False)
+
+
 def concentration_plots(data: pd.DataFrame, result: NcaResult, *, time: str, conc: str,
-                        dose: str | None = None) -> dict[str, plt.Figure]:
-    """Figures keyed by name: ``individual``, ``mean`` (each with a linear and a log panel per analyte),
-    ``dose_normalised`` (when a dose column is given) and ``lambda_z_<analyte>_<page>``."""
+                        dose: str | None = None) -> Iterator[tuple[str, Figure]]:
+    """``(name, figure)`` pairs, one at a time: ``individual``, ``mean`` (each with a linear and a log panel per
+    analyte), ``dose_normalised`` (when a dose column is given) and ``lambda_z_<analyte>_<page>``."""
     pts, keys, analyte = _profiles(result)
     subject = result.subject_column or keys[-1]
     groups = [k for k in keys if k not in (subject, "DOSENO")]
     analytes = list(dict.fromkeys(pts[analyte])) if analyte else [None]
-    figs: dict[str, plt.Figure] = {}
-    fig, axes = plt.subplots(len(analytes), 2, figsize=(11, 3.6 * len(analytes)), squeeze=False,
-                             constrained_layout=True)
+    fig, axes = _grid(len(analytes), 2, (11, 3.6 * len(analytes)))
     colours = {}
     for i, a in enumerate(analytes):
         sub = pts if a is None else pts[pts[analyte] == a]
@@ -57,12 +66,11 @@ def concentration_plots(data: pd.DataFrame, result: NcaResult, *, time: str, con
             ax.set_ylabel("concentration")
             if log:
                 ax.set_yscale("log")
-    handles = [plt.Line2D([], [], color=c, label=g) for g, c in colours.items()]
+    handles = [Line2D([], [], color=c, label=g) for g, c in colours.items()]
     axes[0][1].legend(handles=handles, fontsize=7, loc="upper right")
-    figs["individual"] = fig
+    yield "individual", fig
 
-    fig, axes = plt.subplots(len(analytes), 2, figsize=(11, 3.6 * len(analytes)), squeeze=False,
-                             constrained_layout=True)
+    fig, axes = _grid(len(analytes), 2, (11, 3.6 * len(analytes)))
     for i, a in enumerate(analytes):
         sub = pts if a is None else pts[pts[analyte] == a]
         by = groups or ["_all"]
@@ -81,12 +89,11 @@ def concentration_plots(data: pd.DataFrame, result: NcaResult, *, time: str, con
             if log:
                 ax.set_yscale("log")
     axes[0][0].legend(fontsize=7)
-    figs["mean"] = fig
+    yield "mean", fig
 
     if dose and dose in data.columns and "DOSENO" not in keys:
         dose_of = data.groupby(subject)[dose].first()
-        fig, axes = plt.subplots(1, len(analytes), figsize=(5.5 * len(analytes), 4), squeeze=False,
-                                 constrained_layout=True)
+        fig, axes = _grid(1, len(analytes), (5.5 * len(analytes), 4))
         for i, a in enumerate(analytes):
             sub = pts if a is None else pts[pts[analyte] == a]
             sub = sub.assign(_dose=sub[subject].map(dose_of))
@@ -98,17 +105,27 @@ def concentration_plots(data: pd.DataFrame, result: NcaResult, *, time: str, con
             axes[0][i].set_title(f"{a or 'concentration'}: mean concentration / dose")
             axes[0][i].set_xlabel("time")
             axes[0][i].legend(title="dose", fontsize=7)
-        figs["dose_normalised"] = fig
-    figs.update(lambda_z_plots(result))
-    return figs
+        yield "dose_normalised", fig
+    yield from lambda_z_plots(result)
 
 
-def lambda_z_plots(result: NcaResult) -> dict[str, plt.Figure]:
-    """One panel per profile: log concentrations, the points used for lambda_z, user exclusions and the fit."""
+def _plain(value, _pos) -> str:
+    return f"{value:g}"
+
+
+def lambda_z_plots(result: NcaResult) -> Iterator[tuple[str, Figure]]:
+    """One panel per profile, 30 to a page: log concentrations, the points used for lambda_z, user exclusions
+    and the fit; ``(name, figure)`` pairs one page at a time."""
     pts, keys, analyte = _profiles(result)
     wide = result.wide()
     prof_keys = keys + ([analyte] if analyte else [])
-    figs = {}
+    subject = result.subject_column or keys[-1]
+
+    def label(key) -> str:
+        """The subject, and the dose number of a multiple-dose interval."""
+        named = dict(zip(prof_keys, key if isinstance(key, tuple) else (key,)))
+        return f"{named[subject]}" + (f" dose {named['DOSENO']}" if "DOSENO" in named else "")
+
     profiles = list(pts.groupby(prof_keys, sort=False, dropna=False))
     fit = wide.set_index(prof_keys)
     by_analyte: dict[str, list] = {}
@@ -119,26 +136,30 @@ def lambda_z_plots(result: NcaResult) -> dict[str, plt.Figure]:
             chunk = items[page * PANELS_PER_PAGE:(page + 1) * PANELS_PER_PAGE]
             ncol = min(6, len(chunk))
             nrow = math.ceil(len(chunk) / ncol)
-            fig, axes = plt.subplots(nrow, ncol, figsize=(2.6 * ncol, 2.2 * nrow), squeeze=False,
-                                     constrained_layout=True)
+            fig, axes = _grid(nrow, ncol, (2.6 * ncol, 2.2 * nrow), constrained=False)
+            fig.subplots_adjust(left=0.5 / (2.6 * ncol), right=1 - 0.1 / (2.6 * ncol), bottom=0.3 / (2.2 * nrow),
+                                top=1 - 0.25 / (2.2 * nrow), wspace=0.3, hspace=0.5)
             for ax in axes.ravel()[len(chunk):]:
                 ax.axis("off")
             for ax, (key, prof) in zip(axes.ravel(), chunk):
                 pos = prof[prof["conc"] > 0]
-                ax.semilogy(pos["time"], pos["conc"], "o", ms=3, color="0.6")
+                decades = np.log10(pos["conc"].max() / pos["conc"].min()) if len(pos) else 0.0
+                ax.set_yscale("log")
+                ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0) if decades < 2.5 else (1.0,), numticks=6))
+                ax.yaxis.set_minor_locator(NullLocator())
+                ax.yaxis.set_major_formatter(FuncFormatter(_plain))
+                ax.xaxis.set_major_locator(MaxNLocator(4))
+                ax.plot(pos["time"], pos["conc"], "o", ms=3, color="0.6")
                 used = pos[pos["used_for_lambda_z"]]
-                ax.semilogy(used["time"], used["conc"], "o", ms=4, color="C0")
+                ax.plot(used["time"], used["conc"], "o", ms=4, color="C0")
                 excl = pos[pos["user_excluded"]]
-                ax.semilogy(excl["time"], excl["conc"], "x", ms=6, color="C3")
+                ax.plot(excl["time"], excl["conc"], "x", ms=6, color="C3")
                 row = fit.loc[key] if key in fit.index else None
                 if row is not None and np.isfinite(row.get("LAMZ", np.nan)):
                     tt = np.linspace(row["LAMZLL"], row["LAMZUL"], 20)
-                    ax.semilogy(tt, row["CLSTP"] * np.exp(-row["LAMZ"] * (tt - row["TLST"])), "-", color="C1")
-                    ax.set_title(f"{key[len(keys) - 1] if isinstance(key, tuple) else key}: "
-                                 f"t1/2 {row['LAMZHL']:.3g}, R2adj {row['R2ADJ']:.3f}", fontsize=7)
+                    ax.plot(tt, row["CLSTP"] * np.exp(-row["LAMZ"] * (tt - row["TLST"])), "-", color="C1")
+                    ax.set_title(f"{label(key)}: t1/2 {row['LAMZHL']:.3g}, R2adj {row['R2ADJ']:.3f}", fontsize=7)
                 else:
-                    ax.set_title(f"{key[len(keys) - 1] if isinstance(key, tuple) else key}: no lambda_z",
-                                 fontsize=7)
+                    ax.set_title(f"{label(key)}: no lambda_z", fontsize=7)
                 ax.tick_params(which="both", labelsize=6)
-            figs[f"lambda_z_{name}_{page + 1}"] = fig
-    return figs
+            yield f"lambda_z_{name}_{page + 1}", fig
