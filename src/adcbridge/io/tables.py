@@ -208,6 +208,15 @@ def _decode(raw: bytes, name: str, encoding: str | None) -> str:
         return raw.decode("latin-1")
 
 
+def _utf8_compatible(raw: bytes) -> bool:
+    """The file's bytes are valid UTF-8 (so pandas can parse them as they are)."""
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _blank_lines(text: str, sep: str) -> list[tuple[int, int, int]]:
     """(line number, start, end) of every line that is empty or holds only spaces and separators."""
     chars = rf"[ \t{re.escape(sep)}]*\r?"
@@ -327,8 +336,17 @@ def _read_text(path: Path, name: str, head: bytes, suffix: str, decimal: str | N
         raise _error(name, f"no header line: line {header_line} holds numbers ({_listed(names)}), not "
                          f"column names")
     dec = decimal or _sniff_decimal(body, sep)
+    # pandas parses bytes: a StringIO of the whole text would hold 4 bytes per character (1 GB for a 250 MB
+    # export); UTF-8 bytes hold one per ASCII character, and the file's own bytes are reused when nothing was cut
+    as_given = encoding is None or encoding.lower().replace("-", "").replace("_", "") in ("utf8", "utf8sig")
+    if body is text and (raw.isascii() or (as_given and _utf8_compatible(raw))):
+        data, enc = raw, ("utf-8-sig" if raw.startswith(codecs.BOM_UTF8) else "utf-8")
+    else:
+        data, enc = body.encode("utf-8"), "utf-8"
+    del raw
     try:
-        df = pd.read_csv(io.StringIO(body), sep=sep, decimal=dec, skipinitialspace=True, low_memory=False)
+        df = pd.read_csv(io.BytesIO(data), sep=sep, decimal=dec, skipinitialspace=True, low_memory=False,
+                         encoding=enc)
     except pd.errors.EmptyDataError:
         raise _error(name, "the file is empty") from None
     except (pd.errors.ParserError, csv.Error, ValueError) as exc:
@@ -340,8 +358,8 @@ def _read_text(path: Path, name: str, head: bytes, suffix: str, decimal: str | N
         ragged = _ragged_line(text, sep, len(header), 1)
         if ragged:
             raise _error(name, f"{ragged}, the header (line {header_line}) has {len(header)}")
-        df = pd.read_csv(io.StringIO(body), sep=sep, decimal=dec, skipinitialspace=True, low_memory=False,
-                         index_col=False)      # only trailing separators: drop the empty last fields
+        df = pd.read_csv(io.BytesIO(data), sep=sep, decimal=dec, skipinitialspace=True, low_memory=False,
+                         encoding=enc, index_col=False)   # only trailing separators: drop the empty fields
     df = _tidy_columns(df, name, names)
     if decimal is None and dec == "." and sep != ",":
         df = _decimal_comma_columns(df)
