@@ -155,7 +155,7 @@ def boin_protocol(target: float = TARGET,
                   out: Path = typer.Option(..., "--out", help="Folder for the protocol files.")):
     """Write protocol material: decision table (CSV, Markdown, HTML), protocol paragraph, dose pathways."""
     from adcbridge.dosefinding import BoinDesign, decision_table, dose_transition_pathways, protocol_text
-    from adcbridge.io import write_table, write_text
+    from adcbridge.io import staged_outputs
     from adcbridge.report import decision_table_html, decision_table_markdown
 
     levels = floats(doses, "--doses")
@@ -170,14 +170,15 @@ def boin_protocol(target: float = TARGET,
                         cutoff_eli=cutoff_eli, extrasafe=extrasafe, offset=offset, titration=titration,
                         dose_unit=dose_unit, **kw)
     table = decision_table(design)
-    written = [
-        write_table(out / "decision_table.csv", table.table),
-        write_text(out / "decision_table.md", decision_table_markdown(table)),
-        write_text(out / "decision_table.html", decision_table_html(table)),
-        write_text(out / "protocol.txt", protocol_text(design) + "\n"),
-        write_table(out / "dose_transition_pathways.csv", dose_transition_pathways(design, pathways)),
-        write_text(out / "design.json", design.model_dump_json(indent=2) + "\n"),
-    ]
+    with staged_outputs() as stage:                  # all files or none
+        written = [
+            stage.table(out / "decision_table.csv", table.table),
+            stage.text(out / "decision_table.md", decision_table_markdown(table)),
+            stage.text(out / "decision_table.html", decision_table_html(table)),
+            stage.text(out / "protocol.txt", protocol_text(design) + "\n"),
+            stage.table(out / "dose_transition_pathways.csv", dose_transition_pathways(design, pathways)),
+            stage.text(out / "design.json", design.model_dump_json(indent=2) + "\n"),
+        ]
     for p in written:
         typer.echo(f"wrote {p}")
 
@@ -266,7 +267,7 @@ def demo(trials: int = typer.Option(10000, "--trials", help="Simulated trials pe
                                                                 "to this folder.")):
     """The bundled example trial: BOIN decision table and operating characteristics for a few scenarios."""
     from adcbridge.dosefinding import compare_designs, decision_table, dose_transition_pathways, protocol_text
-    from adcbridge.io import load_trial_spec, write_bytes, write_json, write_table, write_text
+    from adcbridge.io import load_trial_spec, staged_outputs
     from adcbridge.report import decision_table_html, decision_table_markdown, oc_summary_table, plot_oc
 
     if trials < 1:
@@ -302,18 +303,19 @@ def demo(trials: int = typer.Option(10000, "--trials", help="Simulated trials pe
     typer.echo(f"({trials} simulated trials per scenario and design, seed {seed}.)")
     if out:
         summary = oc_summary_table(summaries, [s.name for s in trial.scenarios])
-        files = [
-            write_table(out / "decision_table.csv", table.table),
-            write_text(out / "decision_table.md", decision_table_markdown(table)),
-            write_text(out / "decision_table.html", decision_table_html(table)),
-            write_text(out / "protocol.txt", protocol_text(boin) + "\n"),
-            write_table(out / "oc_summary.csv", summary),
-            write_table(out / "dose_transition_pathways.csv", dose_transition_pathways(boin, 3)),
-        ]
-        for k, (sc, cmp) in enumerate(comparisons, start=1):
-            files.append(write_bytes(out / f"oc_scenario{k}.png",
-                                     _png(plot_oc(list(cmp.results), list(cmp.names), title=sc.name))))
-            files.append(write_json(out / f"oc_scenario{k}.json",
-                                    {"scenario": sc.name, "designs": {n: r.to_record()
-                                                                     for n, r in zip(cmp.names, cmp.results)}}))
+        with staged_outputs() as stage:              # all files or none
+            files = [
+                stage.table(out / "decision_table.csv", table.table),
+                stage.text(out / "decision_table.md", decision_table_markdown(table)),
+                stage.text(out / "decision_table.html", decision_table_html(table)),
+                stage.text(out / "protocol.txt", protocol_text(boin) + "\n"),
+                stage.table(out / "oc_summary.csv", summary),
+                stage.table(out / "dose_transition_pathways.csv", dose_transition_pathways(boin, 3)),
+            ]
+            for k, (sc, cmp) in enumerate(comparisons, start=1):
+                files.append(stage.bytes(out / f"oc_scenario{k}.png",
+                                         _png(plot_oc(list(cmp.results), list(cmp.names), title=sc.name))))
+                record = {"scenario": sc.name, "designs": {n: r.to_record() for n, r in zip(cmp.names, cmp.results)}}
+                files.append(stage.text(out / f"oc_scenario{k}.json", json.dumps(record, indent=2, allow_nan=False)
+                                        + "\n"))
         typer.echo("\n" + "\n".join(f"wrote {p}" for p in files))

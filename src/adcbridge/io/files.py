@@ -1,7 +1,9 @@
 """Atomic file writing.
 
 Every file is written under a temporary name in its target folder and then renamed onto the target in one step,
-so a failure never leaves a half-written file behind.  :func:`staged_outputs` extends that to a whole run: every
+so a failure never leaves a half-written file behind.  A new file gets the usual mode (0666 less the umask), and an
+existing output is replaced -- outputs are regenerated from their inputs, as a build tool does -- unless it is
+read-only, which is refused.  :func:`staged_outputs` extends that to a whole run: every
 output of the run is written under a temporary name first and all are renamed only when every one was written,
 so a failure on any output (a folder that cannot be created, a full disk, bad data found in the last chunk)
 leaves none of them behind (and removes any folder it created).
@@ -46,6 +48,8 @@ class Stage:
         path = Path(path)
         if path.is_dir():
             raise IsADirectoryError(21, "is a folder, not a file", str(path))
+        if path.exists() and (not os.access(path, os.W_OK) or not path.stat().st_mode & 0o222):
+            raise PermissionError(13, "exists and is read-only (not replaced)", str(path))
         if any(dest == path for _, dest in self._pending):
             raise ValueError(f"{path} is written twice in one run")
         missing = [p for p in (path.parent, *path.parent.parents) if not p.exists()]
@@ -83,7 +87,9 @@ class Stage:
         return Path(path)
 
     def commit(self) -> None:
+        mode = 0o666 & ~_umask()                      # a new file gets the mode any other program would give it
         for tmp, dest in self._pending:
+            os.chmod(tmp, mode)
             os.replace(tmp, dest)
         self._pending.clear()
         self._made.clear()
@@ -101,6 +107,12 @@ class Stage:
                 pass
         self._pending.clear()
         self._made.clear()
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 @contextmanager
