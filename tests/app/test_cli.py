@@ -187,3 +187,34 @@ def test_list_and_name_value_options_refuse_empty_repeated_and_non_finite_entrie
 def test_a_command_group_without_a_command_shows_its_help(capsys):
     code, out, err = run(capsys, "boin")
     assert code == 0 and "table" in out and "next" in out and err == ""
+
+
+def test_protocol_files_are_written_all_or_none_and_a_read_only_output_is_kept(capsys, tmp_path):
+    out = tmp_path / "protocol"
+    out.mkdir()
+    blocked = out / "protocol.txt"
+    blocked.write_text("signed version\n")
+    blocked.chmod(0o444)
+    code, stdout, err = run(capsys, "boin", "protocol", "--target", "0.3", "--doses", "1,2,3", "--out", out)
+    assert code == 2 and "protocol.txt: exists and is read-only" in err and err.count("\n") == 1
+    assert sorted(p.name for p in out.iterdir()) == ["protocol.txt"] and blocked.read_text() == "signed version\n"
+
+
+def test_new_outputs_follow_the_umask(capsys, tmp_path):
+    import os
+    old = os.umask(0o027)
+    try:
+        code, _, _ = run(capsys, "boin", "protocol", "--target", "0.3", "--doses", "3", "--out", tmp_path / "p")
+    finally:
+        os.umask(old)
+    assert code == 0
+    assert {oct(p.stat().st_mode & 0o777) for p in (tmp_path / "p").iterdir()} == {oct(0o640)}
+
+
+def test_demo_outputs_are_all_or_none(capsys, tmp_path):
+    out = tmp_path / "demo"
+    out.mkdir()
+    (out / "oc_scenario2.png").mkdir()                     # one target cannot be written
+    code, _, err = run(capsys, "demo", "--trials", "200", "--out", out)
+    assert code == 2 and "oc_scenario2.png" in err
+    assert [p.name for p in out.iterdir()] == ["oc_scenario2.png"]
