@@ -46,11 +46,6 @@ def _read(path: Path):
     return read_concentrations(path)
 
 
-def _save(fig, path: Path) -> None:
-    from adcbridge.io import write_bytes
-    write_bytes(path, png_bytes(fig))
-
-
 @pk_app.command("fit")
 def fit(data: Path = typer.Argument(..., help="Long concentration table (CSV/Excel): ID, TIME, CONC, DOSE, ..."),
         model: PkModel = typer.Option(PkModel.two, "--model", help="PK model."),
@@ -92,12 +87,14 @@ def fit(data: Path = typer.Argument(..., help="Long concentration table (CSV/Exc
         message = str(exc).splitlines()[0]
         source = dosing if dosing is not None and "dosing table" in message else data   # name the file at fault
         raise about_file(exc, source) from None
-    if plot:
-        from adcbridge.report.pk_plots import plot_pk_individual
-        _save(plot_pk_individual(res), plot)
-    if gof:
-        from adcbridge.report.pk_plots import plot_pk_gof
-        _save(plot_pk_gof(res), gof)
+    if plot or gof:
+        from adcbridge.io import staged_outputs
+        from adcbridge.report.pk_plots import plot_pk_gof, plot_pk_individual
+        with staged_outputs() as stage:              # both plots or neither
+            if plot:
+                stage.bytes(plot, png_bytes(plot_pk_individual(res)))
+            if gof:
+                stage.bytes(gof, png_bytes(plot_pk_gof(res)))
     cols = ["id", "parameter", "estimate", "se", "rse", "unit"]
     text = frame(res.table[cols], digits=5) + "\n\n" + frame(
         res.fit_statistics[["id", "n", "n_blq", "ofv", "aic", "bic", "converged"]], digits=6)
