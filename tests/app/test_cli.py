@@ -56,7 +56,8 @@ def test_boin_next_from_counts_and_csv(capsys, tmp_path):
     f.write_text("dose,n,dlt\n1,3,0\n2,3,5\n")
     code, _, err = run(capsys, "boin", "next", "--target", "0.3", "--doses", "3", "--data", str(f),
                        "--current-dose", "2")
-    assert code == 2 and "row 3" in err and "data.csv" in err
+    assert code == 2 and err == (f"adcbridge: error: {f}: column 'dlt', line 3 (dose 2): expected a whole number "
+                                 f">= 0 and <= 3 (the 'n' on the same line), got '5'\n")
 
 
 def test_boin_mtd_contract(capsys):

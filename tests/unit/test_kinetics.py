@@ -286,9 +286,13 @@ def test_wide_reader_layouts():
 
 
 @pytest.mark.parametrize("wide,kwargs,match", [
-    (pd.DataFrame({"Time": [0, 1], "Sample A": [0.0, 1.0]}), {}, "column 'Sample A': no concentration"),
-    (pd.DataFrame({"t": [0, 1], "5nM": [0.0, 1.0]}), {}, "no time column"),
-    (pd.DataFrame({"Time": [0, 1], "5nM": [0.0, "x"]}), {}, "column '5nM' must be numeric"),
+    (pd.DataFrame({"Time": [0, 1], "Sample A": [0.0, 1.0]}), {},
+     r"^the wide export: column 'Sample A': no concentration in the header \(e\.g\. 'Conc_12\.5nM'\); give "
+     r"concentrations= and conc_unit=$"),
+    (pd.DataFrame({"t": [0, 1], "5nM": [0.0, 1.0]}), {},
+     r"^the wide export: no time column 'Time' and no X/Y column pairs \(columns: t, 5nM\)$"),
+    (pd.DataFrame({"Time": [0, 1], "5nM": [0.0, "x"]}), {},
+     r"^the wide export: column '5nM', row 2: expected a number, got 'x'$"),
     (pd.DataFrame({"Time": [0, 1], "A": [0.0, 1.0]}), {"concentrations": [1, 2], "conc_unit": "nM"}, "2 values"),
 ])
 def test_wide_reader_errors(wide, kwargs, match):
@@ -308,7 +312,8 @@ def test_steady_state_affinity_is_exact_at_equilibrium():
     assert _rel(res.KD, 1e-2 / KA) < 1e-8 and _rel(res.estimate("Rmax"), RMAX) < 1e-8 and res.flags == ()
     short = fit_steady_state(report_points(CLEAN, t_on=T_ON, t_off=T_OFF, conc_unit="nM"))
     assert "steady_state_not_reached" in short.flags
-    with pytest.raises(ValueError, match="distinct positive concentrations"):
+    with pytest.raises(ValueError, match=r"^the report-point table: 1 distinct positive concentrations in column "
+                                         r"'conc' cannot determine 2 parameters \(KD, Rmax\)$"):
         fit_steady_state(pts.iloc[:1])
 
 
@@ -425,7 +430,10 @@ def test_wide_or_long_table_detection():
     assert np.allclose(sensorgram_table(wide, conc_unit="nM")[0]["conc"], long["conc"])   # agrees with headers
     with pytest.raises(ValueError, match=r"column 'Conc_2nM' gives its concentration in nM, which contradicts .*'uM'"):
         sensorgram_table(wide, conc_unit="uM")
-    with pytest.raises(ValueError, match=r"no column 'cycle', so it was read as a wide export.*column 'A'"):
+    with pytest.raises(ValueError, match=r"^the sensorgram table: no column 'cycle', so it was read as a wide export "
+                                         r"\(a time column and one column per curve, or X/Y column pairs\), and column "
+                                         r"'A': no concentration in the header \(e\.g\. 'Conc_12\.5nM'\); give "
+                                         r"concentrations= and conc_unit=$"):
         sensorgram_table(pd.DataFrame({"Time": [0, 1], "A": [0.0, 1.0]}))
     with pytest.raises(ValueError, match="concentrations apply to a wide export only"):
         sensorgram_table(CLEAN, concentrations=[1.0], conc_unit="nM")

@@ -2,6 +2,7 @@
 Expected values are closed forms (the published known answers are in tests/reference/test_translation_*.py)."""
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -85,12 +86,21 @@ def test_std10_edge_cases():
 
 
 @pytest.mark.parametrize("table,kwargs,match", [
-    (MONKEY.assign(severity="awful"), {}, "row 1: severity 'awful'"),
-    (MONKEY.assign(dose=[10, -1, 30]), {}, "row 2: dose"),
-    (MONKEY.assign(reversible="maybe"), {}, "reversible"),
-    (pd.concat([MONKEY, RAT]), {}, "several species"),
+    (MONKEY.assign(severity="awful"), {},
+     "^" + re.escape("the toxicology table: column 'severity', row 1: expected a severity (none, mild, moderate, "
+                     "marked, severe, life-threatening; minimal or slight mean mild), got 'awful'") + "$"),
+    (MONKEY.assign(dose=[10, -1, 30]), {},
+     "^" + re.escape("the toxicology table: column 'dose', row 2: expected a number > 0, got '-1'") + "$"),
+    (MONKEY.assign(reversible="maybe"), {},
+     "^" + re.escape("the toxicology table: column 'reversible', row 1: expected true/false, yes/no, "
+                     "reversible/irreversible or partial (empty: unknown), got 'maybe'") + "$"),
+    (pd.concat([MONKEY, RAT]), {},
+     "^" + re.escape("the toxicology table: several species in column 'species' (cynomolgus, rat): choose one with "
+                     "species=") + "$"),
     (MONKEY.assign(species="llama"), {}, "rodent"),
-    (MONKEY.drop(columns="dose"), {}, "'dose' column"),
+    (MONKEY.drop(columns="dose"), {},
+     "^" + re.escape("the toxicology table: missing column 'dose' (columns: species, n_animals, severity, finding, "
+                     "reversible, deaths)") + "$"),
 ])
 def test_bad_tox_tables(table, kwargs, match):
     with pytest.raises(ValueError, match=match):

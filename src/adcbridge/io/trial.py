@@ -1,16 +1,19 @@
-"""Trial specifications (YAML) and trial data tables (CSV) for dose finding."""
+"""Trial specifications (YAML) and trial data tables (dose, n, dlt) for dose finding."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from adcbridge import validation
 from adcbridge.dosefinding import BoinDesign, CrmDesign, DoseCounts, ThreePlusThreeDesign
 from adcbridge.dosefinding.outcomes import counts_from_table
 
+from .tables import read_table
 from .yaml_files import load_yaml_model
 
 __all__ = ["TrialSpec", "Scenario", "load_trial_spec", "read_dose_counts"]
@@ -77,29 +80,39 @@ def load_trial_spec(path: str | Path) -> TrialSpec:
 
 
 def read_dose_counts(path: str | Path, n_doses: int) -> DoseCounts:
-    """Per-dose counts from a CSV with columns ``dose``, ``n``, ``dlt`` (one or more rows per dose)."""
-    path = Path(path)
-    try:
-        df = pd.read_csv(path)
-    except FileNotFoundError:
-        raise ValueError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ValueError(f"{path}: is a folder, not a file") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path}: not a readable CSV table ({exc})") from None
-    missing = [c for c in ("dose", "n", "dlt") if c not in df.columns]
-    if missing:
-        raise ValueError(f"{path}: missing column(s) {missing}; found {list(df.columns)}")
-    for col in ("dose", "n", "dlt"):
-        bad = pd.to_numeric(df[col], errors="coerce").isna()
-        if bad.any():
-            row = int(bad.to_numpy().argmax())
-            raise ValueError(f"{path}: row {row + 2}, column '{col}': not a number ({df[col].iloc[row]!r})")
-    try:
-        return counts_from_table(df["dose"].to_numpy(), df["n"].to_numpy(), df["dlt"].to_numpy(), n_doses)
-    except ValueError as exc:
-        msg = str(exc)
-        if msg.startswith("row "):
-            k = int(msg.split()[1].rstrip(":"))
-            msg = f"row {k + 1}" + msg[msg.index(":"):]   # data row k is line k + 1 of the file
-        raise ValueError(f"{path}: {msg}") from None
+    """Per-dose counts from a table (CSV, TSV, Excel, Parquet: :func:`~adcbridge.io.read_table`) with columns
+    ``dose`` (the dose level, 1..``n_doses``), ``n`` (patients treated) and ``dlt`` (patients with a DLT, at most
+    ``n``); a dose may appear on several rows (they are added).
+
+    Every cell must be a whole number (no empty cell, no ``inf``); a bad cell is named in the one message shape of
+    :mod:`adcbridge.validation`::
+
+        data.csv: column 'dlt', line 3 (dose 2): expected a whole number >= 0 and <= 3 (the 'n' on the same
+        line), got '5'
+
+    (one line in the error).  The counts are added per dose by
+    :func:`~adcbridge.dosefinding.outcomes.counts_from_table`.
+    """
+    df = read_table(path)
+    validation.require_columns(df, ["dose", "n", "dlt"])
+    dose = _whole_numbers(df, "dose", 1, n_doses, " (a dose level)")
+    n = _whole_numbers(df, "n", 0, None, "", key="dose")
+    dlt = _whole_numbers(df, "dlt", 0, None, "", key="dose")
+    over = np.flatnonzero(dlt > n)
+    if over.size:
+        pos = int(over[0])
+        raise validation.cell_error(df, "dlt", pos, f"a whole number >= 0 and <= {n[pos]:g} (the 'n' on the same "
+                                                    f"{validation.row_place(df, pos).split()[0]})", key="dose")
+    return counts_from_table(dose.astype(int), n.astype(int), dlt.astype(int), n_doses)
+
+
+def _whole_numbers(df: pd.DataFrame, column: str, low: int, high: int | None, note: str,
+                   key: str | None = None) -> np.ndarray:
+    """The column as whole numbers in [low, high], checked cell by cell (a TableError for the first bad one)."""
+    values = validation.numeric_column(df, column, key=key)          # numbers, none missing, none infinite
+    bad = (values != np.floor(values)) | (values < low)
+    if high is not None:
+        bad |= values > high
+    bounds = f">= {low}" + (f" and <= {high}" if high is not None else "")
+    validation.fail_first(df, column, bad, f"a whole number {bounds}{note}", key=key)
+    return values

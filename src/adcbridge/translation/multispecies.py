@@ -45,6 +45,7 @@ import pandas as pd
 from pydantic import Field
 from scipy import stats
 
+from adcbridge import validation
 from adcbridge.results import Issue, Result, make_provenance
 from adcbridge.spec import Spec
 
@@ -55,6 +56,7 @@ __all__ = ["MultiSpeciesSpec", "AllometricFit", "fit_allometry", "rule_of_expone
            "HUMAN_BRAIN_WEIGHT_KG"]
 
 HUMAN_BRAIN_WEIGHT_KG = 1.53      # Boxenbaum 1982; gives MLP 93.4 years at 70 kg with Sacher's equation
+TABLE = "the allometry table"     # what the errors call a table built in Python (no file)
 
 
 def sacher_mlp(brain_weight_kg, body_weight_kg):
@@ -141,33 +143,51 @@ def fit_allometry(data: pd.DataFrame, unit: str, parameter: str = "CL", *, speci
     ``data`` has one row per species: ``species``, ``value`` (in ``unit``; per-kg units are converted to
     absolute) and optionally ``body_weight_kg`` (default: the species' allometry weight) and
     ``brain_weight_kg``.  At least two species with different weights are needed.
+
+    The table is checked by :mod:`adcbridge.validation` (the file and line when it came from
+    :func:`~adcbridge.io.read_table`, else ``the allometry table`` and the 1-based data row): ``species`` not
+    empty; ``value`` a finite number > 0; ``body_weight_kg`` and ``brain_weight_kg`` finite numbers > 0 or empty
+    (an empty body weight needs a species of :mod:`~adcbridge.translation.species`)::
+
+        cl.csv: column 'value', line 3 (species 'rat'): expected a finite number > 0, got 'inf'
+
+    >>> import pandas as pd
+    >>> data = pd.DataFrame({"species": ["mouse", "rat", "dog"], "value": [0.2, 1.5, 30.0]})
+    >>> round(fit_allometry(data, "mL/min").exponent, 2)
+    0.81
     """
     spec = MultiSpeciesSpec(parameter=parameter, unit=unit, human_weight_kg=human_weight,
                             human_brain_weight_kg=human_brain_weight, confidence=confidence, apply_roe=apply_roe)
     parsed = parse_unit(unit)
-    for col in (species, value):
-        if col not in data.columns:
-            raise ValueError(f"The allometry table needs a {col!r} column; found {list(data.columns)}.")
+    validation.require_columns(data, [species, value], table=TABLE)
+    validation.label_column(data, species, what="a species", table=TABLE)
     df = pd.DataFrame({"species": [canonical_species(s) for s in data[species]]})
-    vals = pd.to_numeric(data[value], errors="coerce").to_numpy(float)
-    if not np.all(np.isfinite(vals) & (vals > 0)):
-        row = int(np.argmax(~(np.isfinite(vals) & (vals > 0))))
-        raise ValueError(f"Row {row + 1} ({df.species[row]}): {value!r} must be a positive number.")
+    vals = validation.numeric_column(data, value, above=0, key=species, table=TABLE)
+    given = (validation.numeric_column(data, body_weight, above=0, allow_missing=True, key=species, table=TABLE)
+             if body_weight in data.columns else np.full(len(df), np.nan))
+    brain = (validation.numeric_column(data, brain_weight, above=0, allow_missing=True, key=species, table=TABLE)
+             if brain_weight in data.columns else np.full(len(df), np.nan))
     weights = []
-    given = data[body_weight].to_numpy(float) if body_weight in data.columns else np.full(len(df), np.nan)
-    for s, w in zip(df.species, given):
+    for pos, (s, w) in enumerate(zip(df.species, given)):
         if np.isfinite(w):
             weights.append(float(w))
         elif species_info(s) is not None:
             weights.append(species_info(s).allometry_weight_kg)
+        elif body_weight in data.columns:
+            raise validation.cell_error(data, body_weight, pos, "a body weight in kg (the species is not in the "
+                                                                "species table, so it has no default)",
+                                        key=species, table=TABLE)
         else:
-            raise ValueError(f"Unknown species {s!r}: give its body weight in the {body_weight!r} column.")
+            raise validation.cell_error(data, species, pos, f"a species of the species table, or its body weight in a "
+                                                            f"{body_weight!r} column", table=TABLE)
     df["body_weight_kg"] = weights
     df["value"] = vals * (df["body_weight_kg"].to_numpy() if parsed.per_kg else 1.0)
-    df["brain_weight_kg"] = data[brain_weight].to_numpy(float) if brain_weight in data.columns else np.nan
+    df["brain_weight_kg"] = brain
     df["mlp_years"] = sacher_mlp(df["brain_weight_kg"], df["body_weight_kg"])
     if len(df) < 2 or df["body_weight_kg"].nunique() < 2:
-        raise ValueError("Multi-species allometry needs at least two species with different body weights.")
+        raise validation.table_error(data, f"multi-species allometry needs at least two species with different body "
+                                           f"weights; the table has {len(df)} row(s) and "
+                                           f"{df['body_weight_kg'].nunique()} distinct weight(s)", table=TABLE)
     out_unit = unit.replace("/kg", "") if parsed.per_kg else unit
     x = np.log10(df["body_weight_kg"].to_numpy())
     wh = spec.human_weight_kg

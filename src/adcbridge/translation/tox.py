@@ -41,6 +41,13 @@ dose is one group (its largest ``n_animals``).
 When no dose is (severely) toxic the highest dose is reported as NOAEL/HNSTD/STD10 with an issue saying the
 true value may be higher.  A table in which the lowest dose is already severely toxic (HNSTD) or above 10 %
 incidence (STD10) has no tolerated dose: that is an error.
+
+**Checks** (on the rows of the species summarised; :mod:`adcbridge.validation`, one message shape naming the file
+and line when the table came from :func:`~adcbridge.io.read_table`, else ``the toxicology table`` and the 1-based
+data row): ``dose`` a finite number > 0; ``n_animals``, ``deaths`` and ``n_affected`` finite numbers >= 0 or
+empty; ``severity`` a known grade; ``reversible`` and ``adverse`` a yes/no word or empty; ``species`` not empty::
+
+    tox.csv: column 'dose', line 3: expected a number > 0, got '-1'
 """
 
 from __future__ import annotations
@@ -52,6 +59,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
+from adcbridge import validation
 from adcbridge.results import Issue, Result, make_provenance
 from adcbridge.spec import Spec
 
@@ -64,6 +72,9 @@ _SEV_ALIASES = {"minimal": "mild", "slight": "mild", "life_threatening": "life-t
                 "lifethreatening": "life-threatening", "lethal": "life-threatening", "": "none", "nan": "none"}
 _TRUE = {"true", "yes", "y", "1", "reversible", "reversed", "full", "t"}
 _FALSE = {"false", "no", "n", "0", "irreversible", "partial", "partially", "not reversible", "f"}
+TABLE = "the toxicology table"       # what the errors call a table built in Python (no file)
+_FLAG_TEXT = {"reversible": "true/false, yes/no, reversible/irreversible or partial (empty: unknown)",
+              "adverse": "true/false or yes/no (empty: by the severity rule)"}
 
 
 class ToxicologySpec(Spec):
@@ -105,16 +116,15 @@ class ToxicologySummary(Result):
                 "dose_unit": self.spec.dose_unit}
 
 
-def _severity(value: Any, row: int) -> str:
+def _severity(value: Any) -> str | None:
+    """The grade of a severity cell (aliases resolved; empty = ``none``), or None when it is not a grade."""
     text = "none" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value).strip().lower()
     text = _SEV_ALIASES.get(text.replace(" ", "_") if text.replace(" ", "_") in _SEV_ALIASES else text, text)
-    if text not in SEVERITY_LEVELS:
-        raise ValueError(f"Toxicology table row {row + 1}: severity {value!r} is not one of "
-                         f"{list(SEVERITY_LEVELS)}.")
-    return text
+    return text if text in SEVERITY_LEVELS else None
 
 
-def _flag(value: Any, row: int, column: str) -> bool | None:
+def _flag(value: Any) -> bool | None | str:
+    """True/False for a yes/no cell, None when empty or unknown, ``"bad"`` when it is not a yes/no word."""
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
         return None
     if isinstance(value, (bool, np.bool_)):
@@ -126,43 +136,65 @@ def _flag(value: Any, row: int, column: str) -> bool | None:
         return True
     if text in _FALSE:
         return False
-    raise ValueError(f"Toxicology table row {row + 1}: column '{column}' must be true/false. Got {value!r}.")
+    return "bad"
 
 
-def _count(df: pd.DataFrame, column: str, default: float) -> np.ndarray:
-    if column not in df.columns:
-        return np.full(len(df), default)
-    vals = pd.to_numeric(df[column], errors="coerce").to_numpy(float)
-    bad = ~np.isnan(vals) & (vals < 0)
-    if bad.any():
-        row = int(np.argmax(bad))
-        raise ValueError(f"Toxicology table row {row + 1}: column '{column}' must be >= 0. Got {vals[row]!r}.")
+def _severities(view: pd.DataFrame, used: np.ndarray) -> list[str]:
+    """The grade of every row in use (``none`` without a severity column)."""
+    if "severity" not in view.columns:
+        return ["none"] * int(used.sum())
+    grades = [_severity(v) for v in view["severity"].tolist()]
+    validation.fail_first(view, "severity", [g is None and u for g, u in zip(grades, used)],
+                          f"a severity ({', '.join(SEVERITY_LEVELS)}; minimal or slight mean mild)", table=TABLE)
+    return [g for g, u in zip(grades, used) if u]
+
+
+def _flags(view: pd.DataFrame, used: np.ndarray, column: str) -> list[bool | None]:
+    """The yes/no value of every row in use (None: empty or no such column)."""
+    if column not in view.columns:
+        return [None] * int(used.sum())
+    flags = [_flag(v) for v in view[column].tolist()]
+    validation.fail_first(view, column, [f == "bad" and u for f, u in zip(flags, used)], _FLAG_TEXT[column],
+                          table=TABLE)
+    return [f for f, u in zip(flags, used) if u]
+
+
+def _count(view: pd.DataFrame, used: np.ndarray, column: str, default: float) -> np.ndarray:
+    """A count column (animals) of the rows in use: finite numbers >= 0, ``default`` where empty or absent."""
+    if column not in view.columns:
+        return np.full(int(used.sum()), default)
+    vals = validation.numeric_column(view, column, min=0, allow_missing=True, table=TABLE)[used]
     return np.where(np.isnan(vals), default, vals)
 
 
-def _rows(table: pd.DataFrame, species: str | None) -> tuple[pd.DataFrame, str]:
-    if not isinstance(table, pd.DataFrame) or "dose" not in table.columns:
-        raise ValueError("The toxicology table needs a 'dose' column (mg/kg).")
-    df = table.reset_index(drop=True)
-    if "species" in df.columns:
-        names = df["species"].map(canonical_species)
+def _rows(table: pd.DataFrame, species: str | None) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, str]:
+    """(rows of the species, renumbered; the table with the other rows blanked; the rows in use; the species).
+
+    The checks run on the blanked table, which keeps the index and ``attrs`` of the table given, so that a bad
+    cell is named by its own line (file) or row (table built in Python) even when other species' rows are
+    left out."""
+    validation.require_columns(table, ["dose"], table=TABLE)
+    used = np.ones(len(table), dtype=bool)
+    if "species" in table.columns:
+        validation.label_column(table, "species", what="a species", table=TABLE)
+        names = table["species"].map(canonical_species)
         found = sorted(set(names))
         if species is None:
             if len(found) != 1:
-                raise ValueError(f"The toxicology table holds several species {found}: choose one with species=.")
+                raise validation.table_error(table, f"several species in column 'species' ({', '.join(found)}): "
+                                                    f"choose one with species=", table=TABLE, column="species")
             species = found[0]
-        df = df[names == canonical_species(species)].reset_index(drop=True)
-        if df.empty:
-            raise ValueError(f"The toxicology table has no rows for species {species!r}; it has {found}.")
+        used = (names == canonical_species(species)).to_numpy()
+        if not used.any():
+            raise validation.table_error(table, f"no rows for species {species!r} (column 'species' holds "
+                                                f"{', '.join(found)})", table=TABLE, column="species")
     elif species is None:
-        raise ValueError("Give the species (the toxicology table has no 'species' column).")
-    dose = pd.to_numeric(df["dose"], errors="coerce").to_numpy(float)
-    bad = ~(np.isfinite(dose) & (dose > 0))
-    if bad.any():
-        row = int(np.argmax(bad))
-        raise ValueError(f"Toxicology table row {row + 1}: dose {df['dose'].iloc[row]!r} must be a positive number.")
-    df = df.assign(dose=dose)
-    return df, canonical_species(species)
+        raise validation.table_error(table, "no 'species' column: give the species (species=)", table=TABLE)
+    view = table if used.all() else table.where(np.broadcast_to(used[:, None], table.shape))
+    dose = validation.numeric_column(view, "dose", above=0, allow_missing=True, table=TABLE)
+    validation.fail_first(view, "dose", np.isnan(dose) & used, "a number > 0", table=TABLE)
+    df = table[used].reset_index(drop=True).assign(dose=dose[used])
+    return df, view, used, canonical_species(species)
 
 
 def _sub_group_keys(df: pd.DataFrame) -> list[tuple[str, ...]]:
@@ -185,9 +217,12 @@ def summarise_toxicology(table: pd.DataFrame, species: str | None = None, *, rod
     finding count as severely toxic for the HNSTD (ICH S9 default: it does not; such findings are listed in a
     warning).  Raises ValueError when the table is empty or has no tolerated dose.
     """
+    if not isinstance(table, pd.DataFrame):
+        raise ValueError(f"the toxicology table must be a pandas DataFrame, got {type(table).__name__}")
     if len(table) == 0:
-        raise ValueError("the toxicology table has no rows: give one row per dose group (and finding)")
-    df, sp = _rows(table, species)
+        raise validation.table_error(table, "the toxicology table has no rows: give one row per dose group (and "
+                                            "finding)")
+    df, view, used, sp = _rows(table, species)
     info = species_info(sp)
     if rodent is None:
         if info is None:
@@ -197,13 +232,13 @@ def summarise_toxicology(table: pd.DataFrame, species: str | None = None, *, rod
     spec = ToxicologySpec(species=sp, rodent=rodent, adverse_from=adverse_from, std_fraction=std_fraction,
                           reversible_severe_counts=reversible_severe_counts)
     n = len(df)
-    sev = [_severity(v, i) for i, v in enumerate(df["severity"] if "severity" in df.columns else [None] * n)]
+    sev = _severities(view, used)
     rank = np.array([SEVERITY_LEVELS.index(s) for s in sev])
-    rev = [_flag(v, i, "reversible") for i, v in enumerate(df["reversible"] if "reversible" in df else [None] * n)]
-    adv_flag = [_flag(v, i, "adverse") for i, v in enumerate(df["adverse"] if "adverse" in df else [None] * n)]
-    deaths = _count(df, "deaths", 0.0)
-    group_n = _count(df, "n_animals", np.nan)
-    affected = _count(df, "n_affected", np.nan)
+    rev = _flags(view, used, "reversible")
+    adv_flag = _flags(view, used, "adverse")
+    deaths = _count(view, used, "deaths", 0.0)
+    group_n = _count(view, used, "n_animals", np.nan)
+    affected = _count(view, used, "n_affected", np.nan)
     r_marked, r_severe, r_lt = (SEVERITY_LEVELS.index(x) for x in ("marked", "severe", "life-threatening"))
     rev_unknown = np.array([r is None for r in rev])
     rev_true = np.array([r is True for r in rev])

@@ -121,13 +121,16 @@ class SteadyStateOptions(Spec):
     """Steady-state (equilibrium) affinity: ``R_eq = Rmax C / (C + KD)`` (+ ``offset`` when ``offset=True``)
     fitted to report points (see :func:`~adcbridge.assays.kinetics.report_points`).  ``conc_unit`` as in
     :class:`KineticsOptions`.  A report point whose response still changed by more than ``max_final_change``
-    (a fraction of its level) over the last part of the injection has not reached steady state and is flagged."""
+    (a fraction of its level) over the last part of the injection has not reached steady state and is flagged.
+    ``max_relative_se`` (default 0.5) is the largest relative standard error of KD (the SE of ln KD) of a fit
+    that is not flagged ``non_identifiable``."""
 
     spec_name: ClassVar[str] = "steady_state"
     conc_unit: str | None = None
     offset: bool = False
     response_unit: str = "RU"
     max_final_change: float = Field(0.05, gt=0)
+    max_relative_se: float = Field(0.5, gt=0)
     confidence: float = Field(0.95, gt=0, lt=1)
 
     @field_validator("conc_unit")

@@ -11,7 +11,13 @@ The estimate is only an affinity if every curve reached steady state: with kobs 
 after a contact time tc is (1 - exp(-kobs tc)) of R_eq, so kobs tc should be at least 3-5 at the lowest
 concentration.  For high-affinity antibodies (kd ~ 1e-4 1/s) that takes hours; use the kinetic KD instead.
 A report point whose response still changed by more than ``max_final_change`` (of its level) over the last
-``final_fraction`` of its injection is flagged ``steady_state_not_reached``.
+``final_fraction`` of its injection is flagged ``steady_state_not_reached``; a KD whose relative standard error
+(SE of ln KD) exceeds ``max_relative_se`` (default 0.5) is flagged ``non_identifiable``.
+
+The input tables are checked by :mod:`adcbridge.validation` (one message shape: the file and line when the
+table came from :func:`~adcbridge.io.read_table`, else ``the report-point table`` and the 1-based data row)::
+
+    points.csv: column 'response', line 4 (cycle 3): expected a finite number, got 'inf'
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from adcbridge import validation
 from adcbridge.results import Issue, make_provenance
 
 from ..nls import nls_fit, t_quantile
@@ -29,6 +36,7 @@ from .results import SteadyStateResult
 __all__ = ["report_points", "fit_steady_state"]
 
 LN10 = np.log(10.0)
+WHAT = "report-point table"         # errors about a table built in Python call it "the report-point table"
 
 
 def report_points(data: pd.DataFrame, *, t_on: float | None = None, t_off: float | None = None,
@@ -55,7 +63,9 @@ def report_points(data: pd.DataFrame, *, t_on: float | None = None, t_off: float
         on, off = float(inj["t_on"]), float(inj["t_off"])
         last = (t >= off - window) & (t <= off)
         if not last.any():
-            raise ValueError(f"cycle {inj['cycle']!r}: no samples in the report window [{off - window:g}, {off:g}] s")
+            raise validation.table_error(data, f"cycle {inj['cycle']!r}: no samples in the report window "
+                                               f"[{off - window:g}, {off:g}] s", table="the sensorgram table",
+                                         column=time)
         level = float(np.mean(y[last])) - baseline
         tail = (t >= off - final_fraction * (off - on)) & (t <= off)
         change = np.nan
@@ -70,21 +80,45 @@ def report_points(data: pd.DataFrame, *, t_on: float | None = None, t_off: float
 def fit_steady_state(points: pd.DataFrame, options: SteadyStateOptions | None = None, *, conc: str = "conc",
                      response: str = "response", **option_values) -> SteadyStateResult:
     """Fit ``R_eq = Rmax C / (C + KD) [+ offset]`` to report points (e.g. from :func:`report_points`; the
-    concentration unit is ``conc_unit`` or a ``conc_unit`` column).  Flags: ``not_converged``,
-    ``non_identifiable``, ``steady_state_not_reached`` (needs a ``final_change`` column),
-    ``KD_outside_concentration_range``."""
+    concentration unit is ``conc_unit`` or a ``conc_unit`` column).
+
+    ``options`` (or keyword values of :class:`~adcbridge.assays.kinetics.SteadyStateOptions`): ``conc_unit``,
+    ``offset``, ``response_unit``, ``max_final_change`` (0.05), ``max_relative_se`` (0.5: the largest relative
+    SE of KD, i.e. SE of ln KD, before the fit is flagged ``non_identifiable``) and ``confidence`` (0.95).
+
+    Flags: ``not_converged``, ``non_identifiable``, ``steady_state_not_reached`` (needs a ``final_change``
+    column), ``KD_outside_concentration_range``.  A bad cell (text, an empty or infinite concentration or
+    response, a negative concentration, an infinite ``final_change``) is a
+    :class:`~adcbridge.validation.TableError` naming the file or ``the report-point table``, the line or row, the
+    column and the value.
+
+    >>> import pandas as pd
+    >>> points = pd.DataFrame({"conc": [1.0, 3.0, 10.0, 30.0, 100.0], "response": [9.1, 23.1, 50.0, 75.0, 90.9]})
+    >>> fit = fit_steady_state(points, conc_unit="nM", max_relative_se=0.2)
+    >>> round(fit.KD * 1e9, 1), fit.spec.max_relative_se
+    (10.0, 0.2)
+    """
     options = (options or SteadyStateOptions()).replace(**option_values) if option_values else \
         (options or SteadyStateOptions())
-    if not isinstance(points, pd.DataFrame) or points.empty:
-        raise ValueError("the report points must be a non-empty pandas DataFrame")
+    if not isinstance(points, pd.DataFrame):
+        raise ValueError(f"the report points must be a pandas DataFrame, got {type(points).__name__}")
+    if points.empty:
+        raise validation.table_error(points, "the report-point table has no rows")
+    # checked on the table as given (its index names the file's lines), then renumbered for the output
+    c = _concentrations(points, conc, options.conc_unit, "cycle", WHAT)
+    y = numeric_column(points, response, what=WHAT, cycle="cycle")
+    change = None
+    if "final_change" in points.columns:      # empty where the tail was too short to fit a slope
+        change = validation.numeric_column(points, "final_change", allow_missing=True, table=f"the {WHAT}",
+                                           key="cycle")
     pts = points.reset_index(drop=True)
-    c = _concentrations(pts, conc, options.conc_unit, "cycle")
-    y = numeric_column(pts, response, what="report-point table", cycle="cycle")
     n_par = 3 if options.offset else 2
     distinct = np.unique(c[c > 0])
     if distinct.size < n_par:
-        raise ValueError(f"{distinct.size} distinct positive concentrations in column {conc!r} cannot determine "
-                         f"{n_par} parameters (KD, Rmax{', offset' if options.offset else ''})")
+        raise validation.table_error(points, f"{distinct.size} distinct positive concentrations in column {conc!r} "
+                                             f"cannot determine {n_par} parameters (KD, Rmax"
+                                             f"{', offset' if options.offset else ''})", table=f"the {WHAT}",
+                                     column=conc)
 
     def design(log_kd):
         frac = c / (c + 10.0 ** log_kd)
@@ -112,11 +146,11 @@ def fit_steady_state(points: pd.DataFrame, options: SteadyStateOptions | None = 
     issues = []
     if not fit.converged:
         issues.append(Issue("not_converged", f"the least-squares fit did not converge: {fit.message}", "error"))
-    if fit.rank < fit.p or not np.isfinite(se_ln) or se_ln > 0.5:
+    if fit.rank < fit.p or not np.isfinite(se_ln) or se_ln > options.max_relative_se:
         issues.append(Issue("non_identifiable", f"KD is not determined by the report points (relative SE "
-                                                f"{se_ln:.3g})"))
-    if "final_change" in pts.columns:
-        change = pd.to_numeric(pts["final_change"], errors="coerce").to_numpy(dtype=float)
+                                                f"{se_ln:.3g}; the limit, max_relative_se, is "
+                                                f"{options.max_relative_se:g})"))
+    if change is not None:
         late = np.flatnonzero(np.abs(np.nan_to_num(change)) > options.max_final_change)
         if late.size:
             issues.append(Issue("steady_state_not_reached",

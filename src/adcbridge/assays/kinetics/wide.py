@@ -9,6 +9,13 @@ Two layouts are recognised:
 
 The concentration of each curve is read from its header (a number followed by M, mM, uM/µM, nM, pM or fM) or
 given explicitly.  This function takes a DataFrame; reading the file belongs to :mod:`adcbridge.io`.
+
+Problems of the table are :class:`~adcbridge.validation.TableError` in the one message shape of
+:mod:`adcbridge.validation` (the file and its line when the table came from
+:func:`~adcbridge.io.read_table`, else ``the wide export`` and the 1-based data row)::
+
+    spr.csv: column 'Conc_5nM', line 14: expected a finite number, got 'inf'
+    spr.csv: no time column 'Time' and no X/Y column pairs (columns: t, 5nM)
 """
 
 from __future__ import annotations
@@ -18,9 +25,13 @@ import re
 import numpy as np
 import pandas as pd
 
+from adcbridge import validation
+
 from .options import molar_factor
 
 __all__ = ["sensorgrams_from_wide", "sensorgram_table"]
+
+TABLE = "the wide export"          # what the errors call a wide export built in Python (no file)
 
 _CONC = re.compile(r"(?<![A-Za-z0-9.])(?P<num>\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)"
                    r"\s*_?(?P<unit>[mupnfµμ]?M)(?![A-Za-z])")
@@ -69,22 +80,25 @@ def sensorgrams_from_wide(data: pd.DataFrame, *, time: str | None = "Time", conc
     if not isinstance(data, pd.DataFrame):
         raise ValueError(f"the wide sensorgram export must be a pandas DataFrame, got {type(data).__name__}")
     columns = [str(c) for c in data.columns]
-    frame = data.copy()
+    frame = data.copy()                  # keeps the index and df.attrs: errors name the file's lines
     frame.columns = columns
     if time is not None and time in columns:
         curves = [(c, time, c) for c in columns if c != time]
     else:
         curves = _pairs(columns)
         if curves is None:
-            raise ValueError(f"the wide export has no time column {time!r} and its columns do not come in X/Y pairs "
-                             f"(columns: {columns})")
+            raise validation.table_error(frame, f"no time column {time!r} and no X/Y column pairs "
+                                                f"(columns: {', '.join(columns) or 'none'})", table=TABLE,
+                                         column=time)
     if not curves:
-        raise ValueError("the wide export has no response columns")
+        raise validation.table_error(frame, f"no response columns (columns: {', '.join(columns)})", table=TABLE)
     if concentrations is not None:
         concs = np.asarray(concentrations, dtype=float).ravel()
         if concs.size != len(curves):
             raise ValueError(f"concentrations: {concs.size} values for {len(curves)} curves "
                              f"({[c[0] for c in curves]})")
+        if not np.all(np.isfinite(concs) & (concs >= 0)):
+            raise ValueError(f"concentrations must be finite numbers >= 0; got {concs.tolist()}")
         if conc_unit is None:
             raise ValueError("concentrations are given without conc_unit (M, mM, uM, nM, pM, fM)")
         concs = concs * molar_factor(conc_unit)
@@ -94,25 +108,29 @@ def sensorgrams_from_wide(data: pd.DataFrame, *, time: str | None = "Time", conc
         for label, _, _ in curves:
             found = _header_conc(label)
             if found is None:
-                raise ValueError(f"column {label!r}: no concentration in the header (e.g. 'Conc_12.5nM'); give "
-                                 f"concentrations= and conc_unit=")
+                raise validation.table_error(frame, f"column {label!r}: no concentration in the header (e.g. "
+                                                    f"'Conc_12.5nM'); give concentrations= and conc_unit=",
+                                             table=TABLE, column=label)
             if expected is not None and molar_factor(found[1]) != expected:
-                raise ValueError(f"column {label!r} gives its concentration in {found[1]}, which contradicts the "
-                                 f"unit given (conc_unit, --conc-unit) {conc_unit!r}; leave it out (the headers "
-                                 f"carry the unit) or give the concentrations (concentrations=, --concentrations)")
+                raise validation.table_error(
+                    frame, f"column {label!r} gives its concentration in {found[1]}, which contradicts the unit given "
+                           f"(conc_unit, --conc-unit) {conc_unit!r}; leave it out (the headers carry the unit) or give "
+                           f"the concentrations (concentrations=, --concentrations)", table=TABLE, column=label)
             concs.append(found[0] * molar_factor(found[1]))
         concs = np.asarray(concs)
+    # empty cells end curves of unequal length; text, inf and NaN written as a number are named, never dropped
+    numbers = {col: validation.numeric_column(frame, col, allow_missing=True, table=TABLE)
+               for col in dict.fromkeys(c for _, x, y in curves for c in (x, y))}
     parts = []
     for k, ((label, xcol, ycol), c) in enumerate(zip(curves, concs), start=1):
-        for col in (xcol, ycol):
-            raw = frame[col]
-            values = pd.to_numeric(raw, errors="coerce")
-            bad = np.flatnonzero(values.isna().to_numpy() & raw.notna().to_numpy())
-            if bad.size:
-                raise ValueError(f"column {col!r} must be numeric: row {bad[0] + 1} is {raw.iloc[bad[0]]!r}")
-        x = pd.to_numeric(frame[xcol], errors="coerce").to_numpy(dtype=float)
-        y = pd.to_numeric(frame[ycol], errors="coerce").to_numpy(dtype=float)
-        keep = np.isfinite(x) & np.isfinite(y)
+        x, y = numbers[xcol], numbers[ycol]
+        orphan = np.flatnonzero(np.isnan(x) & ~np.isnan(y))
+        if orphan.size:                  # a response without its time
+            pos = int(orphan[0])
+            word = validation.row_place(frame, pos).split()[0]
+            raise validation.cell_error(frame, xcol, pos, f"a time (column {ycol!r} has a response on this {word})",
+                                        table=TABLE)
+        keep = ~np.isnan(y)
         parts.append(pd.DataFrame({"cycle": k, "label": label, "conc": float(c), "conc_unit": "M",
                                    "time": x[keep], "response": y[keep]}))
     return pd.concat(parts, ignore_index=True)
@@ -139,9 +157,17 @@ def sensorgram_table(data: pd.DataFrame, *, cycle: str = "cycle", time: str = "t
         return data, False
     columns = [str(c) for c in data.columns]
     wide_time = time if time in columns else ("Time" if "Time" in columns else time)
+    why = (f"no column {cycle!r}, so it was read as a wide export (a time column and one column per curve, or X/Y "
+           f"column pairs), and")
     try:
         long = sensorgrams_from_wide(data, time=wide_time, concentrations=concentrations, conc_unit=conc_unit)
+    except validation.TableError as exc:
+        if exc.line is not None:         # a bad cell: the message already names the file, column, line and value
+            raise
+        text = str(exc).splitlines()[0]
+        if exc.source and text.startswith(f"{exc.source}: "):
+            text = text[len(exc.source) + 2:]
+        raise validation.table_error(data, f"{why} {text}", table="the sensorgram table", column=exc.column) from None
     except ValueError as exc:
-        raise ValueError(f"the table has no column {cycle!r}, so it was read as a wide export (a time column and "
-                         f"one column per curve, or X/Y column pairs), and {str(exc).splitlines()[0]}") from None
+        raise ValueError(f"the table has {why} {str(exc).splitlines()[0]}") from None
     return long, True
