@@ -98,9 +98,19 @@ def test_dose_response_batch(capsys, tmp_path):
                             "--ed50-plot", hist, "--format", "json")
     assert code == 0, err
     obj = json.loads(stdout)
+    assert obj["result_type"] == "DoseResponseBatch" and obj["model"] == "LL.4" and obj["table"] == str(out)
     assert obj["n_curves"] == 50 and sum(obj["status"].values()) == 50
+    assert list(obj["status"]) == ["converged", "not_identifiable", "diverged", "not_converged", "failed"]
     table = pd.read_csv(out)
     assert len(table) == 50 and {"curve", "b", "c", "d", "e", "ed50", "status"} <= set(table.columns)
+    converged = table.loc[table["status"] == "converged", "ed50"]
+    assert obj["median_ed50"] == pytest.approx(converged.median(), rel=1e-12)
+    assert obj["status"]["converged"] == len(converged)
+    code, stdout, err = run(capsys, "fit", "dose-response-batch", small, "--y", "resp", "--out", out)
+    assert code == 0, err
+    counts = table["status"].value_counts()
+    shown = ", ".join(f"{k} {counts[k]}" for k in obj["status"] if k in counts)          # no zero counts
+    assert stdout.splitlines()[0] == f"50 curves fitted with LL.4: {shown}"
     assert png.read_bytes()[:4] == b"\x89PNG" and hist.read_bytes()[:4] == b"\x89PNG"
     code, _, err = run(capsys, "fit", "dose-response-batch", small, "--y", "nope")
     assert code == 2 and "nope" in err and err.count("\n") == 1

@@ -315,16 +315,41 @@ def test_batch_other_models(name):
 
 def test_batch_flags_curves_it_cannot_fit_and_goes_on():
     good = _curve().assign(curve="good")
-    flat = _curve().assign(curve="flat", response=7.0)
+    constant = _curve().assign(curve="constant", response=7.0)
     few = _curve(doses=(0, 1, 10)).assign(curve="few")
-    batch = fit_dose_response_batch(pd.concat([good, flat, few]))
+    batch = fit_dose_response_batch(pd.concat([good, constant, few]))
     table = batch.table.set_index("curve")
     assert table.loc["good", "status"] == "converged"
-    assert table.loc["flat", "status"] == "failed" and table.loc["flat", "reason"] == "constant response"
+    assert table.loc["constant", "status"] == "failed" and table.loc["constant", "reason"] == "constant response"
     assert "3 distinct concentration" in table.loc["few", "reason"]
     assert any(i.code == "curves_not_fitted" and "2 of 3" in i.message for i in batch.issues)
     again = Result.from_json(batch.to_json())
     pd.testing.assert_frame_equal(again.table, batch.table)
+
+
+def test_batch_status_not_identifiable_when_the_rss_is_flat_along_a_valley():
+    # LL.3 (c = 0): only the top dose falls, to 59 %.  b grows while e follows it toward that dose and the RSS stays
+    # flat (below every limiting curve: a least RSS exists, but not one set of parameters)
+    y = [97.0, 106.7, 107.1, 97.8, 100.3, 88.7, 105.4, 58.8]
+    fit = fit_curves_array(10.0 ** np.linspace(-3, 2, 8), y, "LL.3")
+    assert fit.status.tolist() == ["not_identifiable"] and fit.converged[0] and not fit.identifiable[0]
+    assert fit.reason[0].startswith("parameters not identifiable") and fit.rss[0] < fit.rss_limit[0]
+
+
+def test_batch_record_summarises_the_batch_without_its_table():
+    data = pd.concat([_curve(seed=1, e=0.5).assign(curve="a"), _curve(seed=2, e=2.0).assign(curve="b"),
+                      _curve(seed=3, e=8.0).assign(curve="c"), _curve().assign(curve="constant", response=7.0)])
+    batch = fit_dose_response_batch(data)
+    record = batch.to_record()
+    assert list(record) == ["result_type", "model", "n_curves", "status", "median_ed50", "spec", "issues",
+                            "provenance"]
+    assert record["model"] == "LL.4" and record["n_curves"] == 4
+    assert record["status"] == {"converged": 3, "not_identifiable": 0, "diverged": 0, "not_converged": 0,
+                                "failed": 1}
+    assert record["median_ed50"] == pytest.approx(float(batch.table["ed50"].iloc[1]))
+    assert [i["code"] for i in record["issues"]] == [i.code for i in batch.issues]
+    assert json.loads(json.dumps(record, allow_nan=False)) == record
+    assert Result.from_json(batch.to_json()).to_record() == record
 
 
 def test_batch_arrays_with_ragged_curves_and_fixed_parameters():

@@ -111,21 +111,15 @@ def dose_response_batch(data: Path = typer.Argument(..., help="Long table: curve
         from adcbridge.report.batch_plots import plot_batch_ed50, plot_dose_response_batch
         _save_plot(plot_dose_response_batch(batch, table) if plot else None, plot)
         _save_plot(plot_batch_ed50(batch) if ed50_plot else None, ed50_plot)
-    t = batch.table
-    status = {str(k): int(v) for k, v in t["status"].value_counts().items()}
-    import numpy as np
-    ed = t["ed50"].to_numpy(float)
-    ok = ed[(t["status"] == "converged").to_numpy() & np.isfinite(ed)]
-    summary = {"model": batch.spec.model, "n_curves": len(t), "status": status,
-               "median_ed50": float(np.median(ok)) if ok.size else None,
-               "issues": [{"code": i.code, "message": i.message, "severity": i.severity} for i in batch.issues],
-               "table": None if out is None else str(out)}
-    text = "\n".join([f"{len(t)} curves fitted with {batch.spec.model}: " +
-                      ", ".join(f"{k} {v}" for k, v in status.items()),
-                      f"median ED50 (converged curves): {summary['median_ed50']:.4g}" if ok.size else
-                      "no converged curve", *(f"{i.severity}: {i.message}" for i in batch.issues),
-                      f"per-curve table: {out}" if out else _frame(t.head(20))])
-    emit(summary, format, text)
+    record = batch.to_record()
+    record["table"] = None if out is None else str(out)
+    median = record["median_ed50"]
+    text = "\n".join([f"{record['n_curves']} curves fitted with {record['model']}: "
+                      + ", ".join(f"{k} {v}" for k, v in record["status"].items() if v),
+                      f"median ED50 (converged curves): {median:.4g}" if median is not None else
+                      "no converged curve with an ED50", *(f"{i.severity}: {i.message}" for i in batch.issues),
+                      f"per-curve table: {out}" if out else _frame(batch.table.head(20))])
+    emit(record, format, text)
 
 
 @fit_app.command("kinetics")

@@ -21,7 +21,8 @@ from adcbridge.assays.dose_response.models import PARAMETERS, get_model  # noqa:
 __all__ = ["plot_dose_response_batch", "plot_batch_ed50"]
 
 _GRID = 120
-_STATUS_COLOURS = {"converged": "C0", "flat": "C1", "not_converged": "C3", "diverged": "C3", "failed": "0.4"}
+_STATUS_COLOURS = {"converged": "C0", "not_identifiable": "C1", "not_converged": "C3", "diverged": "C3",
+                   "failed": "0.4"}
 
 
 def _theta(batch: DoseResponseBatch, row: pd.Series) -> np.ndarray:

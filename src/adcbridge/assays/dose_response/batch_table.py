@@ -1,10 +1,11 @@
 """Batched dose-response fits from a long table: one model fitted independently to every curve (plates, screens,
-bootstrap replicates), one row per curve.  The engine is :mod:`.batch`."""
+bootstrap replicates), one row per curve.  The engine is :mod:`.batch`; the result's record (``to_record()``,
+what ``adcbridge fit dose-response-batch --format json`` prints) summarises the batch without its table."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -13,7 +14,7 @@ from pydantic import Field, field_validator
 from adcbridge.results import Issue, Result, make_provenance
 from adcbridge.spec import Spec
 
-from .batch import fit_curves_array
+from .batch import STATUSES, fit_curves_array
 from .data import numeric_column
 from .models import PARAMETERS, get_model, model_name
 
@@ -55,12 +56,33 @@ class DoseResponseBatchSpec(Spec):
 class DoseResponseBatch(Result):
     """One row per curve in ``table``: ``curve``, ``n``, the free parameters and their SEs (``se_b`` ...),
     ``ed50``, ``ed50_se``, ``rss``, ``df_residual``, ``converged``, ``identifiable``, ``status`` (``converged``,
-    ``flat``, ``diverged`` -- no finite optimum --, ``not_converged``, ``failed``; see :class:`BatchFit`),
-    ``iterations``, ``method`` (``batch``, ``scipy``, ``failed``), ``reason``, ``rss_limit`` (the least RSS of the
-    curve's limiting curves -- constant, step, power curve -- where the batch needed it, else NaN) and ``limit``
-    (which of them)."""
+    ``not_identifiable`` -- least RSS reached, but many parameter values fit equally well --, ``diverged`` -- no
+    finite optimum --, ``not_converged``, ``failed``; see :mod:`.batch`), ``iterations``, ``method`` (``batch``,
+    ``scipy``, ``failed``), ``reason``, ``rss_limit`` (the least RSS of the curve's limiting curves -- constant,
+    step, power curve -- where the batch needed it, else NaN) and ``limit`` (which of them)."""
 
     result_type: ClassVar[str] = "DoseResponseBatch"
+
+    def status_counts(self) -> dict[str, int]:
+        """Curves per ``status``: every status of :data:`~.batch.STATUSES`, in that order, zeros included."""
+        counts = self.table["status"].astype(str).value_counts()
+        return {s: int(counts.get(s, 0)) for s in (*STATUSES, *sorted(set(counts.index) - set(STATUSES)))}
+
+    def median_ed50(self) -> float | None:
+        """The median ED50 of the ``converged`` curves (those with a finite ED50); None when there is none."""
+        t = self.table
+        ed = t["ed50"].to_numpy(float)
+        ok = ed[(t["status"] == "converged").to_numpy() & np.isfinite(ed)]
+        return float(np.median(ok)) if ok.size else None
+
+    def record_body(self) -> dict[str, Any]:
+        """The JSON contract of ``adcbridge fit dose-response-batch``: ``{"model", "n_curves", "status": {status:
+        curves} (:meth:`status_counts`), "median_ed50"`` (:meth:`median_ed50`, null when no curve converged to a
+        finite ED50)``}``; :meth:`to_record` adds ``spec``, ``issues`` and ``provenance``.  The per-curve table is
+        not part of the record (a batch may hold 100,000 curves): read ``table``, or write it
+        (``adcbridge ... --out``); :meth:`to_json` keeps it."""
+        return {"model": self.spec.model, "n_curves": len(self.table), "status": self.status_counts(),
+                "median_ed50": self.median_ed50()}
 
 
 def long_to_arrays(data: pd.DataFrame, *, x: str, y: str, curve: str):
