@@ -63,3 +63,12 @@ def test_exact_binomial_posterior_equals_the_incomplete_beta_function():
 def test_a_non_integer_prior_uses_the_incomplete_beta_function():
     got = posterior_prob_above(0.3, np.array([1, 2]), np.array([3, 6]), 0.05, 0.05)
     np.testing.assert_allclose(got, 1.0 - betainc(np.array([1.05, 2.05]), np.array([2.05, 4.05]), 0.3), rtol=1e-14)
+
+
+def test_posterior_is_continuous_across_the_table_limit():
+    """Up to EXACT_TABLE_MAX the table is summed, beyond it scipy's betainc: both agree at the switch."""
+    from adcbridge.dosefinding.boin.boundaries import EXACT_TABLE_MAX
+    for n in (EXACT_TABLE_MAX - 1, EXACT_TABLE_MAX + 1, 5000):
+        y = np.array([0, n // 10, n // 4, n // 3, n])
+        np.testing.assert_allclose(posterior_prob_above(0.25, y, np.full(5, n)),
+                                   1.0 - betainc(y + 1.0, n - y + 1.0, 0.25), rtol=1e-10, atol=1e-14)

@@ -57,22 +57,29 @@ def posterior_prob_above(target: float, y, n, a: float = 1.0, b: float = 1.0):
 
     For whole-number ``a`` and ``b`` (BOIN's uniform prior) this is the binomial lower tail
     ``Pr(Binomial(n + a + b - 1, target) <= y + a - 1)``, summed exactly from a table of binomial probabilities
-    (no scipy; agrees with the regularised incomplete beta function to about 1e-15).  Other priors use
-    :func:`scipy.special.betainc`."""
+    (no scipy; agrees with the regularised incomplete beta function to about 1e-15) for n up to
+    ``EXACT_TABLE_MAX``.  Larger n and other priors use :func:`scipy.special.betainc`."""
     if float(a).is_integer() and float(b).is_integer() and a >= 1 and b >= 1:
-        y = np.asarray(y, dtype=np.int64)
-        n = np.asarray(n, dtype=np.int64)
-        m = n + int(a) + int(b) - 1
-        k = y + int(a) - 1
-        cdf = _binomial_cdf_table(float(target), int(m.max()) if m.size else 0)
-        return np.where(k < 0, 0.0, cdf[m, np.clip(k, 0, m)])
+        yi = np.asarray(y, dtype=np.int64)
+        ni = np.asarray(n, dtype=np.int64)
+        m = ni + int(a) + int(b) - 1
+        k = yi + int(a) - 1
+        m_max = int(m.max()) if m.size else 0
+        if m_max <= EXACT_TABLE_MAX:
+            cdf = _binomial_cdf_table(float(target), m_max)
+            return np.where(k < 0, 0.0, cdf[m, np.clip(k, 0, m)])
     from scipy.special import betainc
     y = np.asarray(y, dtype=float)
     n = np.asarray(n, dtype=float)
     return 1.0 - betainc(y + a, n - y + b, target)
 
 
-@lru_cache(maxsize=64)
+#: the largest n + 1 summed from the table (8 MB); beyond it -- designs of more than about a thousand patients --
+#: the incomplete beta function of scipy is used
+EXACT_TABLE_MAX = 1000
+
+
+@lru_cache(maxsize=16)
 def _binomial_cdf_table(p: float, m_max: int) -> np.ndarray:
     """``cdf[m, k] = Pr(Binomial(m, p) <= k)`` for 0 <= k <= m <= m_max (1 for k >= m), built row by row with
     Pascal's recurrence ``pmf_m(k) = (1-p) pmf_{m-1}(k) + p pmf_{m-1}(k-1)`` -- every term positive, so the
