@@ -154,9 +154,8 @@ def boin_protocol(target: float = TARGET,
                   pathways: int = typer.Option(3, "--pathways", help="Cohorts in the dose-transition table."),
                   out: Path = typer.Option(..., "--out", help="Folder for the protocol files.")):
     """Write protocol material: decision table (CSV, Markdown, HTML), protocol paragraph, dose pathways."""
-    from adcbridge.dosefinding import BoinDesign, decision_table, dose_transition_pathways, protocol_text
+    from adcbridge.dosefinding import BoinDesign, decision_table
     from adcbridge.io import staged_outputs
-    from adcbridge.report import decision_table_html, decision_table_markdown
 
     levels = floats(doses, "--doses")
     if len(levels) == 1 and (levels[0] != int(levels[0]) or levels[0] < 1):
@@ -171,16 +170,22 @@ def boin_protocol(target: float = TARGET,
                         dose_unit=dose_unit, **kw)
     table = decision_table(design)
     with staged_outputs() as stage:                  # all files or none
-        written = [
-            stage.table(out / "decision_table.csv", table.table),
+        written = _stage_protocol(stage, out, design, table, pathways)
+        written.append(stage.text(out / "design.json", design.model_dump_json(indent=2) + "\n"))
+    for p in written:
+        typer.echo(f"wrote {p}")
+
+
+def _stage_protocol(stage, out: Path, design, table, pathways: int) -> list[Path]:
+    """Stage the protocol material of a BOIN design: decision table (CSV, Markdown, HTML), protocol paragraph and
+    dose-transition pathways."""
+    from adcbridge.dosefinding import dose_transition_pathways, protocol_text
+    from adcbridge.report import decision_table_html, decision_table_markdown
+    return [stage.table(out / "decision_table.csv", table.table),
             stage.text(out / "decision_table.md", decision_table_markdown(table)),
             stage.text(out / "decision_table.html", decision_table_html(table)),
             stage.text(out / "protocol.txt", protocol_text(design) + "\n"),
-            stage.table(out / "dose_transition_pathways.csv", dose_transition_pathways(design, pathways)),
-            stage.text(out / "design.json", design.model_dump_json(indent=2) + "\n"),
-        ]
-    for p in written:
-        typer.echo(f"wrote {p}")
+            stage.table(out / "dose_transition_pathways.csv", dose_transition_pathways(design, pathways))]
 
 
 _ONLY = {"titration": "boin", "extrasafe": "boin", "n_earlystop": "boin", "bound_mtd": "boin", "p_saf": "boin",
@@ -266,9 +271,9 @@ def demo(trials: int = typer.Option(10000, "--trials", help="Simulated trials pe
          out: Optional[Path] = typer.Option(None, "--out", help="Also write tables, plots and the protocol text "
                                                                 "to this folder.")):
     """The bundled example trial: BOIN decision table and operating characteristics for a few scenarios."""
-    from adcbridge.dosefinding import compare_designs, decision_table, dose_transition_pathways, protocol_text
+    from adcbridge.dosefinding import compare_designs, decision_table
     from adcbridge.io import load_trial_spec, staged_outputs
-    from adcbridge.report import decision_table_html, decision_table_markdown, oc_summary_table, plot_oc
+    from adcbridge.report import oc_summary_table, plot_oc
 
     if trials < 1:
         raise typer.BadParameter(f"must be at least 1, got {trials}", param_hint="'--trials'")
@@ -304,14 +309,8 @@ def demo(trials: int = typer.Option(10000, "--trials", help="Simulated trials pe
     if out:
         summary = oc_summary_table(summaries, [s.name for s in trial.scenarios])
         with staged_outputs() as stage:              # all files or none
-            files = [
-                stage.table(out / "decision_table.csv", table.table),
-                stage.text(out / "decision_table.md", decision_table_markdown(table)),
-                stage.text(out / "decision_table.html", decision_table_html(table)),
-                stage.text(out / "protocol.txt", protocol_text(boin) + "\n"),
-                stage.table(out / "oc_summary.csv", summary),
-                stage.table(out / "dose_transition_pathways.csv", dose_transition_pathways(boin, 3)),
-            ]
+            files = _stage_protocol(stage, out, boin, table, 3)
+            files.append(stage.table(out / "oc_summary.csv", summary))
             for k, (sc, cmp) in enumerate(comparisons, start=1):
                 files.append(stage.bytes(out / f"oc_scenario{k}.png",
                                          _png(plot_oc(list(cmp.results), list(cmp.names), title=sc.name))))

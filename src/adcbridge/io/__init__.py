@@ -4,20 +4,16 @@ Every write is atomic: the content goes to a temporary file in the target folder
 target in one step, so a failure never leaves a half-written file behind.
 """
 
+from adcbridge._lazy import lazy_exports
+
 from .tables import read_table
 from .files import (Stage, staged_outputs, write_bytes, write_csv_chunks, write_json, write_table,
                     write_table_chunks, write_text)
 
 # trial specifications import the dose-finding designs (scipy, about 0.5 s): loaded on first use, so that the
 # commands that only read and write tables start fast
-_LAZY = {"TrialSpec": "trial", "load_trial_spec": "trial", "read_dose_counts": "trial"}
-
-
-def __getattr__(name: str):
-    if name in _LAZY:
-        import importlib
-        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, {"TrialSpec": ".trial", "load_trial_spec": ".trial",
+                                               "read_dose_counts": ".trial"})
 
 
 __all__ = ["write_text", "write_bytes", "write_json", "write_table", "write_csv_chunks", "TrialSpec", "load_trial_spec",
