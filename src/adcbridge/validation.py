@@ -180,6 +180,10 @@ def require_columns(df: pd.DataFrame, names: Iterable[str | None], *, source: st
 
         conc.csv: missing column 'TIME' (columns: ID, TM, CONC)
     """
+    if not hasattr(df, "columns") or not hasattr(df, "attrs"):
+        shown = f" {df!r}" if isinstance(df, (str, bytes)) or hasattr(df, "__fspath__") else ""
+        raise TableError(f"{_prefix(source or table)}expected a table (a pandas DataFrame; read a file with "
+                         f"adcbridge.io.read_table), got {type(df).__name__}{shown}", source=source or table)
     wanted = [n for n in dict.fromkeys(names) if n is not None]
     missing = [n for n in wanted if n not in df.columns]
     if missing:

@@ -117,3 +117,11 @@ def test_multiple_dose_with_a_dosing_table():
     ref = run_nca_multiple_dose(data, dosing, dose_time="TDOSE", tau="TAU", **kwargs)
     pd.testing.assert_frame_equal(table, ref.table)
     assert run.profiles == len(ref.wide()) == 270 and "DOSENO" in run.wide().columns
+
+
+def test_a_path_instead_of_a_table_is_a_clear_error():
+    import pytest as _pytest
+
+    from adcbridge.nca import run_nca
+    with _pytest.raises(ValueError, match="expected a table .* got str 'file.csv'"):
+        run_nca("file.csv", subject="ID", time="T", conc="C", dose="D")
