@@ -172,3 +172,22 @@ def test_nca_builds_the_wide_table_only_when_asked(capsys, tmp_path, monkeypatch
     with pytest.raises(AssertionError, match="without --wide"):
         run(capsys, *ARGS, "--out", tmp_path / "pp2.csv", "--wide", tmp_path / "w.csv")
     assert not (tmp_path / "pp2.csv").exists()
+
+
+def test_options_that_need_a_missing_column_are_refused(capsys, tmp_path):
+    theoph = REFERENCE / "nca" / "data" / "theoph.csv"
+    code, _, err = run(capsys, "nca", theoph, "--subject", "Subject", "--time", "Time", "--conc", "conc", "--dose",
+                       "Dose", "--metabolite", "PAYLOAD", "--out", tmp_path / "pp.csv")
+    assert code == 2 and "need an analyte column" in err and not (tmp_path / "pp.csv").exists()
+    code, _, err = run(capsys, *ARGS, "--metabolite", "METAB", "--out", tmp_path / "pp.csv")
+    assert code == 2 and "metabolite 'METAB' is not in column 'ANALYTE'" in err
+    code, _, err = run(capsys, *ARGS, "--out", tmp_path / "pp.csv")
+    assert code == 0
+    code, _, err = run(capsys, "nca-stats", tmp_path / "pp.csv", "--sex", "GENDER", "--out", tmp_path / "st")
+    assert code == 2 and "'--sex'" in err and "no column 'GENDER'" in err and not (tmp_path / "st").exists()
+
+
+def test_pk_fit_refuses_an_analyte_without_an_analyte_column(capsys):
+    code, _, err = run(capsys, "pk", "fit", REFERENCE / "pk" / "r_oracle_input.csv", "--analyte", "PAYLOAD",
+                       "--tinf", "TINF")
+    assert code == 2 and "no analyte column" in err and err.count("\n") == 1

@@ -146,7 +146,7 @@ def nca_stats_cmd(table: Path = typer.Argument(..., help="Long CDISC PP table wr
                   out: Path = typer.Option(..., "--out", help="Folder for the result tables (CSV)."),
                   format: Format = FORMAT):
     """Dose proportionality (power model, Smith criterion, dose-normalised ANOVA) and sex comparisons."""
-    from adcbridge.io import write_table
+    from adcbridge.io import staged_outputs
     from adcbridge.io.nca_files import read_concentrations
     from adcbridge.nca import Subset, dose_normalised_anova, power_model, sex_comparison
 
@@ -159,6 +159,9 @@ def nca_stats_cmd(table: Path = typer.Argument(..., help="Long CDISC PP table wr
     if pp.empty:
         raise typer.BadParameter(f"none of {wanted} is in {table}", param_hint="'--parameters'")
     by = ("PPCAT", "PPTESTCD") if "PPCAT" in pp.columns else ("PPTESTCD",)
+    if sex and sex not in pp.columns and sex != "SEX":
+        raise typer.BadParameter(f"{table} has no column {sex!r} (columns: {', '.join(map(str, pp.columns))})",
+                                 param_hint="'--sex'")
     use_sex = bool(sex) and sex in pp.columns
     subsets = [Subset()] + ([Subset(sex=male), Subset(sex=female)] if use_sex else [])
     common = dict(value="PPSTRESN", dose=dose, by=by)
@@ -170,10 +173,12 @@ def nca_stats_cmd(table: Path = typer.Argument(..., help="Long CDISC PP table wr
             results["sex_comparison.csv"] = sex_comparison(pp, sex=sex, female=female, male=male, **common).table
     except ValueError as exc:
         raise ValueError(f"{table}: {exc}") from None
-    written = [write_table(out / name, frame) for name, frame in results.items()]
+    with staged_outputs() as stage:                  # all tables or none
+        written = [stage.table(out / name, frame) for name, frame in results.items()]
+    notes = [] if use_sex or not sex else [f"no {sex} column in {table}: sex comparisons skipped"]
     if format == Format.json:
-        typer.echo(json.dumps({"written": [str(p) for p in written]}, indent=2))
+        typer.echo(json.dumps({"written": [str(p) for p in written], "notes": notes}, indent=2))
         return
     cols = [c for c in [*by, "subset", "slope", "slope_ci_low", "slope_ci_high", "conclusion"] if c in pm.table]
     typer.echo(_frame(pm.table[cols]))
-    typer.echo("\n".join(f"wrote {p}" for p in written))
+    typer.echo("".join(f"note: {n}\n" for n in notes) + "\n".join(f"wrote {p}" for p in written))

@@ -106,6 +106,15 @@ def nca_setup(data: pd.DataFrame, *, subject: str, time: str, conc: str, dose: s
             raise ValueError(f"a concentration-unit column ('{conc_unit}') needs an analyte column")
         opts["conc_units_by_analyte"] = units_by_analyte(data, analyte, conc_unit)
         conc_unit = None
+    if opts.get("metabolites"):
+        if not analyte:
+            raise ValueError(f"metabolites {list(opts['metabolites'])} need an analyte column (--analyte) that "
+                             f"names them")
+        present = set(data[analyte].astype(str)) if analyte in data.columns else set()
+        absent = [m for m in opts["metabolites"] if str(m) not in present]
+        if analyte in data.columns and absent:
+            raise ValueError(f"metabolite {absent[0]!r} is not in column '{analyte}' (analytes: "
+                             f"{', '.join(sorted(present))})")
     units.update({k: v for k, v in (("time", time_unit), ("conc", conc_unit), ("dose", dose_unit)) if v})
     opts["units"] = units
     nca_options = NcaOptions(**opts)

@@ -58,6 +58,9 @@ def _analyte_map(model, data, analyte, analytes):
     if analytes is not None and isinstance(analytes, str):
         analytes = [analytes]
     has = analyte is not None and analyte in data.columns
+    if not has and analytes is not None:
+        raise ValueError(f"analytes {list(analytes)} were chosen but the table has no analyte column "
+                         f"({analyte!r}); name it with --analyte-column / analyte=")
     if not has:
         if len(model.outputs) > 1:
             raise ValueError(f"model {model.name} needs an analyte column ({analyte!r} not found); its outputs are "
