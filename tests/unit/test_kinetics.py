@@ -437,3 +437,14 @@ def test_wide_or_long_table_detection():
         sensorgram_table(pd.DataFrame({"Time": [0, 1], "A": [0.0, 1.0]}))
     with pytest.raises(ValueError, match="concentrations apply to a wide export only"):
         sensorgram_table(CLEAN, concentrations=[1.0], conc_unit="nM")
+
+
+def test_an_injection_end_past_the_data_is_refused():
+    """t_off = 99999 s on data ending at 1,560 s used to fit a KD 16x off without a word."""
+    import pandas as _pd
+
+    from tests.refdata import REFERENCE
+    spr = _pd.read_csv(REFERENCE / "fit" / "kinetics" / "spr_mck_clean.csv")
+    with pytest.raises(ValueError, match=r"the injection ends at t_off = 99999 s, after the data end"):
+        fit_kinetics(spr, cycle="cycle", conc="conc_M", time="time_s", response="response_RU", t_on=60,
+                     t_off=99999, conc_unit="M")

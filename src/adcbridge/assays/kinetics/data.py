@@ -197,6 +197,11 @@ def build_sensorgrams(data: pd.DataFrame, options: KineticsOptions, injections: 
         if tk[-1] <= first_on:
             raise ValueError(f"cycle {label!r}: the time axis (column {time!r}) ends at {tk[-1]:g} s, before the "
                              f"injection starts ({first_on:g} s)")
+        last_off = float(sched.loc[sched["cycle_index"] == k, "t_off"].max())
+        if last_off > tk[-1]:
+            raise ValueError(f"cycle {label!r}: the injection ends at t_off = {last_off:g} s, after the data end "
+                             f"({tk[-1]:g} s, column {time!r}); give t_off on the data's time axis (the fit "
+                             f"would take the dissociation for more association)")
     if not (sched["conc_M"] > 0).any():
         raise ValueError("no cycle has a positive analyte concentration")
     y_sorted = y[order]
