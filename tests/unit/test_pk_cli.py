@@ -110,3 +110,13 @@ def test_simulate_bounds_the_number_of_concentrations_in_the_library():
                  np.linspace(0, 24, MAX_CONCENTRATIONS // 1000 + 1))
     with pytest.raises(ValueError, match="has no parameter 'Vd'"):
         simulate("1cmt", {"CL": 1.0, "Vd": 10.0, "V": 10.0}, Regimen.single(1.0), [1.0])
+
+
+def test_measurable_concentrations_without_a_dose_are_refused(tmp_path):
+    """A subject with dose 0 and measurable concentrations used to end 'not converged' at OFV 2e303, exit 0."""
+    from adcbridge.pk import fit_pk
+    d = pd.read_csv(REFERENCE / "pk" / "r_oracle_input.csv")
+    d.loc[d.ID == "SD002", "DOSE"] = 0
+    with pytest.raises(ValueError, match=r"column 'CONC', row 1 \(ID 'SD002'\): expected 0 for a subject given no "
+                                         r"dose"):
+        fit_pk(d, "2cmt", tinf="TINF")

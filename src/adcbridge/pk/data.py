@@ -204,6 +204,13 @@ def prepare_data(data: pd.DataFrame, model, *, subject="ID", time="TIME", conc="
     t_first = first["time"].reindex(sid).to_numpy()
     predose = t <= t_first                 # a sample at a dose time is that dose's pre-dose sample (predicts 0)
     use = keep & ~flag & ~missing & ~predose
+    total = doses.groupby("subject")["amount"].sum()
+    undosed = use & (c > 0) & (total.reindex(sid).to_numpy() <= 0)
+    if undosed.any():                       # a linear model predicts 0 for ever: no fit can explain them
+        pos = int(np.flatnonzero(undosed)[0])
+        raise validation.cell_error(df, conc, pos, "0 for a subject given no dose (its doses add up to 0; a "
+                                    "measurable concentration needs a dose, or leave the subject out)", c[pos],
+                                    key=subject)
     counts = pd.DataFrame({"s": sid, "blq": keep & flag & ~predose, "pre": keep & predose}).groupby("s").sum()
     n_blq = {s: int(counts.at[s, "blq"]) for s in ids}
     n_pre = {s: int(counts.at[s, "pre"]) for s in ids}
