@@ -36,7 +36,7 @@ def test_nca_config_file(capsys, tmp_path):
                    "options: {auc_method: linear, partial_aucs: [[0, 168]], metabolites: [PAYLOAD]}\n"
                    "lambda_z:\n  - {SEX: M, DOSE: 0.3, ID: SD001, ANALYTE: ADC, time: 168, action: exclude,"
                    " reason: outlier}\n")
-    code, text, err = run(capsys, "nca", CYNO, "--config", cfg, "--out", tmp_path / "pp.csv")
+    code, text, err = run(capsys, "nca", CYNO, "--config", cfg, "--conc-unit", "CONCU", "--out", tmp_path / "pp.csv")
     assert code == 0, err
     pp = pd.read_csv(tmp_path / "pp.csv")
     assert "AUCINT" in set(pp.PPTESTCD) and "lambda_z points chosen by the user" in text
@@ -56,10 +56,12 @@ def test_nca_stats(capsys, tmp_path):
     (["--subject", "NOPE"], "missing column"),
     (["--auc-method", "cubic"], "--auc-method"),
     (["--partial", "0-x"], "--partial"),
-    (["--conc-unit", "mg"], "concentration unit"),
+    (["--conc-unit", "mg"], "--conc-unit mg disagrees with the table's unit column 'CONCU'"),
+    ([], "the table has a concentration-unit column 'CONCU' (ng/mL, ug/mL): give --conc-unit CONCU"),
 ])
 def test_nca_bad_arguments(capsys, tmp_path, extra, needle):
-    args = [a for a in ARGS if a not in ("--conc-unit", "CONCU")] + extra + ["--out", tmp_path / "pp.csv"]
+    keep_unit = bool(extra) and "--conc-unit" not in extra        # the unit column unless the case is about it
+    args = [a for a in ARGS if keep_unit or a not in ("--conc-unit", "CONCU")] + extra + ["--out", tmp_path / "pp.csv"]
     code, out, err = run(capsys, *args)
     assert code == 2 and needle in err and err.count("\n") == 1
 

@@ -39,7 +39,8 @@ def test_setup_refuses_an_analyte_with_several_units(cyno):
 
 
 def test_setup_route_and_duration_are_columns_or_values(cyno):
-    s = _setup(cyno.drop(columns=["ROUTE", "TINF"]), route="iv-infusion", duration="0.5", conc_unit="ng/mL")
+    s = _setup(cyno.drop(columns=["ROUTE", "TINF", "CONCU"]), route="iv-infusion", duration="0.5",
+               conc_unit="ng/mL")
     assert (s.route, s.default_route, s.duration, s.default_duration) == (None, "iv-infusion", None, 0.5)
     assert s.options.units.conc == "ng/mL" and not s.options.conc_units_by_analyte
     assert _setup(cyno, route=None, duration=None).default_route == "extravascular"

@@ -101,6 +101,17 @@ def nca_setup(data: pd.DataFrame, *, subject: str, time: str, conc: str, dose: s
     if metabolites:
         opts["metabolites"] = tuple(metabolites)
     units = dict(opts.get("units") or {})
+    unit_col = unit_column_of(data, conc)
+    if unit_col and not (conc_unit and conc_unit in data.columns):
+        found = sorted({str(u) for u in data[unit_col].dropna().unique()})
+        given = conc_unit or units.get("conc")
+        if not given:
+            alt = f", or --conc-unit {found[0]}" if len(found) == 1 else ""
+            raise ValueError(f"the table has a concentration-unit column '{unit_col}' ({', '.join(found)}): give "
+                             f"--conc-unit {unit_col} to use it (conc_unit='{unit_col}'){alt}")
+        if found != [str(given)]:
+            raise ValueError(f"--conc-unit {given} disagrees with the table's unit column '{unit_col}' "
+                             f"({', '.join(found)}): give --conc-unit {unit_col} to use the column")
     if conc_unit and conc_unit in data.columns:
         if not analyte:
             raise ValueError(f"a concentration-unit column ('{conc_unit}') needs an analyte column")
@@ -136,6 +147,17 @@ def nca_setup(data: pd.DataFrame, *, subject: str, time: str, conc: str, dose: s
                     blq=blq, lloq=lloq, route=route_col, duration=duration_col,
                     default_route=route if route_col is None else "extravascular",
                     default_duration=default_duration, options=nca_options, lambda_z_selection=selection)
+
+
+
+
+def unit_column_of(data: pd.DataFrame, conc: str) -> str | None:
+    """The table's concentration-unit column, if it has one by a recognised name (``{conc}U``, ``{conc}_U``,
+    ``{conc}UNIT``, ``{conc}_UNIT``, ``{conc}_UNITS``, ``PCSTRESU``, ``PCORRESU``; any case)."""
+    wanted = {n.upper() for n in (f"{conc}U", f"{conc}_U", f"{conc}UNIT", f"{conc}_UNIT", f"{conc}_UNITS")}
+    if str(conc).upper() in ("PCSTRESN", "PCORRES", "PCSTRESC"):
+        wanted |= {"PCSTRESU", "PCORRESU"}
+    return next((str(c) for c in data.columns if str(c).upper() in wanted), None)
 
 
 def units_by_analyte(data: pd.DataFrame, analyte: str, unit_column: str) -> dict[str, str]:
