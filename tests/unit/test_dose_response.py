@@ -387,3 +387,13 @@ def test_batch_standard_errors_do_not_depend_on_the_dose_unit(se):
     np.testing.assert_allclose(molar.se[:, :3], nano.se[:, :3], rtol=1e-5)
     single = fit_dose_response(pd.DataFrame({"conc": x[0], "response": y[0]}), se=se)
     np.testing.assert_allclose(molar.se[0, 3], single.table["se"].iloc[3], rtol=1e-4)
+
+
+def test_too_many_curves_for_a_joint_fit_point_to_the_batch_fit():
+    """200 curves in a joint fit ran > 300 s and printed 15,000 pairwise potencies; now a clear limit."""
+    from adcbridge.assays.dose_response.fit import MAX_JOINT_CURVES
+    n = MAX_JOINT_CURVES + 1
+    x = np.tile([0.1, 1, 10, 100, 1000], n)
+    df = pd.DataFrame({"conc": x, "response": 100 / (1 + x / 10), "curve": np.repeat([f"c{i}" for i in range(n)], 5)})
+    with pytest.raises(ValueError, match="fit many independent curves with fit_dose_response_batch"):
+        fit_dose_response(df, curve="curve")

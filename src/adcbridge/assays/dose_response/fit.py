@@ -49,6 +49,8 @@ _TOL = 1e-15
 # .max_condition, whose defaults are these values; the batch fit uses these values).
 _REL_SE = 10.0                 # b, e or f with SE above this many times the estimate: not identified
 COND_LIMIT = 1e10              # column-scaled J'J condition number above this: not identified (single and batch)
+#: the most curves of one joint fit: the pairwise relative potencies grow as n^2 (200 curves ran > 300 s)
+MAX_JOINT_CURVES = 50
 _TIE = 1e-9                    # relative RSS margin an alternative start must beat the self-starter by
 
 
@@ -269,6 +271,10 @@ def fit_dose_response(data: pd.DataFrame, spec: DoseResponseSpec | None = None, 
     elif options:
         spec = spec.replace(**options)
     curves = prepare_curves(data, x=spec.x, y=spec.y, curve=spec.curve)
+    if curves.n_curves > MAX_JOINT_CURVES:
+        raise ValueError(f"{curves.n_curves} curves: fit_dose_response fits curves jointly (shared parameters, "
+                         f"parallelism, every pairwise relative potency) for up to {MAX_JOINT_CURVES}; fit many "
+                         f"independent curves with fit_dose_response_batch (adcbridge fit dose-response-batch)")
     extra = _count_issues(curves, spec)
     test = None
     if spec.test_parallelism and curves.n_curves > 1:
