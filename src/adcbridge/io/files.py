@@ -63,8 +63,10 @@ class Stage:
         return tmp
 
     def bytes(self, path: str | os.PathLike, data: bytes) -> Path:
-        with open(self.reserve(path), "wb") as fh:
-            fh.write(data)
+        tmp = self.reserve(path)
+        with _named(path):
+            with open(tmp, "wb") as fh:
+                fh.write(data)
         return Path(path)
 
     def text(self, path: str | os.PathLike, text: str) -> Path:
@@ -83,7 +85,9 @@ class Stage:
         """An iterable of tables with the same columns as one CSV or Parquet table, written as they come (see
         :mod:`adcbridge.io.table_writer` for the CSV conventions)."""
         suffix = table_suffix(path)
-        write_frames(self.reserve(path), tables, suffix)
+        tmp = self.reserve(path)
+        with _named(path):
+            write_frames(tmp, tables, suffix)
         return Path(path)
 
     def commit(self) -> None:
@@ -107,6 +111,17 @@ class Stage:
                 pass
         self._pending.clear()
         self._made.clear()
+
+
+@contextmanager
+def _named(path: str | os.PathLike):
+    """An OS error while writing a temporary file names the output the user asked for, not the temporary name."""
+    try:
+        yield
+    except OSError as exc:
+        if getattr(exc, "filename", None) and str(exc.filename) != str(path):
+            raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from None
+        raise
 
 
 def _umask() -> int:
