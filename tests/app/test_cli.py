@@ -219,3 +219,22 @@ def test_demo_outputs_are_all_or_none(capsys, tmp_path):
     code, _, err = run(capsys, "demo", "--trials", "200", "--out", out)
     assert code == 2 and "oc_scenario2.png" in err
     assert [p.name for p in out.iterdir()] == ["oc_scenario2.png"]
+
+
+def test_every_option_of_every_command_has_help_text():
+    import typer
+
+    from adcbridge.cli import app
+    missing = []
+
+    def walk(command, path):
+        if hasattr(command, "commands"):
+            for name, sub in command.commands.items():
+                walk(sub, [*path, name])
+            return
+        missing.extend((" ".join(path), p.opts[0]) for p in command.params
+                       if type(p).__name__.endswith("Option") and not getattr(p, "help", None)
+                       and "--help" not in p.opts)
+
+    walk(typer.main.get_command(app), [])
+    assert not missing

@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from adcbridge.cli.common import Format, about_file, emit, floats, frame, name_values, names, png_bytes
+from adcbridge.cli.common import FORMAT, Format, about_file, emit, floats, frame, name_values, names, png_bytes
 
 fit_app = typer.Typer(help="Assay fits: dose-response curves, SPR/BLI kinetics, internalization.",
                       no_args_is_help=True)
@@ -61,7 +61,7 @@ def dose_response(data: Path = typer.Argument(..., help="Long table: concentrati
                   ed_interval: str = typer.Option("delta", "--ed-interval",
                                                   help="ED interval in the JSON: delta or tfls (log scale)."),
                   plot: Optional[Path] = PLOT,
-                  format: Format = typer.Option(Format.text, "--format")):
+                  format: Format = FORMAT):
     """Fit dose-response curves (EC50/IC50) with drc's models; ED10/50/90, relative potency, parallelism."""
     from adcbridge.assays.dose_response import fit_dose_response
     fixed = name_values(fix, "--fix")
@@ -96,7 +96,7 @@ def dose_response_batch(data: Path = typer.Argument(..., help="Long table: curve
                                                             help="Save a PNG of 16 curves (doubtful ones first)."),
                         ed50_plot: Optional[Path] = typer.Option(None, "--ed50-plot",
                                                                  help="Save a PNG of the ED50 distribution."),
-                        format: Format = typer.Option(Format.text, "--format")):
+                        format: Format = FORMAT):
     """Fit one model to thousands of curves independently (plates, screens, bootstrap samples)."""
     from adcbridge.assays.dose_response import fit_dose_response_batch
     table = _read(data)
@@ -145,7 +145,7 @@ def kinetics(data: Path = typer.Argument(..., help="Sensorgrams: a long table (c
                                                 "comma-separated, in --conc-unit (default: read from the headers, "
                                                 "e.g. Conc_12.5nM)."),
              plot: Optional[Path] = PLOT,
-             format: Format = typer.Option(Format.text, "--format")):
+             format: Format = FORMAT):
     """Global 1:1 (Langmuir) fit of SPR/BLI sensorgrams: ka, kd, KD with SEs and CIs, quality flags."""
     from adcbridge.assays.kinetics import fit_kinetics, sensorgram_table
     table = _read(data)
@@ -195,7 +195,7 @@ def internalization(data: Path = typer.Argument(..., help="% internalized per an
                     quenched: str = typer.Option("MFI_quenched", "--quenched", help="Quenched MFI column."),
                     time_unit: str = typer.Option("h", "--time-unit", help="Unit of the time column."),
                     plot: Optional[Path] = PLOT,
-                    format: Format = typer.Option(Format.text, "--format")):
+                    format: Format = FORMAT):
     """Internalization kinetics: one-phase fits (plateau, rate, half-time) and F tests between two antibodies.
 
     The input is either % internalized (the --value column) or raw MFI (the --unquenched and --quenched columns,
@@ -255,7 +255,7 @@ def xenograft(data: Path = typer.Argument(..., help="Tumour volumes: group, anim
                                                   help="Save a PNG of the tumour volumes (animals and group means)."),
               km_plot: Optional[Path] = typer.Option(None, "--km-plot",
                                                      help="Save a PNG of the Kaplan-Meier time to endpoint."),
-              format: Format = typer.Option(Format.text, "--format")):
+              format: Format = FORMAT):
     """Xenograft efficacy: TGI under named definitions, T/C, regression, growth rates, time to endpoint."""
     from adcbridge.assays.xenograft import analyze_xenograft
     table = _read(data)

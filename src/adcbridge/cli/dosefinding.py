@@ -44,6 +44,8 @@ P_SAF = typer.Option(None, "--p-saf", help="Highest DLT rate deemed sub-therapeu
 P_TOX = typer.Option(None, "--p-tox", help="Lowest DLT rate deemed overly toxic (default 1.4 x target).")
 CUTOFF_ELI = typer.Option(0.95, "--cutoff-eli", help="Posterior probability cut-off for eliminating a dose.")
 EXTRASAFE = typer.Option(False, "--extrasafe", help="Apply the extra safety stopping rule at the lowest dose.")
+TITRATION = typer.Option(False, "--titration", help="Accelerated titration: one patient per dose until the first "
+                                                    "DLT, then cohorts.")
 OFFSET = typer.Option(0.05, "--offset", help="Offset of the extra safety rule's cut-off.")
 
 
@@ -147,10 +149,10 @@ def boin_mtd(target: float = TARGET,
 @boin_app.command("protocol")
 def boin_protocol(target: float = TARGET,
                   doses: str = typer.Option(..., "--doses", help="Dose levels, e.g. 1,2.1,4.2 (or a count)."),
-                  dose_unit: str = typer.Option("mg/kg", "--dose-unit"),
+                  dose_unit: str = typer.Option("mg/kg", "--dose-unit", help="Unit of the dose levels."),
                   cohort_size: int = COHORT_SIZE, cohorts: int = COHORTS, n_earlystop: int = N_EARLYSTOP,
                   cutoff_eli: float = CUTOFF_ELI, extrasafe: bool = EXTRASAFE, offset: float = OFFSET,
-                  titration: bool = typer.Option(False, "--titration"),
+                  titration: bool = TITRATION,
                   pathways: int = typer.Option(3, "--pathways", help="Cohorts in the dose-transition table."),
                   out: Path = typer.Option(..., "--out", help="Folder for the protocol files.")):
     """Write protocol material: decision table (CSV, Markdown, HTML), protocol paragraph, dose pathways."""
@@ -224,10 +226,10 @@ def simulate_cmd(design: DesignKind = typer.Option(DesignKind.boin, "--design", 
                  cohort_size: int = COHORT_SIZE, cohorts: int = COHORTS,
                  trials: int = typer.Option(10000, "--trials", help="Number of simulated trials."),
                  seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (recorded in the output)."),
-                 start_dose: int = typer.Option(1, "--start-dose"), n_earlystop: int = N_EARLYSTOP,
-                 titration: bool = typer.Option(False, "--titration"), extrasafe: bool = EXTRASAFE,
+                 start_dose: int = typer.Option(1, "--start-dose", help="Starting dose level (1-based)."), n_earlystop: int = N_EARLYSTOP,
+                 titration: bool = TITRATION, extrasafe: bool = EXTRASAFE,
                  offset: float = OFFSET, cutoff_eli: float = CUTOFF_ELI,
-                 bound_mtd: bool = typer.Option(False, "--bound-mtd"), p_saf: Optional[float] = P_SAF,
+                 bound_mtd: bool = typer.Option(False, "--bound-mtd", help="Select only doses whose estimate is <= lambda_d."), p_saf: Optional[float] = P_SAF,
                  p_tox: Optional[float] = P_TOX,
                  skeleton: Optional[str] = typer.Option(None, "--skeleton", help="CRM skeleton, comma-separated (default: indifference-interval "
                                                      "skeleton, half-width 0.05, prior MTD at the middle dose)."),

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from adcbridge.cli.common import Format, about_file, emit, floats, frame, name_value_units, name_values, png_bytes
+from adcbridge.cli.common import FORMAT, Format, about_file, emit, floats, frame, name_value_units, name_values, png_bytes
 from adcbridge.cli.translation import ModalityOption
 
 pk_app = typer.Typer(help="Compartmental PK: fit 1/2/3-compartment, TMDD and ADC models; simulate regimens.",
@@ -69,7 +69,7 @@ def fit(data: Path = typer.Argument(..., help="Long concentration table (CSV/Exc
         seed: int = typer.Option(1, "--seed", help="Seed of the perturbed starts."),
         plot: Optional[Path] = typer.Option(None, "--plot", help="Save a PNG of the individual fits."),
         gof: Optional[Path] = typer.Option(None, "--gof", help="Save a PNG of the goodness-of-fit panels."),
-        format: Format = typer.Option(Format.text, "--format")):
+        format: Format = FORMAT):
     """Fit a compartmental model by maximum likelihood; estimates with SE and RSE, OFV, AIC, BIC per fit."""
     from adcbridge.pk import fit_pk
     table = _read(data)
@@ -118,7 +118,7 @@ def simulate(model: PkModel = typer.Option(PkModel.two, "--model", help="PK mode
              output: Optional[str] = typer.Option(None, "--output", help="Analyte (ADC model: ADC, TAb, PAYLOAD)."),
              rate_time: TimeUnit = typer.Option(TimeUnit.h, "--rate-time", help="Clearances per h or per day."),
              cycle: Optional[int] = typer.Option(None, "--cycle", help="Also report exposure over dosing cycle k."),
-             format: Format = typer.Option(Format.text, "--format")):
+             format: Format = FORMAT):
     """Simulate concentrations of a regimen (repeated every --tau, --n times) and optionally its exposure."""
     import numpy as np
     import pandas as pd
