@@ -128,3 +128,11 @@ def test_protocol_text_mentions_the_numbers():
     for needle in ["25%", "0.197", "0.298", "0.95", "12 patients", "1, 2, 4 mg/kg", "additional safety"]:
         assert needle in text
     assert "3+3" in protocol_text(three_plus_three(3)) and "skeleton" in protocol_text(crm(0.3, 3, skeleton=[.1, .3, .5]))
+
+
+def test_a_cohort_after_the_stop_keeps_the_reason_of_the_stop():
+    """'1TTT 1NNN': dose 1 is eliminated at 3/3; the reason must not claim 3/6 exceeds the cut-off."""
+    from adcbridge.dosefinding import boin, next_dose
+    d = next_dose(boin(0.3, 5), "1TTT 1NNN")
+    assert d.decision == "stop" and d.reason.startswith("3/3 DLTs at dose 1")
+    assert any(i.code == "treated_eliminated_dose" for i in d.issues)

@@ -47,11 +47,13 @@ def _lowest_eliminated(n, y, X) -> int:
     return min(hit) if hit else len(n)
 
 
-def _replay(design: BoinDesign, cohorts: list[Cohort], X) -> tuple[int, str, list[Issue]]:
-    """Replay the cohorts: (lowest eliminated 0-based dose, phase after the last cohort, issues)."""
+def _replay(design: BoinDesign, cohorts: list[Cohort], X) -> tuple[int, str, list[Issue], dict]:
+    """Replay the cohorts: (lowest eliminated 0-based dose, phase after the last cohort, issues, the DLTs and
+    patients of each eliminated dose when it was eliminated)."""
     J, cs = design.n_doses, design.cohort_size
     phase = "titration" if design.uses_titration else "cohorts"
     elim, issues = J, []
+    at_elim: dict[int, tuple[int, int]] = {}     # DLTs and patients of a dose when it was eliminated
     nn, yy = np.zeros(J, dtype=int), np.zeros(J, dtype=int)
     for k, c in enumerate(cohorts, start=1):
         j = c.dose - 1
@@ -72,9 +74,10 @@ def _replay(design: BoinDesign, cohorts: list[Cohort], X) -> tuple[int, str, lis
                                 f"cohort {k} ({c}) was treated at dose {c.dose}, which had been eliminated"))
         nn[j] += c.n
         yy[j] += c.n_dlt
-        if phase == "cohorts" and yy[j] >= X[nn[j]]:
-            elim = min(elim, j)
-    return elim, phase, issues
+        if phase == "cohorts" and yy[j] >= X[nn[j]] and j < elim:
+            elim = j
+            at_elim[j] = (int(yy[j]), int(nn[j]))
+    return elim, phase, issues, at_elim
 
 
 def next_dose(design: BoinDesign, outcomes: str | list[Cohort] | None = None, *, n=None, dlt=None,
@@ -118,9 +121,9 @@ def next_dose(design: BoinDesign, outcomes: str | list[Cohort] | None = None, *,
     t = count_tables(design, max(total, design.max_sample_size + J + cs))
     E, D, X, S = t.escalate_le, t.deescalate_ge, t.eliminate_ge, t.stop_lowest_ge
     if cohorts is not None:
-        elim, phase, issues = _replay(design, cohorts, X)
+        elim, phase, issues, at_elim = _replay(design, cohorts, X)
     else:
-        elim, phase = _lowest_eliminated(n_arr, y_arr, X), "cohorts"
+        elim, phase, at_elim = _lowest_eliminated(n_arr, y_arr, X), "cohorts", {}
         issues = [Issue("titration_assumed_complete", "counts cannot show the titration phase; it is taken as "
                         "finished", "info")] if design.uses_titration else []
     eliminated = tuple(range(elim + 1, J + 1))
@@ -150,8 +153,9 @@ def next_dose(design: BoinDesign, outcomes: str | list[Cohort] | None = None, *,
                       f"{why} at dose {lab(cur + 1)} ends the accelerated titration: complete the cohort with "
                       f"{cs - 1} more patient(s) at this dose", size=cs - 1)
     if elim == 0:
+        y0, n0 = at_elim.get(0, (int(y_arr[0]), int(n_arr[0])))
         return result(None, "stop", "eliminate",
-                      f"{y_arr[0]}/{n_arr[0]} DLTs at dose {lab(1)}: Pr(DLT rate > {design.target:g}) > "
+                      f"{y0}/{n0} DLTs at dose {lab(1)}: Pr(DLT rate > {design.target:g}) > "
                       f"{design.cutoff_eli:g}, so every dose is eliminated: stop the trial, no MTD")
     if design.extrasafe and y_arr[0] >= S[n_arr[0]]:
         return result(None, "stop", "extra_safety",
