@@ -126,3 +126,23 @@ def test_a_path_instead_of_a_table_is_a_clear_error():
     from adcbridge.nca import run_nca
     with _pytest.raises(ValueError, match="expected a table .* got str 'file.csv'"):
         run_nca("file.csv", subject="ID", time="T", conc="C", dose="D")
+
+
+def test_an_empty_concentration_cell_is_reported_not_silently_dropped():
+    import numpy as _np
+
+    from adcbridge.nca import run_nca
+    df = pd.DataFrame({"ID": [1] * 5 + [2] * 4, "TIME": [0, 1, 2, 4, 8, 0, 1, 2, 4],
+                       "CONC": [0, 5, _np.nan, 3, 1, 0, 4, 3, 2], "DOSE": 1.0})
+    r = run_nca(df, subject="ID", time="TIME", conc="CONC", dose="DOSE")
+    assert [i.message for i in r.issues if i.code == "missing_concentrations"] == [
+        "1 samples without a concentration (an empty cell, not BLQ) left out"]
+
+
+def test_a_profile_with_one_sample_at_the_dose_time_is_analysed():
+    from adcbridge.nca import run_nca
+    for route in ("iv-bolus", "extravascular"):
+        r = run_nca(pd.DataFrame({"ID": [1], "TIME": [0.0], "CONC": [5.0], "DOSE": [1.0]}), subject="ID",
+                    time="TIME", conc="CONC", dose="DOSE", default_route=route)
+        t = r.table.set_index("PPTESTCD")
+        assert t.at["CMAX", "PPSTRESN"] == 5.0 and t.at["TMAX", "PPSTRESN"] == 0.0

@@ -154,6 +154,9 @@ def run_nca(data: pd.DataFrame, *, subject: str, time: str, conc: str, analyte: 
     n_pre = int(np.sum(prof.time < 0))
     if n_pre:
         issues.append(_counted("pre_dose_samples", n_pre))
+    n_missing = int(np.sum(np.isfinite(prof.time) & np.isnan(prof.conc) & ~prof.blq.astype(bool)))
+    if n_missing:
+        issues.append(_counted("missing_concentrations", n_missing))
     return NcaResult(spec=options, table=table, issues=tuple(issues),
                      provenance=make_provenance(options, data), key_columns=tuple(key_columns),
                      subject_column=subject, lambda_z_points=points)
@@ -164,6 +167,7 @@ _COUNTED = {
     "lambda_z_missing": "{} of {} profiles have no lambda_z (see EXCLUDE_REASON)",
     "lambda_z_manual": "lambda_z points chosen by the user in {} profiles",
     "pre_dose_samples": "{} samples before the dose (time < 0) left out",
+    "missing_concentrations": "{} samples without a concentration (an empty cell, not BLQ) left out",
 }
 
 

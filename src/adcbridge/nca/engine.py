@@ -202,6 +202,10 @@ def compute_parameters(prof: Profiles, options: NcaOptions, analyte: np.ndarray 
     ca = np.concatenate([np.where(insert, origin_c, np.nan)[:, None], c], axis=1)
     ma = np.concatenate([np.zeros((P, 1), dtype=bool), meas], axis=1)
     ta, ca, ma = compact(np.isfinite(ta), ta, ca, ma)
+    if ta.shape[1] < 2:                          # every profile one point (a lone sample at the dose time): pad
+        pad = np.full((P, 2 - ta.shape[1]), np.nan)
+        ta, ca = np.concatenate([ta, pad], axis=1), np.concatenate([ca, pad], axis=1)
+        ma = np.concatenate([ma, np.zeros(pad.shape, dtype=bool)], axis=1)
     ma = ma.astype(bool)
 
     # Tlag (extravascular): time of the sample before the first increase, the dose-time (0, 0) included
