@@ -170,3 +170,25 @@ def test_a_table_error_names_the_file_once(capsys, tmp_path, args):
     f.write_text("ID,conc,response,DOSE\nA,1,2,1\nA,-1,3,1\n")
     code, _, err = run(capsys, *[a.replace("{f}", str(f)) for a in args])
     assert code == 2 and err.count(str(f)) == 1 and err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize("args,needle,left", [
+    (["fit", "internalization", FIT / "internalization" / "internalization_pct.csv", "--compare", "bsADC,bsADC"],
+     "'--compare': expected two different antibodies", []),
+    (["fit", "xenograft", FIT / "xenograft" / "xenograft_synthetic.csv", "--animal", "mouse", "--volume",
+      "volume_mm3", "--control", "Vehicle", "--tgi", "delta_v", "--day", "21", "--plot", "{tmp}/v.png",
+      "--km-plot", "{tmp}/blocked/km.png"], "blocked: is a file, so the folder for the output cannot be made",
+     ["v.png"]),
+    (["fit", "xenograft", FIT / "xenograft" / "xenograft_synthetic.csv", "--animal", "mouse", "--volume",
+      "volume_mm3", "--control", "Vehicle", "--tgi", "delta_v", "--day", "21", "--plot", "{tmp}/v.txt"],
+     "'--plot': writes a PNG image", []),
+    (["boin", "table", "--target", "0.3", "--out", "{tmp}/t.parquet"], "--format text writes .txt", []),
+    (["pk", "simulate", "--model", "1cmt", "--param", "CL=1", "--param", "V=10", "--params", "{tmp}/p.csv",
+      "--dose", "1", "--tmax", "24"], "not both", []),
+])
+def test_outputs_all_or_none_and_conflicting_options(capsys, tmp_path, args, needle, left):
+    (tmp_path / "blocked").write_text("a file where a folder is needed")
+    (tmp_path / "p.csv").write_text("CL,V\n1,10\n")
+    code, _, err = run(capsys, *[str(a).replace("{tmp}", str(tmp_path)) for a in args])
+    assert code == 2 and needle in err and err.count("\n") == 1, err
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name not in ("blocked", "p.csv")) == []

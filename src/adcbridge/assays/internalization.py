@@ -440,6 +440,8 @@ def fit_internalization(data: pd.DataFrame, options: InternalizationOptions | No
     if pair is None and len(names) == 2:
         pair = (names[0], names[1])
     if pair is not None:
+        if len(pair) != 2 or pair[0] == pair[1]:
+            raise ValueError(f"compare: give two different antibodies, got {list(pair)}")
         unknown = [p for p in pair if p not in series]
         if unknown:
             raise ValueError(f"compare: antibody {unknown[0]!r} is not in column {antibody!r} ({names})")

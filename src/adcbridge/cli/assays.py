@@ -9,7 +9,8 @@ from typing import Optional
 
 import typer
 
-from adcbridge.cli.common import FORMAT, Format, about_file, emit, floats, frame, name_values, names, png_bytes
+from adcbridge.cli.common import (FORMAT, Format, about_file, emit, floats, frame, name_values, names, png_bytes,
+                                  png_path)
 
 fit_app = typer.Typer(help="Assay fits: dose-response curves, SPR/BLI kinetics, internalization.",
                       no_args_is_help=True)
@@ -28,11 +29,11 @@ def _read(path: Path):
     return read_concentrations(path)
 
 
-def _save_plot(fig, path: Path | None) -> None:
+def _save_plot(fig, path: Path | None, option: str = "--plot") -> None:
     if path is None:
         return
     from adcbridge.io import write_bytes
-    write_bytes(path, png_bytes(fig))
+    write_bytes(png_path(path, option), png_bytes(fig))
 
 
 PLOT = typer.Option(None, "--plot", help="Save a PNG of the data and the fit.")
@@ -99,18 +100,22 @@ def dose_response_batch(data: Path = typer.Argument(..., help="Long table: curve
                         format: Format = FORMAT):
     """Fit one model to thousands of curves independently (plates, screens, bootstrap samples)."""
     from adcbridge.assays.dose_response import fit_dose_response_batch
+    png_path(plot, "--plot"), png_path(ed50_plot, "--ed50-plot")
     table = _read(data)
     try:
         batch = fit_dose_response_batch(table, model=model.value, x=x, y=y, curve=curve, se=se)
     except ValueError as exc:
         raise about_file(exc, data) from None
-    if out is not None:
-        from adcbridge.io import write_table
-        write_table(out, batch.table)
-    if plot or ed50_plot:
-        from adcbridge.report.batch_plots import plot_batch_ed50, plot_dose_response_batch
-        _save_plot(plot_dose_response_batch(batch, table) if plot else None, plot)
-        _save_plot(plot_batch_ed50(batch) if ed50_plot else None, ed50_plot)
+    from adcbridge.io import staged_outputs
+    with staged_outputs() as stage:                  # the table and the plots, all or none
+        if out is not None:
+            stage.table(out, batch.table)
+        if plot or ed50_plot:
+            from adcbridge.report.batch_plots import plot_batch_ed50, plot_dose_response_batch
+            if plot:
+                stage.bytes(plot, png_bytes(plot_dose_response_batch(batch, table)))
+            if ed50_plot:
+                stage.bytes(ed50_plot, png_bytes(plot_batch_ed50(batch)))
     record = batch.to_record()
     record["table"] = None if out is None else str(out)
     median = record["median_ed50"]
@@ -205,8 +210,8 @@ def internalization(data: Path = typer.Argument(..., help="% internalized per an
     opts = {"compare_y0": compare_y0, "time_unit": time_unit}
     if compare:
         pair = tuple(names(compare, "--compare"))
-        if len(pair) != 2:
-            raise typer.BadParameter(f"expected two antibodies, got {compare!r}", param_hint="'--compare'")
+        if len(pair) != 2 or pair[0] == pair[1]:
+            raise typer.BadParameter(f"expected two different antibodies, got {compare!r}", param_hint="'--compare'")
         opts["compare"] = pair
     try:
         if value in table.columns:
@@ -258,6 +263,7 @@ def xenograft(data: Path = typer.Argument(..., help="Tumour volumes: group, anim
               format: Format = FORMAT):
     """Xenograft efficacy: TGI under named definitions, T/C, regression, growth rates, time to endpoint."""
     from adcbridge.assays.xenograft import analyze_xenograft
+    png_path(plot, "--plot"), png_path(km_plot, "--km-plot")
     table = _read(data)
     try:
         res = analyze_xenograft(table, group=group, animal=animal, day=day_column, volume=volume, control=control,
@@ -267,7 +273,11 @@ def xenograft(data: Path = typer.Argument(..., help="Tumour volumes: group, anim
     except ValueError as exc:
         raise about_file(exc, data) from None
     if plot or km_plot:
+        from adcbridge.io import staged_outputs
         from adcbridge.report.xenograft_plots import plot_time_to_endpoint, plot_tumour_volumes
-        _save_plot(plot_tumour_volumes(res) if plot else None, plot)
-        _save_plot(plot_time_to_endpoint(res) if km_plot else None, km_plot)
+        with staged_outputs() as stage:              # both plots or neither
+            if plot:
+                stage.bytes(plot, png_bytes(plot_tumour_volumes(res)))
+            if km_plot:
+                stage.bytes(km_plot, png_bytes(plot_time_to_endpoint(res)))
     emit(res.to_record(), format, _frame(res.table) + _issues(res.issues))

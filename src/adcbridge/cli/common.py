@@ -12,7 +12,7 @@ import typer
 
 __all__ = ["Format", "FORMAT", "emit", "frame", "png_bytes", "name_values", "name_value_units", "floats", "ints", "names",
            "rows_text", "rows_csv", "flag_message",
-           "about_file"]
+           "about_file", "png_path"]
 
 
 class Format(str, Enum):
@@ -191,3 +191,12 @@ def about_file(exc: ValueError, path) -> ValueError:
     if isinstance(exc, SpecError) or getattr(exc, "source", None) or text.startswith(f"{path}:"):
         return ValueError(text)
     return ValueError(f"{path}: {text}")
+
+
+def png_path(path, option: str):
+    """``path`` for a PNG figure: a name ending in ``.png`` (any case), else a usage error naming ``option`` (a
+    figure written under another suffix would not open as what its name says)."""
+    if path is not None and not str(path).lower().endswith(".png"):
+        raise typer.BadParameter(f"writes a PNG image: give a file name ending in .png, got {str(path)!r}",
+                                 param_hint=f"'{option}'")
+    return path

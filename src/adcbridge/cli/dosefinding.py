@@ -11,7 +11,7 @@ from typing import Optional
 
 import typer
 
-from adcbridge.cli.common import FORMAT, Format, emit, floats, frame, ints, png_bytes, rows_csv, rows_text
+from adcbridge.cli.common import FORMAT, Format, emit, floats, frame, ints, png_bytes, png_path, rows_csv, rows_text
 
 boin_app = typer.Typer(help="BOIN design: decision table, next dose, MTD selection, protocol outputs.",
                        no_args_is_help=True)
@@ -78,6 +78,11 @@ def boin_table(target: float = TARGET, cohort_size: int = COHORT_SIZE, cohorts: 
         text = (f"lambda_e = {result.lambda_e:.4f}, lambda_d = {result.lambda_d:.4f}\n" + rows_text(result.rows()))
     if out:
         from adcbridge.io import write_text
+        expected = {"text": (".txt",), "json": (".json",), "csv": (".csv",), "markdown": (".md", ".markdown"),
+                    "html": (".html", ".htm")}[format.value]
+        if not Path(out).is_dir() and Path(out).suffix.lower() not in expected:
+            raise typer.BadParameter(f"--format {format.value} writes {' or '.join(expected)}, not {str(out)!r}",
+                                     param_hint="'--out'")
         write_text(out, text + "\n")
         typer.echo(f"wrote {out}")
     else:
@@ -257,7 +262,7 @@ def simulate_cmd(design: DesignKind = typer.Option(DesignKind.boin, "--design", 
     if plot:
         from adcbridge.io import write_bytes
         from adcbridge.report import plot_oc
-        write_bytes(plot, _png(plot_oc([oc], [design.value])))
+        write_bytes(png_path(plot, "--plot"), _png(plot_oc([oc], [design.value])))
     head = (f"{design.value} {'exact' if exact else f'Monte Carlo, {trials} trials, seed {oc.seed}'}: "
             f"no MTD {oc.no_mtd_pct:.2f}%, safety stop {oc.stop_pct:.2f}%, PCS {oc.pcs:.2f}%, "
             f"mean N {oc.n_mean:.2f}, mean DLTs {oc.dlt_total_mean:.2f}")

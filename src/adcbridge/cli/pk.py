@@ -8,7 +8,8 @@ from typing import Optional
 
 import typer
 
-from adcbridge.cli.common import FORMAT, Format, about_file, emit, floats, frame, name_value_units, name_values, png_bytes
+from adcbridge.cli.common import (FORMAT, Format, about_file, emit, floats, frame, name_value_units, name_values,
+                                  png_bytes, png_path)
 from adcbridge.cli.translation import ModalityOption
 
 pk_app = typer.Typer(help="Compartmental PK: fit 1/2/3-compartment, TMDD and ADC models; simulate regimens.",
@@ -72,6 +73,7 @@ def fit(data: Path = typer.Argument(..., help="Long concentration table (CSV/Exc
         format: Format = FORMAT):
     """Fit a compartmental model by maximum likelihood; estimates with SE and RSE, OFV, AIC, BIC per fit."""
     from adcbridge.pk import fit_pk
+    png_path(plot, "--plot"), png_path(gof, "--gof")
     table = _read(data)
     dose_table = _read(dosing) if dosing else None
     try:
@@ -125,6 +127,9 @@ def simulate(model: PkModel = typer.Option(PkModel.two, "--model", help="PK mode
 
     from adcbridge.pk import Regimen, exposure
     from adcbridge.pk import simulate as sim
+    if params and param:
+        raise typer.BadParameter("give the parameters as --param NAME=VALUE or as a --params table, not both",
+                                 param_hint="'--param'")
     values: dict | pd.DataFrame = _read(params) if params else name_values(param, "--param")
     if times:
         grid = np.array(floats(times, "--times"))
@@ -178,7 +183,7 @@ def pk_project(param: list[str] = typer.Option(..., "--param", help="Animal para
     if plot is not None:
         from adcbridge.io import write_bytes
         from adcbridge.report.translation_plots import plot_human_projection
-        write_bytes(plot, png_bytes(plot_human_projection(proj, doses)))
+        write_bytes(png_path(plot, "--plot"), png_bytes(plot_human_projection(proj, doses)))
     contract = {**proj.to_record(), "exposure": json_records(table),
                 "units": {"dose": "mg/kg", "cmax": "ug/mL", "ctrough": "ug/mL", "cavg": "ug/mL",
                           "auc": "ug*day/mL"}}

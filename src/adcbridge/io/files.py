@@ -52,6 +52,9 @@ class Stage:
             raise PermissionError(13, "exists and is read-only (not replaced)", str(path))
         if any(dest == path for _, dest in self._pending):
             raise ValueError(f"{path} is written twice in one run")
+        blocking = next((p for p in (path.parent, *path.parent.parents) if p.exists() and not p.is_dir()), None)
+        if blocking is not None:
+            raise NotADirectoryError(20, "is a file, so the folder for the output cannot be made", str(blocking))
         missing = [p for p in (path.parent, *path.parent.parents) if not p.exists()]
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
