@@ -193,3 +193,11 @@ def test_pk_fit_refuses_an_analyte_without_an_analyte_column(capsys):
     code, _, err = run(capsys, "pk", "fit", REFERENCE / "pk" / "r_oracle_input.csv", "--analyte", "PAYLOAD",
                        "--tinf", "TINF")
     assert code == 2 and "no analyte column" in err and err.count("\n") == 1
+
+
+def test_a_dosing_table_error_names_the_dosing_file(capsys, tmp_path):
+    code, _, err = run(capsys, "nca", MD, "--subject", "ID", "--time", "TIME", "--conc", "CONC", "--dose", "DOSE",
+                       "--route", "iv-infusion", "--duration", "0.5", "--analyte", "ANALYTE", "--conc-unit", "CONCU",
+                       "--metabolite", "PAYLOAD", "--dosing", REFERENCE / "nca" / "data" / "cyno_adc_md_dosing.csv",
+                       "--dose-time", "TDOSEX", "--out", tmp_path / "md.csv")
+    assert code == 2 and err.startswith(f"adcbridge: error: {REFERENCE / 'nca' / 'data' / 'cyno_adc_md_dosing.csv'}: ")
