@@ -238,3 +238,9 @@ def test_every_option_of_every_command_has_help_text():
 
     walk(typer.main.get_command(app), [])
     assert not missing
+
+
+def test_a_bad_choice_is_one_plain_line(capsys):
+    code, _, err = run(capsys, "boin", "table", "--target", "0.3", "--format", "xml")
+    assert code == 2 and err == ("adcbridge: error: Invalid value for '--format': 'xml' is not one of 'text', 'json', "
+                                 "'csv', 'markdown', 'html'.\n")

@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except Exception as exc:
         if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):   # a usage error of the parser
-            text = " ".join(exc.format_message().split())
+            text = " ".join(exc.format_message().split()).replace("Value error, ", "")
             if not text:                       # a command group called without a command: its help was shown
                 return 0
             typer.echo(f"adcbridge: error: {text}", err=True)
