@@ -31,3 +31,11 @@ def test_good_input_still_works():
     assert simulate(three_plus_three(3), [0.1, 0.2, 0.3], 200, seed=1, target=0.25).target == 0.25
     assert BoinDesign(target=0.3, n_doses=3, cohort_size=2).cohort_size == 2
     assert boin(0.3, (1, 2.5, 4)).dose_levels == (1.0, 2.5, 4.0)
+
+
+@pytest.mark.parametrize("n,dlt,why", [([0, 0, 0], [0, 0, 0], "no patient has been treated"),
+                                       ([3, 3], [3, 3], "the lowest dose is eliminated as too toxic")])
+def test_no_mtd_says_why(n, dlt, why):
+    from adcbridge.dosefinding import select_mtd
+    r = select_mtd(boin(0.3, len(n)), n, dlt)
+    assert r.mtd is None and [i.message for i in r.issues] == [f"no MTD: {why}"]

@@ -146,7 +146,8 @@ def boin_mtd(target: float = TARGET,
     design = BoinDesign(target=target, n_doses=len(n_list), cutoff_eli=cutoff_eli, extrasafe=extrasafe,
                         offset=offset, bound_mtd=bound_mtd, p_tox=p_tox)
     result = select_mtd(design, n_list, dlt_list)
-    text = f"MTD: {result.mtd if result.mtd is not None else 'none'}\n" + _frame(
+    why = "".join(f" ({i.message.removeprefix('no MTD: ')})" for i in result.issues if i.code == "no_mtd")
+    text = f"MTD: {result.mtd if result.mtd is not None else 'none'}{why}\n" + _frame(
         result.table.drop(columns=["admissible"]))
     _emit(result.to_record(), format, text)
 

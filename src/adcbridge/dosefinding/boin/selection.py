@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import betaincinv
 
-from adcbridge.results import Result, make_provenance
+from adcbridge.results import Issue, Result, make_provenance
 
 from ..isotonic import pava, pava_rows
 from ..outcomes import DoseCounts
@@ -182,6 +182,13 @@ def select_mtd(design: BoinDesign, n, dlt) -> MtdSelection:
         cols["p_overdose"][treated] = pava(posterior_prob_above(design.target, yt, nt, PRIOR, PRIOR))
     table = pd.DataFrame({"dose": np.arange(1, J + 1), "n": n_a, "dlt": y_a, **cols,
                           "eliminated": elim[0], "admissible": (n_a > 0) & ~elim[0]})
-    return MtdSelection(spec=design, table=table, provenance=make_provenance(design, n_a, y_a),
+    issues = ()
+    if mtd0 < 0:
+        why = ("no patient has been treated" if not treated.size else
+               "the lowest dose is eliminated as too toxic" if elim[0][0] else
+               "every treated dose is eliminated"
+               if not ((n_a > 0) & ~elim[0]).any() else "no admissible dose meets the selection rule")
+        issues = (Issue("no_mtd", f"no MTD: {why}", "warning"),)
+    return MtdSelection(spec=design, table=table, issues=issues, provenance=make_provenance(design, n_a, y_a),
                         mtd=None if mtd0 < 0 else mtd0 + 1, n=tuple(int(v) for v in n_a),
                         dlt=tuple(int(v) for v in y_a), admissible_estimates=adm_est)
