@@ -9,6 +9,7 @@ plain :class:`SpecError` (a :class:`ValueError`) with one message shape that nam
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from typing import Any, ClassVar
@@ -44,6 +45,8 @@ def _message(spec_name: str, error: dict[str, Any]) -> tuple[str, str | None]:
         return f"The '{param}' parameter of {spec_name}: {msg}", param
     if msg.startswith("Input should"):
         msg = "should" + msg[len("Input should"):]
+    if re.search(r"\bgot\b", msg, re.IGNORECASE):       # the validator's sentence already shows the value
+        return f"The '{param}' parameter of {spec_name} {msg.rstrip('.')}.", param
     return f"The '{param}' parameter of {spec_name} {msg}. Got {value!r}.", param
 
 

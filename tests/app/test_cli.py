@@ -244,3 +244,21 @@ def test_a_bad_choice_is_one_plain_line(capsys):
     code, _, err = run(capsys, "boin", "table", "--target", "0.3", "--format", "xml")
     assert code == 2 and err == ("adcbridge: error: Invalid value for '--format': 'xml' is not one of 'text', 'json', "
                                  "'csv', 'markdown', 'html'.\n")
+
+
+@pytest.mark.parametrize("args,expected", [
+    (["fit", "dose-response", "{ryegrass}", "--y", "rootl", "--fix", "z=0"],
+     "Invalid value for '--fix': can fix only b, c, d or f; got 'z'."),
+    (["simulate", "--design", "crm", "--target", "0.3", "--p-true", "0.1,0.2,0.3", "--prior-mtd", "9"],
+     "Invalid value for '--prior-mtd': must be a level in 1..3. Got 9."),
+    (["pk", "project", "--param", "CL=20:mL/day/kg", "--param", "V1=40:mL/kg", "--body-weight", "-1"],
+     "Invalid value for '--body-weight': should be greater than 0. Got -1.0."),
+    (["fih", "--hnstd", "-30", "--species", "cynomolgus"], "Invalid value for '--hnstd': should be greater than 0."),
+    (["translate", "ladder", "--start", "1", "--levels", "0"], "Invalid value for '--levels'"),
+    (["translate", "allometry", "--param", "CL=18:mL/day/kg", "--exponent", "XX=0.85"], "Invalid value for '--exponent'"),
+])
+def test_specification_errors_name_the_flag_typed_and_show_the_value_once(capsys, args, expected):
+    from tests.refdata import REFERENCE
+    ryegrass = REFERENCE / "fit" / "data" / "drc_ryegrass.csv"
+    code, _, err = run(capsys, *[a.replace("{ryegrass}", str(ryegrass)) for a in args])
+    assert code == 2 and expected in err and err.count("\n") == 1 and err.lower().count("got") <= 1, err

@@ -157,11 +157,16 @@ def names(text: str | None, option: str) -> list[str] | None:
 
 
 #: specification parameters whose command-line flag is not ``--`` + the name with dashes
-FLAG_OF_PARAMETER = {"n_cohorts": "--cohorts", "n_doses": "--doses", "dose_levels": "--doses",
-                     "n_trials": "--trials", "cohorts": "--cohorts"}
+#: (the first of several candidates that the user typed is named)
+FLAG_OF_PARAMETER = {"n_cohorts": ("--cohorts",), "n_doses": ("--doses",), "dose_levels": ("--doses",),
+                     "n_trials": ("--trials",), "cohorts": ("--cohorts",), "fixed": ("--fix",),
+                     "partial_aucs": ("--partial",), "body_weight_kg": ("--body-weight",),
+                     "human_weight_kg": ("--human-weight",), "animal_dose": ("--hnstd", "--std10"),
+                     "exponents": ("--exponent",), "start_dose": ("--start-dose", "--start"),
+                     "n_levels": ("--levels",), "units": ("--conc-unit", "--time-unit", "--dose-unit")}
 
-_SPEC_SENTENCE = re.compile(r"The '(?P<param>[A-Za-z_][A-Za-z0-9_]*)' (?:parameter of [A-Za-z0-9+_ -]+?|argument)"
-                            r"(?P<sep> \(|:? )")
+_SPEC_SENTENCE = re.compile(r"The '(?P<param>[A-Za-z_][A-Za-z0-9_]*)' (?:parameter(?: of [A-Za-z0-9+_ -]+?)?|"
+                            r"argument)(?P<sep> \(|:? )")
 
 
 def flag_message(message: str, args: list[str]) -> str:
@@ -169,9 +174,10 @@ def flag_message(message: str, args: list[str]) -> str:
     ...`` becomes ``Invalid value for '--cohorts': should be ...`` when the user gave ``--cohorts``.  Messages about
     parameters the user did not give as flags keep the specification's names."""
     def flag_for(param: str) -> str | None:
-        flag = FLAG_OF_PARAMETER.get(param, "--" + param.replace("_", "-"))
-        given = any(a == flag or a.startswith(flag + "=") for a in args)
-        return flag if given else None
+        for flag in FLAG_OF_PARAMETER.get(param, ("--" + param.replace("_", "-"),)):
+            if any(a == flag or a.startswith(flag + "=") for a in args):
+                return flag
+        return None
 
     m = _SPEC_SENTENCE.search(message)
     if m and (flag := flag_for(m.group("param"))):
