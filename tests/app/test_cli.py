@@ -262,3 +262,38 @@ def test_specification_errors_name_the_flag_typed_and_show_the_value_once(capsys
     ryegrass = REFERENCE / "fit" / "data" / "drc_ryegrass.csv"
     code, _, err = run(capsys, *[a.replace("{ryegrass}", str(ryegrass)) for a in args])
     assert code == 2 and expected in err and err.count("\n") == 1 and err.lower().count("got") <= 1, err
+
+
+@pytest.mark.parametrize("args,expected", [
+    (["nca", "{theoph}", "--subject", "Subject", "--time", "Time", "--conc", "conc", "--dose", "Dose", "--sheet", "Foo",
+      "--out", "{tmp}/pp.csv"], "sheet 'Foo' was asked for, but this is a text table"),
+    (["pk", "simulate", "--model", "1cmt", "--param", "CL=1", "--param", "V=10", "--dose", "1", "--times", "24,1,0"],
+     "'--times': must be increasing times >= 0"),
+    (["pk", "simulate", "--model", "1cmt", "--param", "CL=1", "--param", "V=10", "--dose", "1", "--times", "0,1",
+      "--tmax", "100"], "give --times or --tmax (with --points), not both"),
+    (["fit", "internalization", "{pct}", "--time-unit", "fortnights"], "'fortnights' is not one of"),
+    (["fit", "internalization", "{pct}", "--method", "foo"], "'foo' is not one of 'quench', 'acid_strip'"),
+])
+def test_options_that_would_be_ignored_or_nonsense_are_refused(capsys, tmp_path, args, expected):
+    from tests.refdata import REFERENCE
+    subst = {"{theoph}": str(REFERENCE / "nca" / "data" / "theoph.csv"), "{tmp}": str(tmp_path),
+             "{pct}": str(REFERENCE / "fit" / "internalization" / "internalization_pct.csv")}
+    def fill(arg: str) -> str:
+        for key, value in subst.items():
+            arg = arg.replace(key, value)
+        return arg
+
+    code, _, err = run(capsys, *map(fill, args))
+    assert code == 2 and expected in err and err.count("\n") == 1, err
+    assert not list(tmp_path.iterdir())
+
+
+def test_nca_stats_refuses_an_unknown_parameter(capsys, tmp_path):
+    from tests.refdata import REFERENCE
+    cyno = REFERENCE / "nca" / "data" / "cyno_adc_sd.csv"
+    code, _, _ = run(capsys, "nca", cyno, "--subject", "ID", "--time", "TIME", "--conc", "CONC", "--dose", "DOSE",
+                     "--route", "ROUTE", "--duration", "TINF", "--group", "SEX,DOSE", "--analyte", "ANALYTE",
+                     "--blq", "BLQ", "--metabolite", "PAYLOAD", "--conc-unit", "CONCU", "--out", tmp_path / "pp.csv")
+    assert code == 0
+    code, _, err = run(capsys, "nca-stats", tmp_path / "pp.csv", "--parameters", "CMAX,FOO", "--out", tmp_path / "s")
+    assert code == 2 and "'--parameters': 'FOO' is not a PPTESTCD" in err and not (tmp_path / "s").exists()

@@ -77,7 +77,7 @@ class InternalizationOptions(Spec):
     compare: tuple[str, str] | None = None
     compare_y0: Literal["fixed", "free"] = "fixed"
     confidence: float = Field(0.95, gt=0, lt=1)
-    time_unit: str = "h"
+    time_unit: Literal["s", "min", "h", "day"] = "h"
     max_plateau_ratio: float = Field(1.5, gt=0)
 
 

@@ -16,6 +16,18 @@ fit_app = typer.Typer(help="Assay fits: dose-response curves, SPR/BLI kinetics, 
                       no_args_is_help=True)
 
 
+class InternalizationMethod(str, Enum):
+    quench = "quench"
+    acid_strip = "acid_strip"
+
+
+class TimeUnit(str, Enum):
+    s = "s"
+    min = "min"
+    h = "h"
+    day = "day"
+
+
 class DrModel(str, Enum):
     LL4 = "LL4"
     LL5 = "LL5"
@@ -195,10 +207,11 @@ def internalization(data: Path = typer.Argument(..., help="% internalized per an
                                                      help="MFI of unstained/isotype cells, subtracted (raw MFI)."),
                     quench_efficiency: Optional[float] = typer.Option(None, "--quench-efficiency",
                                                                       help="Known QE instead of --controls."),
-                    method: str = typer.Option("quench", "--method", help="quench or acid_strip (label)."),
+                    method: InternalizationMethod = typer.Option(InternalizationMethod.quench, "--method",
+                                                                 help="quench or acid_strip (label)."),
                     unquenched: str = typer.Option("MFI_unquenched", "--unquenched", help="Raw MFI column."),
                     quenched: str = typer.Option("MFI_quenched", "--quenched", help="Quenched MFI column."),
-                    time_unit: str = typer.Option("h", "--time-unit", help="Unit of the time column."),
+                    time_unit: TimeUnit = typer.Option(TimeUnit.h, "--time-unit", help="Unit of the time column."),
                     plot: Optional[Path] = PLOT,
                     format: Format = FORMAT):
     """Internalization kinetics: one-phase fits (plateau, rate, half-time) and F tests between two antibodies.
@@ -207,7 +220,7 @@ def internalization(data: Path = typer.Argument(..., help="% internalized per an
     with --controls or --quench-efficiency and --background)."""
     from adcbridge.assays.internalization import analyze_internalization, fit_internalization
     table = _read(data)
-    opts = {"compare_y0": compare_y0, "time_unit": time_unit}
+    opts = {"compare_y0": compare_y0, "time_unit": time_unit.value}
     if compare:
         pair = tuple(names(compare, "--compare"))
         if len(pair) != 2 or pair[0] == pair[1]:
@@ -220,7 +233,7 @@ def internalization(data: Path = typer.Argument(..., help="% internalized per an
             ctrl = _read(controls) if controls else None
             res = analyze_internalization(table, ctrl, antibody=antibody, time=time, unquenched=unquenched,
                                           quenched=quenched, background=background,
-                                          quench_efficiency=quench_efficiency, method=method, **opts)
+                                          quench_efficiency=quench_efficiency, method=method.value, **opts)
         else:
             raise ValueError(f"neither a % internalized column {value!r} (--value) nor raw MFI columns "
                              f"{unquenched!r} and {quenched!r} (--unquenched, --quenched); columns: "

@@ -155,6 +155,11 @@ def nca_stats_cmd(table: Path = typer.Argument(..., help="Long CDISC PP table wr
         if column not in pp.columns:
             raise ValueError(f"{table}: missing column '{column}'")
     wanted = names(parameters, "--parameters")
+    present = set(pp["PPTESTCD"].astype(str))
+    absent = [w for w in wanted if w not in present]
+    if absent:
+        raise typer.BadParameter(f"{absent[0]!r} is not a PPTESTCD of {table} (it has {', '.join(sorted(present))})",
+                                 param_hint="'--parameters'")
     pp = pp[pp["PPTESTCD"].isin(wanted)]
     if pp.empty:
         raise typer.BadParameter(f"none of {wanted} is in {table}", param_hint="'--parameters'")

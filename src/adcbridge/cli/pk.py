@@ -131,8 +131,12 @@ def simulate(model: PkModel = typer.Option(PkModel.two, "--model", help="PK mode
         raise typer.BadParameter("give the parameters as --param NAME=VALUE or as a --params table, not both",
                                  param_hint="'--param'")
     values: dict | pd.DataFrame = _read(params) if params else name_values(param, "--param")
+    if times and tmax is not None:
+        raise typer.BadParameter("give --times or --tmax (with --points), not both", param_hint="'--times'")
     if times:
         grid = np.array(floats(times, "--times"))
+        if np.any(grid < 0) or np.any(np.diff(grid) <= 0):
+            raise typer.BadParameter(f"must be increasing times >= 0 (h), got {times!r}", param_hint="'--times'")
     elif tmax is not None:
         if not (np.isfinite(tmax) and tmax > 0):
             raise typer.BadParameter(f"must be a time > 0 (h), got {tmax:g}", param_hint="'--tmax'")

@@ -88,6 +88,8 @@ def read_table(path: str | Path, *, sheet: str | int | None = None, decimal: str
     elif head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")) or suffix in EXCEL_SUFFIXES:
         (df, skipped), first, word = _read_excel(path, name, sheet), 2, "row"
     else:
+        if sheet is not None:
+            raise _error(name, f"sheet {sheet!r} was asked for, but this is a text table, not an Excel workbook")
         if suffix == ".gz":
             suffix = Path(path.stem).suffix.lower()
         df, first, skipped = _read_text(path, name, head, suffix, decimal, sep, encoding)
