@@ -94,7 +94,7 @@ def dose_response(data: Path = typer.Argument(..., help="Long table: concentrati
                  f"p = {t.p:.4g}")
     if len(fit.curves) > 1:
         text += "\n\nrelative potency (ED50 ratio)\n" + _frame(fit.relative_potency())
-    emit(fit.to_record(), format, text + _issues(fit.issues))
+    emit(fit.to_record(), format, text + _issues(fit.issues), wrote=[plot])
 
 
 @fit_app.command("dose-response-batch")
@@ -135,8 +135,8 @@ def dose_response_batch(data: Path = typer.Argument(..., help="Long table: curve
                       + ", ".join(f"{k} {v}" for k, v in record["status"].items() if v),
                       f"median ED50 (converged curves): {median:.4g}" if median is not None else
                       "no converged curve with an ED50", *(f"{i.severity}: {i.message}" for i in batch.issues),
-                      f"per-curve table: {out}" if out else _frame(batch.table.head(20))])
-    emit(record, format, text)
+                      "" if out else _frame(batch.table.head(20))]).rstrip("\n")
+    emit(record, format, text, wrote=[out, plot, ed50_plot])
 
 
 @fit_app.command("kinetics")
@@ -190,7 +190,7 @@ def kinetics(data: Path = typer.Argument(..., help="Sensorgrams: a long table (c
                 f"{num(c['KD']['ci_high'], '.4g')}], Chi2 {num(c['chi2'], '.4g')}\n"
                 f"flags: {', '.join(c['flags']) or 'none'}")
         text += "".join(f"\n{i['severity']}: {i['message']}" for i in c["issues"])
-    emit(c, format, text)
+    emit(c, format, text, wrote=[plot])
 
 
 @fit_app.command("internalization")
@@ -243,7 +243,25 @@ def internalization(data: Path = typer.Argument(..., help="% internalized per an
     if plot:
         from adcbridge.report import plot_internalization
         _save_plot(plot_internalization(res), plot)
-    emit(res.to_record(), format, _frame(res.table) + _issues(res.issues))
+    record = res.to_record()
+    emit(record, format, _frame(res.table) + _comparison_text(record.get("comparison")) + _issues(res.issues),
+         wrote=[plot])
+
+
+def _comparison_text(c: dict | None) -> str:
+    """The comparison of two antibodies as the JSON gives it: the F tests and the rate ratio."""
+    if not c:
+        return ""
+    a, b = c["antibodies"]
+    lines = [f"\n\ncomparison of {a} and {b} (joint fit, extra-sum-of-squares F tests):"]
+    for key, what in (("k_equal", "same rate k"), ("plateau_equal", "same plateau"), ("all_equal", "one curve")):
+        t = c.get(key)
+        if t:
+            lines.append(f"  {what}: F({t['df1']:g}, {t['df2']:g}) = {t['f']:.4g}, p = {t['p']:.3g}")
+    r = c.get("k_ratio")
+    if r:
+        lines.append(f"  k ratio {a}/{b}: {r['estimate']:.4g} [{r['ci_low']:.4g}, {r['ci_high']:.4g}]")
+    return "\n".join(lines)
 
 
 @fit_app.command("xenograft")
@@ -293,4 +311,4 @@ def xenograft(data: Path = typer.Argument(..., help="Tumour volumes: group, anim
                 stage.bytes(plot, png_bytes(plot_tumour_volumes(res)))
             if km_plot:
                 stage.bytes(km_plot, png_bytes(plot_time_to_endpoint(res)))
-    emit(res.to_record(), format, _frame(res.table) + _issues(res.issues))
+    emit(res.to_record(), format, _frame(res.table) + _issues(res.issues), wrote=[plot, km_plot])

@@ -23,13 +23,23 @@ class Format(str, Enum):
 FORMAT = typer.Option(Format.text, "--format", help="Output format: text, or json (the result's record).")
 
 
-def emit(obj: dict, fmt: Format, text: str) -> None:
-    """Print ``obj`` as strict JSON with ``--format json``, else ``text``."""
-    typer.echo(json.dumps(obj, indent=2, allow_nan=False, default=float) if fmt == Format.json else text)
+def emit(obj: dict, fmt: Format, text: str, wrote=()) -> None:
+    """Print ``obj`` as strict JSON with ``--format json``, else ``text`` followed by a ``wrote PATH`` line for
+    every file written (``wrote``; None entries skipped)."""
+    if fmt == Format.json:
+        typer.echo(json.dumps(obj, indent=2, allow_nan=False, default=float))
+        return
+    typer.echo(text + "".join(f"\nwrote {p}" for p in wrote if p is not None))
 
 
 def frame(df, digits: int = 4) -> str:
-    """A table as plain text."""
+    """A table as plain text; a column that holds nothing (all None, e.g. the curve label of a single curve) is left
+    out and other None cells are blank, so no 'None' is printed."""
+    empty = [c for c in df.columns if df[c].dtype == object and df[c].isna().all()]
+    df = df.drop(columns=empty)
+    for c in df.columns:
+        if df[c].dtype == object and df[c].isna().any():
+            df = df.assign(**{c: df[c].where(df[c].notna(), "")})
     return df.to_string(index=False, float_format=lambda v: f"{v:.{digits}g}")
 
 

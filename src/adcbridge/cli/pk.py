@@ -102,7 +102,7 @@ def fit(data: Path = typer.Argument(..., help="Long concentration table (CSV/Exc
         res.fit_statistics[["id", "n", "n_blq", "ofv", "aic", "bic", "converged"]], digits=6)
     if res.issues:
         text += "\n\n" + "\n".join(f"{i.severity}: {i.code}: {i.message}" for i in res.issues)
-    emit(res.to_record(), format, text)
+    emit(res.to_record(), format, text, wrote=[plot, gof])
 
 
 @pk_app.command("simulate")
@@ -200,4 +200,4 @@ def pk_project(param: list[str] = typer.Option(..., "--param", help="Animal para
                       f"(Cmax, Ctrough ug/mL; AUC ug*day/mL):",
                       frame(table[["dose", "dose_mg", "cmax", "ctrough", "cavg", "auc"]], digits=4),
                       *(f"{i.severity}: {i.message}" for i in proj.issues)])
-    emit(contract, format, text)
+    emit(contract, format, text, wrote=[plot])
