@@ -51,7 +51,8 @@ def _read(path: Path):
 def fit(data: Path = typer.Argument(..., help="Long concentration table (CSV/Excel): ID, TIME, CONC, DOSE, ..."),
         model: PkModel = typer.Option(PkModel.two, "--model", help="PK model."),
         route: Route = typer.Option(Route.infusion, "--route", help="Dosing route."),
-        tinf: str = typer.Option("0.5", "--tinf", help="Infusion duration (h) or the name of a column."),
+        tinf: str = typer.Option("0.5", "--tinf", help="Infusion duration (h) or the name of a column; "
+                                                   "default 0.5 h, the cynomolgus studies' infusion."),
         error: ErrorModel = typer.Option(ErrorModel.proportional, "--error", help="Residual error model."),
         by: str = typer.Option("ID", "--by", help="Subject column (one fit per subject)."),
         pooled: bool = typer.Option(False, "--pooled", help="Naive pooled fit (one parameter set)."),
@@ -112,7 +113,8 @@ def simulate(model: PkModel = typer.Option(PkModel.two, "--model", help="PK mode
              dose: float = typer.Option(..., "--dose", help="Dose (mg/kg or mg)."),
              tau: Optional[float] = typer.Option(None, "--tau", help="Dosing interval (h)."),
              n: int = typer.Option(1, "--n", help="Number of doses."),
-             tinf: float = typer.Option(0.0, "--tinf", help="Infusion duration (h); 0 = bolus."),
+             tinf: float = typer.Option(0.0, "--tinf", help="Infusion duration (h); default 0 = bolus (pk fit "
+                                                                  "assumes 0.5 h, pk project 1.5 h)."),
              times: Optional[str] = typer.Option(None, "--times", help="Comma-separated times (h)."),
              tmax: Optional[float] = typer.Option(None, "--tmax", help="Last time of an even grid (h)."),
              points: int = typer.Option(100, "--points", min=2, max=100_000,
@@ -172,7 +174,9 @@ def pk_project(param: list[str] = typer.Option(..., "--param", help="Animal para
                n_doses: int = typer.Option(1, "--n-doses", help="Number of doses."),
                cycle: Optional[int] = typer.Option(None, "--cycle", help="Cycle of the exposure table "
                                                                          "(default: the last)."),
-               infusion_h: float = typer.Option(1.5, "--infusion-h", help="Infusion duration (h)."),
+               infusion_h: float = typer.Option(1.5, "--infusion-h", "--tinf",
+                                                help="Human infusion duration (h); default 1.5 h, a clinical ADC "
+                                                     "infusion (pk fit assumes 0.5 h for animals)."),
                plot: Optional[Path] = typer.Option(None, "--plot", help="Save a PNG of the predicted profiles."),
                format: Format = typer.Option(Format.text, "--format", help="Output format.")):
     """Human PK projection: scale an animal compartmental parameter set by allometry and predict human profiles
