@@ -192,3 +192,12 @@ def test_outputs_all_or_none_and_conflicting_options(capsys, tmp_path, args, nee
     code, _, err = run(capsys, *[str(a).replace("{tmp}", str(tmp_path)) for a in args])
     assert code == 2 and needle in err and err.count("\n") == 1, err
     assert sorted(p.name for p in tmp_path.iterdir() if p.name not in ("blocked", "p.csv")) == []
+
+
+def test_xenograft_takes_comma_separated_definitions_and_days(capsys):
+    args = ["fit", "xenograft", FIT / "xenograft" / "xenograft_synthetic.csv", "--animal", "mouse", "--volume",
+            "volume_mm3", "--control", "Vehicle", "--format", "json"]
+    code, out, err = run(capsys, *args, "--tgi", "delta_v,tc_mean", "--day", "14,21")
+    code2, out2, _ = run(capsys, *args, "--tgi", "delta_v", "--tgi", "tc_mean", "--day", "14", "--day", "21")
+    assert code == code2 == 0 and json.loads(out)["tgi"] == json.loads(out2)["tgi"]
+    assert json.loads(out)["days"] == [14.0, 21.0]

@@ -267,8 +267,9 @@ def _comparison_text(c: dict | None) -> str:
 @fit_app.command("xenograft")
 def xenograft(data: Path = typer.Argument(..., help="Tumour volumes: group, animal, day, volume (long)."),
               control: str = typer.Option(..., "--control", help="The control (vehicle) group."),
-              tgi: list[str] = typer.Option(..., "--tgi", help="TGI definition(s) by name, or 'all' (repeatable)."),
-              day: list[float] = typer.Option(..., "--day", help="Evaluation day(s) (repeatable)."),
+              tgi: list[str] = typer.Option(..., "--tgi", help="TGI definition(s) by name, or 'all' (repeatable "
+                                                               "or comma-separated)."),
+              day: list[str] = typer.Option(..., "--day", help="Evaluation day(s) (repeatable or comma-separated)."),
               group: str = typer.Option("group", "--group", help="Group column."),
               animal: str = typer.Option("animal", "--animal", help="Animal column."),
               day_column: str = typer.Option("day", "--day-column", help="Day column."),
@@ -295,10 +296,12 @@ def xenograft(data: Path = typer.Argument(..., help="Tumour volumes: group, anim
     """Xenograft efficacy: TGI under named definitions, T/C, regression, growth rates, time to endpoint."""
     from adcbridge.assays.xenograft import analyze_xenograft
     png_path(plot, "--plot"), png_path(km_plot, "--km-plot")
+    definitions = tuple(n for t in tgi for n in names(t, "--tgi"))
+    days = tuple(v for d in day for v in floats(d, "--day"))
     table = _read(data)
     try:
         res = analyze_xenograft(table, group=group, animal=animal, day=day_column, volume=volume, control=control,
-                                tgi=tuple(tgi), days=tuple(day), humane_endpoint=humane_endpoint, dropout=dropout,
+                                tgi=definitions, days=days, humane_endpoint=humane_endpoint, dropout=dropout,
                                 baseline_day=baseline_day, volume_floor=volume_floor, endpoint_fold=endpoint_fold,
                                 endpoint_volume=endpoint_volume, doubling_time=doubling_time)
     except ValueError as exc:
