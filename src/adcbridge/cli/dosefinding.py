@@ -267,7 +267,8 @@ def simulate_cmd(design: DesignKind = typer.Option(DesignKind.boin, "--design", 
     head = (f"{design.value} {'exact' if exact else f'Monte Carlo, {trials} trials, seed {oc.seed}'}: "
             f"no MTD {oc.no_mtd_pct:.2f}%, safety stop {oc.stop_pct:.2f}%, PCS {oc.pcs:.2f}%, "
             f"mean N {oc.n_mean:.2f}, mean DLTs {oc.dlt_total_mean:.2f}")
-    _emit(oc.to_record(), format, head + "\n" + _frame(oc.table), wrote=[plot])
+    shown = oc.table.dropna(axis=1, how="all") if exact else oc.table     # exact: no Monte Carlo SE columns
+    _emit(oc.to_record(), format, head + "\n" + _frame(shown), wrote=[plot])
 
 
 _png = png_bytes
