@@ -231,7 +231,8 @@ def plot_sensorgrams(result: KineticsResult, *, title: str | None = None):
                 gid="observed")
         ax.plot(t, sub["fitted"], "-", color="black", lw=0.8, gid="fitted",
                 label=f"fit ({result.model})" if c == cycles[-1] else None)
-        axr.plot(t, sub["residual"], "-", color=colours[c], lw=0.5, alpha=0.7, gid="residual")
+        axr.plot(t, sub["residual"], "-", color=colours[c], lw=0.5, alpha=0.7, gid="residual",
+                 label=f"cycle {c} residual")
     if injections is not None and not injections.empty:
         _injection_marks(ax, injections, colours, label=True)
         _injection_marks(axr, injections, colours, label=False)
@@ -241,6 +242,7 @@ def plot_sensorgrams(result: KineticsResult, *, title: str | None = None):
     ax.set_ylabel(f"Response ({unit_y})")
     axr.set_ylabel(f"Residual ({unit_y})")
     axr.set_xlabel("Time (s)")
+    axr.set_title("Residuals (observed − fitted), coloured by cycle", fontsize=8)
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), title="analyte", title_fontsize=8,
               frameon=False)
     for a in (ax, axr):
@@ -311,7 +313,7 @@ def plot_internalization(result: InternalizationResult, data: pd.DataFrame | Non
         if obs is not None:
             sub = obs[obs["antibody"] == str(name)]
             ax.plot(sub["time"], sub["value"], "o", ms=3.5, mfc="none", mec=colour, mew=0.8, alpha=0.7,
-                    gid="observed")
+                    gid="observed", label=f"_{name} replicates")
             stats = sub.groupby("time")["value"].agg(["mean", "std"]).reset_index()
             ax.errorbar(stats["time"], stats["mean"], yerr=stats["std"].fillna(0.0), fmt="o", ms=5, color=colour,
                         capsize=2.5, lw=1, zorder=4, gid="mean")

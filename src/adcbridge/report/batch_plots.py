@@ -25,6 +25,10 @@ _STATUS_COLOURS = {"converged": "C0", "not_identifiable": "C1", "not_converged":
                    "failed": "0.4"}
 
 
+def _label(name: str, unit) -> str:
+    return f"{name} ({unit})" if unit else str(name)
+
+
 def _theta(batch: DoseResponseBatch, row: pd.Series) -> np.ndarray:
     model = get_model(batch.spec.model)
     values = {p: float(row[p]) for p in PARAMETERS if p in row.index and p not in model.fixed}
@@ -52,7 +56,8 @@ def plot_dose_response_batch(batch: DoseResponseBatch, data: pd.DataFrame, *, cu
     fitted to (the spec's ``x``, ``y`` and ``curve`` columns).  ``curves`` picks curves by label; by default the
     first ``max_curves`` with the doubtful ones (status other than ``converged``) first.  A panel's title gives the
     curve, its status and ED50; doubtful fits have a red title.  Zero doses sit one decade below the lowest
-    positive dose on a log axis.  Returns the Figure."""
+    positive dose on a log axis.  The shared axis labels carry the spec's ``x_unit`` and ``y_unit``; each panel
+    labels its observations and fit (one legend on the first panel).  Returns the Figure."""
     spec = batch.spec
     missing = [c for c in (spec.x, spec.y, spec.curve) if c not in data.columns]
     if missing:
@@ -82,14 +87,14 @@ def plot_dose_response_batch(batch: DoseResponseBatch, data: pd.DataFrame, *, cu
         else:
             x_plot, grid = x, np.linspace(0.0, hi * 1.05, _GRID)
         colour = _STATUS_COLOURS.get(str(row["status"]), "C0")
-        ax.plot(x_plot, y, "o", ms=3.5, color="0.25", gid="observed")
+        ax.plot(x_plot, y, "o", ms=3.5, color="0.25", gid="observed", label="observed")
         ed50 = float(row["ed50"])
         if row["method"] != "failed":
             theta = _theta(batch, row)
-            ax.plot(grid, model.predict(grid, theta), "-", color=colour, lw=1.4, gid="fitted")
+            ax.plot(grid, model.predict(grid, theta), "-", color=colour, lw=1.4, gid="fitted", label="fitted")
             if np.isfinite(ed50) and ed50 > 0:
                 ax.plot([ed50], [float(model.predict(np.array([ed50]), theta)[0])], "D", ms=5, color=colour,
-                        mec="black", mew=0.5, gid="ed50")
+                        mec="black", mew=0.5, gid="ed50", label="ED50")
         status = str(row["status"])
         ed_text = f"ED50 {ed50:.3g}" if np.isfinite(ed50) else "no ED50"
         ax.set_title(f"{row['curve']}: {status}, {ed_text}", fontsize=8,
@@ -99,8 +104,9 @@ def plot_dose_response_batch(batch: DoseResponseBatch, data: pd.DataFrame, *, cu
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
     fig.suptitle(f"{spec.model} fits: {n} of {len(batch.table)} curves", fontsize=10)
-    fig.supxlabel(spec.x, fontsize=9)
-    fig.supylabel(spec.y, fontsize=9)
+    axes.flat[0].legend(fontsize=6.5, loc="best")
+    fig.supxlabel(_label(spec.x, getattr(spec, "x_unit", None)) + (" [log scale]" if log_x else ""), fontsize=9)
+    fig.supylabel(_label(spec.y, getattr(spec, "y_unit", None)), fontsize=9)
     return fig
 
 
@@ -130,7 +136,8 @@ def plot_batch_ed50(batch: DoseResponseBatch, *, bins: int = 40):
         ax.annotate(f"median {10 ** med:.3g}", (med, ax.get_ylim()[1]), xytext=(4, -12), textcoords="offset points",
                     fontsize=8)
     no_ed = int(np.sum(~ok))
-    ax.set_xlabel(f"log10 ED50 ({batch.spec.x})")
+    x_unit = getattr(batch.spec, "x_unit", None)
+    ax.set_xlabel(f"log10 ED50 ({batch.spec.x}" + (f", {x_unit})" if x_unit else ")"))
     ax.set_ylabel("Curves")
     ax.legend(fontsize=8, title="status (curves)", title_fontsize=8)
     ax.set_title(f"ED50 of {len(table)} {batch.spec.model} fits" + (f"; {no_ed} without an ED50" if no_ed else ""),

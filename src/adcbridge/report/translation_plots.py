@@ -18,14 +18,17 @@ def plot_human_projection(projection: HumanPkProjection, doses, *, days: float |
     """Predicted human concentrations (ug/mL) over time for each dose (mg/kg), one line per dose
     (``gid="profile"``), over the projection's schedule (``n_doses`` every ``tau_day``) and ``days`` (default: the
     whole schedule).  ``animal_cmax`` (the animal Cmax at the HNSTD) is drawn as a dashed line (``"animal_cmax"``).
-    The title gives the model, exponents and the human half-lives.  Returns the Figure."""
+    The title gives the model, exponents and the human half-lives.  On the log axis (``log_y``) zero
+    concentrations (before the first dose, below the floor) are left out (masked, the line breaks).  Returns the
+    Figure."""
     s = projection.spec
     end = s.tau_day * s.n_doses if days is None else float(days)
     t = np.linspace(0.0, end, 1200)
     prof = projection.profiles(doses, t)
     fig, ax = plt.subplots(figsize=(7.5, 4.6), constrained_layout=True)
     for i, (dose, sub) in enumerate(prof.groupby("dose", sort=False)):
-        ax.plot(sub["time_day"], sub["conc"], "-", color=f"C{i % 10}", lw=1.5, gid="profile",
+        conc = sub["conc"].to_numpy(float)
+        ax.plot(sub["time_day"], np.where(conc > 0, conc, np.nan) if log_y else conc, "-", color=f"C{i % 10}", lw=1.5, gid="profile",
                 label=f"{dose:g} mg/kg")
     if animal_cmax is not None:
         ax.axhline(animal_cmax, color="0.3", ls="--", lw=1, gid="animal_cmax")
