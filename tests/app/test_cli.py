@@ -65,7 +65,7 @@ def test_boin_mtd_contract(capsys):
                        "--format", "json")
     obj = json.loads(out)
     assert obj["mtd"] == 3 and len(obj["estimates"]) == 4
-    assert set(obj["estimates"][0]) == {"dose", "n", "dlt", "p_hat", "ci_low", "ci_high", "p_overdose"}
+    assert set(obj["estimates"][0]) == {"dose", "n", "dlt", "p_hat", "ci_low", "ci_high", "p_overdose", "eliminated"}
     code, out, _ = run(capsys, "boin", "mtd", "--target", "0.3", "--n", "3,3", "--dlt", "3,3", "--format", "json")
     assert json.loads(out)["mtd"] is None
 
@@ -297,3 +297,15 @@ def test_nca_stats_refuses_an_unknown_parameter(capsys, tmp_path):
     assert code == 0
     code, _, err = run(capsys, "nca-stats", tmp_path / "pp.csv", "--parameters", "CMAX,FOO", "--out", tmp_path / "s")
     assert code == 2 and "'--parameters': 'FOO' is not a PPTESTCD" in err and not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize("args,expected", [
+    (["translate", "ladder", "--scheme", "list", "--doses", "1,2,4", "--start", "5"],
+     "'--start': does not apply to --scheme list"),
+    (["translate", "ladder", "--start", "1", "--doses", "1,2,4"], "'--doses': applies to --scheme list only"),
+    (["pk", "simulate", "--model", "1cmt", "--param", "CL=1", "--param", "V=10", "--dose", "1", "--tau", "24",
+      "--n", "3", "--tmax", "72", "--cycle", "5"], "Invalid value for '--cycle': must be a dose number in 1..3"),
+])
+def test_more_ignored_or_unnamed_options(capsys, args, expected):
+    code, _, err = run(capsys, *args)
+    assert code == 2 and expected in err and err.count("\n") == 1, err

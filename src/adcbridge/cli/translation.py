@@ -138,6 +138,10 @@ def ladder(start: Optional[float] = typer.Option(None, "--start", help="Start do
     from adcbridge.translation import dose_ladder
     if scheme != SchemeOption.list and start is None:
         raise typer.BadParameter("is required unless --scheme list", param_hint="'--start'")
+    if scheme == SchemeOption.list and start is not None:
+        raise typer.BadParameter("does not apply to --scheme list (the list gives every dose)", param_hint="'--start'")
+    if scheme != SchemeOption.list and doses is not None:
+        raise typer.BadParameter("applies to --scheme list only", param_hint="'--doses'")
     lad = dose_ladder(start, scheme.value.replace("-", "_"), n_levels=levels, max_dose=max_dose,
                       doses=floats(doses, "--doses"), switch_at_level=switch_at_level,
                       after_switch=floats(after_switch, "--after-switch"), sig_figs=sig_figs)

@@ -65,7 +65,8 @@ def simulate(model, params, regimen: Regimen, times, *, output: str | None = Non
 def _interval(regimen: Regimen, interval, cycle):
     if cycle is not None:
         if not (isinstance(cycle, (int, np.integer)) and 1 <= cycle <= len(regimen.time)):
-            raise ValueError(f"cycle must be an integer in 1..{len(regimen.time)}; got {cycle!r}")
+            raise ValueError(f"The 'cycle' argument must be a dose number in 1..{len(regimen.time)} (the regimen's "
+                             f"doses). Got {cycle!r}.")
         start = regimen.time[cycle - 1]
         if cycle < len(regimen.time):
             end = regimen.time[cycle]

@@ -144,7 +144,8 @@ class MtdSelection(Result):
         def f(v):
             return None if pd.isna(v) else float(v)
         est = [{"dose": int(r.dose), "n": int(r.n), "dlt": int(r.dlt), "p_hat": f(r.p_hat),
-                "ci_low": f(r.ci_low), "ci_high": f(r.ci_high), "p_overdose": f(r.p_overdose)}
+                "ci_low": f(r.ci_low), "ci_high": f(r.ci_high), "p_overdose": f(r.p_overdose),
+                "eliminated": bool(r.eliminated)}
                for r in self.table.itertuples(index=False)]
         return {"mtd": self.mtd, "estimates": est}
 
