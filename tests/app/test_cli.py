@@ -309,3 +309,11 @@ def test_nca_stats_refuses_an_unknown_parameter(capsys, tmp_path):
 def test_more_ignored_or_unnamed_options(capsys, args, expected):
     code, _, err = run(capsys, *args)
     assert code == 2 and expected in err and err.count("\n") == 1, err
+
+
+def test_demo_fails_at_once_when_its_output_folder_cannot_be_made(capsys, tmp_path):
+    blocked = tmp_path / "file"
+    blocked.write_text("x")
+    code, out, err = run(capsys, "demo", "--trials", "100", "--out", blocked / "demo")
+    assert code == 2 and "is a file, so the output folder cannot be made" in err and "Scenario" not in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]

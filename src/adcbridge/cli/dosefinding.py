@@ -286,6 +286,9 @@ def demo(trials: int = typer.Option(10000, "--trials", help="Simulated trials pe
 
     if trials < 1:
         raise typer.BadParameter(f"must be at least 1, got {trials}", param_hint="'--trials'")
+    if out:
+        from adcbridge.io.files import probe_output_folder
+        probe_output_folder(out)                     # fail now, not after the simulations
     if spec is None:
         spec_path = resources.files("adcbridge.examples").joinpath("jskn003_trial.yaml")
         with resources.as_file(spec_path) as p:

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["write_text", "write_bytes", "write_json", "write_table", "write_csv_chunks", "write_table_chunks",
-           "staged_outputs", "Stage"]
+           "staged_outputs", "Stage", "probe_output_folder"]
 
 
 class Stage:
@@ -114,6 +114,20 @@ class Stage:
                 pass
         self._pending.clear()
         self._made.clear()
+
+
+def probe_output_folder(folder: str | os.PathLike) -> None:
+    """Check up front that ``folder`` (or the folder that would be made for it) can take files, by making and
+    removing an empty temporary folder in its nearest existing parent: a command about to compute for a while
+    fails at once, naming ``folder``, rather than at the end."""
+    folder = Path(folder)
+    parent = next((p for p in (folder, *folder.parents) if p.exists()), Path("."))
+    if not parent.is_dir():
+        raise NotADirectoryError(20, "is a file, so the output folder cannot be made", str(parent))
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".adcbridge-probe.", dir=parent))
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror or str(exc), str(folder)) from None
 
 
 @contextmanager
