@@ -5,19 +5,26 @@
 ['LL.3', 'LL.4', 'LL.5', 'W1.4', 'W2.4']
 
 See ``docs/assays_dose_response.md`` for the models, the standard-error options and where drc and Prism differ.
+Names are imported from their sub-modules on first use (the batch command then loads no scipy).
 """
 
-from .batch import BatchFit, fit_curves_array
-from .batch_table import DoseResponseBatch, DoseResponseBatchSpec, fit_dose_response_batch, long_to_arrays
-from .compare import NestedModelTest, anova, nested_f_test
-from .data import CurveData, prepare_curves
-from .fit import DoseResponseFit, fit_dose_response
-from .inference import compare_parameters, effective_doses, fieller_interval, relative_potency
-from .models import MODELS, PARAMETERS, DoseResponseModel, get_model, self_start
-from .spec import DoseResponseSpec
+from adcbridge._lazy import lazy_exports
+
+_EXPORTS = {
+    "BatchFit": ".batch", "fit_curves_array": ".batch", "DoseResponseBatch": ".batch_table",
+    "DoseResponseBatchSpec": ".batch_table", "fit_dose_response_batch": ".batch_table",
+    "long_to_arrays": ".batch_table", "NestedModelTest": ".compare", "anova": ".compare",
+    "nested_f_test": ".compare", "CurveData": ".data", "prepare_curves": ".data", "DoseResponseFit": ".fit",
+    "fit_dose_response": ".fit", "compare_parameters": ".inference", "effective_doses": ".inference",
+    "fieller_interval": ".inference", "relative_potency": ".inference", "MODELS": ".models",
+    "PARAMETERS": ".models", "DoseResponseModel": ".models", "get_model": ".models", "self_start": ".models",
+    "DoseResponseSpec": ".spec",
+}
 
 __all__ = ["fit_dose_response", "DoseResponseFit", "DoseResponseSpec", "MODELS", "PARAMETERS", "DoseResponseModel",
            "get_model", "self_start", "effective_doses", "relative_potency", "compare_parameters",
            "fieller_interval", "anova", "nested_f_test", "NestedModelTest", "CurveData", "prepare_curves",
            "fit_dose_response_batch", "fit_curves_array", "DoseResponseBatch", "DoseResponseBatchSpec", "BatchFit",
            "long_to_arrays"]
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -58,8 +58,8 @@ from .batch_curves import CurveStack
 from .batch_fallback import refit_curves
 from .batch_iterate import iterate
 from .batch_limits import LIMIT_KINDS, LIMIT_MARGIN, LIMIT_WORDS, REACH, limit_rss
-from .fit import _REL_SE, COND_LIMIT
 from .models import PARAMETERS, DoseResponseModel, get_model, self_start
+from .spec import MAX_CONDITION, MAX_RELATIVE_SE
 
 __all__ = ["LIMIT_KINDS", "LIMIT_MARGIN", "STATUSES", "BatchFit", "fit_curves_array", "limit_rss"]
 
@@ -70,7 +70,7 @@ STATUSES = ("converged", "not_identifiable", "diverged", "not_converged", "faile
 class BatchFit:
     """Arrays of a batch fit of N curves: ``params`` (N, 5: b, c, d, e, f, fixed ones filled in), ``se`` (N, 5,
     NaN for fixed parameters), ``rss``, ``n_obs``, ``df_residual``, ``converged``, ``identifiable`` (scaled
-    J'J condition number <= COND_LIMIT (1e10) and finite standard errors), ``status`` (one of ``STATUSES``:
+    J'J condition number <= MAX_CONDITION (1e10) and finite standard errors), ``status`` (one of ``STATUSES``:
     ``converged``, ``not_identifiable`` -- least RSS reached while the parameters drift along a valley where it
     is flat --, ``diverged`` -- no finite optimum: the fit runs out to a limiting curve --, ``not_converged`` or
     ``failed``; see the module docstring), ``iterations``, ``method`` (``batch``, ``scipy`` or ``failed``),
@@ -208,11 +208,12 @@ def _fit(model, x, y, w, fixed, se, max_iter, fallback, max_fallback) -> BatchFi
     se5[:, curves.free] = se_free
     shape = [j for j in curves.free if j in (0, 3, 4)]            # b, e, f: SE above 10 x estimate = undetermined
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        vague = np.any(~(se5[:, shape] <= _REL_SE * np.abs(params[:, shape])), axis=1)
-    identifiable = np.isfinite(rss) & (cond <= COND_LIMIT) & ~vague & ~flat & ~diverged
+        vague = np.any(~(se5[:, shape] <= MAX_RELATIVE_SE * np.abs(params[:, shape])), axis=1)
+    identifiable = np.isfinite(rss) & (cond <= MAX_CONDITION) & ~vague & ~flat & ~diverged
     for i in np.flatnonzero(np.isfinite(rss) & ~identifiable & (reasons == None)):
-        why = (f"scaled J'J condition number {cond[i]:.2g} above {COND_LIMIT:g}" if not cond[i] <= COND_LIMIT else
-               f"a standard error of b, e or f missing or above {_REL_SE:g} times the estimate")
+        why = (f"scaled J'J condition number {cond[i]:.2g} above {MAX_CONDITION:g}"
+               if not cond[i] <= MAX_CONDITION else
+               f"a standard error of b, e or f missing or above {MAX_RELATIVE_SE:g} times the estimate")
         reasons[i] = (f"parameters not identifiable ({why}; e.g. a step between two adjacent doses or an ED50 far "
                       f"outside the doses)")
     ed50, g5 = model.effective_dose(50.0, params)

@@ -14,7 +14,6 @@ no refit can find what does not exist.  On the two 10,000-curve LL.4 benchmark s
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import least_squares
 
 from adcbridge.results import Issue
 
@@ -55,6 +54,7 @@ def _scipy_refit(curves: CurveStack, lx, y, starts):
     _FALLBACK_NFEV (p + 1) evaluations) from the first start, and from the next only if a run fails outright
     (error or non-finite result; a run that used up its evaluations still creeping would creep from there too).
     (phi, rss, converged) of the lowest RSS, or None."""
+    from scipy.optimize import least_squares      # imported only when a curve is refitted (fast start-up)
     model = curves.model
     columns = tuple(curves.free)
     best = None

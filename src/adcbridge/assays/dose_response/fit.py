@@ -45,10 +45,6 @@ from .spec import PARALLEL, DoseResponseSpec
 __all__ = ["DoseResponseFit", "fit_dose_response"]
 
 _TOL = 1e-15
-# Defaults of the identifiability checks (a single fit reads them from DoseResponseSpec.max_relative_se and
-# .max_condition, whose defaults are these values; the batch fit uses these values).
-_REL_SE = 10.0                 # b, e or f with SE above this many times the estimate: not identified
-COND_LIMIT = 1e10              # column-scaled J'J condition number above this: not identified (single and batch)
 #: the most curves of one joint fit: the pairwise relative potencies grow as n^2 (200 curves ran > 300 s)
 MAX_JOINT_CURVES = 50
 _TIE = 1e-9                    # relative RSS margin an alternative start must beat the self-starter by

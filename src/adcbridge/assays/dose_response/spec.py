@@ -10,6 +10,10 @@ from adcbridge.spec import Spec
 
 from .models import PARAMETERS, get_model, model_name
 
+#: identifiability checks (single fits read them from the spec, whose defaults these are; the batch fit uses them)
+MAX_RELATIVE_SE = 10.0     # b, e or f with SE above this many times the estimate: not identified
+MAX_CONDITION = 1e10       # column-scaled J'J condition number above this: not identified
+
 __all__ = ["PARALLEL", "DoseResponseSpec"]
 
 PARALLEL = "parallel"
@@ -50,8 +54,8 @@ class DoseResponseSpec(Spec):
     ed_interval: Literal["delta", "tfls"] = "delta"
     confidence: float = Field(0.95, gt=0, lt=1)
     test_parallelism: bool = True
-    max_relative_se: float = Field(10.0, gt=0)
-    max_condition: float = Field(1e10, gt=1)
+    max_relative_se: float = Field(MAX_RELATIVE_SE, gt=0)
+    max_condition: float = Field(MAX_CONDITION, gt=1)
     x_unit: str | None = None
     y_unit: str | None = None
 
