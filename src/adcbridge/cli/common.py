@@ -10,7 +10,8 @@ from enum import Enum
 
 import typer
 
-__all__ = ["Format", "FORMAT", "emit", "frame", "png_bytes", "name_values", "name_value_units", "floats", "ints", "names",
+__all__ = ["Format", "FORMAT", "emit", "frame", "png_bytes", "name_values", "name_value_units", "floats", "ints",
+           "names",
            "rows_text", "rows_csv", "flag_message",
            "about_file", "png_path"]
 
@@ -111,10 +112,7 @@ def floats(text: str | None, option: str) -> list[float] | None:
     usage error naming ``option`` -- never silently dropped, since dropping one would shift the dose levels."""
     if text is None:
         return None
-    parts = [p.strip() for p in text.split(",")]
-    if any(p == "" for p in parts):
-        raise typer.BadParameter(f"has an empty entry in {text!r}; give comma-separated numbers like 1,2.5,4",
-                                 param_hint=f"'{option}'")
+    parts = _entries(text, option, "numbers like 1,2.5,4")
     try:
         values = [float(p) for p in parts]
     except ValueError:
@@ -157,11 +155,14 @@ def name_value_units(items: list[str], option: str) -> dict[str, tuple[float, st
 
 def names(text: str | None, option: str) -> list[str] | None:
     """``"SEX,DOSE"`` -> ``["SEX", "DOSE"]`` (None stays None); an empty entry is a usage error naming ``option``."""
-    if text is None:
-        return None
+    return None if text is None else _entries(text, option, "names like A,B")
+
+
+def _entries(text: str, option: str, example: str) -> list[str]:
+    """The comma-separated entries of ``text``, stripped; an empty one is a usage error naming ``option``."""
     parts = [p.strip() for p in text.split(",")]
     if any(p == "" for p in parts):
-        raise typer.BadParameter(f"has an empty entry in {text!r}; give comma-separated names like A,B",
+        raise typer.BadParameter(f"has an empty entry in {text!r}; give comma-separated {example}",
                                  param_hint=f"'{option}'")
     return parts
 

@@ -86,7 +86,8 @@ def nca_cmd(data: Path = typer.Argument(..., help="Concentration table (CSV or E
 
     def located(text: str) -> ValueError:
         """The library's error with the file it is about in front (unless it names a file already)."""
-        where = config if text.startswith("lambda_z selection") else dosing if text.startswith(("dosing", "the dosing table")) else data
+        where = (config if text.startswith("lambda_z selection") else
+                 dosing if text.startswith(("dosing", "the dosing table")) else data)
         named = any(text.startswith(f"{p}:") for p in (data, dosing, config) if p is not None)
         return ValueError(text if named else f"{where}: {text}")
 

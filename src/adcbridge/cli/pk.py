@@ -184,7 +184,8 @@ def pk_project(param: list[str] = typer.Option(..., "--param", help="Animal para
     from adcbridge.translation.projection import project_human_pk
     from adcbridge.translation.units import json_records
     doses = floats(dose, "--dose")
-    proj = project_human_pk(name_value_units(param, "--param"), species, model=model, modality=modality.value.replace("-", "_"),
+    proj = project_human_pk(name_value_units(param, "--param"), species, model=model,
+                            modality=modality.value.replace("-", "_"),
                             body_weight_kg=body_weight, human_weight_kg=human_weight, tau_day=tau_day,
                             n_doses=n_doses, infusion_h=infusion_h)
     table = proj.exposure(doses, cycle=cycle)

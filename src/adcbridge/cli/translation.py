@@ -116,7 +116,8 @@ def allometry(param: list[str] = typer.Option(..., "--param", help="NAME=VALUE:U
     """Scale an animal PK parameter set to humans by simple allometry (human values in L/<time> and L)."""
     from adcbridge.translation import scale_parameters
     exps = name_values(exponent, "--exponent")
-    res = scale_parameters(name_value_units(param, "--param"), species, body_weight=body_weight, human_weight=human_weight,
+    res = scale_parameters(name_value_units(param, "--param"), species, body_weight=body_weight,
+                           human_weight=human_weight,
                            modality=modality.value.replace("-", "_"), exponents=exps)
     cols = ["name", "kind", "animal_value", "animal_unit", "exponent", "human_value", "human_unit"]
     emit(res.to_record(), format, frame(res.table[cols]))
