@@ -52,17 +52,7 @@ def parse_unit(unit: str) -> ParsedUnit:
 
 
 def json_records(df) -> list[dict]:
-    """Rows of a table as JSON-ready dictionaries (missing numbers become None, numpy scalars Python ones)."""
-    import math
-
-    out = []
-    for rec in df.to_dict("records"):
-        clean = {}
-        for k, v in rec.items():
-            if hasattr(v, "item"):
-                v = v.item()
-            if isinstance(v, float) and math.isnan(v):
-                v = None
-            clean[str(k)] = v
-        out.append(clean)
-    return out
+    """Rows of a table as JSON-ready dictionaries (missing or infinite numbers become None, numpy scalars Python
+    ones): :func:`adcbridge.results.table_records`."""
+    from adcbridge.results import table_records
+    return table_records(df)

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from adcbridge.results import Issue, Result, make_provenance
+from adcbridge.results import Issue, Result, make_provenance, table_records
 
 from .data import TumourVolumes, log_volume, require_control
 from .multiplicity import dunnett_adjusted_p, holm
@@ -53,11 +53,7 @@ class DayComparisonResult(Result):
 
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    out = []
-    for rec in df.to_dict("records"):
-        out.append({k: (None if isinstance(v, float) and not np.isfinite(v) else
-                        (v.item() if isinstance(v, np.generic) else v)) for k, v in rec.items()})
-    return out
+    return table_records(df)
 
 
 def _row(day, test, comparison, **kw) -> dict:
