@@ -201,3 +201,21 @@ def test_a_dosing_table_error_names_the_dosing_file(capsys, tmp_path):
                        "--metabolite", "PAYLOAD", "--dosing", REFERENCE / "nca" / "data" / "cyno_adc_md_dosing.csv",
                        "--dose-time", "TDOSEX", "--out", tmp_path / "md.csv")
     assert code == 2 and err.startswith(f"adcbridge: error: {REFERENCE / 'nca' / 'data' / 'cyno_adc_md_dosing.csv'}: ")
+
+
+def test_nca_plots_beyond_the_stated_limit_are_refused_before_writing(capsys, tmp_path, monkeypatch):
+    import adcbridge.nca.run as nca_run
+    monkeypatch.setattr(nca_run, "PLOT_PROFILES", 40)          # the cynomolgus set has 90 profiles
+    code, _, err = run(capsys, *ARGS, "--out", tmp_path / "out" / "pp.csv", "--plots", tmp_path / "plots")
+    assert code == 2 and "at most 40 profiles" in err and err.count("\n") == 1
+    assert not (tmp_path / "out").exists() and not (tmp_path / "plots").exists()
+
+
+def test_nca_plots_limit_is_stated_in_the_help():
+    import typer
+
+    from adcbridge.cli import app
+    from adcbridge.nca.run import PLOT_PROFILES
+    nca = typer.main.get_command(app).commands["nca"]
+    plots = next(p for p in nca.params if "--plots" in p.opts)
+    assert f"at most {PLOT_PROFILES:,} profiles" in plots.help

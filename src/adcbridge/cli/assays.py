@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from adcbridge.cli.common import (FORMAT, Format, about_file, emit, floats, frame, name_values, names, png_bytes,
+from adcbridge.cli.common import (FORMAT, Format, about_file, bound, emit, floats, frame, name_values, names, png_bytes,
                                   png_path)
 
 fit_app = typer.Typer(help="Assay fits: dose-response curves, SPR/BLI kinetics, internalization.",
@@ -186,8 +186,8 @@ def kinetics(data: Path = typer.Argument(..., help="Sensorgrams: a long table (c
 
         text = (f"ka = {num(c['ka']['estimate'], '.5g')} 1/(M s) (SE {num(c['ka']['se'], '.3g')}), "
                 f"kd = {num(c['kd']['estimate'], '.5g')} 1/s (SE {num(c['kd']['se'], '.3g')}), "
-                f"KD = {num(c['KD']['estimate'], '.4g')} M [{num(c['KD']['ci_low'], '.4g')}, "
-                f"{num(c['KD']['ci_high'], '.4g')}], Chi2 {num(c['chi2'], '.4g')}\n"
+                f"KD = {num(c['KD']['estimate'], '.4g')} M [{bound(c['KD']['ci_low'], c['KD']['estimate'])}, "
+                f"{bound(c['KD']['ci_high'], c['KD']['estimate'])}], Chi2 {num(c['chi2'], '.4g')}\n"
                 f"flags: {', '.join(c['flags']) or 'none'}")
         text += "".join(f"\n{i['severity']}: {i['message']}" for i in c["issues"])
     emit(c, format, text, wrote=[plot])
@@ -260,7 +260,8 @@ def _comparison_text(c: dict | None) -> str:
             lines.append(f"  {what}: F({t['df1']:g}, {t['df2']:g}) = {t['f']:.4g}, p = {t['p']:.3g}")
     r = c.get("k_ratio")
     if r:
-        lines.append(f"  k ratio {a}/{b}: {r['estimate']:.4g} [{r['ci_low']:.4g}, {r['ci_high']:.4g}]")
+        lines.append(f"  k ratio {a}/{b}: {r['estimate']:.4g} [{bound(r['ci_low'], r['estimate'])}, "
+                     f"{bound(r['ci_high'], r['estimate'])}]")
     return "\n".join(lines)
 
 

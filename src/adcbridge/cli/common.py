@@ -33,11 +33,44 @@ def emit(obj: dict, fmt: Format, text: str, wrote=()) -> None:
     typer.echo(text + "".join(f"\nwrote {p}" for p in wrote if p is not None))
 
 
+#: An interval bound smaller than this fraction of its estimate is zero to the precision shown, and printed as 0
+#: (a log-scale interval with a huge SE gives ``exp(log est - z se) = 2e-33``). JSON keeps the computed value.
+NEGLIGIBLE = 1e-12
+
+
+def bound(v, estimate, spec: str = ".4g") -> str:
+    """An interval bound as text: ``n/a`` when undetermined (None or non-finite), ``0`` when negligible beside its
+    ``estimate`` (see :data:`NEGLIGIBLE`), else ``v`` in format ``spec``."""
+    import math
+    if v is None or not math.isfinite(v):
+        return "n/a"
+    if estimate is not None and math.isfinite(estimate) and abs(v) < NEGLIGIBLE * abs(estimate):
+        return "0"
+    return f"{v:{spec}}"
+
+
+def _interval_base(column: str, columns) -> str | None:
+    """The estimate column an interval column (``ci_low``, ``slope_ci_high``, ``gmr_ci_low_welch``) bounds."""
+    for end in ("ci_low", "ci_high", "ci_lower", "ci_upper"):
+        if end in column:
+            head, tail = column.split(end, 1)
+            base = (head.rstrip("_") or "estimate") + tail
+            return base if base in columns else None
+    return None
+
+
 def frame(df, digits: int = 4) -> str:
     """A table as plain text; a column that holds nothing (all None, e.g. the curve label of a single curve) is left
-    out and other None cells are blank, so no 'None' is printed."""
+    out and other None cells are blank, so no 'None' is printed; an interval bound negligible beside its estimate
+    (:data:`NEGLIGIBLE`) is printed as 0."""
     empty = [c for c in df.columns if df[c].dtype == object and df[c].isna().all()]
     df = df.drop(columns=empty)
+    for c in df.columns:
+        base = _interval_base(str(c), df.columns)
+        if base is not None and df[c].dtype.kind == "f" and df[base].dtype.kind in "fi":
+            tiny = df[c].abs() < NEGLIGIBLE * df[base].abs()
+            if tiny.any():
+                df = df.assign(**{c: df[c].mask(tiny, 0.0)})
     for c in df.columns:
         if df[c].dtype == object and df[c].isna().any():
             df = df.assign(**{c: df[c].where(df[c].notna(), "")})

@@ -58,7 +58,9 @@ def nca_cmd(data: Path = typer.Argument(..., help="Concentration table (CSV or E
                                                  help="Samples this long before a dose count as pre-dose "
                                                       "(multiple dose)."),
             sheet: Optional[str] = typer.Option(None, "--sheet", help="Excel sheet name (default: the first)."),
-            plots: Optional[Path] = typer.Option(None, "--plots", help="Folder for concentration-time plots (PNG)."),
+            plots: Optional[Path] = typer.Option(None, "--plots",
+                                                 help="Folder for concentration-time plots (PNG, 30 profiles a "
+                                                      "page; at most 1,000 profiles)."),
             out: Path = typer.Option(..., "--out", help="Long CDISC PP table to write (.csv or .parquet)."),
             wide: Optional[Path] = typer.Option(None, "--wide",
                                                 help="Also write the wide table (.csv or .parquet)."),
@@ -69,7 +71,7 @@ def nca_cmd(data: Path = typer.Argument(..., help="Concentration table (CSV or E
     from adcbridge.io import staged_outputs
     from adcbridge.io.nca_files import NcaConfig, load_nca_config, read_concentrations
     from adcbridge.io.table_writer import table_suffix
-    from adcbridge.nca.run import ChunkLimitError, nca_setup, stream_nca
+    from adcbridge.nca.run import PLOT_PROFILES, ChunkLimitError, nca_setup, stream_nca
     from adcbridge.spec import SpecError
 
     for path in (out, wide, summary):
@@ -104,7 +106,8 @@ def nca_cmd(data: Path = typer.Argument(..., help="Concentration table (CSV or E
     except ValueError as exc:
         raise located(str(exc)) from None
     run = stream_nca(table, setup, dosing=doses, dose_time=dose_time, tau=tau, predose_window=predose_window,
-                     wide=wide is not None, summary=summary is not None, keep_result=plots is not None)
+                     wide=wide is not None, summary=summary is not None, keep_result=plots is not None,
+                     chunk_profiles=PLOT_PROFILES if plots is not None else None)
 
     def long_tables():
         try:
@@ -122,6 +125,9 @@ def nca_cmd(data: Path = typer.Argument(..., help="Concentration table (CSV or E
         if summary:
             written.append(stage.table_chunks(summary, [run.summary()]))
         if plots:
+            if run.profiles > PLOT_PROFILES:             # one multiple-dose chunk holds them all
+                raise typer.BadParameter(f"plots are drawn for at most {PLOT_PROFILES:,} profiles; this analysis has "
+                                         f"{run.profiles:,}", param_hint="'--plots'")
             from adcbridge.report.nca_plots import concentration_plots
             for name, fig in concentration_plots(table, run.result(), time=time, conc=conc,
                                                  dose=None if dosing is not None else setup.dose):

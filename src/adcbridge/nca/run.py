@@ -28,11 +28,14 @@ from adcbridge.results import Issue
 from .analysis import CHUNK_PROFILES, NcaResult, combine_issues, run_nca_in_chunks
 from .engine import NcaOptions
 
-__all__ = ["NcaSetup", "nca_setup", "NcaRun", "stream_nca", "ChunkLimitError", "STREAM_CHUNK_PROFILES"]
+__all__ = ["NcaSetup", "nca_setup", "NcaRun", "stream_nca", "ChunkLimitError", "STREAM_CHUNK_PROFILES", "PLOT_PROFILES"]
 
 #: profiles per chunk when streaming: the peak memory of 100,000 profiles x 12 samples drops from about 0.9 GB
 #: (50,000 per chunk) to about 0.35 GB, at the same speed
 STREAM_CHUNK_PROFILES = 10_000
+#: The most profiles ``adcbridge nca --plots`` draws (30 panels a page: 34 pages an analyte); a larger data set is
+#: refused before anything is written, and its plots are drawn by subsetting it.
+PLOT_PROFILES = 1_000
 
 
 class ChunkLimitError(ValueError):
