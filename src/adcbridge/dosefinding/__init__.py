@@ -1,4 +1,6 @@
-"""Phase I dose finding: BOIN, 3+3 and CRM behind one spec / next-dose / simulation interface.
+"""Phase I dose finding: BOIN, 3+3 and CRM behind one core -- designs registered by name (:mod:`.registry`),
+each an inert spec giving its policy, live decision and protocol text (:mod:`.design`), patient-level histories
+(:mod:`.history`), one next-dose function and one simulation engine.
 
 >>> from adcbridge.dosefinding import boin, decision_table, next_dose, select_mtd, simulate, exact_oc
 >>> design = boin(target=0.3, doses=[1.0, 2.1, 4.2, 5.2, 6.3, 7.3, 8.4], cohort_size=3, cohorts=10)
@@ -22,7 +24,9 @@ _EXPORTS = {
     "format_outcomes": ".outcomes", "parse_outcomes": ".outcomes", "dose_transition_pathways": ".paths",
     "protocol_text": ".protocol", "DesignComparison": ".simulate", "compare_designs": ".simulate",
     "exact_oc": ".simulate", "simulate": ".simulate", "ThreePlusThreeDesign": ".threeplusthree",
-    "three_plus_three": ".threeplusthree",
+    "three_plus_three": ".threeplusthree", "DoseFindingDesign": ".design", "History": ".history",
+    "Patient": ".history", "design_names": ".registry", "design_class": ".registry", "build_design": ".registry",
+    "design_from_record": ".registry",
 }
 
 __all__ = [
@@ -30,6 +34,7 @@ __all__ = [
     "MtdSelection", "select_mtd", "CrmDesign", "crm", "indifference_skeleton", "ThreePlusThreeDesign",
     "three_plus_three", "OperatingCharacteristics", "simulate", "exact_oc", "compare_designs", "DesignComparison",
     "Cohort", "DoseCounts", "parse_outcomes", "format_outcomes", "dose_transition_pathways", "protocol_text",
+    "DoseFindingDesign", "History", "Patient", "design_names", "design_class", "build_design", "design_from_record",
 ]
 
 

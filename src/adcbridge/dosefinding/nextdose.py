@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from adcbridge.results import Result
 
+from .history import History
+
 __all__ = ["NextDose"]
+
+#: the keys of the command-line contract that identify a decision (replay compares them)
+DECISION_KEYS = ("design", "next_dose", "decision", "rule", "reason", "eliminated", "mtd", "model_recommendation",
+                 "estimates", "posterior", "current_dose", "next_cohort_size", "select_mtd")
 
 
 @dataclass(frozen=True, eq=False)
@@ -17,9 +23,21 @@ class NextDose(Result):
     ``next_dose`` is 1-based (None when the trial stops) and ``next_cohort_size`` the number of patients the next
     cohort should have; ``decision`` is one of ``escalate``, ``stay``, ``de-escalate``, ``stop``; ``rule`` names
     the rule that fired and ``reason`` says it in words; ``eliminated`` lists eliminated dose levels;
-    ``select_mtd`` is True when the trial stops and an MTD is to be selected; ``table`` has per-dose counts.
+    ``select_mtd`` is True when the trial stops and an MTD is to be selected, and ``mtd`` is that MTD (None
+    while the trial goes on or when it stops without one); ``model_recommendation`` is a model-based design's own
+    pick before safety restrictions (CRM: the dose whose estimate is closest to the target; None for
+    rule-based designs) and ``posterior`` its posterior summaries (CRM: ``beta_mean``, ``beta_sd``).
+
+    ``table`` has one row per dose: ``dose``, ``n`` (patients with a known outcome), ``dlt``, ``pending`` and
+    ``p_hat`` (CRM: the plug-in posterior estimate; BOIN and 3+3: the observed rate, None without patients),
+    plus the design's own columns.
+
+    The decision keeps what it decided on: the design (``spec``, and ``design``, its registry name) and the
+    patient ``history`` (or, for a BOIN decision from per-dose counts, ``counts``), so :meth:`replay` decides
+    again and gives the same decision.
     """
 
+    design: str = ""
     next_dose: int | None = None
     next_cohort_size: int | None = None
     current_dose: int = 1
@@ -28,10 +46,65 @@ class NextDose(Result):
     reason: str = ""
     eliminated: tuple[int, ...] = ()
     select_mtd: bool = False
+    mtd: int | None = None
+    model_recommendation: int | None = None
+    posterior: dict[str, float] | None = None
+    history: History | None = None          # None for a decision from per-dose counts
+    counts: dict[str, Any] | None = None
 
     result_type: ClassVar[str] = "NextDose"
 
+    def estimates(self) -> list[dict]:
+        """The per-dose rows of the record: dose, n, dlt, pending, p_hat (and the design's own columns)."""
+        rows = self.__dict__["_table"]
+        rows = rows.records() if hasattr(rows, "records") else rows.to_dict("records")
+        out = []
+        for r in rows:
+            n = r.get("n")
+            p_hat = r.get("p_hat", (r["dlt"] / n) if n else None)
+            out.append({"dose": r["dose"], "n": n, "dlt": r.get("dlt"), "pending": r.get("pending", 0),
+                        "p_hat": p_hat, **{k: v for k, v in r.items() if k not in ("dose", "n", "dlt", "pending",
+                                                                                      "p_hat")}})
+        return out
+
     def record_body(self) -> dict:
-        return {"next_dose": self.next_dose, "decision": self.decision, "reason": self.reason,
-                "eliminated": list(self.eliminated), "rule": self.rule, "current_dose": self.current_dose,
+        body = {"design": self.design, "next_dose": self.next_dose, "decision": self.decision, "rule": self.rule,
+                "reason": self.reason, "eliminated": list(self.eliminated), "mtd": self.mtd,
+                "model_recommendation": self.model_recommendation, "estimates": self.estimates(),
+                "posterior": self.posterior, "current_dose": self.current_dose,
                 "next_cohort_size": self.next_cohort_size, "select_mtd": self.select_mtd}
+        if self.history is not None:
+            body["history"] = self.history.records()
+        if self.counts is not None:
+            body["counts"] = self.counts
+        return body
+
+    def replay(self) -> "NextDose":
+        """Decide again on the same design and data (the check of an audit trail): a new :class:`NextDose`,
+        whose :meth:`same_decision` with this one is True unless the library's rules changed."""
+        from .decide import next_dose
+        if self.history is not None:
+            return next_dose(self.spec, self.history)
+        if self.counts is not None:
+            return next_dose(self.spec, n=self.counts["n"], dlt=self.counts["dlt"],
+                             current_dose=self.counts["current_dose"])
+        raise ValueError("this decision kept no history to replay")
+
+    def same_decision(self, other: "NextDose") -> bool:
+        """Whether ``other`` is the same decision (every contract key, the spec and the data; not the time)."""
+        a, b = self.to_record(), other.to_record()
+        keys = DECISION_KEYS + ("spec", "history", "counts")
+        return all(a.get(k) == b.get(k) for k in keys)
+
+    @classmethod
+    def replay_record(cls, record: dict) -> "NextDose":
+        """Decide again from a decision's record (``to_record()`` or the JSON of ``adcbridge next``)."""
+        from .decide import next_dose
+        from .registry import design_from_record
+        design = design_from_record(record)
+        if record.get("history") is not None:
+            return next_dose(design, History.from_records(record["history"]))
+        if record.get("counts") is not None:
+            c = record["counts"]
+            return next_dose(design, n=c["n"], dlt=c["dlt"], current_dose=c["current_dose"])
+        raise ValueError("the record holds no history to replay")

@@ -1,13 +1,18 @@
-"""Plain-language protocol paragraphs generated from a design spec (adcbridge's own wording)."""
+"""Plain-language protocol paragraphs generated from a design spec (adcbridge's own wording).
+
+Each design gives its text (:meth:`~.design.DoseFindingDesign.protocol_text`); the texts of BOIN, 3+3 and CRM
+are written here, sharing the wording of doses and rates."""
 
 from __future__ import annotations
 
-from .boin.boundaries import decision_table
-from .boin.design import BoinDesign
-from .crm.design import CrmDesign
-from .threeplusthree import ThreePlusThreeDesign
+from typing import TYPE_CHECKING
 
-__all__ = ["protocol_text"]
+if TYPE_CHECKING:
+    from .boin.design import BoinDesign
+    from .crm.design import CrmDesign
+    from .threeplusthree import ThreePlusThreeDesign
+
+__all__ = ["protocol_text", "boin_text", "three_plus_three_text", "crm_text"]
 
 
 def _doses(design) -> str:
@@ -21,7 +26,8 @@ def _pct(x: float) -> str:
     return f"{100 * x:.0f}%" if abs(100 * x - round(100 * x)) < 1e-9 else f"{100 * x:.1f}%"
 
 
-def _boin(d: BoinDesign) -> str:
+def boin_text(d: BoinDesign) -> str:
+    from .boin.boundaries import decision_table
     t = decision_table(d)
     parts = [
         f"Dose escalation follows the Bayesian optimal interval (BOIN) design (Liu and Yuan, 2015) with a target "
@@ -58,7 +64,7 @@ def _boin(d: BoinDesign) -> str:
     return " ".join(parts[:2]) + "\n\n" + " ".join(parts[2:])
 
 
-def _three(d: ThreePlusThreeDesign) -> str:
+def three_plus_three_text(d: ThreePlusThreeDesign) -> str:
     if d.variant == "escalation-only":
         body = ("Cohorts of 3 patients are treated. With no DLT in 3 patients the dose is escalated; with 1 DLT, 3 "
                 "more patients are treated at the same dose and the dose is escalated if none of them has a DLT. "
@@ -77,7 +83,7 @@ def _three(d: ThreePlusThreeDesign) -> str:
             f"starting at dose level {d.start_dose}. " + body)
 
 
-def _crm(d: CrmDesign) -> str:
+def crm_text(d: CrmDesign) -> str:
     sk = ", ".join(f"{v:.3f}" for v in d.skeleton_values())
     model = ("a power (empiric) model, p = skeleton^exp(beta)" if d.model == "empiric" else
              f"a one-parameter logistic model with intercept {d.intercept:g}")
@@ -85,11 +91,10 @@ def _crm(d: CrmDesign) -> str:
             f"{_pct(d.target)}, cohorts of {d.cohort_size} and at most {d.n_cohorts} cohorts "
             f"({d.max_sample_size} patients), {_doses(d)}, starting at dose level {d.start_dose}. "
             f"The dose-toxicity relationship is described by {model}, with skeleton ({sk}) and a normal prior on "
-            f"beta with mean 0 and variance {d.prior_sd ** 2:.3g}. After each cohort the posterior mean of beta is "
+            f"beta with mean 0 and variance {d.prior_var:.3g}. After each cohort the posterior mean of beta is "
             f"updated and the next cohort receives the dose whose estimated DLT rate is closest to the target, "
-            f"never more than one level above the current dose and without escalating right after a cohort whose DLT "
-            f"rate is at "
-            f"least the target.")
+            + ("" if d.allow_skipping else "never more than one level above the current dose and ")
+            + "without escalating right after a cohort whose DLT rate is at least the target.")
     if d.stop_cutoff is not None:
         text += (f" The trial stops without an MTD if, with at least {d.stop_min_n} patients at the lowest dose, "
                  f"the posterior probability that its DLT rate exceeds the target is above {d.stop_cutoff:g}.")
@@ -97,11 +102,6 @@ def _crm(d: CrmDesign) -> str:
 
 
 def protocol_text(design) -> str:
-    """A protocol paragraph describing ``design`` in plain language."""
-    if isinstance(design, BoinDesign):
-        return _boin(design)
-    if isinstance(design, ThreePlusThreeDesign):
-        return _three(design)
-    if isinstance(design, CrmDesign):
-        return _crm(design)
-    raise TypeError(f"not a dose-finding design: {type(design).__name__}")
+    """A protocol paragraph describing ``design`` (any registered design) in plain language."""
+    from .decide import check_design
+    return check_design(design).protocol_text()

@@ -16,45 +16,31 @@ import pandas as pd
 
 from adcbridge.results import Result, make_provenance
 
-from .boin.design import BoinDesign
-from .boin.policy import BoinPolicy
-from .crm.design import CrmDesign, CrmPolicy
+from .decide import check_design
 from .engine import run_exact, run_monte_carlo
 from .oc import OperatingCharacteristics, oc_from_sums, true_mtd
-from .threeplusthree import ThreePlusThreeDesign, ThreePlusThreePolicy
 
 __all__ = ["policy_for", "simulate", "exact_oc", "compare_designs", "DesignComparison", "design_name"]
 
 MAX_TRIALS = 100_000_000
 
 
-def _check_design(design) -> None:
-    if not isinstance(design, (BoinDesign, ThreePlusThreeDesign, CrmDesign)):
-        raise ValueError(f"The 'design' argument must be a dose-finding design (boin, 3+3 or crm). "
-                         f"Got {type(design).__name__}.")
-
-
 def policy_for(design):
     """The vectorised conduct (policy) of a design spec."""
-    if isinstance(design, BoinDesign):
-        return BoinPolicy(design)
-    if isinstance(design, ThreePlusThreeDesign):
-        return ThreePlusThreePolicy(design)
-    if isinstance(design, CrmDesign):
-        return CrmPolicy(design)
-    raise TypeError(f"not a dose-finding design: {type(design).__name__}")
+    return check_design(design).policy()
 
 
 def design_name(design) -> str:
-    return {BoinDesign: "boin", ThreePlusThreeDesign: "3+3", CrmDesign: "crm"}[type(design)]
+    """The registry name of ``design``."""
+    return check_design(design).spec_name
 
 
 def _target(design) -> float:
-    return getattr(design, "target", None) or 0.3
+    return design.oc_target or 0.3
 
 
 def _check_p_true(design, p_true) -> np.ndarray:
-    _check_design(design)
+    check_design(design)
     try:
         p = np.asarray(p_true, dtype=float)
     except (TypeError, ValueError):
@@ -68,15 +54,12 @@ def _check_p_true(design, p_true) -> np.ndarray:
 
 
 def _toxic(design, target: float) -> float:
-    """The overly toxic rate defining the true MTD: the design's p_tox, else 1.4 x target."""
-    return design.phi2 if isinstance(design, BoinDesign) else 1.4 * target
+    """The overly toxic rate defining the true MTD (the design's p_tox for BOIN, else 1.4 x target)."""
+    return design.overly_toxic(target)
 
 
 def _labels(design):
-    levels = getattr(design, "dose_levels", None)
-    if levels is None:
-        return None
-    return [f"{v:g} {design.dose_unit}" for v in levels]
+    return design.dose_labels()
 
 
 def _check_run(n_trials, seed, target) -> int:

@@ -27,8 +27,9 @@ from typing import ClassVar, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from adcbridge.spec import Spec
+from adcbridge.results import ColumnTable, make_provenance
 
+from .design import DoseFindingDesign
 from .engine import EndReason, TrialState
 
 __all__ = ["ThreePlusThreeDesign", "three_plus_three", "ThreePlusThreePolicy"]
@@ -36,7 +37,7 @@ __all__ = ["ThreePlusThreeDesign", "three_plus_three", "ThreePlusThreePolicy"]
 ESCALATING, DEESCALATING = 0, 1
 
 
-class ThreePlusThreeDesign(Spec):
+class ThreePlusThreeDesign(DoseFindingDesign):
     """3+3 design (see the module docstring for the two variants)."""
 
     spec_name: ClassVar[str] = "3+3"
@@ -63,6 +64,19 @@ class ThreePlusThreeDesign(Spec):
     @property
     def max_sample_size(self) -> int:
         return 6 * self.n_doses
+
+    # ------------------------------------------------------------------------- the design core (design.py)
+    def policy(self) -> "ThreePlusThreePolicy":
+        return ThreePlusThreePolicy(self)
+
+    def decide(self, history):
+        """The rules' next step, found by replaying the policy on the history: each cohort must be of 3 patients
+        at the dose the rules called for (otherwise the error names the cohort)."""
+        return _decide(self, history.cohorts())
+
+    def protocol_text(self) -> str:
+        from .protocol import three_plus_three_text
+        return three_plus_three_text(self)
 
 
 def three_plus_three(doses: int | list[float], variant: str = "de-escalation", **options) -> ThreePlusThreeDesign:
@@ -133,3 +147,48 @@ class ThreePlusThreePolicy:
 
     def overdose_denominator(self, s: TrialState) -> np.ndarray:
         return s.total
+
+
+def _move(cur: int, nxt: int | None) -> str:
+    if nxt is None:
+        return "stop"
+    return "escalate" if nxt > cur else "de-escalate" if nxt < cur else "stay"
+
+
+def _decide(design: ThreePlusThreeDesign, cohorts) -> "NextDose":
+    from .nextdose import NextDose
+    from .outcomes import DoseCounts
+    pol = ThreePlusThreePolicy(design)
+    s = pol.initial(1)
+    for k, c in enumerate(cohorts, start=1):
+        if not s.active[0]:
+            raise ValueError(f"The 'outcomes' argument continues after the 3+3 trial ended (cohort {k}, {c}).")
+        expected = int(s.dose[0]) + 1
+        if c.dose != expected or c.n != 3:
+            raise ValueError(f"The 'outcomes' argument does not follow the 3+3 rules at cohort {k} ({c}): "
+                             f"expected 3 patients at dose {expected}.")
+        pol.record(s, np.array([c.dose - 1], dtype=np.int32), np.array([3], dtype=np.int32),
+                   np.array([c.n_dlt], dtype=np.int32), np.array([True]))
+    cur = cohorts[-1].dose
+    counts = DoseCounts.from_cohorts(cohorts, design.n_doses)
+    table = ColumnTable({"dose": np.arange(1, design.n_doses + 1), "n": counts.n, "dlt": counts.dlt})
+    common = dict(spec=design, table=table, provenance=make_provenance(design, [str(c) for c in cohorts]),
+                  current_dose=cur, design="3+3")
+    if not s.active[0]:
+        mtd = int(s.aux["mtd"][0])
+        if s.end[0] == EndReason.SAFETY_STOP:
+            return NextDose(**common, next_dose=None, decision="stop", rule="mtd_exceeded_at_lowest",
+                            reason=f"dose {cur} exceeds the MTD (>= 2 DLTs) and no treated lower dose is "
+                                   f"left: stop the trial, no MTD")
+        return NextDose(**common, next_dose=None, decision="stop", rule="mtd_found", select_mtd=True, mtd=mtd + 1,
+                        reason=f"the MTD is dose {mtd + 1}: stop the trial")
+    nxt = int(s.dose[0]) + 1
+    n_c, y_c = counts.n[cur - 1], counts.dlt[cur - 1]
+    if nxt > cur:
+        rule, why = "escalate", f"{y_c}/{n_c} DLTs at dose {cur}: escalate to dose {nxt}"
+    elif nxt < cur:
+        rule, why = "deescalate", (f"{y_c}/{n_c} DLTs at dose {cur} exceeds the MTD: treat 3 more patients at "
+                                   f"dose {nxt}")
+    else:
+        rule, why = "expand", f"{y_c}/{n_c} DLTs at dose {cur}: treat 3 more patients at dose {cur}"
+    return NextDose(**common, next_dose=nxt, next_cohort_size=3, decision=_move(cur, nxt), rule=rule, reason=why)

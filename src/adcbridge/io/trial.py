@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
-
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from adcbridge import validation
-from adcbridge.dosefinding import BoinDesign, CrmDesign, DoseCounts, ThreePlusThreeDesign
+from adcbridge.dosefinding import DoseCounts
 from adcbridge.dosefinding.outcomes import counts_from_table
+from adcbridge.dosefinding.registry import design_class, design_names
 
 from .tables import read_table
 from .yaml_files import load_yaml_model
@@ -26,18 +25,38 @@ class Scenario(BaseModel):
 
 
 class TrialSpec(BaseModel):
-    """A dose-finding trial as written in a YAML file: the design and the scenarios to simulate."""
+    """A dose-finding trial as written in a YAML file: the design and the scenarios to simulate.
+
+    ``design`` and the keys of ``options`` are registered design names (:mod:`adcbridge.dosefinding.registry`);
+    the top-level ``target``, ``dose_levels``, ``dose_unit``, ``cohort_size`` and ``n_cohorts`` go to every
+    design that has such a parameter (3+3 has no target and fixed cohorts of 3)."""
 
     model_config = ConfigDict(extra="forbid")
     name: str
-    design: Literal["boin", "3+3", "crm"] = "boin"
+    design: str = "boin"
     target: float
     dose_levels: list[float]
     dose_unit: str = "mg/kg"
     cohort_size: int = 3
     n_cohorts: int = 10
-    options: dict[Literal["boin", "3+3", "crm"], dict[str, object]] = Field(default_factory=dict)
+    options: dict[str, dict[str, object]] = Field(default_factory=dict)
     scenarios: list[Scenario] = Field(default_factory=list)
+
+    @field_validator("design")
+    @classmethod
+    def _registered(cls, v: str) -> str:
+        if v not in design_names():
+            raise ValueError(f"unknown design {v!r}; the registered designs are {', '.join(design_names())}")
+        return v
+
+    @field_validator("options")
+    @classmethod
+    def _registered_options(cls, v: dict) -> dict:
+        unknown = sorted(set(v) - set(design_names()))
+        if unknown:
+            raise ValueError(f"options for unknown design(s) {unknown}; the registered designs are "
+                             f"{', '.join(design_names())}")
+        return v
 
     @model_validator(mode="after")
     def _check(self):
@@ -55,23 +74,18 @@ class TrialSpec(BaseModel):
     def build_design(self, design: str | None = None):
         """The design spec (``design`` overrides the file's design, e.g. to compare BOIN with 3+3)."""
         kind = design or self.design
-        levels = tuple(self.dose_levels)
-        if kind == "boin":
-            return BoinDesign(target=self.target, n_doses=len(levels), dose_levels=levels, dose_unit=self.dose_unit,
-                              cohort_size=self.cohort_size, n_cohorts=self.n_cohorts, **self.options.get("boin", {}))
-        if kind == "3+3":
-            return ThreePlusThreeDesign(n_doses=len(levels), dose_levels=levels, dose_unit=self.dose_unit,
-                                        **self.options.get("3+3", {}))
-        crm_options = dict(self.options.get("crm", {}))
-        return CrmDesign(target=self.target, n_doses=len(levels), dose_levels=levels, dose_unit=self.dose_unit,
-                         cohort_size=self.cohort_size, n_cohorts=self.n_cohorts, **crm_options)
+        cls = design_class(kind)
+        shared = {"target": self.target, "n_doses": len(self.dose_levels), "dose_levels": tuple(self.dose_levels),
+                  "dose_unit": self.dose_unit, "cohort_size": self.cohort_size, "n_cohorts": self.n_cohorts}
+        given = {k: v for k, v in shared.items() if k in cls.model_fields}
+        return cls(**given, **self.options.get(kind, {}))
 
 
 def load_trial_spec(path: str | Path) -> TrialSpec:
     """Read and validate a trial YAML file; errors name the file and the field."""
     path = Path(path)
     spec = load_yaml_model(path, TrialSpec)
-    for kind in ("boin", "3+3", "crm"):           # every design the file describes must be valid
+    for kind in design_names():                    # every design the file describes must be valid
         try:
             spec.build_design(kind)
         except (ValueError, TypeError) as exc:

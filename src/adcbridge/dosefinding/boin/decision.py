@@ -137,11 +137,15 @@ def next_dose(design: BoinDesign, outcomes: str | list[Cohort] | None = None, *,
             size = min(cs, remaining)
         table = ColumnTable({"dose": np.arange(1, J + 1), "n": n_arr, "dlt": y_arr,
                               "eliminated": np.arange(J) >= elim})
+        mtd = None
+        if select:                          # the MTD the trial ends with (isotonic regression, select_mtd)
+            from .selection import select_mtd
+            mtd = select_mtd(design, n_arr, y_arr).mtd
         return NextDose(spec=design, table=table, issues=tuple(issues),
                         provenance=make_provenance(design, n_arr, y_arr, cur),
                         next_dose=None if next0 is None else next0 + 1, next_cohort_size=size,
                         current_dose=cur + 1, decision=decision, rule=rule, reason=reason, eliminated=eliminated,
-                        select_mtd=select)
+                        select_mtd=select, mtd=mtd, design="boin")
 
     if phase == "titration":
         return result(cur + 1, "escalate", "titration",

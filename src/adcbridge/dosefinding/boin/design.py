@@ -19,12 +19,12 @@ from typing import ClassVar
 
 from pydantic import Field, field_validator, model_validator
 
-from adcbridge.spec import Spec
+from ..design import DoseFindingDesign
 
 __all__ = ["BoinDesign", "boin"]
 
 
-class BoinDesign(Spec):
+class BoinDesign(DoseFindingDesign):
     """Single-agent BOIN design.
 
     Parameters
@@ -137,11 +137,32 @@ class BoinDesign(Spec):
         """Titration as applied (the reference turns it off for cohorts of one)."""
         return self.titration and self.cohort_size > 1
 
-    def dose_label(self, level: int) -> str:
-        """Label of 1-based dose ``level``: ``'3 (4.2 mg/kg)'`` or ``'3'``."""
-        if self.dose_levels is None:
-            return str(level)
-        return f"{level} ({self.dose_levels[level - 1]:g} {self.dose_unit})"
+    # ------------------------------------------------------------------------- the design core (design.py)
+    @property
+    def first_dose(self) -> int:
+        """Dose 1 with accelerated titration (whatever the start dose), else the start dose."""
+        return 1 if self.uses_titration else self.start_dose
+
+    def overly_toxic(self, target: float) -> float:
+        """p_tox: the lowest DLT rate deemed overly toxic defines the true MTD of a scenario."""
+        return self.phi2
+
+    def policy(self):
+        from .policy import BoinPolicy
+        return BoinPolicy(self)
+
+    def decide(self, history):
+        from .decision import next_dose
+        return next_dose(self, history.cohorts())
+
+    def decide_counts(self, n, dlt, current_dose):
+        """The decision from per-dose counts and the current dose (no patient history)."""
+        from .decision import next_dose
+        return next_dose(self, n=n, dlt=dlt, current_dose=current_dose)
+
+    def protocol_text(self) -> str:
+        from ..protocol import boin_text
+        return boin_text(self)
 
     # ------------------------------------------------------------------------------- protocol-rule wrappers
     def stop_early_at(self, n: int) -> "BoinDesign":

@@ -4,8 +4,8 @@ Conduct (as dfcrm's simulator, with an optional safety stop):
 
 * cohorts of ``cohort_size`` start at ``start_dose``; after each cohort the posterior is updated and the
   recommended dose is the one whose plug-in estimate is closest to the target (the lower on ties);
-* **no skipping**: the next dose is at most one level above the current one (dfcrm's rule); **coherence**: no
-  escalation right after a cohort whose DLT rate is >= target;
+* **no skipping**: the next dose is at most one level above the current one (dfcrm's rule), unless
+  ``allow_skipping``; **coherence**: no escalation right after a cohort whose DLT rate is >= target;
 * **safety stop** (``stop_cutoff``, default 0.9; None turns it off): the trial stops without an MTD once
   Pr(p_1 > target | data) > stop_cutoff with at least ``stop_min_n`` patients at dose 1;
 * after ``n_cohorts`` cohorts the MTD is the unrestricted recommendation.
@@ -18,20 +18,23 @@ from typing import ClassVar, Literal
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from adcbridge.spec import Spec
-
+from ..design import DoseFindingDesign
 from ..engine import EndReason, TrialState
 from .model import CrmModel, indifference_skeleton
 
 __all__ = ["CrmDesign", "crm", "CrmPolicy"]
 
 
-class CrmDesign(Spec):
+class CrmDesign(DoseFindingDesign):
     """One-parameter Bayesian CRM design.
 
     Give a ``skeleton``, or let the design build the indifference-interval skeleton (Lee & Cheung 2009) from
     ``halfwidth`` (default 0.05) and ``prior_mtd`` (default the middle dose, ``(n_doses + 1) // 2``).  These
     defaults live here only: the command line, trial YAML files and the report all get them from the spec.
+
+    The parameters are dfcrm's: ``model`` (``empiric`` or ``logistic``), the logistic ``intercept`` (default 3),
+    the prior variance of beta ``prior_var`` (default 1.34).  ``allow_skipping`` lets the next dose go more than
+    one level above the current one (the unrestricted recommendation; coherence still holds).
     """
 
     spec_name: ClassVar[str] = "crm"
@@ -43,12 +46,13 @@ class CrmDesign(Spec):
     prior_mtd: int | None = None
     model: Literal["empiric", "logistic"] = "empiric"
     intercept: float = 3.0
-    prior_sd: float = Field(1.34 ** 0.5, gt=0)
+    prior_var: float = Field(1.34, gt=0)
     cohort_size: int = Field(3, ge=1, le=50)
     n_cohorts: int = Field(10, ge=1, le=500)
     start_dose: int = Field(1, ge=1)
     stop_cutoff: float | None = 0.9
     stop_min_n: int = Field(3, ge=1)
+    allow_skipping: bool = False
     dose_levels: tuple[float, ...] | None = None
     dose_unit: str = "mg/kg"
 
@@ -101,6 +105,27 @@ class CrmDesign(Spec):
     def max_sample_size(self) -> int:
         return self.cohort_size * self.n_cohorts
 
+    @property
+    def prior_sd(self) -> float:
+        """The prior standard deviation of beta, sqrt(prior_var)."""
+        return self.prior_var ** 0.5
+
+    # ------------------------------------------------------------------------- the design core (design.py)
+    @property
+    def allows_skipping(self) -> bool:
+        return self.allow_skipping
+
+    def policy(self) -> "CrmPolicy":
+        return CrmPolicy(self)
+
+    def decide(self, history):
+        from .decision import decide
+        return decide(self, history)
+
+    def protocol_text(self) -> str:
+        from ..protocol import crm_text
+        return crm_text(self)
+
     def skeleton_values(self) -> tuple[float, ...]:
         if self.skeleton is not None:
             return self.skeleton
@@ -127,6 +152,15 @@ def recommend(model: CrmModel, n, y):
     return post, rec
 
 
+def allowed_dose(design: CrmDesign, rec, dose, dlt, size):
+    """The next dose (0-based) given the recommendation ``rec`` after a cohort of ``size`` at ``dose`` with ``dlt``
+    DLTs: no escalation right after a cohort with DLT rate >= target (coherence), and at most one level up unless
+    the design allows skipping.  Shared by the policy and the live decision."""
+    toxic = dlt >= design.target * size
+    cap = np.where(toxic, dose, dose + 1 if not design.allow_skipping else np.iinfo(np.int32).max)
+    return np.minimum(rec, cap).astype(np.int32)
+
+
 class CrmPolicy:
     """Vectorised CRM conduct (see the module docstring)."""
 
@@ -151,9 +185,7 @@ class CrmPolicy:
         idx = np.flatnonzero(rows)
         post, rec = recommend(self.model, s.n[idx], s.y[idx])
         a["rec"][idx] = rec
-        toxic_cohort = dlt[idx] >= d.target * size[idx]
-        cap = np.where(toxic_cohort, dose[idx], dose[idx] + 1)
-        s.dose[idx] = np.minimum(rec, cap)
+        s.dose[idx] = allowed_dose(d, rec, dose[idx], dlt[idx], size[idx])
         if d.stop_cutoff is not None:
             p_low = self.model.prob_lowest_too_toxic(post, s.n[idx], s.y[idx], d.stop_cutoff)
             stop = (p_low > d.stop_cutoff) & (s.n[idx, 0] >= d.stop_min_n)

@@ -1,0 +1,96 @@
+"""The dose-finding core: what every design provides.
+
+A design is an inert, validated spec (a :class:`~adcbridge.spec.Spec`) registered by name
+(:mod:`.registry`).  It provides:
+
+* :meth:`DoseFindingDesign.policy` -- its conduct as a vectorised policy for the trial engine
+  (:mod:`.engine`), used by Monte Carlo and exact operating characteristics;
+* :meth:`DoseFindingDesign.decide` -- its live decision on a patient-level :class:`~.history.History`;
+* :meth:`DoseFindingDesign.protocol_text` -- its rules in protocol wording;
+* what the shared code needs to know about it: whether it uses pending outcomes or backfill patients, whether it
+  may skip untried doses, the first dose of a trial, the overly toxic rate defining the true MTD.
+
+**One set of rules.**  The live decision either replays the policy on the history (3+3) or is a separate path
+kept for its explanations and its tolerance of real-world deviations (BOIN, CRM); for those, the conformance
+test ``tests/unit/test_design_conformance.py`` proves that the live decision equals the policy's on every
+dose-transition pathway of the first six cohorts, for every registered design.
+
+Adding a design: write its spec class (this base), its policy and its decision in its own module, and add one
+line to :data:`.registry.DESIGNS` and one entry to the conformance test's specs (the test fails for a
+registered design without one).  ``docs/dosefinding.md`` works through an example.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from adcbridge.spec import Spec
+
+if TYPE_CHECKING:
+    from .history import History
+    from .nextdose import NextDose
+
+__all__ = ["DoseFindingDesign"]
+
+
+class DoseFindingDesign(Spec):
+    """Base of every registered dose-finding design (see the module docstring).
+
+    Subclasses set ``spec_name`` (the registry name) and declare ``n_doses``, ``start_dose``, ``dose_levels``
+    and ``dose_unit`` among their fields."""
+
+    spec_name: ClassVar[str] = "design"
+    #: whether decisions use patients whose DLT outcome is still pending (time-to-event designs)
+    uses_pending: ClassVar[bool] = False
+    #: whether the design has backfill patients
+    uses_backfill: ClassVar[bool] = False
+
+    # ------------------------------------------------------------------------------------ what a design does
+    def policy(self):
+        """The vectorised conduct of the design for the trial engine (:class:`~.engine.Policy`)."""
+        raise NotImplementedError(f"{self.spec_name} has no simulation policy")
+
+    def decide(self, history: History) -> NextDose:
+        """The next-dose decision on ``history`` (already checked by :meth:`check_history`)."""
+        raise NotImplementedError(f"{self.spec_name} has no live decision")
+
+    def protocol_text(self) -> str:
+        """The design's rules as a protocol paragraph."""
+        raise NotImplementedError(f"{self.spec_name} has no protocol text")
+
+    # ----------------------------------------------------------------------------- what the core asks of it
+    @property
+    def allows_skipping(self) -> bool:
+        """Whether patients may be treated at a dose above the next untried one."""
+        return False
+
+    @property
+    def first_dose(self) -> int:
+        """The 1-based dose of the first cohort."""
+        return self.start_dose
+
+    @property
+    def oc_target(self) -> float | None:
+        """The target DLT rate of operating characteristics (None for designs without one, e.g. 3+3)."""
+        return getattr(self, "target", None)
+
+    def overly_toxic(self, target: float) -> float:
+        """The DLT rate above which a dose is overly toxic, for the true MTD of a scenario: 1.4 x target."""
+        return 1.4 * target
+
+    def check_history(self, history: History) -> History:
+        """The checks every design shares (:meth:`History.check`), with this design's allowances."""
+        return history.check(self.n_doses, start_dose=self.first_dose, allow_skipping=self.allows_skipping,
+                             pending=self.uses_pending, backfill=self.uses_backfill, design=self.spec_name)
+
+    def dose_label(self, level: int) -> str:
+        """Label of 1-based dose ``level``: ``'3 (4.2 mg/kg)'`` or ``'3'``."""
+        if self.dose_levels is None:
+            return str(level)
+        return f"{level} ({self.dose_levels[level - 1]:g} {self.dose_unit})"
+
+    def dose_labels(self) -> list[str] | None:
+        """Labels of the dose values (``'4.2 mg/kg'``), None without dose values."""
+        if self.dose_levels is None:
+            return None
+        return [f"{v:g} {self.dose_unit}" for v in self.dose_levels]
