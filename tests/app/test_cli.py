@@ -60,6 +60,13 @@ def test_boin_next_from_counts_and_csv(capsys, tmp_path):
                                  f">= 0 and <= 3 (the 'n' on the same line), got '5'\n")
 
 
+def test_simulate_refuses_a_flag_the_design_does_not_have(capsys):
+    code, _, err = run(capsys, "simulate", "--design", "3+3", "--target", "0.3", "--p-true", "0.05,0.1,0.2",
+                       "--cohorts", "10")
+    assert code == 2 and err == ("adcbridge: error: Invalid value for '--cohorts': applies to --design boin or crm, "
+                                 "not 3+3\n")
+
+
 def test_boin_mtd_contract(capsys):
     code, out, _ = run(capsys, "boin", "mtd", "--target", "0.3", "--n", "3,6,9,3", "--dlt", "0,1,3,2",
                        "--format", "json")
@@ -70,11 +77,14 @@ def test_boin_mtd_contract(capsys):
     assert json.loads(out)["mtd"] is None
 
 
-@pytest.mark.parametrize("design,extra", [("boin", []), ("3+3", []), ("crm", ["--skeleton", "0.1,0.2,0.3,0.4,0.5"])])
+COHORTS = ["--cohort-size", "3", "--cohorts", "10"]
+
+
+@pytest.mark.parametrize("design,extra", [("boin", COHORTS), ("3+3", []),
+                                          ("crm", COHORTS + ["--skeleton", "0.1,0.2,0.3,0.4,0.5"])])
 def test_simulate_contract(capsys, design, extra):
     code, out, _ = run(capsys, "simulate", "--design", design, "--target", "0.3", "--p-true",
-                       "0.05,0.1,0.2,0.3,0.5", "--cohort-size", "3", "--cohorts", "10", "--trials", "2000",
-                       "--seed", "1", *extra, "--format", "json")
+                       "0.05,0.1,0.2,0.3,0.5", "--trials", "2000", "--seed", "1", *extra, "--format", "json")
     obj = json.loads(out)
     assert code == 0
     for key in ("selection_pct", "no_mtd_pct", "stop_pct", "patients_mean", "dlt_mean", "n_mean", "se"):

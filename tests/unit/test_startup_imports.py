@@ -33,6 +33,8 @@ def _loaded(*args: str) -> dict:
     ("boin", "next", "--target", "0.3", "--doses", "5", "--outcomes", "1NNN 2NTN"),
     ("boin", "next", "--target", "0.3", "--doses", "5", "--outcomes", "1NNN 2NTN", "--format", "json"),
     ("boin", "next", "--target", "0.3", "--doses", "3", "--n", "3,3,0", "--dlt", "0,1,0", "--current-dose", "2"),
+    ("next", "--target", "0.3", "--doses", "5", "--outcomes", "1NNN 2NTN", "--format", "json"),
+    ("next", "--design", "3+3", "--doses", "5", "--outcomes", "1NNN 2NTN"),
     ("boin", "table", "--target", "0.3"),
     ("boin", "table", "--target", "0.25", "--extrasafe", "--format", "json"),
     ("boin", "table", "--target", "0.3", "--format", "csv"),

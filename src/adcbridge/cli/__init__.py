@@ -16,6 +16,7 @@ import typer
 from adcbridge import __version__
 from adcbridge.cli.common import flag_message
 from adcbridge.cli.assays import fit_app
+from adcbridge.cli.designs import next_cmd
 from adcbridge.cli.dosefinding import boin_app, demo, simulate_cmd
 from adcbridge.cli.nca import nca_cmd, nca_stats_cmd
 from adcbridge.cli.pk import pk_app
@@ -26,6 +27,7 @@ __all__ = ["app", "main"]
 app = typer.Typer(help="adcbridge: from an ADC's preclinical package to a first-in-human dose-escalation trial.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 app.add_typer(boin_app, name="boin")
+app.command("next")(next_cmd)
 app.command("simulate")(simulate_cmd)
 app.command("demo")(demo)
 app.command("nca")(nca_cmd)

@@ -12,6 +12,11 @@ from typing import Optional
 import typer
 
 from adcbridge.cli.common import FORMAT, Format, emit, floats, frame, ints, png_bytes, png_path, rows_csv, rows_text
+from adcbridge.cli.designs import (ALLOW_SKIPPING, BOUND_MTD, COHORT_SIZE as D_COHORT_SIZE, COHORTS as D_COHORTS,
+                                   CUTOFF_ELI as D_CUTOFF_ELI, DESIGN, EXTRASAFE as D_EXTRASAFE, HALFWIDTH,
+                                   INTERCEPT, MODEL, N_EARLYSTOP as D_N_EARLYSTOP, OFFSET as D_OFFSET,
+                                   P_SAF as D_P_SAF, P_TOX as D_P_TOX, PRIOR_MTD, PRIOR_VAR, SKELETON, START_DOSE,
+                                   STOP_CUTOFF, TITRATION as D_TITRATION, VARIANT, _registered, build_from_flags)
 
 boin_app = typer.Typer(help="BOIN design: decision table, next dose, MTD selection, protocol outputs.",
                        no_args_is_help=True)
@@ -23,12 +28,6 @@ class TableFormat(str, Enum):
     csv = "csv"
     markdown = "markdown"
     html = "html"
-
-
-class DesignKind(str, Enum):
-    boin = "boin"
-    three_plus_three = "3+3"
-    crm = "crm"
 
 
 _emit, _frame = emit, frame
@@ -125,10 +124,8 @@ def boin_next(target: float = TARGET,
         if current_dose is None:
             raise typer.BadParameter("is required with --n/--dlt or --data", param_hint="'--current-dose'")
         decision = next_dose(design, n=n_list, dlt=dlt_list, current_dose=current_dose)
-    text = (f"decision: {decision.decision}\nnext dose: {decision.next_dose if decision.next_dose else '-'}\n"
-            f"rule: {decision.rule}\nreason: {decision.reason}\n"
-            f"eliminated doses: {', '.join(map(str, decision.eliminated)) or 'none'}")
-    _emit(decision.to_record(), format, text)
+    from adcbridge.cli.designs import decision_text
+    _emit(decision.to_record(), format, decision_text(decision))
 
 
 @boin_app.command("mtd")
@@ -196,80 +193,48 @@ def _stage_protocol(stage, out: Path, design, table, pathways: int) -> list[Path
             stage.table(out / "dose_transition_pathways.csv", dose_transition_pathways(design, pathways))]
 
 
-_ONLY = {"titration": "boin", "extrasafe": "boin", "n_earlystop": "boin", "bound_mtd": "boin", "p_saf": "boin",
-         "p_tox": "boin", "cutoff_eli": "boin", "offset": "boin", "skeleton": "crm", "halfwidth": "crm",
-         "prior_mtd": "crm", "model": "crm", "variant": "3+3"}
-
-
-def _check_applicable(design: "DesignKind", **given: bool) -> None:
-    """Refuse options that the chosen design would silently ignore."""
-    for name, used in given.items():
-        if used and _ONLY[name] != design.value:
-            raise typer.BadParameter(f"applies to --design {_ONLY[name]} only, not {design.value}",
-                                     param_hint=f"'--{name.replace('_', '-')}'")
-
-
-def _design_from_options(design: DesignKind, target, n_doses, cohort_size, cohorts, start_dose, n_earlystop,
-                         titration, extrasafe, offset, cutoff_eli, bound_mtd, p_saf, p_tox, skeleton, halfwidth,
-                         prior_mtd, model, variant):
-    from adcbridge.dosefinding import BoinDesign, CrmDesign, ThreePlusThreeDesign
-    if design == DesignKind.boin:
-        return BoinDesign(target=target, n_doses=n_doses, cohort_size=cohort_size, n_cohorts=cohorts,
-                          start_dose=start_dose, n_earlystop=n_earlystop, titration=titration, extrasafe=extrasafe,
-                          offset=offset, cutoff_eli=cutoff_eli, bound_mtd=bound_mtd, p_saf=p_saf, p_tox=p_tox)
-    if design == DesignKind.three_plus_three:
-        return ThreePlusThreeDesign(n_doses=n_doses, start_dose=start_dose, variant=variant)
-    sk = floats(skeleton, "--skeleton")
-    return CrmDesign(target=target, n_doses=n_doses, skeleton=None if sk is None else tuple(sk),
-                     halfwidth=halfwidth, prior_mtd=prior_mtd, model=model, cohort_size=cohort_size,
-                     n_cohorts=cohorts, start_dose=start_dose)
-
-
-def simulate_cmd(design: DesignKind = typer.Option(DesignKind.boin, "--design", help="Design to simulate."),
-                 target: float = TARGET,
+def simulate_cmd(design: str = DESIGN,
+                 target: float = typer.Option(..., "--target", help="Target DLT probability: the design's (boin, "
+                                                                      "crm) and the one operating characteristics "
+                                                                      "use (PCS, overdosing; also for 3+3)."),
                  p_true: str = typer.Option(..., "--p-true", help="True DLT probability per dose, e.g. "
                                                                   "0.05,0.1,0.2,0.3,0.5."),
-                 cohort_size: int = COHORT_SIZE, cohorts: int = COHORTS,
+                 doses: Optional[str] = typer.Option(None, "--doses", help="The dose values, e.g. 1,2.1,4.2 (for "
+                                                                          "labels; as many as --p-true)."),
+                 cohort_size: Optional[int] = D_COHORT_SIZE, cohorts: Optional[int] = D_COHORTS,
                  trials: int = typer.Option(10000, "--trials", help="Number of simulated trials."),
                  seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (recorded in the output)."),
-                 start_dose: int = typer.Option(1, "--start-dose", help="Starting dose level (1-based)."),
-                 n_earlystop: int = N_EARLYSTOP,
-                 titration: bool = TITRATION, extrasafe: bool = EXTRASAFE,
-                 offset: float = OFFSET, cutoff_eli: float = CUTOFF_ELI,
-                 bound_mtd: bool = typer.Option(False, "--bound-mtd",
-                                                help="Select only doses whose estimate is <= lambda_d."),
-                 p_saf: Optional[float] = P_SAF,
-                 p_tox: Optional[float] = P_TOX,
-                 skeleton: Optional[str] = typer.Option(None, "--skeleton",
-                                                        help="CRM skeleton, comma-separated (default: "
-                                                             "indifference-interval skeleton, half-width 0.05, prior "
-                                                             "MTD at the middle dose)."),
-                 halfwidth: Optional[float] = typer.Option(None, "--halfwidth", help="CRM indifference half-width."),
-                 prior_mtd: Optional[int] = typer.Option(None, "--prior-mtd", help="CRM prior MTD level."),
-                 model: str = typer.Option("empiric", "--model", help="CRM model: empiric or logistic."),
-                 variant: str = typer.Option("de-escalation", "--variant",
-                                             help="3+3 variant: de-escalation or escalation-only."),
+                 start_dose: Optional[int] = START_DOSE, n_earlystop: Optional[int] = D_N_EARLYSTOP,
+                 titration: bool = D_TITRATION, extrasafe: bool = D_EXTRASAFE,
+                 offset: Optional[float] = D_OFFSET, cutoff_eli: Optional[float] = D_CUTOFF_ELI,
+                 bound_mtd: bool = BOUND_MTD, p_saf: Optional[float] = D_P_SAF, p_tox: Optional[float] = D_P_TOX,
+                 skeleton: Optional[str] = SKELETON, halfwidth: Optional[float] = HALFWIDTH,
+                 prior_mtd: Optional[int] = PRIOR_MTD, model: Optional[str] = MODEL,
+                 intercept: Optional[float] = INTERCEPT, prior_var: Optional[float] = PRIOR_VAR,
+                 allow_skipping: bool = ALLOW_SKIPPING, stop_cutoff: Optional[float] = STOP_CUTOFF,
+                 variant: Optional[str] = VARIANT,
                  exact: bool = typer.Option(False, "--exact", help="Exact operating characteristics (enumeration)."),
                  plot: Optional[Path] = typer.Option(None, "--plot", help="Save a PNG of selection and patients."),
                  format: Format = FORMAT):
-    """Operating characteristics of a design under one scenario (Monte Carlo or exact)."""
+    """Operating characteristics of any registered design under one scenario (Monte Carlo or exact)."""
     from adcbridge.dosefinding import exact_oc, simulate
+    from adcbridge.dosefinding.registry import design_class
     probs = floats(p_true, "--p-true")
-    _check_applicable(design, titration=titration, extrasafe=extrasafe, n_earlystop=n_earlystop != 100,
-                      bound_mtd=bound_mtd, p_saf=p_saf is not None, p_tox=p_tox is not None,
-                      cutoff_eli=cutoff_eli != 0.95, offset=offset != 0.05, skeleton=skeleton is not None,
-                      halfwidth=halfwidth is not None, prior_mtd=prior_mtd is not None, model=model != "empiric",
-                      variant=variant != "de-escalation")
-    spec = _design_from_options(design, target, len(probs), cohort_size, cohorts, start_dose, n_earlystop,
-                                titration, extrasafe, offset, cutoff_eli, bound_mtd, p_saf, p_tox, skeleton,
-                                halfwidth, prior_mtd, model, variant)
-    tgt = target
-    oc = exact_oc(spec, probs, target=tgt) if exact else simulate(spec, probs, n_trials=trials, seed=seed, target=tgt)
+    cls = design_class(_registered(design))
+    spec = build_from_flags(design, doses, len(probs), {
+        "--target": target if "target" in cls.model_fields else None, "--cohort-size": cohort_size,
+        "--cohorts": cohorts, "--start-dose": start_dose, "--n-earlystop": n_earlystop, "--p-saf": p_saf,
+        "--p-tox": p_tox, "--cutoff-eli": cutoff_eli, "--extrasafe": extrasafe, "--offset": offset,
+        "--titration": titration, "--bound-mtd": bound_mtd, "--skeleton": skeleton, "--model": model,
+        "--intercept": intercept, "--prior-var": prior_var, "--halfwidth": halfwidth, "--prior-mtd": prior_mtd,
+        "--allow-skipping": allow_skipping, "--stop-cutoff": stop_cutoff, "--variant": variant})
+    oc = (exact_oc(spec, probs, target=target) if exact
+          else simulate(spec, probs, n_trials=trials, seed=seed, target=target))
     if plot:
         from adcbridge.io import write_bytes
         from adcbridge.report import plot_oc
-        write_bytes(png_path(plot, "--plot"), _png(plot_oc([oc], [design.value])))
-    head = (f"{design.value} {'exact' if exact else f'Monte Carlo, {trials} trials, seed {oc.seed}'}: "
+        write_bytes(png_path(plot, "--plot"), _png(plot_oc([oc], [design])))
+    head = (f"{design} {'exact' if exact else f'Monte Carlo, {trials} trials, seed {oc.seed}'}: "
             f"no MTD {oc.no_mtd_pct:.2f}%, safety stop {oc.stop_pct:.2f}%, PCS {oc.pcs:.2f}%, "
             f"mean N {oc.n_mean:.2f}, mean DLTs {oc.dlt_total_mean:.2f}")
     shown = oc.table.dropna(axis=1, how="all") if exact else oc.table     # exact: no Monte Carlo SE columns

@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -61,20 +61,25 @@ class Patient:
                 "backfill": self.backfill}
 
 
-def _place(k: int, p: Patient, source: str | None) -> str:
+def _place(k: int, p: Patient, source: str | None, places: tuple[str, ...] | None = None) -> str:
+    """Where patient ``p`` (the ``k``-th, 1-based) is: ``history.csv: line 5 (patient P4)`` for a table read from
+    a file (``places`` holds each row's place), ``patient row 4 (patient P4)`` otherwise."""
     where = f"{source}: " if source else ""
-    return f"{where}patient row {k} (patient {p.patient})"
+    row = places[k - 1] if places else f"patient row {k}"
+    return f"{where}{row} (patient {p.patient})"
 
 
 @dataclass(frozen=True)
 class History:
     """The patients of a trial so far, in enrolment order (see the module docstring).
 
-    ``source`` names where the history came from (a file), for error messages only: two histories with the same
-    patients are equal whatever their source."""
+    ``source`` names where the history came from (a file) and ``places`` where each patient's row is in it (e.g.
+    ``"line 5"``), for error messages only: two histories with the same patients are equal whatever their
+    source."""
 
     patients: tuple[Patient, ...]
-    source: str | None = None
+    source: str | None = field(default=None, compare=False)
+    places: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
         if not self.patients:
@@ -86,17 +91,17 @@ class History:
             if not isinstance(p, Patient):
                 raise ValueError(f"the history's row {k} is not a Patient: {p!r}.")
             if p.patient in seen:
-                raise ValueError(f"{_place(k, p, self.source)}, column 'patient': the id appears twice.")
+                raise ValueError(f"{_place(k, p, self.source, self.places)}, column 'patient': the id appears twice.")
             seen.add(p.patient)
             if isinstance(p.cohort, bool) or not isinstance(p.cohort, (int, np.integer)) or p.cohort < 1:
-                raise ValueError(f"{_place(k, p, self.source)}, column 'cohort': expected a whole number >= 1, "
+                raise ValueError(f"{_place(k, p, self.source, self.places)}, column 'cohort': expected a whole number >= 1, "
                                  f"got {p.cohort!r}.")
             if isinstance(p.dose, bool) or not isinstance(p.dose, (int, np.integer)) or p.dose < 1:
-                raise ValueError(f"{_place(k, p, self.source)}, column 'dose': expected a dose level >= 1, "
+                raise ValueError(f"{_place(k, p, self.source, self.places)}, column 'dose': expected a dose level >= 1, "
                                  f"got {p.dose!r}.")
             if p.cohort != last_cohort:
                 if p.cohort in closed:
-                    raise ValueError(f"{_place(k, p, self.source)}, column 'cohort': cohort {p.cohort} continues "
+                    raise ValueError(f"{_place(k, p, self.source, self.places)}, column 'cohort': cohort {p.cohort} continues "
                                      f"after another cohort; a cohort's patients are consecutive.")
                 if last_cohort:
                     closed.add(last_cohort)
@@ -104,16 +109,16 @@ class History:
             for name in ("dose_time", "assess_time"):
                 v = getattr(p, name)
                 if v is not None and not (isinstance(v, (int, float)) and math.isfinite(v)):
-                    raise ValueError(f"{_place(k, p, self.source)}, column '{name}': expected a time, got {v!r}.")
+                    raise ValueError(f"{_place(k, p, self.source, self.places)}, column '{name}': expected a time, got {v!r}.")
             if p.dose_time is not None and p.assess_time is not None and p.assess_time < p.dose_time:
                 what = "a DLT marked" if p.dlt else "an assessment"
-                raise ValueError(f"{_place(k, p, self.source)}, column 'assess_time': {what} before dosing "
+                raise ValueError(f"{_place(k, p, self.source, self.places)}, column 'assess_time': {what} before dosing "
                                  f"({p.assess_time:g} < dose_time {p.dose_time:g}).")
         dose_of: dict[int, int] = {}
         for k, p in enumerate(self.patients, start=1):
             first = dose_of.setdefault(p.cohort, p.dose)
             if p.dose != first:
-                raise ValueError(f"{_place(k, p, self.source)}, column 'dose': cohort {p.cohort} is at level "
+                raise ValueError(f"{_place(k, p, self.source, self.places)}, column 'dose': cohort {p.cohort} is at level "
                                  f"{first}, this patient at level {p.dose}; a cohort has one dose.")
 
     # ----------------------------------------------------------------------------------------- constructors
@@ -217,17 +222,17 @@ class History:
         highest = start_dose - 1
         for k, p in enumerate(self.patients, start=1):
             if not 1 <= p.dose <= n_doses:
-                raise ValueError(f"{_place(k, p, self.source)}, column 'dose': level {p.dose} is outside "
+                raise ValueError(f"{_place(k, p, self.source, self.places)}, column 'dose': level {p.dose} is outside "
                                  f"1..{n_doses}.")
             if p.pending and not pending:
-                raise ValueError(f"{_place(k, p, self.source)}, column 'dlt': the outcome is pending, and {design} "
+                raise ValueError(f"{_place(k, p, self.source, self.places)}, column 'dlt': the outcome is pending, and {design} "
                                  f"decides on complete outcomes only (a time-to-event design uses pending "
                                  f"patients).")
             if p.backfill and not backfill:
-                raise ValueError(f"{_place(k, p, self.source)}, column 'backfill': {design} has no backfill "
+                raise ValueError(f"{_place(k, p, self.source, self.places)}, column 'backfill': {design} has no backfill "
                                  f"cohorts.")
             if not allow_skipping and not p.backfill and p.dose > highest + 1:
-                raise ValueError(f"{_place(k, p, self.source)}, column 'dose': level {p.dose} skips untried "
+                raise ValueError(f"{_place(k, p, self.source, self.places)}, column 'dose': level {p.dose} skips untried "
                                  f"level {highest + 1} (the highest level tried before is "
                                  f"{highest if highest >= 1 else 'none'}).")
             highest = max(highest, p.dose)

@@ -13,8 +13,8 @@ from .files import (Stage, staged_outputs, write_bytes, write_csv_chunks, write_
 # trial specifications import the dose-finding designs (scipy, about 0.5 s): loaded on first use, so that the
 # commands that only read and write tables start fast
 __getattr__, __dir__ = lazy_exports(__name__, {"TrialSpec": ".trial", "load_trial_spec": ".trial",
-                                               "read_dose_counts": ".trial"})
+                                               "read_dose_counts": ".trial", "read_history": ".history"})
 
 
 __all__ = ["write_text", "write_bytes", "write_json", "write_table", "write_csv_chunks", "TrialSpec", "load_trial_spec",
-           "read_dose_counts", "write_table_chunks", "staged_outputs", "Stage", "read_table"]
+           "read_dose_counts", "write_table_chunks", "staged_outputs", "Stage", "read_table", "read_history"]

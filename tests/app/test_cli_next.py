@@ -1,0 +1,131 @@
+"""`adcbridge next`: the live decision of every registered design, its JSON contract, patient histories, and
+CRM's posterior against dfcrm (tests/reference/data/crm/dfcrm_cases.json)."""
+
+import json
+
+import pytest
+
+from adcbridge.dosefinding import NextDose
+from tests.clirun import run
+from tests.refdata import load_reference
+
+CONTRACT = {"design", "next_dose", "decision", "rule", "reason", "eliminated", "mtd", "model_recommendation",
+            "estimates", "posterior"}
+DFCRM = load_reference("crm", "dfcrm_cases.json")["crm"]
+
+
+def _json(capsys, *args):
+    code, out, err = run(capsys, "next", *args, "--format", "json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+@pytest.mark.parametrize("args", [
+    ["--target", "0.3", "--doses", "5", "--outcomes", "1NNN 2NTN"],
+    ["--design", "3+3", "--doses", "5", "--outcomes", "1NNN 2NTN"],
+    ["--design", "crm", "--target", "0.25", "--doses", "5", "--outcomes", "1NNN 2NTN"],
+])
+def test_contract_keys_for_every_design(capsys, args):
+    rec = _json(capsys, *args)
+    assert CONTRACT <= set(rec)
+    assert [e["dose"] for e in rec["estimates"]] == [1, 2, 3, 4, 5]
+    assert {"dose", "n", "dlt", "pending", "p_hat"} <= set(rec["estimates"][0])
+    assert rec["estimates"][1]["n"] == 3 and rec["estimates"][1]["dlt"] == 1
+    assert rec["decision"] in ("escalate", "stay", "de-escalate", "stop")
+    again = NextDose.replay_record(rec)                  # the record alone decides again, identically
+    assert again.to_record()["next_dose"] == rec["next_dose"] and again.rule == rec["rule"]
+
+
+@pytest.mark.parametrize("case", [c for c in DFCRM if "outcomes" in c], ids=lambda c: c["id"])
+def test_crm_posterior_and_recommendation_match_dfcrm(capsys, case):
+    rec = _json(capsys, "--design", "crm", "--target", str(case["target"]), "--doses", str(len(case["skeleton"])),
+                "--skeleton", ",".join(map(str, case["skeleton"])), "--model", case["model"],
+                "--intercept", str(case["intercept"]), "--prior-var", str(case["prior_var"]),
+                "--allow-skipping", "--outcomes", case["outcomes"])
+    assert rec["posterior"]["beta_mean"] == pytest.approx(case["estimate"], rel=1e-7)
+    assert rec["posterior"]["beta_sd"] == pytest.approx(case["post_var"] ** 0.5, rel=1e-7)
+    assert rec["model_recommendation"] == case["mtd"]
+    assert [e["p_hat"] for e in rec["estimates"]] == pytest.approx(case["ptox"], rel=1e-6)
+
+
+@pytest.mark.parametrize("case", [c for c in DFCRM if "level" in c], ids=lambda c: c["id"])
+def test_crm_from_a_patient_history_matches_dfcrm(capsys, tmp_path, case):
+    rows = ["patient,cohort,dose,dlt"] + [f"S{k},{k},{lev},{t}" for k, (lev, t) in
+                                          enumerate(zip(case["level"], case["tox"]), start=1)]
+    (tmp_path / "h.csv").write_text("\n".join(rows) + "\n")
+    args = ["--design", "crm", "--target", str(case["target"]), "--doses", str(len(case["skeleton"])),
+            "--skeleton", ",".join(map(str, case["skeleton"])), "--model", case["model"],
+            "--prior-var", str(case["prior_var"]), "--history", tmp_path / "h.csv"]
+    code, _, err = run(capsys, "next", *args)
+    assert code == 2 and "column 'dose'" in err and "skips untried level 1" in err and "line 2" in err
+    rec = _json(capsys, *args, "--allow-skipping")
+    assert rec["posterior"]["beta_mean"] == pytest.approx(case["estimate"], rel=1e-7)
+    assert rec["model_recommendation"] == case["mtd"]
+    assert [p["patient"] for p in rec["history"]][:2] == ["S1", "S2"]
+
+
+def test_three_plus_three_gives_its_mtd_as_a_value(capsys):
+    rec = _json(capsys, "--design", "3+3", "--doses", "4", "--outcomes", "1NNN 2NNN 3TTN 2NNN")
+    assert rec["decision"] == "stop" and rec["mtd"] == 2 and rec["next_dose"] is None
+    rec = _json(capsys, "--design", "3+3", "--doses", "4", "--outcomes", "1TTN")
+    assert rec["decision"] == "stop" and rec["mtd"] is None
+
+
+def test_boin_stop_gives_the_selected_mtd(capsys):
+    rec = _json(capsys, "--target", "0.3", "--doses", "3", "--cohorts", "2", "--outcomes", "1NNN 2NTN")
+    assert rec["decision"] == "stop" and rec["rule"] == "max_sample_size" and rec["mtd"] == 2
+
+
+def test_boin_next_prints_the_same_record(capsys):
+    a = _json(capsys, "--target", "0.3", "--doses", "5", "--outcomes", "1NNN 2NTN")
+    code, out, _ = run(capsys, "boin", "next", "--target", "0.3", "--doses", "5", "--outcomes", "1NNN 2NTN",
+                       "--format", "json")
+    b = json.loads(out)
+    a.pop("provenance"), b.pop("provenance")
+    assert code == 0 and a == b
+
+
+def _history(tmp_path, text):
+    path = tmp_path / "history.csv"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("patient,cohort,dose,dlt\nA,1,1,0\nB,1,1,0\nC,1,1,0\nD,2,2,\n",
+     "line 5 (patient D), column 'dlt': the outcome is pending"),
+    ("patient,cohort,dose,dlt\nA,1,1,0\nB,1,1,0\nC,1,1,0\nD,2,3,0\n",
+     "line 5 (patient D), column 'dose': level 3 skips untried level 2"),
+    ("patient,cohort,dose,dlt,dose_time,assess_time\nA,1,1,1,10,4\n",
+     "line 2 (patient A), column 'assess_time': a DLT marked before dosing"),
+    ("patient,cohort,dose,dlt\nA,1,1,2\n", "column 'dlt', line 2 (patient 'A'): expected 0, 1 or empty (pending)"),
+    ("patient,cohort,dose,dlt,asess_time\nA,1,1,0,3\n", "unknown column(s) ['asess_time']"),
+    ("patient,cohort,dose,dlt\nA,1,1,0\nA,1,1,0\n", "line 3 (patient A), column 'patient': the id appears twice"),
+    ("patient,cohort,dose,dlt\nA,1,1,0\nB,1,2,0\n", "line 3 (patient B), column 'dose': cohort 1 is at level 1"),
+    ("patient,cohort,dose,dlt\nA,1,7,0\n", "line 2 (patient A), column 'dose': level 7 is outside 1..5"),
+    ("patient,cohort,dose,dlt\n", "the history has no patient"),
+    ("patient,cohort,dose\nA,1,1\n", "column 'dlt'"),
+    ("patient,cohort,dose,dlt,backfill\nA,1,1,0,1\n", "column 'backfill': boin has no backfill cohorts"),
+])
+def test_bad_histories_name_the_row_and_column(capsys, tmp_path, text, expected):
+    path = _history(tmp_path, text)
+    code, out, err = run(capsys, "next", "--target", "0.3", "--doses", "5", "--history", path)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert expected in err and "history.csv" in err
+
+
+@pytest.mark.parametrize("args,expected", [
+    (["--design", "tite", "--doses", "4", "--outcomes", "1NNN"], "registered designs are boin, 3+3, crm"),
+    (["--design", "3+3", "--target", "0.3", "--doses", "4", "--outcomes", "1NNN"],
+     "'--target': applies to --design boin or crm, not 3+3"),
+    (["--design", "crm", "--target", "0.3", "--doses", "4", "--extrasafe", "--outcomes", "1NNN"],
+     "'--extrasafe': applies to --design boin, not crm"),
+    (["--doses", "4", "--outcomes", "1NNN"], "'--target': is required for --design boin"),
+    (["--target", "0.3", "--doses", "4"], "exactly one of --outcomes or --history"),
+    (["--target", "0.3", "--doses", "4,,5", "--outcomes", "1NNN"], "'--doses'"),
+    (["--design", "crm", "--target", "0.3", "--doses", "4", "--model", "probit", "--outcomes", "1NNN"],
+     "'--model'"),
+])
+def test_bad_flags_are_refused(capsys, args, expected):
+    code, out, err = run(capsys, "next", *args)
+    assert code == 2 and out == "" and expected in err and err.count("\n") == 1
