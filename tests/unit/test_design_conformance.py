@@ -20,6 +20,8 @@ import pytest
 
 from adcbridge.dosefinding import (Cohort, NextDose, boin, crm, design_class, design_names, next_dose,
                                    three_plus_three)
+from adcbridge.dosefinding.rules import (max_cohorts, no_skipping, stop_at_n, stop_at_n_on_dose,
+                                         stop_when_lowest_too_toxic)
 from adcbridge.spec import SpecError
 
 DEPTH = 6
@@ -27,12 +29,20 @@ DEPTH = 6
 SPECS = {
     "boin": [boin(0.3, 5), boin(0.25, 4, n_earlystop=9, extrasafe=True), boin(0.3, 4, cohorts=4),
              boin(0.3, 5, titration=True, cohorts=8), boin(0.5, 4), boin(0.2, 4, cohort_size=2, start_dose=2),
-             boin(0.3, 3, cohort_size=1, cohorts=12), boin(0.25, 3, cohorts=3, extrasafe=True)],
-    "3+3": [three_plus_three(5), three_plus_three(4, variant="escalation-only"), three_plus_three(4, start_dose=2)],
+             boin(0.3, 3, cohort_size=1, cohorts=12), boin(0.25, 3, cohorts=3, extrasafe=True),
+             # protocol rules: generic (stop at 13 patients, so the last cohort has 1) and BOIN's own
+             stop_at_n(boin(0.3, 5), 13), stop_at_n_on_dose(boin(0.3, 4), 9),
+             stop_when_lowest_too_toxic(boin(0.3, 4), 0.85, min_n=2)],
+    "3+3": [three_plus_three(5), three_plus_three(4, variant="escalation-only"), three_plus_three(4, start_dose=2),
+            stop_at_n(three_plus_three(5), 9), max_cohorts(three_plus_three(4), 4),
+            stop_when_lowest_too_toxic(three_plus_three(4), 0.7, target=0.3)],
     "crm": [crm(0.25, 5, skeleton=[0.05, 0.12, 0.25, 0.40, 0.55]),
             crm(0.3, 4, model="logistic"),
             crm(0.25, 5, skeleton=[0.05, 0.12, 0.25, 0.40, 0.55], allow_skipping=True),
-            crm(0.2, 4, cohorts=4, stop_cutoff=0.8)],
+            crm(0.2, 4, cohorts=4, stop_cutoff=0.8),
+            stop_when_lowest_too_toxic(stop_at_n_on_dose(stop_at_n(
+                crm(0.25, 5, skeleton=[0.05, 0.12, 0.25, 0.40, 0.55], stop_cutoff=None), 14), 6), 0.8),
+            no_skipping(crm(0.3, 5, allow_skipping=True)), max_cohorts(crm(0.3, 4, cohort_size=2, cohorts=20), 5)],
 }
 
 CASES = [(name, k) for name in SPECS for k in range(len(SPECS[name]))]

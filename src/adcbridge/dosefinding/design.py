@@ -24,7 +24,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from pydantic import Field
+
 from adcbridge.spec import Spec
+
+from .rules import ProtocolRule
 
 if TYPE_CHECKING:
     from .history import History
@@ -40,23 +44,64 @@ class DoseFindingDesign(Spec):
     and ``dose_unit`` among their fields."""
 
     spec_name: ClassVar[str] = "design"
+
+    #: protocol rules added with the wrappers of :mod:`.rules` (stop at N, no skipping, ...), applied after the
+    #: design's own decision in the same order in the policy and the live decision
+    rules: tuple[ProtocolRule, ...] = Field(default=())
     #: whether decisions use patients whose DLT outcome is still pending (time-to-event designs)
     uses_pending: ClassVar[bool] = False
     #: whether the design has backfill patients
     uses_backfill: ClassVar[bool] = False
 
     # ------------------------------------------------------------------------------------ what a design does
-    def policy(self):
-        """The vectorised conduct of the design for the trial engine (:class:`~.engine.Policy`)."""
+    def _policy(self):
+        """The design's own vectorised conduct for the trial engine (:class:`~.engine.Policy`)."""
         raise NotImplementedError(f"{self.spec_name} has no simulation policy")
 
-    def decide(self, history: History) -> NextDose:
-        """The next-dose decision on ``history`` (already checked by :meth:`check_history`)."""
+    def _decision(self, history: History) -> NextDose:
+        """The design's own next-dose decision on ``history`` (already checked by :meth:`check_history`)."""
         raise NotImplementedError(f"{self.spec_name} has no live decision")
 
-    def protocol_text(self) -> str:
-        """The design's rules as a protocol paragraph."""
+    def _protocol_text(self) -> str:
+        """The design's own rules as a protocol paragraph."""
         raise NotImplementedError(f"{self.spec_name} has no protocol text")
+
+    def select_from_counts(self, n, y) -> int | None:
+        """The MTD (1-based, None for none) the design selects from per-dose counts when a protocol rule stops
+        the trial."""
+        raise NotImplementedError(f"{self.spec_name} selects no MTD from counts")
+
+    def native_rule(self, rule):
+        """This design with ``rule`` set through its own parameters (None when it has no such parameter; the
+        rule is then added to :attr:`rules`)."""
+        return None
+
+    # ------------------------------------------------------------------- the design with its protocol rules
+    def policy(self):
+        """The vectorised conduct for the trial engine (:class:`~.engine.Policy`): the design's own policy, with
+        its protocol rules when it has any."""
+        base = self._policy()
+        if not self.rules:
+            return base
+        from .rules import RuledPolicy
+        return RuledPolicy(self, base)
+
+    def decide(self, history: History) -> NextDose:
+        """The next-dose decision on ``history`` (already checked by :meth:`check_history`): the design's own,
+        then its protocol rules."""
+        decision = self._decision(history)
+        if not self.rules:
+            return decision
+        from .rules import apply_rules
+        return apply_rules(self, history, decision)
+
+    def protocol_text(self) -> str:
+        """The design's rules, then its protocol rules, as protocol paragraphs."""
+        text = self._protocol_text()
+        if self.rules:
+            from .protocol import rules_text
+            text += "\n\n" + rules_text(self)
+        return text
 
     # ----------------------------------------------------------------------------- what the core asks of it
     @property

@@ -101,6 +101,29 @@ def crm_text(d: CrmDesign) -> str:
     return text + " The MTD is the dose recommended after the last cohort."
 
 
+def rules_text(design) -> str:
+    """The protocol rules of ``design`` (:mod:`.rules`) as sentences, in the order they apply."""
+    parts = []
+    for r in design.rules:
+        if r.kind == "no_skipping":
+            parts.append("No dose level is skipped: the next cohort is treated at most one level above the highest "
+                         "dose level tried so far.")
+        elif r.kind == "stop_when_lowest_too_toxic":
+            target = r.target if r.target is not None else design.oc_target
+            parts.append(f"The trial stops without an MTD if, with at least {r.min_n} patients at the lowest dose, "
+                         f"the posterior probability (beta(1, 1) prior) that its DLT rate exceeds {_pct(target)} is "
+                         f"above {r.cutoff:g}.")
+        elif r.kind == "stop_at_n":
+            parts.append(f"The trial stops once {r.n} patients have been treated (the last cohort is reduced to the "
+                         f"places left), and the MTD is selected.")
+        elif r.kind == "max_cohorts":
+            parts.append(f"The trial stops after {r.k} cohorts, and the MTD is selected.")
+        elif r.kind == "stop_at_n_on_dose":
+            parts.append(f"The trial stops when the dose level recommended for the next cohort already has {r.n} "
+                         f"patients, and the MTD is selected.")
+    return "Protocol rules: " + " ".join(parts)
+
+
 def protocol_text(design) -> str:
     """A protocol paragraph describing ``design`` (any registered design) in plain language."""
     from .decide import check_design

@@ -66,15 +66,25 @@ class ThreePlusThreeDesign(DoseFindingDesign):
         return 6 * self.n_doses
 
     # ------------------------------------------------------------------------- the design core (design.py)
-    def policy(self) -> "ThreePlusThreePolicy":
+    def _policy(self) -> "ThreePlusThreePolicy":
         return ThreePlusThreePolicy(self)
 
-    def decide(self, history):
+    def native_rule(self, rule):
+        """No native rules; a stop at N patients must leave whole cohorts of 3."""
+        if rule.kind == "stop_at_n" and rule.n % 3:
+            raise ValueError(f"3+3 treats cohorts of 3: stop_at_n needs a multiple of 3, got {rule.n}.")
+        return None
+
+    def select_from_counts(self, n, y) -> int | None:
+        """None: a 3+3 trial has an MTD only where its own rules reached one (a trial cut short has none)."""
+        return None
+
+    def _decision(self, history):
         """The rules' next step, found by replaying the policy on the history: each cohort must be of 3 patients
         at the dose the rules called for (otherwise the error names the cohort)."""
         return _decide(self, history.cohorts())
 
-    def protocol_text(self) -> str:
+    def _protocol_text(self) -> str:
         from .protocol import three_plus_three_text
         return three_plus_three_text(self)
 
@@ -158,17 +168,8 @@ def _move(cur: int, nxt: int | None) -> str:
 def _decide(design: ThreePlusThreeDesign, cohorts) -> "NextDose":
     from .nextdose import NextDose
     from .outcomes import DoseCounts
-    pol = ThreePlusThreePolicy(design)
-    s = pol.initial(1)
-    for k, c in enumerate(cohorts, start=1):
-        if not s.active[0]:
-            raise ValueError(f"The 'outcomes' argument continues after the 3+3 trial ended (cohort {k}, {c}).")
-        expected = int(s.dose[0]) + 1
-        if c.dose != expected or c.n != 3:
-            raise ValueError(f"The 'outcomes' argument does not follow the 3+3 rules at cohort {k} ({c}): "
-                             f"expected 3 patients at dose {expected}.")
-        pol.record(s, np.array([c.dose - 1], dtype=np.int32), np.array([3], dtype=np.int32),
-                   np.array([c.n_dlt], dtype=np.int32), np.array([True]))
+    from .replay import replay_policy
+    _, s = replay_policy(design, cohorts)
     cur = cohorts[-1].dose
     counts = DoseCounts.from_cohorts(cohorts, design.n_doses)
     table = ColumnTable({"dose": np.arange(1, design.n_doses + 1), "n": counts.n, "dlt": counts.dlt})

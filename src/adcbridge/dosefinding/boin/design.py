@@ -147,31 +147,58 @@ class BoinDesign(DoseFindingDesign):
         """p_tox: the lowest DLT rate deemed overly toxic defines the true MTD of a scenario."""
         return self.phi2
 
-    def policy(self):
+    def _policy(self):
         from .policy import BoinPolicy
         return BoinPolicy(self)
 
-    def decide(self, history):
+    def _decision(self, history):
         from .decision import next_dose
         return next_dose(self, history.cohorts())
 
     def decide_counts(self, n, dlt, current_dose):
         """The decision from per-dose counts and the current dose (no patient history)."""
+        if self.rules:
+            raise ValueError("a design with protocol rules decides on the patients' history ('outcomes'), not on "
+                             "per-dose counts.")
         from .decision import next_dose
         return next_dose(self, n=n, dlt=dlt, current_dose=current_dose)
 
-    def protocol_text(self) -> str:
+    def select_from_counts(self, n, y) -> int | None:
+        from .selection import select_mtd
+        return select_mtd(self, n, y).mtd
+
+    def native_rule(self, rule):
+        """BOIN's own parameters for three rules (see :mod:`adcbridge.dosefinding.rules`): ``stop_at_n_on_dose``
+        is ``n_earlystop``, ``stop_when_lowest_too_toxic`` the extra safety rule, ``max_cohorts`` ``n_cohorts``."""
+        if rule.kind == "stop_at_n_on_dose":
+            return self.replace(n_earlystop=rule.n)
+        if rule.kind == "max_cohorts":
+            return self.replace(n_cohorts=rule.k)
+        if rule.kind == "stop_when_lowest_too_toxic" and rule.min_n == 3 and rule.target in (None, self.target):
+            offset = round(self.cutoff_eli - rule.cutoff, 12)
+            if not 0 <= offset < 0.5:
+                raise ValueError(f"BOIN's extra safety cut-off is cutoff_eli - offset with offset in [0, 0.5): "
+                                 f"{rule.cutoff:g} is not below cutoff_eli = {self.cutoff_eli:g} by such an "
+                                 f"offset.")
+            return self.replace(extrasafe=True, offset=offset)
+        return None
+
+    def _protocol_text(self) -> str:
         from ..protocol import boin_text
         return boin_text(self)
 
     # ------------------------------------------------------------------------------- protocol-rule wrappers
     def stop_early_at(self, n: int) -> "BoinDesign":
-        """Stop once ``n`` patients are at the current dose and the decision is to stay (BOIN's n.earlystop)."""
-        return self.replace(n_earlystop=n)
+        """Stop once ``n`` patients are at the current dose and the decision is to stay (BOIN's n.earlystop):
+        the protocol rule :func:`~adcbridge.dosefinding.rules.stop_at_n_on_dose`."""
+        from ..rules import stop_at_n_on_dose
+        return stop_at_n_on_dose(self, n)
 
     def with_extra_safety(self, offset: float = 0.05) -> "BoinDesign":
-        """Stop the trial if the lowest dose is overly toxic with Pr > cutoff_eli - offset."""
-        return self.replace(extrasafe=True, offset=offset)
+        """Stop the trial if the lowest dose is overly toxic with Pr > cutoff_eli - offset: the protocol rule
+        :func:`~adcbridge.dosefinding.rules.extra_safety_at_lowest`."""
+        from ..rules import extra_safety_at_lowest
+        return extra_safety_at_lowest(self, offset)
 
     def with_titration(self) -> "BoinDesign":
         """Accelerated titration: one patient per dose from dose 1 until the first DLT."""

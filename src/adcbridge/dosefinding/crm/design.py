@@ -115,14 +115,23 @@ class CrmDesign(DoseFindingDesign):
     def allows_skipping(self) -> bool:
         return self.allow_skipping
 
-    def policy(self) -> "CrmPolicy":
+    def _policy(self) -> "CrmPolicy":
         return CrmPolicy(self)
 
-    def decide(self, history):
+    def select_from_counts(self, n, y) -> int | None:
+        """The recommendation (the dose whose plug-in estimate is closest to the target)."""
+        _, rec = recommend(self.working_model(), np.atleast_2d(n), np.atleast_2d(y))
+        return int(rec[0]) + 1
+
+    def native_rule(self, rule):
+        """``max_cohorts`` is CRM's own ``n_cohorts``."""
+        return self.replace(n_cohorts=rule.k) if rule.kind == "max_cohorts" else None
+
+    def _decision(self, history):
         from .decision import decide
         return decide(self, history)
 
-    def protocol_text(self) -> str:
+    def _protocol_text(self) -> str:
         from ..protocol import crm_text
         return crm_text(self)
 
