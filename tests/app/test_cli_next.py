@@ -103,7 +103,7 @@ def _history(tmp_path, text):
     ("patient,cohort,dose,dlt\nA,1,1,0\nA,1,1,0\n", "line 3 (patient A), column 'patient': the id appears twice"),
     ("patient,cohort,dose,dlt\nA,1,1,0\nB,1,2,0\n", "line 3 (patient B), column 'dose': cohort 1 is at level 1"),
     ("patient,cohort,dose,dlt\nA,1,7,0\n", "line 2 (patient A), column 'dose': level 7 is outside 1..5"),
-    ("patient,cohort,dose,dlt\n", "the history has no patient"),
+    ("patient,cohort,dose,dlt\n", "history.csv: the table has a header but no data rows"),
     ("patient,cohort,dose\nA,1,1\n", "column 'dlt'"),
     ("patient,cohort,dose,dlt,backfill\nA,1,1,0,1\n", "column 'backfill': boin has no backfill cohorts"),
 ])

@@ -49,6 +49,9 @@ def _tables() -> dict[str, pd.DataFrame]:
         "kinetics": spr[spr["time_s"] % 20 == 0].reset_index(drop=True),
         "internalization": pd.read_csv(FIT / "internalization" / "internalization_pct.csv")
                              [["adc", "time_h", "pct_internalized"]],
+        "internalization_single": pd.read_csv(FIT / "internalization" / "internalization_pct.csv")
+                                    .query("adc == 'bsADC'")[["adc", "time_h", "pct_internalized"]]
+                                    .reset_index(drop=True),
         "xenograft": xen[xen["group"].isin(xen["group"].unique()[:2])].reset_index(drop=True),
         "nca": cyno[(cyno["ANALYTE"] == "ADC") & cyno["ID"].isin(["SD001", "SD002", "SD007", "SD008"])]
                [["ID", "SEX", "DOSE", "TIME", "CONC", "BLQ"]].reset_index(drop=True),
@@ -66,6 +69,8 @@ COMMANDS = {
                  "--response", "response_RU", "--t-on", "60", "--t-off", "360", "--conc-unit", "M"],
     "internalization": ["fit", "internalization", "{data}", "--antibody", "adc", "--time", "time_h",
                         "--value", "pct_internalized", "--compare", "bsADC,T-DXd"],
+    "internalization_single": ["fit", "internalization", "{data}", "--antibody", "adc", "--time", "time_h",
+                               "--value", "pct_internalized"],
     "xenograft": ["fit", "xenograft", "{data}", "--group", "group", "--animal", "mouse", "--day-column", "day",
                   "--volume", "volume_mm3", "--control", "Vehicle", "--tgi", "delta_v", "--day", "21"],
     "nca": ["nca", "{data}", "--subject", "ID", "--time", "TIME", "--conc", "CONC", "--dose", "DOSE",
@@ -108,10 +113,11 @@ SAME_VALUES = ("shuffle", "bom", "cp1252")
 #: corruptions that change values: a success must give the clean table's numbers or say more issues
 CHANGED_VALUES = ("empty", "inf", "-inf", "nan", "negative", "text", "duplicate")
 #: commands whose rows are replicates, so a duplicated row is more data, not a conflicting measurement
-REPLICATE_ROWS = ("dose_response", "internalization")
+REPLICATE_ROWS = ("dose_response", "internalization", "internalization_single")
 #: responses that may be below zero in real data (background- or reference-subtracted signals, a generic
 #: dose-response y such as % inhibition): a negative one is a measurement, not a corruption
 NEGATIVE_IS_DATA = {"dose_response": ("rootl",), "internalization": ("pct_internalized",),
+                    "internalization_single": ("pct_internalized",),
                     "kinetics": ("response_RU",)}
 
 

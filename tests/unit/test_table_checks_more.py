@@ -66,7 +66,8 @@ def test_dose_counts_read_any_table_and_add_rows_of_one_dose(tmp_path):
     path = _write(tmp_path, "data.tsv", "dose\tn\tdlt\n1\t3\t0\n2\t3\t1\n2\t3.0\t0\n")
     counts = read_dose_counts(path, 3)
     assert (counts.n, counts.dlt) == ((3, 6, 0), (0, 1, 0))
-    assert read_dose_counts(_write(tmp_path, "empty.csv", "dose,n,dlt\n"), 2).n == (0, 0)
+    empty = _write(tmp_path, "empty.csv", "dose,n,dlt\n")
+    _raises(f"{empty}: the table has a header but no data rows", read_dose_counts, empty, 2)
 
 
 def test_dose_counts_missing_column_and_unreadable_file(tmp_path):
@@ -250,7 +251,8 @@ def test_tox_table_checks_the_rows_of_the_species_summarised():
 def test_empty_tox_table_names_its_file(tmp_path):
     path = _write(tmp_path, "tox.csv", "species,dose\n")
     _raises(f"{path}: the toxicology table has no rows: give one row per dose group (and finding)",
-            summarise_toxicology, read_table(path), "cynomolgus")
+            summarise_toxicology, read_table(path, allow_empty=True), "cynomolgus")
+    _raises(f"{path}: the table has a header but no data rows", read_table, path)
 
 
 # ------------------------------------------------------------------------------- multi-species allometry

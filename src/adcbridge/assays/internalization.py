@@ -423,6 +423,10 @@ def fit_internalization(data: pd.DataFrame, options: InternalizationOptions | No
     t_all = _numeric(data, time, "internalization table", antibody, min=0)
     y_all = _numeric(data, value, "internalization table", antibody)
     names = [str(a) for a in pd.unique(ab)]
+    if not names:
+        from adcbridge import validation
+        raise validation.table_error(data, "the internalization table has no data rows (a header without rows).",
+                                     table="internalization table")
     series = {}
     for name in names:
         m = ab == name

@@ -55,7 +55,7 @@ _NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?")
 
 
 def read_table(path: str | Path, *, sheet: str | int | None = None, decimal: str | None = None,
-               sep: str | None = None, encoding: str | None = None) -> pd.DataFrame:
+               sep: str | None = None, encoding: str | None = None, allow_empty: bool = False) -> pd.DataFrame:
     r"""The table in ``path`` (CSV, TSV, Excel or Parquet; see the module docstring for the detection rules).
 
     ``sheet`` (Excel: name or 0-based number; default the first sheet), ``decimal`` (``"."`` or ``","``),
@@ -95,6 +95,8 @@ def read_table(path: str | Path, *, sheet: str | int | None = None, decimal: str
         df, first, skipped = _read_text(path, name, head, suffix, decimal, sep, encoding)
         word = "line"
     df.attrs.update(source=name, first_line=first, line_word=word, skipped_lines=skipped)
+    if len(df) == 0 and not allow_empty:
+        raise _error(name, "the table has a header but no data rows")
     return df
 
 
