@@ -130,9 +130,16 @@ def test_protocol_text_mentions_the_numbers():
     assert "3+3" in protocol_text(three_plus_three(3)) and "skeleton" in protocol_text(crm(0.3, 3, skeleton=[.1, .3, .5]))
 
 
-def test_a_cohort_after_the_stop_keeps_the_reason_of_the_stop():
-    """'1TTT 1NNN': dose 1 is eliminated at 3/3; the reason must not claim 3/6 exceeds the cut-off."""
-    from adcbridge.dosefinding import boin, next_dose
-    d = next_dose(boin(0.3, 5), "1TTT 1NNN")
-    assert d.decision == "stop" and d.reason.startswith("3/3 DLTs at dose 1")
-    assert any(i.code == "treated_eliminated_dose" for i in d.issues)
+def test_a_cohort_after_the_stop_is_refused_with_the_reason_of_the_stop():
+    """'1TTT 1NNN': dose 1 is eliminated at 3/3 and the trial stopped; a cohort after it is not a trial this
+    design ran, so no decision is made on it, and the error gives the stop's own reason (3/3, not 3/6)."""
+    from adcbridge.dosefinding import boin, crm, next_dose
+    with pytest.raises(ValueError, match=r"patient P4 \(cohort 2\) comes after the trial stopped at cohort 1 "
+                                         r"\(eliminate: 3/3 DLTs at dose 1"):
+        next_dose(boin(0.3, 5), "1TTT 1NNN")
+    with pytest.raises(ValueError, match="comes after the trial stopped at cohort 2 \\(max_sample_size"):
+        next_dose(boin(0.3, 3, cohorts=2), "1NNN 2NNN 3NNN")
+    with pytest.raises(ValueError, match="comes after the trial stopped at cohort 2 \\(n_earlystop"):
+        next_dose(boin(0.3, 3, n_earlystop=6), "1NTN 1NTN 1NNN")
+    with pytest.raises(ValueError, match="cohort 1 has 34 patients, but crm treats cohorts of 3"):
+        next_dose(crm(0.3, 5), "1" + "N" * 34)

@@ -20,6 +20,7 @@ from adcbridge.cli.designs import next_cmd
 from adcbridge.cli.dosefinding import boin_app, demo, simulate_cmd
 from adcbridge.cli.nca import nca_cmd, nca_stats_cmd
 from adcbridge.cli.pk import pk_app
+from adcbridge.cli.study import run_cmd
 from adcbridge.cli.translation import fih, translate_app
 
 __all__ = ["app", "main"]
@@ -35,6 +36,7 @@ app.command("nca-stats")(nca_stats_cmd)
 app.add_typer(fit_app, name="fit")
 app.add_typer(pk_app, name="pk")
 app.command("fih")(fih)
+app.command("run")(run_cmd)
 app.add_typer(translate_app, name="translate")
 
 
@@ -45,8 +47,29 @@ def version():
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: run the app, turning bad arguments into one line and exit status 2."""
+    """Entry point: run the app, turning bad arguments into one line and exit status 2.  A warning raised while a
+    command succeeds is printed as one line ``adcbridge: warning: ...`` on stderr (never Python's two-line form
+    with a source path); when the command fails, its error is the one line."""
+    import warnings
     args = list(sys.argv[1:] if argv is None else argv)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        warnings.simplefilter("ignore", DeprecationWarning)          # as Python's own defaults: not for users
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        code = _run(args)
+    if code == 0:
+        seen = set()
+        for w in caught:
+            text = str(w.message).splitlines()[0] if str(w.message) else w.category.__name__
+            if text not in seen:
+                seen.add(text)
+                prefix = "" if issubclass(w.category, UserWarning) and w.category is UserWarning else \
+                    f"{w.category.__name__}: "
+                typer.echo(f"adcbridge: warning: {prefix}{text}", err=True)
+    return code
+
+
+def _run(args: list[str]) -> int:
     try:
         rv = app(args=args or ["--help"], prog_name="adcbridge", standalone_mode=False)
     except typer.Exit as exc:
@@ -55,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
         typer.echo("aborted", err=True)
         return 130
     except ValueError as exc:                 # invalid input caught by the library
+        if getattr(exc, "problems", None):    # a file with several problems (a study file): all of them
+            typer.echo(f"adcbridge: error: {exc}", err=True)
+            return 2
         typer.echo(f"adcbridge: error: {flag_message(str(exc).splitlines()[0], args)}", err=True)
         return 2
     except OSError as exc:                    # a path that cannot be read or written

@@ -56,6 +56,15 @@ def build_from_flags(design: str, doses: str | None, n_doses: int | None, given:
                                      param_hint="'--doses'")
     elif n_doses is not None:
         params["n_doses"] = n_doses
+    if "dose_unit" in params and "dose_levels" not in params:
+        raise typer.BadParameter("labels dose values: give --doses as the doses (e.g. 1,2.1,4.2), not their number",
+                                 param_hint="'--dose-unit'")
+    if "offset" in params and not params.get("extrasafe"):
+        raise typer.BadParameter("sets the cut-off of the extra safety rule: give it with --extrasafe",
+                                 param_hint="'--offset'")
+    if params.get("titration") and params.get("cohort_size") == 1:
+        raise typer.BadParameter("has no effect with --cohort-size 1 (every cohort is one patient already)",
+                                 param_hint="'--titration'")
     if "skeleton" in params:
         params["skeleton"] = tuple(floats(str(params["skeleton"]), "--skeleton"))
     if "target" in cls.model_fields and "target" not in params:

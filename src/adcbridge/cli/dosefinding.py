@@ -202,8 +202,10 @@ def simulate_cmd(design: str = DESIGN,
                  doses: Optional[str] = typer.Option(None, "--doses", help="The dose values, e.g. 1,2.1,4.2 (for "
                                                                           "labels; as many as --p-true)."),
                  cohort_size: Optional[int] = D_COHORT_SIZE, cohorts: Optional[int] = D_COHORTS,
-                 trials: int = typer.Option(10000, "--trials", help="Number of simulated trials."),
-                 seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (recorded in the output)."),
+                 trials: Optional[int] = typer.Option(None, "--trials", help="Number of simulated trials (default "
+                                                                             "10,000; not with --exact)."),
+                 seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (recorded in the output; not "
+                                                                         "with --exact)."),
                  start_dose: Optional[int] = START_DOSE, n_earlystop: Optional[int] = D_N_EARLYSTOP,
                  titration: bool = D_TITRATION, extrasafe: bool = D_EXTRASAFE,
                  offset: Optional[float] = D_OFFSET, cutoff_eli: Optional[float] = D_CUTOFF_ELI,
@@ -228,6 +230,10 @@ def simulate_cmd(design: str = DESIGN,
         "--titration": titration, "--bound-mtd": bound_mtd, "--skeleton": skeleton, "--model": model,
         "--intercept": intercept, "--prior-var": prior_var, "--halfwidth": halfwidth, "--prior-mtd": prior_mtd,
         "--allow-skipping": allow_skipping, "--stop-cutoff": stop_cutoff, "--variant": variant})
+    if exact and (trials is not None or seed is not None):
+        raise typer.BadParameter("exact operating characteristics enumerate every trial: no --trials or --seed",
+                                 param_hint="'--trials'" if trials is not None else "'--seed'")
+    trials = 10_000 if trials is None else trials
     oc = (exact_oc(spec, probs, target=target) if exact
           else simulate(spec, probs, n_trials=trials, seed=seed, target=target))
     if plot:

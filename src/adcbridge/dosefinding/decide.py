@@ -74,8 +74,61 @@ def next_dose(design, outcomes=None, *, current_dose: int | None = None, **count
         if current_dose != history.current_dose:
             raise ValueError(f"The 'current_dose' argument ({current_dose}) differs from the dose of the last "
                              f"cohort ({history.current_dose}).")
+    _check_course(design, history)
     decision = design.decide(history)
-    return _with(decision, design=design.spec_name, history=history)
+    notes = _partial_last_cohort(design, history, decision)
+    return _with(decision, design=design.spec_name, history=history, issues=tuple(decision.issues) + notes)
+
+
+def _check_course(design: DoseFindingDesign, history: History) -> None:
+    """Refuse a history that goes on after the design had stopped the trial, or whose cohorts are larger than
+    the design's: the decision after each earlier cohort is taken on the history up to it (the same rules), and
+    a patient enrolled after a stop is named with the rule that stopped the trial."""
+    size = getattr(design, "cohort_size", None)
+    cohorts = _cohort_rows(history)
+    for k, (start, end) in enumerate(cohorts, start=1):
+        p = history.patients[start]
+        n = end - start
+        if size is not None and n > size and not p.backfill:
+            raise ValueError(f"{_where(history, start)}: cohort {p.cohort} has {n} patients, but {design.spec_name} "
+                             f"treats cohorts of {size}.")
+        if k == len(cohorts):
+            break
+        before = History(history.patients[:end], history.source, history.places)
+        decision = design.decide(before)
+        if decision.decision == "stop":
+            q = history.patients[end]
+            raise ValueError(f"{_where(history, end)}: patient {q.patient} (cohort {q.cohort}) comes after the trial "
+                             f"stopped at cohort {p.cohort} ({decision.rule}: {decision.reason}).")
+
+
+def _cohort_rows(history: History) -> list[tuple[int, int]]:
+    """(first row, row after the last) of each cohort, in order."""
+    out, start = [], 0
+    for i in range(1, len(history.patients) + 1):
+        if i == len(history.patients) or history.patients[i].cohort != history.patients[start].cohort:
+            out.append((start, i))
+            start = i
+    return out
+
+
+def _where(history: History, row: int) -> str:
+    head = f"{history.source}: " if history.source else ""
+    return head + (history.places[row] if history.places else f"patient row {row + 1}")
+
+
+def _partial_last_cohort(design, history: History, decision: NextDose) -> tuple:
+    """An info issue when the last cohort is smaller than the design's cohorts (a decision on the data so far)."""
+    from adcbridge.results import Issue
+    size = getattr(design, "cohort_size", None)
+    start, end = _cohort_rows(history)[-1]
+    n = end - start
+    if size is None or n >= size or decision.rule.startswith("titration") or getattr(design, "uses_titration", False):
+        return ()
+    if any(r.kind == "stop_at_n" for r in design.rules):
+        return ()
+    return (Issue("partial_cohort", f"the last cohort (cohort {history.patients[start].cohort}) has {n} of "
+                                    f"{size} patients: the decision is on the data so far", "info"),)
 
 
 def _with(decision: NextDose, **changes) -> NextDose:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 
 from adcbridge.spec import Spec
 
@@ -48,7 +48,23 @@ class DoseFindingDesign(Spec):
     #: protocol rules added with the wrappers of :mod:`.rules` (stop at N, no skipping, ...), applied after the
     #: design's own decision in the same order in the policy and the live decision
     rules: tuple[ProtocolRule, ...] = Field(default=())
-    #: whether decisions use patients whose DLT outcome is still pending (time-to-event designs)
+
+    @field_validator("rules", mode="before")
+    @classmethod
+    def _parse_rules(cls, value):
+        from .rules import parse_rule
+        if value is None:
+            return ()
+        if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__iter__"):
+            raise ValueError(f"must be a list of protocol rules, got {value!r}")
+        return tuple(parse_rule(v, cls.spec_name) for v in value)
+
+    @model_validator(mode="after")
+    def _check_rules(self):
+        if self.rules:
+            from .rules import check_rules
+            check_rules(self)
+        return self    #: whether decisions use patients whose DLT outcome is still pending (time-to-event designs)
     uses_pending: ClassVar[bool] = False
     #: whether the design has backfill patients
     uses_backfill: ClassVar[bool] = False
@@ -70,6 +86,9 @@ class DoseFindingDesign(Spec):
         """The MTD (1-based, None for none) the design selects from per-dose counts when a protocol rule stops
         the trial."""
         raise NotImplementedError(f"{self.spec_name} selects no MTD from counts")
+
+    def check_rule(self, rule) -> None:
+        """Refuse a protocol rule this design cannot follow (a ValueError); by default every rule is fine."""
 
     def native_rule(self, rule):
         """This design with ``rule`` set through its own parameters (None when it has no such parameter; the

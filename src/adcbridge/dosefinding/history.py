@@ -61,12 +61,23 @@ class Patient:
                 "backfill": self.backfill}
 
 
-def _place(k: int, p: Patient, source: str | None, places: tuple[str, ...] | None = None) -> str:
-    """Where patient ``p`` (the ``k``-th, 1-based) is: ``history.csv: line 5 (patient P4)`` for a table read from
-    a file (``places`` holds each row's place), ``patient row 4 (patient P4)`` otherwise."""
-    where = f"{source}: " if source else ""
-    row = places[k - 1] if places else f"patient row {k}"
-    return f"{where}{row} (patient {p.patient})"
+def _row_error(history: "History", k: int, p, column: str, message: str) -> ValueError:
+    """The error about patient ``p`` (the ``k``-th row, 1-based), in the message shape of
+    :mod:`adcbridge.validation`: ``history.csv: column 'dlt', line 7 (patient 'P6'): ...`` for a table read from
+    a file, ``column 'dlt', patient row 6 (patient 'P6'): ...`` otherwise."""
+    where = f"{history.source}: " if history.source else ""
+    row = history.places[k - 1] if history.places else f"patient row {k}"
+    pid = getattr(p, "patient", None)
+    return ValueError(f"{where}column '{column}', {row}" + (f" (patient {pid!r})" if pid is not None else "")
+                      + f": {message}")
+
+
+def _is_whole(v) -> bool:
+    return not isinstance(v, bool) and isinstance(v, (int, np.integer))
+
+
+def _is_time(v) -> bool:
+    return not isinstance(v, bool) and isinstance(v, (int, float, np.integer, np.floating)) and math.isfinite(v)
 
 
 @dataclass(frozen=True)
@@ -75,51 +86,59 @@ class History:
 
     ``source`` names where the history came from (a file) and ``places`` where each patient's row is in it (e.g.
     ``"line 5"``), for error messages only: two histories with the same patients are equal whatever their
-    source."""
+    source.  Every field is checked for its type (a DLT is True, False or None -- never the text ``"0"``, which
+    Python would take as true), cohort numbers never decrease down the rows, and a cohort has one dose."""
 
     patients: tuple[Patient, ...]
     source: str | None = field(default=None, compare=False)
     places: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
+        if not isinstance(self.patients, tuple):
+            object.__setattr__(self, "patients", tuple(self.patients))
         if not self.patients:
             raise ValueError(f"{self.source + ': ' if self.source else ''}the history has no patient.")
         seen: set[str] = set()
+        dose_of: dict[int, int] = {}
         last_cohort = 0
-        closed: set[int] = set()
         for k, p in enumerate(self.patients, start=1):
             if not isinstance(p, Patient):
                 raise ValueError(f"the history's row {k} is not a Patient: {p!r}.")
+            if not isinstance(p.patient, str) or not p.patient.strip():
+                raise _row_error(self, k, p, "patient", f"expected a patient id (text), got {p.patient!r}")
             if p.patient in seen:
-                raise ValueError(f"{_place(k, p, self.source, self.places)}, column 'patient': the id appears twice.")
+                raise _row_error(self, k, p, "patient", "the id appears twice")
             seen.add(p.patient)
-            if isinstance(p.cohort, bool) or not isinstance(p.cohort, (int, np.integer)) or p.cohort < 1:
-                raise ValueError(f"{_place(k, p, self.source, self.places)}, column 'cohort': expected a whole number >= 1, "
-                                 f"got {p.cohort!r}.")
-            if isinstance(p.dose, bool) or not isinstance(p.dose, (int, np.integer)) or p.dose < 1:
-                raise ValueError(f"{_place(k, p, self.source, self.places)}, column 'dose': expected a dose level >= 1, "
-                                 f"got {p.dose!r}.")
-            if p.cohort != last_cohort:
-                if p.cohort in closed:
-                    raise ValueError(f"{_place(k, p, self.source, self.places)}, column 'cohort': cohort {p.cohort} continues "
-                                     f"after another cohort; a cohort's patients are consecutive.")
-                if last_cohort:
-                    closed.add(last_cohort)
-                last_cohort = p.cohort
-            for name in ("dose_time", "assess_time"):
+            for name in ("cohort", "dose"):
                 v = getattr(p, name)
-                if v is not None and not (isinstance(v, (int, float)) and math.isfinite(v)):
-                    raise ValueError(f"{_place(k, p, self.source, self.places)}, column '{name}': expected a time, got {v!r}.")
-            if p.dose_time is not None and p.assess_time is not None and p.assess_time < p.dose_time:
-                what = "a DLT marked" if p.dlt else "an assessment"
-                raise ValueError(f"{_place(k, p, self.source, self.places)}, column 'assess_time': {what} before dosing "
-                                 f"({p.assess_time:g} < dose_time {p.dose_time:g}).")
-        dose_of: dict[int, int] = {}
-        for k, p in enumerate(self.patients, start=1):
+                if not _is_whole(v) or v < 1:
+                    raise _row_error(self, k, p, name, f"expected a whole number >= 1, got {v!r}")
+            for name in ("dlt", "efficacy"):
+                v = getattr(p, name)
+                if v is not None and not isinstance(v, (bool, np.bool_)):
+                    raise _row_error(self, k, p, name, f"expected True, False or None (pending), got {v!r}")
+            if not isinstance(p.backfill, (bool, np.bool_)):
+                raise _row_error(self, k, p, "backfill", f"expected True or False, got {p.backfill!r}")
+            if p.cohort < last_cohort:
+                raise _row_error(self, k, p, "cohort", f"cohort {p.cohort} comes after cohort {last_cohort}; the rows "
+                                                       f"are the patients in enrolment order")
+            if p.cohort != last_cohort and p.cohort in dose_of:
+                raise _row_error(self, k, p, "cohort", f"cohort {p.cohort} continues after another cohort; a "
+                                                       f"cohort's patients are consecutive")
+            last_cohort = p.cohort
             first = dose_of.setdefault(p.cohort, p.dose)
             if p.dose != first:
-                raise ValueError(f"{_place(k, p, self.source, self.places)}, column 'dose': cohort {p.cohort} is at level "
-                                 f"{first}, this patient at level {p.dose}; a cohort has one dose.")
+                raise _row_error(self, k, p, "dose", f"cohort {p.cohort} is at level {first}, this patient at level "
+                                                     f"{p.dose}; a cohort has one dose")
+            for name in ("dose_time", "assess_time"):
+                v = getattr(p, name)
+                if v is not None and (not _is_time(v) or v < 0):
+                    raise _row_error(self, k, p, name, f"expected a time >= 0 (days from the first dosing), got "
+                                                       f"{v!r}")
+            if p.dose_time is not None and p.assess_time is not None and p.assess_time < p.dose_time:
+                what = "a DLT marked" if p.dlt else "an assessment"
+                raise _row_error(self, k, p, "assess_time", f"{what} before dosing ({p.assess_time:g} < dose_time "
+                                                            f"{p.dose_time:g})")
 
     # ----------------------------------------------------------------------------------------- constructors
     @classmethod
@@ -140,15 +159,23 @@ class History:
 
     @classmethod
     def from_records(cls, records, source: str | None = None) -> "History":
-        """A history from row objects with the :data:`HISTORY_COLUMNS` keys (the record of a decision)."""
+        """A history from row objects with the :data:`HISTORY_COLUMNS` keys (the ``history`` of a decision's
+        record); the types are checked as the history's own (``"dlt": "0"`` is refused, not read as true)."""
+        where = f"{source}: " if source else ""
+        if isinstance(records, (str, bytes, dict)) or not hasattr(records, "__iter__"):
+            raise ValueError(f"{where}the history must be a list of patient rows, got {type(records).__name__}.")
         patients = []
-        for r in records:
+        for k, r in enumerate(records, start=1):
+            if not isinstance(r, dict):
+                raise ValueError(f"{where}history row {k} is not an object of patient fields: {r!r}.")
             unknown = sorted(set(r) - set(HISTORY_COLUMNS))
-            if unknown:
-                raise ValueError(f"{source + ': ' if source else ''}the history has unknown columns {unknown}; "
-                                 f"expected {', '.join(HISTORY_COLUMNS)}.")
-            patients.append(Patient(str(r["patient"]), r["cohort"], r["dose"], r["dlt"], r.get("dose_time"),
-                                    r.get("assess_time"), r.get("efficacy"), bool(r.get("backfill") or False)))
+            missing = [c for c in HISTORY_COLUMNS[:4] if c not in r]
+            if unknown or missing:
+                raise ValueError(f"{where}history row {k}: " + (f"unknown key(s) {unknown}" if unknown else
+                                                                  f"missing key(s) {missing}")
+                                 + f"; a patient has {', '.join(HISTORY_COLUMNS)} (the first four required).")
+            patients.append(Patient(r["patient"], r["cohort"], r["dose"], r["dlt"], r.get("dose_time"),
+                                    r.get("assess_time"), r.get("efficacy"), r.get("backfill", False)))
         return cls(tuple(patients), source)
 
     # ---------------------------------------------------------------------------------------------- views
@@ -222,18 +249,18 @@ class History:
         highest = start_dose - 1
         for k, p in enumerate(self.patients, start=1):
             if not 1 <= p.dose <= n_doses:
-                raise ValueError(f"{_place(k, p, self.source, self.places)}, column 'dose': level {p.dose} is outside "
-                                 f"1..{n_doses}.")
+                raise _row_error(self, k, p, "dose", f"level {p.dose} is outside 1..{n_doses}")
             if p.pending and not pending:
-                raise ValueError(f"{_place(k, p, self.source, self.places)}, column 'dlt': the outcome is pending, and {design} "
-                                 f"decides on complete outcomes only (a time-to-event design uses pending "
-                                 f"patients).")
+                raise _row_error(self, k, p, "dlt", f"the outcome is pending, and {design} decides on complete "
+                                                    f"outcomes only: record the outcome, or decide without this "
+                                                    f"patient")
             if p.backfill and not backfill:
-                raise ValueError(f"{_place(k, p, self.source, self.places)}, column 'backfill': {design} has no backfill "
-                                 f"cohorts.")
+                raise _row_error(self, k, p, "backfill", f"{design} has no backfill cohorts")
+            if k == 1 and not p.backfill and p.dose != start_dose and not allow_skipping:
+                raise _row_error(self, k, p, "dose", f"the first cohort is at level {p.dose}, but {design} starts at "
+                                                     f"level {start_dose}")
             if not allow_skipping and not p.backfill and p.dose > highest + 1:
-                raise ValueError(f"{_place(k, p, self.source, self.places)}, column 'dose': level {p.dose} skips untried "
-                                 f"level {highest + 1} (the highest level tried before is "
-                                 f"{highest if highest >= 1 else 'none'}).")
+                raise _row_error(self, k, p, "dose", f"level {p.dose} skips untried level {highest + 1} (the highest "
+                                                     f"level tried before is {highest if highest >= 1 else 'none'})")
             highest = max(highest, p.dose)
         return self

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from adcbridge.results import Result
+from adcbridge.results import Result, json_ready
 
 from .history import History
 
@@ -97,6 +97,14 @@ class NextDose(Result):
         return all(a.get(k) == b.get(k) for k in keys)
 
     @classmethod
+    def check_record(cls, record: dict) -> list[str]:
+        """The keys of a decision's record that differ from the decision the record's own design and history give
+        today: an empty list means the record is what adcbridge decides on its data (an edited decision, reason
+        or estimate shows up here)."""
+        again = cls.replay_record(record).to_record()
+        return [k for k in DECISION_KEYS if json_ready(record.get(k)) != again.get(k)]
+
+    @classmethod
     def replay_record(cls, record: dict) -> "NextDose":
         """Decide again from a decision's record (``to_record()`` or the JSON of ``adcbridge next``)."""
         from .decide import next_dose
@@ -106,5 +114,8 @@ class NextDose(Result):
             return next_dose(design, History.from_records(record["history"]))
         if record.get("counts") is not None:
             c = record["counts"]
+            missing = [k for k in ("n", "dlt", "current_dose") if not isinstance(c, dict) or k not in c]
+            if missing:
+                raise ValueError(f"the record's counts lack {missing}; they hold n, dlt and current_dose.")
             return next_dose(design, n=c["n"], dlt=c["dlt"], current_dose=c["current_dose"])
         raise ValueError("the record holds no history to replay")

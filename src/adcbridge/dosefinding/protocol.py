@@ -86,7 +86,7 @@ def three_plus_three_text(d: ThreePlusThreeDesign) -> str:
 def crm_text(d: CrmDesign) -> str:
     sk = ", ".join(f"{v:.3f}" for v in d.skeleton_values())
     model = ("a power (empiric) model, p = skeleton^exp(beta)" if d.model == "empiric" else
-             f"a one-parameter logistic model with intercept {d.intercept:g}")
+             f"a one-parameter logistic model with intercept {d.logistic_intercept:g}")
     text = (f"Dose escalation follows the continual reassessment method (CRM) with a target DLT rate of "
             f"{_pct(d.target)}, cohorts of {d.cohort_size} and at most {d.n_cohorts} cohorts "
             f"({d.max_sample_size} patients), {_doses(d)}, starting at dose level {d.start_dose}. "

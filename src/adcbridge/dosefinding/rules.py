@@ -33,7 +33,7 @@ from __future__ import annotations
 from typing import Annotated, Literal, Union
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .engine import EndReason, TrialState
 
@@ -43,7 +43,7 @@ __all__ = ["StopAtN", "StopAtNOnDose", "StopWhenLowestTooToxic", "NoSkipping", "
 
 
 class _Rule(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, strict=True)
 
 
 class NoSkipping(_Rule):
@@ -56,9 +56,9 @@ class StopWhenLowestTooToxic(_Rule):
     """Stop, no MTD, when Pr(p_1 > target | data) > cutoff with at least min_n patients at dose 1."""
 
     kind: Literal["stop_when_lowest_too_toxic"] = "stop_when_lowest_too_toxic"
-    cutoff: float = Field(gt=0.5, lt=1.0)
+    cutoff: float = Field(gt=0.5, lt=1.0, strict=False)
     min_n: int = Field(3, ge=1)
-    target: float | None = Field(None, gt=0.0, lt=1.0)
+    target: float | None = Field(None, gt=0.0, lt=1.0, strict=False)
 
 
 class StopAtN(_Rule):
@@ -86,12 +86,54 @@ ProtocolRule = Annotated[Union[NoSkipping, StopWhenLowestTooToxic, StopAtN, MaxC
                          Field(discriminator="kind")]
 
 _ORDER = ("no_skipping", "stop_when_lowest_too_toxic", "stop_at_n", "max_cohorts", "stop_at_n_on_dose")
+_RULES = {"no_skipping": NoSkipping, "stop_when_lowest_too_toxic": StopWhenLowestTooToxic, "stop_at_n": StopAtN,
+          "max_cohorts": MaxCohorts, "stop_at_n_on_dose": StopAtNOnDose}
+
+
+def parse_rule(value, design: str = "the design"):
+    """One rule from its record (``{"kind": "stop_at_n", "n": 24}``) or a rule object; a one-line ValueError
+    names what is wrong (an unknown kind, a missing or bad parameter)."""
+    if isinstance(value, tuple(_RULES.values())):
+        return value
+    if not isinstance(value, dict) or "kind" not in value:
+        raise ValueError(f"has a rule that is not an object with a 'kind' ({', '.join(_ORDER)}): {value!r}")
+    cls = _RULES.get(value["kind"])
+    if cls is None:
+        raise ValueError(f"has an unknown rule kind {value['kind']!r} (the rules are {', '.join(_ORDER)})")
+    try:
+        return cls(**value)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        where = ".".join(str(x) for x in err["loc"]) or "rule"
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "is not a parameter of this rule"
+        raise ValueError(f"has the rule {value['kind']} whose '{where}' {msg[0].lower() + msg[1:]} (got "
+                         f"{err.get('input')!r})") from None
+
+
+def check_rules(design) -> None:
+    """The rules of ``design`` taken together: each kind once, and none that can never act."""
+    kinds = [r.kind for r in design.rules]
+    twice = sorted({k for k in kinds if kinds.count(k) > 1})
+    if twice:
+        raise ValueError(f"{design.spec_name} has the rule {twice[0]} twice; give each rule once.")
+    cap = getattr(design, "max_sample_size", None)
+    for r in design.rules:
+        if r.kind == "stop_at_n" and cap is not None and r.n >= cap:
+            raise ValueError(f"the rule stop_at_n({r.n}) never acts: {design.spec_name} stops at its maximum "
+                             f"sample size of {cap}.")
+        design.check_rule(r)
 
 
 # ------------------------------------------------------------------------------------------------ wrappers
-def _add(design, rule):
+def _add(design, kind: str, **params):
     from .decide import check_design
     design = check_design(design)
+    try:
+        rule = parse_rule({"kind": kind, **params}, design.spec_name)
+    except ValueError as exc:
+        raise ValueError(f"{kind}: {design.spec_name} {exc}") from None
     native = design.native_rule(rule)
     if native is not None:
         return native
@@ -103,35 +145,37 @@ def _add(design, rule):
 
 def no_skipping(design):
     """``design`` whose next dose is at most one level above the highest dose tried."""
-    return _add(design, NoSkipping())
+    return _add(design, "no_skipping")
 
 
 def stop_when_lowest_too_toxic(design, cutoff: float, min_n: int = 3, target: float | None = None):
     """``design`` that stops with no MTD when Pr(DLT rate at dose 1 > target | data) > ``cutoff`` with at least
     ``min_n`` patients there (``target``: the design's, required for designs without one such as 3+3)."""
-    return _add(design, StopWhenLowestTooToxic(cutoff=cutoff, min_n=min_n, target=target))
+    return _add(design, "stop_when_lowest_too_toxic", cutoff=cutoff, min_n=min_n, target=target)
 
 
 def extra_safety_at_lowest(design, offset: float = 0.05):
     """BOIN's extra safety rule on any design: stop when Pr(p_1 > target) > 0.95 - ``offset`` (BOIN: its
     ``cutoff_eli - offset``) with at least 3 patients at dose 1."""
-    cutoff = getattr(design, "cutoff_eli", 0.95) - offset
-    return _add(design, StopWhenLowestTooToxic(cutoff=cutoff, min_n=3))
+    if isinstance(offset, bool) or not isinstance(offset, (int, float)) or not 0 <= offset < 0.5:
+        raise ValueError(f"extra_safety_at_lowest: the offset must be a number in [0, 0.5); got {offset!r}")
+    cutoff = round(getattr(design, "cutoff_eli", 0.95) - offset, 12)
+    return _add(design, "stop_when_lowest_too_toxic", cutoff=cutoff, min_n=3)
 
 
 def stop_at_n(design, n: int):
     """``design`` that stops once ``n`` patients have been treated."""
-    return _add(design, StopAtN(n=n))
+    return _add(design, "stop_at_n", n=n)
 
 
 def max_cohorts(design, k: int):
     """``design`` that stops after ``k`` cohorts."""
-    return _add(design, MaxCohorts(k=k))
+    return _add(design, "max_cohorts", k=k)
 
 
 def stop_at_n_on_dose(design, n: int):
     """``design`` that stops when the dose recommended next already has ``n`` patients."""
-    return _add(design, StopAtNOnDose(n=n))
+    return _add(design, "stop_at_n_on_dose", n=n)
 
 
 # ----------------------------------------------------------------------------------------- shared pieces
@@ -239,6 +283,9 @@ def apply_rules(design, history, decision):
         if stop:
             rule_name, why, select = stop
             mtd = design.select_from_counts(n, y) if select else None
+            if select and mtd is None:
+                why = why.replace("stop and select the MTD", f"stop; no MTD ({design.spec_name} names one only "
+                                                             f"where its own rules reach it)")
             return dataclasses.replace(decision, table=decision.__dict__["_table"], next_dose=None,
                                        next_cohort_size=None, decision="stop", rule=rule_name, reason=why,
                                        select_mtd=select, mtd=mtd)

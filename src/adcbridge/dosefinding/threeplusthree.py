@@ -22,7 +22,7 @@ Neither variant has a maximum sample size; a trial uses at most 6 patients per d
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field, model_validator
@@ -31,6 +31,9 @@ from adcbridge.results import ColumnTable, make_provenance
 
 from .design import DoseFindingDesign
 from .engine import EndReason, TrialState
+
+if TYPE_CHECKING:
+    from .nextdose import NextDose
 
 __all__ = ["ThreePlusThreeDesign", "three_plus_three", "ThreePlusThreePolicy"]
 
@@ -69,11 +72,10 @@ class ThreePlusThreeDesign(DoseFindingDesign):
     def _policy(self) -> "ThreePlusThreePolicy":
         return ThreePlusThreePolicy(self)
 
-    def native_rule(self, rule):
-        """No native rules; a stop at N patients must leave whole cohorts of 3."""
+    def check_rule(self, rule) -> None:
+        """A stop at N patients must leave whole cohorts of 3."""
         if rule.kind == "stop_at_n" and rule.n % 3:
             raise ValueError(f"3+3 treats cohorts of 3: stop_at_n needs a multiple of 3, got {rule.n}.")
-        return None
 
     def select_from_counts(self, n, y) -> int | None:
         """None: a 3+3 trial has an MTD only where its own rules reached one (a trial cut short has none)."""

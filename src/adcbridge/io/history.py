@@ -33,7 +33,7 @@ def _binary(df: pd.DataFrame, column: str, *, pending: bool) -> list[bool | None
 
 def read_history(path: str | Path, sheet: str | None = None) -> History:
     """The patients of a trial from the table at ``path`` (see the module docstring)."""
-    df = read_table(path, sheet=sheet)
+    df = read_table(path, sheet=sheet, text_columns=("patient",))
     df.columns = [str(c).strip() for c in df.columns]
     unknown = [c for c in df.columns if c not in HISTORY_COLUMNS]
     if unknown:

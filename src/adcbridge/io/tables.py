@@ -55,7 +55,8 @@ _NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?")
 
 
 def read_table(path: str | Path, *, sheet: str | int | None = None, decimal: str | None = None,
-               sep: str | None = None, encoding: str | None = None, allow_empty: bool = False) -> pd.DataFrame:
+               sep: str | None = None, encoding: str | None = None, allow_empty: bool = False,
+               text_columns: tuple[str, ...] = ()) -> pd.DataFrame:
     r"""The table in ``path`` (CSV, TSV, Excel or Parquet; see the module docstring for the detection rules).
 
     ``sheet`` (Excel: name or 0-based number; default the first sheet), ``decimal`` (``"."`` or ``","``),
@@ -92,7 +93,7 @@ def read_table(path: str | Path, *, sheet: str | int | None = None, decimal: str
             raise _error(name, f"sheet {sheet!r} was asked for, but this is a text table, not an Excel workbook")
         if suffix == ".gz":
             suffix = Path(path.stem).suffix.lower()
-        df, first, skipped = _read_text(path, name, head, suffix, decimal, sep, encoding)
+        df, first, skipped = _read_text(path, name, head, suffix, decimal, sep, encoding, text_columns)
         word = "line"
     df.attrs.update(source=name, first_line=first, line_word=word, skipped_lines=skipped)
     if len(df) == 0 and not allow_empty:
@@ -298,7 +299,7 @@ def _ragged_line(text: str, sep: str, n_header: int, first_line: int) -> str | N
 
 
 def _read_text(path: Path, name: str, head: bytes, suffix: str, decimal: str | None, sep: str | None,
-               encoding: str | None) -> tuple[pd.DataFrame, int, tuple[int, ...]]:
+               encoding: str | None, text_columns: tuple[str, ...] = ()) -> tuple[pd.DataFrame, int, tuple[int, ...]]:
     raw = path.read_bytes()
     if head.startswith(b"\x1f\x8b"):
         try:
@@ -340,6 +341,7 @@ def _read_text(path: Path, name: str, head: bytes, suffix: str, decimal: str | N
         raise _error(name, f"no header line: line {header_line} holds numbers ({_listed(names)}), not "
                          f"column names")
     dec = decimal or _sniff_decimal(body, sep)
+    dtype = {c: str for c in text_columns if c in names} or None
     # pandas parses bytes: a StringIO of the whole text would hold 4 bytes per character (1 GB for a 250 MB
     # export); UTF-8 bytes hold one per ASCII character, and the file's own bytes are reused when nothing was cut
     as_given = encoding is None or encoding.lower().replace("-", "").replace("_", "") in ("utf8", "utf8sig")
@@ -350,7 +352,7 @@ def _read_text(path: Path, name: str, head: bytes, suffix: str, decimal: str | N
     del raw
     try:
         df = pd.read_csv(io.BytesIO(data), sep=sep, decimal=dec, skipinitialspace=True, low_memory=False,
-                         encoding=enc)
+                         encoding=enc, dtype=dtype)
     except pd.errors.EmptyDataError:
         raise _error(name, "the file is empty") from None
     except (pd.errors.ParserError, csv.Error, ValueError) as exc:
@@ -363,7 +365,7 @@ def _read_text(path: Path, name: str, head: bytes, suffix: str, decimal: str | N
         if ragged:
             raise _error(name, f"{ragged}, the header (line {header_line}) has {len(header)}")
         df = pd.read_csv(io.BytesIO(data), sep=sep, decimal=dec, skipinitialspace=True, low_memory=False,
-                         encoding=enc, index_col=False)   # only trailing separators: drop the empty fields
+                         encoding=enc, index_col=False, dtype=dtype)   # only trailing separators: drop them
     df = _tidy_columns(df, name, names)
     if decimal is None and dec == "." and sep != ",":
         df = _decimal_comma_columns(df)

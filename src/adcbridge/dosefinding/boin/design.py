@@ -169,11 +169,12 @@ class BoinDesign(DoseFindingDesign):
 
     def native_rule(self, rule):
         """BOIN's own parameters for three rules (see :mod:`adcbridge.dosefinding.rules`): ``stop_at_n_on_dose``
-        is ``n_earlystop``, ``stop_when_lowest_too_toxic`` the extra safety rule, ``max_cohorts`` ``n_cohorts``."""
+        is ``n_earlystop``, ``stop_when_lowest_too_toxic`` the extra safety rule, ``max_cohorts`` ``n_cohorts``;
+        a limit the design already has is kept where it is stricter."""
         if rule.kind == "stop_at_n_on_dose":
-            return self.replace(n_earlystop=rule.n)
+            return self.replace(n_earlystop=min(self.n_earlystop, rule.n))
         if rule.kind == "max_cohorts":
-            return self.replace(n_cohorts=rule.k)
+            return self.replace(n_cohorts=min(self.n_cohorts, rule.k))
         if rule.kind == "stop_when_lowest_too_toxic" and rule.min_n == 3 and rule.target in (None, self.target):
             offset = round(self.cutoff_eli - rule.cutoff, 12)
             if not 0 <= offset < 0.5:

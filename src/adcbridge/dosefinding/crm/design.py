@@ -45,7 +45,7 @@ class CrmDesign(DoseFindingDesign):
     halfwidth: float | None = None
     prior_mtd: int | None = None
     model: Literal["empiric", "logistic"] = "empiric"
-    intercept: float = 3.0
+    intercept: float | None = None
     prior_var: float = Field(1.34, gt=0)
     cohort_size: int = Field(3, ge=1, le=50)
     n_cohorts: int = Field(10, ge=1, le=500)
@@ -57,11 +57,18 @@ class CrmDesign(DoseFindingDesign):
     dose_unit: str = "mg/kg"
 
     DEFAULT_HALFWIDTH: ClassVar[float] = 0.05
+    DEFAULT_INTERCEPT: ClassVar[float] = 3.0
 
     @model_validator(mode="before")
     @classmethod
     def _default_skeleton(cls, data):
-        """Without a skeleton: half-width 0.05 and the prior MTD at the middle dose unless given."""
+        """Without a skeleton: half-width 0.05 and the prior MTD at the middle dose unless given.  With one,
+        half-width and prior MTD are refused (they would be ignored)."""
+        if isinstance(data, dict) and data.get("skeleton") is not None:
+            given = [k for k in ("halfwidth", "prior_mtd") if data.get(k) is not None]
+            if given:
+                raise ValueError(f"crm takes a 'skeleton', or 'halfwidth' and 'prior_mtd' to build one, not both "
+                                 f"(got skeleton and {' and '.join(given)}).")
         if isinstance(data, dict) and data.get("skeleton") is None:
             data = dict(data)
             if data.get("halfwidth") is None:
@@ -98,12 +105,28 @@ class CrmDesign(DoseFindingDesign):
         if self.dose_levels is not None and len(self.dose_levels) != self.n_doses:
             raise ValueError(f"The 'dose_levels' parameter of crm must have {self.n_doses} values. "
                              f"Got {len(self.dose_levels)}.")
-        self.working_model()  # validates the skeleton against the model
+        if self.intercept is not None and self.model != "logistic":
+            raise ValueError(f"The 'intercept' parameter of crm applies to the logistic model only (model is "
+                             f"{self.model!r}).")
+        try:
+            self.working_model()  # validates the skeleton against the model
+        except ValueError as exc:
+            if self.skeleton is not None:
+                raise
+            raise ValueError(f"crm's indifference-interval skeleton (target {self.target:g}, halfwidth "
+                             f"{self.halfwidth:g}, prior_mtd {self.prior_mtd}, {self.model} model, intercept "
+                             f"{self.logistic_intercept:g}) is not a valid skeleton: "
+                             f"{str(exc).splitlines()[0]}") from None
         return self
 
     @property
     def max_sample_size(self) -> int:
         return self.cohort_size * self.n_cohorts
+
+    @property
+    def logistic_intercept(self) -> float:
+        """The intercept of the logistic model: the given one or 3 (dfcrm's default)."""
+        return self.DEFAULT_INTERCEPT if self.intercept is None else self.intercept
 
     @property
     def prior_sd(self) -> float:
@@ -124,8 +147,8 @@ class CrmDesign(DoseFindingDesign):
         return int(rec[0]) + 1
 
     def native_rule(self, rule):
-        """``max_cohorts`` is CRM's own ``n_cohorts``."""
-        return self.replace(n_cohorts=rule.k) if rule.kind == "max_cohorts" else None
+        """``max_cohorts`` is CRM's own ``n_cohorts`` (the stricter of the two)."""
+        return self.replace(n_cohorts=min(self.n_cohorts, rule.k)) if rule.kind == "max_cohorts" else None
 
     def _decision(self, history):
         from .decision import decide
@@ -139,10 +162,11 @@ class CrmDesign(DoseFindingDesign):
         if self.skeleton is not None:
             return self.skeleton
         return indifference_skeleton(self.target, self.halfwidth, self.prior_mtd, self.n_doses, self.model,
-                                     self.intercept)
+                                     self.logistic_intercept)
 
     def working_model(self) -> CrmModel:
-        return CrmModel(self.skeleton_values(), self.model, self.intercept, self.prior_sd, target=self.target)
+        return CrmModel(self.skeleton_values(), self.model, self.logistic_intercept, self.prior_sd,
+                        target=self.target)
 
 
 def crm(target: float, doses: int | list[float], skeleton=None, cohort_size: int = 3, cohorts: int = 10,
