@@ -9,7 +9,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
 
 from tests.refdata import REFERENCE  # noqa: E402
 

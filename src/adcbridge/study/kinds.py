@@ -1,0 +1,381 @@
+"""The kinds of analysis a study holds, and how each one runs.
+
+Most kinds *are* a command: the analysis runs that command in-process with its data file and its options as
+flags (``t_on: 60`` is ``--t-on 60``; a list is a repeated or comma-separated flag, as the command takes it; a
+mapping ``{CL: [20, mL/day/kg]}`` is ``--param CL=20:mL/day/kg``), under ``--format json``, so its ``record`` is
+exactly what the command prints and the same inputs give the same numbers on the command line, in Python and in a
+study.  The run gives the command its output flags (``--plot``, ``--out``, ...) pointing into the study's output
+folder; a study sets no output flag itself.
+
+=================  ==========================  ====================================================================
+kind               command                     uses
+=================  ==========================  ====================================================================
+kinetics           ``fit kinetics``            one sensorgram table
+dose-response      ``fit dose-response``       one table (cell binding, cytotoxicity)
+internalization    ``fit internalization``     one table
+xenograft          ``fit xenograft``           one table
+nca                ``nca``                     one concentration table (``dosing`` option for multiple dose)
+nca-stats          ``nca-stats``               the CDISC PP table of the ``nca`` analysis named by ``of``
+pk-fit             ``pk fit``                  one concentration table
+pk-project         ``pk project``              options only
+fih                ``fih``                     a FIH plan (YAML: toxicology table, ladder, exposures) as ``data``,
+                                               or options only (``hnstd``, ...)
+design             --                          a design spec (``options.design``: boin, 3+3, crm, and its
+                                               parameters); dose levels typed in or ``doses_from`` a fih analysis
+simulate           --                          ``designs`` (design ids) on named ``scenarios`` (``p_true``),
+                                               compared on the same simulated patients
+=================  ==========================  ====================================================================
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+__all__ = ["KINDS", "Kind", "Outcome", "check_analysis", "run_analysis", "AnalysisError"]
+
+#: output flags the run sets; a study never sets them
+OUTPUT_OPTIONS = {"format", "plot", "gof", "km_plot", "ed50_plot", "out", "wide", "summary", "plots", "config"}
+
+
+class AnalysisError(Exception):
+    """An analysis that failed (its command's one-line error, or the reason)."""
+
+
+@dataclass
+class Outcome:
+    """What an analysis gives the report and the results folder."""
+
+    record: dict
+    tables: dict[str, Any] = field(default_factory=dict)       # name -> DataFrame, written as results CSV
+    figures: list[str] = field(default_factory=list)            # paths relative to the output folder
+    conclusion: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)         # e.g. the path of the nca PP table
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    command: tuple[str, ...] | None
+    data: str                                      # "one", "optional", "none"
+    title: str
+    outputs: tuple[tuple[str, str], ...] = ()      # (flag, file name pattern under the output folder)
+
+
+KINDS: dict[str, Kind] = {k.name: k for k in (
+    Kind("kinetics", ("fit", "kinetics"), "one", "Binding kinetics", (("--plot", "figures/{id}.png"),)),
+    Kind("dose-response", ("fit", "dose-response"), "one", "Dose-response", (("--plot", "figures/{id}.png"),)),
+    Kind("internalization", ("fit", "internalization"), "one", "Internalization",
+         (("--plot", "figures/{id}.png"),)),
+    Kind("xenograft", ("fit", "xenograft"), "one", "Xenograft efficacy",
+         (("--plot", "figures/{id}.png"), ("--km-plot", "figures/{id}_time_to_endpoint.png"))),
+    Kind("nca", ("nca",), "one", "Non-compartmental analysis",
+         (("--out", "results/{id}.csv"), ("--summary", "results/{id}_summary.csv"),
+          ("--plots", "figures/{id}"))),
+    Kind("nca-stats", ("nca-stats",), "none", "Dose proportionality and sex", (("--out", "results/{id}"),)),
+    Kind("pk-fit", ("pk", "fit"), "one", "Compartmental PK fit",
+         (("--plot", "figures/{id}.png"), ("--gof", "figures/{id}_gof.png"))),
+    Kind("pk-project", ("pk", "project"), "none", "Human PK projection", (("--plot", "figures/{id}.png"),)),
+    Kind("fih", ("fih",), "optional", "First-in-human start dose"),
+    Kind("design", None, "none", "Dose-escalation design"),
+    Kind("simulate", None, "none", "Operating characteristics"),
+)}
+
+
+# ---------------------------------------------------------------------------------------- command options
+def _command(path: tuple[str, ...]):
+    import typer
+
+    from adcbridge.cli import app
+    cmd = typer.main.get_command(app)
+    for p in path:
+        cmd = cmd.commands[p]
+    return cmd
+
+
+def command_options(kind: Kind) -> dict[str, tuple[str, Any, bool]]:
+    """option name (the long flag in snake_case) -> (flag, Python type, repeatable) of the kind's command."""
+    cmd = _command(kind.command)
+    hints = typing.get_type_hints(cmd.callback)
+    out = {}
+    for p in cmd.params:
+        if p.param_type_name != "option":
+            continue
+        flag = next(o for o in p.opts if o.startswith("--"))
+        name = flag[2:].replace("-", "_")
+        if p.name in OUTPUT_OPTIONS or name in OUTPUT_OPTIONS:
+            continue
+        out[name] = (flag, hints.get(p.name, str), bool(p.multiple))
+    return out
+
+
+def _is_path(tp) -> bool:
+    return tp is Path or Path in typing.get_args(tp)
+
+
+def _is_bool(tp) -> bool:
+    return tp is bool
+
+
+def check_analysis(a, folder: Path, study) -> list[tuple[tuple, str]]:
+    """Problems of one analysis that can be known before running: (key path within the analysis, message)."""
+    kind = KINDS[a.kind]
+    problems: list[tuple[tuple, str]] = []
+    files = [] if a.data is None else [a.data] if isinstance(a.data, str) else list(a.data)
+    if kind.data == "one" and len(files) != 1:
+        problems.append((("data",), f"a {a.kind} analysis reads one data file; give 'data: <file>'"))
+    if kind.data == "none" and files:
+        problems.append((("data",), f"a {a.kind} analysis reads no data file"))
+    for f in files:
+        if not (folder / f).is_file():
+            problems.append((("data",), f"no such file {f!r} (relative to the study file's folder)"))
+    expected = {"nca-stats": {"of"}, "design": {"doses_from"}, "simulate": {"designs", "scenarios"}}.get(a.kind, set())
+    for key in ("of", "doses_from", "designs", "scenarios"):
+        if getattr(a, key) is not None and key not in expected:
+            problems.append(((key,), f"a {a.kind} analysis has no '{key}'"))
+    if a.kind == "nca-stats" and not a.of:
+        problems.append((("of",), "an nca-stats analysis names its nca analysis: 'of: <id>'"))
+    if a.kind == "nca-stats" and a.of:
+        target = next((x for x in study.analyses if x.id == a.of), None)
+        if target is not None and target.kind != "nca":
+            problems.append((("of",), f"{a.of!r} is a {target.kind} analysis, not nca"))
+    if a.kind == "simulate":
+        problems += _check_simulate(a, study)
+    if a.kind == "design":
+        problems += _check_design(a, study)
+    if kind.command is None:
+        return problems
+    options = command_options(kind)
+    for name, value in a.options.items():
+        key = ("options", name)
+        if name in OUTPUT_OPTIONS:
+            problems.append((key, f"'{name}' is an output of the study run (set in the output folder), not an "
+                                  f"option"))
+            continue
+        if name not in options:
+            near = ", ".join(sorted(options))
+            problems.append((key, f"unknown option for kind {a.kind} (the flags of 'adcbridge "
+                                  f"{' '.join(kind.command)}' in snake_case: {near})"))
+            continue
+        flag, tp, _ = options[name]
+        if value is None or (isinstance(value, (list, dict, str)) and not value and not isinstance(value, bool)):
+            problems.append((key, "is empty"))
+        elif _is_bool(tp) and not isinstance(value, bool):
+            problems.append((key, f"is a switch: true or false, got {value!r}"))
+        elif _is_path(tp) and not (folder / str(value)).is_file():
+            problems.append((key, f"no such file {value!r} (relative to the study file's folder)"))
+    return problems
+
+
+def _check_design(a, study) -> list[tuple[tuple, str]]:
+    from adcbridge.dosefinding.registry import design_names
+    problems = []
+    name = a.options.get("design")
+    if name not in design_names():
+        problems.append((("options", "design"), f"name the design: one of {', '.join(design_names())}"))
+    has_doses = "doses" in a.options or "dose_levels" in a.options
+    if a.doses_from and has_doses:
+        problems.append((("doses_from",), "give the dose levels in the options or 'doses_from', not both"))
+    if not a.doses_from and not has_doses:
+        problems.append((("options",), "give the dose levels ('doses: [1.0, 2.1, ...]') or 'doses_from: <fih id>'"))
+    if a.doses_from:
+        target = next((x for x in study.analyses if x.id == a.doses_from), None)
+        if target is not None and target.kind != "fih":
+            problems.append((("doses_from",), f"{a.doses_from!r} is a {target.kind} analysis, not fih"))
+    return problems
+
+
+def _check_simulate(a, study) -> list[tuple[tuple, str]]:
+    problems = []
+    if not a.designs:
+        problems.append((("designs",), "name the design analyses to simulate: 'designs: [<id>, ...]'"))
+    for k, d in enumerate(a.designs or []):
+        target = next((x for x in study.analyses if x.id == d), None)
+        if target is not None and target.kind != "design":
+            problems.append((("designs", k), f"{d!r} is a {target.kind} analysis, not design"))
+    if not a.scenarios:
+        problems.append((("scenarios",), "give named scenarios: '- {name: ..., p_true: [...]}'"))
+    for k, sc in enumerate(a.scenarios or []):
+        unknown = sorted(set(sc) - {"name", "p_true"})
+        if unknown or "name" not in sc or "p_true" not in sc:
+            problems.append((("scenarios", k), f"a scenario has 'name' and 'p_true' (got {sorted(sc)})"))
+    unknown = sorted(set(a.options) - {"trials", "target"})
+    if unknown:
+        problems.append((("options",), f"unknown option(s) {unknown}; a simulate analysis takes trials and target "
+                                       f"(its seed is the study's)"))
+    return problems
+
+
+# ------------------------------------------------------------------------------------------------ running
+@dataclass
+class RunContext:
+    study: Any
+    out: Path                                    # the (temporary) output folder
+    outcomes: dict[str, Outcome]
+    seed: int
+
+
+def _flags(kind: Kind, options: dict, folder: Path) -> list[str]:
+    spec = command_options(kind)
+    argv: list[str] = []
+    for name, value in options.items():
+        flag, tp, repeatable = spec[name]
+        if _is_bool(tp):
+            if value:
+                argv.append(flag)
+            continue
+        if _is_path(tp):
+            argv += [flag, str(folder / str(value))]
+            continue
+        if isinstance(value, dict):          # NAME=VALUE pairs, VALUE[:UNIT]
+            items = [f"{k}={v[0]}:{v[1]}" if isinstance(v, (list, tuple)) else f"{k}={v}" for k, v in value.items()]
+        elif isinstance(value, (list, tuple)):
+            items = [",".join(str(v) for v in value)] if not repeatable else [str(v) for v in value]
+        else:
+            items = [str(value)]
+        for item in items:
+            argv += [flag, item]
+    return argv
+
+
+def invoke(argv: list[str]) -> dict:
+    """Run ``adcbridge ARGV --format json`` in-process; its record, or :class:`AnalysisError` with its error."""
+    from adcbridge.cli import main
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(argv + ["--format", "json"])
+    if code != 0:
+        message = err.getvalue().strip().splitlines()
+        text = message[0] if message else f"exit status {code}"
+        raise AnalysisError(text.removeprefix("adcbridge: error: "))
+    return json.loads(out.getvalue())
+
+
+def _relative(obj, root: Path):
+    """``obj`` with the output folder's absolute path taken out of its strings (results do not depend on where
+    the run happened)."""
+    prefix = str(root) + "/"
+    if isinstance(obj, dict):
+        return {k: _relative(v, root) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_relative(v, root) for v in obj]
+    if isinstance(obj, str) and prefix in obj:
+        return obj.replace(prefix, "")
+    return obj
+
+
+def run_analysis(a, ctx: RunContext) -> Outcome:
+    """Run analysis ``a``; :class:`AnalysisError` when it fails."""
+    kind = KINDS[a.kind]
+    if kind.command is None:
+        return _NATIVE[a.kind](a, ctx)
+    argv = list(kind.command) + [str(p) for p in ctx.study.data_paths(a)]
+    if a.kind == "nca-stats":
+        argv.append(ctx.outcomes[a.of].extra["pp"])
+    if a.kind == "fih" and a.data is not None:
+        argv = list(kind.command) + ["--config", str(ctx.study.data_paths(a)[0])]
+    argv += _flags(kind, a.options, ctx.study.folder)
+    written = []
+    for flag, pattern in kind.outputs:
+        target = ctx.out / pattern.format(id=a.id)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        argv += [flag, str(target)]
+        written.append(target)
+    record = _relative(invoke(argv), ctx.out)
+    outcome = Outcome(record=record)
+    for target in written:
+        rel = str(target.relative_to(ctx.out))
+        if target.is_dir():
+            outcome.figures += sorted(str(p.relative_to(ctx.out)) for p in target.glob("*.png"))
+        elif target.suffix == ".png" and target.exists():
+            outcome.figures.append(rel)
+    if a.kind == "nca":
+        outcome.extra["pp"] = str(ctx.out / f"results/{a.id}.csv")
+    from .conclusions import conclude
+    conclude(a, outcome, ctx)
+    return outcome
+
+
+# ------------------------------------------------------------------------------------------ native kinds
+def _design_spec(a, ctx: RunContext):
+    from adcbridge.dosefinding.registry import design_class
+    opts = dict(a.options)
+    name = opts.pop("design")
+    cls = design_class(name)
+    if a.doses_from:
+        ladder = ctx.outcomes[a.doses_from].record.get("ladder")
+        if not ladder:
+            raise AnalysisError(f"the fih analysis {a.doses_from!r} has no dose ladder (give 'ladder' in its plan)")
+        levels, unit = tuple(ladder["doses"]), ladder.get("dose_unit", "mg/kg")
+    else:
+        levels = opts.pop("doses", None) or opts.pop("dose_levels")
+        unit = opts.pop("dose_unit", "mg/kg")
+        levels = tuple(float(v) for v in levels)
+    if "dose_unit" in cls.model_fields:
+        opts["dose_unit"] = unit
+    try:
+        return cls(n_doses=len(levels), dose_levels=levels, **opts)
+    except ValueError as exc:
+        raise AnalysisError(str(exc).splitlines()[0]) from None
+
+
+def _run_design(a, ctx: RunContext) -> Outcome:
+    from adcbridge.dosefinding import dose_transition_pathways, protocol_text
+    design = _design_spec(a, ctx)
+    record = {"design": design.spec_name, "spec": json.loads(design.model_dump_json()),
+              "protocol_text": protocol_text(design)}
+    tables = {}
+    if design.spec_name == "boin":
+        from adcbridge.dosefinding import decision_table
+        table = decision_table(design)
+        record["decision_table"] = table.to_record()
+        tables["decision_table"] = table.table
+    pathways = dose_transition_pathways(design, 2)
+    tables["dose_transition_pathways"] = pathways
+    outcome = Outcome(record=record, tables=tables, extra={"design": design})
+    from .conclusions import conclude
+    conclude(a, outcome, ctx)
+    return outcome
+
+
+def _run_simulate(a, ctx: RunContext) -> Outcome:
+    import pandas as pd
+
+    from adcbridge.dosefinding import compare_designs
+    designs = {d: ctx.outcomes[d].extra["design"] for d in a.designs}
+    trials = int(a.options.get("trials", 10_000))
+    first = next(iter(designs.values()))
+    target = a.options.get("target", first.oc_target)
+    if target is None:
+        raise AnalysisError("give the target DLT rate of the operating characteristics: options.target")
+    rows, records, figures = [], {}, []
+    from adcbridge.io.files import write_bytes
+    from adcbridge.report import plot_oc
+    from adcbridge.cli.common import png_bytes
+    for k, sc in enumerate(a.scenarios, start=1):
+        try:
+            cmp = compare_designs(designs, sc["p_true"], n_trials=trials, seed=ctx.seed, target=target)
+        except ValueError as exc:
+            raise AnalysisError(f"scenario {sc['name']!r}: {str(exc).splitlines()[0]}") from None
+        records[sc["name"]] = {n: r.to_record() for n, r in zip(cmp.names, cmp.results)}
+        for name, oc, row in zip(cmp.names, cmp.results, cmp.table.to_dict("records")):
+            rows.append({"scenario": sc["name"], "design": name, "pcs": oc.pcs, "pcs_diff_se": row["pcs_diff_se"],
+                         "no_mtd_pct": oc.no_mtd_pct, "n_mean": oc.n_mean, "dlt_mean": oc.dlt_total_mean,
+                         "overdose60_pct": oc.overdose60_pct})
+        rel = f"figures/{a.id}_scenario{k}.png"
+        (ctx.out / rel).parent.mkdir(parents=True, exist_ok=True)
+        write_bytes(ctx.out / rel, png_bytes(plot_oc(list(cmp.results), list(cmp.names), title=sc["name"])))
+        figures.append(rel)
+    record = {"designs": list(designs), "trials": trials, "seed": ctx.seed, "target": target, "scenarios": records}
+    outcome = Outcome(record=record, tables={"operating_characteristics": pd.DataFrame(rows)}, figures=figures)
+    from .conclusions import conclude
+    conclude(a, outcome, ctx)
+    return outcome
+
+
+_NATIVE: dict[str, Callable] = {"design": _run_design, "simulate": _run_simulate}

@@ -1,0 +1,218 @@
+"""Running a study: every analysis in dependency order, into one output folder written atomically.
+
+``run_study(study, out)`` runs the analyses of a validated :class:`~.schema.Study` (:func:`~.schema.load_study`)
+in dependency order.  A failing analysis is recorded with its error, the analyses that depend on it are
+``skipped``, the others go on.  The output folder::
+
+    DIR/report.html              one self-contained file (figures embedded)
+    DIR/summary.json             {"study": .., "analyses": {"<id>": {"kind", "status", "error", "record"}}}
+    DIR/results/<id>.json        {"id", "kind", "title", "status", "error", "conclusion", "record"}
+    DIR/results/<id>.csv         the analysis' main table (NCA: the CDISC PP table)
+    DIR/results/<id>_<name>.csv  its other tables
+    DIR/figures/<id>*.png        its figures
+
+is written into a temporary folder beside ``DIR`` and renamed at the end, so ``DIR`` is never half-written; an
+existing ``DIR`` is replaced only with ``force``.  The results files hold no time stamp, so running the same study
+again on the same data gives byte-identical results files (the report states when it was made).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from adcbridge import __version__
+
+from .kinds import KINDS, AnalysisError, Outcome, RunContext, run_analysis
+from .schema import Study
+
+__all__ = ["run_study", "StudyRun", "AnalysisStatus"]
+
+
+@dataclass
+class AnalysisStatus:
+    id: str
+    kind: str
+    title: str
+    status: str                         # ok, error, skipped
+    error: str | None = None
+    outcome: Outcome | None = None
+    files: list[str] = field(default_factory=list)
+
+
+@dataclass
+class StudyRun:
+    """A study that ran: the statuses in run order and where the output went."""
+
+    study: Study
+    out: Path
+    analyses: list[AnalysisStatus]
+    inputs: dict[str, str]              # data file (relative to the study file) -> SHA-256
+
+    @property
+    def ok(self) -> bool:
+        return all(a.status == "ok" for a in self.analyses)
+
+    def summary(self) -> dict:
+        return {"study": self.study.file.name, "adcbridge": __version__, "seed": self.study.file.seed,
+                "inputs": self.inputs,
+                "analyses": {a.id: {"kind": a.kind, "status": a.status, "error": a.error,
+                                    "record": a.outcome.record if a.outcome else None} for a in self.analyses}}
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _record_without_time(obj):
+    """``obj`` without the wall-clock ``created`` stamps of provenance records (results must not change from run
+    to run; the report states when it was made)."""
+    if isinstance(obj, dict):
+        return {k: _record_without_time(v) for k, v in obj.items() if k not in ("created", "timestamp")}
+    if isinstance(obj, list):
+        return [_record_without_time(v) for v in obj]
+    return obj
+
+
+def _json(obj) -> str:
+    return json.dumps(obj, indent=2, allow_nan=False, sort_keys=False, default=str) + "\n"
+
+
+def _inputs(study: Study) -> dict[str, str]:
+    files: dict[str, str] = {study.path.name: _sha256(study.path)}
+    for a in study.file.analyses:
+        for p in study.data_paths(a):
+            files[str(p.relative_to(study.folder))] = _sha256(p)
+        for name, value in a.options.items():
+            candidate = study.folder / str(value)
+            if isinstance(value, str) and candidate.is_file():
+                files[str(candidate.relative_to(study.folder))] = _sha256(candidate)
+    return dict(sorted(files.items()))
+
+
+def check_output_folder(out: Path, force: bool) -> None:
+    """Refuse an existing output folder without ``force``, and a place that cannot hold one."""
+    out = Path(out)
+    if out.exists() and not force:
+        raise ValueError(f"{out}: the output folder exists; give --force to replace it")
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{out}: exists and is not a folder")
+    parent = out.resolve().parent
+    if not parent.is_dir():
+        raise ValueError(f"{out}: the folder {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise ValueError(f"{out}: cannot write in {parent}")
+
+
+def run_study(study: Study, out: str | Path, *, force: bool = False, progress=None) -> StudyRun:
+    """Run ``study`` into the folder ``out`` (see the module docstring); ``progress(i, n, analysis_id, status)`` is
+    called after each analysis."""
+    out = Path(out)
+    check_output_folder(out, force)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.resolve().parent))
+    try:
+        run = _run_into(study, staging, progress)
+        _write(run, staging)
+        _replace(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    run.out = out
+    return run
+
+
+def _run_into(study: Study, staging: Path, progress) -> StudyRun:
+    (staging / "results").mkdir()
+    (staging / "figures").mkdir()
+    ctx = RunContext(study=study, out=staging, outcomes={}, seed=study.file.seed)
+    statuses: list[AnalysisStatus] = []
+    failed: set[str] = set()
+    for i, analysis_id in enumerate(study.order, start=1):
+        a = study.analysis(analysis_id)
+        title = a.title or KINDS[a.kind].title
+        blocked = [d for d in study.dependencies(a) if d in failed]
+        if blocked:
+            st = AnalysisStatus(a.id, a.kind, title, "skipped",
+                                error=f"depends on {', '.join(blocked)}, which did not run")
+            failed.add(a.id)
+        else:
+            try:
+                outcome = run_analysis(a, ctx)
+                outcome.record = _record_without_time(outcome.record)
+                ctx.outcomes[a.id] = outcome
+                st = AnalysisStatus(a.id, a.kind, title, "ok", outcome=outcome)
+            except AnalysisError as exc:
+                st = AnalysisStatus(a.id, a.kind, title, "error", error=str(exc))
+                failed.add(a.id)
+            except ValueError as exc:            # a library check the command line would also have made
+                st = AnalysisStatus(a.id, a.kind, title, "error", error=str(exc).splitlines()[0])
+                failed.add(a.id)
+            except Exception as exc:  # noqa: BLE001 - a bug in one analysis must not stop the others
+                st = AnalysisStatus(a.id, a.kind, title, "error",
+                                    error=f"internal error ({type(exc).__name__}: {exc}); please report it")
+                failed.add(a.id)
+        statuses.append(st)
+        if progress is not None:
+            progress(i, len(study.order), a.id, st.status)
+    return StudyRun(study=study, out=staging, analyses=statuses, inputs=_inputs(study))
+
+
+def _write(run: StudyRun, staging: Path) -> None:
+    from adcbridge.io.table_writer import write_frames
+    for st in run.analyses:
+        o = st.outcome
+        if o is not None:
+            names = list(o.tables)
+            for k, name in enumerate(names):
+                table = o.tables[name]
+                if table is None or len(table) == 0:
+                    continue
+                main = staging / "results" / f"{st.id}.csv"
+                target = main if k == 0 and not main.exists() else staging / "results" / f"{st.id}_{name}.csv"
+                write_frames(target, [_flat(table)])
+        body = {"id": st.id, "kind": st.kind, "title": st.title, "status": st.status, "error": st.error,
+                "conclusion": o.conclusion if o else None, "record": o.record if o else None}
+        (staging / "results" / f"{st.id}.json").write_text(_json(body))
+        st.files = sorted(str(p.relative_to(staging)) for p in (staging / "results").glob(f"{st.id}*"))
+    (staging / "summary.json").write_text(_json(run.summary()))
+    from .report import write_report
+    write_report(run, staging)
+
+
+def _flat(table):
+    """``table`` with nested cells (objects, lists) as JSON text, so that it is a plain CSV table."""
+    nested = [c for c in table.columns if table[c].dtype == object
+              and table[c].map(lambda v: isinstance(v, (dict, list, tuple))).any()]
+    if not nested:
+        return table
+    return table.assign(**{c: table[c].map(lambda v: json.dumps(v, default=str) if isinstance(v, (dict, list, tuple))
+                                           else v) for c in nested})
+
+
+def _replace(staging: Path, out: Path) -> None:
+    """Put the finished staging folder in the place of ``out`` (an existing one is moved aside first, then
+    removed), so ``out`` is either the old folder or the new one, never a mix."""
+    old = None
+    if out.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.resolve().parent))
+        os.replace(out, old / "previous")
+    os.replace(staging, out)
+    mode = 0o777 & ~_umask()
+    os.chmod(out, mode)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

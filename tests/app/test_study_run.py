@@ -1,0 +1,169 @@
+"""`adcbridge run study.yaml --out DIR`: the bundled JSKN003-like study end to end (the stated truths of its
+generator recovered, byte-identical reruns, the command's own records), bad study files (every problem at once,
+nothing written) and a failing analysis (its dependents skipped, the others run, exit 1)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.clirun import run
+
+STUDY = Path(str(resources.files("adcbridge.examples").joinpath("jskn003_study/study.yaml")))
+
+
+@pytest.fixture(scope="module")
+def bundled(tmp_path_factory):
+    """The bundled study, run once for the module: (exit code, stdout, output folder)."""
+    import contextlib
+    import io
+
+    from adcbridge.cli import main
+    out = tmp_path_factory.mktemp("study") / "out"
+    buf, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(err):
+        code = main(["run", str(STUDY), "--out", str(out), "--quiet"])
+    return code, buf.getvalue(), out
+
+
+def _result(out: Path, analysis_id: str) -> dict:
+    return json.loads((out / "results" / f"{analysis_id}.json").read_text())
+
+
+def test_the_bundled_study_runs_every_analysis(bundled):
+    code, text, out = bundled
+    assert code == 0, text
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["study"].startswith("JSKN003")
+    assert {a["status"] for a in summary["analyses"].values()} == {"ok"}
+    assert len(summary["analyses"]) == 15
+    report = (out / "report.html").read_text()
+    for a in summary["analyses"]:
+        assert f'id="{a}"' in report
+    assert report.count("data:image/png;base64,") >= 10 and "Start dose" in report and "Provenance" in report
+    assert f"wrote {out / 'report.html'}" in text
+
+
+def test_the_report_recovers_the_stated_truths(bundled):
+    _, _, out = bundled
+    kin = _result(out, "her2_kinetics")["record"]
+    assert kin["KD"]["estimate"] == pytest.approx(2.2e-10, rel=0.05)           # generator's truth 2.2e-10 M
+    assert _result(out, "her2_kinetics_parental")["record"]["KD"]["estimate"] == pytest.approx(2.0e-10, rel=0.05)
+    internal = _result(out, "internalization")
+    cmp = internal["record"]["comparison"]
+    assert cmp["k_ratio"]["ci_low"] > 1 and cmp["k_equal"]["p"] < 0.05         # faster than DS-8201
+    assert "JSKN003 internalizes faster than DS-8201" in internal["conclusion"]
+    for model in ("xenograft_n87", "xenograft_bt474"):                          # growth inhibition rising with dose
+        tgi = pd.read_csv(out / "results" / f"{model}.csv")
+        values = tgi["delta_v"].map(lambda v: json.loads(v)["value"] if isinstance(v, str) else v).tolist()
+        assert values == sorted(values) and values[-1] > 80
+    pm = pd.read_csv(out / "results" / "cyno_pk_sd_stats.csv")                  # its main table: the power model
+    assert pm["slope"].between(0.9, 1.1).all()                                   # linear PK, ADC/TAb/DXd
+    assert (pm[pm["PPCAT"] == "ADC"]["conclusion"] == "proportional").all()
+    stats = _result(out, "cyno_pk_sd_stats")["conclusion"]
+    assert "no sex effect" in stats and "linear PK" in stats
+    fih = _result(out, "fih")["record"]
+    assert fih["toxicology"]["hnstd"] == 30 and fih["start_dose_mg_per_kg"] == pytest.approx(30 * 12 / 37 / 6)
+    boin = _result(out, "boin")["record"]
+    assert boin["spec"]["dose_levels"] == [1.0, 2.1, 4.2, 5.2, 6.3, 7.3, 8.4] and boin["spec"]["target"] == 0.3
+    oc = pd.read_csv(out / "results" / "operating_characteristics.csv")
+    assert set(oc["design"]) == {"boin", "three_plus_three", "crm"} and len(oc) == 9
+
+
+def test_a_record_is_the_one_its_command_prints(bundled, capsys):
+    _, _, out = bundled
+    data = STUDY.parent / "data" / "kinetics.csv"
+    code, text, _ = run(capsys, "fit", "kinetics", data, "--t-on", "60", "--t-off", "360", "--format", "json")
+    direct = json.loads(text)
+    stored = _result(out, "her2_kinetics")["record"]
+    direct["provenance"].pop("created", None)
+    assert code == 0 and stored == direct
+
+
+def test_a_rerun_gives_byte_identical_results(bundled, tmp_path, capsys):
+    _, _, out = bundled
+    again = tmp_path / "again"
+    code, _, err = run(capsys, "run", STUDY, "--out", again, "--quiet")
+    assert code == 0, err
+    files = sorted(p.relative_to(out) for p in (out / "results").rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(again) for p in (again / "results").rglob("*") if p.is_file())
+    for f in files + [Path("summary.json")]:
+        assert (out / f).read_bytes() == (again / f).read_bytes(), f
+    # an existing folder is replaced only with --force
+    code, _, err = run(capsys, "run", STUDY, "--out", again, "--quiet")
+    assert code == 2 and "give --force" in err
+    code, _, err = run(capsys, "run", STUDY, "--out", again, "--quiet", "--force")
+    assert code == 0 and not [p for p in tmp_path.iterdir() if p.name.startswith(".")]    # no staging left
+
+
+def _copy_study(tmp_path: Path, text: str) -> Path:
+    shutil.copytree(STUDY.parent / "data", tmp_path / "data")
+    path = tmp_path / "study.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_a_bad_study_file_lists_every_problem_and_writes_nothing(tmp_path, capsys):
+    path = _copy_study(tmp_path, """name: bad
+analyses:
+  - id: k1
+    kind: kinetics
+    data: data/kinetics.csv
+    options: {t_on: 60, t_off: 360, t_offf: 3}
+  - id: k1
+    kind: kinetcs
+  - id: nca1
+    kind: nca
+    data: data/missing.csv
+  - id: stats
+    kind: nca-stats
+    of: nca2
+  - id: sim
+    kind: simulate
+    designs: [k1]
+    scenarios: [{name: a, p_true: [0.1]}]
+    options: {plot: x.png}
+""")
+    out = tmp_path / "out"
+    code, text, err = run(capsys, "run", path, "--out", out)
+    assert code == 2 and text == "" and not out.exists()
+    lines = err.splitlines()
+    assert lines[0] == f"adcbridge: error: {path}: 7 problems in the study file"
+    for needle in ["analyses.0.options.t_offf (line 6): unknown option for kind kinetics",
+                   "analyses.1.id (line 7): the id 'k1' is used twice",
+                   "analyses.1.kind (line 8): unknown kind 'kinetcs'",
+                   "analyses.2.data (line 11): no such file 'data/missing.csv'",
+                   "analyses.3.of (line 14): no analysis has the id 'nca2'",
+                   "analyses.4.designs.0 (line 17): 'k1' is a kinetics analysis, not design",
+                   "analyses.4.options (line 19): unknown option(s) ['plot']"]:
+        assert any(needle in line for line in lines[1:]), needle
+
+
+def test_a_failing_analysis_skips_its_dependents_and_the_others_run(tmp_path, capsys):
+    path = _copy_study(tmp_path, """name: partly failing
+analyses:
+  - id: pk
+    kind: nca
+    data: data/cyno_pk_sd.csv
+    options: {subject: ID, time: TIME, conc: NOT_A_COLUMN, dose: DOSE}
+  - id: pk_stats
+    kind: nca-stats
+    of: pk
+  - id: fih
+    kind: fih
+    data: data/fih_plan.yaml
+""")
+    out = tmp_path / "out"
+    code, text, err = run(capsys, "run", path, "--out", out, "--quiet")
+    assert code == 1
+    summary = json.loads((out / "summary.json").read_text())["analyses"]
+    assert summary["pk"]["status"] == "error" and "NOT_A_COLUMN" in summary["pk"]["error"]
+    assert summary["pk_stats"]["status"] == "skipped" and "depends on pk" in summary["pk_stats"]["error"]
+    assert summary["fih"]["status"] == "ok"
+    report = (out / "report.html").read_text()
+    assert "This analysis failed" in report and "Skipped" in report
