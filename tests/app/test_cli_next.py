@@ -135,3 +135,26 @@ def test_bad_histories_name_the_row_and_column(capsys, tmp_path, text, expected)
 def test_bad_flags_are_refused(capsys, args, expected):
     code, out, err = run(capsys, "next", *args)
     assert code == 2 and out == "" and expected in err and err.count("\n") == 1
+
+
+def test_crm_safety_stop_can_be_turned_off(capsys):
+    on = _json(capsys, "--design", "crm", "--target", "0.3", "--doses", "4", "--outcomes", "1TTT")
+    off = _json(capsys, "--design", "crm", "--target", "0.3", "--doses", "4", "--no-safety-stop", "--outcomes", "1TTT")
+    assert on["decision"] == "stop" and on["rule"] == "safety_stop"
+    assert off["decision"] == "stay" and off["spec"]["stop_cutoff"] is None
+    code, _, err = run(capsys, "next", "--design", "crm", "--target", "0.3", "--doses", "4", "--no-safety-stop",
+                       "--stop-cutoff", "0.8", "--outcomes", "1TTT")
+    assert code == 2 and "not with --stop-cutoff" in err
+
+
+def test_history_from_an_excel_sheet(capsys, tmp_path):
+    import pandas as pd
+    path = tmp_path / "trial.xlsx"
+    with pd.ExcelWriter(path) as xl:
+        pd.DataFrame({"note": ["other sheet"]}).to_excel(xl, sheet_name="notes", index=False)
+        pd.DataFrame({"patient": ["001", "002", "003"], "cohort": [1, 1, 1], "dose": [1, 1, 1],
+                      "dlt": [0, 0, 1]}).to_excel(xl, sheet_name="patients", index=False)
+    rec = _json(capsys, "--target", "0.3", "--doses", "4", "--history", path, "--sheet", "patients")
+    assert rec["decision"] == "stay" and [p["patient"] for p in rec["history"]] == ["001", "002", "003"]
+    code, _, err = run(capsys, "next", "--target", "0.3", "--doses", "4", "--outcomes", "1NNN", "--sheet", "x")
+    assert code == 2 and "'--sheet'" in err

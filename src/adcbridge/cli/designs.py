@@ -36,6 +36,16 @@ def build_from_flags(design: str, doses: str | None, n_doses: int | None, given:
     for flag, value in given.items():
         if value is None or value is False:
             continue
+        if flag == "--no-safety-stop":                 # a switch setting a parameter to None
+            if given.get("--stop-cutoff") is not None:
+                raise typer.BadParameter("turns the safety stop off: not with --stop-cutoff",
+                                         param_hint="'--no-safety-stop'")
+            flag, value = "--stop-cutoff", None
+            name = "stop_cutoff"
+            if name not in cls.model_fields:
+                raise typer.BadParameter(f"applies to --design crm, not {design}", param_hint="'--no-safety-stop'")
+            params[name] = None
+            continue
         name = _PARAMETER_OF_FLAG.get(flag, flag.lstrip("-").replace("-", "_"))
         if name not in cls.model_fields:
             having = [d for d in design_names() if name in design_class(d).model_fields]
@@ -100,6 +110,7 @@ PRIOR_MTD = typer.Option(None, "--prior-mtd", help="crm: prior MTD level of the 
 ALLOW_SKIPPING = typer.Option(False, "--allow-skipping", help="crm: let the next dose skip untried levels.")
 STOP_CUTOFF = typer.Option(None, "--stop-cutoff", help="crm: stop when Pr(DLT rate at dose 1 > target) exceeds this "
                                                        "(default 0.9).")
+NO_SAFETY_STOP = typer.Option(False, "--no-safety-stop", help="crm: no safety stop (dfcrm's simulator has none).")
 VARIANT = typer.Option(None, "--variant", help="3+3: de-escalation or escalation-only (default de-escalation).")
 
 
@@ -120,7 +131,10 @@ def next_cmd(design: str = DESIGN, target: Optional[float] = TARGET,
              intercept: Optional[float] = INTERCEPT, prior_var: Optional[float] = PRIOR_VAR,
              halfwidth: Optional[float] = HALFWIDTH, prior_mtd: Optional[int] = PRIOR_MTD,
              allow_skipping: bool = ALLOW_SKIPPING, stop_cutoff: Optional[float] = STOP_CUTOFF,
-             variant: Optional[str] = VARIANT, format: Format = FORMAT):
+             no_safety_stop: bool = NO_SAFETY_STOP, variant: Optional[str] = VARIANT,
+             sheet: Optional[str] = typer.Option(None, "--sheet", help="Excel sheet of --history (default: the "
+                                                                       "first)."),
+             format: Format = FORMAT):
     """Next-dose decision of a live trial under any registered design, with the rule that fired."""
     from adcbridge.dosefinding import next_dose
     spec = build_from_flags(design, doses, None, {
@@ -129,12 +143,15 @@ def next_cmd(design: str = DESIGN, target: Optional[float] = TARGET,
         "--cutoff-eli": cutoff_eli, "--extrasafe": extrasafe, "--offset": offset, "--titration": titration,
         "--bound-mtd": bound_mtd, "--skeleton": skeleton, "--model": model, "--intercept": intercept,
         "--prior-var": prior_var, "--halfwidth": halfwidth, "--prior-mtd": prior_mtd,
-        "--allow-skipping": allow_skipping, "--stop-cutoff": stop_cutoff, "--variant": variant})
+        "--allow-skipping": allow_skipping, "--stop-cutoff": stop_cutoff, "--no-safety-stop": no_safety_stop,
+        "--variant": variant})
     if (outcomes is None) == (history is None):
         raise typer.BadParameter("give exactly one of --outcomes or --history", param_hint="'--outcomes'")
     if history is not None:
         from adcbridge.io.history import read_history
-        trial = read_history(history)
+        trial = read_history(history, sheet=sheet)
+    elif sheet is not None:
+        raise typer.BadParameter("reads a sheet of an Excel --history", param_hint="'--sheet'")
     else:
         trial = outcomes
     decision = next_dose(spec, trial)

@@ -14,7 +14,7 @@ import typer
 from adcbridge.cli.common import FORMAT, Format, emit, floats, frame, ints, png_bytes, png_path, rows_csv, rows_text
 from adcbridge.cli.designs import (ALLOW_SKIPPING, BOUND_MTD, COHORT_SIZE as D_COHORT_SIZE, COHORTS as D_COHORTS,
                                    CUTOFF_ELI as D_CUTOFF_ELI, DESIGN, EXTRASAFE as D_EXTRASAFE, HALFWIDTH,
-                                   INTERCEPT, MODEL, N_EARLYSTOP as D_N_EARLYSTOP, OFFSET as D_OFFSET,
+                                   INTERCEPT, MODEL, N_EARLYSTOP as D_N_EARLYSTOP, NO_SAFETY_STOP, OFFSET as D_OFFSET,
                                    P_SAF as D_P_SAF, P_TOX as D_P_TOX, PRIOR_MTD, PRIOR_VAR, SKELETON, START_DOSE,
                                    STOP_CUTOFF, TITRATION as D_TITRATION, VARIANT, _registered, build_from_flags)
 
@@ -214,7 +214,7 @@ def simulate_cmd(design: str = DESIGN,
                  prior_mtd: Optional[int] = PRIOR_MTD, model: Optional[str] = MODEL,
                  intercept: Optional[float] = INTERCEPT, prior_var: Optional[float] = PRIOR_VAR,
                  allow_skipping: bool = ALLOW_SKIPPING, stop_cutoff: Optional[float] = STOP_CUTOFF,
-                 variant: Optional[str] = VARIANT,
+                 no_safety_stop: bool = NO_SAFETY_STOP, variant: Optional[str] = VARIANT,
                  exact: bool = typer.Option(False, "--exact", help="Exact operating characteristics (enumeration)."),
                  plot: Optional[Path] = typer.Option(None, "--plot", help="Save a PNG of selection and patients."),
                  format: Format = FORMAT):
@@ -229,7 +229,8 @@ def simulate_cmd(design: str = DESIGN,
         "--p-tox": p_tox, "--cutoff-eli": cutoff_eli, "--extrasafe": extrasafe, "--offset": offset,
         "--titration": titration, "--bound-mtd": bound_mtd, "--skeleton": skeleton, "--model": model,
         "--intercept": intercept, "--prior-var": prior_var, "--halfwidth": halfwidth, "--prior-mtd": prior_mtd,
-        "--allow-skipping": allow_skipping, "--stop-cutoff": stop_cutoff, "--variant": variant})
+        "--allow-skipping": allow_skipping, "--stop-cutoff": stop_cutoff, "--no-safety-stop": no_safety_stop,
+        "--variant": variant})
     if exact and (trials is not None or seed is not None):
         raise typer.BadParameter("exact operating characteristics enumerate every trial: no --trials or --seed",
                                  param_hint="'--trials'" if trials is not None else "'--seed'")

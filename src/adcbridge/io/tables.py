@@ -87,7 +87,7 @@ def read_table(path: str | Path, *, sheet: str | int | None = None, decimal: str
         df, first, word = _read_parquet(path, name), 1, "row"
         skipped: tuple[int, ...] = ()
     elif head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")) or suffix in EXCEL_SUFFIXES:
-        (df, skipped), first, word = _read_excel(path, name, sheet), 2, "row"
+        (df, skipped), first, word = _read_excel(path, name, sheet, text_columns), 2, "row"
     else:
         if sheet is not None:
             raise _error(name, f"sheet {sheet!r} was asked for, but this is a text table, not an Excel workbook")
@@ -121,7 +121,7 @@ def _read_parquet(path: Path, name: str) -> pd.DataFrame:
         raise _error(name, f"not a readable Parquet file ({_first_line(exc)})") from None
 
 
-def _read_excel(path: Path, name: str, sheet: str | int | None) -> pd.DataFrame:
+def _read_excel(path: Path, name: str, sheet: str | int | None, text_columns: tuple[str, ...] = ()) -> pd.DataFrame:
     try:
         book = pd.ExcelFile(path, engine="openpyxl")
     except ImportError as exc:                                    # pragma: no cover - openpyxl is a dependency
@@ -144,7 +144,7 @@ def _read_excel(path: Path, name: str, sheet: str | int | None) -> pd.DataFrame:
         else:
             raise _error(name, f"no sheet {str(sheet)!r} (sheets: {listed})")
         try:
-            df = pd.read_excel(book, sheet_name=target)
+            df = pd.read_excel(book, sheet_name=target, dtype={c: str for c in text_columns} or None)
         except Exception as exc:  # noqa: BLE001 - as above
             raise _error(name, f"sheet {str(target)!r} is not a readable table ({_first_line(exc)})") from None
     if df.columns.empty:
