@@ -127,8 +127,8 @@ def test_console_script_exit_status():
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "target" in proc.stderr
 
 
-def test_demo_writes_outputs(capsys, tmp_path):
-    code, out, _ = run(capsys, "demo", "--trials", "300", "--out", str(tmp_path))
+def test_trial_writes_outputs(capsys, tmp_path):
+    code, out, _ = run(capsys, "trial", "--trials", "300", "--out", str(tmp_path))
     assert code == 0 and "Decision table" in out and "Scenario 4" in out
     for name in ("decision_table.csv", "decision_table.md", "decision_table.html", "protocol.txt",
                  "oc_summary.csv", "oc_scenario1.png", "dose_transition_pathways.csv"):
@@ -152,6 +152,7 @@ def test_protocol_command(capsys, tmp_path):
     (["boin", "next", "--target", "0.3", "--doses", "3", "--data", "{tmp}", "--current-dose", "1"], "is a folder"),
     (["boin", "next", "--target", "0.3", "--doses", "3", "--outcomes", "1NNN", "--current-dose", "2"],
      "'--current-dose' (2)"),
+    (["trial", "--trials", "0"], "--trials"),
     (["demo", "--trials", "0"], "--trials"),
 ])
 def test_more_bad_arguments(capsys, tmp_path, args, needle):
@@ -169,7 +170,7 @@ def test_more_bad_arguments(capsys, tmp_path, args, needle):
 def test_bad_trial_yaml_names_the_file_and_field(capsys, tmp_path, yaml_text, needle):
     f = tmp_path / "trial.yaml"
     f.write_text(yaml_text)
-    code, out, err = run(capsys, "demo", "--spec", str(f))
+    code, out, err = run(capsys, "trial", str(f))
     assert code == 2 and str(f) in err and needle in err and not out
 
 
@@ -222,11 +223,11 @@ def test_new_outputs_follow_the_umask(capsys, tmp_path):
     assert {oct(p.stat().st_mode & 0o777) for p in (tmp_path / "p").iterdir()} == {oct(0o640)}
 
 
-def test_demo_outputs_are_all_or_none(capsys, tmp_path):
+def test_trial_outputs_are_all_or_none(capsys, tmp_path):
     out = tmp_path / "demo"
     out.mkdir()
     (out / "oc_scenario2.png").mkdir()                     # one target cannot be written
-    code, _, err = run(capsys, "demo", "--trials", "200", "--out", out)
+    code, _, err = run(capsys, "trial", "--trials", "200", "--out", out)
     assert code == 2 and "oc_scenario2.png" in err
     assert [p.name for p in out.iterdir()] == ["oc_scenario2.png"]
 
@@ -321,9 +322,9 @@ def test_more_ignored_or_unnamed_options(capsys, args, expected):
     assert code == 2 and expected in err and err.count("\n") == 1, err
 
 
-def test_demo_fails_at_once_when_its_output_folder_cannot_be_made(capsys, tmp_path):
+def test_trial_fails_at_once_when_its_output_folder_cannot_be_made(capsys, tmp_path):
     blocked = tmp_path / "file"
     blocked.write_text("x")
-    code, out, err = run(capsys, "demo", "--trials", "100", "--out", blocked / "demo")
+    code, out, err = run(capsys, "trial", "--trials", "100", "--out", blocked / "demo")
     assert code == 2 and "is a file, so the output folder cannot be made" in err and "Scenario" not in out
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]

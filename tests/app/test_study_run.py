@@ -19,7 +19,8 @@ STUDY = Path(str(resources.files("adcbridge.examples").joinpath("jskn003_study/s
 
 @pytest.fixture(scope="module")
 def bundled(tmp_path_factory):
-    """The bundled study, run once for the module: (exit code, stdout, output folder)."""
+    """The bundled study, run once for the module by the README's main job, ``adcbridge demo --out DIR``: (exit
+    code, stdout, output folder)."""
     import contextlib
     import io
 
@@ -27,7 +28,7 @@ def bundled(tmp_path_factory):
     out = tmp_path_factory.mktemp("study") / "out"
     buf, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(err):
-        code = main(["run", str(STUDY), "--out", str(out), "--quiet"])
+        code = main(["demo", "--out", str(out), "--quiet"])
     return code, buf.getvalue(), out
 
 
@@ -86,6 +87,7 @@ def test_a_record_is_the_one_its_command_prints(bundled, capsys):
 
 
 def test_a_rerun_gives_byte_identical_results(bundled, tmp_path, capsys):
+    """`adcbridge run` of the bundled study file gives byte for byte the results of `adcbridge demo`."""
     _, _, out = bundled
     again = tmp_path / "again"
     code, _, err = run(capsys, "run", STUDY, "--out", again, "--quiet")
@@ -167,3 +169,11 @@ analyses:
     assert summary["fih"]["status"] == "ok"
     report = (out / "report.html").read_text()
     assert "This analysis failed" in report and "Skipped" in report
+
+
+def test_demo_refuses_an_output_folder_it_cannot_make_before_any_work(tmp_path, capsys):
+    blocked = tmp_path / "file"
+    blocked.write_text("x")
+    code, out, err = run(capsys, "demo", "--out", blocked / "demo", "--quiet")
+    assert code == 2 and err.count("\n") == 1 and "file" in err and out == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]

@@ -17,10 +17,10 @@ from adcbridge import __version__
 from adcbridge.cli.common import flag_message
 from adcbridge.cli.assays import fit_app
 from adcbridge.cli.designs import next_cmd
-from adcbridge.cli.dosefinding import boin_app, demo, simulate_cmd
+from adcbridge.cli.dosefinding import boin_app, simulate_cmd, trial_cmd
 from adcbridge.cli.nca import nca_cmd, nca_stats_cmd
 from adcbridge.cli.pk import pk_app
-from adcbridge.cli.study import run_cmd
+from adcbridge.cli.study import demo_cmd, run_cmd
 from adcbridge.cli.translation import fih, translate_app
 
 __all__ = ["app", "main"]
@@ -30,7 +30,8 @@ app = typer.Typer(help="adcbridge: from an ADC's preclinical package to a first-
 app.add_typer(boin_app, name="boin")
 app.command("next")(next_cmd)
 app.command("simulate")(simulate_cmd)
-app.command("demo")(demo)
+app.command("trial")(trial_cmd)
+app.command("demo")(demo_cmd)
 app.command("nca")(nca_cmd)
 app.command("nca-stats")(nca_stats_cmd)
 app.add_typer(fit_app, name="fit")

@@ -251,12 +251,14 @@ def simulate_cmd(design: str = DESIGN,
 _png = png_bytes
 
 
-def demo(trials: int = typer.Option(10000, "--trials", help="Simulated trials per scenario and design."),
-         seed: int = typer.Option(2026, "--seed", help="Random seed (common to all designs)."),
-         spec: Optional[Path] = typer.Option(None, "--spec", help="Trial YAML (default: the bundled example)."),
-         out: Optional[Path] = typer.Option(None, "--out", help="Also write tables, plots and the protocol text "
-                                                                "to this folder.")):
-    """The bundled example trial: BOIN decision table and operating characteristics for a few scenarios."""
+def trial_cmd(spec: Optional[Path] = typer.Argument(None, help="Trial YAML: design, doses, scenarios (default: the "
+                                                              "bundled example)."),
+              trials: int = typer.Option(10000, "--trials", help="Simulated trials per scenario and design."),
+              seed: int = typer.Option(2026, "--seed", help="Random seed (common to all designs)."),
+              out: Optional[Path] = typer.Option(None, "--out", help="Also write tables, plots and the protocol "
+                                                                     "text to this folder.")):
+    """A dose-finding trial file: its BOIN decision table, and the operating characteristics of BOIN, 3+3 and CRM
+    on its scenarios (the same simulated patients for every design)."""
     from adcbridge.dosefinding import compare_designs, decision_table
     from adcbridge.io import load_trial_spec, staged_outputs
     from adcbridge.report import oc_summary_table, plot_oc

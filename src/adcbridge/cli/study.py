@@ -4,20 +4,14 @@ layer over :mod:`adcbridge.study`)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 import typer
 
 
-def run_cmd(study: Path = typer.Argument(..., help="The study file (YAML)."),
-            out: Path = typer.Option(..., "--out", help="Output folder: report.html, summary.json, results/, "
-                                                        "figures/ (written all at once)."),
-            force: bool = typer.Option(False, "--force", help="Replace the output folder if it exists."),
-            quiet: bool = typer.Option(False, "--quiet", help="No progress lines.")):
-    """Run every analysis of a study file and write its results and an HTML report; exit 1 if an analysis
-    failed (the others still run)."""
-    from adcbridge.study import load_study, run_study
+def _run(spec, out: Path, force: bool, quiet: bool) -> None:
+    from adcbridge.study import run_study
     from adcbridge.study.run import check_output_folder
-    spec = load_study(study)                       # every problem of the file, before any work
     check_output_folder(out, force)
 
     def progress(i: int, n: int, analysis_id: str, status: str) -> None:
@@ -31,3 +25,39 @@ def run_cmd(study: Path = typer.Argument(..., help="The study file (YAML)."),
     typer.echo(f"wrote {out / 'report.html'}")
     if not result.ok:
         raise typer.Exit(1)
+
+
+def run_cmd(study: Path = typer.Argument(..., help="The study file (YAML)."),
+            out: Path = typer.Option(..., "--out", help="Output folder: report.html, summary.json, results/, "
+                                                        "figures/ (written all at once)."),
+            force: bool = typer.Option(False, "--force", help="Replace the output folder if it exists."),
+            quiet: bool = typer.Option(False, "--quiet", help="No progress lines.")):
+    """Run every analysis of a study file and write its results and an HTML report; exit 1 if an analysis
+    failed (the others still run)."""
+    from adcbridge.study import load_study
+    _run(load_study(study), out, force, quiet)     # load_study: every problem of the file, before any work
+
+
+def demo_cmd(out: Path = typer.Option(Path("adcbridge_demo"), "--out", help="Output folder of the report."),
+             force: bool = typer.Option(False, "--force", help="Replace the output folder if it exists."),
+             trials: Optional[int] = typer.Option(None, "--trials", min=1, max=1_000_000,
+                                                  help="Simulated trials per scenario and design (default: the "
+                                                       "study's, 5,000)."),
+             seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Random seed (default: the study's, "
+                                                                            "2026)."),
+             quiet: bool = typer.Option(False, "--quiet", help="No progress lines.")):
+    """The main job on the bundled JSKN003-like study: binding, internalization, cytotoxicity, xenografts,
+    cynomolgus PK, toxicology, FIH start dose and ladder, and the BOIN design with its operating characteristics
+    against 3+3 and CRM, written up in DIR/report.html."""
+    from importlib import resources
+
+    from adcbridge.study import load_study
+    with resources.as_file(resources.files("adcbridge.examples").joinpath("jskn003_study")) as folder:
+        spec = load_study(Path(folder) / "study.yaml")
+        if seed is not None:
+            spec.file.seed = seed
+        if trials is not None:
+            for a in spec.file.analyses:
+                if a.kind == "simulate":
+                    a.options["trials"] = trials
+        _run(spec, out, force, quiet)

@@ -107,6 +107,8 @@ def check_output_folder(out: Path, force: bool) -> None:
     if out.exists() and not out.is_dir():
         raise ValueError(f"{out}: exists and is not a folder")
     parent = out.resolve().parent
+    if parent.exists() and not parent.is_dir():
+        raise ValueError(f"{out}: {parent} is a file, so the output folder cannot be made")
     if not parent.is_dir():
         raise ValueError(f"{out}: the folder {parent} does not exist")
     if not os.access(parent, os.W_OK):
