@@ -108,9 +108,9 @@ def _key_facts(run) -> list[tuple[str, str]]:
                     parts.append(f"{_num(lv['dose'])}{margin}")
                 facts.append(("Dose ladder", ", ".join(parts) + f" {ladder.get('dose_unit', 'mg/kg')}"))
         if st.kind == "design":
-            facts.append(("Trial design", st.outcome.conclusion))
+            facts.append((f"Design: {st.title}", st.outcome.conclusion))
         if st.kind == "simulate":
-            facts.append(("Operating characteristics", st.outcome.conclusion))
+            facts.append((st.title, st.outcome.conclusion))
     return facts
 
 
