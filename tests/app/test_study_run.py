@@ -92,8 +92,12 @@ def test_a_rerun_gives_byte_identical_results(bundled, tmp_path, capsys):
     again = tmp_path / "again"
     code, _, err = run(capsys, "run", STUDY, "--out", again, "--quiet")
     assert code == 0, err
-    files = sorted(p.relative_to(out) for p in (out / "results").rglob("*") if p.is_file())
-    assert files == sorted(p.relative_to(again) for p in (again / "results").rglob("*") if p.is_file())
+    files = sorted(p.relative_to(out) for d in ("results", "figures") for p in (out / d).rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(again) for d in ("results", "figures") for p in (again / d).rglob("*")
+                           if p.is_file())
+    assert {f.suffix for f in files} == {".json", ".csv", ".png", ".svg"}
+    for png in (f for f in files if f.suffix == ".png"):                     # every figure also as SVG
+        assert png.with_suffix(".svg") in files
     for f in files + [Path("summary.json")]:
         assert (out / f).read_bytes() == (again / f).read_bytes(), f
     # an existing folder is replaced only with --force

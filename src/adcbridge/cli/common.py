@@ -3,6 +3,8 @@ output, tables, PNG bytes.  Nothing here imports the science packages, pandas or
 
 from __future__ import annotations
 
+import contextvars
+
 import json
 import math
 import re
@@ -110,15 +112,30 @@ def rows_csv(rows: list[dict]) -> str:
     return buf.getvalue().rstrip("\n")
 
 
+#: When a study runs a command, it sets this to a dict: every figure the command renders to PNG is then also
+#: rendered to SVG, kept as ``{png bytes: svg bytes}`` so the study can write the SVG beside the PNG file that
+#: holds those bytes (:mod:`adcbridge.study.kinds`).  None (the default) renders PNG only.
+SVG_COPIES: contextvars.ContextVar[dict | None] = contextvars.ContextVar("SVG_COPIES", default=None)
+
+
 def png_bytes(fig) -> bytes:
-    """A matplotlib figure rendered to PNG (the figure is closed)."""
+    """A matplotlib figure rendered to PNG (the figure is closed); also to SVG into :data:`SVG_COPIES` when a
+    study asks for it (no date in the SVG, fixed element ids: the same figure gives the same bytes)."""
     import io
 
     import matplotlib.pyplot as plt
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)
+    png = buf.getvalue()
+    copies = SVG_COPIES.get()
+    if copies is not None:
+        import matplotlib
+        svg = io.BytesIO()
+        with matplotlib.rc_context({"svg.hashsalt": "adcbridge", "svg.fonttype": "none"}):
+            fig.savefig(svg, format="svg", metadata={"Date": None})
+        copies[png] = svg.getvalue()
     plt.close(fig)
-    return buf.getvalue()
+    return png
 
 
 def name_values(values: list[str], option: str) -> dict[str, float]:

@@ -243,17 +243,32 @@ def _flags(kind: Kind, options: dict, folder: Path) -> list[str]:
     return argv
 
 
-def invoke(argv: list[str]) -> dict:
-    """Run ``adcbridge ARGV --format json`` in-process; its record, or :class:`AnalysisError` with its error."""
+def invoke(argv: list[str], svg: dict | None = None) -> dict:
+    """Run ``adcbridge ARGV --format json`` in-process; its record, or :class:`AnalysisError` with its error.
+    With ``svg`` (a dict), every figure the command renders is also kept there as SVG (see
+    :data:`adcbridge.cli.common.SVG_COPIES`)."""
     from adcbridge.cli import main
+    from adcbridge.cli.common import SVG_COPIES
     out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(argv + ["--format", "json"])
+    token = SVG_COPIES.set(svg)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(argv + ["--format", "json"])
+    finally:
+        SVG_COPIES.reset(token)
     if code != 0:
         message = err.getvalue().strip().splitlines()
         text = message[0] if message else f"exit status {code}"
         raise AnalysisError(text.removeprefix("adcbridge: error: "))
     return json.loads(out.getvalue())
+
+
+def write_svg_copies(root: Path, figures: list[str], svg: dict[bytes, bytes]) -> None:
+    """Write each figure's SVG rendering (kept by :func:`invoke`) beside its PNG file."""
+    for rel in figures:
+        png = (root / rel).read_bytes()
+        if png in svg:
+            (root / rel).with_suffix(".svg").write_bytes(svg[png])
 
 
 def _relative(obj, root: Path):
@@ -286,7 +301,8 @@ def run_analysis(a, ctx: RunContext) -> Outcome:
         target.parent.mkdir(parents=True, exist_ok=True)
         argv += [flag, str(target)]
         written.append(target)
-    record = _relative(invoke(argv), ctx.out)
+    svg: dict[bytes, bytes] = {}
+    record = _relative(invoke(argv, svg), ctx.out)
     outcome = Outcome(record=record)
     for target in written:
         rel = str(target.relative_to(ctx.out))
@@ -294,6 +310,7 @@ def run_analysis(a, ctx: RunContext) -> Outcome:
             outcome.figures += sorted(str(p.relative_to(ctx.out)) for p in target.glob("*.png"))
         elif target.suffix == ".png" and target.exists():
             outcome.figures.append(rel)
+    write_svg_copies(ctx.out, outcome.figures, svg)
     if a.kind == "nca":
         outcome.extra["pp"] = str(ctx.out / f"results/{a.id}.csv")
     from .conclusions import conclude
@@ -354,23 +371,29 @@ def _run_simulate(a, ctx: RunContext) -> Outcome:
     if target is None:
         raise AnalysisError("give the target DLT rate of the operating characteristics: options.target")
     rows, records, figures = [], {}, []
+    from adcbridge.cli.common import SVG_COPIES, png_bytes
     from adcbridge.io.files import write_bytes
     from adcbridge.report import plot_oc
-    from adcbridge.cli.common import png_bytes
-    for k, sc in enumerate(a.scenarios, start=1):
-        try:
-            cmp = compare_designs(designs, sc["p_true"], n_trials=trials, seed=ctx.seed, target=target)
-        except ValueError as exc:
-            raise AnalysisError(f"scenario {sc['name']!r}: {str(exc).splitlines()[0]}") from None
-        records[sc["name"]] = {n: r.to_record() for n, r in zip(cmp.names, cmp.results)}
-        for name, oc, row in zip(cmp.names, cmp.results, cmp.table.to_dict("records")):
-            rows.append({"scenario": sc["name"], "design": name, "pcs": oc.pcs, "pcs_diff_se": row["pcs_diff_se"],
-                         "no_mtd_pct": oc.no_mtd_pct, "n_mean": oc.n_mean, "dlt_mean": oc.dlt_total_mean,
-                         "overdose60_pct": oc.overdose60_pct})
-        rel = f"figures/{a.id}_scenario{k}.png"
-        (ctx.out / rel).parent.mkdir(parents=True, exist_ok=True)
-        write_bytes(ctx.out / rel, png_bytes(plot_oc(list(cmp.results), list(cmp.names), title=sc["name"])))
-        figures.append(rel)
+    svg: dict[bytes, bytes] = {}
+    token = SVG_COPIES.set(svg)
+    try:
+        for k, sc in enumerate(a.scenarios, start=1):
+            try:
+                cmp = compare_designs(designs, sc["p_true"], n_trials=trials, seed=ctx.seed, target=target)
+            except ValueError as exc:
+                raise AnalysisError(f"scenario {sc['name']!r}: {str(exc).splitlines()[0]}") from None
+            records[sc["name"]] = {n: r.to_record() for n, r in zip(cmp.names, cmp.results)}
+            for name, oc, row in zip(cmp.names, cmp.results, cmp.table.to_dict("records")):
+                rows.append({"scenario": sc["name"], "design": name, "pcs": oc.pcs,
+                             "pcs_diff_se": row["pcs_diff_se"], "no_mtd_pct": oc.no_mtd_pct, "n_mean": oc.n_mean,
+                             "dlt_mean": oc.dlt_total_mean, "overdose60_pct": oc.overdose60_pct})
+            rel = f"figures/{a.id}_scenario{k}.png"
+            (ctx.out / rel).parent.mkdir(parents=True, exist_ok=True)
+            write_bytes(ctx.out / rel, png_bytes(plot_oc(list(cmp.results), list(cmp.names), title=sc["name"])))
+            figures.append(rel)
+    finally:
+        SVG_COPIES.reset(token)
+    write_svg_copies(ctx.out, figures, svg)
     record = {"designs": list(designs), "trials": trials, "seed": ctx.seed, "target": target, "scenarios": records}
     outcome = Outcome(record=record, tables={"operating_characteristics": pd.DataFrame(rows)}, figures=figures)
     from .conclusions import conclude
