@@ -181,3 +181,20 @@ def test_demo_refuses_an_output_folder_it_cannot_make_before_any_work(tmp_path, 
     code, out, err = run(capsys, "demo", "--out", blocked / "demo", "--quiet")
     assert code == 2 and err.count("\n") == 1 and "file" in err and out == ""
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def test_init_writes_a_valid_template_study_once(tmp_path, capsys):
+    from adcbridge.study import load_study
+    folder = tmp_path / "my_study"
+    code, text, err = run(capsys, "init", folder)
+    assert code == 0, err
+    assert (folder / "study.yaml").is_file() and (folder / "README.md").is_file()
+    assert (folder / "data" / "cyno_pk_sd.csv").is_file()
+    header = (folder / "study.yaml").read_text()
+    for key in ("name", "description", "seed", "analyses", "id", "kind", "title", "data", "options", "of",
+                "doses_from", "designs", "scenarios"):
+        assert f"#   {key} " in header or f"#     {key} " in header, key            # every key explained
+    assert len(load_study(folder / "study.yaml").order) == 15
+    code, _, err = run(capsys, "init", folder)
+    assert code == 2 and "give --force" in err
+    assert run(capsys, "init", folder, "--force")[0] == 0

@@ -61,3 +61,16 @@ def demo_cmd(out: Path = typer.Option(Path("adcbridge_demo"), "--out", help="Out
                 if a.kind == "simulate":
                     a.options["trials"] = trials
         _run(spec, out, force, quiet)
+
+
+def init_cmd(folder: Path = typer.Argument(..., help="Folder for the template study (must not exist, or be empty)."),
+             force: bool = typer.Option(False, "--force", help="Replace the folder if it exists.")):
+    """Write a template study: the bundled JSKN003-like study file (every key explained in its comments), its data
+    and README, ready for `adcbridge run FOLDER/study.yaml --out DIR` and for editing."""
+    from importlib import resources
+
+    from adcbridge.study.template import write_template
+    with resources.as_file(resources.files("adcbridge.examples").joinpath("jskn003_study")) as source:
+        written = write_template(Path(source), folder, force=force)
+    typer.echo(f"wrote {folder}/ ({len(written)} files); run it with: adcbridge run {folder / 'study.yaml'} --out "
+               f"{folder / 'report'}")
