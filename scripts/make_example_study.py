@@ -495,7 +495,13 @@ def fih_plan_yaml(cmax: float, auc_day: float) -> str:
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default: %(default)s)")
+    ap.add_argument("--seed", type=int, default=None,
+                    help="another master seed (a second data set from the same truths, e.g. for benchmarks); the "
+                         "bundled files use the default")
     args = ap.parse_args(argv)
+    if args.seed is not None:
+        global SEED
+        SEED = args.seed
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
 
