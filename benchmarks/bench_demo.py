@@ -17,11 +17,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import date
 from pathlib import Path
 
-from benchkit import write_section
+from benchkit import best_of, write_section
 
 import adcbridge
 
@@ -29,15 +28,6 @@ HERE = Path(__file__).parent
 ROOT = HERE.parent
 ADC = str(Path(sys.executable).with_name("adcbridge"))
 STUDY = ROOT / "src" / "adcbridge" / "examples" / "jskn003_study"
-
-
-def _time(cmd: list[str], repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        t = time.perf_counter()
-        subprocess.run(cmd, check=True, capture_output=True)
-        best = min(best, time.perf_counter() - t)
-    return best
 
 
 def _separate_commands(study_file: Path, work: Path) -> list[list[str]]:
@@ -81,7 +71,7 @@ def main() -> None:
             out = tmp / "out"
             cmd = [ADC, "demo", "--out", str(out), "--force", "--quiet"] if study is None else \
                 [ADC, "run", str(study), "--out", str(out), "--force", "--quiet"]
-            t_study = _time(cmd, args.repeats)
+            t_study = best_of(lambda: subprocess.run(cmd, check=True, capture_output=True), args.repeats)
             work = tmp / "work"
 
             def separate():
@@ -90,12 +80,7 @@ def main() -> None:
                 for c in _separate_commands(study or STUDY / "study.yaml", work):
                     subprocess.run(c, check=True, capture_output=True)
 
-            best = float("inf")
-            for _ in range(args.repeats):
-                t = time.perf_counter()
-                separate()
-                best = min(best, time.perf_counter() - t)
-            rows.append((label, t_study, best))
+            rows.append((label, t_study, best_of(separate, args.repeats)))
     lines = [f"adcbridge {adcbridge.__version__}, Python {platform.python_version()}, {platform.machine()}, "
              f"{date.today().isoformat()}; whole processes, best of {args.repeats}.", "",
              "| study | `adcbridge demo` / `run` (s) | the same analyses as separate commands (s) | target |",

@@ -8,7 +8,7 @@ from typing import TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-__all__ = ["load_yaml_model"]
+__all__ = ["load_yaml_model", "node_line"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -51,6 +51,12 @@ def _line_of(path: Path, loc: tuple) -> int | None:
         node = yaml.compose(path.read_text())
     except (yaml.YAMLError, OSError):
         return None
+    return node_line(node, loc)
+
+
+def node_line(node, loc: tuple) -> int | None:
+    """The 1-based line of the node at key path ``loc`` below the composed YAML ``node`` (the deepest one that
+    exists), or None."""
     if node is None:
         return None
     line = node.start_mark.line + 1 if loc else None

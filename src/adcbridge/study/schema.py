@@ -105,27 +105,10 @@ def _dependencies(a: Analysis) -> list[str]:
 
 
 # ------------------------------------------------------------------------------------------------ loading
-def _line_of(root, loc: tuple) -> int | None:
-    """The 1-based line of the YAML node at key path ``loc`` (the deepest that exists)."""
-    node, line = root, None
-    if node is None:
-        return None
-    for key in loc:
-        if isinstance(node, yaml.MappingNode):
-            nxt = next((v for k, v in node.value if getattr(k, "value", None) == str(key)), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
-            nxt = node.value[key]
-        else:
-            nxt = None
-        if nxt is None:
-            break
-        node, line = nxt, nxt.start_mark.line + 1
-    return line
-
-
 def _where(root, loc: tuple) -> str:
     path = ".".join(str(k) for k in loc) or "(top level)"
-    line = _line_of(root, loc)
+    from adcbridge.io.yaml_files import node_line
+    line = node_line(root, loc)
     return f"{path} (line {line})" if line else path
 
 
