@@ -73,6 +73,10 @@ def dose_response(data: Path = typer.Argument(..., help="Long table: concentrati
                                                                   "(top); repeatable."),
                   ed_interval: str = typer.Option("delta", "--ed-interval",
                                                   help="ED interval in the JSON: delta or tfls (log scale)."),
+                  x_unit: Optional[str] = typer.Option(None, "--x-unit", help="Unit of the concentrations (e.g. "
+                                                                              "nM), for tables and the plot."),
+                  y_unit: Optional[str] = typer.Option(None, "--y-unit", help="Unit of the response (e.g. %, "
+                                                                              "MFI), for tables and the plot."),
                   plot: Optional[Path] = PLOT,
                   format: Format = FORMAT):
     """Fit dose-response curves (EC50/IC50) with drc's models; ED10/50/90, relative potency, parallelism."""
@@ -81,7 +85,7 @@ def dose_response(data: Path = typer.Argument(..., help="Long table: concentrati
     table = _read(data)
     try:
         fit = fit_dose_response(table, model=model.value, x=x, y=y, curve=curve, parallel=parallel, se=se,
-                                fixed=fixed, ed_interval=ed_interval)
+                                fixed=fixed, ed_interval=ed_interval, x_unit=x_unit, y_unit=y_unit)
     except ValueError as exc:
         raise about_file(exc, data) from None
     if plot:

@@ -44,12 +44,17 @@ def _dose_response(a, o, ctx) -> None:
     p = _parameters(o.record)
     o.tables["parameters"] = p
     parts = []
+    unit = (o.record.get("spec") or {}).get("x_unit")
+    unit_text = f" {unit}" if unit else " (concentration units of the data; give x_unit to name them)"
+    what = "EC50"
     for c in o.record.get("curves") or []:
         ed = (c.get("ed") or {}).get("50")
         name = c.get("curve") or "the curve"
+        b = ((c.get("params") or {}).get("b") or {}).get("estimate")
+        what = "IC50" if b is not None and b > 0 else "EC50"     # drc's b > 0: the response falls with dose
         if ed is not None:
-            parts.append(f"{name}: EC50 {_g(ed.get('estimate'))} (95% CI {_g(ed.get('ci_low'))} to "
-                         f"{_g(ed.get('ci_high'))}, in the concentration's unit)")
+            parts.append(f"{name}: {what} {_g(ed.get('estimate'))}{unit_text} (95% CI {_g(ed.get('ci_low'))} to "
+                         f"{_g(ed.get('ci_high'))})")
     o.conclusion = ("; ".join(parts) + "." if parts else "fitted; see the parameter table.")
 
 
