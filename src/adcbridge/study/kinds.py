@@ -54,6 +54,7 @@ class Outcome:
     record: dict
     tables: dict[str, Any] = field(default_factory=dict)       # name -> DataFrame, written as results CSV
     figures: list[str] = field(default_factory=list)            # paths relative to the output folder
+    files: list[str] = field(default_factory=list)              # results files its command wrote (relative)
     conclusion: str = ""
     extra: dict[str, Any] = field(default_factory=dict)         # e.g. the path of the nca PP table
 
@@ -306,6 +307,9 @@ def run_analysis(a, ctx: RunContext) -> Outcome:
     outcome = Outcome(record=record)
     for target in written:
         rel = str(target.relative_to(ctx.out))
+        if rel.startswith("results/") and target.exists():
+            outcome.files += ([rel] if target.is_file() else
+                              sorted(str(p.relative_to(ctx.out)) for p in target.rglob("*") if p.is_file()))
         if target.is_dir():
             outcome.figures += sorted(str(p.relative_to(ctx.out)) for p in target.glob("*.png"))
         elif target.suffix == ".png" and target.exists():

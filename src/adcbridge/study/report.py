@@ -18,6 +18,15 @@ __all__ = ["write_report", "render_report"]
 
 MAX_ROWS = 40
 
+#: report titles of the tables the analyses give (the results files keep the short names)
+TABLE_TITLES = {"parameters": "Parameters", "tgi": "Tumour growth inhibition and T/C at the evaluation day (%)",
+                "key_parameters": "Key NCA parameters by group (CDISC PPTESTCD; units in PPSTRESU of the PP table)",
+                "power_model": "Dose proportionality (power model, Smith criterion)", "sex": "Sex comparisons",
+                "ladder": "Dose ladder", "alternatives": "Start-dose alternatives",
+                "decision_table": "BOIN decision table", "projection": "Human exposure projection",
+                "dose_transition_pathways": "Dose-transition pathways (the first two cohorts)",
+                "operating_characteristics": "Operating characteristics (% correct selection, mean patients and DLTs)"}
+
 _METHODS = {
     "kinetics": "Global 1:1 (Langmuir) fit of the sensorgrams by nonlinear least squares (adcbridge fit kinetics).",
     "dose-response": "Log-logistic dose-response model fitted by nonlinear least squares as R drc does "
@@ -125,7 +134,8 @@ def render_report(run, folder: Path, made: str | None = None) -> str:
         o = st.outcome
         figures = [_figure(folder / f, f"{st.title}: {Path(f).stem.replace('_', ' ')}") for f in (o.figures if o else [])
                    if (folder / f).exists()]
-        tables = [(name.replace("_", " "), _table_html(df)) for name, df in (o.tables.items() if o else [])]
+        tables = [(TABLE_TITLES.get(name, name.replace("_", " ").capitalize()), _table_html(df))
+                  for name, df in (o.tables.items() if o else [])]
         issues = (o.record.get("issues") or []) if o else []
         issue_text = [f"{i.get('severity', 'note')}: {i.get('message')}" if isinstance(i, dict) else str(i)
                       for i in issues]

@@ -172,7 +172,9 @@ def _write(run: StudyRun, staging: Path) -> None:
     from adcbridge.io.table_writer import write_frames
     for st in run.analyses:
         o = st.outcome
+        files = [f"results/{st.id}.json"]
         if o is not None:
+            files += o.files
             names = list(o.tables)
             for k, name in enumerate(names):
                 table = o.tables[name]
@@ -181,10 +183,11 @@ def _write(run: StudyRun, staging: Path) -> None:
                 main = staging / "results" / f"{st.id}.csv"
                 target = main if k == 0 and not main.exists() else staging / "results" / f"{st.id}_{name}.csv"
                 write_frames(target, [_flat(table)])
+                files.append(str(target.relative_to(staging)))
         body = {"id": st.id, "kind": st.kind, "title": st.title, "status": st.status, "error": st.error,
                 "conclusion": o.conclusion if o else None, "record": o.record if o else None}
         (staging / "results" / f"{st.id}.json").write_text(_json(body))
-        st.files = sorted(str(p.relative_to(staging)) for p in (staging / "results").glob(f"{st.id}*"))
+        st.files = sorted(set(files))
     (staging / "summary.json").write_text(_json(run.summary()))
     from .report import write_report
     write_report(run, staging)
