@@ -55,6 +55,12 @@ def test_the_report_recovers_the_stated_truths(bundled):
     kin = _result(out, "her2_kinetics")["record"]
     assert kin["KD"]["estimate"] == pytest.approx(2.2e-10, rel=0.05)           # generator's truth 2.2e-10 M
     assert _result(out, "her2_kinetics_parental")["record"]["KD"]["estimate"] == pytest.approx(2.0e-10, rel=0.05)
+    for analysis_id, truths in (("cell_binding", {"NCI-N87": 0.25, "BxPC-3": 0.60}),       # EC50, nM
+                                ("cytotoxicity", {"NCI-N87": 1.2, "BT474": 3.5})):         # IC50, nM
+        for curve in _result(out, analysis_id)["record"]["curves"]:
+            ed50 = curve["ed"]["50"]
+            assert ed50["ci_low"] <= truths[curve["curve"]] <= ed50["ci_high"], (analysis_id, curve["curve"])
+    assert "IC50 1.13 nM" in _result(out, "cytotoxicity")["conclusion"]
     internal = _result(out, "internalization")
     cmp = internal["record"]["comparison"]
     assert cmp["k_ratio"]["ci_low"] > 1 and cmp["k_equal"]["p"] < 0.05         # faster than DS-8201

@@ -20,6 +20,7 @@ from adcbridge.cli.designs import next_cmd
 from adcbridge.cli.dosefinding import boin_app, simulate_cmd, trial_cmd
 from adcbridge.cli.nca import nca_cmd, nca_stats_cmd
 from adcbridge.cli.pk import pk_app
+from adcbridge.cli.qualification import validate_cmd
 from adcbridge.cli.study import demo_cmd, init_cmd, run_cmd
 from adcbridge.cli.translation import fih, translate_app
 
@@ -39,6 +40,7 @@ app.add_typer(pk_app, name="pk")
 app.command("fih")(fih)
 app.command("run")(run_cmd)
 app.command("init")(init_cmd)
+app.command("validate")(validate_cmd)
 app.add_typer(translate_app, name="translate")
 
 
