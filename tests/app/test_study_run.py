@@ -79,7 +79,7 @@ def test_the_report_recovers_the_stated_truths(bundled):
     boin = _result(out, "boin")["record"]
     assert boin["spec"]["dose_levels"] == [1.0, 2.1, 4.2, 5.2, 6.3, 7.3, 8.4] and boin["spec"]["target"] == 0.3
     oc = pd.read_csv(out / "results" / "operating_characteristics.csv")
-    assert set(oc["design"]) == {"boin", "three_plus_three", "crm"} and len(oc) == 9
+    assert set(oc["design"]) == {"BOIN", "3+3", "CRM"} and len(oc) == 9
 
 
 def test_a_record_is_the_one_its_command_prints(bundled, capsys):
@@ -204,3 +204,49 @@ def test_init_writes_a_valid_template_study_once(tmp_path, capsys):
     code, _, err = run(capsys, "init", folder)
     assert code == 2 and "give --force" in err
     assert run(capsys, "init", folder, "--force")[0] == 0
+
+
+def test_study_file_checks_found_by_the_newcomer_review(tmp_path, capsys):
+    """Duplicate YAML keys, duplicate scenario names, designs that cannot be compared, bad dose levels and design
+    parameters, and an output folder holding the study's own inputs: all refused before any work."""
+    path = _copy_study(tmp_path, """name: review
+analyses:
+  - id: b
+    kind: design
+    options: {design: boin, target: 0.3, doses: [1, 2, 4], dose_unit: mg/kg}
+    options: {design: 3+3, doses: [1, 2, 4], dose_unit: mg/kg}
+""")
+    code, _, err = run(capsys, "run", path, "--out", tmp_path / "o1")
+    assert code == 2 and "the key 'options' is given twice" in err
+    path.write_text("""name: review
+analyses:
+  - id: b
+    kind: design
+    options: {design: boin, target: 0.3, doses: [1, 2, 4], dose_unit: mg/kg}
+  - id: c
+    kind: design
+    options: {design: boin, target: 0.2, doses: [1, 2, 4], dose_unit: mg/kg, n_cohort: 5}
+  - id: d
+    kind: design
+    options: {design: crm, target: 0.3, doses: [4, 2, 1]}
+  - id: sim
+    kind: simulate
+    designs: [b, c]
+    options: {trials: many}
+    scenarios: [{name: a, p_true: [0.1, 0.2, 0.3]}, {name: a, p_true: [0.1, 0.2]}]
+""")
+    code, _, err = run(capsys, "run", path, "--out", tmp_path / "o2")
+    assert code == 2 and not (tmp_path / "o2").exists()
+    for needle in ["analyses.1.options", "n_cohort", "analyses.2.options.doses (line 11): the dose levels must increase",
+                   "analyses.2.options (line 11): give the unit of the dose levels",
+                   "analyses.3.designs (line 14): the designs compared have different targets [0.2, 0.3]",
+                   "analyses.3.options.trials (line 15): expected a whole number of trials",
+                   "analyses.3.scenarios.1.name (line 16): the scenario name 'a' is used twice",
+                   "analyses.3.scenarios.1.p_true (line 16): 2 probabilities for 3 dose levels"]:
+        assert needle in err, needle
+    # --force never replaces a folder that holds the study's inputs
+    path.write_text("name: ok\nanalyses:\n  - id: fih\n    kind: fih\n    data: data/fih_plan.yaml\n")
+    code, _, err = run(capsys, "run", path, "--out", tmp_path, "--force")
+    assert code == 2 and "would hold the study's input" in err and path.exists()
+    code, _, err = run(capsys, "run", path, "--out", tmp_path / "data", "--force")
+    assert code == 2 and (tmp_path / "data" / "fih_plan.yaml").exists()

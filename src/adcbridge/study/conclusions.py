@@ -40,8 +40,14 @@ def _kinetics(a, o, ctx) -> None:
                     f"{_g(r['kd']['estimate'])} 1/s; {flags}.")
 
 
+_DRC_TERMS = {"b": "slope (b)", "c": "lower limit (c)", "d": "upper limit (d)", "e": "EC50/IC50 (e)",
+              "f": "asymmetry (f)"}
+
+
 def _dose_response(a, o, ctx) -> None:
     p = _parameters(o.record)
+    if "term" in p.columns:                              # drc's letters, said in words
+        p = p.assign(term=p["term"].map(lambda t: _DRC_TERMS.get(t, t)))
     o.tables["parameters"] = p
     parts = []
     unit = (o.record.get("spec") or {}).get("x_unit")
@@ -86,19 +92,44 @@ def _xenograft(a, o, ctx) -> None:
     if key is None or tgi.empty:
         o.conclusion = "tumour growth summarised; see the tables."
         return
-    parts = [f"{r['group']} {_g(r[key])}% (day {_g(r['day'])})" for r in tgi.to_dict("records")]
-    o.conclusion = f"tumour growth inhibition ({key}) versus {o.record.get('control')}: " + ", ".join(parts) + "."
+    tests = {(t["comparison"].rsplit(" - ", 1)[0], t["day"]): t for t in o.record.get("day_tests") or []
+             if t.get("test") == "dunnett"}
+    parts = []
+    for r in tgi.to_dict("records"):
+        t = tests.get((r["group"], r["day"]))
+        p = t.get("p_adjusted") if t else None
+        sig = "" if p is None else f", Dunnett p = {_g(p, 2)}{'' if p < 0.05 else ': not significant'}"
+        parts.append(f"{r['group']} {_g(r[key])}% (day {_g(r['day'])}{sig})")
+    o.conclusion = (f"tumour growth inhibition ({key}, %) versus {o.record.get('control')}: " + ", ".join(parts)
+                    + ".")
 
 
 def _nca(a, o, ctx) -> None:
-    summary = ctx.out / f"results/{a.id}_summary.csv"
+    summary = ctx.out / f"results/{a.id}.summary.csv"
     if summary.exists():
         s = pd.read_csv(summary)
         keep = s[s["PPTESTCD"].isin(["CMAX", "AUCLST", "AUCIFO", "LAMZHL", "CLO"])]
         o.tables["key_parameters"] = keep
-    o.conclusion = (f"{o.record.get('profiles')} concentration-time profiles analysed "
-                    f"({o.record.get('rows')} parameter rows, CDISC PP); "
-                    f"{len(o.record.get('issues') or [])} note(s).")
+    text = (f"{o.record.get('profiles')} concentration-time profiles analysed ({o.record.get('rows')} parameter "
+            f"rows, CDISC PP)")
+    pp_path = ctx.out / f"results/{a.id}.csv"
+    if summary.exists() and pp_path.exists():
+        pp = pd.read_csv(pp_path, usecols=["PPCAT", "PPTESTCD", "PPSTRESU"]).drop_duplicates(["PPCAT", "PPTESTCD"])
+        units = {(r.PPCAT, r.PPTESTCD): r.PPSTRESU for r in pp.itertuples()}
+        facts = []
+        for cat, g in s[s["PPTESTCD"].isin(["LAMZHL", "CLO"])].groupby("PPCAT", sort=False):
+            bits = []
+            for code, what in (("LAMZHL", "half-life"), ("CLO", "clearance")):
+                v = g[g["PPTESTCD"] == code]["geometric_mean"].dropna()
+                if len(v):
+                    unit = units.get((cat, code), "")
+                    bits.append(f"{what} {_g(v.min())}-{_g(v.max())} {unit}".rstrip())
+            if bits:
+                facts.append(f"{cat}: " + ", ".join(bits))
+        if facts:
+            text += "; geometric means across dose and sex groups: " + "; ".join(facts)
+    n_notes = len(o.record.get("issues") or [])
+    o.conclusion = text + (f"; {n_notes} note(s)" if n_notes else "") + "."
 
 
 def _nca_stats(a, o, ctx) -> None:
@@ -155,9 +186,18 @@ def _pk_project(a, o, ctx) -> None:
 def _fih(a, o, ctx) -> None:
     r = o.record
     ladder = r.get("ladder") or {}
+    tox = r.get("toxicology") or {}
+    if tox:
+        o.tables["toxicology"] = pd.DataFrame([{"species": tox.get("species"), "NOAEL": tox.get("noael"),
+                                                "LOAEL": tox.get("loael"), "HNSTD": tox.get("hnstd"),
+                                                "STD10": tox.get("std10"), "unit": tox.get("dose_unit")}])
     if ladder:
-        o.tables["ladder"] = pd.DataFrame({"level": range(1, len(ladder["doses"]) + 1), "dose": ladder["doses"],
-                                           "unit": ladder.get("dose_unit", "mg/kg")})
+        levels = pd.DataFrame(ladder.get("levels") or [])
+        keep = [c for c in ("level", "dose", "increment_pct", "phase", "cmax", "auc", "cmax_margin", "auc_margin")
+                if c in levels.columns]
+        o.tables["ladder"] = (levels[keep].assign(unit=ladder.get("dose_unit", "mg/kg")) if keep else
+                              pd.DataFrame({"level": range(1, len(ladder["doses"]) + 1), "dose": ladder["doses"],
+                                            "unit": ladder.get("dose_unit", "mg/kg")}))
     o.tables["alternatives"] = pd.DataFrame(r.get("alternatives") or [])
     o.conclusion = (f"{r.get('basis')} {_g(r.get('animal_dose_mg_per_kg'))} mg/kg in the {r.get('species')}; "
                     f"HED {_g(r.get('hed_mg_per_kg'))} mg/kg ({r.get('scaling')}), safety factor "
@@ -170,21 +210,40 @@ def _fih(a, o, ctx) -> None:
 def _design(a, o, ctx) -> None:
     spec = o.record["spec"]
     levels = spec.get("dose_levels") or []
-    o.conclusion = (f"{o.record['design'].upper()} design over {len(levels)} dose levels "
-                    f"({', '.join(_g(v) for v in levels)} {spec.get('dose_unit', '')})"
-                    + (f", target DLT rate {spec['target']:g}" if spec.get("target") is not None else "")
-                    + (f", cohorts of {spec['cohort_size']}, at most {spec['n_cohorts']} cohorts"
-                       if spec.get("cohort_size") and spec.get("n_cohorts") else "") + ".")
+    unit = spec.get("dose_unit", "")
+    text = (f"{o.record['design'].upper()} design over {len(levels)} dose levels "
+            f"({', '.join(_g(v) for v in levels)} {unit})"
+            + (f", target DLT rate {spec['target']:g}" if spec.get("target") is not None else "")
+            + (f", cohorts of {spec['cohort_size']}, at most {spec['n_cohorts']} cohorts"
+               if spec.get("cohort_size") and spec.get("n_cohorts") else ""))
+    fih = next((x.record for k, x in ctx.outcomes.items() if ctx.study.analysis(k).kind == "fih"), None)
+    if fih and levels and unit == "mg/kg" and fih.get("start_dose_mg_per_kg"):
+        start, hed = fih["start_dose_mg_per_kg"], fih.get("hed_mg_per_kg")
+        first = levels[(spec.get("start_dose") or 1) - 1]
+        text += (f"; it starts at {_g(first)} mg/kg, {_g(first / start, 2)} x the FIH start dose "
+                 f"({_g(start)} mg/kg)")
+        if hed:
+            text += f", and its top dose is {_g(levels[-1] / hed, 2)} x the HED of the {fih.get('basis')} ({_g(hed)} mg/kg)"
+        if first > start * (1 + 1e-9):
+            text += " -- above the FIH start dose: justify it in the protocol"
+    o.conclusion = text + "."
 
 
 def _simulate(a, o, ctx) -> None:
+    """Correct selection per design and scenario; a difference from the first design is called higher or lower
+    only when it exceeds twice its paired Monte Carlo standard error (same simulated patients)."""
     t = o.tables["operating_characteristics"]
     parts = []
     for sc, g in t.groupby("scenario", sort=False):
-        best = g.sort_values("pcs", ascending=False).iloc[0]
-        parts.append(f"{sc}: " + ", ".join(f"{r.design} {r.pcs:.1f}%" for r in g.itertuples()) +
-                     f" correct selection (best {best.design})")
-    o.conclusion = "; ".join(parts) + f" ({o.record['trials']} trials per scenario, seed {o.record['seed']})."
+        rows = g.to_dict("records")
+        ref = rows[0]["design"]
+        items = [f"{rows[0]['design']} {rows[0]['pcs']:.1f}%"]
+        for r in rows[1:]:
+            d, se = r["pcs_diff"], r["pcs_diff_se"]
+            verdict = ("higher" if d > 0 else "lower") if se == se and abs(d) > 2 * se else "no clear difference"
+            items.append(f"{r['design']} {r['pcs']:.1f}% ({d:+.1f} points vs {ref}, SE {se:.1f}: {verdict})")
+        parts.append(f"{sc}: correct selection " + ", ".join(items))
+    o.conclusion = "; ".join(parts) + f" ({o.record['trials']:,} trials per scenario, seed {o.record['seed']})."
 
 
 _BY_KIND = {"kinetics": _kinetics, "dose-response": _dose_response, "internalization": _internalization,

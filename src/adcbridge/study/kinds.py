@@ -74,13 +74,13 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("internalization", ("fit", "internalization"), "one", "Internalization",
          (("--plot", "figures/{id}.png"),)),
     Kind("xenograft", ("fit", "xenograft"), "one", "Xenograft efficacy",
-         (("--plot", "figures/{id}.png"), ("--km-plot", "figures/{id}_time_to_endpoint.png"))),
+         (("--plot", "figures/{id}.png"), ("--km-plot", "figures/{id}.time_to_endpoint.png"))),
     Kind("nca", ("nca",), "one", "Non-compartmental analysis",
-         (("--out", "results/{id}.csv"), ("--summary", "results/{id}_summary.csv"),
+         (("--out", "results/{id}.csv"), ("--summary", "results/{id}.summary.csv"),
           ("--plots", "figures/{id}"))),
     Kind("nca-stats", ("nca-stats",), "none", "Dose proportionality and sex", (("--out", "results/{id}"),)),
     Kind("pk-fit", ("pk", "fit"), "one", "Compartmental PK fit",
-         (("--plot", "figures/{id}.png"), ("--gof", "figures/{id}_gof.png"))),
+         (("--plot", "figures/{id}.png"), ("--gof", "figures/{id}.goodness_of_fit.png"))),
     Kind("pk-project", ("pk", "project"), "none", "Human PK projection", (("--plot", "figures/{id}.png"),)),
     Kind("fih", ("fih",), "optional", "First-in-human start dose"),
     Kind("design", None, "none", "Dose-escalation design"),
@@ -173,12 +173,29 @@ def check_analysis(a, folder: Path, study) -> list[tuple[tuple, str]]:
     return problems
 
 
+def _design_levels(options: dict) -> tuple[list | None, str | None]:
+    """The typed-in dose levels of a design analysis, or a problem with them."""
+    levels = options.get("doses", options.get("dose_levels"))
+    if levels is None:
+        return None, None
+    if not isinstance(levels, list) or not levels:
+        return None, f"the dose levels are a list of doses, e.g. [1.0, 2.1, 4.2]; got {levels!r}"
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in levels):
+        return None, f"the dose levels must be positive numbers; got {levels!r}"
+    if any(b <= a for a, b in zip(levels, levels[1:])):
+        return None, f"the dose levels must increase; got {levels!r}"
+    return [float(v) for v in levels], None
+
+
 def _check_design(a, study) -> list[tuple[tuple, str]]:
-    from adcbridge.dosefinding.registry import design_names
+    """A design analysis: a registered design, dose levels typed in (with their unit) or from a fih analysis, and
+    parameters the design accepts -- checked by building the spec now, so a typo or a bad value is found before
+    any work."""
+    from adcbridge.dosefinding.registry import design_class, design_names
     problems = []
     name = a.options.get("design")
     if name not in design_names():
-        problems.append((("options", "design"), f"name the design: one of {', '.join(design_names())}"))
+        return [(("options", "design"), f"name the design: one of {', '.join(design_names())}")]
     has_doses = "doses" in a.options or "dose_levels" in a.options
     if a.doses_from and has_doses:
         problems.append((("doses_from",), "give the dose levels in the options or 'doses_from', not both"))
@@ -188,6 +205,21 @@ def _check_design(a, study) -> list[tuple[tuple, str]]:
         target = next((x for x in study.analyses if x.id == a.doses_from), None)
         if target is not None and target.kind != "fih":
             problems.append((("doses_from",), f"{a.doses_from!r} is a {target.kind} analysis, not fih"))
+    levels, problem = _design_levels(a.options)
+    if problem:
+        problems.append((("options", "doses"), problem))
+    if has_doses and "dose_unit" not in a.options:
+        problems.append((("options",), "give the unit of the dose levels: 'dose_unit: mg/kg' (or mg, ...)"))
+    if problems:
+        return problems
+    opts = {k: v for k, v in a.options.items() if k not in ("design", "doses", "dose_levels")}
+    levels = levels or [1.0, 2.0, 3.0]                  # from a fih ladder: checked at run time
+    try:
+        design_class(name)(n_doses=len(levels), dose_levels=tuple(levels), **opts)
+    except ValueError as exc:
+        message = str(exc).splitlines()[0]
+        bad = next((k for k in opts if f"'{k}'" in message), None)
+        problems.append((("options", bad) if bad else ("options",), message))
     return problems
 
 
@@ -195,20 +227,52 @@ def _check_simulate(a, study) -> list[tuple[tuple, str]]:
     problems = []
     if not a.designs:
         problems.append((("designs",), "name the design analyses to simulate: 'designs: [<id>, ...]'"))
+    found = []
     for k, d in enumerate(a.designs or []):
         target = next((x for x in study.analyses if x.id == d), None)
         if target is not None and target.kind != "design":
             problems.append((("designs", k), f"{d!r} is a {target.kind} analysis, not design"))
+        elif target is not None:
+            found.append(target)
+    if len(set(a.designs or [])) != len(a.designs or []):
+        problems.append((("designs",), "a design is named twice"))
+    typed = [(d.id, *_design_levels(d.options)) for d in found if not d.doses_from]
+    levels = {tuple(lv) for _, lv, _ in typed if lv}
+    if len(levels) > 1:
+        problems.append((("designs",), "the designs compared must have the same dose levels (the scenarios give one "
+                                       "true DLT probability per level)"))
+    units = {d.options.get("dose_unit") for d in found if not d.doses_from}
+    if len(units) > 1:
+        problems.append((("designs",), f"the designs compared have different dose units {sorted(map(str, units))}"))
+    targets = {d.options.get("target") for d in found if d.options.get("target") is not None}
+    if len(targets) > 1:
+        problems.append((("designs",), f"the designs compared have different targets {sorted(targets)}; operating "
+                                       f"characteristics score every design against one target"))
     if not a.scenarios:
         problems.append((("scenarios",), "give named scenarios: '- {name: ..., p_true: [...]}'"))
+    names = set()
+    n_levels = len(next(iter(levels))) if len(levels) == 1 else None
     for k, sc in enumerate(a.scenarios or []):
         unknown = sorted(set(sc) - {"name", "p_true"})
         if unknown or "name" not in sc or "p_true" not in sc:
             problems.append((("scenarios", k), f"a scenario has 'name' and 'p_true' (got {sorted(sc)})"))
+            continue
+        if sc["name"] in names:
+            problems.append((("scenarios", k, "name"), f"the scenario name {sc['name']!r} is used twice"))
+        names.add(sc["name"])
+        p = sc["p_true"]
+        if not isinstance(p, list) or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                              and 0 <= v <= 1 for v in p):
+            problems.append((("scenarios", k, "p_true"), f"expected probabilities in [0, 1], got {p!r}"))
+        elif n_levels is not None and len(p) != n_levels:
+            problems.append((("scenarios", k, "p_true"), f"{len(p)} probabilities for {n_levels} dose levels"))
     unknown = sorted(set(a.options) - {"trials", "target"})
     if unknown:
         problems.append((("options",), f"unknown option(s) {unknown}; a simulate analysis takes trials and target "
                                        f"(its seed is the study's)"))
+    trials = a.options.get("trials", 10_000)
+    if isinstance(trials, bool) or not isinstance(trials, int) or not 1 <= trials <= 1_000_000:
+        problems.append((("options", "trials"), f"expected a whole number of trials in 1..1,000,000, got {trials!r}"))
     return problems
 
 
@@ -257,6 +321,8 @@ def invoke(argv: list[str], svg: dict | None = None) -> dict:
             code = main(argv + ["--format", "json"])
     finally:
         SVG_COPIES.reset(token)
+    if code == 130:                                # Ctrl-C inside the command: stop the whole study
+        raise KeyboardInterrupt
     if code != 0:
         message = err.getvalue().strip().splitlines()
         text = message[0] if message else f"exit status {code}"
@@ -339,6 +405,8 @@ def _design_spec(a, ctx: RunContext):
         levels = tuple(float(v) for v in levels)
     if "dose_unit" in cls.model_fields:
         opts["dose_unit"] = unit
+    if "target" in opts and "target" not in cls.model_fields:
+        raise AnalysisError(f"{name} has no target")
     try:
         return cls(n_doses=len(levels), dose_levels=levels, **opts)
     except ValueError as exc:
@@ -371,6 +439,18 @@ def _run_simulate(a, ctx: RunContext) -> Outcome:
     designs = {d: ctx.outcomes[d].extra["design"] for d in a.designs}
     trials = int(a.options.get("trials", 10_000))
     first = next(iter(designs.values()))
+    for name, d in designs.items():               # designs from a fih ladder are known only now
+        if (d.dose_levels, d.dose_unit) != (first.dose_levels, first.dose_unit):
+            raise AnalysisError(f"the designs {a.designs[0]!r} and {name!r} have different dose levels; the "
+                                f"scenarios give one true DLT probability per level")
+        if d.oc_target is not None and first.oc_target is not None and d.oc_target != first.oc_target:
+            raise AnalysisError(f"the designs {a.designs[0]!r} and {name!r} have different targets")
+    for sc in a.scenarios:
+        if len(sc["p_true"]) != first.n_doses:
+            raise AnalysisError(f"scenario {sc['name']!r}: {len(sc['p_true'])} probabilities for "
+                                f"{first.n_doses} dose levels")
+    kinds = [d.spec_name for d in designs.values()]
+    labels = {name: (d.spec_name.upper() if kinds.count(d.spec_name) == 1 else name) for name, d in designs.items()}
     target = a.options.get("target", first.oc_target)
     if target is None:
         raise AnalysisError("give the target DLT rate of the operating characteristics: options.target")
@@ -388,17 +468,19 @@ def _run_simulate(a, ctx: RunContext) -> Outcome:
                 raise AnalysisError(f"scenario {sc['name']!r}: {str(exc).splitlines()[0]}") from None
             records[sc["name"]] = {n: r.to_record() for n, r in zip(cmp.names, cmp.results)}
             for name, oc, row in zip(cmp.names, cmp.results, cmp.table.to_dict("records")):
-                rows.append({"scenario": sc["name"], "design": name, "pcs": oc.pcs,
-                             "pcs_diff_se": row["pcs_diff_se"], "no_mtd_pct": oc.no_mtd_pct, "n_mean": oc.n_mean,
-                             "dlt_mean": oc.dlt_total_mean, "overdose60_pct": oc.overdose60_pct})
-            rel = f"figures/{a.id}_scenario{k}.png"
+                rows.append({"scenario": sc["name"], "design": labels[name], "pcs": oc.pcs,
+                             "pcs_diff": row["pcs_diff"], "pcs_diff_se": row["pcs_diff_se"],
+                             "no_mtd_pct": oc.no_mtd_pct, "n_mean": oc.n_mean, "dlt_mean": oc.dlt_total_mean,
+                             "overdose60_pct": oc.overdose60_pct})
+            rel = f"figures/{a.id}.scenario{k}.png"
             (ctx.out / rel).parent.mkdir(parents=True, exist_ok=True)
             write_bytes(ctx.out / rel, png_bytes(plot_oc(list(cmp.results), list(cmp.names), title=sc["name"])))
             figures.append(rel)
     finally:
         SVG_COPIES.reset(token)
     write_svg_copies(ctx.out, figures, svg)
-    record = {"designs": list(designs), "trials": trials, "seed": ctx.seed, "target": target, "scenarios": records}
+    record = {"designs": list(designs), "labels": labels, "trials": trials, "seed": ctx.seed, "target": target,
+              "scenarios": records}
     outcome = Outcome(record=record, tables={"operating_characteristics": pd.DataFrame(rows)}, figures=figures)
     from .conclusions import conclude
     conclude(a, outcome, ctx)

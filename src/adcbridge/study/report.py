@@ -12,6 +12,7 @@ import base64
 import datetime as _dt
 import html
 import math
+import os
 from pathlib import Path
 
 __all__ = ["write_report", "render_report"]
@@ -22,7 +23,8 @@ MAX_ROWS = 40
 TABLE_TITLES = {"parameters": "Parameters", "tgi": "Tumour growth inhibition and T/C at the evaluation day (%)",
                 "key_parameters": "Key NCA parameters by group (CDISC PPTESTCD; units in PPSTRESU of the PP table)",
                 "power_model": "Dose proportionality (power model, Smith criterion)", "sex": "Sex comparisons",
-                "ladder": "Dose ladder", "alternatives": "Start-dose alternatives",
+                "ladder": "Dose ladder with projected human exposure (Cmax, AUC) and margins to the animal exposure",
+                "toxicology": "Toxicology summary (doses)", "alternatives": "Start-dose alternatives",
                 "decision_table": "BOIN decision table", "projection": "Human exposure projection",
                 "dose_transition_pathways": "Dose-transition pathways (the first two cohorts)",
                 "operating_characteristics": "Operating characteristics (% correct selection, mean patients and DLTs)"}
@@ -96,6 +98,14 @@ def _figure(path: Path, caption: str) -> str:
             f'<figcaption>{html.escape(caption)}</figcaption></figure>')
 
 
+def _caption(title: str, path: str) -> str:
+    """A figure caption: the analysis' title and what the figure shows (from its file name)."""
+    stem = Path(path).stem
+    part = stem.split(".", 1)[1] if "." in stem else ("" if "/" not in path else stem)
+    part = part.replace("lambda_z_", "terminal phase (lambda_z), ").replace("_", " ")
+    return f"{title}: {part}" if part else title
+
+
 def _key_facts(run) -> list[tuple[str, str]]:
     """The summary up front: start dose, ladder with margins, design."""
     facts = []
@@ -132,14 +142,14 @@ def render_report(run, folder: Path, made: str | None = None) -> str:
     for st in run.analyses:
         a = run.study.analysis(st.id)
         o = st.outcome
-        figures = [_figure(folder / f, f"{st.title}: {Path(f).stem.replace('_', ' ')}") for f in (o.figures if o else [])
+        figures = [_figure(folder / f, _caption(st.title, f)) for f in (o.figures if o else [])
                    if (folder / f).exists()]
         tables = [(TABLE_TITLES.get(name, name.replace("_", " ").capitalize()), _table_html(df))
                   for name, df in (o.tables.items() if o else [])]
         issues = (o.record.get("issues") or []) if o else []
         issue_text = [f"{i.get('severity', 'note')}: {i.get('message')}" if isinstance(i, dict) else str(i)
                       for i in issues]
-        data = [str(p.relative_to(run.study.folder)) for p in run.study.data_paths(a)]
+        data = [os.path.relpath(p, run.study.folder) for p in run.study.data_paths(a)]
         sections.append({"id": st.id, "title": st.title, "kind": st.kind, "status": st.status, "error": st.error,
                          "conclusion": o.conclusion if o else "", "figures": figures,
                          "tables": [(n, t) for n, t in tables if t], "issues": issue_text, "data": data,

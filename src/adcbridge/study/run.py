@@ -8,8 +8,8 @@ in dependency order.  A failing analysis is recorded with its error, the analyse
     DIR/summary.json             {"study": .., "analyses": {"<id>": {"kind", "status", "error", "record"}}}
     DIR/results/<id>.json        {"id", "kind", "title", "status", "error", "conclusion", "record"}
     DIR/results/<id>.csv         the analysis' main table (NCA: the CDISC PP table)
-    DIR/results/<id>_<name>.csv  its other tables
-    DIR/figures/<id>*.png        its figures
+    DIR/results/<id>.<name>.csv  its other tables (ids hold no '.': no two analyses' files share a name)
+    DIR/figures/<id>[.<name>].png/.svg  its figures
 
 is written into a temporary folder beside ``DIR`` and renamed at the end, so ``DIR`` is never half-written; an
 existing ``DIR`` is replaced only with ``force``.  The results files hold no time stamp, so running the same study
@@ -87,25 +87,38 @@ def _json(obj) -> str:
     return json.dumps(obj, indent=2, allow_nan=False, sort_keys=False, default=str) + "\n"
 
 
-def _inputs(study: Study) -> dict[str, str]:
-    files: dict[str, str] = {study.path.name: _sha256(study.path)}
+def input_files(study: Study) -> list[Path]:
+    """Every file the study reads: the study file, the data files and the file options."""
+    files = [study.path]
     for a in study.file.analyses:
-        for p in study.data_paths(a):
-            files[str(p.relative_to(study.folder))] = _sha256(p)
-        for name, value in a.options.items():
-            candidate = study.folder / str(value)
-            if isinstance(value, str) and candidate.is_file():
-                files[str(candidate.relative_to(study.folder))] = _sha256(candidate)
-    return dict(sorted(files.items()))
+        files += study.data_paths(a)
+        files += [study.folder / str(v) for v in a.options.values()
+                  if isinstance(v, str) and (study.folder / str(v)).is_file()]
+    return files
 
 
-def check_output_folder(out: Path, force: bool) -> None:
-    """Refuse an existing output folder without ``force``, and a place that cannot hold one."""
+def _inputs(study: Study) -> dict[str, str]:
+    """SHA-256 of every input file, named as the study file names it (relative to its folder)."""
+    return dict(sorted((os.path.relpath(p, study.folder), _sha256(p)) for p in input_files(study)))
+
+
+def check_output_folder(out: Path, force: bool, study: Study | None = None) -> None:
+    """Refuse an existing output folder without ``force``, a place that cannot hold one, and -- with ``force``
+    too -- a folder that holds the study's own inputs (replacing it would delete them) or the working folder."""
     out = Path(out)
-    if out.exists() and not force:
-        raise ValueError(f"{out}: the output folder exists; give --force to replace it")
     if out.exists() and not out.is_dir():
         raise ValueError(f"{out}: exists and is not a folder")
+    if out.exists() and not force:
+        raise ValueError(f"{out}: the output folder exists; give --force to replace it")
+    target = out.resolve()
+    if study is not None:
+        for f in input_files(study):
+            if target == f.resolve() or target in f.resolve().parents:
+                raise ValueError(f"{out}: the output folder would hold the study's input {f}; choose another folder "
+                                 f"(replacing it would delete the input)")
+    if target == Path.cwd().resolve() or target in Path.cwd().resolve().parents or target == Path.home().resolve():
+        raise ValueError(f"{out}: the output folder is the working folder, one above it or the home folder; choose "
+                         f"a new folder")
     parent = out.resolve().parent
     if parent.exists() and not parent.is_dir():
         raise ValueError(f"{out}: {parent} is a file, so the output folder cannot be made")
@@ -119,8 +132,9 @@ def run_study(study: Study, out: str | Path, *, force: bool = False, progress=No
     """Run ``study`` into the folder ``out`` (see the module docstring); ``progress(i, n, analysis_id, status)`` is
     called after each analysis."""
     out = Path(out)
-    check_output_folder(out, force)
+    check_output_folder(out, force, study)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.resolve().parent))
+    previous = _terminate_as_interrupt()
     try:
         run = _run_into(study, staging, progress)
         _write(run, staging)
@@ -128,8 +142,29 @@ def run_study(study: Study, out: str | Path, *, force: bool = False, progress=No
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    finally:
+        _restore(previous)
     run.out = out
     return run
+
+
+def _terminate_as_interrupt():
+    """While a study runs, SIGTERM stops it like Ctrl-C (the staging folder is removed, nothing is written)."""
+    import signal
+    import threading
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+    return signal.signal(signal.SIGTERM, stop)
+
+
+def _restore(previous) -> None:
+    import signal
+    import threading
+    if previous is not None and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _run_into(study: Study, staging: Path, progress) -> StudyRun:
@@ -153,10 +188,11 @@ def _run_into(study: Study, staging: Path, progress) -> StudyRun:
                 ctx.outcomes[a.id] = outcome
                 st = AnalysisStatus(a.id, a.kind, title, "ok", outcome=outcome)
             except AnalysisError as exc:
-                st = AnalysisStatus(a.id, a.kind, title, "error", error=str(exc))
+                st = AnalysisStatus(a.id, a.kind, title, "error", error=_relative_text(str(exc), staging))
                 failed.add(a.id)
             except ValueError as exc:            # a library check the command line would also have made
-                st = AnalysisStatus(a.id, a.kind, title, "error", error=str(exc).splitlines()[0])
+                st = AnalysisStatus(a.id, a.kind, title, "error",
+                                    error=_relative_text(str(exc).splitlines()[0], staging))
                 failed.add(a.id)
             except Exception as exc:  # noqa: BLE001 - a bug in one analysis must not stop the others
                 st = AnalysisStatus(a.id, a.kind, title, "error",
@@ -166,6 +202,11 @@ def _run_into(study: Study, staging: Path, progress) -> StudyRun:
         if progress is not None:
             progress(i, len(study.order), a.id, st.status)
     return StudyRun(study=study, out=staging, analyses=statuses, inputs=_inputs(study))
+
+
+def _relative_text(text: str, staging: Path) -> str:
+    """An error message without the temporary folder's path (results name the output folder's own files)."""
+    return text.replace(str(staging) + os.sep, "").replace(str(staging.resolve()) + os.sep, "")
 
 
 def _write(run: StudyRun, staging: Path) -> None:
@@ -181,7 +222,8 @@ def _write(run: StudyRun, staging: Path) -> None:
                 if table is None or len(table) == 0:
                     continue
                 main = staging / "results" / f"{st.id}.csv"
-                target = main if k == 0 and not main.exists() else staging / "results" / f"{st.id}_{name}.csv"
+                # a table of its own under the analysis' id: ids hold no '.', so no two analyses share a name
+                target = main if k == 0 and not main.exists() else staging / "results" / f"{st.id}.{name}.csv"
                 write_frames(target, [_flat(table)])
                 files.append(str(target.relative_to(staging)))
         body = {"id": st.id, "kind": st.kind, "title": st.title, "status": st.status, "error": st.error,

@@ -105,6 +105,21 @@ def _dependencies(a: Analysis) -> list[str]:
 
 
 # ------------------------------------------------------------------------------------------------ loading
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's SafeLoader refusing a key given twice in one mapping (YAML requires unique keys; PyYAML would keep
+    the last one and silently ignore the first)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key!r} is given twice (also at line {seen[key]})", key_node.start_mark)
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+
 def _where(root, loc: tuple) -> str:
     path = ".".join(str(k) for k in loc) or "(top level)"
     from adcbridge.io.yaml_files import node_line
@@ -125,7 +140,7 @@ def load_study(path: str | Path) -> Study:
     except UnicodeDecodeError:
         raise ValueError(f"{path}: not a UTF-8 text file") from None
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
         root = yaml.compose(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -141,6 +156,13 @@ def load_study(path: str | Path) -> Study:
             msg = str(err["msg"]).removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 msg = "unknown key"
+            loc = tuple(err["loc"])
+            if len(loc) >= 3 and loc[-1] in ("str", "list[str]") and loc[-2] == "data":
+                key = loc[:-1]
+                line = f"{_where(root, key)}: expected a file name or a list of file names"
+                if line not in problems:
+                    problems.append(line)
+                continue
             problems.append(f"{_where(root, err['loc'])}: {msg}")
         raise StudyError(path, problems) from None
     ids: dict[str, int] = {}
@@ -148,10 +170,10 @@ def load_study(path: str | Path) -> Study:
         loc = ("analyses", k)
         if not _ID.match(a.id):
             problems.append(f"{_where(root, loc + ('id',))}: the id {a.id!r} must start with a letter and hold only "
-                            f"letters, digits, '_' and '-'")
+                            f"letters, digits, '_' and '-' (it names the analysis' results files)")
         if a.id in ids:
-            problems.append(f"{_where(root, loc + ('id',))}: the id {a.id!r} is used twice (also analysis "
-                            f"{ids[a.id] + 1})")
+            problems.append(f"{_where(root, loc + ('id',))}: the id {a.id!r} is used twice (also "
+                            f"analyses.{ids[a.id]})")
         ids.setdefault(a.id, k)
         if a.kind not in KINDS:
             problems.append(f"{_where(root, loc + ('kind',))}: unknown kind {a.kind!r}; the kinds are "
