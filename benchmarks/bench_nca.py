@@ -158,8 +158,8 @@ def command_section(folder: Path) -> list[str]:
     version = best(["version"], 7)
     helptext = best(["--help"], 7)
     start = version["wall"]
-    lines = [f"Whole process, as a user runs it (`adcbridge nca DATA ... --out pp.csv`): a fresh process per run, "
-             f"wall and CPU time of the best of the repeats, peak resident memory (RSS) of the process.",
+    lines = ["Whole process, as a user runs it (`adcbridge nca DATA ... --out pp.csv`): a fresh process per run, "
+             "wall and CPU time of the best of the repeats, peak resident memory (RSS) of the process.",
              "",
              f"Start-up: `adcbridge version` {version['wall']:.2f} s wall ({version['cpu']:.2f} s CPU, "
              f"{version['rss_mb']:.0f} MB); `adcbridge --help` {helptext['wall']:.2f} s.",
@@ -209,9 +209,9 @@ def command_section(folder: Path) -> list[str]:
 def engine_section(million: bool) -> list[str]:
     d = load()
     run(d, "linear")
-    lines = [f"Engine: wall time from the in-memory table to the long CDISC table (all single-dose parameters), "
-             f"best of 5, on the reference's 10,000 x 12 data set.  NonCompart and PKNCA as recorded in the "
-             f"reference notes on this machine kind (R is not installed here).",
+    lines = ["Engine: wall time from the in-memory table to the long CDISC table (all single-dose parameters), "
+             "best of 5, on the reference's 10,000 x 12 data set.  NonCompart and PKNCA as recorded in the "
+             "reference notes on this machine kind (R is not installed here).",
              "", "| data | AUC method | adcbridge (s) | vs NonCompart (30 s) | vs PKNCA (329 s) |",
              "|---|---|---:|---:|---:|"]
     for method in ("linear", "lin-up-log-down"):
