@@ -88,6 +88,10 @@ def concentration_plots(data: pd.DataFrame, result: NcaResult, *, time: str, con
     pts, keys, analyte = _profiles(result)
     subject = result.subject_column or keys[-1]
     groups = [k for k in keys if k not in (subject, "DOSENO")]
+    # multiple dose: each dosing interval is analysed on the time after its dose, and so it is drawn -- the means
+    # are per dose number (a mean over doses 1-3 at the same time after dose would hide the accumulation)
+    per_dose = "DOSENO" in keys
+    time_name = "time after dose" if per_dose else "time"
     analytes = list(dict.fromkeys(pts[analyte])) if analyte else [None]
     fig, axes = _grid(len(analytes), 2, (11, 3.6 * len(analytes)))
     colours = {}
@@ -103,7 +107,7 @@ def concentration_plots(data: pd.DataFrame, result: NcaResult, *, time: str, con
         u = _units(result, a)
         for ax, log in zip(axes[i], (False, True)):
             ax.set_title(f"{a or 'concentration'}: individual profiles ({'log' if log else 'linear'} scale)")
-            ax.set_xlabel(_label("time", u["time"]))
+            ax.set_xlabel(_label(time_name, u["time"]))
             ax.set_ylabel(_label("concentration", u["conc"]))
             if log:
                 ax.set_yscale("log")
@@ -116,19 +120,19 @@ def concentration_plots(data: pd.DataFrame, result: NcaResult, *, time: str, con
     for i, a in enumerate(analytes):
         sub = pts if a is None else pts[pts[analyte] == a]
         u = _units(result, a)
-        by = groups or ["_all"]
+        by = (groups or ["_all"]) + (["DOSENO"] if per_dose else [])
         sub = sub.assign(_all="all")
         for gkey, grp in sub.groupby(by, sort=False, dropna=False):
             stats = grp.groupby("time")["conc"].agg(["mean", "std"]).reset_index()
-            label = _group_label(grp.iloc[0], groups)
+            label = _group_label(grp.iloc[0], groups) + (f", dose {grp.iloc[0]['DOSENO']}" if per_dose else "")
             for ax, log in zip(axes[i], (False, True)):
                 m = _positive(stats["mean"]) if log else stats["mean"]
                 ax.errorbar(stats["time"], m, yerr=None if log else stats["std"], marker="o", ms=3, lw=1,
                             capsize=2, label=label, color=colours.get(label))
         for ax, log in zip(axes[i], (False, True)):
-            ax.set_title(f"{a or 'concentration'}: mean {'' if log else '(SD) '}by group, "
-                         f"{'log' if log else 'linear'} scale")
-            ax.set_xlabel(_label("time", u["time"]))
+            ax.set_title(f"{a or 'concentration'}: mean {'' if log else '(SD) '}by group"
+                         f"{' and dose number' if per_dose else ''}, {'log' if log else 'linear'} scale")
+            ax.set_xlabel(_label(time_name, u["time"]))
             ax.set_ylabel(_label("mean concentration", u["conc"]))
             if log:
                 ax.set_yscale("log")
