@@ -42,7 +42,7 @@ def test_the_bundled_study_runs_every_analysis(bundled):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["study"].startswith("JSKN003")
     assert {a["status"] for a in summary["analyses"].values()} == {"ok"}
-    assert len(summary["analyses"]) == 15
+    assert len(summary["analyses"]) == 16
     report = (out / "report.html").read_text()
     for a in summary["analyses"]:
         assert f'id="{a}"' in report
@@ -76,6 +76,8 @@ def test_the_report_recovers_the_stated_truths(bundled):
     assert "no sex effect" in stats and "linear PK" in stats
     fih = _result(out, "fih")["record"]
     assert fih["toxicology"]["hnstd"] == 30 and fih["start_dose_mg_per_kg"] == pytest.approx(30 * 12 / 37 / 6)
+    human = _result(out, "human_pk")
+    assert human["record"]["exposure"][0]["dose"] == 1.0 and "Cmax" in human["conclusion"]
     boin = _result(out, "boin")["record"]
     assert boin["spec"]["dose_levels"] == [1.0, 2.1, 4.2, 5.2, 6.3, 7.3, 8.4] and boin["spec"]["target"] == 0.3
     oc = pd.read_csv(out / "results" / "operating_characteristics.csv")
@@ -198,9 +200,9 @@ def test_init_writes_a_valid_template_study_once(tmp_path, capsys):
     assert (folder / "data" / "cyno_pk_sd.csv").is_file()
     header = (folder / "study.yaml").read_text()
     for key in ("name", "description", "seed", "analyses", "id", "kind", "title", "data", "options", "of",
-                "doses_from", "designs", "scenarios"):
+                "from", "designs", "scenarios"):
         assert f"#   {key} " in header or f"#     {key} " in header, key            # every key explained
-    assert len(load_study(folder / "study.yaml").order) == 15
+    assert len(load_study(folder / "study.yaml").order) == 16
     code, _, err = run(capsys, "init", folder)
     assert code == 2 and "give --force" in err
     assert run(capsys, "init", folder, "--force")[0] == 0

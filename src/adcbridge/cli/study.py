@@ -12,13 +12,28 @@ import typer
 def _run(spec, out: Path, force: bool, quiet: bool) -> None:
     from adcbridge.study import run_study
     from adcbridge.study.run import check_output_folder
-    check_output_folder(out, force)
+    check_output_folder(out, force, spec)
+
+    import sys
+    bar = None
+    if not quiet and sys.stderr.isatty():             # a live progress bar on a terminal (rich)
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                       console=Console(stderr=True), transient=True)
+        task = bar.add_task("analyses", total=len(spec.order))
 
     def progress(i: int, n: int, analysis_id: str, status: str) -> None:
-        if not quiet:
+        if bar is not None:
+            bar.update(task, advance=1, description=f"{analysis_id}: {status}")
+        elif not quiet:                                # a log: one line an analysis
             typer.echo(f"[{i}/{n}] {analysis_id}: {status}", err=True)
 
-    result = run_study(spec, out, force=force, progress=progress)
+    if bar is not None:
+        with bar:
+            result = run_study(spec, out, force=force, progress=progress)
+    else:
+        result = run_study(spec, out, force=force, progress=progress)
     for a in result.analyses:
         line = a.outcome.conclusion if a.outcome else a.error
         typer.echo(f"{a.id} ({a.kind}) {a.status}: {line}")
@@ -31,7 +46,8 @@ def run_cmd(study: Path = typer.Argument(..., help="The study file (YAML)."),
             out: Path = typer.Option(..., "--out", help="Output folder: report.html, summary.json, results/, "
                                                         "figures/ (written all at once)."),
             force: bool = typer.Option(False, "--force", help="Replace the output folder if it exists."),
-            quiet: bool = typer.Option(False, "--quiet", help="No progress lines.")):
+            quiet: bool = typer.Option(False, "--quiet", help="No progress display (the conclusions are still "
+                                                              "printed).")):
     """Run every analysis of a study file and write its results and an HTML report; exit 1 if an analysis
     failed (the others still run)."""
     from adcbridge.study import load_study
@@ -45,7 +61,8 @@ def demo_cmd(out: Path = typer.Option(Path("adcbridge_demo"), "--out", help="Out
                                                        "study's, 5,000)."),
              seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Random seed (default: the study's, "
                                                                             "2026)."),
-             quiet: bool = typer.Option(False, "--quiet", help="No progress lines.")):
+             quiet: bool = typer.Option(False, "--quiet", help="No progress display (the conclusions are still "
+                                                               "printed).")):
     """The main job on the bundled JSKN003-like study: binding, internalization, cytotoxicity, xenografts,
     cynomolgus PK, toxicology, FIH start dose and ladder, and the BOIN design with its operating characteristics
     against 3+3 and CRM, written up in DIR/report.html."""

@@ -178,9 +178,23 @@ def _pk_fit(a, o, ctx) -> None:
 
 def _pk_project(a, o, ctx) -> None:
     r = o.record
-    table = r.get("exposure") or r.get("table") or []
-    o.tables["projection"] = pd.DataFrame(table)
-    o.conclusion = "human exposure projected for the candidate doses; see the table."
+    exposure = pd.DataFrame(r.get("exposure") or [])
+    o.tables["projection"] = exposure
+    o.tables["parameters"] = pd.DataFrame(r.get("parameters") or [])
+    units = r.get("units") or {}
+    cl = next((p for p in r.get("parameters") or [] if p.get("name") == "CL"), None)
+    text = (f"{r.get('model')} parameters scaled from the {r.get('species')} to a {_g(r.get('human_weight_kg'))} kg "
+            f"patient" + (f" (CL {_g(cl['human_value'])} {cl['human_unit']}, exponent {_g(cl['exponent'])})"
+                          if cl else ""))
+    if not exposure.empty:
+        lo, hi = exposure.iloc[0], exposure.iloc[-1]
+        cycle = f"cycle {int(lo['cycle'])}" if "cycle" in exposure.columns and lo.get("cycle") == lo.get("cycle") \
+            else "the dosing interval"
+        cu, au = units.get("cmax", ""), units.get("auc", "")
+        text += (f"; {cycle}: Cmax {_g(lo['cmax'])}-{_g(hi['cmax'])} {cu}, AUC {_g(lo['auc'])}-{_g(hi['auc'])} {au}, "
+                 f"trough {_g(lo['ctrough'])}-{_g(hi['ctrough'])} {units.get('ctrough', cu)} from "
+                 f"{_g(lo['dose'])} to {_g(hi['dose'])} mg/kg")
+    o.conclusion = text + "."
 
 
 def _fih(a, o, ctx) -> None:

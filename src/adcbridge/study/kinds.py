@@ -21,7 +21,7 @@ pk-project         ``pk project``              options only
 fih                ``fih``                     a FIH plan (YAML: toxicology table, ladder, exposures) as ``data``,
                                                or options only (``hnstd``, ...)
 design             --                          a design spec (``options.design``: boin, 3+3, crm, and its
-                                               parameters); dose levels typed in or ``doses_from`` a fih analysis
+                                               parameters); dose levels typed in or ``from`` a fih analysis
 simulate           --                          ``designs`` (design ids) on named ``scenarios`` (``p_true``),
                                                compared on the same simulated patients
 =================  ==========================  ====================================================================
@@ -135,9 +135,9 @@ def check_analysis(a, folder: Path, study) -> list[tuple[tuple, str]]:
     for f in files:
         if not (folder / f).is_file():
             problems.append((("data",), f"no such file {f!r} (relative to the study file's folder)"))
-    expected = {"nca-stats": {"of"}, "design": {"doses_from"}, "simulate": {"designs", "scenarios"}}.get(a.kind, set())
-    for key in ("of", "doses_from", "designs", "scenarios"):
-        if getattr(a, key) is not None and key not in expected:
+    expected = {"nca-stats": {"of"}, "design": {"from"}, "simulate": {"designs", "scenarios"}}.get(a.kind, set())
+    for key, attr in (("of", "of"), ("from", "from_"), ("designs", "designs"), ("scenarios", "scenarios")):
+        if getattr(a, attr) is not None and key not in expected:
             problems.append(((key,), f"a {a.kind} analysis has no '{key}'"))
     if a.kind == "nca-stats" and not a.of:
         problems.append((("of",), "an nca-stats analysis names its nca analysis: 'of: <id>'"))
@@ -197,14 +197,14 @@ def _check_design(a, study) -> list[tuple[tuple, str]]:
     if name not in design_names():
         return [(("options", "design"), f"name the design: one of {', '.join(design_names())}")]
     has_doses = "doses" in a.options or "dose_levels" in a.options
-    if a.doses_from and has_doses:
-        problems.append((("doses_from",), "give the dose levels in the options or 'doses_from', not both"))
-    if not a.doses_from and not has_doses:
-        problems.append((("options",), "give the dose levels ('doses: [1.0, 2.1, ...]') or 'doses_from: <fih id>'"))
-    if a.doses_from:
-        target = next((x for x in study.analyses if x.id == a.doses_from), None)
+    if a.from_ and has_doses:
+        problems.append((("from",), "give the dose levels in the options or 'from', not both"))
+    if not a.from_ and not has_doses:
+        problems.append((("options",), "give the dose levels ('doses: [1.0, 2.1, ...]') or 'from: <fih id>'"))
+    if a.from_:
+        target = next((x for x in study.analyses if x.id == a.from_), None)
         if target is not None and target.kind != "fih":
-            problems.append((("doses_from",), f"{a.doses_from!r} is a {target.kind} analysis, not fih"))
+            problems.append((("from",), f"{a.from_!r} is a {target.kind} analysis, not fih"))
     levels, problem = _design_levels(a.options)
     if problem:
         problems.append((("options", "doses"), problem))
@@ -236,12 +236,12 @@ def _check_simulate(a, study) -> list[tuple[tuple, str]]:
             found.append(target)
     if len(set(a.designs or [])) != len(a.designs or []):
         problems.append((("designs",), "a design is named twice"))
-    typed = [(d.id, *_design_levels(d.options)) for d in found if not d.doses_from]
+    typed = [(d.id, *_design_levels(d.options)) for d in found if not d.from_]
     levels = {tuple(lv) for _, lv, _ in typed if lv}
     if len(levels) > 1:
         problems.append((("designs",), "the designs compared must have the same dose levels (the scenarios give one "
                                        "true DLT probability per level)"))
-    units = {d.options.get("dose_unit") for d in found if not d.doses_from}
+    units = {d.options.get("dose_unit") for d in found if not d.from_}
     if len(units) > 1:
         problems.append((("designs",), f"the designs compared have different dose units {sorted(map(str, units))}"))
     targets = {d.options.get("target") for d in found if d.options.get("target") is not None}
@@ -394,10 +394,10 @@ def _design_spec(a, ctx: RunContext):
     opts = dict(a.options)
     name = opts.pop("design")
     cls = design_class(name)
-    if a.doses_from:
-        ladder = ctx.outcomes[a.doses_from].record.get("ladder")
+    if a.from_:
+        ladder = ctx.outcomes[a.from_].record.get("ladder")
         if not ladder:
-            raise AnalysisError(f"the fih analysis {a.doses_from!r} has no dose ladder (give 'ladder' in its plan)")
+            raise AnalysisError(f"the fih analysis {a.from_!r} has no dose ladder (give 'ladder' in its plan)")
         levels, unit = tuple(ladder["doses"]), ladder.get("dose_unit", "mg/kg")
     else:
         levels = opts.pop("doses", None) or opts.pop("dose_levels")

@@ -21,7 +21,7 @@
 Each analysis has an ``id`` (letters, digits, ``_`` and ``-``; unique), a ``kind`` (:data:`~.kinds.KINDS`), its
 ``data`` file relative to the study file (where the kind reads one), ``options`` whose names are the flags of the
 matching command in snake_case (``--t-on`` is ``t_on``), and, for kinds that use another analysis' output, the id
-of that analysis (``of``, ``doses_from``, ``designs``).  :func:`load_study` checks everything that can be known
+of that analysis (``of``, ``from``, ``designs``).  :func:`load_study` checks everything that can be known
 before running -- the YAML, the keys, the kinds, every option name and path, unique ids, references to unknown
 ids, dependency cycles -- and reports every problem at once, each naming the key path and the line.
 """
@@ -52,16 +52,17 @@ class StudyError(ValueError):
 
 
 class Analysis(BaseModel):
-    """One analysis of the study (see the module docstring)."""
+    """One analysis of the study (see the module docstring).  ``from`` (``from_`` in Python) names the fih
+    analysis whose dose ladder a design uses."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", populate_by_name=False)
     id: str
     kind: str
     title: str | None = None
     data: str | list[str] | None = None
     options: dict[str, Any] = Field(default_factory=dict)
     of: str | None = None                      # nca-stats: the nca analysis whose parameters it analyses
-    doses_from: str | None = None              # design: the fih analysis whose ladder gives the dose levels
+    from_: str | None = Field(None, alias="from")   # design: the fih analysis whose ladder gives the dose levels
     designs: list[str] | None = None           # simulate: the design analyses to compare
     scenarios: list[dict[str, Any]] | None = None   # simulate: named true DLT curves
 
@@ -100,7 +101,7 @@ class Study:
 
 
 def _dependencies(a: Analysis) -> list[str]:
-    deps = [d for d in (a.of, a.doses_from) if d]
+    deps = [d for d in (a.of, a.from_) if d]
     return deps + list(a.designs or [])
 
 
@@ -184,7 +185,7 @@ def load_study(path: str | Path) -> Study:
     for k, a in enumerate(study.analyses):
         for dep in _dependencies(a):
             if dep not in ids:
-                key = "of" if dep == a.of else "doses_from" if dep == a.doses_from else "designs"
+                key = "of" if dep == a.of else "from" if dep == a.from_ else "designs"
                 problems.append(f"{_where(root, ('analyses', k, key))}: no analysis has the id {dep!r}")
     order: tuple[str, ...] = ()
     if not problems:
