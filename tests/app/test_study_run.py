@@ -252,3 +252,26 @@ analyses:
     assert code == 2 and "would hold the study's input" in err and path.exists()
     code, _, err = run(capsys, "run", path, "--out", tmp_path / "data", "--force")
     assert code == 2 and (tmp_path / "data" / "fih_plan.yaml").exists()
+
+
+def test_a_pk_fit_analysis_runs_its_command(tmp_path, capsys):
+    from tests.refdata import REFERENCE
+    data = pd.read_csv(REFERENCE / "pk" / "r_oracle_input.csv")
+    (tmp_path / "data").mkdir()
+    data[data["ID"].isin(["SD002", "SD027"])].to_csv(tmp_path / "data" / "pk.csv", index=False)
+    path = tmp_path / "study.yaml"
+    path.write_text("""name: pk fit
+analyses:
+  - id: pk
+    kind: pk-fit
+    data: data/pk.csv
+    options: {model: 2cmt, tinf: TINF, by: ID, n_starts: 1}
+""")
+    code, _, err = run(capsys, "run", path, "--out", tmp_path / "out", "--quiet")
+    assert code == 0, err
+    result = _result(tmp_path / "out", "pk")
+    direct = json.loads(run(capsys, "pk", "fit", tmp_path / "data" / "pk.csv", "--model", "2cmt", "--tinf", "TINF",
+                            "--by", "ID", "--n-starts", "1", "--format", "json")[1])
+    assert [p["estimate"] for p in result["record"]["parameters"]] == [p["estimate"] for p in direct["parameters"]]
+    assert "median individual estimates: CL" in result["conclusion"]
+    assert (tmp_path / "out" / "figures" / "pk.png").exists() and (tmp_path / "out" / "figures" / "pk.svg").exists()
