@@ -57,6 +57,10 @@ def _tables() -> dict[str, pd.DataFrame]:
                [["ID", "SEX", "DOSE", "TIME", "CONC", "BLQ"]].reset_index(drop=True),
         "pk": pd.read_csv(REFERENCE / "pk" / "r_oracle_input.csv").query("ID in ['SD002', 'SD027']")
               .reset_index(drop=True),
+        "history": pd.DataFrame({"patient": [f"P{k}" for k in range(1, 10)], "cohort": [1, 1, 1, 2, 2, 2, 3, 3, 3],
+                                 "dose": [1, 1, 1, 2, 2, 2, 2, 2, 2], "dlt": [0, 0, 0, 0, 1, 0, 0, 0, 1],
+                                 "dose_time": [0, 1, 2, 30, 31, 32, 60, 61, 62],
+                                 "assess_time": [28, 29, 30, 58, 40, 60, 88, 89, 70]}),
     }
 
 
@@ -77,6 +81,7 @@ COMMANDS = {
             "--route", "iv-infusion", "--duration", "0.5", "--group", "SEX", "--blq", "BLQ",
             "--out", "{out}/pp.csv", "--wide", "{out}/wide.csv"],
     "pk": ["pk", "fit", "{data}", "--model", "2cmt", "--tinf", "TINF", "--by", "ID", "--n-starts", "1"],
+    "history": ["next", "--design", "crm", "--target", "0.3", "--doses", "4", "--history", "{data}"],
 }
 
 CORRUPTIONS = ("empty", "inf", "-inf", "nan", "negative", "text", "duplicate", "shuffle", "header_only",
@@ -126,7 +131,7 @@ def _numbers(obj, path: str = "") -> dict[str, float]:
     out: dict[str, float] = {}
     if isinstance(obj, dict):
         for k, v in obj.items():
-            if k not in ("provenance", "written", "issues"):
+            if k not in ("provenance", "written", "issues", "history"):    # history: the input, echoed back
                 out.update(_numbers(v, f"{path}/{k}"))
     elif isinstance(obj, list):                # rows named by their first text field: row order is not a number
         seen: dict[str, int] = {}
