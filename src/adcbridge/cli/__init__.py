@@ -16,6 +16,7 @@ import typer
 from adcbridge import __version__
 from adcbridge.cli.common import flag_message
 from adcbridge.cli.assays import fit_app
+from adcbridge.cli.conduct import audit_app, db_app, users_app
 from adcbridge.cli.designs import next_cmd
 from adcbridge.cli.dosefinding import boin_app, simulate_cmd, trial_cmd
 from adcbridge.cli.nca import nca_cmd, nca_stats_cmd
@@ -41,6 +42,9 @@ app.command("fih")(fih)
 app.command("run")(run_cmd)
 app.command("init")(init_cmd)
 app.command("validate")(validate_cmd)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+app.add_typer(audit_app, name="audit")
 app.add_typer(translate_app, name="translate")
 
 

@@ -1,0 +1,83 @@
+"""Connecting to the conduct database and migrating it (Alembic, run from the package: no alembic.ini needed).
+
+The default database is a SQLite file ``adcbridge.db`` in the working folder; PostgreSQL by URL
+(``postgresql+psycopg://user@host/db``).  ``upgrade(url)`` applies every migration not yet applied; the schema is
+made by the migrations only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import create_engine, event, inspect
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+__all__ = ["default_url", "connect", "upgrade", "session_factory", "current_revision"]
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def default_url() -> str:
+    """``sqlite:///adcbridge.db`` in the working folder."""
+    return f"sqlite:///{Path.cwd() / 'adcbridge.db'}"
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def connect(url: str | None = None) -> Engine:
+    """An engine for ``url`` (default :func:`default_url`); SQLite enforces foreign keys."""
+    url = url or default_url()
+    try:
+        engine = create_engine(url, future=True)
+    except Exception as exc:  # noqa: BLE001 - an unparsable URL or a missing driver: one line naming the URL
+        raise ValueError(f"cannot use the database URL {_safe(url)!r}: {str(exc).splitlines()[0]}") from None
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _safe(url: str) -> str:
+    """The URL without its password."""
+    from sqlalchemy.engine import make_url
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001
+        return "<unparsable URL>"
+
+
+def _alembic_config(engine: Engine):
+    from alembic.config import Config
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def upgrade(url: str | None = None) -> str:
+    """Apply every migration not yet applied to the database at ``url``; returns the revision now current."""
+    from alembic import command
+    engine = connect(url)
+    try:
+        command.upgrade(_alembic_config(engine), "head")
+        return current_revision(engine)
+    finally:
+        engine.dispose()
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The migration revision of the database (None when it has never been migrated)."""
+    from alembic.runtime.migration import MigrationContext
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions on a migrated database; an unmigrated one is refused with the command that migrates it."""
+    if "events" not in inspect(engine).get_table_names():
+        raise ValueError(f"the database {_safe(str(engine.url))} has no adcbridge tables: run 'adcbridge db upgrade "
+                         f"--db URL' first")
+    return sessionmaker(engine, expire_on_commit=False)
