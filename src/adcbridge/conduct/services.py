@@ -1,0 +1,199 @@
+"""What users do in a live trial, as transactions on the conduct database: each function checks the user's role,
+changes the rows and appends the audit event in the same transaction (the caller commits; an error leaves nothing).
+
+* a statistician creates a trial from a registered design spec and activates it (the design is then locked: its
+  hash is stored);
+* an investigator enrols patients (pseudonymous id, dose level, DLT yes/no/pending, dates) and enters outcomes;
+  a correction is a new event with its reason, never an edit of history;
+* the decision on the patients so far is the design's own (:func:`adcbridge.dosefinding.next_dose`), stored with
+  the design hash, the history hash and the library version, so it can be replayed;
+* a safety reviewer confirms or rejects each escalation; a patient cannot be enrolled at a higher dose before the
+  escalation to it is confirmed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .audit import append_event
+from .models import Decision, Patient, Trial, User
+
+__all__ = ["PermissionDenied", "Conflict", "create_trial", "activate_trial", "enrol_patient", "correct_outcome",
+           "history_of", "decide", "confirm_decision"]
+
+
+class PermissionDenied(PermissionError):
+    """The user's role may not do this."""
+
+
+class Conflict(ValueError):
+    """The request conflicts with the trial's state (a repeated patient id, a stale version, an unconfirmed
+    escalation)."""
+
+
+def _require(user: User, *roles: str) -> None:
+    if user.role not in roles or not user.active:
+        raise PermissionDenied(f"{user.username} ({user.role}) may not do this; it needs the role "
+                               f"{' or '.join(roles)}")
+
+
+def _design(trial: Trial):
+    from adcbridge.dosefinding.registry import design_class
+    return design_class(trial.design_name)(**json.loads(trial.design_spec))
+
+
+def _canonical_hash(obj) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def create_trial(session: Session, user: User, name: str, design: str, spec: dict) -> Trial:
+    """A draft trial of the registered ``design`` with parameters ``spec`` (validated now)."""
+    from adcbridge.dosefinding.registry import design_class
+    _require(user, "statistician")
+    built = design_class(design)(**spec)
+    canonical = json.loads(built.model_dump_json())
+    if session.execute(select(Trial).where(Trial.name == name)).scalar_one_or_none() is not None:
+        raise Conflict(f"a trial named {name!r} exists")
+    trial = Trial(name=name, design_name=design, design_spec=json.dumps(canonical, sort_keys=True),
+                  status="draft", version=1, created_by=user.id)
+    session.add(trial)
+    session.flush()
+    append_event(session, actor=user.username, action="create_trial", entity="trial", entity_id=trial.id,
+                 after={"name": name, "design": design, "spec": canonical})
+    return trial
+
+
+def activate_trial(session: Session, user: User, trial: Trial) -> Trial:
+    """Lock the design (its hash stored) and open enrolment."""
+    _require(user, "statistician")
+    if trial.status != "draft":
+        raise Conflict(f"trial {trial.name!r} is {trial.status}, not a draft")
+    trial.design_hash = _canonical_hash(json.loads(trial.design_spec))
+    trial.status, trial.version = "active", trial.version + 1
+    append_event(session, actor=user.username, action="activate_trial", entity="trial", entity_id=trial.id,
+                 before={"status": "draft"}, after={"status": "active", "design_hash": trial.design_hash})
+    return trial
+
+
+def history_of(session: Session, trial: Trial):
+    """The trial's patients as a :class:`~adcbridge.dosefinding.History` (enrolment order), or None."""
+    from adcbridge.dosefinding.history import History, Patient as HPatient
+    rows = session.execute(select(Patient).where(Patient.trial_id == trial.id).order_by(Patient.id)).scalars().all()
+    if not rows:
+        return None
+    start = min((r.dosed_on for r in rows if r.dosed_on), default=None)
+
+    def days(d):
+        return None if d is None or start is None else float((d - start).days)
+    return History(tuple(HPatient(r.patient, r.cohort, r.dose, r.dlt, days(r.dosed_on), days(r.assessed_on))
+                         for r in rows))
+
+
+def _confirmed_highest(session: Session, trial: Trial) -> int:
+    """The highest dose level an approved decision has opened (the start dose before any decision)."""
+    design = _design(trial)
+    highest = design.first_dose
+    for d in session.execute(select(Decision).where(Decision.trial_id == trial.id, Decision.approved.is_(True))
+                             ).scalars():
+        nxt = json.loads(d.record).get("next_dose")
+        if nxt:
+            highest = max(highest, nxt)
+    return highest
+
+
+def enrol_patient(session: Session, user: User, trial: Trial, patient: str, dose: int, *, dlt: bool | None = None,
+                  dosed_on: dt.date | None = None, assessed_on: dt.date | None = None,
+                  cohort: int | None = None) -> Patient:
+    """Enrol a patient at ``dose`` (1-based).  The cohort is the current one while it is not full and at the same
+    dose, else the next; a dose above those opened by confirmed escalations is refused (:class:`Conflict`)."""
+    _require(user, "investigator")
+    if trial.status != "active":
+        raise Conflict(f"trial {trial.name!r} is {trial.status}: patients are enrolled in an active trial")
+    design = _design(trial)
+    if not 1 <= dose <= design.n_doses:
+        raise ValueError(f"dose level {dose} is outside 1..{design.n_doses}")
+    taken = session.execute(select(Patient).where(Patient.trial_id == trial.id, Patient.patient == patient)
+                            ).scalar_one_or_none()
+    if taken is not None:
+        raise Conflict(f"patient {patient!r} is already enrolled in trial {trial.name!r}")
+    opened = _confirmed_highest(session, trial)
+    if dose > opened:
+        raise Conflict(f"dose level {dose} is not open: the highest dose opened by a confirmed decision is {opened}")
+    last = session.execute(select(Patient).where(Patient.trial_id == trial.id).order_by(Patient.id.desc())
+                           .limit(1)).scalar_one_or_none()
+    if cohort is None:
+        size = getattr(design, "cohort_size", 3)
+        n_last = 0 if last is None else session.execute(
+            select(func.count()).select_from(Patient).where(Patient.trial_id == trial.id,
+                                                            Patient.cohort == last.cohort)).scalar_one()
+        cohort = 1 if last is None else (last.cohort if (last.dose == dose and n_last < size) else last.cohort + 1)
+    row = Patient(trial_id=trial.id, patient=patient, cohort=cohort, dose=dose, dlt=dlt, dosed_on=dosed_on,
+                  assessed_on=assessed_on)
+    session.add(row)
+    session.flush()
+    history_of(session, trial)                 # the patients must still make a valid history (types, order)
+    append_event(session, actor=user.username, action="enrol_patient", entity="patient", entity_id=row.id,
+                 after={"trial": trial.id, "patient": patient, "cohort": cohort, "dose": dose, "dlt": dlt,
+                        "dosed_on": dosed_on, "assessed_on": assessed_on})
+    return row
+
+
+def correct_outcome(session: Session, user: User, trial: Trial, patient: str, dlt: bool | None, reason: str,
+                    assessed_on: dt.date | None = None) -> Patient:
+    """Enter or correct a patient's DLT outcome; the audit event keeps the value before and the reason."""
+    _require(user, "investigator")
+    if not reason or not reason.strip():
+        raise ValueError("a correction needs its reason")
+    row = session.execute(select(Patient).where(Patient.trial_id == trial.id, Patient.patient == patient)
+                          ).scalar_one_or_none()
+    if row is None:
+        raise LookupError(f"no patient {patient!r} in trial {trial.name!r}")
+    before = {"dlt": row.dlt, "assessed_on": row.assessed_on}
+    row.dlt, row.assessed_on = dlt, assessed_on or row.assessed_on
+    append_event(session, actor=user.username, action="correct_outcome", entity="patient", entity_id=row.id,
+                 before=before, after={"dlt": dlt, "assessed_on": row.assessed_on}, reason=reason)
+    return row
+
+
+def decide(session: Session, user: User, trial: Trial) -> Decision:
+    """The design's decision on the patients so far, stored once per history (asking again on the same patients
+    returns the stored decision)."""
+    from adcbridge import __version__
+    from adcbridge.dosefinding import next_dose
+    if trial.status != "active":
+        raise Conflict(f"trial {trial.name!r} is {trial.status}: decisions are made in an active trial")
+    history = history_of(session, trial)
+    if history is None:
+        raise Conflict(f"trial {trial.name!r} has no patient yet")
+    record = next_dose(_design(trial), history).to_record()
+    record.get("provenance", {}).pop("created", None)
+    existing = session.execute(select(Decision).where(Decision.trial_id == trial.id,
+                                                      Decision.history_hash == history.digest())).scalar_one_or_none()
+    if existing is not None:
+        return existing
+    row = Decision(trial_id=trial.id, record=json.dumps(record, sort_keys=True), design_hash=trial.design_hash,
+                   history_hash=history.digest(), library_version=__version__)
+    session.add(row)
+    session.flush()
+    append_event(session, actor=user.username, action="decide", entity="decision", entity_id=row.id,
+                 after={"trial": trial.id, "next_dose": record["next_dose"], "decision": record["decision"],
+                        "rule": record["rule"], "history_hash": row.history_hash})
+    return row
+
+
+def confirm_decision(session: Session, user: User, decision: Decision, approve: bool, comment: str | None = None
+                     ) -> Decision:
+    """A safety reviewer confirms (or rejects) a decision; each decision is reviewed once."""
+    _require(user, "safety-reviewer")
+    if decision.approved is not None:
+        raise Conflict(f"decision {decision.id} was already {'approved' if decision.approved else 'rejected'}")
+    decision.approved, decision.reviewed_by = bool(approve), user.id
+    append_event(session, actor=user.username, action="confirm_decision" if approve else "reject_decision",
+                 entity="decision", entity_id=decision.id, before={"approved": None},
+                 after={"approved": bool(approve)}, reason=comment)
+    return decision
