@@ -65,3 +65,24 @@ def audit_verify(db: Optional[str] = DB):
         return
     typer.echo(f"audit trail broken at event {report.broken_id} (event {report.events} in order): {report.reason}")
     raise typer.Exit(1)
+
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def serve_cmd(db: Optional[str] = DB,
+              host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (loopback by default)."),
+              port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port."),
+              secure_cookies: bool = typer.Option(False, "--secure-cookies",
+                                                  help="Behind a TLS-terminating reverse proxy: required to listen "
+                                                       "on a non-loopback address.")):
+    """Start the trial-conduct API (FastAPI on uvicorn; OpenAPI at /docs).  An empty database is migrated first."""
+    if host not in LOOPBACK and not secure_cookies:
+        raise typer.BadParameter(f"{host} is not a loopback address: serve behind a TLS-terminating reverse proxy "
+                                 f"and give --secure-cookies", param_hint="'--host'")
+    import uvicorn
+
+    from adcbridge.conduct.api import create_app
+    from adcbridge.conduct.db import upgrade
+    upgrade(db)
+    uvicorn.run(create_app(db), host=host, port=port, log_level="info")

@@ -1,0 +1,139 @@
+"""The conduct API (FastAPI TestClient on a fresh SQLite database per test): the contract of issue 15 on a BOIN
+trial, and the error statuses (401, 403, 404, 409, 422, 429)."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("httpx")                      # TestClient needs it (the test extra)
+
+from fastapi.testclient import TestClient  # noqa: E402
+
+from adcbridge.conduct.api import create_app  # noqa: E402
+from adcbridge.conduct.db import connect, session_factory, upgrade  # noqa: E402
+from adcbridge.conduct.users import create_user  # noqa: E402
+
+PASSWORD = "a long password 123"
+DESIGN = {"name": "boin", "target": 0.3, "doses": [1.0, 2.1, 4.2, 5.2, 6.3], "cohort_size": 3, "cohorts": 10}
+
+
+@pytest.fixture
+def client(tmp_path):
+    url = f"sqlite:///{tmp_path / 'api.db'}"
+    upgrade(url)
+    engine = connect(url)
+    with session_factory(engine).begin() as s:
+        for role in ("admin", "statistician", "investigator", "safety-reviewer", "viewer"):
+            create_user(s, role.replace("-", "_"), role, PASSWORD)
+    engine.dispose()
+    app = create_app(url, secret="test-secret")
+    with TestClient(app) as c:
+        yield c
+    app.state.engine.dispose()
+
+
+def _auth(client, username):
+    r = client.post("/api/token", data={"username": username, "password": PASSWORD})
+    assert r.status_code == 200 and r.json()["token_type"] == "bearer"
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def test_the_contract_on_a_boin_trial(client):
+    stat, inv, rev = _auth(client, "statistician"), _auth(client, "investigator"), _auth(client, "safety_reviewer")
+    r = client.post("/api/trials", json={"name": "JSKN003-101", "design": DESIGN}, headers=stat)
+    assert r.status_code == 201
+    tid = r.json()["id"]
+    assert client.post(f"/api/trials/{tid}/activate", headers=stat).json()["status"] == "active"
+    for k in range(1, 4):
+        r = client.post(f"/api/trials/{tid}/patients", json={"patient": f"P00{k}", "dose": 1, "dlt": False,
+                                                              "dosed_on": "2026-01-05"}, headers=inv)
+        assert r.status_code == 201
+    assert client.post(f"/api/trials/{tid}/patients", json={"patient": "P001", "dose": 1, "dlt": False},
+                       headers=inv).status_code == 409                              # a repeated patient id
+    d = client.get(f"/api/trials/{tid}/decision", headers=inv).json()
+    assert (d["design"], d["decision"], d["next_dose"]) == ("boin", "escalate", 2) and d["decision_id"] >= 1
+    assert client.post(f"/api/trials/{tid}/patients", json={"patient": "P004", "dose": 2, "dlt": False},
+                       headers=inv).status_code == 409                              # not confirmed yet
+    r = client.post(f"/api/trials/{tid}/decisions/{d['decision_id']}/confirm",
+                    json={"approve": True, "comment": "0/3"}, headers=rev)
+    assert r.status_code == 200 and r.json()["approved"] is True
+    assert client.post(f"/api/trials/{tid}/patients", json={"patient": "P004", "dose": 2, "dlt": True},
+                       headers=inv).status_code == 201
+    r = client.patch(f"/api/trials/{tid}/patients/P004", json={"dlt": False, "reason": "not related"}, headers=inv)
+    assert r.status_code == 200
+    patients = client.get(f"/api/trials/{tid}/patients", headers=rev).json()
+    assert [p["patient"] for p in patients] == ["P001", "P002", "P003", "P004"] and patients[3]["dlt"] is False
+    audit = client.get(f"/api/trials/{tid}/audit", headers=stat).json()
+    assert [e["action"] for e in audit][:2] == ["create_trial", "activate_trial"]
+    assert any(e["action"] == "correct_outcome" and e["reason"] == "not related" for e in audit)
+
+
+def test_error_statuses(client):
+    stat, inv, viewer = _auth(client, "statistician"), _auth(client, "investigator"), _auth(client, "viewer")
+    assert client.post("/api/trials", json={"name": "x", "design": DESIGN}).status_code == 401
+    assert client.post("/api/trials", json={"name": "x", "design": DESIGN},
+                       headers={"Authorization": "Bearer forged"}).status_code == 401
+    assert client.post("/api/trials", json={"name": "x", "design": DESIGN}, headers=inv).status_code == 403
+    r = client.post("/api/trials", json={"name": "x", "design": {**DESIGN, "target": 0.9}}, headers=stat)
+    assert r.status_code == 422 and "target" in r.json()["detail"]
+    r = client.post("/api/trials", json={"name": "x", "design": DESIGN, "colour": "red"}, headers=stat)
+    assert r.status_code == 422 and "colour" in str(r.json()["detail"])
+    assert client.get("/api/trials/999/patients", headers=viewer).status_code == 404
+    tid = client.post("/api/trials", json={"name": "x", "design": DESIGN}, headers=stat).json()["id"]
+    assert client.post(f"/api/trials/{tid}/patients", json={"patient": "P1", "dose": 1},
+                       headers=inv).status_code == 409                              # a draft trial
+    assert client.get(f"/api/trials/{tid}/audit", headers=viewer).status_code == 403
+    for _ in range(5):
+        assert client.post("/api/token", data={"username": "viewer", "password": "wrong"}).status_code == 401
+    assert client.post("/api/token", data={"username": "viewer", "password": PASSWORD}).status_code == 429
+
+
+def test_script_strings_are_stored_as_given_and_returned_as_data(client):
+    stat, inv = _auth(client, "statistician"), _auth(client, "investigator")
+    name = "<script>alert(1)</script>'; DROP TABLE patients; --"
+    tid = client.post("/api/trials", json={"name": name, "design": DESIGN}, headers=stat).json()["id"]
+    client.post(f"/api/trials/{tid}/activate", headers=stat)
+    assert client.post(f"/api/trials/{tid}/patients", json={"patient": name[:60], "dose": 1, "dlt": False},
+                       headers=inv).status_code == 201
+    assert client.get(f"/api/trials/{tid}/patients", headers=inv).json()[0]["patient"] == name[:60]
+
+
+def test_serve_refuses_a_public_address_without_secure_cookies(capsys):
+    from tests.clirun import run
+    code, _, err = run(capsys, "serve", "--host", "0.0.0.0")
+    assert code == 2 and "not a loopback address" in err and "--secure-cookies" in err
+
+
+def test_serve_answers_on_loopback(tmp_path):
+    """The real server: `adcbridge serve` in a process, a login over HTTP on loopback."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+    url = f"sqlite:///{tmp_path / 'served.db'}"
+    upgrade(url)
+    engine = connect(url)
+    with session_factory(engine).begin() as s:
+        create_user(s, "viewer", "viewer", PASSWORD)
+    engine.dispose()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "adcbridge", "serve", "--db", url, "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        for _ in range(100):
+            try:
+                r = httpx.post(f"http://127.0.0.1:{port}/api/token", data={"username": "viewer", "password": PASSWORD})
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("the server did not answer")
+        assert r.status_code == 200 and r.json()["token_type"] == "bearer"
+        assert httpx.get(f"http://127.0.0.1:{port}/openapi.json").json()["info"]["title"].startswith("adcbridge")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
