@@ -249,7 +249,7 @@ analyses:
     # --force never replaces a folder that holds the study's inputs
     path.write_text("name: ok\nanalyses:\n  - id: fih\n    kind: fih\n    data: data/fih_plan.yaml\n")
     code, _, err = run(capsys, "run", path, "--out", tmp_path, "--force")
-    assert code == 2 and "would hold the study's input" in err and path.exists()
+    assert code == 2 and "would hold the input" in err and path.exists()
     code, _, err = run(capsys, "run", path, "--out", tmp_path / "data", "--force")
     assert code == 2 and (tmp_path / "data" / "fih_plan.yaml").exists()
 

@@ -160,7 +160,7 @@ def test_a_file_in_place_of_the_folder_or_the_current_folder_is_refused(tmp_path
     monkeypatch.chdir(work)
     for out in (".", ".."):
         code, _, stderr = validate(capsys, "--out", out, "--force")
-        assert code == 2 and "will not replace the current folder" in stderr
+        assert code == 2 and "the output folder is the working folder" in stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["qual", "work"]
 
 

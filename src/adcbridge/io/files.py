@@ -31,7 +31,7 @@ from .table_writer import table_suffix, write_frames
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["write_text", "write_bytes", "write_json", "write_table", "write_csv_chunks", "write_table_chunks",
+__all__ = ["check_new_folder", "write_text", "write_bytes", "write_json", "write_table", "write_csv_chunks", "write_table_chunks",
            "staged_outputs", "Stage", "probe_output_folder"]
 
 
@@ -128,6 +128,36 @@ def probe_output_folder(folder: str | os.PathLike) -> None:
         os.rmdir(tempfile.mkdtemp(prefix=".adcbridge-probe.", dir=parent))
     except OSError as exc:
         raise OSError(exc.errno, exc.strerror or str(exc), str(folder)) from None
+
+
+def check_new_folder(out: str | os.PathLike, force: bool, keep=()) -> None:
+    """Refuse to make ``out`` as a command's output folder (a ValueError naming it) when it exists and ``force`` is
+    not given, when a file stands in its place, when its parent is missing, a file or not writable, and -- with
+    ``force`` too -- when it is or holds one of the files in ``keep`` (a study's inputs), or is the working folder,
+    one above it or the home folder (replacing those would delete what they hold)."""
+    out = Path(out)
+    if out.exists() or out.is_symlink():
+        if not out.is_dir():
+            raise ValueError(f"{out}: exists and is not a folder")
+        if not force:
+            raise ValueError(f"{out}: the output folder exists; give --force to replace it")
+    target = out.resolve()
+    for f in keep:
+        f = Path(f).resolve()
+        if target == f or target in f.parents:
+            raise ValueError(f"{out}: the output folder would hold the input {f}; choose another folder (replacing "
+                             f"it would delete the input)")
+    here = Path.cwd().resolve()
+    if target == here or target in here.parents or target == Path.home().resolve():
+        raise ValueError(f"{out}: the output folder is the working folder, one above it or the home folder; choose "
+                         f"a new folder")
+    parent = target.parent
+    if parent.exists() and not parent.is_dir():
+        raise ValueError(f"{out}: {parent} is a file, so the output folder cannot be made")
+    if not parent.is_dir():
+        raise ValueError(f"{out}: the folder {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise ValueError(f"{out}: cannot write in {parent}")
 
 
 @contextmanager

@@ -233,23 +233,10 @@ def render_html(record: dict) -> str:
 
 # ---------------------------------------------------------------------------------------- output folder
 def check_output_folder(out: str | Path, force: bool) -> None:
-    """Refuse an existing ``out`` without ``force`` (and a file in its place, or a parent that cannot hold it)."""
-    out = Path(out)
-    if out.exists() or out.is_symlink():
-        if not force:
-            raise ValueError(f"{out}: the output folder exists; give --force to replace it")
-        if not out.is_dir():
-            raise ValueError(f"{out}: exists and is not a folder")
-        here = Path.cwd().resolve()
-        if out.resolve() == here or out.resolve() in here.parents or out.resolve() == Path.home().resolve():
-            raise ValueError(f"{out}: will not replace the current folder, a folder above it or the home folder")
-    parent = out.resolve().parent
-    if parent.exists() and not parent.is_dir():
-        raise ValueError(f"{out}: {parent} is a file, so the output folder cannot be made")
-    if not parent.is_dir():
-        raise ValueError(f"{out}: the folder {parent} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise ValueError(f"{out}: cannot write in {parent}")
+    """Refuse an existing ``out`` without ``force`` (and a file in its place, the working or home folder, or a
+    parent that cannot hold it): :func:`adcbridge.io.files.check_new_folder`."""
+    from adcbridge.io.files import check_new_folder
+    check_new_folder(out, force)
 
 
 def write_report(run, out: str | Path, force: bool = False, now: datetime | None = None) -> Path:

@@ -104,28 +104,10 @@ def _inputs(study: Study) -> dict[str, str]:
 
 def check_output_folder(out: Path, force: bool, study: Study | None = None) -> None:
     """Refuse an existing output folder without ``force``, a place that cannot hold one, and -- with ``force``
-    too -- a folder that holds the study's own inputs (replacing it would delete them) or the working folder."""
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"{out}: exists and is not a folder")
-    if out.exists() and not force:
-        raise ValueError(f"{out}: the output folder exists; give --force to replace it")
-    target = out.resolve()
-    if study is not None:
-        for f in input_files(study):
-            if target == f.resolve() or target in f.resolve().parents:
-                raise ValueError(f"{out}: the output folder would hold the study's input {f}; choose another folder "
-                                 f"(replacing it would delete the input)")
-    if target == Path.cwd().resolve() or target in Path.cwd().resolve().parents or target == Path.home().resolve():
-        raise ValueError(f"{out}: the output folder is the working folder, one above it or the home folder; choose "
-                         f"a new folder")
-    parent = out.resolve().parent
-    if parent.exists() and not parent.is_dir():
-        raise ValueError(f"{out}: {parent} is a file, so the output folder cannot be made")
-    if not parent.is_dir():
-        raise ValueError(f"{out}: the folder {parent} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise ValueError(f"{out}: cannot write in {parent}")
+    too -- a folder that holds the study's own inputs or the working folder (:func:`adcbridge.io.files.
+    check_new_folder`)."""
+    from adcbridge.io.files import check_new_folder
+    check_new_folder(out, force, keep=input_files(study) if study is not None else ())
 
 
 def run_study(study: Study, out: str | Path, *, force: bool = False, progress=None) -> StudyRun:
