@@ -257,8 +257,9 @@ def trial_cmd(spec: Optional[Path] = typer.Argument(None, help="Trial YAML: desi
               seed: int = typer.Option(2026, "--seed", help="Random seed (common to all designs)."),
               out: Optional[Path] = typer.Option(None, "--out", help="Also write tables, plots and the protocol "
                                                                      "text to this folder.")):
-    """A dose-finding trial file: its BOIN decision table, and the operating characteristics of BOIN, 3+3 and CRM
-    on its scenarios (the same simulated patients for every design)."""
+    """A dose-finding trial file: BOIN decision table, and BOIN vs 3+3 vs CRM on its scenarios.
+
+    The designs are simulated on the same patients (common random numbers)."""
     from adcbridge.dosefinding import compare_designs, decision_table
     from adcbridge.io import load_trial_spec, staged_outputs
     from adcbridge.report import oc_summary_table, plot_oc

@@ -15,9 +15,10 @@ def validate_cmd(out: Path = typer.Option(Path("adcbridge_validation"), "--out",
                                                "once)."),
                  force: bool = typer.Option(False, "--force", help="Replace the output folder if it exists."),
                  fmt: Format = FORMAT):
-    """Re-run the reference comparisons shipped with adcbridge (BOIN, CRM, 3+3, drc, NCA, SPR kinetics,
-    internalization, xenograft, translation) on this installation and write a dated validation report; exit 1 if
-    any check fails."""
+    """Installation qualification: re-run the bundled reference comparisons and write a dated report.
+
+    BOIN, CRM, 3+3, drc, NCA, SPR kinetics, internalization, xenograft and translation checks run on this
+    installation; exit 1 if any check fails."""
     from adcbridge.qualification.checks import run_checks
     from adcbridge.qualification.report import JSON_NAME, check_output_folder, write_report
     check_output_folder(out, force)            # before any work: an existing folder is refused at once

@@ -63,9 +63,10 @@ def demo_cmd(out: Path = typer.Option(Path("adcbridge_demo"), "--out", help="Out
                                                                             "2026)."),
              quiet: bool = typer.Option(False, "--quiet", help="No progress display (the conclusions are still "
                                                                "printed).")):
-    """The main job on the bundled JSKN003-like study: binding, internalization, cytotoxicity, xenografts,
-    cynomolgus PK, toxicology, FIH start dose and ladder, and the BOIN design with its operating characteristics
-    against 3+3 and CRM, written up in DIR/report.html."""
+    """The main job: the bundled JSKN003-like study, from the raw data to the trial design, in DIR/report.html.
+
+    Binding, internalization, cytotoxicity, xenografts, cynomolgus PK, toxicology, FIH start dose and ladder, human
+    PK projection, and the BOIN design with its operating characteristics against 3+3 and CRM."""
     from importlib import resources
 
     from adcbridge.study import load_study
@@ -82,8 +83,9 @@ def demo_cmd(out: Path = typer.Option(Path("adcbridge_demo"), "--out", help="Out
 
 def init_cmd(folder: Path = typer.Argument(..., help="Folder for the template study (must not exist, or be empty)."),
              force: bool = typer.Option(False, "--force", help="Replace the folder if it exists.")):
-    """Write a template study: the bundled JSKN003-like study file (every key explained in its comments), its data
-    and README, ready for `adcbridge run FOLDER/study.yaml --out DIR` and for editing."""
+    """Write a template study to edit: the bundled study file (every key explained), its data and README.
+
+    Run it with `adcbridge run FOLDER/study.yaml --out DIR`."""
     from importlib import resources
 
     from adcbridge.study.template import write_template
