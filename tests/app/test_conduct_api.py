@@ -137,3 +137,41 @@ def test_serve_answers_on_loopback(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_exports_csv_and_decision_log(client):
+    stat, inv, rev = _auth(client, "statistician"), _auth(client, "investigator"), _auth(client, "safety_reviewer")
+    tid = client.post("/api/trials", json={"name": "T<1>", "design": DESIGN}, headers=stat).json()["id"]
+    client.post(f"/api/trials/{tid}/activate", headers=stat)
+    for k, dlt in enumerate([False, True, None], start=1):
+        client.post(f"/api/trials/{tid}/patients", json={"patient": f"P{k}", "dose": 1, "dlt": dlt,
+                                                         "dosed_on": "2026-01-05"}, headers=inv)
+    text = client.get(f"/api/trials/{tid}/export.csv", headers=rev).text
+    lines = text.splitlines()
+    assert lines[0] == "STUDYID,USUBJID,COHORT,DOSELVL,DOSE,DOSEU,DLTFL,EXSTDTC,DLTASDTC"
+    assert lines[1:] == ["T<1>,P1,1,1,1,mg/kg,N,2026-01-05,", "T<1>,P2,1,1,1,mg/kg,Y,2026-01-05,",
+                         "T<1>,P3,1,1,1,mg/kg,,2026-01-05,"]
+    client.patch(f"/api/trials/{tid}/patients/P3", json={"dlt": False, "reason": "assessed"}, headers=inv)
+    d = client.get(f"/api/trials/{tid}/decision", headers=inv).json()
+    client.post(f"/api/trials/{tid}/decisions/{d['decision_id']}/confirm", json={"approve": True}, headers=rev)
+    page = client.get(f"/api/trials/{tid}/decisions.html", headers=rev).text
+    assert "Decision log: T&lt;1&gt;" in page and "approved safety_reviewer" in page and d["rule"] in page
+
+
+def test_backup_is_a_consistent_copy(tmp_path, capsys):
+    import sqlite3
+
+    from tests.clirun import run
+    url = f"sqlite:///{tmp_path / 'live.db'}"
+    upgrade(url)
+    engine = connect(url)
+    with session_factory(engine).begin() as s:
+        create_user(s, "admin", "admin", PASSWORD)
+    engine.dispose()
+    code, out, err = run(capsys, "backup", "--db", url, "--out", tmp_path / "copy.db")
+    assert code == 0, err
+    assert sqlite3.connect(tmp_path / "copy.db").execute("select username from users").fetchall() == [("admin",)]
+    code, _, err = run(capsys, "backup", "--db", url, "--out", tmp_path / "copy.db")
+    assert code == 2 and "exists" in err
+    code, _, err = run(capsys, "audit", "verify", "--db", f"sqlite:///{tmp_path / 'copy.db'}")
+    assert code == 0

@@ -16,7 +16,7 @@ import typer
 from adcbridge import __version__
 from adcbridge.cli.common import flag_message
 from adcbridge.cli.assays import fit_app
-from adcbridge.cli.conduct import audit_app, db_app, serve_cmd, users_app
+from adcbridge.cli.conduct import audit_app, backup_cmd, db_app, serve_cmd, users_app
 from adcbridge.cli.designs import next_cmd
 from adcbridge.cli.dosefinding import boin_app, simulate_cmd, trial_cmd
 from adcbridge.cli.nca import nca_cmd, nca_stats_cmd
@@ -46,6 +46,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.command("serve")(serve_cmd)
+app.command("backup")(backup_cmd)
 app.add_typer(translate_app, name="translate")
 
 

@@ -86,3 +86,12 @@ def serve_cmd(db: Optional[str] = DB,
     from adcbridge.conduct.db import upgrade
     upgrade(db)
     uvicorn.run(create_app(db), host=host, port=port, log_level="info")
+
+
+def backup_cmd(out: str = typer.Option(..., "--out", help="The backup file to write (must not exist)."),
+               db: Optional[str] = DB):
+    """Write a consistent copy of the conduct database (SQLite online backup; pg_dump for PostgreSQL)."""
+    from adcbridge.conduct.db import default_url
+    from adcbridge.conduct.exports import backup
+    path = backup(db or default_url(), out)
+    typer.echo(f"wrote {path}")

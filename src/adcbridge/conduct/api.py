@@ -217,5 +217,20 @@ def create_app(db_url: str | None = None, secret: str | None = None) -> FastAPI:
                     if (e.entity, e.entity_id) in mine]
         return run(read)
 
+    @app.get("/api/trials/{trial_id}/export.csv")
+    def export_csv(trial_id: int, user: User = Depends(current_user)):
+        from fastapi.responses import PlainTextResponse
+
+        from .exports import patients_csv
+        text = run(lambda s: patients_csv(s, trial_or_404(s, trial_id)))
+        return PlainTextResponse(text, media_type="text/csv")
+
+    @app.get("/api/trials/{trial_id}/decisions.html")
+    def decision_log(trial_id: int, user: User = Depends(current_user)):
+        from fastapi.responses import HTMLResponse
+
+        from .exports import decision_log_html
+        return HTMLResponse(run(lambda s: decision_log_html(s, trial_or_404(s, trial_id))))
+
     app.state.engine = engine
     return app
