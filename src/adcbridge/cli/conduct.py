@@ -76,7 +76,7 @@ def serve_cmd(db: Optional[str] = DB,
               secure_cookies: bool = typer.Option(False, "--secure-cookies",
                                                   help="Behind a TLS-terminating reverse proxy: required to listen "
                                                        "on a non-loopback address.")):
-    """Start the trial-conduct API (FastAPI on uvicorn; OpenAPI at /docs).  An empty database is migrated first."""
+    """Start the trial-conduct app: pages at /, the JSON API at /api (OpenAPI at /docs); migrates an empty database."""
     if host not in LOOPBACK and not secure_cookies:
         raise typer.BadParameter(f"{host} is not a loopback address: serve behind a TLS-terminating reverse proxy "
                                  f"and give --secure-cookies", param_hint="'--host'")
@@ -85,7 +85,7 @@ def serve_cmd(db: Optional[str] = DB,
     from adcbridge.conduct.api import create_app
     from adcbridge.conduct.db import upgrade
     upgrade(db)
-    uvicorn.run(create_app(db), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(db, secure_cookies=secure_cookies), host=host, port=port, log_level="info")
 
 
 def backup_cmd(out: str = typer.Option(..., "--out", help="The backup file to write (must not exist)."),

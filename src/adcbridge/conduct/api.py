@@ -28,7 +28,7 @@ from sqlalchemy import select
 
 from . import services as sv
 from .db import connect, session_factory
-from .models import Decision, Event, Patient, Trial, User
+from .models import Decision, Patient, Trial, User
 
 __all__ = ["create_app"]
 
@@ -84,8 +84,9 @@ def _spec(design: DesignIn) -> dict:
     return spec
 
 
-def create_app(db_url: str | None = None, secret: str | None = None) -> FastAPI:
-    """The app on the database at ``db_url`` (migrated: ``adcbridge db upgrade``)."""
+def create_app(db_url: str | None = None, secret: str | None = None, *, secure_cookies: bool = False) -> FastAPI:
+    """The app on the database at ``db_url`` (migrated: ``adcbridge db upgrade``): the JSON API and the pages
+    (:mod:`.pages`); ``secure_cookies`` marks the session cookie Secure (behind TLS)."""
     engine = connect(db_url)
     make = session_factory(engine)
     key = (secret or os.environ.get("ADCBRIDGE_SECRET") or secrets.token_hex(32)).encode()
@@ -134,20 +135,26 @@ def create_app(db_url: str | None = None, secret: str | None = None) -> FastAPI:
         except ValueError as exc:
             raise HTTPException(422, str(exc).splitlines()[0]) from None
 
+    def login_allowed(username: str, client: str) -> bool:
+        window = failures[(username, client)]
+        while window and window[0] < time.time() - 60:
+            window.popleft()
+        return len(window) < LOGIN_LIMIT
+
+    def login_failed(username: str, client: str) -> None:
+        failures[(username, client)].append(time.time())
+
     @app.post("/api/token")
     def token(request: Request, form: OAuth2PasswordRequestForm = Depends()):
         from .users import verify_password
         client = request.client.host if request.client else "?"
-        window = failures[(form.username, client)]
-        while window and window[0] < time.time() - 60:
-            window.popleft()
-        if len(window) >= LOGIN_LIMIT:
+        if not login_allowed(form.username, client):
             raise HTTPException(429, "too many failed logins; wait a minute")
         with make() as s:
             user = s.execute(select(User).where(User.username == form.username)).scalar_one_or_none()
             ok = user is not None and user.active and verify_password(user, form.password)
         if not ok:
-            window.append(time.time())
+            login_failed(form.username, client)
             raise HTTPException(401, "wrong username or password", headers={"WWW-Authenticate": "Bearer"})
         return {"access_token": sign(user.id), "token_type": "bearer"}
 
@@ -205,16 +212,10 @@ def create_app(db_url: str | None = None, secret: str | None = None) -> FastAPI:
             raise HTTPException(403, f"{user.username} ({user.role}) may not read the audit trail")
         def read(s):
             trial_or_404(s, trial_id)
-            mine = {("trial", str(trial_id))}
-            mine |= {("patient", str(i)) for i in s.execute(select(Patient.id).where(Patient.trial_id == trial_id))
-                     .scalars()}
-            mine |= {("decision", str(i)) for i in
-                     s.execute(select(Decision.id).where(Decision.trial_id == trial_id)).scalars()}
             return [{"id": e.id, "at": e.at, "actor": e.actor, "action": e.action, "entity": e.entity,
                      "entity_id": e.entity_id, "before": json.loads(e.before) if e.before else None,
                      "after": json.loads(e.after) if e.after else None, "reason": e.reason, "hash": e.hash}
-                    for e in s.execute(select(Event).order_by(Event.id)).scalars()
-                    if (e.entity, e.entity_id) in mine]
+                    for e in sv.trial_events(s, trial_id)]
         return run(read)
 
     @app.get("/api/trials/{trial_id}/export.csv")
@@ -232,5 +233,7 @@ def create_app(db_url: str | None = None, secret: str | None = None) -> FastAPI:
         from .exports import decision_log_html
         return HTMLResponse(run(lambda s: decision_log_html(s, trial_or_404(s, trial_id))))
 
+    from .pages import add_pages
+    add_pages(app, make, key, secure_cookies=secure_cookies, login_allowed=login_allowed, login_failed=login_failed)
     app.state.engine = engine
     return app

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from .audit import append_event
 from .models import Decision, Patient, Trial, User
 
-__all__ = ["PermissionDenied", "Conflict", "create_trial", "activate_trial", "enrol_patient", "correct_outcome",
+__all__ = ["PermissionDenied", "Conflict", "trial_events", "create_trial", "activate_trial", "enrol_patient", "correct_outcome",
            "history_of", "decide", "confirm_decision"]
 
 
@@ -197,3 +197,14 @@ def confirm_decision(session: Session, user: User, decision: Decision, approve: 
                  entity="decision", entity_id=decision.id, before={"approved": None},
                  after={"approved": bool(approve)}, reason=comment)
     return decision
+
+
+def trial_events(session: Session, trial_id: int) -> list:
+    """The audit events of one trial (its own, its patients' and its decisions'), in order."""
+    from .models import Event
+    mine = {("trial", str(trial_id))}
+    mine |= {("patient", str(i)) for i in session.execute(select(Patient.id).where(Patient.trial_id == trial_id))
+             .scalars()}
+    mine |= {("decision", str(i)) for i in
+             session.execute(select(Decision.id).where(Decision.trial_id == trial_id)).scalars()}
+    return [e for e in session.execute(select(Event).order_by(Event.id)).scalars() if (e.entity, e.entity_id) in mine]

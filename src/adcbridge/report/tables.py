@@ -13,7 +13,7 @@ __all__ = ["decision_table_markdown", "decision_table_html", "frame_to_markdown"
            "decision_table_rows"]
 
 _ENV = jinja2.Environment(loader=jinja2.PackageLoader("adcbridge.report", "templates"),
-                          autoescape=jinja2.select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+                          autoescape=jinja2.select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
 
 
 def _cell(v) -> str:
