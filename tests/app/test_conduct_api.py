@@ -175,3 +175,39 @@ def test_backup_is_a_consistent_copy(tmp_path, capsys):
     assert code == 2 and "exists" in err
     code, _, err = run(capsys, "audit", "verify", "--db", f"sqlite:///{tmp_path / 'copy.db'}")
     assert code == 0
+
+
+ROUTES = [  # (method, path, body, roles allowed)
+    ("post", "/api/trials", {"name": "R", "design": DESIGN}, {"statistician"}),
+    ("post", "/api/trials/{tid}/activate", None, {"statistician"}),
+    ("post", "/api/trials/{tid}/patients", {"patient": "Z1", "dose": 1, "dlt": False}, {"investigator"}),
+    ("patch", "/api/trials/{tid}/patients/P1", {"dlt": True, "reason": "r"}, {"investigator"}),
+    ("post", "/api/trials/{tid}/decisions/{did}/confirm", {"approve": True}, {"safety-reviewer"}),
+    ("get", "/api/trials/{tid}/audit", None, {"admin", "statistician", "safety-reviewer"}),
+]
+
+
+def test_every_route_refuses_no_token_and_each_wrong_role(client):
+    """Every write route and the audit trail: 401 without a token, 403 for each role that may not (nothing
+    changes), and the allowed roles get through."""
+    stat, inv = _auth(client, "statistician"), _auth(client, "investigator")
+    tid = client.post("/api/trials", json={"name": "T", "design": DESIGN}, headers=stat).json()["id"]
+    draft = client.post("/api/trials", json={"name": "D", "design": DESIGN}, headers=stat).json()["id"]
+    client.post(f"/api/trials/{tid}/activate", headers=stat)
+    client.post(f"/api/trials/{tid}/patients", json={"patient": "P1", "dose": 1, "dlt": False}, headers=inv)
+    did = client.get(f"/api/trials/{tid}/decision", headers=inv).json()["decision_id"]
+    tokens = {role: _auth(client, role.replace("-", "_")) for role in
+              ("admin", "statistician", "investigator", "safety-reviewer", "viewer")}
+    for method, path, body, allowed in ROUTES:
+        url = path.format(tid=draft if path.endswith("/activate") else tid, did=did)
+        call = getattr(client, method)
+        kwargs = {"json": body} if body is not None else {}
+        assert call(url, **kwargs).status_code == 401, (method, path)
+        for role, headers in tokens.items():
+            status = call(url, headers=headers, **kwargs).status_code
+            if role in allowed:
+                assert status in (200, 201), (method, path, role, status)
+            else:
+                assert status == 403, (method, path, role, status)
+    for path in ("/api/trials/{tid}/patients", "/api/trials/{tid}/decision", "/api/trials/{tid}/export.csv"):
+        assert client.get(path.format(tid=tid)).status_code == 401
