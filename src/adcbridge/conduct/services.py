@@ -162,7 +162,8 @@ def correct_outcome(session: Session, user: User, trial: Trial, patient: str, dl
 
 def decide(session: Session, user: User, trial: Trial) -> Decision:
     """The design's decision on the patients so far, stored once per history (asking again on the same patients
-    returns the stored decision)."""
+    returns the stored decision).  While the last cohort is incomplete there is no decision (:class:`Conflict`):
+    a reviewer must not confirm an escalation on part of a cohort."""
     from adcbridge import __version__
     from adcbridge.dosefinding import next_dose
     if trial.status != "active":
@@ -170,7 +171,12 @@ def decide(session: Session, user: User, trial: Trial) -> Decision:
     history = history_of(session, trial)
     if history is None:
         raise Conflict(f"trial {trial.name!r} has no patient yet")
-    record = next_dose(_design(trial), history).to_record()
+    result = next_dose(_design(trial), history)
+    partial = next((i for i in result.issues if i.code == "partial_cohort"), None)
+    if partial is not None:                    # a decision is stored (and can be confirmed) for a whole cohort only
+        raise Conflict(f"no decision yet: {partial.message.split(':')[0]}; the design decides when the cohort is "
+                       f"complete")
+    record = result.to_record()
     record.get("provenance", {}).pop("created", None)
     existing = session.execute(select(Decision).where(Decision.trial_id == trial.id,
                                                       Decision.history_hash == history.digest())).scalar_one_or_none()
