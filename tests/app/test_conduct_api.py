@@ -10,23 +10,14 @@ pytest.importorskip("httpx")                      # TestClient needs it (the tes
 from fastapi.testclient import TestClient  # noqa: E402
 
 from adcbridge.conduct.api import create_app  # noqa: E402
-from adcbridge.conduct.db import connect, session_factory, upgrade  # noqa: E402
-from adcbridge.conduct.users import create_user  # noqa: E402
+from tests.app.conduct_setup import PASSWORD, new_database  # noqa: E402
 
-PASSWORD = "a long password 123"
 DESIGN = {"name": "boin", "target": 0.3, "doses": [1.0, 2.1, 4.2, 5.2, 6.3], "cohort_size": 3, "cohorts": 10}
 
 
 @pytest.fixture
 def client(tmp_path):
-    url = f"sqlite:///{tmp_path / 'api.db'}"
-    upgrade(url)
-    engine = connect(url)
-    with session_factory(engine).begin() as s:
-        for role in ("admin", "statistician", "investigator", "safety-reviewer", "viewer"):
-            create_user(s, role.replace("-", "_"), role, PASSWORD)
-    engine.dispose()
-    app = create_app(url, secret="test-secret")
+    app = create_app(new_database(tmp_path / "api.db"), secret="test-secret")
     with TestClient(app) as c:
         yield c
     app.state.engine.dispose()
@@ -115,12 +106,7 @@ def test_serve_answers_on_loopback(tmp_path):
     import time
 
     import httpx
-    url = f"sqlite:///{tmp_path / 'served.db'}"
-    upgrade(url)
-    engine = connect(url)
-    with session_factory(engine).begin() as s:
-        create_user(s, "viewer", "viewer", PASSWORD)
-    engine.dispose()
+    url = new_database(tmp_path / "served.db", roles=("viewer",))
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -165,12 +151,7 @@ def test_backup_is_a_consistent_copy(tmp_path, capsys):
     import sqlite3
 
     from tests.clirun import run
-    url = f"sqlite:///{tmp_path / 'live.db'}"
-    upgrade(url)
-    engine = connect(url)
-    with session_factory(engine).begin() as s:
-        create_user(s, "admin", "admin", PASSWORD)
-    engine.dispose()
+    url = new_database(tmp_path / "live.db", roles=("admin",))
     code, out, err = run(capsys, "backup", "--db", url, "--out", tmp_path / "copy.db")
     assert code == 0, err
     assert sqlite3.connect(tmp_path / "copy.db").execute("select username from users").fetchall() == [("admin",)]

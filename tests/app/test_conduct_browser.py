@@ -15,22 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from adcbridge.conduct.db import connect, session_factory, upgrade
-from adcbridge.conduct.users import create_user
+from tests.app.conduct_setup import PASSWORD, new_database
 from tests.app.test_report_browser import _browser
-
-PASSWORD = "a long password 123"
 
 
 @pytest.fixture
 def server(tmp_path):
-    url = f"sqlite:///{tmp_path / 'browser.db'}"
-    upgrade(url)
-    engine = connect(url)
-    with session_factory(engine).begin() as s:
-        for role in ("statistician", "investigator", "safety-reviewer"):
-            create_user(s, role.replace("-", "_"), role, PASSWORD)
-    engine.dispose()
+    url = new_database(tmp_path / "browser.db", roles=("statistician", "investigator", "safety-reviewer"))
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]

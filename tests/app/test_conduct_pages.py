@@ -13,22 +13,12 @@ pytest.importorskip("httpx")
 from fastapi.testclient import TestClient  # noqa: E402
 
 from adcbridge.conduct.api import create_app  # noqa: E402
-from adcbridge.conduct.db import connect, session_factory, upgrade  # noqa: E402
-from adcbridge.conduct.users import create_user  # noqa: E402
-
-PASSWORD = "a long password 123"
+from tests.app.conduct_setup import PASSWORD, new_database  # noqa: E402
 
 
 @pytest.fixture
 def app_url(tmp_path):
-    url = f"sqlite:///{tmp_path / 'pages.db'}"
-    upgrade(url)
-    engine = connect(url)
-    with session_factory(engine).begin() as s:
-        for role in ("statistician", "investigator", "safety-reviewer", "viewer"):
-            create_user(s, role.replace("-", "_"), role, PASSWORD)
-    engine.dispose()
-    return url
+    return new_database(tmp_path / "pages.db", roles=("statistician", "investigator", "safety-reviewer", "viewer"))
 
 
 def _client(url):

@@ -11,10 +11,7 @@ named.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
-import hmac
 import json
 import os
 import secrets
@@ -29,6 +26,7 @@ from sqlalchemy import select
 from . import services as sv
 from .db import connect, session_factory
 from .models import Decision, Patient, Trial, User
+from .signing import sign, unsign
 
 __all__ = ["create_app"]
 
@@ -94,20 +92,13 @@ def create_app(db_url: str | None = None, secret: str | None = None, *, secure_c
     app = FastAPI(title="adcbridge trial conduct", description=__doc__)
     oauth2 = OAuth2PasswordBearer(tokenUrl="/api/token")
 
-    def sign(user_id: int) -> str:
-        body = f"{user_id}.{int(time.time()) + TOKEN_HOURS * 3600}"
-        mac = hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
-        return base64.urlsafe_b64encode(f"{body}.{mac}".encode()).decode()
-
     def current_user(token: str = Depends(oauth2)) -> User:
         invalid = HTTPException(401, "invalid or expired token", headers={"WWW-Authenticate": "Bearer"})
-        try:
-            body, mac = base64.urlsafe_b64decode(token.encode()).decode().rsplit(".", 1)
-            user_id, expiry = (int(x) for x in body.split("."))
-        except Exception:  # noqa: BLE001 - any malformed token is simply invalid
-            raise invalid from None
-        expected = hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(mac, expected) or expiry < time.time():
+        payload = unsign(key, token)
+        if payload is None:
+            raise invalid
+        user_id, expiry = (int(x) for x in payload.split("."))
+        if expiry < time.time():
             raise invalid
         with make() as s:
             user = s.get(User, user_id)
@@ -156,7 +147,8 @@ def create_app(db_url: str | None = None, secret: str | None = None, *, secure_c
         if not ok:
             login_failed(form.username, client)
             raise HTTPException(401, "wrong username or password", headers={"WWW-Authenticate": "Bearer"})
-        return {"access_token": sign(user.id), "token_type": "bearer"}
+        expiry = int(time.time()) + TOKEN_HOURS * 3600
+        return {"access_token": sign(key, f"{user.id}.{expiry}"), "token_type": "bearer"}
 
     @app.post("/api/trials", status_code=201)
     def create_trial(body: TrialIn, user: User = Depends(current_user)):

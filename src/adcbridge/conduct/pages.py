@@ -9,9 +9,7 @@ escaped by Jinja2's autoescaping.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
 import hmac
 import json
 import secrets
@@ -25,6 +23,7 @@ from sqlalchemy import select
 
 from . import services as sv
 from .models import Patient, Trial, User
+from .signing import sign, unsign
 
 __all__ = ["add_pages"]
 
@@ -40,20 +39,8 @@ def add_pages(app: FastAPI, make, key: bytes, *, secure_cookies: bool, login_all
                              autoescape=True)           # every template escapes (their names end in .j2)
     templates = Jinja2Templates(env=env)
 
-    def sign(payload: str) -> str:
-        mac = hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()
-        return base64.urlsafe_b64encode(f"{payload}|{mac}".encode()).decode()
-
-    def unsign(value: str | None) -> str | None:
-        try:
-            payload, mac = base64.urlsafe_b64decode((value or "").encode()).decode().rsplit("|", 1)
-        except Exception:  # noqa: BLE001 - a malformed cookie is no session
-            return None
-        expected = hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()
-        return payload if hmac.compare_digest(mac, expected) else None
-
     def session_of(request: Request) -> tuple[User, str] | None:
-        payload = unsign(request.cookies.get(COOKIE))
+        payload = unsign(key, request.cookies.get(COOKIE))
         if payload is None:
             return None
         user_id, expiry, csrf = payload.split(".")
@@ -117,7 +104,7 @@ def add_pages(app: FastAPI, make, key: bytes, *, secure_cookies: bool, login_all
                         error="wrong username or password")
         response = RedirectResponse("/trials", status_code=303)
         token = secrets.token_urlsafe(24)
-        cookie(response, COOKIE, sign(f"{user.id}.{int(time.time()) + SESSION_HOURS * 3600}.{token}"),
+        cookie(response, COOKIE, sign(key, f"{user.id}.{int(time.time()) + SESSION_HOURS * 3600}.{token}"),
                SESSION_HOURS * 3600)
         response.delete_cookie(PRE)
         return response

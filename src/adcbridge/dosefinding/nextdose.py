@@ -9,7 +9,14 @@ from adcbridge.results import Result, json_ready
 
 from .history import History
 
-__all__ = ["NextDose"]
+__all__ = ["NextDose", "move"]
+
+
+def move(current: int, next_dose: int | None) -> str:
+    """The decision word for going from dose ``current`` to ``next_dose`` (None: the trial stops)."""
+    if next_dose is None:
+        return "stop"
+    return "escalate" if next_dose > current else "de-escalate" if next_dose < current else "stay"
 
 #: the keys of the command-line contract that identify a decision (replay compares them)
 DECISION_KEYS = ("design", "next_dose", "decision", "rule", "reason", "eliminated", "mtd", "model_recommendation",

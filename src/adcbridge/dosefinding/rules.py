@@ -289,6 +289,6 @@ def apply_rules(design, history, decision):
             return dataclasses.replace(decision, table=decision.__dict__["_table"], next_dose=None,
                                        next_cohort_size=None, decision="stop", rule=rule_name, reason=why,
                                        select_mtd=select, mtd=mtd)
-    move = "escalate" if nxt > decision.current_dose else "de-escalate" if nxt < decision.current_dose else "stay"
+    from .nextdose import move
     return dataclasses.replace(decision, table=decision.__dict__["_table"], next_dose=nxt, next_cohort_size=size,
-                               decision=move, rule=rule, reason=reason)
+                               decision=move(decision.current_dose, nxt), rule=rule, reason=reason)

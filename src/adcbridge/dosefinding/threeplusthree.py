@@ -161,14 +161,8 @@ class ThreePlusThreePolicy:
         return s.total
 
 
-def _move(cur: int, nxt: int | None) -> str:
-    if nxt is None:
-        return "stop"
-    return "escalate" if nxt > cur else "de-escalate" if nxt < cur else "stay"
-
-
 def _decide(design: ThreePlusThreeDesign, cohorts) -> "NextDose":
-    from .nextdose import NextDose
+    from .nextdose import NextDose, move
     from .outcomes import DoseCounts
     from .replay import replay_policy
     _, s = replay_policy(design, cohorts)
@@ -194,4 +188,4 @@ def _decide(design: ThreePlusThreeDesign, cohorts) -> "NextDose":
                                    f"dose {nxt}")
     else:
         rule, why = "expand", f"{y_c}/{n_c} DLTs at dose {cur}: treat 3 more patients at dose {cur}"
-    return NextDose(**common, next_dose=nxt, next_cohort_size=3, decision=_move(cur, nxt), rule=rule, reason=why)
+    return NextDose(**common, next_dose=nxt, next_cohort_size=3, decision=move(cur, nxt), rule=rule, reason=why)

@@ -12,17 +12,11 @@ import numpy as np
 
 from adcbridge.results import ColumnTable, make_provenance
 
-from ..nextdose import NextDose
+from ..nextdose import NextDose, move
 from ..outcomes import DoseCounts
 from .design import CrmDesign, allowed_dose, recommend
 
 __all__ = ["decide"]
-
-
-def _move(cur: int, nxt: int | None) -> str:
-    if nxt is None:
-        return "stop"
-    return "escalate" if nxt > cur else "de-escalate" if nxt < cur else "stay"
 
 
 def decide(design: CrmDesign, history) -> NextDose:
@@ -59,4 +53,4 @@ def decide(design: CrmDesign, history) -> NextDose:
         rule = "no_escalation_after_toxic_cohort" if toxic else "no_skipping"
         why += ("; no escalation right after a cohort with DLT rate >= target" if toxic
                 else "; escalation limited to one level above the current dose")
-    return NextDose(**common, next_dose=nxt + 1, decision=_move(cur, nxt), rule=rule, reason=why)
+    return NextDose(**common, next_dose=nxt + 1, decision=move(cur, nxt), rule=rule, reason=why)
