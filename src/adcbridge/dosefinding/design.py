@@ -64,10 +64,19 @@ class DoseFindingDesign(Spec):
         if self.rules:
             from .rules import check_rules
             check_rules(self)
-        return self    #: whether decisions use patients whose DLT outcome is still pending (time-to-event designs)
+        return self
+
+    #: whether decisions use patients whose DLT outcome is still pending (time-to-event designs)
     uses_pending: ClassVar[bool] = False
     #: whether the design has backfill patients
     uses_backfill: ClassVar[bool] = False
+    #: whether :func:`~.decide.next_dose` replays the decision after each earlier cohort to refuse patients
+    #: enrolled after a stop (designs that enrol while outcomes are pending decide on data that the history no
+    #: longer shows as it was, and set this False)
+    checks_course: ClassVar[bool] = True
+    #: the truths and conduct settings of a scenario the design's own simulator takes besides ``p_true``
+    #: (e.g. ``q_true``, ``accrual_rate``), named as the keyword arguments of :meth:`simulate_oc`
+    scenario_options: ClassVar[tuple[str, ...]] = ()
 
     # ------------------------------------------------------------------------------------ what a design does
     def _policy(self):
@@ -81,6 +90,31 @@ class DoseFindingDesign(Spec):
     def _protocol_text(self) -> str:
         """The design's own rules as a protocol paragraph."""
         raise NotImplementedError(f"{self.spec_name} has no protocol text")
+
+    def simulate_oc(self, p_true, *, n_trials: int, seed: int, target: float | None = None, **scenario):
+        """The design's own Monte Carlo simulator, for designs the trial engine cannot run (time, pending
+        patients, two agents, efficacy): an :class:`~.oc.OperatingCharacteristics` with ``seed`` recorded.
+        ``scenario`` holds the :attr:`scenario_options`.  Designs without one are run by the engine on
+        :meth:`policy`."""
+        raise NotImplementedError(f"{self.spec_name} has no simulator of its own")
+
+    @property
+    def has_own_simulator(self) -> bool:
+        """Whether :meth:`simulate_oc` replaces the trial engine for this design."""
+        return type(self).simulate_oc is not DoseFindingDesign.simulate_oc
+
+    def conformance_cases(self, n_trials: int = 40, seed: int = 1):
+        """For designs with their own simulator: ``(history, expected)`` pairs logged by the simulator at its
+        decision points -- the history it decided on (pending patients with their ``followup``) and what it
+        decided (``next_dose`` (None for a stop), and the design's own keys such as ``suspend_accrual``,
+        ``mtd``, ``obd``).  The conformance test checks that the live decision on each history is the same."""
+        raise NotImplementedError(f"{self.spec_name} logs no decisions")
+
+    def pathways(self, n_cohorts: int = 3):
+        """The dose-transition pathways of the first ``n_cohorts`` cohorts (a table for protocols); by default
+        every DLT count of every cohort through the live decision (:func:`~.paths.dose_transition_pathways`)."""
+        from .paths import dose_transition_pathways
+        return dose_transition_pathways(self, n_cohorts)
 
     def select_from_counts(self, n, y) -> int | None:
         """The MTD (1-based, None for none) the design selects from per-dose counts when a protocol rule stops

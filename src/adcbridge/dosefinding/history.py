@@ -11,6 +11,10 @@ A :class:`History` is a table of patients, in the order they were enrolled:
 ``assess_time``         time the DLT was assessed (or of the DLT), at or after ``dose_time``
 ``efficacy``            efficacy outcome (True / False / None), for designs that use it
 ``backfill``            True for a backfill patient (treated below the current dose, outside the escalation)
+``followup``            for a pending patient, the fraction of the DLT window completed so far (0..1), for
+                        time-to-event designs (TITE-BOIN); :meth:`History.with_followup` computes it from
+                        ``dose_time`` and the time of the decision
+``dose_a``, ``dose_b``  for drug-combination designs, the 1-based levels of agents A and B (instead of ``dose``)
 ======================  ==========================================================================================
 
 The outcome grammar (``"1NNN 2NTN"``; :mod:`.outcomes`) is the shorthand of the simple case -- whole cohorts,
@@ -26,7 +30,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -34,8 +38,12 @@ from .outcomes import Cohort, DoseCounts, parse_outcomes, validate_cohorts
 
 __all__ = ["Patient", "History", "HISTORY_COLUMNS"]
 
-#: The columns of a history table: the first four are required, the others optional.
-HISTORY_COLUMNS = ("patient", "cohort", "dose", "dlt", "dose_time", "assess_time", "efficacy", "backfill")
+#: The columns of a history table: the first four are required (``dose_a`` and ``dose_b`` replace ``dose`` for
+#: drug combinations), the others optional.
+HISTORY_COLUMNS = ("patient", "cohort", "dose", "dlt", "dose_time", "assess_time", "efficacy", "backfill",
+                   "followup", "dose_a", "dose_b")
+#: the optional columns a patient's record carries only when they are set (older records stay the same)
+_SPARSE = ("followup", "dose_a", "dose_b")
 
 
 @dataclass(frozen=True)
@@ -44,21 +52,31 @@ class Patient:
 
     patient: str
     cohort: int
-    dose: int
+    dose: int | None
     dlt: bool | None
     dose_time: float | None = None
     assess_time: float | None = None
     efficacy: bool | None = None
     backfill: bool = False
+    followup: float | None = None
+    dose_a: int | None = None
+    dose_b: int | None = None
 
     @property
     def pending(self) -> bool:
         return self.dlt is None
 
+    @property
+    def level(self) -> int | tuple[int, int]:
+        """The dose level: ``dose``, or the pair ``(dose_a, dose_b)`` of a combination."""
+        return self.dose if self.dose is not None else (self.dose_a, self.dose_b)
+
     def record(self) -> dict:
-        return {"patient": self.patient, "cohort": self.cohort, "dose": self.dose, "dlt": self.dlt,
-                "dose_time": self.dose_time, "assess_time": self.assess_time, "efficacy": self.efficacy,
-                "backfill": self.backfill}
+        out = {"patient": self.patient, "cohort": self.cohort, "dose": self.dose, "dlt": self.dlt,
+               "dose_time": self.dose_time, "assess_time": self.assess_time, "efficacy": self.efficacy,
+               "backfill": self.backfill}
+        out.update({k: getattr(self, k) for k in _SPARSE if getattr(self, k) is not None})
+        return out
 
 
 def _row_error(history: "History", k: int, p, column: str, message: str) -> ValueError:
@@ -70,6 +88,10 @@ def _row_error(history: "History", k: int, p, column: str, message: str) -> Valu
     pid = getattr(p, "patient", None)
     return ValueError(f"{where}column '{column}', {row}" + (f" (patient {pid!r})" if pid is not None else "")
                       + f": {message}")
+
+
+def _level_text(level) -> str:
+    return f"({level[0]}, {level[1]})" if isinstance(level, tuple) else str(level)
 
 
 def _is_whole(v) -> bool:
@@ -92,6 +114,8 @@ class History:
     patients: tuple[Patient, ...]
     source: str | None = field(default=None, compare=False)
     places: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
+    #: the date (ISO) that times count from, when the table gave dates (day 0 = the first dosing date)
+    time_origin: str | None = field(default=None, compare=False)
 
     def __post_init__(self):
         if not isinstance(self.patients, tuple):
@@ -109,10 +133,21 @@ class History:
             if p.patient in seen:
                 raise _row_error(self, k, p, "patient", "the id appears twice")
             seen.add(p.patient)
-            for name in ("cohort", "dose"):
+            combination = p.dose is None and (p.dose_a is not None or p.dose_b is not None)
+            for name in ("cohort",) + (("dose_a", "dose_b") if combination else ("dose",)):
                 v = getattr(p, name)
                 if not _is_whole(v) or v < 1:
                     raise _row_error(self, k, p, name, f"expected a whole number >= 1, got {v!r}")
+            if not combination and (p.dose_a is not None or p.dose_b is not None):
+                raise _row_error(self, k, p, "dose_a", "give the dose level (dose) or the levels of a combination "
+                                                       "(dose_a and dose_b), not both")
+            if p.followup is not None:
+                if not _is_time(p.followup) or not 0 <= p.followup <= 1:
+                    raise _row_error(self, k, p, "followup", f"expected the fraction of the DLT window completed "
+                                                             f"(0 to 1), got {p.followup!r}")
+                if not p.pending:
+                    raise _row_error(self, k, p, "followup", "the DLT outcome is known: follow-up is for pending "
+                                                             "patients only (leave it empty)")
             for name in ("dlt", "efficacy"):
                 v = getattr(p, name)
                 if v is not None and not isinstance(v, (bool, np.bool_)):
@@ -126,10 +161,11 @@ class History:
                 raise _row_error(self, k, p, "cohort", f"cohort {p.cohort} continues after another cohort; a "
                                                        f"cohort's patients are consecutive")
             last_cohort = p.cohort
-            first = dose_of.setdefault(p.cohort, p.dose)
-            if p.dose != first:
-                raise _row_error(self, k, p, "dose", f"cohort {p.cohort} is at level {first}, this patient at level "
-                                                     f"{p.dose}; a cohort has one dose")
+            first = dose_of.setdefault(p.cohort, p.level)
+            if p.level != first:
+                raise _row_error(self, k, p, "dose" if p.dose is not None else "dose_a",
+                                 f"cohort {p.cohort} is at level {_level_text(first)}, this patient at level "
+                                 f"{_level_text(p.level)}; a cohort has one dose")
             for name in ("dose_time", "assess_time"):
                 v = getattr(p, name)
                 if v is not None and (not _is_time(v) or v < 0):
@@ -169,13 +205,17 @@ class History:
             if not isinstance(r, dict):
                 raise ValueError(f"{where}history row {k} is not an object of patient fields: {r!r}.")
             unknown = sorted(set(r) - set(HISTORY_COLUMNS))
-            missing = [c for c in HISTORY_COLUMNS[:4] if c not in r]
+            required = ("patient", "cohort", "dlt") + (("dose",) if "dose_a" not in r and "dose_b" not in r
+                                                       else ("dose_a", "dose_b"))
+            missing = [c for c in required if c not in r]
             if unknown or missing:
                 raise ValueError(f"{where}history row {k}: " + (f"unknown key(s) {unknown}" if unknown else
                                                                   f"missing key(s) {missing}")
-                                 + f"; a patient has {', '.join(HISTORY_COLUMNS)} (the first four required).")
-            patients.append(Patient(r["patient"], r["cohort"], r["dose"], r["dlt"], r.get("dose_time"),
-                                    r.get("assess_time"), r.get("efficacy"), r.get("backfill", False)))
+                                 + f"; a patient has {', '.join(HISTORY_COLUMNS)} (patient, cohort, dose (or "
+                                   f"dose_a and dose_b) and dlt required).")
+            patients.append(Patient(r["patient"], r["cohort"], r.get("dose"), r["dlt"], r.get("dose_time"),
+                                    r.get("assess_time"), r.get("efficacy"), r.get("backfill", False),
+                                    r.get("followup"), r.get("dose_a"), r.get("dose_b")))
         return cls(tuple(patients), source)
 
     # ---------------------------------------------------------------------------------------------- views
@@ -191,10 +231,36 @@ class History:
         return any(p.backfill for p in self.patients)
 
     @property
-    def current_dose(self) -> int:
-        """The dose of the last escalation cohort (backfill patients left out)."""
+    def is_combination(self) -> bool:
+        """Whether the patients' levels are (dose_a, dose_b) pairs."""
+        return self.patients[0].dose is None
+
+    @property
+    def current_dose(self) -> int | tuple[int, int]:
+        """The dose of the last escalation cohort (backfill patients left out); a pair for a combination."""
         main = [p for p in self.patients if not p.backfill] or list(self.patients)
-        return main[-1].dose
+        return main[-1].level
+
+    def with_followup(self, now: float, dlt_window: float) -> "History":
+        """The history with ``followup`` set for every pending patient that has a ``dose_time`` and no
+        ``followup``: ``min(1, (now - dose_time) / dlt_window)``, all times in the same unit (days).  A pending
+        patient with neither is named; a ``now`` before a patient's dosing is refused."""
+        if not _is_time(dlt_window) or dlt_window <= 0:
+            raise ValueError(f"The DLT window must be a positive time, got {dlt_window!r}.")
+        if not _is_time(now):
+            raise ValueError(f"The time of the decision must be a number (days), got {now!r}.")
+        out = []
+        for k, p in enumerate(self.patients, start=1):
+            if p.pending and p.followup is None:
+                if p.dose_time is None:
+                    raise _row_error(self, k, p, "dose_time", "the patient is pending: give the dosing time (or "
+                                                              "the follow-up fraction, followup)")
+                if now < p.dose_time:
+                    raise _row_error(self, k, p, "dose_time", f"dosed at {p.dose_time:g}, after the time of the "
+                                                              f"decision ({now:g})")
+                p = replace(p, followup=min(1.0, (now - p.dose_time) / dlt_window))
+            out.append(p)
+        return History(tuple(out), self.source, self.places, self.time_origin)
 
     def records(self) -> list[dict]:
         return [p.record() for p in self.patients]
@@ -248,6 +314,9 @@ class History:
         only where the design uses them."""
         highest = start_dose - 1
         for k, p in enumerate(self.patients, start=1):
+            if p.dose is None:
+                raise _row_error(self, k, p, "dose_a", f"{design} has one agent: give each patient's dose level "
+                                                       f"(dose), not dose_a and dose_b")
             if not 1 <= p.dose <= n_doses:
                 raise _row_error(self, k, p, "dose", f"level {p.dose} is outside 1..{n_doses}")
             if p.pending and not pending:

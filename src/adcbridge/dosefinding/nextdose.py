@@ -35,6 +35,9 @@ class NextDose(Result):
     pick before safety restrictions (CRM: the dose whose estimate is closest to the target; None for
     rule-based designs) and ``posterior`` its posterior summaries (CRM: ``beta_mean``, ``beta_sd``).
 
+    For a drug combination, ``next_dose``, ``current_dose`` and ``mtd`` are ``(a, b)`` level pairs (``mtd`` a
+    list of pairs for an MTD contour).
+
     ``table`` has one row per dose: ``dose``, ``n`` (patients with a known outcome), ``dlt``, ``pending`` and
     ``p_hat`` (CRM: the plug-in posterior estimate; BOIN and 3+3: the observed rate, None without patients),
     plus the design's own columns.
@@ -58,6 +61,9 @@ class NextDose(Result):
     posterior: dict[str, float] | None = None
     history: History | None = None          # None for a decision from per-dose counts
     counts: dict[str, Any] | None = None
+    #: the design's own keys of the record, beside the shared ones (TITE-BOIN's ``suspend_accrual``, BOIN12's
+    #: ``obd``, ...); they are part of the decision (replay compares them)
+    extra: dict[str, Any] | None = None
 
     result_type: ClassVar[str] = "NextDose"
 
@@ -80,6 +86,8 @@ class NextDose(Result):
                 "model_recommendation": self.model_recommendation, "estimates": self.estimates(),
                 "posterior": self.posterior, "current_dose": self.current_dose,
                 "next_cohort_size": self.next_cohort_size, "select_mtd": self.select_mtd}
+        if self.extra:
+            body.update(self.extra)
         if self.history is not None:
             body["history"] = self.history.records()
         if self.counts is not None:
@@ -100,7 +108,8 @@ class NextDose(Result):
     def same_decision(self, other: "NextDose") -> bool:
         """Whether ``other`` is the same decision (every contract key, the spec and the data; not the time)."""
         a, b = self.to_record(), other.to_record()
-        keys = DECISION_KEYS + ("spec", "history", "counts")
+        keys = DECISION_KEYS + ("spec", "history", "counts") + tuple(sorted(set(self.extra or ()) |
+                                                                          set(other.extra or ())))
         return all(a.get(k) == b.get(k) for k in keys)
 
     @classmethod
@@ -108,8 +117,10 @@ class NextDose(Result):
         """The keys of a decision's record that differ from the decision the record's own design and history give
         today: an empty list means the record is what adcbridge decides on its data (an edited decision, reason
         or estimate shows up here)."""
-        again = cls.replay_record(record).to_record()
-        return [k for k in DECISION_KEYS if json_ready(record.get(k)) != again.get(k)]
+        decision = cls.replay_record(record)
+        again = decision.to_record()
+        keys = DECISION_KEYS + tuple(sorted(decision.extra or ()))
+        return [k for k in keys if json_ready(record.get(k)) != again.get(k)]
 
     @classmethod
     def replay_record(cls, record: dict) -> "NextDose":

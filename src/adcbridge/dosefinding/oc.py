@@ -11,6 +11,9 @@ Definitions (per trial, then averaged over trials -- Monte Carlo -- or over all 
   doses whose true DLT probability exceeds the target (for 3+3, which has no maximum, of the trial's own sample
   size).  The reference computes these only when a dose's true probability equals the target exactly, which
   then marks the same doses;
+* ``duration_mean``: mean trial duration, for designs simulated in time (TITE-BOIN, backfill);
+* for drug combinations the per-dose lists (``selection_pct``, ``patients_mean``, ``dlt_mean`` and their SEs) are
+  J x K grids (rows = levels of agent A); designs add their own keys through ``extra``;
 * ``pcs``: percent correct selection.  The true MTD is the dose whose true probability is closest to the target
   (several on exact ties), provided it does not exceed the overly-toxic rate (p_tox, 1.4 x target by default);
   when every dose exceeds it, the correct decision is to select no dose and ``pcs`` is the no-MTD %.
@@ -57,6 +60,11 @@ class OperatingCharacteristics(Result):
     overdose80_pct: float = float("nan")
     se: dict[str, object] | None = None
     n_terminal_states: int | None = None
+    #: mean trial duration (designs simulated in time: TITE-BOIN, backfill), in the design's time unit
+    duration_mean: float | None = None
+    #: the design's own operating characteristics beside the shared ones (BOIN12's OBD selection, backfill's
+    #: patients per dose, ...), keys of the record; their Monte Carlo SEs are under ``se``
+    extra: dict[str, object] | None = None
 
     result_type: ClassVar[str] = "OperatingCharacteristics"
 
@@ -73,6 +81,10 @@ class OperatingCharacteristics(Result):
         }
         if self.n_terminal_states is not None:
             out["n_terminal_states"] = self.n_terminal_states
+        if self.duration_mean is not None:
+            out["duration_mean"] = self.duration_mean
+        if self.extra:
+            out.update(self.extra)
         return out
 
 

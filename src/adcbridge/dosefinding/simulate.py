@@ -78,13 +78,24 @@ def _check_run(n_trials, seed, target) -> int:
 
 
 def simulate(design, p_true, n_trials: int = 10_000, seed: int | None = None,
-             target: float | None = None) -> OperatingCharacteristics:
+             target: float | None = None, **scenario) -> OperatingCharacteristics:
     """Monte Carlo operating characteristics of ``design`` when the true DLT probabilities are ``p_true``.
 
     ``seed`` makes the run reproducible (a fresh one is drawn and recorded when None).  Designs simulated with
     the same seed see the same patients (common random numbers).  ``target`` (for 3+3, which has none) sets the
-    target used for PCS and overdosing; default 0.3 for 3+3.
+    target used for PCS and overdosing; default 0.3 for 3+3.  ``scenario`` holds the other truths and conduct
+    settings of designs with their own simulator (their ``scenario_options``: ``q_true``, ``accrual_rate``, ...);
+    an option the design does not take is refused.
     """
+    design = check_design(design)
+    unknown = sorted(set(scenario) - set(design.scenario_options))
+    if unknown:
+        takes = ", ".join(design.scenario_options) or "none"
+        raise ValueError(f"{design.spec_name} takes no scenario option {', '.join(map(repr, unknown))} (it takes: "
+                         f"{takes}).")
+    if design.has_own_simulator:
+        seed = _check_run(n_trials, seed, target)
+        return design.simulate_oc(p_true, n_trials=int(n_trials), seed=seed, target=target, **scenario)
     p = _check_p_true(design, p_true)
     seed = _check_run(n_trials, seed, target)
     tgt = target if target is not None else _target(design)

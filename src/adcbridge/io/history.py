@@ -1,8 +1,10 @@
 """Patient histories of a dose-finding trial from a table (CSV, TSV, Excel, Parquet).
 
-Columns (:data:`adcbridge.dosefinding.history.HISTORY_COLUMNS`): ``patient``, ``cohort``, ``dose``, ``dlt``
-required; ``dose_time``, ``assess_time``, ``efficacy``, ``backfill`` optional.  ``dlt`` and ``efficacy`` are 0 or 1,
-or empty while pending; ``backfill`` 0 or 1 (empty = 0); times are numbers (days) or empty.  Rows are the patients in
+Columns (:data:`adcbridge.dosefinding.history.HISTORY_COLUMNS`): ``patient``, ``cohort``, ``dose`` (or ``dose_a``
+and ``dose_b`` for a drug combination), ``dlt`` required; ``dose_time``, ``assess_time``, ``efficacy``, ``backfill``,
+``followup`` optional.  ``dlt`` and ``efficacy`` are 0 or 1, or empty while pending; ``backfill`` 0 or 1 (empty =
+0); ``followup`` the fraction of the DLT window a pending patient has completed (0..1); times are numbers (days) or
+ISO dates (``2026-03-01``, turned into days from the first dosing date, kept as the history's ``time_origin``).  Rows are the patients in
 enrolment order.  A bad cell is named by file, line and column in the message shape of
 :mod:`adcbridge.validation`; an unknown column is refused (a misspelt ``asess_time`` must not be ignored).
 """
@@ -31,6 +33,40 @@ def _binary(df: pd.DataFrame, column: str, *, pending: bool) -> list[bool | None
     return [None if np.isnan(v) else bool(v) for v in values] if pending else [bool(v == 1.0) for v in values]
 
 
+def _times(df: pd.DataFrame) -> tuple[dict[str, np.ndarray], str | None]:
+    """``dose_time`` and ``assess_time`` as days: numbers as they are, or ISO dates (2026-03-01) as days from the
+    earliest dosing date (returned as the origin); a column mixing the two is refused."""
+    present = [c for c in ("dose_time", "assess_time") if c in df.columns]
+    text = {c: df[c] for c in present if not pd.api.types.is_numeric_dtype(df[c])}
+    dated = {}
+    for c, raw in text.items():
+        cells = raw.dropna().astype(str).str.strip()
+        cells = cells[cells != ""]
+        if len(cells) and cells.str.match(r"^\d{4}-\d{2}-\d{2}").all():
+            parsed = pd.to_datetime(raw.astype(str).str.strip().replace("", None), errors="coerce",
+                                    format="ISO8601")
+            bad = parsed.isna().to_numpy() & raw.notna().to_numpy() & (raw.astype(str).str.strip() != "").to_numpy()
+            validation.fail_first(df, c, bad, "a date (YYYY-MM-DD) or empty", key="patient")
+            dated[c] = parsed
+    if dated and len(dated) != len(present):
+        plain = [c for c in present if c not in dated][0]
+        raise validation.table_error(df, f"column {plain!r} holds numbers but {sorted(dated)[0]!r} holds dates; "
+                                         f"give both as dates or both as days")
+    out = {c: np.full(len(df), np.nan) for c in ("dose_time", "assess_time")}
+    origin = None
+    if dated:
+        first = dated.get("dose_time", next(iter(dated.values()))).min()
+        if pd.isna(first):
+            first = min(v.min() for v in dated.values())
+        origin = first.date().isoformat()
+        for c, v in dated.items():
+            out[c] = ((v - first) / pd.Timedelta(days=1)).to_numpy(dtype=float, na_value=np.nan)
+    else:
+        for c in present:
+            out[c] = validation.numeric_column(df, c, allow_missing=True, key="patient")
+    return out, origin
+
+
 def read_history(path: str | Path, sheet: str | None = None) -> History:
     """The patients of a trial from the table at ``path`` (see the module docstring)."""
     df = read_table(path, sheet=sheet, text_columns=("patient",))
@@ -38,26 +74,37 @@ def read_history(path: str | Path, sheet: str | None = None) -> History:
     unknown = [c for c in df.columns if c not in HISTORY_COLUMNS]
     if unknown:
         raise validation.table_error(df, f"unknown column(s) {unknown}; a history has the columns "
-                                         f"{', '.join(HISTORY_COLUMNS)} (the first four required).")
-    validation.require_columns(df, HISTORY_COLUMNS[:4])
+                                         f"{', '.join(HISTORY_COLUMNS)} (patient, cohort, dose (or dose_a and "
+                                         f"dose_b) and dlt required).")
+    combination = "dose" not in df.columns and ("dose_a" in df.columns or "dose_b" in df.columns)
+    if "dose" in df.columns and ("dose_a" in df.columns or "dose_b" in df.columns):
+        raise validation.table_error(df, "give the dose level (column 'dose') or the levels of a combination "
+                                         "(columns 'dose_a' and 'dose_b'), not both.")
+    levels = ("dose_a", "dose_b") if combination else ("dose",)
+    validation.require_columns(df, ("patient", "cohort") + levels + ("dlt",))
     if df.empty:
         raise validation.table_error(df, "the history has no patient (a header without rows).")
     ids = validation.label_column(df, "patient", what="a patient id").astype(str).str.strip()
     whole = {}
-    for column, low in (("cohort", 1), ("dose", 1)):
-        values = validation.numeric_column(df, column, min=low, key="patient")
-        validation.fail_first(df, column, values != np.floor(values), f"a whole number >= {low}", key="patient")
+    for column in ("cohort",) + levels:
+        values = validation.numeric_column(df, column, min=1, key="patient")
+        validation.fail_first(df, column, values != np.floor(values), "a whole number >= 1", key="patient")
         whole[column] = values.astype(int)
     dlt = _binary(df, "dlt", pending=True)
-    times = {c: (validation.numeric_column(df, c, allow_missing=True, key="patient") if c in df.columns
-                 else np.full(len(df), np.nan)) for c in ("dose_time", "assess_time")}
+    times, origin = _times(df)
     efficacy = _binary(df, "efficacy", pending=True) if "efficacy" in df.columns else [None] * len(df)
     backfill = _binary(df, "backfill", pending=False) if "backfill" in df.columns else [False] * len(df)
+    followup = (validation.numeric_column(df, "followup", allow_missing=True, min=0, max=1, key="patient")
+                if "followup" in df.columns else np.full(len(df), np.nan))
+
+    def opt(a, i):
+        return None if np.isnan(a[i]) else float(a[i])
+
     patients = tuple(
-        Patient(ids.iloc[i], int(whole["cohort"][i]), int(whole["dose"][i]), dlt[i],
-                None if np.isnan(times["dose_time"][i]) else float(times["dose_time"][i]),
-                None if np.isnan(times["assess_time"][i]) else float(times["assess_time"][i]),
-                efficacy[i], backfill[i])
+        Patient(ids.iloc[i], int(whole["cohort"][i]), None if combination else int(whole["dose"][i]), dlt[i],
+                opt(times["dose_time"], i), opt(times["assess_time"], i), efficacy[i], backfill[i],
+                opt(followup, i), int(whole["dose_a"][i]) if combination else None,
+                int(whole["dose_b"][i]) if combination else None)
         for i in range(len(df)))
     places = tuple(validation.row_place(df, i) for i in range(len(df)))
-    return History(patients, source=validation.table_source(df) or str(path), places=places)
+    return History(patients, source=validation.table_source(df) or str(path), places=places, time_origin=origin)
