@@ -103,6 +103,12 @@ class DoseFindingDesign(Spec):
         """Whether :meth:`simulate_oc` replaces the trial engine for this design."""
         return type(self).simulate_oc is not DoseFindingDesign.simulate_oc
 
+    @classmethod
+    def conformance_specs(cls) -> list:
+        """For designs with their own simulator: specs covering the options that change the rules (at least
+        two), for the conformance test."""
+        raise NotImplementedError(f"{cls.spec_name} gives no conformance specs")
+
     def conformance_cases(self, n_trials: int = 40, seed: int = 1):
         """For designs with their own simulator: ``(history, expected)`` pairs logged by the simulator at its
         decision points -- the history it decided on (pending patients with their ``followup``) and what it
