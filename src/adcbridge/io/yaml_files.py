@@ -8,9 +8,24 @@ from typing import TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-__all__ = ["load_yaml_model", "node_line"]
+__all__ = ["load_yaml_model", "node_line", "UniqueKeyLoader"]
 
 M = TypeVar("M", bound=BaseModel)
+
+
+class UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's SafeLoader refusing a key given twice in one mapping (YAML requires unique keys; PyYAML would keep
+    the last one and silently ignore the first)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key!r} is given twice (also at line {seen[key]})", key_node.start_mark)
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
 
 
 def load_yaml_model(path: str | Path, model: type[M], *, empty_ok: bool = False) -> M:
@@ -18,11 +33,13 @@ def load_yaml_model(path: str | Path, model: type[M], *, empty_ok: bool = False)
     with the file name."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=UniqueKeyLoader)  # noqa: S506 - SafeLoader subclass
     except FileNotFoundError:
         raise ValueError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise ValueError(f"{path}: is a folder, not a file") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not a UTF-8 text file") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""

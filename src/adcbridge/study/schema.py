@@ -36,6 +36,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from adcbridge.io.yaml_files import UniqueKeyLoader
+
 __all__ = ["Study", "Analysis", "StudyFile", "StudyError", "load_study"]
 
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
@@ -106,21 +108,6 @@ def _dependencies(a: Analysis) -> list[str]:
 
 
 # ------------------------------------------------------------------------------------------------ loading
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """YAML's SafeLoader refusing a key given twice in one mapping (YAML requires unique keys; PyYAML would keep
-    the last one and silently ignore the first)."""
-
-    def construct_mapping(self, node, deep=False):
-        seen: dict = {}
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"the key {key!r} is given twice (also at line {seen[key]})", key_node.start_mark)
-            seen[key] = key_node.start_mark.line + 1
-        return super().construct_mapping(node, deep=deep)
-
-
 def _where(root, loc: tuple) -> str:
     path = ".".join(str(k) for k in loc) or "(top level)"
     from adcbridge.io.yaml_files import node_line
@@ -141,7 +128,7 @@ def load_study(path: str | Path) -> Study:
     except UnicodeDecodeError:
         raise ValueError(f"{path}: not a UTF-8 text file") from None
     try:
-        raw = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        raw = yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
         root = yaml.compose(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
