@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,7 +32,7 @@ from .table_writer import table_suffix, write_frames
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["check_new_folder", "write_text", "write_bytes", "write_json", "write_table", "write_csv_chunks", "write_table_chunks",
+__all__ = ["check_new_folder", "output_folder", "write_text", "write_bytes", "write_json", "write_table", "write_csv_chunks", "write_table_chunks",
            "staged_outputs", "Stage", "probe_output_folder"]
 
 
@@ -227,3 +228,56 @@ def write_csv_chunks(path: str | os.PathLike, tables) -> Path:
             for k, table in enumerate(tables):
                 table.to_csv(fh, index=False, header=k == 0)
         return Path(path)
+
+
+@contextmanager
+def output_folder(out: str | os.PathLike, force: bool = False, keep=()):
+    """A whole output folder written at once: yields a new staging folder next to ``out``; when the block ends
+    without an error the staging folder takes the place of ``out`` (an existing one, allowed by ``force``, is
+    moved aside first and then removed), so ``out`` is the old folder or the new one, never a mix.  On an error,
+    Ctrl-C or SIGTERM (handled like Ctrl-C while the block runs) the staging folder is removed and nothing is
+    written.  ``out`` is checked first (:func:`check_new_folder`, with ``keep``)."""
+    out = Path(out)
+    check_new_folder(out, force, keep)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.resolve().parent))
+    previous = _terminate_as_interrupt()
+    try:
+        yield staging
+        _replace_folder(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    finally:
+        _restore_terminate(previous)
+
+
+def _terminate_as_interrupt():
+    """While outputs are made, SIGTERM stops the work like Ctrl-C (so the staging folder is removed)."""
+    import signal
+    import threading
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+    return signal.signal(signal.SIGTERM, stop)
+
+
+def _restore_terminate(previous) -> None:
+    import signal
+    import threading
+    if previous is not None and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _replace_folder(staging: Path, out: Path) -> None:
+    """Put the finished staging folder in the place of ``out`` (an existing one is moved aside first, then
+    removed)."""
+    old = None
+    if out.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.resolve().parent))
+        os.replace(out, old / "previous")
+    os.replace(staging, out)
+    os.chmod(out, 0o777 & ~_umask())
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

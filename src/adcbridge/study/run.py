@@ -21,8 +21,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -113,40 +111,13 @@ def check_output_folder(out: Path, force: bool, study: Study | None = None) -> N
 def run_study(study: Study, out: str | Path, *, force: bool = False, progress=None) -> StudyRun:
     """Run ``study`` into the folder ``out`` (see the module docstring); ``progress(i, n, analysis_id, status)`` is
     called after each analysis."""
+    from adcbridge.io.files import output_folder
     out = Path(out)
-    check_output_folder(out, force, study)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.resolve().parent))
-    previous = _terminate_as_interrupt()
-    try:
+    with output_folder(out, force, keep=input_files(study)) as staging:
         run = _run_into(study, staging, progress)
         _write(run, staging)
-        _replace(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    finally:
-        _restore(previous)
     run.out = out
     return run
-
-
-def _terminate_as_interrupt():
-    """While a study runs, SIGTERM stops it like Ctrl-C (the staging folder is removed, nothing is written)."""
-    import signal
-    import threading
-    if threading.current_thread() is not threading.main_thread():
-        return None
-
-    def stop(signum, frame):
-        raise KeyboardInterrupt
-    return signal.signal(signal.SIGTERM, stop)
-
-
-def _restore(previous) -> None:
-    import signal
-    import threading
-    if previous is not None and threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _run_into(study: Study, staging: Path, progress) -> StudyRun:
@@ -226,22 +197,3 @@ def _flat(table):
     return table.assign(**{c: table[c].map(lambda v: json.dumps(v, default=str) if isinstance(v, (dict, list, tuple))
                                            else v) for c in nested})
 
-
-def _replace(staging: Path, out: Path) -> None:
-    """Put the finished staging folder in the place of ``out`` (an existing one is moved aside first, then
-    removed), so ``out`` is either the old folder or the new one, never a mix."""
-    old = None
-    if out.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.resolve().parent))
-        os.replace(out, old / "previous")
-    os.replace(staging, out)
-    mode = 0o777 & ~_umask()
-    os.chmod(out, mode)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
