@@ -23,6 +23,7 @@ from adcbridge.cli.nca import nca_cmd, nca_stats_cmd
 from adcbridge.cli.pk import pk_app
 from adcbridge.cli.qualification import validate_cmd
 from adcbridge.cli.study import demo_cmd, init_cmd, run_cmd
+from adcbridge.cli.sweep import sweep_cmd
 from adcbridge.cli.translation import fih, translate_app
 
 __all__ = ["app", "main"]
@@ -32,6 +33,7 @@ app = typer.Typer(help="adcbridge: from an ADC's preclinical package to a first-
 app.add_typer(boin_app, name="boin")
 app.command("next")(next_cmd)
 app.command("simulate")(simulate_cmd)
+app.command("sweep")(sweep_cmd)
 app.command("trial")(trial_cmd)
 app.command("demo")(demo_cmd)
 app.command("nca")(nca_cmd)

@@ -1,0 +1,67 @@
+"""The sweep's results as one long table: one row per design x scenario x sample size x dose.
+
+Columns: ``design`` (the label in the sweep file), ``design_name`` (the registered design), ``scenario``,
+``n_cohorts`` (the sample size; empty when the sweep has none), ``dose`` (the level, ``"a,b"`` for a combination),
+``p_true``, then the per-dose operating characteristics ``selection_pct``, ``patients_mean``, ``dlt_mean`` and a
+design's own per-dose ones (e.g. ``backfill_patients_mean``), each with its Monte Carlo SE in ``<name>_se``; then
+the trial-level summaries repeated on each of the cell's rows (``pcs``, ``no_mtd_pct``, ``stop_pct``, ``n_mean``,
+``dlt_total_mean``, ``duration_mean`` where the design runs in time, and a design's own), with their SEs; then
+``trials`` and ``seed``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["results_table"]
+
+_META = {"design", "method", "target", "p_true", "se", "seed", "n_trials", "n_terminal_states"}
+
+
+def _flat(value) -> np.ndarray:
+    return np.asarray([np.nan if v is None else v for v in np.asarray(value, dtype=object).ravel()], dtype=float)
+
+
+def _labels(p_true) -> list[str]:
+    p = np.asarray(p_true, dtype=float)
+    if p.ndim == 2:
+        return [f"{a},{b}" for a in range(1, p.shape[0] + 1) for b in range(1, p.shape[1] + 1)]
+    return [str(j) for j in range(1, p.size + 1)]
+
+
+def results_table(result) -> pd.DataFrame:
+    rows = []
+    for cell, rec in zip(result.cells, result.records):
+        labels = _labels(cell.p_true)
+        J = len(labels)
+        se = rec.get("se") or {}
+        per_dose, per_trial = {}, {}
+        for key, value in rec.items():
+            if key in _META or isinstance(value, (str, bool)) or value is None:
+                continue
+            if isinstance(value, list):
+                arr = _flat(value)
+                if arr.size == J:
+                    per_dose[key] = arr
+                    if key in se:
+                        per_dose[f"{key}_se"] = _flat(se[key])
+            elif isinstance(value, (int, float)):
+                per_trial[key] = float(value)
+                if key in se and se[key] is not None:
+                    per_trial[f"{key}_se"] = float(se[key])
+        p = _flat(cell.p_true)
+        for j in range(J):
+            row = {"design": cell.label, "design_name": cell.design.spec_name, "scenario": cell.scenario,
+                   "n_cohorts": cell.n_cohorts, "dose": labels[j], "p_true": p[j]}
+            row.update({k: v[j] for k, v in per_dose.items()})
+            row.update(per_trial)
+            row.update({"trials": int(rec["n_trials"]), "seed": int(rec["seed"])})
+            rows.append(row)
+    table = pd.DataFrame(rows)
+    table["n_cohorts"] = table["n_cohorts"].astype("Int64")
+    first = ["design", "design_name", "scenario", "n_cohorts", "dose", "p_true"]
+    ordered = first + [c for c in ("selection_pct", "selection_pct_se", "patients_mean", "patients_mean_se",
+                                   "dlt_mean", "dlt_mean_se") if c in table]
+    rest = [c for c in table.columns if c not in ordered and c not in ("trials", "seed")]
+    return table[ordered + rest + ["trials", "seed"]]
