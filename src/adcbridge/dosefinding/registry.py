@@ -17,6 +17,7 @@ DESIGNS: dict[str, str] = {
     "boin": ".boin.design:BoinDesign",
     "3+3": ".threeplusthree:ThreePlusThreeDesign",
     "crm": ".crm.design:CrmDesign",
+    "boin-backfill": ".backfill.design:BackfillBoinDesign",
 }
 
 

@@ -110,7 +110,7 @@ class BackfillBoinDesign(BoinDesign):
                          "pending outcomes, responses), not on per-dose counts.")
 
     def check_history(self, history):
-        from .decision import check_backfill_history
+        from .history import check_backfill_history
         return check_backfill_history(self, super().check_history(history))
 
     def _decision(self, history):
@@ -118,7 +118,7 @@ class BackfillBoinDesign(BoinDesign):
         return backfill_decision(self, history)
 
     def _protocol_text(self) -> str:
-        from .protocol import backfill_text
+        from .texts import backfill_text
         return backfill_text(self)
 
     def simulate_oc(self, p_true, *, n_trials: int, seed: int, target: float | None = None, **scenario):

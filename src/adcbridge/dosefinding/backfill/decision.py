@@ -1,0 +1,169 @@
+"""The live BF-BOIN decision on a patient history (the kernel of :mod:`.rules` on a batch of one).
+
+The decision depends on where the trial stands:
+
+* the current escalation cohort has free places -> fill it at the current dose (``cohort_open``);
+* it is full and some of its DLT outcomes are pending -> the escalation waits (``awaiting_outcomes``); a patient
+  arriving now is backfilled at ``backfill_dose`` (one of ``backfill_open``: the highest or lowest, or drawn at
+  random among them -- then ``backfill_dose`` is None and the draw is the site's), or referred away when no dose
+  is open;
+* it is full and assessed -> the cohort is evaluated with every outcome known now (escalation and backfill
+  patients): next dose, or a stop -- for toxicity (no MTD), by ``n_earlystop`` or after the ``n_cohorts``-th
+  cohort (MTD by BOIN's selection on the escalation patients and the backfill patients assessed before the last
+  cohort's assessment ended, when the history has times).
+
+Eliminated doses are those the earlier evaluations eliminated, each replayed with what was known at its time
+(:mod:`.history`).  Record keys (``extra``): ``backfill_open`` (levels), ``backfill_dose`` (level or None),
+``awaiting_outcomes``, ``cohorts_evaluated``, ``path`` (the evaluation path of :data:`~.rules.PATHS`, None
+without an evaluation).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from adcbridge.results import ColumnTable, Issue, make_provenance
+
+from ..boin.selection import select_mtd_batch, selection_rule
+from ..nextdose import NextDose, move
+from .history import counts_at, read_course
+from .rules import DECISION_WORDS, PATHS, evaluate, open_doses, pick_backfill, plus_next, tables_for
+from .texts import evaluation_reason
+
+__all__ = ["backfill_decision"]
+
+
+def _past_evaluations(design, history, course, t):
+    """Replay the evaluations of the completed cohorts before the current one: (lowest eliminated 0-based dose,
+    issues).  A stop before the current cohort is an error naming the first patient after it."""
+    J = design.n_doses
+    pts = history.patients
+    elim, issues = J, []
+    for k in range(len(course.cohorts) - 1):
+        first_next = course.cohorts[k + 1][1][0]
+        at = pts[first_next].dose_time
+        c = counts_at(history, course, J, k + 1, first_next, at)
+        d = course.cohorts[k][0]
+        N, Y = (c.n_esc + c.bf_n)[None, :], (c.y_esc + c.bf_y)[None, :]
+        next_d, stop, early, el, path, _ = evaluate(N, Y, np.array([d]), np.array([elim]), c.n_esc[:1],
+                                                    c.y_esc[:1], t)
+        elim = int(el[0])
+        if stop[0] or early[0]:
+            q = pts[first_next]
+            why = "a toxicity stop" if stop[0] else "the early stop (n_earlystop)"
+            raise ValueError(f"patient row {first_next + 1}: patient {q.patient} (cohort {q.cohort}) comes after "
+                             f"the trial stopped at escalation cohort {k + 1} ({PATHS[int(path[0])]}: {why}).")
+        if int(next_d[0]) != course.cohorts[k + 1][0]:
+            issues.append(Issue("dose_deviation", f"escalation cohort {k + 2} was treated at level "
+                                                  f"{course.cohorts[k + 1][0] + 1}; the rules gave level "
+                                                  f"{int(next_d[0]) + 1} after cohort {k + 1}"))
+    return elim, issues
+
+
+def backfill_decision(design, history) -> NextDose:
+    """The decision on ``history`` (checked by :func:`check_backfill_history`); see the module docstring."""
+    J, cs = design.n_doses, design.cohort_size
+    t = tables_for(design)
+    pts = history.patients
+    course = read_course(history)
+    elim, issues = _past_evaluations(design, history, course, t)
+    d, rows = course.cohorts[-1]
+    n_cohorts = len(course.cohorts)
+    cur = [pts[i] for i in rows]
+    full = len(cur) >= cs
+    known = all(not p.pending for p in cur)
+    now = counts_at(history, course, J, n_cohorts - (0 if full and known else 1), len(pts), None)
+    N, Y = now.n_esc + now.bf_n, now.y_esc + now.bf_y
+    extra = {"backfill_open": [], "backfill_dose": None, "awaiting_outcomes": False,
+             "cohorts_evaluated": n_cohorts - 1, "path": None}
+    per_dose = [None] * J
+    lab = design.dose_label
+
+    def result(next0, rule, reason, *, size=None, select=False, mtd=None, elim_now=elim, decision=None):
+        table = ColumnTable({
+            "dose": np.arange(1, J + 1), "n": N, "dlt": Y,
+            "pending": np.bincount([p.dose - 1 for p in pts if p.pending], minlength=J),
+            "p_hat": [float(Y[j] / N[j]) if N[j] else None for j in range(J)],
+            "n_escalation": now.n_esc, "n_backfill": np.bincount([p.dose - 1 for p in pts if p.backfill],
+                                                                 minlength=J),
+            "responses": np.bincount([p.dose - 1 for p in pts if p.efficacy], minlength=J),
+            "backfill_open": [j + 1 in extra["backfill_open"] for j in range(J)],
+            "decision": per_dose, "eliminated": np.arange(J) >= elim_now})
+        return NextDose(spec=design, table=table, issues=tuple(issues), provenance=make_provenance(design, history),
+                        design=design.spec_name, next_dose=None if next0 is None else next0 + 1,
+                        next_cohort_size=size if next0 is not None else None, current_dose=d + 1,
+                        decision=decision or move(d + 1, None if next0 is None else next0 + 1), rule=rule,
+                        reason=reason, eliminated=tuple(range(elim_now + 1, J + 1)), select_mtd=select, mtd=mtd,
+                        extra=extra)
+
+    if not full:
+        return result(d, "cohort_open", f"cohort {cur[0].cohort} at dose {lab(d + 1)} has {len(cur)} of {cs} "
+                                        f"patients: enrol {cs - len(cur)} more at this dose", size=cs - len(cur))
+    if not known:
+        return _awaiting(design, history, course, now, N, Y, d, cur, t, extra, result)
+
+    # evaluation of the full, assessed cohort
+    next_d, stop, early, el, path, dec = evaluate(N[None, :], Y[None, :], np.array([d]), np.array([elim]),
+                                                  now.n_esc[:1], now.y_esc[:1], t)
+    p, el = int(path[0]), int(el[0])
+    per_dose[:d + 1] = [DECISION_WORDS[int(v)] for v in dec[0, :d + 1]]
+    extra.update(cohorts_evaluated=n_cohorts, path=PATHS[p])
+    reason = evaluation_reason(design, p, d, int(next_d[0]), N, Y, dec[0], t)
+    if stop[0]:
+        return result(None, PATHS[p], reason + ": stop the trial, no MTD", elim_now=el)
+    last = n_cohorts >= design.n_cohorts
+    if early[0] or last:
+        mtd = _final_mtd(design, history, course, J)
+        rule = "n_earlystop" if early[0] else "n_cohorts"
+        why = (f"{int(N[d])} patients at dose {lab(d + 1)} (n_earlystop = {design.n_earlystop}) and the decision "
+               f"keeps the dose" if early[0] else f"the {design.n_cohorts}th escalation cohort is evaluated")
+        return result(None, rule, f"{reason}; {why}: stop and select the MTD", select=True, mtd=mtd, elim_now=el)
+    return result(int(next_d[0]), PATHS[p], reason, size=cs, elim_now=el)
+
+
+def _awaiting(design, history, course, now, N, Y, d, cur, t, extra, result):
+    """The cohort is full and pending: which doses are open for backfill for a patient arriving now."""
+    J = design.n_doses
+    lab = design.dose_label
+    pts = history.patients
+    n_cur = now.n_esc[d] + sum(not p.pending for p in cur)
+    y_cur = now.y_esc[d] + sum(bool(p.dlt) for p in cur if not p.pending)
+    Np, Yp = plus_next(N[None, :], Y[None, :], np.array([d]), n_cur, y_cur)
+    seen = np.zeros(J, dtype=bool)
+    for p in pts:
+        if p.efficacy:
+            seen[p.dose - 1] = True
+    recruited = now.n_esc + np.bincount([pts[i].dose - 1 for i in course.backfill], minlength=J)
+    opened = open_doses(N[None, :], Y[None, :], Np, Yp, seen[None, :], recruited[None, :], np.array([d]), t)[0]
+    levels = [int(j) + 1 for j in np.flatnonzero(opened[0])]
+    assign = design.backfill_assign
+    k = -1 if assign == "random" else int(pick_backfill(opened, assign)[0])
+    extra.update(backfill_open=levels, backfill_dose=None if k < 0 else k + 1, awaiting_outcomes=True)
+    pending = sum(p.pending for p in cur)
+    head = (f"cohort {cur[0].cohort} at dose {lab(d + 1)} is full and {pending} of its patients are pending: the "
+            f"next escalation decision waits for their outcomes")
+    if not levels:
+        why = ("no lower dose" if d == 0 else "no lower dose has shown a response" if not seen[:d].any()
+               else "no lower dose is open (cap of %d patients, or not safe)" % (design.n_cap + 1))
+        tail = f"; backfill is closed ({why}): a patient arriving now is referred away"
+    elif k >= 0:
+        tail = (f"; backfill is open at dose(s) {', '.join(map(str, levels))}: a patient arriving now is "
+                f"backfilled at dose {lab(k + 1)} (the {assign} open dose)")
+    else:
+        tail = (f"; backfill is open at dose(s) {', '.join(map(str, levels))}: a patient arriving now is "
+                f"backfilled at one of them drawn at random")
+    return result(d, "awaiting_outcomes", head + tail, size=0, decision="stay")
+
+
+def _final_mtd(design, history, course, J) -> int | None:
+    """BOIN's MTD on the escalation patients and the backfill patients assessed before the end of the last
+    cohort's assessment (all assessed backfill patients when the history has no times)."""
+    pts = history.patients
+    last = [pts[i] for i in course.cohorts[-1][1]]
+    ends = [p.assess_time for p in last]
+    at = max(ends) if all(e is not None for e in ends) else None
+    c = counts_at(history, course, J, len(course.cohorts), len(pts), at)
+    rule = selection_rule(design, design.max_patients_per_dose)
+    mtd = int(select_mtd_batch((c.n_esc + c.bf_n)[None, :], (c.y_esc + c.bf_y)[None, :], rule)[0])
+    return None if mtd < 0 else mtd + 1
+

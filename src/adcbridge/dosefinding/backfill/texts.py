@@ -1,0 +1,77 @@
+"""BF-BOIN in words: the reason of an evaluation, and the protocol paragraphs."""
+
+from __future__ import annotations
+
+from ..protocol import _pct
+from .rules import (DECISION_WORDS, P_DE, P_ELIM, P_ELIM_LOWEST, P_ESC, P_ESC_BLOCKED, P_EXTRA, P_POOL_DE,
+                    P_POOL_ELIM_LOWEST, P_POOL_ESC, P_POOL_ESC_BLOCKED, P_POOL_EXTRA, P_POOL_STAY, P_STAY,
+                    P_STAY_LOWEST, P_STAY_LOWEST_SAFE)
+
+__all__ = ["evaluation_reason", "backfill_text"]
+
+
+def evaluation_reason(design, path: int, d: int, next_d: int, N, Y, dec, t) -> str:
+    """The evaluation of the cohort at 0-based dose ``d`` in words."""
+    lab = design.dose_label
+    at = f"{int(Y[d])}/{int(N[d])} DLTs at dose {lab(d + 1)} (escalation and assessed backfill patients)"
+    lower = ", ".join(f"{j + 1}: {DECISION_WORDS[int(dec[j])]}" for j in range(d))
+    conflict = f"; the lower doses disagree ({lower}), so the data are pooled" if path >= P_POOL_ESC else ""
+    texts = {
+        P_ESC: f"{at}: escalate to dose {lab(next_d + 1)}",
+        P_ESC_BLOCKED: f"{at}: escalate, but this is the highest dose or the next is eliminated: stay",
+        P_STAY: f"{at}: stay at dose {lab(d + 1)}",
+        P_DE: f"{at}: de-escalate to dose {lab(next_d + 1)}",
+        P_STAY_LOWEST: f"{at}: de-escalate, but this is the lowest dose: stay",
+        P_STAY_LOWEST_SAFE: f"{at}: de-escalate, but this is the lowest dose and the extra safety rule does not "
+                            f"stop the trial: stay",
+        P_EXTRA: f"{at}: the lowest dose is overly toxic (Pr(DLT rate > {design.target:g}) > "
+                 f"{design.cutoff_eli - design.offset:g}, extra safety rule)",
+        P_ELIM_LOWEST: f"{at}: Pr(DLT rate > {design.target:g}) > {design.cutoff_eli:g}, the lowest dose is "
+                       f"eliminated",
+        P_ELIM: f"{at}: Pr(DLT rate > {design.target:g}) > {design.cutoff_eli:g}; dose {lab(d + 1)} and above are "
+                f"eliminated, de-escalate to dose {lab(next_d + 1)}",
+        P_POOL_ESC: f"{at}{conflict}: the pooled rate calls for escalation to dose {lab(next_d + 1)}",
+        P_POOL_ESC_BLOCKED: f"{at}{conflict}: the pooled rate calls for escalation, but this is the highest dose "
+                            f"or the next is eliminated: stay",
+        P_POOL_DE: f"{at}{conflict}: the pooled rate calls for de-escalation, to dose {lab(next_d + 1)} (the "
+                   f"highest dose whose pool with the doses below is acceptable)",
+        P_POOL_ELIM_LOWEST: f"{at}{conflict}: the pooled rate calls for de-escalation below the lowest dose, which "
+                            f"is eliminated (Pr(DLT rate > {design.target:g}) > {design.cutoff_eli:g})",
+        P_POOL_EXTRA: f"{at}{conflict}: the pooled rate calls for de-escalation below the lowest dose, which is "
+                      f"overly toxic (extra safety rule on its escalation patients)",
+        P_POOL_STAY: f"{at}{conflict}: the pooled rate keeps the dose: stay",
+    }
+    return texts[path]
+
+
+def backfill_text(d) -> str:
+    """The protocol paragraphs of a BF-BOIN design."""
+    from ..protocol import boin_text
+    assign = {"highest": "the highest open dose", "lowest": "the lowest open dose",
+              "random": "an open dose drawn at random"}[d.backfill_assign]
+    parts = [
+        boin_text(d).split("\n\n")[0],
+        f"Backfill (BF-BOIN; Zhao, Yuan, Korn and Freidlin, 2024). While the current cohort is full and its DLT "
+        f"outcomes (window {d.dlt_window:g}) are pending, newly arriving patients are backfilled at a dose below "
+        f"the current one that has shown at least one response in the escalation cohorts, has been cleared for "
+        f"safety (its observed DLT count is below the de-escalation boundary, alone or pooled with the next "
+        f"higher dose, and the same holds for every lower dose) and has treated at most {d.n_cap} patients; they "
+        f"receive {assign}. Otherwise they are not enrolled.",
+        f"Every decision counts the DLT outcomes of the escalation and the backfill patients known at the time. "
+        f"After each cohort the BOIN decision (the boundaries of the decision table) is taken "
+        f"at the current dose and at every lower dose; when a lower dose disagrees with the current one, the data "
+        f"from the highest disagreeing dose up to the current one are pooled and the decision is taken on the "
+        f"pooled rate." + (" With 1 DLT in the first 3 patients at the current dose, the dose is kept (3+3 "
+                           "option)." if d.three_plus_three else ""),
+        f"A dose whose posterior probability of a DLT rate above {_pct(d.target)} exceeds {d.cutoff_eli:g} is "
+        f"eliminated with all higher doses; the trial stops without an MTD when the lowest dose is eliminated"
+        + (f" or, under the extra safety rule, when that probability exceeds {d.cutoff_eli - d.offset:g} at the "
+           f"lowest dose" if d.extrasafe else "")
+        + f". The dose escalation ends after {d.n_cohorts} cohorts"
+        + (f", or earlier when {d.n_earlystop} patients have been treated at the current dose and the decision "
+           f"keeps it" if d.n_earlystop < d.n_cohorts * d.cohort_size + d.n_cap + 1 else "")
+        + "; backfill ends with it. The MTD is selected by isotonic regression of the DLT rates of all evaluable "
+          "patients (escalation and backfill), as in BOIN" + (", among doses whose estimate does not exceed the "
+                                                             "de-escalation boundary" if d.bound_mtd else "") + ".",
+    ]
+    return "\n\n".join(parts)
