@@ -18,6 +18,8 @@ DESIGNS: dict[str, str] = {
     "3+3": ".threeplusthree:ThreePlusThreeDesign",
     "crm": ".crm.design:CrmDesign",
     "boin-backfill": ".backfill.design:BackfillBoinDesign",
+    "boin12": ".boin12.design:Boin12Design",
+    "tite-boin": ".tite.design:TiteBoinDesign",
 }
 
 

@@ -61,6 +61,8 @@ class SelectionRule:
     extrasafe: bool
     eliminate_ge: np.ndarray
     stop_ge: np.ndarray
+    #: a of the Beta(a, a) prior of the estimates (BOIN 0.05; TITEgBOIN's selection uses 0.005)
+    prior: float = PRIOR
 
 
 def selection_rule(design: BoinDesign, n_max: int) -> SelectionRule:
@@ -81,10 +83,10 @@ def _eliminated(n: np.ndarray, y: np.ndarray, rule: SelectionRule) -> np.ndarray
     return elim
 
 
-def _estimates(n: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _estimates(n: np.ndarray, y: np.ndarray, prior: float = PRIOR) -> tuple[np.ndarray, np.ndarray]:
     nf, yf = n.astype(float), y.astype(float)
-    phat = (yf + PRIOR) / (nf + 2 * PRIOR)
-    var = (yf + PRIOR) * (nf - yf + PRIOR) / ((nf + 2 * PRIOR) ** 2 * (nf + 2 * PRIOR + 1))
+    phat = (yf + prior) / (nf + 2 * prior)
+    var = (yf + prior) * (nf - yf + prior) / ((nf + 2 * prior) ** 2 * (nf + 2 * prior + 1))
     return phat, 1.0 / var
 
 
@@ -99,7 +101,7 @@ def _select_core(n: np.ndarray, y: np.ndarray, rule: SelectionRule):
     order = np.argsort(~adm, axis=1, kind="stable")          # admissible doses first, in dose order
     n_o = np.take_along_axis(n, order, axis=1)
     y_o = np.take_along_axis(y, order, axis=1)
-    phat, w = _estimates(np.maximum(n_o, 1), np.minimum(y_o, np.maximum(n_o, 1)))
+    phat, w = _estimates(np.maximum(n_o, 1), np.minimum(y_o, np.maximum(n_o, 1)), rule.prior)
     pos = np.arange(J)[None, :]
     inside = pos < m[:, None]
     phat = np.where(inside, phat, 10.0 + pos)                # padding: increasing, never pooled
