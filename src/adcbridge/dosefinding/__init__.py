@@ -29,6 +29,7 @@ _EXPORTS = {
     "three_plus_three": ".threeplusthree", "DoseFindingDesign": ".design", "History": ".history",
     "Patient": ".history", "design_names": ".registry", "design_class": ".registry", "build_design": ".registry",
     "design_from_record": ".registry",
+    "BackfillBoinDesign": ".backfill.design", "boin_backfill": ".backfill.design",
 }
 
 __all__ = [
