@@ -63,8 +63,8 @@ def test_boin_next_from_counts_and_csv(capsys, tmp_path):
 def test_simulate_refuses_a_flag_the_design_does_not_have(capsys):
     code, _, err = run(capsys, "simulate", "--design", "3+3", "--target", "0.3", "--p-true", "0.05,0.1,0.2",
                        "--cohorts", "10")
-    assert code == 2 and err == ("adcbridge: error: Invalid value for '--cohorts': applies to --design boin or crm, "
-                                 "not 3+3\n")
+    assert code == 2 and err.startswith("adcbridge: error: Invalid value for '--cohorts': applies to --design boin "
+                                        "or crm or ") and err.endswith(", not 3+3\n") and err.count("\n") == 1
 
 
 def test_boin_mtd_contract(capsys):

@@ -52,6 +52,13 @@ def build_from_flags(design: str, doses: str | None, n_doses: int | None, given:
             raise typer.BadParameter(f"applies to --design {' or '.join(having) or 'none'}, not {design}",
                                      param_hint=f"'{flag}'")
         params[name] = value
+    for flag, convert in _CONVERT.items():
+        name = _PARAMETER_OF_FLAG.get(flag, flag.lstrip("-").replace("-", "_"))
+        if isinstance(params.get(name), str):
+            params[name] = convert(params[name], flag)
+    if doses is not None and "n_doses" not in cls.model_fields:
+        raise typer.BadParameter(f"does not apply to --design {design} (give its levels with --grid)",
+                                 param_hint="'--doses'")
     if doses is not None:
         levels = floats(doses, "--doses")
         if len(levels) == 1 and levels[0] == int(levels[0]) and levels[0] >= 1:
@@ -64,8 +71,11 @@ def build_from_flags(design: str, doses: str | None, n_doses: int | None, given:
         if n_doses is not None and params["n_doses"] != n_doses:
             raise typer.BadParameter(f"has {params['n_doses']} levels but the scenario has {n_doses}",
                                      param_hint="'--doses'")
-    elif n_doses is not None:
+    elif n_doses is not None and "n_doses" in cls.model_fields:
         params["n_doses"] = n_doses
+    elif "n_doses" in cls.model_fields and cls.model_fields["n_doses"].is_required():
+        raise typer.BadParameter(f"is required for --design {design}: the number of dose levels or the doses",
+                                 param_hint="'--doses'")
     if "dose_unit" in params and "dose_levels" not in params:
         raise typer.BadParameter("labels dose values: give --doses as the doses (e.g. 1,2.1,4.2), not their number",
                                  param_hint="'--dose-unit'")
@@ -82,12 +92,64 @@ def build_from_flags(design: str, doses: str | None, n_doses: int | None, given:
     return cls(**params)
 
 
+def _levels(text: str, flag: str) -> int | tuple[int, int]:
+    """``"2"`` -> 2 (a dose level); ``"1,2"`` -> (1, 2) (a combination's levels of agents A and B)."""
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) not in (1, 2) or not all(p.isdigit() for p in parts):
+        raise typer.BadParameter(f"expected a dose level (2) or a combination's levels of A and B (1,2), got "
+                                 f"{text!r}", param_hint=f"'{flag}'")
+    return int(parts[0]) if len(parts) == 1 else (int(parts[0]), int(parts[1]))
+
+
+def _grid(text: str, flag: str) -> tuple[int, int]:
+    """``"3x5"`` -> (3, 5): levels of agent A (rows) by levels of agent B (columns)."""
+    parts = text.lower().replace(" ", "").split("x")
+    if len(parts) != 2 or not all(p.isdigit() and int(p) >= 1 for p in parts):
+        raise typer.BadParameter(f"expected the levels of A by the levels of B, e.g. 3x5, got {text!r}",
+                                 param_hint=f"'{flag}'")
+    return int(parts[0]), int(parts[1])
+
+
+def _pair(text: str, flag: str) -> tuple[float, float]:
+    values = floats(text, flag)
+    if len(values) != 2:
+        raise typer.BadParameter(f"expected two numbers, e.g. 60,40, got {text!r}", param_hint=f"'{flag}'")
+    return values[0], values[1]
+
+
+#: flags given as text and turned into a spec parameter's value
+_CONVERT = {"--start-dose": _levels, "--grid": _grid, "--utility": _pair}
+
+# The scenario flags of `simulate` for designs with their own simulator: flag -> scenario option
+SCENARIO_FLAGS = {"--q-true": "q_true", "--accrual-rate": "accrual_rate", "--late-onset": "late_onset",
+                  "--late-window": "late_window", "--accrual": "accrual"}
+
+
+def scenario_from_flags(spec, design: str, given: dict[str, object]) -> dict[str, object]:
+    """The scenario options of ``spec``'s own simulator from the flags given (flag -> value, None = not given);
+    a flag the design does not take is refused, naming the designs that take it."""
+    from adcbridge.dosefinding.registry import design_class, design_names
+    out = {}
+    for flag, value in given.items():
+        if value is None:
+            continue
+        name = SCENARIO_FLAGS[flag]
+        if name not in spec.scenario_options:
+            having = [d for d in design_names() if name in design_class(d).scenario_options]
+            raise typer.BadParameter(f"applies to --design {' or '.join(having) or 'none'}, not {design}",
+                                     param_hint=f"'{flag}'")
+        out[name] = floats(value, flag) if flag == "--q-true" else value
+    return out
+
+
 # The design flags of `next` (and their help), shared with `simulate` -------------------------------------------
-DESIGN = typer.Option("boin", "--design", help="Registered design: boin, 3+3 or crm.")
+DESIGN = typer.Option("boin", "--design", help="Registered design: boin, 3+3, crm, tite-boin, comb-boin, boin12 or "
+                                               "boin-backfill.")
 TARGET = typer.Option(None, "--target", help="Target DLT probability (boin: 0.05-0.6; crm: 0-1; not for 3+3).")
 COHORT_SIZE = typer.Option(None, "--cohort-size", help="Patients per cohort (boin, crm; default 3).")
 COHORTS = typer.Option(None, "--cohorts", help="Maximum number of cohorts (boin, crm; default 10).")
-START_DOSE = typer.Option(None, "--start-dose", help="Starting dose level (default 1).")
+START_DOSE = typer.Option(None, "--start-dose", help="Starting dose level (default 1; comb-boin: the levels of A "
+                                                     "and B, e.g. 1,1).")
 N_EARLYSTOP = typer.Option(None, "--n-earlystop", help="boin: stop when this many patients are at the current "
                                                        "dose and the decision is to stay (default 100).")
 P_SAF = typer.Option(None, "--p-saf", help="boin: highest DLT rate deemed sub-therapeutic (default 0.6 x target).")
@@ -112,18 +174,40 @@ STOP_CUTOFF = typer.Option(None, "--stop-cutoff", help="crm: stop when Pr(DLT ra
                                                        "(default 0.9).")
 NO_SAFETY_STOP = typer.Option(False, "--no-safety-stop", help="crm: no safety stop (dfcrm's simulator has none).")
 VARIANT = typer.Option(None, "--variant", help="3+3: de-escalation or escalation-only (default de-escalation).")
+MAX_PENDING = typer.Option(None, "--max-pending", help="tite-boin: suspend accrual when more than this fraction of "
+                                                       "the current dose's patients are pending (default 0.5).")
+N_ELI = typer.Option(None, "--n-eli", help="tite-boin: patients a dose needs before it can be eliminated "
+                                           "(default 3).")
+DLT_WINDOW = typer.Option(None, "--dlt-window", help="tite-boin, boin-backfill: length of the DLT window (days in a "
+                                                     "live trial with dates; the time unit of a simulation, default "
+                                                     "1).")
+GRID = typer.Option(None, "--grid", help="comb-boin: levels of agent A by levels of agent B, e.g. 3x5.")
+MTD_CONTOUR = typer.Option(False, "--mtd-contour", help="comb-boin: one MTD per level of agent A (an MTD contour; "
+                                                        "the waterfall design).")
+EFFICACY_MIN = typer.Option(None, "--efficacy-min", help="boin12: lowest acceptable response rate.")
+UTILITY = typer.Option(None, "--utility", help="boin12: utility weights u11,u00 (default 60,40).")
+CUTOFF_FUTILITY = typer.Option(None, "--cutoff-futility", help="boin12: posterior probability cut-off for dropping "
+                                                               "a dose for futility (default 0.95).")
+N_CAP = typer.Option(None, "--n-cap", help="boin-backfill: most patients a dose may have, backfill included "
+                                           "(default 12).")
+BACKFILL_ASSIGN = typer.Option(None, "--backfill-assign", help="boin-backfill: which open dose a backfill patient "
+                                                               "gets: highest, lowest or random (default highest).")
+THREE_PLUS_THREE = typer.Option(False, "--three-plus-three", help="boin-backfill: escalate by the 3+3 rules instead "
+                                                                  "of BOIN's.")
 
 
 def next_cmd(design: str = DESIGN, target: Optional[float] = TARGET,
-             doses: str = typer.Option(..., "--doses", help="Number of dose levels, or the doses, e.g. 1,2.1,4.2."),
+             doses: Optional[str] = typer.Option(None, "--doses", help="Number of dose levels, or the doses, e.g. "
+                                                                       "1,2.1,4.2 (not for comb-boin: --grid)."),
              dose_unit: Optional[str] = typer.Option(None, "--dose-unit", help="Unit of the dose values."),
              outcomes: Optional[str] = typer.Option(None, "--outcomes", help="Cohorts so far, e.g. '1NNN 2NTN'."),
              history: Optional[Path] = typer.Option(None, "--history",
-                                                    help="Patient table: patient, cohort, dose, dlt (0/1, empty = "
-                                                         "pending); optional dose_time, assess_time, efficacy, "
-                                                         "backfill."),
+                                                    help="Patient table: patient, cohort, dose (comb-boin: dose_a, "
+                                                         "dose_b), dlt (0/1, empty = pending); optional dose_time, "
+                                                         "assess_time (days or dates), efficacy, backfill, "
+                                                         "followup."),
              cohort_size: Optional[int] = COHORT_SIZE, cohorts: Optional[int] = COHORTS,
-             start_dose: Optional[int] = START_DOSE, n_earlystop: Optional[int] = N_EARLYSTOP,
+             start_dose: Optional[str] = START_DOSE, n_earlystop: Optional[int] = N_EARLYSTOP,
              p_saf: Optional[float] = P_SAF, p_tox: Optional[float] = P_TOX,
              cutoff_eli: Optional[float] = CUTOFF_ELI, extrasafe: bool = EXTRASAFE,
              offset: Optional[float] = OFFSET, titration: bool = TITRATION, bound_mtd: bool = BOUND_MTD,
@@ -132,6 +216,17 @@ def next_cmd(design: str = DESIGN, target: Optional[float] = TARGET,
              halfwidth: Optional[float] = HALFWIDTH, prior_mtd: Optional[int] = PRIOR_MTD,
              allow_skipping: bool = ALLOW_SKIPPING, stop_cutoff: Optional[float] = STOP_CUTOFF,
              no_safety_stop: bool = NO_SAFETY_STOP, variant: Optional[str] = VARIANT,
+             max_pending: Optional[float] = MAX_PENDING, n_eli: Optional[int] = N_ELI,
+             dlt_window: Optional[float] = DLT_WINDOW,
+             today: Optional[str] = typer.Option(None, "--today", help="tite-boin: the day of the decision, a date "
+                                                                       "(2026-03-01) when the history's times are "
+                                                                       "dates, else a day number; a pending "
+                                                                       "patient's follow-up is (today - dose_time) / "
+                                                                       "--dlt-window."),
+             grid: Optional[str] = GRID, mtd_contour: bool = MTD_CONTOUR,
+             efficacy_min: Optional[float] = EFFICACY_MIN, utility: Optional[str] = UTILITY,
+             cutoff_futility: Optional[float] = CUTOFF_FUTILITY, n_cap: Optional[int] = N_CAP,
+             backfill_assign: Optional[str] = BACKFILL_ASSIGN, three_plus_three: bool = THREE_PLUS_THREE,
              sheet: Optional[str] = typer.Option(None, "--sheet", help="Excel sheet of --history (default: the "
                                                                        "first)."),
              format: Format = FORMAT):
@@ -144,7 +239,10 @@ def next_cmd(design: str = DESIGN, target: Optional[float] = TARGET,
         "--bound-mtd": bound_mtd, "--skeleton": skeleton, "--model": model, "--intercept": intercept,
         "--prior-var": prior_var, "--halfwidth": halfwidth, "--prior-mtd": prior_mtd,
         "--allow-skipping": allow_skipping, "--stop-cutoff": stop_cutoff, "--no-safety-stop": no_safety_stop,
-        "--variant": variant})
+        "--variant": variant, "--max-pending": max_pending, "--n-eli": n_eli, "--dlt-window": dlt_window,
+        "--grid": grid, "--mtd-contour": mtd_contour, "--efficacy-min": efficacy_min, "--utility": utility,
+        "--cutoff-futility": cutoff_futility, "--n-cap": n_cap, "--backfill-assign": backfill_assign,
+        "--three-plus-three": three_plus_three})
     if (outcomes is None) == (history is None):
         raise typer.BadParameter("give exactly one of --outcomes or --history", param_hint="'--outcomes'")
     if history is not None:
@@ -154,8 +252,34 @@ def next_cmd(design: str = DESIGN, target: Optional[float] = TARGET,
         raise typer.BadParameter("reads a sheet of an Excel --history", param_hint="'--sheet'")
     else:
         trial = outcomes
+    if today is not None:
+        trial = _with_followup(spec, design, trial, today, dlt_window)
     decision = next_dose(spec, trial)
     emit(decision.to_record(), format, decision_text(decision))
+
+
+def _with_followup(spec, design: str, trial, today: str, dlt_window: float | None):
+    """The history with each pending patient's follow-up fraction as of ``today`` (a date when the history's
+    times are dates, else a day number)."""
+    import datetime as dt
+    if not spec.uses_pending or "dlt_window" not in type(spec).model_fields:
+        raise typer.BadParameter(f"applies to designs that use pending patients (tite-boin), not {design}",
+                                 param_hint="'--today'")
+    if dlt_window is None:
+        raise typer.BadParameter("needs --dlt-window (the length of the DLT window, in days)", param_hint="'--today'")
+    if isinstance(trial, str):
+        raise typer.BadParameter("needs a --history with dosing times (dose_time)", param_hint="'--today'")
+    origin = trial.time_origin
+    try:
+        if origin is not None:
+            now = (dt.date.fromisoformat(today.strip()) - dt.date.fromisoformat(origin)).days
+        else:
+            now = float(today)
+    except ValueError:
+        want = "a date (YYYY-MM-DD), as the history's times are dates" if origin else \
+            "a day number, as the history's times are days (or give the history's times as dates)"
+        raise typer.BadParameter(f"expected {want}, got {today!r}", param_hint="'--today'") from None
+    return trial.with_followup(now, spec.dlt_window)
 
 
 def decision_text(decision) -> str:

@@ -16,7 +16,9 @@ from adcbridge.cli.designs import (ALLOW_SKIPPING, BOUND_MTD, COHORT_SIZE as D_C
                                    CUTOFF_ELI as D_CUTOFF_ELI, DESIGN, EXTRASAFE as D_EXTRASAFE, HALFWIDTH,
                                    INTERCEPT, MODEL, N_EARLYSTOP as D_N_EARLYSTOP, NO_SAFETY_STOP, OFFSET as D_OFFSET,
                                    P_SAF as D_P_SAF, P_TOX as D_P_TOX, PRIOR_MTD, PRIOR_VAR, SKELETON, START_DOSE,
-                                   STOP_CUTOFF, TITRATION as D_TITRATION, VARIANT, _registered, build_from_flags)
+                                   STOP_CUTOFF, TITRATION as D_TITRATION, VARIANT, _registered, build_from_flags,
+                                   MAX_PENDING, N_ELI, DLT_WINDOW, GRID, MTD_CONTOUR, EFFICACY_MIN, UTILITY,
+                                   CUTOFF_FUTILITY, N_CAP, BACKFILL_ASSIGN, THREE_PLUS_THREE, scenario_from_flags)
 
 boin_app = typer.Typer(help="BOIN design: decision table, next dose, MTD selection, protocol outputs.",
                        no_args_is_help=True)
@@ -194,11 +196,13 @@ def _stage_protocol(stage, out: Path, design, table, pathways: int) -> list[Path
 
 
 def simulate_cmd(design: str = DESIGN,
-                 target: float = typer.Option(..., "--target", help="Target DLT probability: the design's (boin, "
-                                                                      "crm) and the one operating characteristics "
-                                                                      "use (PCS, overdosing; also for 3+3)."),
+                 target: Optional[float] = typer.Option(None, "--target",
+                                                        help="Target DLT probability: the design's and the one "
+                                                             "operating characteristics use (PCS, overdosing; also "
+                                                             "for 3+3)."),
                  p_true: str = typer.Option(..., "--p-true", help="True DLT probability per dose, e.g. "
-                                                                  "0.05,0.1,0.2,0.3,0.5."),
+                                                                  "0.05,0.1,0.2,0.3,0.5 (comb-boin: rows of the grid "
+                                                                  "by agent A, e.g. '0.05,0.1;0.1,0.2')."),
                  doses: Optional[str] = typer.Option(None, "--doses", help="The dose values, e.g. 1,2.1,4.2 (for "
                                                                           "labels; as many as --p-true)."),
                  cohort_size: Optional[int] = D_COHORT_SIZE, cohorts: Optional[int] = D_COHORTS,
@@ -206,7 +210,7 @@ def simulate_cmd(design: str = DESIGN,
                                                                              "10,000; not with --exact)."),
                  seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (recorded in the output; not "
                                                                          "with --exact)."),
-                 start_dose: Optional[int] = START_DOSE, n_earlystop: Optional[int] = D_N_EARLYSTOP,
+                 start_dose: Optional[str] = START_DOSE, n_earlystop: Optional[int] = D_N_EARLYSTOP,
                  titration: bool = D_TITRATION, extrasafe: bool = D_EXTRASAFE,
                  offset: Optional[float] = D_OFFSET, cutoff_eli: Optional[float] = D_CUTOFF_ELI,
                  bound_mtd: bool = BOUND_MTD, p_saf: Optional[float] = D_P_SAF, p_tox: Optional[float] = D_P_TOX,
@@ -215,37 +219,94 @@ def simulate_cmd(design: str = DESIGN,
                  intercept: Optional[float] = INTERCEPT, prior_var: Optional[float] = PRIOR_VAR,
                  allow_skipping: bool = ALLOW_SKIPPING, stop_cutoff: Optional[float] = STOP_CUTOFF,
                  no_safety_stop: bool = NO_SAFETY_STOP, variant: Optional[str] = VARIANT,
+                 max_pending: Optional[float] = MAX_PENDING, n_eli: Optional[int] = N_ELI,
+                 dlt_window: Optional[float] = DLT_WINDOW, grid: Optional[str] = GRID,
+                 mtd_contour: bool = MTD_CONTOUR, efficacy_min: Optional[float] = EFFICACY_MIN,
+                 utility: Optional[str] = UTILITY, cutoff_futility: Optional[float] = CUTOFF_FUTILITY,
+                 n_cap: Optional[int] = N_CAP, backfill_assign: Optional[str] = BACKFILL_ASSIGN,
+                 three_plus_three: bool = THREE_PLUS_THREE,
+                 q_true: Optional[str] = typer.Option(None, "--q-true", help="boin12, boin-backfill: true response "
+                                                                             "probability per dose."),
+                 accrual_rate: Optional[float] = typer.Option(None, "--accrual-rate",
+                                                              help="tite-boin, boin-backfill: patients arriving per "
+                                                                   "unit of time (per DLT window when it is 1)."),
+                 accrual: Optional[str] = typer.Option(None, "--accrual", help="tite-boin, boin-backfill: arrivals "
+                                                                               "uniform or poisson."),
+                 late_onset: Optional[float] = typer.Option(None, "--late-onset",
+                                                            help="tite-boin: share of the DLTs in the last "
+                                                                 "--late-window fraction of the window (default "
+                                                                 "0.5)."),
+                 late_window: Optional[float] = typer.Option(None, "--late-window",
+                                                             help="tite-boin: the late part of the DLT window, as a "
+                                                                  "fraction (default 0.5)."),
                  exact: bool = typer.Option(False, "--exact", help="Exact operating characteristics (enumeration)."),
                  plot: Optional[Path] = typer.Option(None, "--plot", help="Save a PNG of selection and patients."),
                  format: Format = FORMAT):
     """Operating characteristics of any registered design under one scenario (Monte Carlo or exact)."""
     from adcbridge.dosefinding import exact_oc, simulate
     from adcbridge.dosefinding.registry import design_class
-    probs = floats(p_true, "--p-true")
+    probs = _p_true(p_true)
     cls = design_class(_registered(design))
-    spec = build_from_flags(design, doses, len(probs), {
+    if isinstance(probs[0], list):
+        if "grid" not in cls.model_fields:
+            raise typer.BadParameter(f"has rows (';') for a combination, but --design {design} has one agent",
+                                     param_hint="'--p-true'")
+        shape = f"{len(probs)}x{len(probs[0])}"
+        if grid is not None and grid.lower().replace(" ", "") != shape:
+            raise typer.BadParameter(f"is {grid} but --p-true is a {shape} grid", param_hint="'--grid'")
+        grid = shape
+    elif "grid" in cls.model_fields:
+        raise typer.BadParameter(f"--design {design} needs the grid of the combination: rows separated by ';', e.g. "
+                                 f"'0.05,0.1;0.1,0.2'", param_hint="'--p-true'")
+    if target is None and "target" in cls.model_fields:
+        raise typer.BadParameter(f"is required for --design {design}", param_hint="'--target'")
+    spec = build_from_flags(design, doses, None if isinstance(probs[0], list) else len(probs), {
         "--target": target if "target" in cls.model_fields else None, "--cohort-size": cohort_size,
         "--cohorts": cohorts, "--start-dose": start_dose, "--n-earlystop": n_earlystop, "--p-saf": p_saf,
         "--p-tox": p_tox, "--cutoff-eli": cutoff_eli, "--extrasafe": extrasafe, "--offset": offset,
         "--titration": titration, "--bound-mtd": bound_mtd, "--skeleton": skeleton, "--model": model,
         "--intercept": intercept, "--prior-var": prior_var, "--halfwidth": halfwidth, "--prior-mtd": prior_mtd,
         "--allow-skipping": allow_skipping, "--stop-cutoff": stop_cutoff, "--no-safety-stop": no_safety_stop,
-        "--variant": variant})
+        "--variant": variant, "--max-pending": max_pending, "--n-eli": n_eli, "--dlt-window": dlt_window,
+        "--grid": grid, "--mtd-contour": mtd_contour, "--efficacy-min": efficacy_min, "--utility": utility,
+        "--cutoff-futility": cutoff_futility, "--n-cap": n_cap, "--backfill-assign": backfill_assign,
+        "--three-plus-three": three_plus_three})
+    scenario = scenario_from_flags(spec, design, {"--q-true": q_true, "--accrual-rate": accrual_rate,
+                                                  "--accrual": accrual, "--late-onset": late_onset,
+                                                  "--late-window": late_window})
     if exact and (trials is not None or seed is not None):
         raise typer.BadParameter("exact operating characteristics enumerate every trial: no --trials or --seed",
                                  param_hint="'--trials'" if trials is not None else "'--seed'")
+    if exact and spec.has_own_simulator:
+        raise typer.BadParameter(f"enumerates the trial engine's designs (boin, 3+3, crm), not {design}: simulate "
+                                 f"it (Monte Carlo)", param_hint="'--exact'")
     trials = 10_000 if trials is None else trials
     oc = (exact_oc(spec, probs, target=target) if exact
-          else simulate(spec, probs, n_trials=trials, seed=seed, target=target))
+          else simulate(spec, probs, n_trials=trials, seed=seed, target=target, **scenario))
     if plot:
+        if spec.has_own_simulator:
+            raise typer.BadParameter(f"draws the trial engine's designs; for {design} use the JSON or a sweep's "
+                                     f"summary", param_hint="'--plot'")
         from adcbridge.io import write_bytes
         from adcbridge.report import plot_oc
         write_bytes(png_path(plot, "--plot"), _png(plot_oc([oc], [design])))
     head = (f"{design} {'exact' if exact else f'Monte Carlo, {trials} trials, seed {oc.seed}'}: "
             f"no MTD {oc.no_mtd_pct:.2f}%, safety stop {oc.stop_pct:.2f}%, PCS {oc.pcs:.2f}%, "
-            f"mean N {oc.n_mean:.2f}, mean DLTs {oc.dlt_total_mean:.2f}")
+            f"mean N {oc.n_mean:.2f}, mean DLTs {oc.dlt_total_mean:.2f}"
+            + (f", mean duration {oc.duration_mean:.2f}" if oc.duration_mean is not None else ""))
     shown = oc.table.dropna(axis=1, how="all") if exact else oc.table     # exact: no Monte Carlo SE columns
     _emit(oc.to_record(), format, head + "\n" + _frame(shown), wrote=[plot])
+
+
+def _p_true(text: str):
+    """``--p-true``: one probability per dose, or rows of a combination's grid separated by ';'."""
+    if ";" not in text:
+        return floats(text, "--p-true")
+    rows = [floats(r, "--p-true") for r in text.split(";")]
+    if len({len(r) for r in rows}) != 1:
+        raise typer.BadParameter(f"the rows of the grid have different lengths: {[len(r) for r in rows]}",
+                                 param_hint="'--p-true'")
+    return rows
 
 
 _png = png_bytes

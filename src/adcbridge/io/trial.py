@@ -85,7 +85,9 @@ def load_trial_spec(path: str | Path) -> TrialSpec:
     """Read and validate a trial YAML file; errors name the file and the field."""
     path = Path(path)
     spec = load_yaml_model(path, TrialSpec)
-    for kind in design_names():                    # every design the file describes must be valid
+    # every design the file describes must be valid: its design, those it gives options for, and the designs the
+    # trial is compared with (BOIN, 3+3, CRM)
+    for kind in dict.fromkeys([spec.design, *spec.options, "boin", "3+3", "crm"]):
         try:
             spec.build_design(kind)
         except (ValueError, TypeError) as exc:
