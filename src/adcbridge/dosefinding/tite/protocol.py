@@ -19,10 +19,10 @@ def tite_boin_text(d) -> str:
         f"{d.n_cohorts} cohorts ({d.max_sample_size} patients), {_doses(d)}, starting at dose level {d.start_dose}; "
         f"a new cohort may be enrolled while earlier patients are still within their DLT window.",
         f"When a new patient is to be enrolled, a patient still within the window without a DLT counts as the "
-        f"fraction of the window he has completed: the effective sample size at the current dose is the number of "
+        f"fraction of the window completed: the effective sample size at the current dose is the number of "
         f"patients with a complete assessment plus these fractions, and the DLT rate is the number of DLTs observed "
-        f"divided by it. If this rate is at most {t.lambda_e:.3f} the next cohort receives the next higher dose; "
-        f"if it is at least {t.lambda_d:.3f} the next cohort receives the next lower dose; otherwise the dose is "
+        f"divided by it. If this rate is at most {t.lambda_e:.4f} the next cohort receives the next higher dose; "
+        f"if it is at least {t.lambda_d:.4f} the next cohort receives the next lower dose; otherwise the dose is "
         f"kept (boundaries from the sub-therapeutic rate {_pct(d.phi1)} and the overly toxic rate "
         f"{_pct(d.phi2)}). Dose levels are never skipped.",
         (f"Accrual is suspended while more than {100 * d.max_pending:g}% of the patients at the current dose are "
