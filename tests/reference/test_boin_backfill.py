@@ -85,7 +85,7 @@ def _replay(case_id, k):
 
 @pytest.mark.parametrize("case_id,k", TRIALS, ids=[f"{c}-{k + 1}" for c, k in TRIALS])
 def test_logged_trial_is_replayed_exactly(case_id, k):
-    design, trial, out, log = _replay(case_id, k)
+    _, trial, out, log = _replay(case_id, k)
     P = trial["patients"]
     ours = log.arrivals[0]
     assert len(ours) == len(P["patient"])
@@ -105,7 +105,7 @@ def test_logged_trial_is_replayed_exactly(case_id, k):
 
 @pytest.mark.parametrize("case_id,k", TRIALS, ids=[f"{c}-{k + 1}" for c, k in TRIALS])
 def test_logged_evaluations_and_backfill_checks(case_id, k):
-    design, trial, out, log = _replay(case_id, k)
+    design, trial, _, log = _replay(case_id, k)
     J = design.n_doses
     evaluations = log.evaluations[0]
     assert len(evaluations) == len(trial["evaluations"])

@@ -36,7 +36,7 @@ def H(*rows):
 def test_bad_spec_is_named(options, match):
     args = {"target": 0.3, "n_doses": 5, **options}
     with pytest.raises(SpecError, match=match) as err:
-        boin_backfill(**{"target": args.pop("target"), "doses": args.pop("n_doses")}, **args)
+        boin_backfill(target=args.pop("target"), doses=args.pop("n_doses"), **args)
     assert "\n" not in str(err.value)
 
 
@@ -74,13 +74,13 @@ ESC2 = [("P1", 1, 1, False, False, True), ("P2", 1, 1, False), ("P3", 1, 1, Fals
 @pytest.mark.parametrize("rows,match", [
     ([("P1", 1, 1, False, True)], r"patient row 1 \(patient 'P1'\): the first patient .* not a backfill"),
     (ESC2 + [("B1", 3, 2, None, True)], r"column 'dose', patient row 7 \(patient 'B1'\): backfill is below"),
-    (ESC2[:5] + [("B1", 3, 1, None, True)], r"patient row 6 \(patient 'B1'\): a backfill patient is enrolled "
-                                            r"only while the current cohort .* is full"),
+    (ESC2[:5] + [("B1", 3, 1, None, True)], (r"patient row 6 \(patient 'B1'\): a backfill patient is enrolled "
+                                            r"only while the current cohort .* is full")),
     (ESC2 + [("P7", 2, 2, None)], r"patient row 7 \(patient 'P7'\): cohort 2 has more than 3 patients"),
-    (ESC2 + [("P7", 3, 2, None)], r"patient row 7 \(patient 'P7'\): cohort 3 starts while patient P5 of cohort 2 "
-                                  r"is pending"),
-    (ESC2[:4] + [("P5", 3, 2, None)], r"patient row 5 \(patient 'P5'\): cohort 3 starts while cohort 2 has 1 "
-                                      r"of 3"),
+    (ESC2 + [("P7", 3, 2, None)], (r"patient row 7 \(patient 'P7'\): cohort 3 starts while patient P5 of cohort 2 "
+                                  r"is pending")),
+    (ESC2[:4] + [("P5", 3, 2, None)], (r"patient row 5 \(patient 'P5'\): cohort 3 starts while cohort 2 has 1 "
+                                      r"of 3")),
     (ESC2 + [("B1", 2, 2, None, True)], r"patient row 7 \(patient 'B1'\): cohort 2 mixes escalation and backfill"),
 ])
 def test_bad_history_names_the_patient(rows, match):

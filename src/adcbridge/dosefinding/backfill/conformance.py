@@ -18,7 +18,7 @@ from .log import EventLog
 from .simulate import check_scenario
 from .timing import RandomDraws
 
-__all__ = ["logged_cases", "history_at", "SCENARIO"]
+__all__ = ["SCENARIO", "history_at", "logged_cases"]
 
 #: the scenario of the logged trials: doses from safe to toxic, responses at every dose, fast accrual (so that
 #: backfill happens often)

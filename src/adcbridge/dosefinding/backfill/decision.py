@@ -27,7 +27,15 @@ from adcbridge.results import ColumnTable, Issue, make_provenance
 from ..boin.selection import select_mtd_batch, selection_rule
 from ..nextdose import NextDose, move
 from .history import counts_at, read_course
-from .rules import DECISION_WORDS, PATHS, evaluate, open_doses, pick_backfill, plus_next, tables_for
+from .rules import (
+    DECISION_WORDS,
+    PATHS,
+    evaluate,
+    open_doses,
+    pick_backfill,
+    plus_next,
+    tables_for,
+)
 from .texts import evaluation_reason
 
 __all__ = ["backfill_decision"]
@@ -144,7 +152,7 @@ def _awaiting(design, history, course, now, N, Y, d, cur, t, extra, result):
             f"next escalation decision waits for their outcomes")
     if not levels:
         why = ("no lower dose" if d == 0 else "no lower dose has shown a response" if not seen[:d].any()
-               else "no lower dose is open (cap of %d patients, or not safe)" % (design.n_cap + 1))
+               else f"no lower dose is open (cap of {design.n_cap + 1} patients, or not safe)")
         tail = f"; backfill is closed ({why}): a patient arriving now is referred away"
     elif k >= 0:
         tail = (f"; backfill is open at dose(s) {', '.join(map(str, levels))}: a patient arriving now is "

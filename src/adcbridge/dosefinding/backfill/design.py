@@ -66,7 +66,7 @@ class BackfillBoinDesign(BoinDesign):
     three_plus_three: bool = False
 
     @model_validator(mode="after")
-    def _relations(self) -> "BackfillBoinDesign":
+    def _relations(self) -> BackfillBoinDesign:
         try:
             BoinDesign._relations(self)
         except ValueError as exc:       # BOIN's sentences name "boin": name this design instead

@@ -28,7 +28,7 @@ import numpy as np
 from ..boin.selection import select_mtd_batch, selection_rule
 from .rules import evaluate, open_doses, pick_backfill, plus_next, tables_for
 
-__all__ = ["TrialOutcomes", "run_trials", "ROLES"]
+__all__ = ["ROLES", "TrialOutcomes", "run_trials"]
 
 #: what happened to an arriving patient (codes of the event log)
 ROLES = ("cohort", "evaluation; first patient of next cohort", "evaluation; last cohort done",
@@ -101,7 +101,6 @@ def run_trials(design, p_true, draws, n_trials: int, log=None) -> TrialOutcomes:
     step = 0
     while s.ids.size:
         B = s.ids.size
-        rows = np.arange(B)
         now = draws.arrival(step, s.ids, s.clock)
         s.clock = now
         newly = s.bf_pend & (s.bf_end < now[:, None])

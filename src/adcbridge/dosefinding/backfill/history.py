@@ -18,7 +18,7 @@ import numpy as np
 
 from ..history import History, _row_error
 
-__all__ = ["check_backfill_history", "Course", "read_course"]
+__all__ = ["Course", "check_backfill_history", "read_course"]
 
 
 @dataclass

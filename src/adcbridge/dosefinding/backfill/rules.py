@@ -41,8 +41,20 @@ import numpy as np
 
 from ..boin.boundaries import count_tables, posterior_prob_above
 
-__all__ = ["ESC", "STAY", "DE", "ELIM", "PATHS", "Tables", "tables_for", "per_dose_decisions", "evaluate",
-           "plus_next", "open_doses", "pick_backfill"]
+__all__ = [
+    "DE",
+    "ELIM",
+    "ESC",
+    "PATHS",
+    "STAY",
+    "Tables",
+    "evaluate",
+    "open_doses",
+    "per_dose_decisions",
+    "pick_backfill",
+    "plus_next",
+    "tables_for",
+]
 
 ESC, STAY, DE, ELIM = 0, 1, 2, 3
 DECISION_WORDS = ("escalate", "stay", "de-escalate", "eliminate")
@@ -185,7 +197,7 @@ def plus_next(N, Y, d, n_cur, y_cur):
     are unused."""
     N = np.asarray(N, dtype=np.int64)
     Y = np.asarray(Y, dtype=np.int64)
-    B, J = N.shape
+    B = N.shape[0]
     Nn = np.zeros_like(N)
     Yn = np.zeros_like(Y)
     Nn[:, :-1], Yn[:, :-1] = N[:, 1:], Y[:, 1:]

@@ -32,7 +32,7 @@ from ..oc import OperatingCharacteristics, true_mtd
 from .events import TrialOutcomes, run_trials
 from .timing import RandomDraws
 
-__all__ = ["simulate_backfill", "check_scenario", "CHUNK"]
+__all__ = ["CHUNK", "check_scenario", "simulate_backfill"]
 
 CHUNK = 20_000           # trials per chunk (the chunking depends on the number of trials only)
 
@@ -143,8 +143,8 @@ def _result(design, sums: _Sums, p, q, tgt, accrual, rate, n_trials, seed) -> Op
     J = design.n_doses
     m, se = sums.mean, sums.se
     pct, pct_se = _patients_pct(sums)
-    fl = lambda v: float(np.asarray(v))                                     # noqa: E731
-    tl = lambda v: [float(x) for x in np.asarray(v)]                         # noqa: E731
+    fl = lambda v: float(np.asarray(v))
+    tl = lambda v: [float(x) for x in np.asarray(v)]
     extra = {"patients_pct": tl(pct), "backfill_patients_mean": tl(m("bf")),
              "backfill_counted_mean": tl(m("bf_counted")), "backfill_uncounted_mean": fl(m("bf_uncounted")),
              "referred_mean": fl(m("referred")), "arrivals_mean": fl(m("arrivals")),

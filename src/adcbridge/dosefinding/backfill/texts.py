@@ -3,11 +3,26 @@
 from __future__ import annotations
 
 from ..protocol import _pct
-from .rules import (DECISION_WORDS, P_DE, P_ELIM, P_ELIM_LOWEST, P_ESC, P_ESC_BLOCKED, P_EXTRA, P_POOL_DE,
-                    P_POOL_ELIM_LOWEST, P_POOL_ESC, P_POOL_ESC_BLOCKED, P_POOL_EXTRA, P_POOL_STAY, P_STAY,
-                    P_STAY_LOWEST, P_STAY_LOWEST_SAFE)
+from .rules import (
+    DECISION_WORDS,
+    P_DE,
+    P_ELIM,
+    P_ELIM_LOWEST,
+    P_ESC,
+    P_ESC_BLOCKED,
+    P_EXTRA,
+    P_POOL_DE,
+    P_POOL_ELIM_LOWEST,
+    P_POOL_ESC,
+    P_POOL_ESC_BLOCKED,
+    P_POOL_EXTRA,
+    P_POOL_STAY,
+    P_STAY,
+    P_STAY_LOWEST,
+    P_STAY_LOWEST_SAFE,
+)
 
-__all__ = ["evaluation_reason", "backfill_text"]
+__all__ = ["backfill_text", "evaluation_reason"]
 
 
 def evaluation_reason(design, path: int, d: int, next_d: int, N, Y, dec, t) -> str:
@@ -57,11 +72,11 @@ def backfill_text(d) -> str:
         f"safety (its observed DLT count is below the de-escalation boundary, alone or pooled with the next "
         f"higher dose, and the same holds for every lower dose) and has treated no more than {d.n_cap} patients so far (escalation and backfill); they "
         f"receive {assign}. Otherwise they are not enrolled.",
-        f"Every decision counts the DLT outcomes of the escalation and the backfill patients known at the time. "
-        f"After each cohort the BOIN decision (the boundaries of the decision table) is taken "
-        f"at the current dose and at every lower dose; when a lower dose disagrees with the current one, the data "
-        f"from the highest disagreeing dose up to the current one are pooled and the decision is taken on the "
-        f"pooled rate." + (" With 1 DLT in the first 3 patients at the current dose, the dose is kept (3+3 "
+        "Every decision counts the DLT outcomes of the escalation and the backfill patients known at the time. "
+        "After each cohort the BOIN decision (the boundaries of the decision table) is taken "
+        "at the current dose and at every lower dose; when a lower dose disagrees with the current one, the data "
+        "from the highest disagreeing dose up to the current one are pooled and the decision is taken on the "
+        "pooled rate." + (" With 1 DLT in the first 3 patients at the current dose, the dose is kept (3+3 "
                            "option)." if d.three_plus_three else ""),
         f"A dose whose posterior probability of a DLT rate above {_pct(d.target)} exceeds {d.cutoff_eli:g} is "
         f"eliminated with all higher doses; the trial stops without an MTD when the lowest dose is eliminated"

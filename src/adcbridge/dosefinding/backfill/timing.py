@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["weibull_parameters", "RandomDraws", "ReplayDraws"]
+__all__ = ["RandomDraws", "ReplayDraws", "weibull_parameters"]
 
 
 def weibull_parameters(p_true, dlt_window: float) -> tuple[np.ndarray, np.ndarray]:
