@@ -20,6 +20,7 @@ _EXPORTS = {
     "interval_boundaries": ".boin.boundaries", "BoinDesign": ".boin.design", "boin": ".boin.design",
     "MtdSelection": ".boin.selection", "select_mtd": ".boin.selection", "NextDose": ".nextdose",
     "CrmDesign": ".crm.design", "crm": ".crm.design", "indifference_skeleton": ".crm.model",
+    "CombBoinDesign": ".comb.design", "comb_boin": ".comb.design",
     "Boin12Design": ".boin12.design", "boin12": ".boin12.design",
     "TiteBoinDesign": ".tite.design", "tite_boin": ".tite.design",
     "next_dose": ".decide", "OperatingCharacteristics": ".oc", "Cohort": ".outcomes", "DoseCounts": ".outcomes",

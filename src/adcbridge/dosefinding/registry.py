@@ -17,6 +17,7 @@ DESIGNS: dict[str, str] = {
     "boin": ".boin.design:BoinDesign",
     "3+3": ".threeplusthree:ThreePlusThreeDesign",
     "crm": ".crm.design:CrmDesign",
+    "comb-boin": ".comb.design:CombBoinDesign",
     "boin-backfill": ".backfill.design:BackfillBoinDesign",
     "boin12": ".boin12.design:Boin12Design",
     "tite-boin": ".tite.design:TiteBoinDesign",

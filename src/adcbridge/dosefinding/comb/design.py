@@ -1,0 +1,292 @@
+"""The drug-combination BOIN design specification (Lin & Yin 2017; the waterfall design of Zhang & Yuan 2016;
+rules as in the R package BOIN 2.7.2, with the differences listed in ``docs/comb_boin.md``).
+
+A :class:`CombBoinDesign` is inert: it holds the parameters of a trial of two agents on a J x K grid of dose
+combinations (rows = levels of agent A, columns = levels of agent B) and validates them.  What it does lives in
+:mod:`.kernel` (the decision rules, as array functions), :mod:`.waterfall` (subtrials), :mod:`.selection` (MTD),
+:mod:`.decision` (the live decision) and :mod:`.simulate` (operating characteristics).
+
+>>> from adcbridge.dosefinding import comb_boin
+>>> d = comb_boin(0.3, grid=(3, 5))
+>>> d.n_doses, d.start_dose, d.earlystop
+(15, (1, 1), 100)
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from typing import ClassVar
+
+from pydantic import Field, field_validator, model_validator
+
+from ..design import DoseFindingDesign
+
+__all__ = ["CombBoinDesign", "comb_boin", "MAX_LEVELS"]
+
+MAX_LEVELS = 8          # levels per agent (the exact isotonic regression enumerates C(J + K, J) staircases)
+
+
+def _pair(value, what: str):
+    """A pair of whole numbers from (a, b), [a, b], "a,b" or "AxB" text."""
+    if isinstance(value, str):
+        parts = re.split(r"\s*[x,;]\s*", value.strip().strip("()[]"))
+        try:
+            return tuple(int(p) for p in parts)
+        except ValueError:
+            raise ValueError(f"must be {what}, got {value!r}") from None
+    return value
+
+
+class CombBoinDesign(DoseFindingDesign):
+    """Drug-combination BOIN design (one MTD, or an MTD contour by the waterfall design).
+
+    Parameters
+    ----------
+    target : float
+        Target DLT probability phi, in [0.05, 0.6].
+    grid : (int, int)
+        (J, K): levels of agent A (rows) and of agent B (columns); ``"3x5"`` is read as (3, 5).  The waterfall
+        design needs J <= K (give the agent with fewer levels as agent A).
+    cohort_size, n_cohorts : int
+        Cohort size (3) and number of cohorts (10) of the one-MTD design.
+    start_dose : (int, int)
+        Starting combination (a, b), default (1, 1).
+    n_earlystop : int, optional
+        Stop when the current combination has this many patients (one MTD: and the decision is to stay).
+        Default 100 (one MTD) or 12 (waterfall, per subtrial).
+    p_saf, p_tox, cutoff_eli, extrasafe, offset : as for BOIN
+        Boundaries (p_saf 0.6 phi, p_tox 1.4 phi), elimination cut-off (0.95) and the extra safety rule at (1, 1).
+    bound_mtd : bool
+        Select only combinations whose isotonic estimate is <= lambda_d.
+    mtd_contour : bool
+        False: one MTD (BOIN combination design); True: one MTD per level of agent A (the waterfall design).
+    subtrial_cohorts : tuple of int, optional
+        Waterfall: cohorts of each subtrial (J entries; default ``ceil(round(4 / cohort_size, 2) * (J + K - 1,
+        K - 1, ..., K - 1))`` as in the reference).
+    dose_levels_a, dose_levels_b : tuple of float, optional
+        The doses of each agent (strictly increasing), for labels; ``dose_unit`` their unit.
+    """
+
+    spec_name: ClassVar[str] = "comb-boin"
+
+    target: float = Field(description="target DLT probability")
+    grid: tuple[int, int] = Field(description="(J, K): levels of agent A (rows) and agent B (columns)")
+    cohort_size: int = Field(3, ge=1, le=50)
+    n_cohorts: int = Field(10, ge=1, le=500)
+    start_dose: tuple[int, int] = (1, 1)
+    n_earlystop: int | None = Field(None, ge=1)
+    p_saf: float | None = None
+    p_tox: float | None = None
+    cutoff_eli: float = Field(0.95, gt=0.5, lt=1.0)
+    extrasafe: bool = False
+    offset: float = Field(0.05, ge=0.0)
+    bound_mtd: bool = False
+    mtd_contour: bool = False
+    subtrial_cohorts: tuple[int, ...] | None = None
+    dose_levels_a: tuple[float, ...] | None = None
+    dose_levels_b: tuple[float, ...] | None = None
+    dose_unit: str = "mg/kg"
+
+    @field_validator("grid", mode="before")
+    @classmethod
+    def _grid_text(cls, v):
+        return _pair(v, "J x K levels, e.g. (3, 5) or '3x5'")
+
+    @field_validator("start_dose", mode="before")
+    @classmethod
+    def _start_text(cls, v):
+        return _pair(v, "a pair of levels (a, b), e.g. (1, 1) or '1,1'")
+
+    @field_validator("grid")
+    @classmethod
+    def _grid_range(cls, v):
+        J, K = v
+        if not (1 <= J <= MAX_LEVELS and 1 <= K <= MAX_LEVELS) or J * K < 2:
+            raise ValueError(f"must be (J, K) levels of agents A and B, each in 1..{MAX_LEVELS}, at least 2 "
+                             f"combinations, got {v!r}")
+        return v
+
+    @field_validator("start_dose")
+    @classmethod
+    def _start_range(cls, v):
+        if min(v) < 1:
+            raise ValueError(f"must be a pair of levels (a, b), each >= 1, got {v!r}")
+        return v
+
+    @field_validator("target")
+    @classmethod
+    def _target_range(cls, v: float) -> float:
+        if not (0.05 <= v <= 0.6):
+            raise ValueError("must be in [0.05, 0.6]")
+        return v
+
+    @field_validator("offset")
+    @classmethod
+    def _offset_range(cls, v: float) -> float:
+        if v >= 0.5:
+            raise ValueError("must be in [0, 0.5)")
+        return v
+
+    @model_validator(mode="after")
+    def _relations(self) -> "CombBoinDesign":
+        name, phi = self.spec_name, self.target
+        J, K = self.grid
+        if not (0 < self.phi1) or (phi - self.phi1) < 0.1 * phi:
+            raise ValueError(f"The 'p_saf' parameter of {name} must be in (0, 0.9*target] = (0, {0.9 * phi:.4g}]. "
+                             f"Got {self.phi1!r}.")
+        if not (self.phi2 < 1) or (self.phi2 - phi) < 0.1 * phi:
+            raise ValueError(f"The 'p_tox' parameter of {name} must be in [1.1*target, 1) = [{1.1 * phi:.4g}, 1). "
+                             f"Got {self.phi2!r}.")
+        a, b = self.start_dose
+        if a > J or b > K:
+            raise ValueError(f"The 'start_dose' parameter of {name} must be a combination of the {J}x{K} grid "
+                             f"(a in 1..{J}, b in 1..{K}). Got {self.start_dose}.")
+        if self.mtd_contour:
+            if J > K:
+                raise ValueError(f"The 'grid' parameter of {name} has more levels of agent A than of agent B "
+                                 f"({J}x{K}); the waterfall design (mtd_contour) needs J <= K: swap the agents "
+                                 f"(rotate the grid to {K}x{J}, transposing p_true and the dose levels).")
+            if not (a == 1 and b == 1):
+                raise ValueError(f"The 'start_dose' parameter of {name} must be (1, 1) for the waterfall design "
+                                 f"(mtd_contour), whose first subtrial starts at the lowest combination. Got "
+                                 f"{self.start_dose}.")
+            cohorts = self.subtrial_cohorts
+            if cohorts is not None and (len(cohorts) != J or min(cohorts) < 1):
+                raise ValueError(f"The 'subtrial_cohorts' parameter of {name} must give J = {J} positive numbers of "
+                                 f"cohorts (the first subtrial, then one per lower level of agent A). Got "
+                                 f"{list(cohorts)}.")
+        elif self.subtrial_cohorts is not None:
+            raise ValueError(f"The 'subtrial_cohorts' parameter of {name} is for the waterfall design only (set "
+                             f"mtd_contour); the one-MTD design has n_cohorts.")
+        for field, size in (("dose_levels_a", J), ("dose_levels_b", K)):
+            levels = getattr(self, field)
+            if levels is None:
+                continue
+            if len(levels) != size:
+                raise ValueError(f"The '{field}' parameter of {name} must have {size} values (grid {J}x{K}). "
+                                 f"Got {len(levels)}.")
+            if levels[0] <= 0 or any(q <= p for p, q in zip(levels, levels[1:])):
+                raise ValueError(f"The '{field}' parameter of {name} must be positive and strictly increasing. "
+                                 f"Got {list(levels)}.")
+        if self.earlystop <= 6:
+            warnings.warn("n_earlystop <= 6 is too low to ensure good operating characteristics; 9 to 18 is "
+                          "usual.", UserWarning, stacklevel=2)
+        from .tables import single_agent
+        try:
+            single_agent(self)
+            from ..boin.boundaries import count_tables
+            count_tables(single_agent(self), 3 * self.max_sample_size + 3)
+        except ValueError as exc:
+            raise ValueError(str(exc).replace(" of boin ", f" of {name} ")) from None
+        return self
+
+    # --------------------------------------------------------------------------------------- derived values
+    @property
+    def J(self) -> int:
+        return self.grid[0]
+
+    @property
+    def K(self) -> int:
+        return self.grid[1]
+
+    @property
+    def n_doses(self) -> int:
+        """Number of combinations J x K."""
+        return self.grid[0] * self.grid[1]
+
+    @property
+    def dose_levels(self) -> tuple[tuple[float, float], ...] | None:
+        """The (dose of A, dose of B) of every combination, row-major (None without both agents' doses)."""
+        if self.dose_levels_a is None or self.dose_levels_b is None:
+            return None
+        return tuple((a, b) for a in self.dose_levels_a for b in self.dose_levels_b)
+
+    @property
+    def phi1(self) -> float:
+        return 0.6 * self.target if self.p_saf is None else self.p_saf
+
+    @property
+    def phi2(self) -> float:
+        return 1.4 * self.target if self.p_tox is None else self.p_tox
+
+    @property
+    def earlystop(self) -> int:
+        """n_earlystop as used: the given value, else 100 (one MTD) or 12 (waterfall)."""
+        if self.n_earlystop is not None:
+            return self.n_earlystop
+        return 12 if self.mtd_contour else 100
+
+    @property
+    def cohorts_per_subtrial(self) -> tuple[int, ...]:
+        """Waterfall: cohorts of each subtrial (given, or the reference's default)."""
+        if self.subtrial_cohorts is not None:
+            return tuple(self.subtrial_cohorts)
+        J, K = self.grid
+        per = round(4 / self.cohort_size, 2)
+        return tuple(math.ceil(per * m) for m in [J + K - 1] + [K - 1] * (J - 1))
+
+    @property
+    def max_sample_size(self) -> int:
+        cohorts = sum(self.cohorts_per_subtrial) if self.mtd_contour else self.n_cohorts
+        return cohorts * self.cohort_size
+
+    # ------------------------------------------------------------------------- the design core (design.py)
+    scenario_options: ClassVar[tuple[str, ...]] = ()
+
+    def overly_toxic(self, target: float) -> float:
+        return self.phi2
+
+    def dose_label(self, level) -> str:
+        a, b = level
+        if self.dose_levels_a is None or self.dose_levels_b is None:
+            return f"({a}, {b})"
+        return f"({a}, {b}) ({self.dose_levels_a[a - 1]:g} + {self.dose_levels_b[b - 1]:g} {self.dose_unit})"
+
+    def dose_labels(self) -> list[str] | None:
+        if self.dose_levels is None:
+            return None
+        return [f"{a:g} + {b:g} {self.dose_unit}" for a, b in self.dose_levels]
+
+    def check_history(self, history):
+        from .history import check_comb_history
+        return check_comb_history(self, history)
+
+    def _decision(self, history):
+        from .decision import decide
+        return decide(self, history)
+
+    def simulate_oc(self, p_true, *, n_trials: int, seed: int, target: float | None = None, **scenario):
+        from .simulate import simulate_comb
+        return simulate_comb(self, p_true, n_trials=n_trials, seed=seed, target=target)
+
+    @classmethod
+    def conformance_specs(cls) -> list:
+        return [comb_boin(0.3, grid=(3, 4), n_cohorts=12),
+                comb_boin(0.25, grid=(2, 3), n_cohorts=10, n_earlystop=9, extrasafe=True, cutoff_eli=0.9),
+                comb_boin(0.3, grid=(3, 4), start_dose=(2, 1), cohort_size=2, n_cohorts=14, bound_mtd=True),
+                comb_boin(0.3, grid=(3, 4), mtd_contour=True),
+                comb_boin(0.25, grid=(2, 4), mtd_contour=True, subtrial_cohorts=(5, 4), n_earlystop=9,
+                          extrasafe=True)]
+
+    def conformance_cases(self, n_trials: int = 40, seed: int = 1):
+        from .logs import conformance_cases
+        return conformance_cases(self, n_trials=n_trials, seed=seed)
+
+    def pathways(self, n_cohorts: int = 3):
+        from .logs import pathways
+        return pathways(self, n_cohorts)
+
+    def select_from_counts(self, n, y):
+        from .decision import select_from_grid
+        return select_from_grid(self, n, y)[0]
+
+    def _protocol_text(self) -> str:
+        from .protocol import protocol_text
+        return protocol_text(self)
+
+
+def comb_boin(target: float, grid, cohort_size: int = 3, n_cohorts: int = 10, **options) -> CombBoinDesign:
+    """Build a :class:`CombBoinDesign` on a J x K ``grid`` ((3, 5) or ``"3x5"``)."""
+    return CombBoinDesign(target=target, grid=grid, cohort_size=cohort_size, n_cohorts=n_cohorts, **options)

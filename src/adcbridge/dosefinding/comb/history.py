@@ -1,0 +1,65 @@
+"""Checks of a combination trial's history: every patient has levels ``dose_a`` and ``dose_b`` (never ``dose``),
+inside the grid; the first cohort is at the start combination; no untried combination is skipped (one-MTD design:
+a new combination is next to a tried one, one level apart in one agent -- the waterfall starts its subtrials
+further away); no pending or backfill patient (the design decides on complete outcomes)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..history import History, _row_error
+
+__all__ = ["check_comb_history", "grid_counts", "cohort_cells"]
+
+
+def check_comb_history(design, history: History) -> History:
+    J, K = design.grid
+    name = design.spec_name
+    tried: set[tuple[int, int]] = set()
+    for k, p in enumerate(history.patients, start=1):
+        if p.dose is not None:
+            raise _row_error(history, k, p, "dose", f"{name} has two agents: give each patient's levels of agent A "
+                                                    f"and agent B (dose_a and dose_b), not dose")
+        if not 1 <= p.dose_a <= J:
+            raise _row_error(history, k, p, "dose_a", f"level {p.dose_a} of agent A is outside 1..{J}")
+        if not 1 <= p.dose_b <= K:
+            raise _row_error(history, k, p, "dose_b", f"level {p.dose_b} of agent B is outside 1..{K}")
+        if p.pending:
+            raise _row_error(history, k, p, "dlt", f"the outcome is pending, and {name} decides on complete "
+                                                   f"outcomes only: record the outcome, or decide without this "
+                                                   f"patient")
+        if p.backfill:
+            raise _row_error(history, k, p, "backfill", f"{name} has no backfill cohorts")
+        cell = (p.dose_a, p.dose_b)
+        if k == 1 and cell != tuple(design.start_dose):
+            raise _row_error(history, k, p, "dose_a", f"the first cohort is at ({p.dose_a}, {p.dose_b}), but {name} "
+                                                      f"starts at {tuple(design.start_dose)}")
+        if tried and cell not in tried and not design.mtd_contour:
+            a, b = cell
+            if not {(a - 1, b), (a, b - 1), (a + 1, b), (a, b + 1)} & tried:
+                raise _row_error(history, k, p, "dose_a", f"({a}, {b}) skips untried combinations: a new combination "
+                                                          f"is one level from a tried one in one agent")
+        tried.add(cell)
+    return history
+
+
+def grid_counts(design, history: History) -> tuple[np.ndarray, np.ndarray]:
+    """(n, y): patients and DLTs per combination, (J, K) arrays."""
+    J, K = design.grid
+    n = np.zeros((J, K), dtype=np.int64)
+    y = np.zeros((J, K), dtype=np.int64)
+    for p in history.patients:
+        n[p.dose_a - 1, p.dose_b - 1] += 1
+        y[p.dose_a - 1, p.dose_b - 1] += bool(p.dlt)
+    return n, y
+
+
+def cohort_cells(design, history: History) -> list[int]:
+    """The flat cell (0-based, row-major) of each cohort, in order."""
+    K = design.grid[1]
+    out, last = [], None
+    for p in history.patients:
+        if p.cohort != last:
+            out.append((p.dose_a - 1) * K + p.dose_b - 1)
+            last = p.cohort
+    return out

@@ -1,0 +1,120 @@
+"""Operating characteristics of simulated combination BOIN trials (the numbers of BOIN 2.7.2 ``get.oc.comb``).
+
+Per-dose quantities are J x K grids (rows = agent A): ``selection_pct`` (% of trials selecting the combination;
+with the waterfall design a trial selects up to one combination per level of A, so the grid can sum to more than
+100), ``patients_mean`` and ``dlt_mean``.  The **true MTD** of one-MTD trials is the set of combinations whose
+true DLT probability is closest to the target and not above p_tox (``pcs`` sums their selection); the **true MTD
+contour** has, for every level of A, the combinations of that row closest to the target and not above p_tox, and
+``pcs`` is the % of trials selecting exactly the true contour (one true cell in each row that has one, nothing
+elsewhere).  Design-specific keys (``extra``):
+
+* one MTD: ``patients_mtd_pct``, % of all patients treated at the true MTD (the reference's ``npercent``);
+* waterfall: ``patients_contour_pct``, ``patients_above_contour_pct`` (combinations off the contour whose true
+  probability exceeds the target) and ``patients_below_contour_pct`` (the others), ratios of mean patients as the
+  reference's ``npercent.contour``, ``npercent.above.contour``, ``npercent.below.contour``.
+
+Standard errors (``se``): ``sd / sqrt(n_trials)`` of the per-trial values; for the ratios of means, the delta
+method.  ``no_mtd_pct`` counts trials selecting nothing (the reference's ``percentstop``); ``stop_pct`` the trials
+stopped for safety; ``early_stop_pct`` the one-MTD trials stopped by n_earlystop.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from adcbridge.results import make_provenance
+
+from ..oc import OperatingCharacteristics
+from .simulate import END_SAFETY
+
+__all__ = ["comb_oc", "true_cells"]
+
+
+def true_cells(p: np.ndarray, target: float, toxic: float, contour: bool) -> np.ndarray:
+    """(J, K) flags of the true MTD (closest to the target, not above ``toxic``), per row for a contour."""
+    dist = np.abs(p - target)
+    if contour:
+        best = dist.min(axis=1, keepdims=True)
+    else:
+        best = dist.min()
+    return (np.abs(dist - best) <= 1e-12) & (p <= toxic + 1e-12)
+
+
+def _mean_se(v: np.ndarray):
+    N = v.shape[0]
+    mean = v.mean(axis=0)
+    sd = v.std(axis=0, ddof=1) if N > 1 else np.zeros_like(mean)
+    return mean, sd / np.sqrt(N)
+
+
+def _ratio(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """100 mean(a) / mean(b) with its delta-method SE."""
+    ma, mb = a.mean(), b.mean()
+    if mb == 0:
+        return float("nan"), float("nan")
+    r = ma / mb
+    resid = a - r * b
+    sd = resid.std(ddof=1) if a.size > 1 else 0.0
+    return 100 * r, 100 * sd / np.sqrt(a.size) / mb
+
+
+def _grid(a) -> tuple[tuple[float, ...], ...]:
+    return tuple(tuple(float(v) for v in row) for row in a)
+
+
+def comb_oc(design, p: np.ndarray, runs, *, n_trials: int, seed: int, target: float) -> OperatingCharacteristics:
+    J, K = design.grid
+    n = np.concatenate([r.n for r in runs]).astype(float)
+    y = np.concatenate([r.y for r in runs]).astype(float)
+    sel = np.concatenate([r.selected for r in runs]).astype(float)
+    early = np.concatenate([r.early for r in runs]).astype(float)
+    safety = np.concatenate([r.end for r in runs]) == END_SAFETY
+    N = n.shape[0]
+    sel_pct, sel_se = _mean_se(100 * sel)
+    pts, pts_se = _mean_se(n)
+    dlt, dlt_se = _mean_se(y)
+    n_tot, y_tot = n.sum(axis=(1, 2)), y.sum(axis=(1, 2))
+    none = 100.0 * (sel.sum(axis=(1, 2)) == 0)
+    truth = true_cells(p, target, design.phi2, design.mtd_contour)
+    if design.mtd_contour:
+        has = truth.any(axis=1)
+        row_ok = np.where(has[None, :], (sel * truth).sum(axis=2) == sel.sum(axis=2), sel.sum(axis=2) == 0)
+        row_ok &= np.where(has[None, :], sel.sum(axis=2) == 1, True)
+        correct = 100.0 * row_ok.all(axis=1)
+    else:
+        correct = 100.0 * (sel * truth).sum(axis=(1, 2)) if truth.any() else none
+    over = ((n * (p > target)).sum(axis=(1, 2)))
+    npts = design.max_sample_size
+    per_trial = {"no_mtd_pct": none, "stop_pct": 100.0 * safety, "early_stop_pct": 100.0 * early,
+                 "pcs": correct, "n_mean": n_tot, "dlt_total_mean": y_tot,
+                 "overdose60_pct": 100.0 * (over > 0.6 * npts), "overdose80_pct": 100.0 * (over > 0.8 * npts)}
+    vals, se = {}, {}
+    for k, v in per_trial.items():
+        m, s = _mean_se(v)
+        vals[k], se[k] = float(m), float(s)
+    if design.mtd_contour:
+        vals["early_stop_pct"] = se["early_stop_pct"] = float("nan")
+    se.update({"selection_pct": sel_se.tolist(), "patients_mean": pts_se.tolist(), "dlt_mean": dlt_se.tolist()})
+    extra = {}
+    if design.mtd_contour:
+        above = (p > target + 1e-12) & ~truth
+        for key, mask in (("patients_contour_pct", truth), ("patients_above_contour_pct", above),
+                          ("patients_below_contour_pct", ~truth & ~above)):
+            extra[key], se[key] = _ratio((n * mask).sum(axis=(1, 2)), n_tot)
+    else:
+        extra["patients_mtd_pct"], se["patients_mtd_pct"] = _ratio((n * truth).sum(axis=(1, 2)), n_tot)
+    a_idx, b_idx = np.divmod(np.arange(J * K), K)
+    table = pd.DataFrame({
+        "dose": [f"({a + 1}, {b + 1})" for a, b in zip(a_idx, b_idx)],
+        "dose_a": a_idx + 1, "dose_b": b_idx + 1,
+        "dose_label": design.dose_labels() or [f"({a + 1}, {b + 1})" for a, b in zip(a_idx, b_idx)],
+        "p_true": p.ravel(), "true_mtd": truth.ravel(),
+        "selection_pct": sel_pct.ravel(), "selection_se": sel_se.ravel(),
+        "patients_mean": pts.ravel(), "patients_se": pts_se.ravel(),
+        "dlt_mean": dlt.ravel(), "dlt_se": dlt_se.ravel(),
+    })
+    return OperatingCharacteristics(
+        spec=design, table=table, provenance=make_provenance(design, p, n_trials, seed=seed), method="monte-carlo",
+        design=design.spec_name, target=float(target), p_true=_grid(p), n_trials=n_trials, seed=seed,
+        selection_pct=_grid(sel_pct), patients_mean=_grid(pts), dlt_mean=_grid(dlt), se=se, extra=extra, **vals)

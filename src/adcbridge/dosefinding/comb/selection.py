@@ -1,0 +1,132 @@
+"""MTD selection at the end of a combination BOIN trial (BOIN 2.7.2 ``select.mtd.comb``), for one trial or many.
+
+1. **Elimination.**  A combination with n >= 3 patients and ``Pr(p > phi | Beta(y + 1, n - y + 1)) > cutoff_eli``
+   is too toxic, and so is every combination with at least as much of both agents: its upper-right *quadrant* is
+   eliminated (the rule of the trial's conduct).  With the extra safety rule everything is eliminated when (1, 1)
+   has n >= 3 and ``Pr(p > phi | ...) > cutoff_eli - offset``.  When (1, 1) is eliminated there is no MTD.
+2. **Estimates.**  ``(y + 0.05) / (n + 0.1)`` at every cell (untreated cells included: 0.5 with weight 0.1), made
+   non-decreasing in both agents by bivariate isotonic regression (:func:`.biviso.biviso`) with weights
+   ``n + 0.1``, rounded to 2 decimals (``p_est``).
+3. **Choice.**  The admissible cells are the treated, non-eliminated ones (with ``bound_mtd``: also ``p_est <=
+   lambda_d``).  Each admissible cell's distance to the target is ``|p_est + 1e-5 (a + b) - phi|`` (the small
+   term breaks ties of the rounded estimates towards lower combinations).  One MTD: the closest admissible cell,
+   the first in column-major order on exact ties.  MTD contour (``mtd_contour``): row by row from the highest
+   level of agent A down to the lowest, the closest admissible cell of the row; rows without an admissible cell
+   get none.  (``select.mtd.comb`` also gives no MTD to a row when the row above it picked its last column, while
+   the reference's waterfall simulator -- whose design tests that row at its last column -- does not:
+   ``last_column_rule=True`` reproduces the former; the design follows the latter.)
+
+**Deliberate differences from the reference** (tests/reference/test_comb_boin.py shows both):
+
+* the reference's selection eliminates a *cross* -- in each row, the first cell that qualifies removes the rest
+  of its row and the rest of its column -- while its conduct eliminates quadrants.  adcbridge uses the quadrant
+  everywhere (a combination with more of both agents than a too-toxic one is too toxic); ``elimination="cross"``
+  reproduces the reference for the reference tests;
+* the reference stops with an error (``phat.out.noCI`` not found) when (1, 1) is eliminated or the extra safety
+  rule fires; adcbridge returns no MTD.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .biviso import biviso
+from .tables import comb_tables
+
+__all__ = ["CombSelectionRule", "selection_rule", "eliminated_cells", "select_comb_batch", "PRIOR",
+           "ELIMINATED_VALUE", "UNTREATED_VALUE", "TIE_BREAK"]
+
+PRIOR = 0.05              # Beta(0.05, 0.05) prior of the estimates
+ELIMINATED_VALUE = 1.1    # estimate given to eliminated cells before the choice
+UNTREATED_VALUE = 10.0    # and to untreated cells
+TIE_BREAK = 1e-5          # added (a + b) * TIE_BREAK
+
+
+@dataclass(frozen=True)
+class CombSelectionRule:
+    """What the selection needs from a design, with its count tables (index n = 0..n_max)."""
+
+    target: float
+    lambda_d: float
+    bound_mtd: bool
+    extrasafe: bool
+    eliminate_ge: np.ndarray
+    stop_ge: np.ndarray
+
+
+def selection_rule(design, n_max: int) -> CombSelectionRule:
+    t = comb_tables(design, n_max)
+    return CombSelectionRule(design.target, t.lambda_d, design.bound_mtd, design.extrasafe, t.eliminate_ge,
+                             t.stop_lowest_ge)
+
+
+def eliminated_cells(n: np.ndarray, y: np.ndarray, eliminate_ge: np.ndarray, shape: str = "quadrant") -> np.ndarray:
+    """(B, J, K) flags of the cells eliminated by the data ``n``, ``y`` (B, J, K): each cell with
+    ``y >= X(n)`` eliminates its upper-right quadrant (``shape="quadrant"``), or -- the reference's selection --
+    the first such cell of each row eliminates the rest of its row and of its column (``shape="cross"``)."""
+    hit = y >= eliminate_ge[n]
+    if shape == "quadrant":
+        return np.logical_or.accumulate(np.logical_or.accumulate(hit, axis=1), axis=2)
+    if shape != "cross":
+        raise ValueError(f"elimination shape must be 'quadrant' or 'cross', got {shape!r}")
+    B, J, K = n.shape
+    any_hit = hit.any(axis=2)
+    first = np.where(any_hit, hit.argmax(axis=2), K)                     # (B, J)
+    cols, rows = np.arange(K), np.arange(J)
+    elim = cols[None, None, :] >= first[:, :, None]                      # rest of the row
+    for i in range(J):                                                   # rest of the column, from row i up
+        below = (rows[None, :, None] >= i) & (cols[None, None, :] == first[:, i][:, None, None])
+        elim |= below
+    return elim
+
+
+def round2(x: np.ndarray) -> np.ndarray:
+    """Rounded to 2 decimals (as R's ``round(x, 2)``)."""
+    return np.round(x, 2)
+
+
+def estimates(n: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``p_est``: the rounded bivariate isotonic estimates (B, J, K)."""
+    nf, yf = n.astype(float), y.astype(float)
+    return round2(biviso((yf + PRIOR) / (nf + 2 * PRIOR), nf + 2 * PRIOR))
+
+
+def select_comb_batch(n, y, rule: CombSelectionRule, *, contour: bool = False, elimination: str = "quadrant",
+                      also_eliminated=None, last_column_rule: bool = False):
+    """Select from the counts ``n``, ``y`` (B, J, K) of B trials (see the module docstring).
+
+    Returns ``(mtd, p_est, eliminated)``: ``mtd`` is (B,) row-major flat cell indices (-1: none) for one MTD, or
+    (B, J) column indices per row (-1: none) for a contour; ``also_eliminated`` (B, J, K) adds cells the design
+    eliminated besides the data (the waterfall's rows above a first-subtrial MTD); ``last_column_rule`` gives
+    no MTD to a row when the row above picked its last column (``select.mtd.comb``'s contour rule)."""
+    n = np.asarray(n, dtype=np.int64)
+    y = np.asarray(y, dtype=np.int64)
+    B, J, K = n.shape
+    elim = eliminated_cells(n, y, rule.eliminate_ge, elimination)
+    if also_eliminated is not None:
+        elim = elim | also_eliminated
+    if rule.extrasafe:
+        elim |= (y[:, 0, 0] >= rule.stop_ge[n[:, 0, 0]])[:, None, None]
+    p_est = estimates(n, y)
+    ab = np.add.outer(np.arange(1, J + 1), np.arange(1, K + 1))
+    value = np.where(elim, ELIMINATED_VALUE, p_est) + TIE_BREAK * ab
+    value = np.where(n == 0, UNTREATED_VALUE, value)
+    ok = (n > 0) & ~elim & ~elim[:, :1, :1]
+    if rule.bound_mtd:
+        ok &= value <= rule.lambda_d
+    dist = np.where(ok, np.abs(value - rule.target), np.inf)
+    if not contour:
+        flat = dist.transpose(0, 2, 1).reshape(B, J * K)                 # column-major: first on ties
+        k = flat.argmin(axis=1)
+        mtd = (k % J) * K + k // J
+        return np.where(np.isfinite(flat.min(axis=1)), mtd, -1), p_est, elim
+    mtd = np.full((B, J), -1, dtype=np.int64)
+    above_last = np.zeros(B, dtype=bool)
+    for i in range(J - 1, -1, -1):
+        row = dist[:, i, :]
+        pick = np.where(np.isfinite(row.min(axis=1)) & ~above_last, row.argmin(axis=1), -1)
+        mtd[:, i] = pick
+        above_last = (pick == K - 1) & last_column_rule
+    return mtd, p_est, elim
