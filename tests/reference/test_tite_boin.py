@@ -64,8 +64,9 @@ def test_next_dose_rules_kernel(case):
     J = len(a["n"])
     design = _design(a, J)
     rules = tite_rules(design, max(a["n"]))
-    out = decide(rules, np.array([a["n"]]), np.array([a["npend"]]), np.array([a["y"]]),
-                 np.array([a["ft"]], dtype=float) / a["maxt"], np.array([a["d"] - 1]), np.array([sum(a["n"])]))
+    d = a["d"] - 1
+    out = decide(rules, np.array([a["n"]]), np.array([a["y"]]), np.array([a["npend"][d]]),
+                 np.array([a["ft"][d]], dtype=float) / a["maxt"], np.array([d]), np.array([sum(a["n"])]))
     code, nxt, first = int(out.code[0]), int(out.next_dose[0]), int(out.first_eliminated[0])
     rule, word = RULES[code]
     eliminated = range(1, J + 1) if rule == "extra_safety" else range(first + 1, J + 1)

@@ -70,7 +70,8 @@ def decide(design, history) -> NextDose:
     cur = history.current_dose - 1
     enrolled = len(history)
     rules = tite_rules(design, int(n.max()))
-    d = decide_batch(rules, n[None], pending[None], y[None], followup[None], np.array([cur]), np.array([enrolled]))
+    d = decide_batch(rules, n[None], y[None], pending[cur:cur + 1], followup[cur:cur + 1], np.array([cur]),
+                     np.array([enrolled]))
     code, nxt, first = int(d.code[0]), int(d.next_dose[0]), int(d.first_eliminated[0])
     ess, rate = float(d.ess[0]), float(d.rate[0])
     rule, word = RULES[code]

@@ -1,10 +1,10 @@
 """The TITE-BOIN decision rules, written once as an array function over a batch of trials.
 
 Both the simulator (:mod:`.simulate`, thousands of trials at once) and the live decision (:mod:`.decision`, a
-batch of one) call :func:`decide`.  Per dose j the inputs are ``n_j`` (patients treated, pending ones included),
-``pending_j``, ``y_j`` (DLTs observed so far) and ``followup_j`` (the sum of the pending patients' follow-up
-fractions of the DLT window: TITEgBOIN's ``ft / maxt``), with the current dose d and the number of patients
-enrolled.  In this order (TITEgBOIN 0.4.0 ``next_TITE_QuasiBOIN``; SPEC 1.6 and 9):
+batch of one) call :func:`decide`.  The inputs are, per dose j, ``n_j`` (patients treated, pending ones included)
+and ``y_j`` (DLTs observed so far); at the current dose d, the number of pending patients and the sum of their
+follow-up fractions of the DLT window (TITEgBOIN's ``ft / maxt``; the rules look at no other dose's pending
+patients); and the number of patients enrolled.  In this order (TITEgBOIN 0.4.0 ``next_TITE_QuasiBOIN``; SPEC 1.6 and 9):
 
 1. **elimination** -- scanning upward, the first dose with ``n_j >= n_eli`` and
    ``Pr(p_j > phi | Beta(y_j + 1, n_j - y_j + 1)) > cutoff_eli`` is eliminated with every dose above it (pending
@@ -50,7 +50,7 @@ RULES = {
     STOP_EARLY: ("n_earlystop", "stop"), STOP_MAX_N: ("max_sample_size", "stop"),
 }
 SUSPENDED = (SUSPEND, SUSPEND_LOWEST)
-STOPS = (STOP_ELIMINATE, STOP_EXTRA_SAFETY, STOP_EARLY, STOP_MAX_N)
+STOPS = (STOP_ELIMINATE, STOP_EXTRA_SAFETY, STOP_EARLY, STOP_MAX_N)      # the highest codes (decide relies on it)
 
 
 def elimination_counts(target: float, cutoff: float, n_max: int, n_min: int) -> np.ndarray:
@@ -121,18 +121,19 @@ class Decisions:
     rate: np.ndarray
 
 
-def decide(rules: TiteRules, n, pending, y, followup, current, enrolled) -> Decisions:
-    """The decisions of a batch of trials (see the module docstring); arrays (B, J) and (B,)."""
+def decide(rules: TiteRules, n, y, pending, followup, current, enrolled) -> Decisions:
+    """The decisions of a batch of trials (see the module docstring): ``n``, ``y`` (B, J); ``pending``,
+    ``followup`` (at the current dose), ``current`` (0-based) and ``enrolled`` (B,)."""
     n = np.asarray(n, dtype=np.int64)
-    pending = np.asarray(pending, dtype=np.int64)
     y = np.asarray(y, dtype=np.int64)
-    followup = np.asarray(followup, dtype=float)
+    md = np.asarray(pending, dtype=np.int64)
+    fd = np.asarray(followup, dtype=float)
     cur = np.asarray(current, dtype=np.int64)
     B, J = n.shape
     rows = np.arange(B)
     hit = y >= rules.eliminate_ge[n]
     first = np.where(hit.any(axis=1), hit.argmax(axis=1), J)
-    nd, md, yd, fd = n[rows, cur], pending[rows, cur], y[rows, cur], followup[rows, cur]
+    nd, yd = n[rows, cur], y[rows, cur]
     ess = (nd - md) + fd
     rate = np.divide(yd, ess, out=np.zeros(B), where=ess > 0)
     low, high = rate <= rules.lambda_e, rate >= rules.lambda_d
@@ -154,6 +155,6 @@ def decide(rules: TiteRules, n, pending, y, followup, current, enrolled) -> Deci
     codes = [STOP_ELIMINATE, STOP_EXTRA_SAFETY, STOP_MAX_N, ELIMINATE, SUSPEND, SUSPEND_LOWEST, STOP_EARLY,
              STAY_TOP, STAY_ELIM_ABOVE, ESCALATE, STAY_LOWEST, DEESCALATE]
     code = np.select(conditions, codes, default=STAY)
-    nxt = np.select([np.isin(code, STOPS), code == ELIMINATE, code == ESCALATE, code == DEESCALATE],
+    nxt = np.select([code >= STOP_ELIMINATE, code == ELIMINATE, code == ESCALATE, code == DEESCALATE],
                     [-1, first - 1, cur + 1, cur - 1], default=cur)
     return Decisions(nxt, code, first, ess, rate)

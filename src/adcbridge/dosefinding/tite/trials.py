@@ -35,7 +35,8 @@ __all__ = ["TrialBatch", "run_chunk"]
 @dataclass
 class TrialBatch:
     """A chunk of simulated trials: per patient slot (B, N) ``enter``, ``resolve`` (the time its outcome is known:
-    the DLT or the end of the window) and ``dlt``; per cohort (B, C) ``dose`` (0-based, -1 not enrolled); per trial
+    the DLT or the end of the window) and ``dlt``; per cohort (B, C) and per slot (B, N) the dose (0-based, -1 not enrolled); per trial the patients per dose
+    ``n`` (B, J),
     the current dose, the clock, the end code and the stop time."""
 
     design: object
@@ -43,6 +44,8 @@ class TrialBatch:
     resolve: np.ndarray
     dlt: np.ndarray
     cohort_dose: np.ndarray
+    slot_dose: np.ndarray
+    n: np.ndarray
     current: np.ndarray
     clock: np.ndarray
     active: np.ndarray
@@ -51,34 +54,27 @@ class TrialBatch:
     cohorts: np.ndarray
 
     def counts(self, rows: np.ndarray, k: int):
-        """Per-dose patients, pending patients, observed DLTs and summed follow-up fractions at each row's clock,
-        over the first ``k`` cohorts (every row has enrolled exactly k)."""
+        """At each row's clock, over the first ``k`` cohorts (every row has enrolled exactly k): per-dose patients
+        and observed DLTs, and at the current dose the pending patients and their summed follow-up fractions."""
         d = self.design
         J, K = d.n_doses, k * d.cohort_size
-        t = self.clock[rows][:, None]
-        done = self.resolve[rows, :K] <= t
-        pend = ~done
-        slot = (np.arange(rows.size)[:, None] * J + np.repeat(self.cohort_dose[rows, :k], d.cohort_size,
-                                                               axis=1)).ravel()
-        size = rows.size * J
-
-        def per_dose(w):
-            return np.bincount(slot, weights=w.ravel(), minlength=size).reshape(rows.size, J)
-
-        pending = per_dose(pend).astype(np.int64)
-        y = per_dose(self.dlt[rows, :K] & done).astype(np.int64)
-        follow = per_dose(np.where(pend, t - self.enter[rows, :K], 0.0)) / d.dlt_window
-        n = np.bincount(slot, minlength=size).reshape(rows.size, J)
-        return n, pending, y, follow
+        whole = rows.size == self.clock.size            # every trial of the chunk: views, not copies
+        pick = (lambda a: a[:, :K]) if whole else (lambda a: a[rows, :K])
+        t = (self.clock if whole else self.clock[rows])[:, None]
+        dose = pick(self.slot_dose)
+        done = pick(self.resolve) <= t
+        slot = (np.arange(rows.size)[:, None] * J + dose).ravel()
+        y = np.bincount(slot, weights=(pick(self.dlt) & done).ravel(), minlength=rows.size * J)
+        here = ~done & (dose == (self.current if whole else self.current[rows])[:, None])
+        follow = np.where(here, t - pick(self.enter), 0.0).sum(axis=1) / d.dlt_window
+        return self.n[rows], y.reshape(rows.size, J).astype(np.int64), here.sum(axis=1), follow
 
     def final_counts(self):
         """Per-dose patients and DLTs of every enrolled patient (outcomes complete)."""
-        d = self.design
-        B, C = self.cohort_dose.shape
-        onehot = (self.cohort_dose[:, :, None] == np.arange(d.n_doses)).astype(np.int64)
-        n = d.cohort_size * onehot.sum(axis=1)
-        y = np.einsum("bc,bcj->bj", self.dlt.reshape(B, C, d.cohort_size).sum(axis=2), onehot)
-        return n, y
+        B, J = self.n.shape
+        bins = np.arange(B)[:, None] * (J + 1) + np.where(self.slot_dose < 0, J, self.slot_dose)
+        y = np.bincount(bins.ravel(), weights=self.dlt.ravel(), minlength=B * (J + 1)).reshape(B, J + 1)
+        return self.n.copy(), y[:, :J].astype(np.int64)
 
     def duration(self) -> np.ndarray:
         """Time from the first patient to the end of the last enrolled patient's DLT window (a DLT does not
@@ -90,14 +86,15 @@ def run_chunk(design, p_true: np.ndarray, size: int, rng: np.random.Generator, r
               late_window: float, accrual: str, log=None) -> tuple[TrialBatch, np.ndarray]:
     """Simulate ``size`` trials; returns the batch and each trial's MTD (0-based, -1 for none).  ``log(batch,
     rows, k, decisions)`` is called after every evaluation of the rules (conformance logging)."""
-    J, cs, C, W = design.n_doses, design.cohort_size, design.n_cohorts, design.dlt_window
+    cs, C, W = design.cohort_size, design.n_cohorts, design.dlt_window
     N = C * cs
     rules = tite_rules(design)
     shape, scale = weibull_parameters(p_true, W, late_onset, late_window)
     u = rng.random((size, N))
     gaps = draw_gaps(rng, (size, C, cs), rate, accrual)
     b = TrialBatch(design, np.zeros((size, N)), np.zeros((size, N)), np.zeros((size, N), dtype=bool),
-                   np.full((size, C), -1, dtype=np.int64), np.full(size, design.start_dose - 1, dtype=np.int64),
+                   np.full((size, C), -1, dtype=np.int64), np.full((size, N), -1, dtype=np.int64),
+                   np.zeros((size, design.n_doses), dtype=np.int64), np.full(size, design.start_dose - 1, dtype=np.int64),
                    np.zeros(size), np.ones(size, dtype=bool), np.full(size, EndReason.RUNNING, dtype=np.int8),
                    np.zeros(size), np.zeros(size, dtype=np.int64))
     offsets = np.concatenate([np.zeros((size, C, 1)), np.cumsum(gaps[:, :, :-1], axis=2)], axis=2)
@@ -108,6 +105,8 @@ def run_chunk(design, p_true: np.ndarray, size: int, rng: np.random.Generator, r
         cols = slice(c * cs, (c + 1) * cs)
         d = b.current[rows]
         b.cohort_dose[rows, c] = d
+        b.slot_dose[rows, cols] = d[:, None]
+        b.n[rows, d] += cs
         b.cohorts[rows] += 1
         enter = b.clock[rows, None] + offsets[rows, c]
         uu = u[rows, cols]
@@ -133,11 +132,11 @@ def _decide_until_enrolling(b: TrialBatch, rows: np.ndarray, k: int, rules, rng,
     apply moves and stops."""
     enrolled = np.full(rows.size, k * b.design.cohort_size)
     while rows.size:
-        n, pending, y, follow = b.counts(rows, k)
-        out = decide(rules, n, pending, y, follow, b.current[rows], enrolled[: rows.size])
+        n, y, pending, follow = b.counts(rows, k)
+        out = decide(rules, n, y, pending, follow, b.current[rows], enrolled[: rows.size])
         if log is not None:
             log(b, rows, k, out)
-        suspended = np.isin(out.code, SUSPENDED)
+        suspended = (out.code == SUSPENDED[0]) | (out.code == SUSPENDED[1])
         go, code, nxt = rows[~suspended], out.code[~suspended], out.next_dose[~suspended]
         safety = (code == STOP_ELIMINATE) | (code == STOP_EXTRA_SAFETY)
         early = code == STOP_EARLY
@@ -164,10 +163,10 @@ def _next_change(b: TrialBatch, rows, k: int, lowest, n, pending, y, rules) -> n
     nxt = np.where(res > t[:, None], res, np.inf).min(axis=1)
     if lowest.any():
         r = rows[lowest]
-        cs, W = b.design.cohort_size, b.design.dlt_window
-        at_one = np.repeat(b.cohort_dose[r, :k] == 0, cs, axis=1) & (b.resolve[r, :K] > b.clock[r, None])
+        W = b.design.dlt_window
+        at_one = (b.slot_dose[r, :K] == 0) & (b.resolve[r, :K] > b.clock[r, None])
         sum_enter = np.where(at_one, b.enter[r, :K], 0.0).sum(axis=1)
-        m = pending[lowest, 0]
+        m = pending[lowest]
         cross = (W * (y[lowest, 0] / rules.lambda_d - (n[lowest, 0] - m)) + sum_enter) / m
         nxt[lowest] = np.minimum(nxt[lowest], np.maximum(cross, t[lowest]))
     return nxt
