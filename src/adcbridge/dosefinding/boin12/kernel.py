@@ -54,6 +54,9 @@ class Rule:
     stops = (TOXICITY_STOP, ALL_ELIMINATED, STOP_NO_LOWER, CHOSEN_ELIMINATED)
 
 
+_STOPS = np.isin(np.arange(len(Rule.names)), Rule.stops)
+
+
 @dataclass
 class StepResult:
     """One decision for each trial of the batch (0-based doses; ``next_dose`` -1 when the trial stops or ends)."""
@@ -67,15 +70,20 @@ class StepResult:
 
     @property
     def stop(self) -> np.ndarray:
-        return np.isin(self.rule, Rule.stops)
+        return _STOPS[self.rule]
 
     @property
     def end(self) -> np.ndarray:
         return self.rule == Rule.DOSE_FULL
 
+    def take(self, rows) -> "StepResult":
+        """The decisions of some trials."""
+        return StepResult(*(getattr(self, f)[rows] for f in ("next_dose", "rule", "desirability", "candidates",
+                                                              "chosen", "tied")))
+
 
 def _at(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    return a[np.arange(a.shape[0]), idx]
+    return a.ravel()[np.arange(a.shape[0]) * a.shape[1] + idx]
 
 
 def eliminate(t: Boin12Tables, n, y_tox, y_eff, tox_flag, fut_flag, cur):
@@ -95,53 +103,51 @@ def choose(t: Boin12Tables, n, y_tox, raw_desirability, flagged, tox_hit, cur, r
     """Steps 3-10 for a batch: ``raw_desirability`` (B, J) as :func:`~.boundaries.desirability` gives it,
     ``flagged`` the flags after steps 1-2, ``r`` the uniforms (B, 3), ``n_max_total`` = N."""
     B, J = n.shape
-    rows = np.arange(B)
-    nd, yt = n[rows, cur], y_tox[rows, cur]
+    at = np.arange(B) * J
+    nd, yt = n.ravel()[at + cur], y_tox.ravel()[at + cur]
     R = np.where(flagged, 0.0, raw_desirability)
-    rule = np.full(B, Rule.DESIRABILITY, dtype=np.int8)
-    nxt = np.full(B, -1, dtype=np.int64)
+    Rf, ff = R.ravel(), flagged.ravel()
     idx = np.arange(J)[None, :]
     open_ = ~flagged
-    below = open_ & (idx < cur[:, None])
-    above = open_ & (idx > cur[:, None])
-    L = np.where(below.any(axis=1), J - 1 - np.argmax(below[:, ::-1], axis=1), -1)
-    U = np.where(above.any(axis=1), np.argmax(above, axis=1), -1)
+    L = np.where(open_ & (idx < cur[:, None]), idx, -1).max(axis=1)          # step 6
+    U = np.where(open_ & (idx > cur[:, None]), idx, J).min(axis=1)
+    has_l, has_u = L >= 0, U < J
+    U = np.where(has_u, U, -1)
     deesc = yt >= t.deescalate_ge[nd]
-    # step 8: candidates (d, L, U) compacted in this order, each with its uniform
-    up_ok = (U >= 0) & ((nd < 6) | (yt <= t.escalate_le[nd]))
-    cand = np.full((B, 3), -1, dtype=np.int64)
-    cand[:, 0] = cur
-    cand[:, 1] = np.where(L >= 0, L, np.where(up_ok, U, -1))
-    cand[:, 2] = np.where((L >= 0) & up_ok, U, -1)
-    valid = cand >= 0
-    Rc = np.where(valid, np.take_along_axis(R, np.maximum(cand, 0), axis=1), -np.inf)
-    chosen = np.take_along_axis(cand, np.argmax(Rc + r * JITTER, axis=1)[:, None], axis=1)[:, 0]
-    tied = np.where(valid & (Rc == Rc.max(axis=1, keepdims=True)), cand, -1)
-    tied = np.where((tied >= 0).sum(axis=1, keepdims=True) > 1, tied, -1)
-    explore = (U >= 0) & (nd >= 9) & (n[rows, np.maximum(U, 0)] == 0) & ~deesc
-    # the rules, last written wins: from the lowest priority up
-    nxt[:] = chosen
-    rule[explore] = Rule.EXPLORATION
-    nxt[explore] = U[explore]
-    chosen_flagged = flagged[rows, chosen]
-    rule[chosen_flagged] = Rule.CHOSEN_ELIMINATED
-    step7 = deesc
-    rule[step7] = np.where(L[step7] >= 0, Rule.DEESCALATE,
-                           np.where(flagged[step7, cur[step7]], Rule.STOP_NO_LOWER, Rule.STAY_NO_LOWER))
-    nxt[step7] = np.where(L[step7] >= 0, L[step7], cur[step7])
-    chosen = np.where(step7, np.where(L >= 0, L, cur), chosen)
-    cand[step7] = -1
-    tied[step7] = -1
-    full = nd >= n_max_total
-    rule[full] = Rule.DOSE_FULL
-    all_flagged = flagged.all(axis=1)
-    rule[all_flagged] = Rule.ALL_ELIMINATED
-    rule[tox_hit & (cur == 0)] = Rule.TOXICITY_STOP
-    done = full | all_flagged
-    chosen[done] = -1
-    cand[done] = -1
-    tied[done] = -1
-    nxt[np.isin(rule, Rule.stops) | (rule == Rule.DOSE_FULL)] = -1
+    # step 8: candidates (d, L, U) compacted in this order, the k-th with the k-th uniform; first maximum wins
+    up_ok = has_u & ((nd < 6) | (yt <= t.escalate_le[nd]))
+    c1 = np.where(has_l, L, np.where(up_ok, U, -1))
+    c2 = np.where(has_l & up_ok, U, -1)
+    v0 = Rf[at + cur]
+    v1 = np.where(c1 >= 0, Rf[at + np.maximum(c1, 0)], -np.inf)
+    v2 = np.where(c2 >= 0, Rf[at + np.maximum(c2, 0)], -np.inf)
+    j0, j1, j2 = v0 + r[:, 0] * JITTER, v1 + r[:, 1] * JITTER, v2 + r[:, 2] * JITTER
+    chosen = np.where(j1 > j0, c1, cur)
+    chosen = np.where(j2 > np.maximum(j0, j1), c2, chosen)
+    top = np.maximum(v0, np.maximum(v1, v2))
+    cand = np.stack([cur, c1, c2], axis=1)
+    tied = np.where(np.stack([v0 == top, (v1 == top) & (c1 >= 0), (v2 == top) & (c2 >= 0)], axis=1), cand, -1)
+    tied = np.where(((tied >= 0).sum(axis=1) > 1)[:, None], tied, -1)
+    # the rules, from the lowest priority up (a later line overrides an earlier one)
+    explore = has_u & (nd >= 9) & (n.ravel()[at + np.maximum(U, 0)] == 0) & ~deesc           # step 10
+    nxt = np.where(explore, U, chosen)
+    rule = np.where(explore, Rule.EXPLORATION, Rule.DESIRABILITY)
+    rule = np.where(ff[at + chosen], Rule.CHOSEN_ELIMINATED, rule)                             # step 9
+    cur_flagged = ff[at + cur]
+    rule = np.where(deesc, np.where(has_l, Rule.DEESCALATE,                                     # step 7
+                                    np.where(cur_flagged, Rule.STOP_NO_LOWER, Rule.STAY_NO_LOWER)), rule)
+    nxt = np.where(deesc, np.where(has_l, L, cur), nxt)
+    chosen = np.where(deesc, nxt, chosen)
+    full = nd >= n_max_total                                                                  # step 5
+    all_flagged = ~has_l & ~has_u & cur_flagged                                               # step 3
+    rule = np.where(full, Rule.DOSE_FULL, rule)
+    rule = np.where(all_flagged, Rule.ALL_ELIMINATED, rule)
+    rule = np.where(tox_hit & (cur == 0), Rule.TOXICITY_STOP, rule)                           # step 1
+    no_choice = deesc | full | all_flagged
+    cand[no_choice] = -1
+    tied[no_choice] = -1
+    chosen = np.where(full | all_flagged, -1, chosen)
+    nxt = np.where(_STOPS[rule] | (rule == Rule.DOSE_FULL), -1, nxt)
     return StepResult(nxt, rule, R, cand, chosen, tied)
 
 

@@ -19,6 +19,7 @@ The rules of the reference (phase12designs 0.2.0, SPEC 7.5), reproduced:
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,6 +57,7 @@ def _binomial_pmf(k: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
     return comb[n, k] * p ** k * (1.0 - p) ** (n - k)
 
 
+@lru_cache(maxsize=8)
 def _comb_table(top: int) -> np.ndarray:
     return np.array([[math.comb(m, j) for j in range(top + 1)] for m in range(top + 1)], dtype=float)
 

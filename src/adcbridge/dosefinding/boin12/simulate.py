@@ -18,6 +18,8 @@ what was decided (the conformance test's cases).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from ..history import History, Patient
@@ -55,53 +57,63 @@ def check_scenario(design, p_true, q_true) -> tuple[np.ndarray, np.ndarray]:
     return out[0], out[1]
 
 
-def _desirability_lookup(design, t):
+@lru_cache(maxsize=32)
+def _desirability_lookup(design):
     """R(n, yT, yE) for the simulator: a table built by :func:`~.boundaries.desirability` itself (the same
     numbers as the live decision's), or the function when the table would be too large."""
     N = design.max_sample_size
     u11, u00 = design.utility
+    ub = boin12_tables(design).benchmark
     if (N + 1) ** 3 > _TABLE_MAX:
-        return lambda n, yt, ye: desirability(n, yt, ye, u11, u00, t.benchmark)
+        return lambda n, yt, ye: desirability(n, yt, ye, u11, u00, ub)
     g = np.arange(N + 1)
     with np.errstate(all="ignore"):
-        table = desirability(g[:, None, None], g[None, :, None], g[None, None, :], u11, u00, t.benchmark)
-    return lambda n, yt, ye: table[n, yt, ye]
+        table = desirability(g[:, None, None], g[None, :, None], g[None, None, :], u11, u00, ub)
+    table.setflags(write=False)
+    stride = (N + 1) ** 2
+    flat = table.ravel()
+    return lambda n, yt, ye: flat[n * stride + yt * (N + 1) + ye]
 
 
 def run_chunk(design, p, q, size: int, rng, logger=None):
     """Simulate ``size`` trials; returns (n, DLTs, responses (size, J)), the 0-based OBD (-1 when stopped) and
-    the stop flags.  ``logger`` (logging mode only) supplies the tie uniforms and receives every decision."""
+    the stop flags.  ``logger`` (logging mode only) supplies the tie uniforms and receives every decision.
+
+    Every trial of the chunk goes through each step (finished ones add no patients, and re-applying the
+    elimination rules to unchanged counts changes nothing); only running trials take the decision."""
     J, c, K, N = design.n_doses, design.cohort_size, design.n_cohorts, design.max_sample_size
     t = boin12_tables(design)
-    lookup = _desirability_lookup(design, t)
+    lookup = _desirability_lookup(design)
     n = np.zeros((size, J), dtype=np.int64)
     yt, ye = n.copy(), n.copy()
     tox, fut = np.zeros((size, J), dtype=bool), np.zeros((size, J), dtype=bool)
     cur = np.full(size, design.start_dose - 1, dtype=np.int64)
     active = np.ones(size, dtype=bool)
     stopped = np.zeros(size, dtype=bool)
+    flat = np.arange(size) * J
     for k in range(K):
         u_tox, u_eff, r = rng.random((size, c)), rng.random((size, c)), rng.random((size, 3))
-        rows = np.flatnonzero(active)
-        if rows.size == 0:
+        if not active.any():
             break
-        d = cur[rows]
-        hit_t, hit_e = u_tox[rows] < p[d][:, None], u_eff[rows] < q[d][:, None]
-        n[rows, d] += c
-        yt[rows, d] += hit_t.sum(axis=1)
-        ye[rows, d] += hit_e.sum(axis=1)
-        ns, yts, yes, toxs, futs = n[rows], yt[rows], ye[rows], tox[rows], fut[rows]
-        tox_hit, _ = eliminate(t, ns, yts, yes, toxs, futs, d)
-        tox[rows], fut[rows] = toxs, futs
-        ties = r[rows] if logger is None else logger.ties(rows, d, hit_t, hit_e)
-        step = choose(t, ns, yts, lookup(ns, yts, yes), toxs | futs, tox_hit, d, ties, N)
-        stop = step.stop
-        done = stop | step.end | (k == K - 1)
-        stopped[rows[stop]] = True
-        active[rows[done]] = False
-        cur[rows[~done]] = step.next_dose[~done]
+        hit_t, hit_e = u_tox < p[cur][:, None], u_eff < q[cur][:, None]
+        at = flat + cur
+        n.ravel()[at] += c * active
+        yt.ravel()[at] += hit_t.sum(axis=1) * active
+        ye.ravel()[at] += hit_e.sum(axis=1) * active
+        tox_hit, _ = eliminate(t, n, yt, ye, tox, fut, cur)
         if logger is not None:
-            logger.decided(rows, d, step, done, stop, (n, yt, ye, tox | fut))
+            r = np.zeros((size, 3))
+            rows = np.flatnonzero(active)
+            r[rows] = logger.ties(rows, cur[rows], hit_t[rows], hit_e[rows])
+        step = choose(t, n, yt, lookup(n, yt, ye), tox | fut, tox_hit, cur, r, N)
+        stop = step.stop & active
+        done = (stop | step.end | (k == K - 1)) & active
+        if logger is not None:
+            rows = np.flatnonzero(active)
+            logger.decided(rows, cur[rows], step.take(rows), done[rows], stop[rows], (n, yt, ye, tox | fut))
+        stopped |= stop
+        active &= ~done
+        cur = np.where(active, step.next_dose, cur)
     obd = np.full(size, -1, dtype=np.int64)
     chosen = np.flatnonzero(~stopped)
     if chosen.size:

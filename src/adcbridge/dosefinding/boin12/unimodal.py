@@ -17,53 +17,98 @@ differ, and it is reproduced here because the reference's selections depend on i
 instead always returns the non-decreasing fit for peestimate's ``x``; adcbridge offers that as
 ``efficacy_fit="isotonic"``.
 
-Every function works on a batch of rows (trials) at once; the PAVA is :func:`~adcbridge.dosefinding.isotonic.
-pava_rows` (first adjacent strict decrease pooled first, as Iso and BOIN).
+**Computation** (whole batches of trials at once, few array operations -- the OBD selection of every simulated
+trial goes through here).  A PAVA that pools adjacent violators from left to right is a stack of blocks: after
+column k the stack holds the fit of the first k columns.  One left-to-right pass therefore gives the
+non-decreasing fits of *every* prefix (the left parts of all modes, and mode J) and one pass over the reversed,
+negated rows the non-increasing fits of every suffix (the right parts, and mode 1).  In (d) the merged list is
+ascending except for its last value, so its PAVA fit pools that value backwards with its predecessors while the
+pooled mean is below the next value down: a suffix of the list, found from cumulative sums.  These give the
+PAVA fits up to rounding (blocks are pooled in another order than :func:`~adcbridge.dosefinding.isotonic.
+pava_rows`, which yields the same blocks).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..isotonic import pava_rows
-
-__all__ = ["decreasing_fit", "unimodal_fit", "unimodal_fits"]
+__all__ = ["prefix_fits", "unimodal_fits", "unimodal_fit"]
 
 
-def decreasing_fit(x: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """The non-increasing weighted PAVA fit of each row (the non-decreasing fit of the negated values)."""
-    if x.shape[1] == 0:
-        return x.copy()
-    return -pava_rows(-x, w)
-
-
-def unimodal_fit(x: np.ndarray, w: np.ndarray, mode: int) -> np.ndarray:
-    """Iso 0.0-18.1's unimodal fit of each row of ``x`` (B, J) with weights ``w`` and the mode at the 0-based
-    column ``mode`` (see the module docstring)."""
+def prefix_fits(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Non-decreasing weighted PAVA fits of every prefix of every row: ``out[b, k, :k+1]`` is the fit of
+    ``x[b, :k+1]`` (shape (B, M, M); entries beyond the prefix are 0)."""
     x = np.asarray(x, dtype=float)
     w = np.asarray(w, dtype=float)
-    B, J = x.shape
-    if mode == 0:
-        return decreasing_fit(x, w)
-    if mode == J - 1:
-        return pava_rows(x, w)
-    left = pava_rows(x[:, :mode], w[:, :mode])
-    right = decreasing_fit(x[:, mode + 1:], w[:, mode + 1:])
-    # (b) the right part from dose J down, then the left part: a stable sort puts right-hand values first on ties
-    doses = np.concatenate([np.arange(J - 1, mode, -1), np.arange(mode)])
-    values = np.concatenate([right[:, ::-1], left], axis=1)
-    order = np.argsort(values, axis=1, kind="stable")
-    rows = np.arange(B)[:, None]
-    merged = np.concatenate([values[rows, order], x[:, mode:mode + 1]], axis=1)
-    pi = np.concatenate([np.broadcast_to(doses, (B, J - 1))[rows, order], np.full((B, 1), mode)], axis=1)
-    inverse = np.empty_like(pi)
-    inverse[rows, pi] = np.arange(J)[None, :]                  # inverse[dose] = its merged position
-    weights = w[rows, inverse]                                  # (c) position p gets the weight of dose pi^-1(p)
-    fit = pava_rows(merged, weights)                            # (d)
-    return fit[rows, inverse]                                   # (e)
+    B, M = x.shape
+    S, W = np.empty((B, M)), np.empty((B, M))       # the stack of blocks: sum of w*x, sum of w, first column
+    first = np.empty((B, M), dtype=np.int64)
+    top = np.full(B, -1, dtype=np.int64)
+    fit = x.copy()
+    rows, pos = np.arange(B), np.arange(M)
+    out = np.zeros((B, M, M))
+    for k in range(M):
+        top += 1
+        S[rows, top] = w[:, k] * x[:, k]
+        W[rows, top] = w[:, k]
+        first[rows, top] = k
+        live = rows[top >= 1]
+        while live.size:
+            t = top[live]
+            s_top, w_top, s_prev, w_prev = S[live, t], W[live, t], S[live, t - 1], W[live, t - 1]
+            v = s_top / w_top < s_prev / w_prev                  # the last block violates: pool it
+            if not v.any():
+                break
+            live, t = live[v], t[v] - 1
+            s, ws = s_prev[v] + s_top[v], w_prev[v] + w_top[v]
+            S[live, t], W[live, t] = s, ws
+            top[live] = t
+            start = first[live, t]
+            fit[live, : k + 1] = np.where(pos[: k + 1] >= start[:, None], (s / ws)[:, None], fit[live, : k + 1])
+            live = live[t >= 1]
+        out[:, k, : k + 1] = fit[:, : k + 1]
+    return out
+
+
+def _merged_fit(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The non-decreasing PAVA fit of rows that ascend except possibly for their last value (step (d))."""
+    B, M = values.shape
+    S = np.cumsum((weights * values)[:, ::-1], axis=1)[:, ::-1]      # sums over positions k..M-1
+    W = np.cumsum(weights[:, ::-1], axis=1)[:, ::-1]
+    mean = S / W
+    keep = np.zeros((B, M), dtype=bool)                               # position k starts the last block?
+    keep[:, 1:] = ~(mean[:, 1:] < values[:, :-1])
+    start = np.where(keep.any(axis=1), M - 1 - np.argmax(keep[:, ::-1], axis=1), 0)
+    pooled = np.take_along_axis(mean, start[:, None], axis=1)
+    return np.where(np.arange(M)[None, :] >= start[:, None], pooled, values)
 
 
 def unimodal_fits(x: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """All J unimodal fits: an array (B, J modes, J doses)."""
-    J = np.asarray(x).shape[1]
-    return np.stack([unimodal_fit(x, w, m) for m in range(J)], axis=1)
+    """All J unimodal fits of each row of ``x`` (B, J) with weights ``w``: an array (B, J modes, J doses)."""
+    x = np.asarray(x, dtype=float)
+    w = np.asarray(w, dtype=float)
+    B, J = x.shape
+    up = prefix_fits(x, w)                                   # up[:, k, :k+1]: increasing fit of doses 0..k
+    down = prefix_fits(x[:, ::-1], w[:, ::-1])               # down[:, k, :k+1]: decreasing fit of doses J-1-k..J-1
+    out = np.empty((B, J, J))                                #                   (in reversed order)
+    out[:, J - 1] = up[:, J - 1]
+    out[:, 0] = down[:, J - 1, ::-1]
+    rows = np.arange(B)[:, None]
+    for m in range(1, J - 1):
+        left = up[:, m - 1, :m]                              # doses 0..m-1, in dose order
+        right_from_top = down[:, J - 2 - m, : J - 1 - m]     # doses J-1 down to m+1
+        doses = np.concatenate([np.arange(J - 1, m, -1), np.arange(m)])
+        values = np.concatenate([right_from_top, left], axis=1)
+        order = np.argsort(values, axis=1, kind="stable")    # (b) right-hand values first on ties
+        merged = np.concatenate([values[rows, order], x[:, m:m + 1]], axis=1)
+        pi = np.concatenate([doses[order], np.full((B, 1), m)], axis=1)
+        inverse = np.empty_like(pi)
+        inverse[rows, pi] = np.arange(J)[None, :]            # inverse[dose] = its merged position
+        fit = _merged_fit(merged, w[rows, inverse])          # (c) position p gets the weight of dose pi^-1(p)
+        out[:, m] = fit[rows, inverse]                       # (e)
+    return out
+
+
+def unimodal_fit(x, w, mode: int) -> np.ndarray:
+    """Iso 0.0-18.1's unimodal fit of each row with the mode at the 0-based column ``mode``."""
+    return unimodal_fits(x, w)[:, mode]
