@@ -1,4 +1,5 @@
-"""A fresh, migrated conduct database with one user per role, for the conduct tests."""
+"""A fresh, migrated conduct database with one user per role, for the conduct tests (the fresh empty databases,
+SQLite and PostgreSQL, are the ``conduct_url`` fixture of ``tests/app/conftest.py``)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ PASSWORD = "a long password 123"
 ALL_ROLES = ("admin", "statistician", "investigator", "safety-reviewer", "viewer")
 
 
-def new_database(path, roles=ALL_ROLES) -> str:
-    """The URL of a new SQLite database at ``path`` with a user per role (username: the role, '-' as '_')."""
-    url = f"sqlite:///{path}"
+def new_database(url, roles=ALL_ROLES) -> str:
+    """Migrate the empty database at ``url`` (a URL, or a path for a SQLite file) and add a user per role
+    (username: the role, '-' as '_'); returns the URL."""
+    url = str(url) if "://" in str(url) else f"sqlite:///{url}"
     upgrade(url)
     engine = connect(url)
     with session_factory(engine).begin() as s:

@@ -1,5 +1,5 @@
-"""The conduct API (FastAPI TestClient on a fresh SQLite database per test): the contract of issue 15 on a BOIN
-trial, and the error statuses (401, 403, 404, 409, 422, 429)."""
+"""The conduct API (FastAPI TestClient on a fresh database per test, SQLite and PostgreSQL): the contract of issue 15
+on a BOIN trial, and the error statuses (401, 403, 404, 409, 422, 429)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ DESIGN = {"name": "boin", "target": 0.3, "doses": [1.0, 2.1, 4.2, 5.2, 6.3], "co
 
 
 @pytest.fixture
-def client(tmp_path):
-    app = create_app(new_database(tmp_path / "api.db"), secret="test-secret")
+def client(conduct_url):
+    app = create_app(new_database(conduct_url), secret="test-secret")
     with TestClient(app) as c:
         yield c
     app.state.engine.dispose()
@@ -98,7 +98,7 @@ def test_serve_refuses_a_public_address_without_secure_cookies(capsys):
     assert code == 2 and "not a loopback address" in err and "--secure-cookies" in err
 
 
-def test_serve_answers_on_loopback(tmp_path):
+def test_serve_answers_on_loopback(conduct_url):
     """The real server: `adcbridge serve` in a process, a login over HTTP on loopback."""
     import socket
     import subprocess
@@ -106,7 +106,7 @@ def test_serve_answers_on_loopback(tmp_path):
     import time
 
     import httpx
-    url = new_database(tmp_path / "served.db", roles=("viewer",))
+    url = new_database(conduct_url, roles=("viewer",))
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]

@@ -1,23 +1,37 @@
-"""The conduct database on SQLite: migrations, users with argon2 hashes, and the hash-chained audit trail that
-`adcbridge audit verify` checks (an edited, deleted or out-of-order event is named)."""
+"""The conduct database on SQLite and PostgreSQL: migrations, users with argon2 hashes, the hash-chained audit
+trail that `adcbridge audit verify` checks (an edited, deleted or out-of-order event is named), the PostgreSQL
+trigger that refuses UPDATE and DELETE on the events, and `adcbridge backup` (pg_dump on PostgreSQL)."""
 
 from __future__ import annotations
 
 import io
-import sqlite3
+import shutil
+import subprocess
 
 import pytest
+from sqlalchemy import inspect
 
+from adcbridge.conduct.db import connect
 from tests.clirun import run
 
 
 @pytest.fixture
-def db(tmp_path, capsys):
-    path = tmp_path / "trial.db"
-    url = f"sqlite:///{path}"
-    code, out, err = run(capsys, "db", "upgrade", "--db", url)
-    assert code == 0 and out == "database at revision 0001\n", err
-    return url, path
+def db(conduct_url, capsys):
+    code, out, err = run(capsys, "db", "upgrade", "--db", conduct_url)
+    assert code == 0 and out == "database at revision 0002\n", err
+    return conduct_url
+
+
+def _sql(url, *statements):
+    """Run SQL statements in one transaction; the rows of the last."""
+    engine = connect(url)
+    try:
+        with engine.begin() as conn:
+            for statement in statements:
+                result = conn.exec_driver_sql(statement)
+            return result.fetchall() if result.returns_rows else None
+    finally:
+        engine.dispose()
 
 
 def _create(capsys, monkeypatch, url, username, role, password):
@@ -26,24 +40,32 @@ def _create(capsys, monkeypatch, url, username, role, password):
 
 
 def test_upgrade_is_idempotent_and_makes_every_table(db, capsys):
-    url, path = db
+    url = db
     assert run(capsys, "db", "upgrade", "--db", url)[0] == 0
-    tables = {r[0] for r in sqlite3.connect(path).execute("select name from sqlite_master where type='table'")}
-    assert {"users", "trials", "patients", "decisions", "events", "alembic_version"} <= tables
+    engine = connect(url)
+    try:
+        tables = set(inspect(engine).get_table_names())
+        assert {"users", "trials", "patients", "decisions", "events", "alembic_version"} <= tables
+        indexes = inspect(engine).get_indexes("decisions")
+        assert any(ix["name"] == "uq_decision_history" and ix["unique"] for ix in indexes)
+    finally:
+        engine.dispose()
 
 
 def test_users_are_created_with_argon2_hashes_and_checked(db, capsys, monkeypatch):
-    url, path = db
+    url = db
     code, out, _ = _create(capsys, monkeypatch, url, "alice", "admin", "correct horse battery")
     assert code == 0 and out == "created user alice (admin)\n"
-    stored = sqlite3.connect(path).execute("select password_hash from users").fetchone()[0]
+    stored = _sql(url, "select password_hash from users")[0][0]
     assert stored.startswith("$argon2") and "correct horse" not in stored
-    from adcbridge.conduct.db import connect, session_factory
+    from adcbridge.conduct.db import session_factory
     from adcbridge.conduct.models import User
     from adcbridge.conduct.users import verify_password
-    with session_factory(connect(url))() as s:
+    engine = connect(url)
+    with session_factory(engine)() as s:
         user = s.query(User).one()
         assert verify_password(user, "correct horse battery") and not verify_password(user, "wrong password!")
+    engine.dispose()
     for username, role, password, needle in [
         ("alice", "viewer", "another good one", "the username 'alice' is taken"),
         ("bob", "admin", "short", "at least 12 characters"),
@@ -62,7 +84,7 @@ def _events(capsys, monkeypatch, url, n=3):
 
 
 def test_a_whole_chain_verifies(db, capsys, monkeypatch):
-    url, _ = db
+    url = db
     _events(capsys, monkeypatch, url)
     code, out, _ = run(capsys, "audit", "verify", "--db", url)
     assert code == 0 and out == "audit trail whole: 3 events\n"
@@ -77,11 +99,11 @@ def test_a_whole_chain_verifies(db, capsys, monkeypatch):
      "broken at event 2 (event 1 in order): its previous hash does not match"),
 ])
 def test_tampering_is_caught_and_named(db, capsys, monkeypatch, tamper, needle):
-    url, path = db
+    """Caught on PostgreSQL too, where only the tables' owner can get past the trigger (by disabling it)."""
+    url = db
     _events(capsys, monkeypatch, url)
-    con = sqlite3.connect(path)
-    con.execute(tamper)
-    con.commit()
+    disable = ["ALTER TABLE events DISABLE TRIGGER events_append_only"] if url.startswith("postgresql") else []
+    _sql(url, *disable, tamper)
     code, out, _ = run(capsys, "audit", "verify", "--db", url)
     assert code == 1 and needle in out
 
@@ -91,3 +113,40 @@ def test_database_problems_are_one_line(tmp_path, capsys):
     assert code == 2 and "has no adcbridge tables: run 'adcbridge db upgrade" in err and err.count("\n") == 1
     code, _, err = run(capsys, "db", "upgrade", "--db", "nosuchdialect://x")
     assert code == 2 and "cannot use the database URL" in err and err.count("\n") == 1
+
+
+def test_postgresql_refuses_update_and_delete_on_the_events(postgres_url, capsys, monkeypatch):
+    from sqlalchemy.exc import DBAPIError
+    url = postgres_url
+    assert run(capsys, "db", "upgrade", "--db", url)[0] == 0
+    _events(capsys, monkeypatch, url, n=2)
+    for statement, op in (("update events set reason = 'edited' where id = 1", "UPDATE"),
+                          ("delete from events where id = 2", "DELETE"), ("delete from events", "DELETE")):
+        with pytest.raises(DBAPIError, match=f"the audit trail is append-only: {op} on events is refused"):
+            _sql(url, statement)
+    assert _sql(url, "select count(*) from events") == [(2,)]
+    assert run(capsys, "audit", "verify", "--db", url)[:2] == (0, "audit trail whole: 2 events\n")
+
+
+def test_backup_on_postgresql_with_pg_dump(postgres_url, capsys, monkeypatch, tmp_path):
+    """SQLite's backup: test_conduct_api."""
+    url = postgres_url
+    if shutil.which("pg_dump") is None or shutil.which("pg_restore") is None:
+        pytest.skip("pg_dump is not installed (Debian: postgresql-client)")
+    assert run(capsys, "db", "upgrade", "--db", url)[0] == 0
+    _events(capsys, monkeypatch, url, n=1)
+    code, out, err = run(capsys, "backup", "--db", url, "--out", tmp_path / "copy.dump")
+    assert code == 0 and out == f"wrote {tmp_path / 'copy.dump'}\n", err
+    assert (tmp_path / "copy.dump").read_bytes()[:5] == b"PGDMP"           # pg_dump's custom format
+    listing = subprocess.run(["pg_restore", "--list", str(tmp_path / "copy.dump")], capture_output=True, text=True,
+                             check=True).stdout
+    schema = url.rsplit("search_path%3D", 1)[-1] if "search_path%3D" in url else url.rsplit("search_path=", 1)[-1]
+    for table in ("events", "users", "trials", "patients", "decisions"):
+        assert f"TABLE {schema} {table} " in listing or f"TABLE DATA {schema} {table} " in listing, table
+    assert "TRIGGER" in listing and "events_append_only" in listing
+    code, _, err = run(capsys, "backup", "--db", url, "--out", tmp_path / "copy.dump")
+    assert code == 2 and "exists" in err
+    wrong = url.replace("@", "wrong@", 1)                                   # a wrong password
+    code, _, err = run(capsys, "backup", "--db", wrong, "--out", tmp_path / "bad.dump")
+    assert code == 2 and "pg_dump failed" in err and "password" in err and err.count("\n") == 1
+    assert "wrong@" not in err and not list(tmp_path.glob("*bad.dump*"))

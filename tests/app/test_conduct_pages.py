@@ -17,8 +17,8 @@ from tests.app.conduct_setup import PASSWORD, new_database  # noqa: E402
 
 
 @pytest.fixture
-def app_url(tmp_path):
-    return new_database(tmp_path / "pages.db", roles=("statistician", "investigator", "safety-reviewer", "viewer"))
+def app_url(conduct_url):
+    return new_database(conduct_url, roles=("statistician", "investigator", "safety-reviewer", "viewer"))
 
 
 def _client(url):

@@ -1,5 +1,5 @@
-"""A live trial on the conduct database (SQLite): roles, the locked design, enrolment, decisions that replay,
-confirmed escalations, corrections as events, and the whole audit chain."""
+"""A live trial on the conduct database (SQLite and PostgreSQL): roles, the locked design, enrolment, decisions that
+replay, confirmed escalations, corrections as events, and the whole audit chain."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ BOIN = {"target": 0.3, "n_doses": 5, "dose_levels": [1.0, 2.1, 4.2, 5.2, 6.3], "
 
 
 @pytest.fixture
-def trial_db(tmp_path):
-    url = f"sqlite:///{tmp_path / 'conduct.db'}"
+def trial_db(conduct_url):
+    url = conduct_url
     upgrade(url)
     engine = connect(url)
     make = session_factory(engine)

@@ -22,6 +22,7 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from . import services as sv
 from .db import connect, session_factory
@@ -121,6 +122,8 @@ def create_app(db_url: str | None = None, secret: str | None = None, *, secure_c
             raise HTTPException(403, str(exc)) from None
         except sv.Conflict as exc:
             raise HTTPException(409, str(exc)) from None
+        except IntegrityError:                 # a concurrent write got there first (a unique constraint)
+            raise HTTPException(409, sv.CONCURRENT) from None
         except LookupError as exc:
             raise HTTPException(404, str(exc).strip("'")) from None
         except ValueError as exc:

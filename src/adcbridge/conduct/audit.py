@@ -12,7 +12,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from .models import Event
@@ -20,6 +20,8 @@ from .models import Event
 __all__ = ["GENESIS", "append_event", "verify_chain", "ChainReport", "event_hash"]
 
 GENESIS = "0" * 64
+#: the PostgreSQL advisory lock key of the audit chain (any fixed 64-bit number; "adcbridg" in ASCII)
+CHAIN_LOCK = 0x6164636272696467
 
 
 def _canonical(value) -> str | None:
@@ -36,7 +38,11 @@ def event_hash(fields: dict, prev_hash: str) -> str:
 def append_event(session: Session, *, actor: str, action: str, entity: str, entity_id=None, before=None,
                  after=None, reason: str | None = None, at: dt.datetime | None = None) -> Event:
     """Add one event to the chain in ``session`` (committed with the change it records, in the same
-    transaction)."""
+    transaction).  On PostgreSQL the transaction first takes the audit chain's lock (an advisory lock held until it
+    commits), so two transactions never chain their events to the same previous one; SQLite transactions already
+    run one at a time (``BEGIN IMMEDIATE``, :mod:`.db`)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK})
     last = session.execute(select(Event).order_by(Event.id.desc()).limit(1)).scalar_one_or_none()
     prev = last.hash if last is not None else GENESIS
     when = (at or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc).replace(microsecond=0)

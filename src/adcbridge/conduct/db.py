@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import create_engine, event, inspect
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 __all__ = ["default_url", "connect", "upgrade", "session_factory", "current_revision"]
@@ -22,27 +22,43 @@ def default_url() -> str:
     return f"sqlite:///{Path.cwd() / 'adcbridge.db'}"
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+SQLITE_BUSY_TIMEOUT = 30.0     # seconds a SQLite transaction waits for another one's lock
+
+
+def _sqlite_connect(dbapi_connection, _record) -> None:
+    """Foreign keys on, and the driver's own transaction handling off: :func:`_sqlite_begin` starts every
+    transaction itself."""
+    dbapi_connection.isolation_level = None
     cur = dbapi_connection.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
 
 
+def _sqlite_begin(conn) -> None:
+    """``BEGIN IMMEDIATE``: a SQLite transaction takes the database's write lock when it starts, so transactions
+    run one at a time and none acts on a state that another changes before it commits (what the trial row lock,
+    ``SELECT ... FOR UPDATE``, does on PostgreSQL)."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def connect(url: str | None = None) -> Engine:
-    """An engine for ``url`` (default :func:`default_url`); SQLite enforces foreign keys."""
+    """An engine for ``url`` (default :func:`default_url`).  SQLite enforces foreign keys and serialises
+    transactions (``BEGIN IMMEDIATE``, waiting up to :data:`SQLITE_BUSY_TIMEOUT` seconds for the lock)."""
     url = url or default_url()
     try:
-        engine = create_engine(url, future=True)
+        sqlite = make_url(url).get_backend_name() == "sqlite"
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT} if sqlite else {},
+                               **({} if sqlite else {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": True}))
     except Exception as exc:  # noqa: BLE001 - an unparsable URL or a missing driver: one line naming the URL
         raise ValueError(f"cannot use the database URL {_safe(url)!r}: {str(exc).splitlines()[0]}") from None
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
 def _safe(url: str) -> str:
     """The URL without its password."""
-    from sqlalchemy.engine import make_url
     try:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:  # noqa: BLE001

@@ -84,9 +84,11 @@ def backup(url: str, out: str | os.PathLike) -> Path:
         elif parsed.get_backend_name() == "postgresql":
             if shutil.which("pg_dump") is None:
                 raise ValueError("pg_dump is not installed (Debian: postgresql-client)")
-            plain = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+            # the password goes by the environment, never on the command line (where the process list shows it)
+            plain = parsed.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
+            env = {**os.environ, **({"PGPASSWORD": parsed.password} if parsed.password else {})}
             done = subprocess.run(["pg_dump", "--format=custom", "--file", tmp, plain], capture_output=True,
-                                  text=True)
+                                  text=True, env=env)
             if done.returncode != 0:
                 raise ValueError(f"pg_dump failed: {done.stderr.strip().splitlines()[-1] if done.stderr else ''}")
         else:

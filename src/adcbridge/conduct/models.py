@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import (Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint)
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = ["Base", "User", "Trial", "Patient", "Decision", "Event"]
@@ -58,6 +58,7 @@ class Patient(Base):
 
 class Decision(Base):
     __tablename__ = "decisions"
+    __table_args__ = (Index("uq_decision_history", "trial_id", "history_hash", unique=True),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     trial_id: Mapped[int] = mapped_column(ForeignKey("trials.id"), nullable=False, index=True)
     record: Mapped[str] = mapped_column(Text, nullable=False)               # the NextDose record (JSON)

@@ -20,6 +20,7 @@ from fastapi import FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from . import services as sv
 from .models import Patient, Trial, User
@@ -69,6 +70,9 @@ def add_pages(app: FastAPI, make, key: bytes, *, secure_cookies: bool, login_all
         try:
             with make.begin() as s:
                 action(s)
+        except IntegrityError:                 # a concurrent write got there first (a unique constraint)
+            return page(request, "base.html.j2", status=409, title="Not done", user=user, csrf=csrf,
+                        error=sv.CONCURRENT)
         except (sv.PermissionDenied, sv.Conflict, LookupError, ValueError) as exc:
             status = 403 if isinstance(exc, sv.PermissionDenied) else 409 if isinstance(exc, sv.Conflict) else 422
             return page(request, "base.html.j2", status=status, title="Not done", user=user, csrf=csrf,

@@ -9,6 +9,14 @@ changes the rows and appends the audit event in the same transaction (the caller
   the design hash, the history hash and the library version, so it can be replayed;
 * a safety reviewer confirms or rejects each escalation; a patient cannot be enrolled at a higher dose before the
   escalation to it is confirmed.
+
+Concurrent requests: every function that changes a trial (or stores a decision on it) first locks the trial's row
+for the rest of the transaction and reads it again (:func:`lock_trial`: ``SELECT ... FOR UPDATE`` on PostgreSQL;
+on SQLite every transaction holds the database's write lock from its start, :mod:`.db`), so two investigators
+entering the last patient of a cohort at the same moment act one after the other: no cohort gets more patients
+than the design's cohort size, a patient id is enrolled once, and a history gets one decision (also a unique index
+on the decisions).  A write that still collides with another (the same new trial name twice) fails on the database's
+unique constraints and is reported as :class:`Conflict` by the API.
 """
 
 from __future__ import annotations
@@ -23,8 +31,12 @@ from sqlalchemy.orm import Session
 from .audit import append_event
 from .models import Decision, Patient, Trial, User
 
-__all__ = ["PermissionDenied", "Conflict", "trial_events", "create_trial", "activate_trial", "enrol_patient", "correct_outcome",
-           "history_of", "decide", "confirm_decision"]
+__all__ = ["PermissionDenied", "Conflict", "trial_events", "lock_trial", "create_trial", "activate_trial",
+           "enrol_patient", "correct_outcome", "history_of", "decide", "confirm_decision"]
+
+
+#: the message of a write refused by a unique constraint because a concurrent request made the same change first
+CONCURRENT = "the request conflicts with a change made at the same time; reload and try again"
 
 
 class PermissionDenied(PermissionError):
@@ -40,6 +52,13 @@ def _require(user: User, *roles: str) -> None:
     if user.role not in roles or not user.active:
         raise PermissionDenied(f"{user.username} ({user.role}) may not do this; it needs the role "
                                f"{' or '.join(roles)}")
+
+
+def lock_trial(session: Session, trial: Trial) -> Trial:
+    """Lock the trial's row until the transaction ends and reload it (``SELECT ... FOR UPDATE``; SQLite ignores the
+    clause: its transactions already hold the database's write lock)."""
+    session.refresh(trial, with_for_update=True)
+    return trial
 
 
 def _design(trial: Trial):
@@ -71,6 +90,7 @@ def create_trial(session: Session, user: User, name: str, design: str, spec: dic
 def activate_trial(session: Session, user: User, trial: Trial) -> Trial:
     """Lock the design (its hash stored) and open enrolment."""
     _require(user, "statistician")
+    lock_trial(session, trial)
     if trial.status != "draft":
         raise Conflict(f"trial {trial.name!r} is {trial.status}, not a draft")
     trial.design_hash = _canonical_hash(json.loads(trial.design_spec))
@@ -112,6 +132,7 @@ def enrol_patient(session: Session, user: User, trial: Trial, patient: str, dose
     """Enrol a patient at ``dose`` (1-based).  The cohort is the current one while it is not full and at the same
     dose, else the next; a dose above those opened by confirmed escalations is refused (:class:`Conflict`)."""
     _require(user, "investigator")
+    lock_trial(session, trial)
     if trial.status != "active":
         raise Conflict(f"trial {trial.name!r} is {trial.status}: patients are enrolled in an active trial")
     design = _design(trial)
@@ -149,6 +170,7 @@ def correct_outcome(session: Session, user: User, trial: Trial, patient: str, dl
     _require(user, "investigator")
     if not reason or not reason.strip():
         raise ValueError("a correction needs its reason")
+    lock_trial(session, trial)
     row = session.execute(select(Patient).where(Patient.trial_id == trial.id, Patient.patient == patient)
                           ).scalar_one_or_none()
     if row is None:
@@ -166,6 +188,7 @@ def decide(session: Session, user: User, trial: Trial) -> Decision:
     a reviewer must not confirm an escalation on part of a cohort."""
     from adcbridge import __version__
     from adcbridge.dosefinding import next_dose
+    lock_trial(session, trial)
     if trial.status != "active":
         raise Conflict(f"trial {trial.name!r} is {trial.status}: decisions are made in an active trial")
     history = history_of(session, trial)
@@ -196,6 +219,8 @@ def confirm_decision(session: Session, user: User, decision: Decision, approve: 
                      ) -> Decision:
     """A safety reviewer confirms (or rejects) a decision; each decision is reviewed once."""
     _require(user, "safety-reviewer")
+    lock_trial(session, session.get(Trial, decision.trial_id))
+    session.refresh(decision)
     if decision.approved is not None:
         raise Conflict(f"decision {decision.id} was already {'approved' if decision.approved else 'rejected'}")
     decision.approved, decision.reviewed_by = bool(approve), user.id

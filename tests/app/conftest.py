@@ -1,0 +1,81 @@
+"""Fixtures of the conduct tests: a fresh empty database per test on SQLite and on PostgreSQL (``conduct_url``),
+and argon2 at its lowest cost (the hashes are real argon2 hashes; only the work factor is small).
+
+PostgreSQL: the server named by ``ADCBRIDGE_TEST_POSTGRES_URL`` (``.ci/run`` installs Debian's postgresql, starts a
+server on loopback and sets it); each test gets a schema of its own on it (``search_path`` in the URL), dropped
+after the test.  Without the variable the PostgreSQL cases are skipped, except under ``ADCBRIDGE_REQUIRE_POSTGRES=1``
+(as in CI), where a missing or unreachable server fails them."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+POSTGRES_ENV, REQUIRE_ENV = "ADCBRIDGE_TEST_POSTGRES_URL", "ADCBRIDGE_REQUIRE_POSTGRES"
+_server: dict = {}
+
+
+@pytest.fixture(autouse=True)
+def _cheap_argon2(monkeypatch):
+    import adcbridge.conduct.users as users
+    from argon2 import PasswordHasher
+    monkeypatch.setattr(users, "_hasher", lambda: PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+def postgres_engine():
+    """An engine on the test server (cached), or skip (fail under ADCBRIDGE_REQUIRE_POSTGRES=1)."""
+    required = os.environ.get(REQUIRE_ENV) == "1"
+    url = os.environ.get(POSTGRES_ENV)
+    if not url:
+        if required:
+            pytest.fail(f"{REQUIRE_ENV}=1 but {POSTGRES_ENV} is not set")
+        pytest.skip(f"no PostgreSQL server: set {POSTGRES_ENV} (.ci/run starts one)")
+    if "engine" not in _server:
+        from sqlalchemy import create_engine
+        engine = create_engine(url, pool_size=1)
+        try:
+            with engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+            _server.update(engine=engine, error=None)
+        except Exception as exc:  # noqa: BLE001 - any failure to reach the server
+            _server.update(engine=None, error=str(exc).splitlines()[0])
+    if _server["engine"] is None:
+        message = f"the PostgreSQL server at {POSTGRES_ENV} does not answer: {_server['error']}"
+        if required:
+            pytest.fail(message)
+        pytest.skip(message)
+    return _server["engine"]
+
+
+def _new_schema():
+    """A new schema on the PostgreSQL test server, its URL (``search_path``) yielded, dropped afterwards."""
+    engine = postgres_engine()
+    schema = f"test_{uuid.uuid4().hex[:16]}"
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    yield engine.url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("SET LOCAL lock_timeout = '10s'")
+        conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def conduct_url(request, tmp_path):
+    """The URL of a new, empty database: a SQLite file, or a new schema on the PostgreSQL test server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'conduct.db'}"
+    else:
+        yield from _new_schema()
+
+
+@pytest.fixture
+def postgres_url():
+    """The URL of a new, empty schema on the PostgreSQL test server (for what only PostgreSQL has)."""
+    yield from _new_schema()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _server.get("engine") is not None:
+        _server["engine"].dispose()
