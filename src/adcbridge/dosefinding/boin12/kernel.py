@@ -63,10 +63,16 @@ class StepResult:
 
     next_dose: np.ndarray
     rule: np.ndarray
-    desirability: np.ndarray          # (B, J) after elimination
+    raw_desirability: np.ndarray      # (B, J) before elimination
+    flagged: np.ndarray               # (B, J) the elimination flags
     candidates: np.ndarray            # (B, 3) the candidates of step 8 in order, -1 = none
     chosen: np.ndarray                # the choice of step 7 or 8, before exploration (-1: neither was reached)
     tied: np.ndarray                  # (B, 3) candidates sharing the top desirability exactly (step 8)
+
+    @property
+    def desirability(self) -> np.ndarray:
+        """(B, J) after elimination (0 for eliminated doses)."""
+        return np.where(self.flagged, 0.0, self.raw_desirability)
 
     @property
     def stop(self) -> np.ndarray:
@@ -78,8 +84,8 @@ class StepResult:
 
     def take(self, rows) -> "StepResult":
         """The decisions of some trials."""
-        return StepResult(*(getattr(self, f)[rows] for f in ("next_dose", "rule", "desirability", "candidates",
-                                                              "chosen", "tied")))
+        return StepResult(*(getattr(self, f)[rows] for f in ("next_dose", "rule", "raw_desirability", "flagged",
+                                                              "candidates", "chosen", "tied")))
 
 
 def _at(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -93,7 +99,8 @@ def eliminate(t: Boin12Tables, n, y_tox, y_eff, tox_flag, fut_flag, cur):
     tox_hit = yt >= t.eliminate_ge[nd]
     fut_hit = (ye <= t.futility_le[nd]) & (t.futility_le[nd] != NONE_BELOW)
     J = n.shape[1]
-    tox_flag |= tox_hit[:, None] & (np.arange(J)[None, :] >= cur[:, None])
+    rows = np.flatnonzero(tox_hit)
+    tox_flag[rows] |= np.arange(J)[None, :] >= cur[rows, None]
     rows = np.flatnonzero(fut_hit)
     fut_flag[rows, cur[rows]] = True
     return tox_hit, fut_hit
@@ -105,12 +112,11 @@ def choose(t: Boin12Tables, n, y_tox, raw_desirability, flagged, tox_hit, cur, r
     B, J = n.shape
     at = np.arange(B) * J
     nd, yt = n.ravel()[at + cur], y_tox.ravel()[at + cur]
-    R = np.where(flagged, 0.0, raw_desirability)
-    Rf, ff = R.ravel(), flagged.ravel()
-    idx = np.arange(J)[None, :]
-    open_ = ~flagged
-    L = np.where(open_ & (idx < cur[:, None]), idx, -1).max(axis=1)          # step 6
-    U = np.where(open_ & (idx > cur[:, None]), idx, J).min(axis=1)
+    raw, ff = raw_desirability.ravel(), flagged.ravel()
+    L, U = np.full(B, -1), np.full(B, J)                                      # step 6 (column by column:
+    for j in range(J):                                                        # J is small, B is large)
+        L = np.where(~flagged[:, j] & (j < cur), j, L)
+        U = np.where(~flagged[:, J - 1 - j] & (J - 1 - j > cur), J - 1 - j, U)
     has_l, has_u = L >= 0, U < J
     U = np.where(has_u, U, -1)
     deesc = yt >= t.deescalate_ge[nd]
@@ -118,16 +124,18 @@ def choose(t: Boin12Tables, n, y_tox, raw_desirability, flagged, tox_hit, cur, r
     up_ok = has_u & ((nd < 6) | (yt <= t.escalate_le[nd]))
     c1 = np.where(has_l, L, np.where(up_ok, U, -1))
     c2 = np.where(has_l & up_ok, U, -1)
-    v0 = Rf[at + cur]
-    v1 = np.where(c1 >= 0, Rf[at + np.maximum(c1, 0)], -np.inf)
-    v2 = np.where(c2 >= 0, Rf[at + np.maximum(c2, 0)], -np.inf)
+    v0 = np.where(ff[at + cur], 0.0, raw[at + cur])
+    i1, i2 = at + np.maximum(c1, 0), at + np.maximum(c2, 0)
+    v1 = np.where(c1 >= 0, np.where(ff[i1], 0.0, raw[i1]), -np.inf)
+    v2 = np.where(c2 >= 0, np.where(ff[i2], 0.0, raw[i2]), -np.inf)
     j0, j1, j2 = v0 + r[:, 0] * JITTER, v1 + r[:, 1] * JITTER, v2 + r[:, 2] * JITTER
     chosen = np.where(j1 > j0, c1, cur)
     chosen = np.where(j2 > np.maximum(j0, j1), c2, chosen)
     top = np.maximum(v0, np.maximum(v1, v2))
     cand = np.stack([cur, c1, c2], axis=1)
-    tied = np.where(np.stack([v0 == top, (v1 == top) & (c1 >= 0), (v2 == top) & (c2 >= 0)], axis=1), cand, -1)
-    tied = np.where(((tied >= 0).sum(axis=1) > 1)[:, None], tied, -1)
+    t0, t1, t2 = v0 == top, (v1 == top) & (c1 >= 0), (v2 == top) & (c2 >= 0)
+    tie = (t0.astype(np.int8) + t1 + t2) > 1
+    tied = np.where(np.stack([t0 & tie, t1 & tie, t2 & tie], axis=1), cand, -1)
     # the rules, from the lowest priority up (a later line overrides an earlier one)
     explore = has_u & (nd >= 9) & (n.ravel()[at + np.maximum(U, 0)] == 0) & ~deesc           # step 10
     nxt = np.where(explore, U, chosen)
@@ -148,7 +156,7 @@ def choose(t: Boin12Tables, n, y_tox, raw_desirability, flagged, tox_hit, cur, r
     tied[no_choice] = -1
     chosen = np.where(full | all_flagged, -1, chosen)
     nxt = np.where(_STOPS[rule] | (rule == Rule.DOSE_FULL), -1, nxt)
-    return StepResult(nxt, rule, R, cand, chosen, tied)
+    return StepResult(nxt, rule, raw_desirability, flagged, cand, chosen, tied)
 
 
 def tie_uniforms(digest: str) -> np.ndarray:

@@ -8,7 +8,8 @@ selection of :mod:`.selection`.
 
 Random numbers: trials run in chunks of :data:`CHUNK` (the last one shorter), chunk i with the generator of the
 i-th child of ``numpy.random.SeedSequence(seed)``; at every cohort each trial of the chunk -- running or not --
-draws ``cohort_size`` toxicity uniforms, ``cohort_size`` efficacy uniforms and 3 tie-breaking uniforms, so the
+draws ``cohort_size`` toxicity uniforms, ``cohort_size`` efficacy uniforms and 3 tie-breaking uniforms (one
+array per cohort), so the
 results depend only on the design, the scenario, the seed and the number of trials.
 
 :func:`logged_decisions` runs the same loop trial by trial history: it keeps every patient, derives the
@@ -87,30 +88,35 @@ def run_chunk(design, p, q, size: int, rng, logger=None):
     n = np.zeros((size, J), dtype=np.int64)
     yt, ye = n.copy(), n.copy()
     tox, fut = np.zeros((size, J), dtype=bool), np.zeros((size, J), dtype=bool)
+    raw = np.full((size, J), t.prior_desirability)    # each dose's desirability, updated where patients come
     cur = np.full(size, design.start_dose - 1, dtype=np.int64)
     active = np.ones(size, dtype=bool)
     stopped = np.zeros(size, dtype=bool)
     flat = np.arange(size) * J
     for k in range(K):
-        u_tox, u_eff, r = rng.random((size, c)), rng.random((size, c)), rng.random((size, 3))
+        u = rng.random((2 * c + 3, size))               # patient-major: toxicity, efficacy, then the ties
         if not active.any():
             break
-        hit_t, hit_e = u_tox < p[cur][:, None], u_eff < q[cur][:, None]
+        pc, qc = p[cur], q[cur]
+        hit_t, hit_e = u[:c] < pc, u[c:2 * c] < qc
         at = flat + cur
         n.ravel()[at] += c * active
-        yt.ravel()[at] += hit_t.sum(axis=1) * active
-        ye.ravel()[at] += hit_e.sum(axis=1) * active
+        yt.ravel()[at] += hit_t.sum(axis=0) * active
+        ye.ravel()[at] += hit_e.sum(axis=0) * active
+        raw.ravel()[at] = lookup(n.ravel()[at], yt.ravel()[at], ye.ravel()[at])
         tox_hit, _ = eliminate(t, n, yt, ye, tox, fut, cur)
+        flagged = tox | fut
+        r = u[2 * c:].T
         if logger is not None:
-            r = np.zeros((size, 3))
             rows = np.flatnonzero(active)
-            r[rows] = logger.ties(rows, cur[rows], hit_t[rows], hit_e[rows])
-        step = choose(t, n, yt, lookup(n, yt, ye), tox | fut, tox_hit, cur, r, N)
+            r = np.zeros((size, 3))
+            r[rows] = logger.ties(rows, cur[rows], hit_t[:, rows].T, hit_e[:, rows].T)
+        step = choose(t, n, yt, raw, flagged, tox_hit, cur, r, N)
         stop = step.stop & active
         done = (stop | step.end | (k == K - 1)) & active
         if logger is not None:
             rows = np.flatnonzero(active)
-            logger.decided(rows, cur[rows], step.take(rows), done[rows], stop[rows], (n, yt, ye, tox | fut))
+            logger.decided(rows, cur[rows], step.take(rows), done[rows], stop[rows], (n, yt, ye, flagged))
         stopped |= stop
         active &= ~done
         cur = np.where(active, step.next_dose, cur)
