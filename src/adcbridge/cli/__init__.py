@@ -17,7 +17,7 @@ from adcbridge import __version__
 from adcbridge.cli.common import flag_message
 from adcbridge.cli.assays import fit_app
 from adcbridge.cli.conduct import audit_app, backup_cmd, db_app, serve_cmd, users_app
-from adcbridge.cli.designs import next_cmd
+from adcbridge.cli.designs import next_cmd, pathways_cmd
 from adcbridge.cli.dosefinding import boin_app, simulate_cmd, trial_cmd
 from adcbridge.cli.nca import nca_cmd, nca_stats_cmd
 from adcbridge.cli.pk import pk_app
@@ -34,6 +34,7 @@ app.add_typer(boin_app, name="boin")
 app.command("next")(next_cmd)
 app.command("simulate")(simulate_cmd)
 app.command("sweep")(sweep_cmd)
+app.command("pathways")(pathways_cmd)
 app.command("trial")(trial_cmd)
 app.command("demo")(demo_cmd)
 app.command("nca")(nca_cmd)

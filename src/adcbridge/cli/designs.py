@@ -196,7 +196,52 @@ THREE_PLUS_THREE = typer.Option(False, "--three-plus-three", help="boin-backfill
                                                                   "of BOIN's.")
 
 
-def next_cmd(design: str = DESIGN, target: Optional[float] = TARGET,
+# The design flags as one list, for commands that take every design's flags ------------------------------------
+#: (parameter name, type, option) of every design flag shared by `next`, `simulate` and `pathways`
+DESIGN_FLAGS = [
+    ("target", Optional[float], TARGET), ("cohort_size", Optional[int], COHORT_SIZE),
+    ("cohorts", Optional[int], COHORTS), ("start_dose", Optional[str], START_DOSE),
+    ("n_earlystop", Optional[int], N_EARLYSTOP), ("p_saf", Optional[float], P_SAF),
+    ("p_tox", Optional[float], P_TOX), ("cutoff_eli", Optional[float], CUTOFF_ELI), ("extrasafe", bool, EXTRASAFE),
+    ("offset", Optional[float], OFFSET), ("titration", bool, TITRATION), ("bound_mtd", bool, BOUND_MTD),
+    ("skeleton", Optional[str], SKELETON), ("model", Optional[str], MODEL), ("intercept", Optional[float], INTERCEPT),
+    ("prior_var", Optional[float], PRIOR_VAR), ("halfwidth", Optional[float], HALFWIDTH),
+    ("prior_mtd", Optional[int], PRIOR_MTD), ("allow_skipping", bool, ALLOW_SKIPPING),
+    ("stop_cutoff", Optional[float], STOP_CUTOFF), ("no_safety_stop", bool, NO_SAFETY_STOP),
+    ("variant", Optional[str], VARIANT), ("max_pending", Optional[float], MAX_PENDING),
+    ("n_eli", Optional[int], N_ELI), ("dlt_window", Optional[float], DLT_WINDOW), ("grid", Optional[str], GRID),
+    ("mtd_contour", bool, MTD_CONTOUR), ("efficacy_min", Optional[float], EFFICACY_MIN),
+    ("utility", Optional[str], UTILITY), ("cutoff_futility", Optional[float], CUTOFF_FUTILITY),
+    ("n_cap", Optional[int], N_CAP), ("backfill_assign", Optional[str], BACKFILL_ASSIGN),
+    ("three_plus_three", bool, THREE_PLUS_THREE),
+]
+
+
+def with_design_flags(func):
+    """A command taking every design flag of :data:`DESIGN_FLAGS` besides its own parameters; the command receives
+    them as ``flags`` (flag -> value), ready for :func:`build_from_flags`."""
+    import functools
+    import inspect
+    own = [p for p in inspect.signature(func, eval_str=True).parameters.values() if p.name != "flags"]
+    names = {p.name for p in own}
+    extra = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=kind)
+             for name, kind, option in DESIGN_FLAGS if name not in names]
+
+    @functools.wraps(func)
+    def command(**kwargs):
+        flags = {option.param_decls[0]: kwargs.pop(name) for name, _, option in DESIGN_FLAGS
+                 if name in kwargs and name not in names}
+        return func(**kwargs, flags=flags)
+
+    params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own] + extra
+    command.__signature__ = inspect.Signature(params)
+    command.__annotations__ = {p.name: p.annotation for p in params}
+    del command.__wrapped__
+    return command
+
+
+@with_design_flags
+def next_cmd(design: str = DESIGN,
              doses: Optional[str] = typer.Option(None, "--doses", help="Number of dose levels, or the doses, e.g. "
                                                                        "1,2.1,4.2 (not for comb-boin: --grid)."),
              dose_unit: Optional[str] = typer.Option(None, "--dose-unit", help="Unit of the dose values."),
@@ -206,43 +251,17 @@ def next_cmd(design: str = DESIGN, target: Optional[float] = TARGET,
                                                          "dose_b), dlt (0/1, empty = pending); optional dose_time, "
                                                          "assess_time (days or dates), efficacy, backfill, "
                                                          "followup."),
-             cohort_size: Optional[int] = COHORT_SIZE, cohorts: Optional[int] = COHORTS,
-             start_dose: Optional[str] = START_DOSE, n_earlystop: Optional[int] = N_EARLYSTOP,
-             p_saf: Optional[float] = P_SAF, p_tox: Optional[float] = P_TOX,
-             cutoff_eli: Optional[float] = CUTOFF_ELI, extrasafe: bool = EXTRASAFE,
-             offset: Optional[float] = OFFSET, titration: bool = TITRATION, bound_mtd: bool = BOUND_MTD,
-             skeleton: Optional[str] = SKELETON, model: Optional[str] = MODEL,
-             intercept: Optional[float] = INTERCEPT, prior_var: Optional[float] = PRIOR_VAR,
-             halfwidth: Optional[float] = HALFWIDTH, prior_mtd: Optional[int] = PRIOR_MTD,
-             allow_skipping: bool = ALLOW_SKIPPING, stop_cutoff: Optional[float] = STOP_CUTOFF,
-             no_safety_stop: bool = NO_SAFETY_STOP, variant: Optional[str] = VARIANT,
-             max_pending: Optional[float] = MAX_PENDING, n_eli: Optional[int] = N_ELI,
-             dlt_window: Optional[float] = DLT_WINDOW,
              today: Optional[str] = typer.Option(None, "--today", help="tite-boin: the day of the decision, a date "
                                                                        "(2026-03-01) when the history's times are "
                                                                        "dates, else a day number; a pending "
                                                                        "patient's follow-up is (today - dose_time) / "
                                                                        "--dlt-window."),
-             grid: Optional[str] = GRID, mtd_contour: bool = MTD_CONTOUR,
-             efficacy_min: Optional[float] = EFFICACY_MIN, utility: Optional[str] = UTILITY,
-             cutoff_futility: Optional[float] = CUTOFF_FUTILITY, n_cap: Optional[int] = N_CAP,
-             backfill_assign: Optional[str] = BACKFILL_ASSIGN, three_plus_three: bool = THREE_PLUS_THREE,
              sheet: Optional[str] = typer.Option(None, "--sheet", help="Excel sheet of --history (default: the "
                                                                        "first)."),
-             format: Format = FORMAT):
+             format: Format = FORMAT, flags: dict | None = None):
     """Next-dose decision of a live trial under any registered design, with the rule that fired."""
     from adcbridge.dosefinding import next_dose
-    spec = build_from_flags(design, doses, None, {
-        "--target": target, "--dose-unit": dose_unit, "--cohort-size": cohort_size, "--cohorts": cohorts,
-        "--start-dose": start_dose, "--n-earlystop": n_earlystop, "--p-saf": p_saf, "--p-tox": p_tox,
-        "--cutoff-eli": cutoff_eli, "--extrasafe": extrasafe, "--offset": offset, "--titration": titration,
-        "--bound-mtd": bound_mtd, "--skeleton": skeleton, "--model": model, "--intercept": intercept,
-        "--prior-var": prior_var, "--halfwidth": halfwidth, "--prior-mtd": prior_mtd,
-        "--allow-skipping": allow_skipping, "--stop-cutoff": stop_cutoff, "--no-safety-stop": no_safety_stop,
-        "--variant": variant, "--max-pending": max_pending, "--n-eli": n_eli, "--dlt-window": dlt_window,
-        "--grid": grid, "--mtd-contour": mtd_contour, "--efficacy-min": efficacy_min, "--utility": utility,
-        "--cutoff-futility": cutoff_futility, "--n-cap": n_cap, "--backfill-assign": backfill_assign,
-        "--three-plus-three": three_plus_three})
+    spec = build_from_flags(design, doses, None, {**(flags or {}), "--dose-unit": dose_unit})
     if (outcomes is None) == (history is None):
         raise typer.BadParameter("give exactly one of --outcomes or --history", param_hint="'--outcomes'")
     if history is not None:
@@ -253,7 +272,7 @@ def next_cmd(design: str = DESIGN, target: Optional[float] = TARGET,
     else:
         trial = outcomes
     if today is not None:
-        trial = _with_followup(spec, design, trial, today, dlt_window)
+        trial = _with_followup(spec, design, trial, today, (flags or {}).get("--dlt-window"))
     decision = next_dose(spec, trial)
     emit(decision.to_record(), format, decision_text(decision))
 
@@ -299,3 +318,30 @@ def decision_text(decision) -> str:
     rows = [{k: r[k] for k in ("dose", "n", "dlt", "pending", "p_hat")} for r in decision.estimates()]
     return "\n".join(lines) + "\n\n" + rows_text(rows, missing="-")
 
+
+
+@with_design_flags
+def pathways_cmd(design: str = DESIGN,
+                 doses: Optional[str] = typer.Option(None, "--doses", help="Number of dose levels, or the doses "
+                                                                           "(not for comb-boin: --grid)."),
+                 dose_unit: Optional[str] = typer.Option(None, "--dose-unit", help="Unit of the dose values."),
+                 n_cohorts: int = typer.Option(3, "--n-cohorts", min=1, max=8,
+                                               help="Cohorts in the table (every outcome of each)."),
+                 out: Optional[Path] = typer.Option(None, "--out", help="Write the table (CSV, Parquet or JSON by "
+                                                                        "the suffix) instead of printing it."),
+                 format: Format = FORMAT, flags: dict | None = None):
+    """Dose-transition pathways of any registered design: every outcome of the first cohorts and the decision after
+    each (a protocol table)."""
+    spec = build_from_flags(design, doses, None, {**(flags or {}), "--dose-unit": dose_unit})
+    try:
+        table = spec.pathways(n_cohorts)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc).splitlines()[0], param_hint="'--n-cohorts'") from None
+    if out is not None:
+        from adcbridge.io import write_table
+        write_table(out, table)
+        typer.echo(f"wrote {out} ({len(table)} pathways)")
+        return
+    rows = table.astype(object).where(table.notna(), None).to_dict("records")
+    emit({"design": spec.spec_name, "spec": spec.model_dump(mode="json"), "n_cohorts": n_cohorts,
+          "pathways": rows}, format, rows_text(rows, missing="-"))

@@ -12,13 +12,8 @@ from typing import Optional
 import typer
 
 from adcbridge.cli.common import FORMAT, Format, emit, floats, frame, ints, png_bytes, png_path, rows_csv, rows_text
-from adcbridge.cli.designs import (ALLOW_SKIPPING, BOUND_MTD, COHORT_SIZE as D_COHORT_SIZE, COHORTS as D_COHORTS,
-                                   CUTOFF_ELI as D_CUTOFF_ELI, DESIGN, EXTRASAFE as D_EXTRASAFE, HALFWIDTH,
-                                   INTERCEPT, MODEL, N_EARLYSTOP as D_N_EARLYSTOP, NO_SAFETY_STOP, OFFSET as D_OFFSET,
-                                   P_SAF as D_P_SAF, P_TOX as D_P_TOX, PRIOR_MTD, PRIOR_VAR, SKELETON, START_DOSE,
-                                   STOP_CUTOFF, TITRATION as D_TITRATION, VARIANT, _registered, build_from_flags,
-                                   MAX_PENDING, N_ELI, DLT_WINDOW, GRID, MTD_CONTOUR, EFFICACY_MIN, UTILITY,
-                                   CUTOFF_FUTILITY, N_CAP, BACKFILL_ASSIGN, THREE_PLUS_THREE, scenario_from_flags)
+from adcbridge.cli.designs import (DESIGN, _registered, build_from_flags, scenario_from_flags,
+                                   with_design_flags)
 
 boin_app = typer.Typer(help="BOIN design: decision table, next dose, MTD selection, protocol outputs.",
                        no_args_is_help=True)
@@ -195,36 +190,21 @@ def _stage_protocol(stage, out: Path, design, table, pathways: int) -> list[Path
             stage.table(out / "dose_transition_pathways.csv", dose_transition_pathways(design, pathways))]
 
 
+@with_design_flags
 def simulate_cmd(design: str = DESIGN,
                  target: Optional[float] = typer.Option(None, "--target",
                                                         help="Target DLT probability: the design's and the one "
                                                              "operating characteristics use (PCS, overdosing; also "
-                                                             "for 3+3)."),
+                                                             "for 3+3, default 0.3)."),
                  p_true: str = typer.Option(..., "--p-true", help="True DLT probability per dose, e.g. "
                                                                   "0.05,0.1,0.2,0.3,0.5 (comb-boin: rows of the grid "
                                                                   "by agent A, e.g. '0.05,0.1;0.1,0.2')."),
                  doses: Optional[str] = typer.Option(None, "--doses", help="The dose values, e.g. 1,2.1,4.2 (for "
                                                                           "labels; as many as --p-true)."),
-                 cohort_size: Optional[int] = D_COHORT_SIZE, cohorts: Optional[int] = D_COHORTS,
                  trials: Optional[int] = typer.Option(None, "--trials", help="Number of simulated trials (default "
                                                                              "10,000; not with --exact)."),
                  seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (recorded in the output; not "
                                                                          "with --exact)."),
-                 start_dose: Optional[str] = START_DOSE, n_earlystop: Optional[int] = D_N_EARLYSTOP,
-                 titration: bool = D_TITRATION, extrasafe: bool = D_EXTRASAFE,
-                 offset: Optional[float] = D_OFFSET, cutoff_eli: Optional[float] = D_CUTOFF_ELI,
-                 bound_mtd: bool = BOUND_MTD, p_saf: Optional[float] = D_P_SAF, p_tox: Optional[float] = D_P_TOX,
-                 skeleton: Optional[str] = SKELETON, halfwidth: Optional[float] = HALFWIDTH,
-                 prior_mtd: Optional[int] = PRIOR_MTD, model: Optional[str] = MODEL,
-                 intercept: Optional[float] = INTERCEPT, prior_var: Optional[float] = PRIOR_VAR,
-                 allow_skipping: bool = ALLOW_SKIPPING, stop_cutoff: Optional[float] = STOP_CUTOFF,
-                 no_safety_stop: bool = NO_SAFETY_STOP, variant: Optional[str] = VARIANT,
-                 max_pending: Optional[float] = MAX_PENDING, n_eli: Optional[int] = N_ELI,
-                 dlt_window: Optional[float] = DLT_WINDOW, grid: Optional[str] = GRID,
-                 mtd_contour: bool = MTD_CONTOUR, efficacy_min: Optional[float] = EFFICACY_MIN,
-                 utility: Optional[str] = UTILITY, cutoff_futility: Optional[float] = CUTOFF_FUTILITY,
-                 n_cap: Optional[int] = N_CAP, backfill_assign: Optional[str] = BACKFILL_ASSIGN,
-                 three_plus_three: bool = THREE_PLUS_THREE,
                  q_true: Optional[str] = typer.Option(None, "--q-true", help="boin12, boin-backfill: true response "
                                                                              "probability per dose."),
                  accrual_rate: Optional[float] = typer.Option(None, "--accrual-rate",
@@ -241,12 +221,13 @@ def simulate_cmd(design: str = DESIGN,
                                                                   "fraction (default 0.5)."),
                  exact: bool = typer.Option(False, "--exact", help="Exact operating characteristics (enumeration)."),
                  plot: Optional[Path] = typer.Option(None, "--plot", help="Save a PNG of selection and patients."),
-                 format: Format = FORMAT):
+                 format: Format = FORMAT, flags: dict | None = None):
     """Operating characteristics of any registered design under one scenario (Monte Carlo or exact)."""
     from adcbridge.dosefinding import exact_oc, simulate
     from adcbridge.dosefinding.registry import design_class
     probs = _p_true(p_true)
     cls = design_class(_registered(design))
+    grid = (flags or {}).get("--grid")
     if isinstance(probs[0], list):
         if "grid" not in cls.model_fields:
             raise typer.BadParameter(f"has rows (';') for a combination, but --design {design} has one agent",
@@ -260,17 +241,9 @@ def simulate_cmd(design: str = DESIGN,
                                  f"'0.05,0.1;0.1,0.2'", param_hint="'--p-true'")
     if target is None and "target" in cls.model_fields:
         raise typer.BadParameter(f"is required for --design {design}", param_hint="'--target'")
-    spec = build_from_flags(design, doses, None if isinstance(probs[0], list) else len(probs), {
-        "--target": target if "target" in cls.model_fields else None, "--cohort-size": cohort_size,
-        "--cohorts": cohorts, "--start-dose": start_dose, "--n-earlystop": n_earlystop, "--p-saf": p_saf,
-        "--p-tox": p_tox, "--cutoff-eli": cutoff_eli, "--extrasafe": extrasafe, "--offset": offset,
-        "--titration": titration, "--bound-mtd": bound_mtd, "--skeleton": skeleton, "--model": model,
-        "--intercept": intercept, "--prior-var": prior_var, "--halfwidth": halfwidth, "--prior-mtd": prior_mtd,
-        "--allow-skipping": allow_skipping, "--stop-cutoff": stop_cutoff, "--no-safety-stop": no_safety_stop,
-        "--variant": variant, "--max-pending": max_pending, "--n-eli": n_eli, "--dlt-window": dlt_window,
-        "--grid": grid, "--mtd-contour": mtd_contour, "--efficacy-min": efficacy_min, "--utility": utility,
-        "--cutoff-futility": cutoff_futility, "--n-cap": n_cap, "--backfill-assign": backfill_assign,
-        "--three-plus-three": three_plus_three})
+    spec = build_from_flags(design, doses, None if isinstance(probs[0], list) else len(probs),
+                            {**(flags or {}), "--target": target if "target" in cls.model_fields else None,
+                             "--grid": grid})
     scenario = scenario_from_flags(spec, design, {"--q-true": q_true, "--accrual-rate": accrual_rate,
                                                   "--accrual": accrual, "--late-onset": late_onset,
                                                   "--late-window": late_window})

@@ -122,7 +122,10 @@ def _partial_last_cohort(design, history: History, decision: NextDose) -> tuple:
     """An info issue when the last cohort is smaller than the design's cohorts (a decision on the data so far)."""
     from adcbridge.results import Issue
     size = getattr(design, "cohort_size", None)
-    start, end = _cohort_rows(history)[-1]
+    escalation = [(a, b) for a, b in _cohort_rows(history) if not history.patients[a].backfill]
+    if not escalation:
+        return ()
+    start, end = escalation[-1]                      # the last escalation cohort (backfill runs left out)
     n = end - start
     if size is None or n >= size or decision.rule.startswith("titration") or getattr(design, "uses_titration", False):
         return ()
