@@ -310,6 +310,10 @@ def decision_text(decision) -> str:
              f"eliminated doses: {', '.join(map(str, decision.eliminated)) or 'none'}"]
     if decision.decision == "stop":
         lines.append(f"MTD: {decision.mtd if decision.mtd is not None else 'none'}")
+    for key, value in (decision.extra or {}).items():
+        if isinstance(value, (list, tuple)):
+            value = ", ".join(map(str, value)) or "none"
+        lines.append(f"{key.replace('_', ' ')}: {'-' if value is None else value}")
     if decision.model_recommendation is not None:
         lines.append(f"model recommendation: dose {decision.model_recommendation}")
     if decision.posterior:
