@@ -93,8 +93,13 @@ def biviso(y, w=None) -> np.ndarray:
     B, J, K = y3.shape
     members, strict = lower_sets(J, K)
     yf, wf = y3.reshape(B, J * K), w3.reshape(B, J * K)
+    # identical problems (common in simulations) are solved once
+    both = np.ascontiguousarray(np.concatenate([yf, wf], axis=1))
+    _, first, inverse = np.unique(both.view(np.dtype((np.void, both.dtype.itemsize * both.shape[1]))).ravel(),
+                                  return_index=True, return_inverse=True)
+    yu, wu = yf[first], wf[first]
     step = max(1, BLOCK // members.shape[0])
-    out = np.concatenate([_fit_block(yf[s:s + step] * wf[s:s + step], wf[s:s + step], members, strict)
-                          for s in range(0, B, step)]) if B else np.empty((0, J * K))
-    out = out.reshape(B, J, K)
+    out = np.concatenate([_fit_block(yu[s:s + step] * wu[s:s + step], wu[s:s + step], members, strict)
+                          for s in range(0, yu.shape[0], step)]) if B else np.empty((0, J * K))
+    out = out[inverse.ravel()].reshape(B, J, K)
     return out[0] if one else out

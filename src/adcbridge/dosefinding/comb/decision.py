@@ -11,6 +11,8 @@ tied: the rule that chose), and for the waterfall ``subtrial`` (its number and c
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from adcbridge.results import ColumnTable, make_provenance
@@ -20,8 +22,15 @@ from .history import cohort_cells, grid_counts
 from .kernel import RULES, SELECT_STOPS, TIE_BREAK_RULE, decide_grid
 from .selection import select_comb_batch, selection_rule
 from .tables import comb_tables
-from .waterfall import (CONTINUE, STOP_ELIMINATE, SUB_END, after_subtrial, subtrial_of, subtrial_paths,
-                        subtrial_step)
+from .waterfall import (
+    CONTINUE,
+    STOP_ELIMINATE,
+    SUB_END,
+    after_subtrial,
+    subtrial_of,
+    subtrial_paths,
+    subtrial_step,
+)
 
 __all__ = ["decide", "select_from_grid", "waterfall_state"]
 
@@ -61,7 +70,7 @@ def waterfall_state(design, cells: list[int], n, y, tables):
     cells, as the simulator carries them."""
     J, K = design.grid
     subs = [int(s) for s in subtrial_of(np.array(cells), J, K)]
-    order = sum(1 for a, b in zip(subs, subs[1:]) if a != b)
+    order = sum(1 for a, b in itertools.pairwise(subs) if a != b)
     used = 0
     for s in reversed(subs):
         if s != subs[-1]:
@@ -84,9 +93,47 @@ def _rule(design, tables):
 
 
 def decide(design, history) -> NextDose:
-    J, K = design.grid
     n, y = grid_counts(design, history)
-    cells = cohort_cells(design, history)
+    return _decide(design, n, y, cohort_cells(design, history))
+
+
+def decide_counts(design, n, dlt, current_dose) -> NextDose:
+    """The one-MTD decision from per-combination counts (J x K grids, or their row-major lists) and the current
+    combination (a, b) -- as ``next.comb``; the current combination must have patients.  The waterfall needs the
+    order of the cohorts (a history)."""
+    J, K = design.grid
+    if design.mtd_contour:
+        raise ValueError("the waterfall design (mtd_contour) decides on the patients' history (the order of its "
+                         "subtrials), not on per-combination counts.")
+    grids = []
+    for name, v in (("n", n), ("dlt", dlt)):
+        try:
+            a = np.asarray(v, dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError(f"The '{name}' argument must be a {J} x {K} grid of counts. Got {v!r}.") from None
+        if a.size != J * K or a.ndim not in (1, 2) or (a.ndim == 2 and a.shape != (J, K)):
+            raise ValueError(f"The '{name}' argument must be a {J} x {K} grid of counts (rows = agent A). Got shape "
+                             f"{'x'.join(map(str, a.shape))}.")
+        if np.any(a < 0) or np.any(a != np.round(a)):
+            raise ValueError(f"The '{name}' argument must hold whole numbers >= 0. Got {a.tolist()}.")
+        grids.append(a.reshape(J, K).astype(np.int64))
+    n, y = grids
+    if np.any(y > n):
+        raise ValueError("The 'dlt' argument has more DLTs than patients at some combination.")
+    try:
+        a, b = (int(v) for v in current_dose)
+    except (TypeError, ValueError):
+        raise ValueError(f"The 'current_dose' argument must be a combination (a, b). Got {current_dose!r}.") from None
+    if not (1 <= a <= J and 1 <= b <= K):
+        raise ValueError(f"The 'current_dose' argument ({a}, {b}) is outside the {J}x{K} grid.")
+    if n[a - 1, b - 1] == 0:
+        raise ValueError(f"The 'current_dose' argument ({a}, {b}) has no treated patient: it is not the current "
+                         f"combination.")
+    return _decide(design, n, y, [(a - 1) * K + b - 1])
+
+
+def _decide(design, n, y, cells) -> NextDose:
+    J, K = design.grid
     cur = cells[-1]
     total = int(n.sum())
     tables = comb_tables(design, max(total, design.max_sample_size) + design.cohort_size)

@@ -14,6 +14,7 @@ combinations (rows = levels of agent A, columns = levels of agent B) and validat
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import warnings
@@ -23,7 +24,7 @@ from pydantic import Field, field_validator, model_validator
 
 from ..design import DoseFindingDesign
 
-__all__ = ["CombBoinDesign", "comb_boin", "MAX_LEVELS"]
+__all__ = ["MAX_LEVELS", "CombBoinDesign", "comb_boin"]
 
 MAX_LEVELS = 8          # levels per agent (the exact isotonic regression enumerates C(J + K, J) staircases)
 
@@ -130,7 +131,7 @@ class CombBoinDesign(DoseFindingDesign):
         return v
 
     @model_validator(mode="after")
-    def _relations(self) -> "CombBoinDesign":
+    def _relations(self) -> CombBoinDesign:
         name, phi = self.spec_name, self.target
         J, K = self.grid
         if not (0 < self.phi1) or (phi - self.phi1) < 0.1 * phi:
@@ -167,7 +168,7 @@ class CombBoinDesign(DoseFindingDesign):
             if len(levels) != size:
                 raise ValueError(f"The '{field}' parameter of {name} must have {size} values (grid {J}x{K}). "
                                  f"Got {len(levels)}.")
-            if levels[0] <= 0 or any(q <= p for p, q in zip(levels, levels[1:])):
+            if levels[0] <= 0 or any(q <= p for p, q in itertools.pairwise(levels)):
                 raise ValueError(f"The '{field}' parameter of {name} must be positive and strictly increasing. "
                                  f"Got {list(levels)}.")
         if self.earlystop <= 6:
@@ -238,6 +239,13 @@ class CombBoinDesign(DoseFindingDesign):
     def overly_toxic(self, target: float) -> float:
         return self.phi2
 
+    @property
+    def first_dose(self) -> int:
+        """The start combination as its row-major number (the core's one-agent helpers, e.g. the outcome grammar,
+        need a whole number; comb-boin's histories carry (dose_a, dose_b) and are checked by
+        :meth:`check_history`)."""
+        return (self.start_dose[0] - 1) * self.grid[1] + self.start_dose[1]
+
     def dose_label(self, level) -> str:
         a, b = level
         if self.dose_levels_a is None or self.dose_levels_b is None:
@@ -256,6 +264,11 @@ class CombBoinDesign(DoseFindingDesign):
     def _decision(self, history):
         from .decision import decide
         return decide(self, history)
+
+    def decide_counts(self, n, dlt, current_dose):
+        """The one-MTD decision from per-combination counts and the current combination (``next.comb``)."""
+        from .decision import decide_counts
+        return decide_counts(self, n, dlt, current_dose)
 
     def simulate_oc(self, p_true, *, n_trials: int, seed: int, target: float | None = None, **scenario):
         from .simulate import simulate_comb

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..history import History, _row_error
 
-__all__ = ["check_comb_history", "grid_counts", "cohort_cells"]
+__all__ = ["check_comb_history", "cohort_cells", "grid_counts"]
 
 
 def check_comb_history(design, history: History) -> History:

@@ -31,8 +31,15 @@ import numpy as np
 
 from .tables import CombTables
 
-__all__ = ["GridDecision", "decide_grid", "quadrant_eliminated", "RULES", "SAFETY_STOPS", "SELECT_STOPS",
-           "TIE_BREAK_RULE"]
+__all__ = [
+    "RULES",
+    "SAFETY_STOPS",
+    "SELECT_STOPS",
+    "TIE_BREAK_RULE",
+    "GridDecision",
+    "decide_grid",
+    "quadrant_eliminated",
+]
 
 ESCALATE, DEESCALATE, STAY, STAY_NO_CANDIDATE, STAY_LOWEST, ELIMINATE_CURRENT = 0, 1, 2, 3, 4, 5
 STOP_ELIMINATE, STOP_EXTRA, STOP_MAX, STOP_EARLYSTOP = 10, 11, 12, 13

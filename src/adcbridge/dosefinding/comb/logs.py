@@ -3,8 +3,6 @@ must agree at every logged decision point), and the dose-transition pathways of 
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pandas as pd
 
@@ -12,7 +10,7 @@ from ..history import History, Patient
 from .kernel import RULES
 from .simulate import run_trials
 
-__all__ = ["conformance_cases", "pathways", "conformance_scenario", "MAX_CASES"]
+__all__ = ["MAX_CASES", "conformance_cases", "conformance_scenario", "pathways"]
 
 MAX_CASES = 80     # logged decisions yielded (each is replayed cohort by cohort by the live decision)
 

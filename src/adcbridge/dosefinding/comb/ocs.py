@@ -70,7 +70,7 @@ def comb_oc(design, p: np.ndarray, runs, *, n_trials: int, seed: int, target: fl
     sel = np.concatenate([r.selected for r in runs]).astype(float)
     early = np.concatenate([r.early for r in runs]).astype(float)
     safety = np.concatenate([r.end for r in runs]) == END_SAFETY
-    N = n.shape[0]
+    n.shape[0]
     sel_pct, sel_se = _mean_se(100 * sel)
     pts, pts_se = _mean_se(n)
     dlt, dlt_se = _mean_se(y)

@@ -35,8 +35,16 @@ import numpy as np
 from .biviso import biviso
 from .tables import comb_tables
 
-__all__ = ["CombSelectionRule", "selection_rule", "eliminated_cells", "select_comb_batch", "PRIOR",
-           "ELIMINATED_VALUE", "UNTREATED_VALUE", "TIE_BREAK"]
+__all__ = [
+    "ELIMINATED_VALUE",
+    "PRIOR",
+    "TIE_BREAK",
+    "UNTREATED_VALUE",
+    "CombSelectionRule",
+    "eliminated_cells",
+    "select_comb_batch",
+    "selection_rule",
+]
 
 PRIOR = 0.05              # Beta(0.05, 0.05) prior of the estimates
 ELIMINATED_VALUE = 1.1    # estimate given to eliminated cells before the choice
@@ -71,7 +79,7 @@ def eliminated_cells(n: np.ndarray, y: np.ndarray, eliminate_ge: np.ndarray, sha
         return np.logical_or.accumulate(np.logical_or.accumulate(hit, axis=1), axis=2)
     if shape != "cross":
         raise ValueError(f"elimination shape must be 'quadrant' or 'cross', got {shape!r}")
-    B, J, K = n.shape
+    _B, J, K = n.shape
     any_hit = hit.any(axis=2)
     first = np.where(any_hit, hit.argmax(axis=2), K)                     # (B, J)
     cols, rows = np.arange(K), np.arange(J)

@@ -21,7 +21,7 @@ from .selection import select_comb_batch, selection_rule
 from .tables import comb_tables
 from .waterfall import CONTINUE, SUB_END, after_subtrial, subtrial_step
 
-__all__ = ["simulate_comb", "run_trials", "CHUNK", "check_p_true", "TrialRuns"]
+__all__ = ["CHUNK", "TrialRuns", "check_p_true", "run_trials", "simulate_comb"]
 
 CHUNK = 10_000
 #: end codes of a trial (besides the kernel's safety stops)

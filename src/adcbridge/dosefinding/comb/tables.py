@@ -23,7 +23,7 @@ from scipy.special import betainc
 from ..boin.boundaries import NEVER, count_tables
 from ..boin.design import BoinDesign
 
-__all__ = ["CombTables", "comb_tables", "NEVER", "SCORE_PRIOR", "SCORE_BONUS"]
+__all__ = ["NEVER", "SCORE_BONUS", "SCORE_PRIOR", "CombTables", "comb_tables"]
 
 SCORE_PRIOR = 0.5      # Jeffreys prior Beta(0.5, 0.5) of the scores
 SCORE_BONUS = 0.0005   # bonus per treated patient

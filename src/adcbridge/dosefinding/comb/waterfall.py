@@ -45,8 +45,19 @@ import numpy as np
 from ..boin.selection import SelectionRule, select_mtd_batch
 from .tables import CombTables
 
-__all__ = ["subtrial_paths", "subtrial_of", "subtrial_step", "after_subtrial", "SubtrialStep", "NextSubtrial",
-           "CONTINUE", "SUB_END", "STOP_ELIMINATE", "STOP_EXTRA"]
+__all__ = [
+    "CONTINUE",
+    "STOP_ELIMINATE",
+    "STOP_EXTRA",
+    "SUB_END",
+    "NextSubtrial",
+    "SubtrialStep",
+    "after_subtrial",
+    "next_subtrial",
+    "subtrial_of",
+    "subtrial_paths",
+    "subtrial_step",
+]
 
 CONTINUE, SUB_END, STOP_ELIMINATE, STOP_EXTRA = 0, 1, 2, 3
 #: why a subtrial ended
@@ -167,3 +178,25 @@ def after_subtrial(n, y, sub, *, tables: CombTables, rule: SelectionRule) -> Nex
     next_sub = np.where(ok, row_next + 1, -1)
     start = np.where(ok, row_next * K + np.minimum(col_next, K - 1), -1)
     return NextSubtrial(cell, next_sub, start, rows_elim)
+
+
+def next_subtrial(design, n, y) -> dict | None:
+    """The next subtrial of a waterfall trial from its counts (J x K), as ``next.subtrial``: the most recent
+    subtrial with data (the row subtrial of the lowest level of A with patients beyond column 1, else the first
+    subtrial) ends, its MTD is selected, and the next subtrial's combinations (``doses``, pairs) and ``start``
+    are returned (None when no subtrial follows)."""
+    from .simulate import _single_rule
+    from .tables import comb_tables
+    J, K = design.grid
+    n = np.asarray(n, dtype=np.int64).reshape(1, J, K)
+    y = np.asarray(y, dtype=np.int64).reshape(1, J, K)
+    rows = [a for a in range(J - 1) if n[0, a, 1:].sum() > 0]
+    sub = rows[0] + 1 if rows else 0
+    tables = comb_tables(design, max(int(n.max()), design.max_sample_size) + 3)
+    ns = after_subtrial(n, y, np.array([sub]), tables=tables, rule=_single_rule(design, tables))
+    if ns.next_sub[0] < 0:
+        return None
+    paths, lengths = subtrial_paths(J, K)
+    s2 = int(ns.next_sub[0])
+    pair = lambda c: (int(c) // K + 1, int(c) % K + 1)
+    return {"doses": [pair(c) for c in paths[s2][:lengths[s2]]], "start": pair(ns.start[0])}
