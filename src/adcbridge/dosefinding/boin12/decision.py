@@ -98,7 +98,7 @@ def decide(design, history: History) -> NextDose:
         sel = select_obd(design, n, yt, ye, flagged)
         obd, mtd = int(sel.obd[0]) + 1, int(sel.mtd[0]) + 1
     tied = [int(v) + 1 for v in step.tied[0] if v >= 0]
-    reason = _reason(design, rule, cur, n[0], yt[0], ye[0], t, step, tied, obd, flagged[0], fut[0])
+    reason = _reason(design, rule, cur, n[0], yt[0], ye[0], t, step, tied, obd)
     table = _table(design, n[0], yt[0], ye[0], step.desirability[0], tox[0], fut[0], sel)
     eliminated = tuple(int(j) + 1 for j in np.flatnonzero(flagged[0]))
     extra = {"obd": obd, "eliminated_toxicity": [int(j) + 1 for j in np.flatnonzero(tox[0])],
@@ -130,7 +130,7 @@ def _table(design, n, yt, ye, R, tox, fut, sel) -> ColumnTable:
     return ColumnTable(cols)
 
 
-def _reason(design, rule, cur, n, yt, ye, t, step, tied, obd, flagged, fut) -> str:
+def _reason(design, rule, cur, n, yt, ye, t, step, tied, obd) -> str:
     lab = design.dose_label
     nd, d1 = int(n[cur]), cur + 1
     seen = f"{int(yt[cur])}/{nd} DLTs and {int(ye[cur])}/{nd} responses at dose {lab(d1)}"
