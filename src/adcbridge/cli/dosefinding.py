@@ -247,12 +247,12 @@ def simulate_cmd(design: str = DESIGN,
     scenario = scenario_from_flags(spec, design, {"--q-true": q_true, "--accrual-rate": accrual_rate,
                                                   "--accrual": accrual, "--late-onset": late_onset,
                                                   "--late-window": late_window})
-    if exact and (trials is not None or seed is not None):
-        raise typer.BadParameter("exact operating characteristics enumerate every trial: no --trials or --seed",
-                                 param_hint="'--trials'" if trials is not None else "'--seed'")
     if exact and spec.has_own_simulator:
         raise typer.BadParameter(f"enumerates the trial engine's designs (boin, 3+3, crm), not {design}: simulate "
                                  f"it (Monte Carlo)", param_hint="'--exact'")
+    if exact and (trials is not None or seed is not None):
+        raise typer.BadParameter("exact operating characteristics enumerate every trial: no --trials or --seed",
+                                 param_hint="'--trials'" if trials is not None else "'--seed'")
     trials = 10_000 if trials is None else trials
     oc = (exact_oc(spec, probs, target=target) if exact
           else simulate(spec, probs, n_trials=trials, seed=seed, target=target, **scenario))

@@ -1,0 +1,112 @@
+"""The command line of the designs beyond the MTD (issue 14): `next`, `simulate` and `pathways` for TITE-BOIN,
+drug-combination BOIN, BOIN12 and BOIN with backfill, with the records the issue names and one-line errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.clirun import run
+
+TITE_HISTORY = """patient,cohort,dose,dlt,dose_time,assess_time
+P1,1,1,0,2026-01-05,2026-02-02
+P2,1,1,0,2026-01-07,2026-02-04
+P3,1,1,0,2026-01-09,2026-02-06
+P4,2,2,1,2026-02-03,2026-02-20
+P5,2,2,,2026-02-05,
+P6,2,2,,2026-02-10,
+"""
+
+
+def _json(capsys, *args):
+    code, out, err = run(capsys, *args, "--format", "json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_tite_boin_decides_on_follow_up_from_dates(tmp_path, capsys):
+    h = tmp_path / "h.csv"
+    h.write_text(TITE_HISTORY)
+    rec = _json(capsys, "next", "--design", "tite-boin", "--target", "0.25", "--doses", "5", "--history", h,
+                "--dlt-window", "28", "--today", "2026-03-01")
+    # dose 2: 1 DLT, 2 pending followed 24 and 19 of 28 days: ESS = 1 + 24/28 + 19/28; 2 > 0.5 x 3 pending
+    assert rec["suspend_accrual"] is True and rec["decision"] == "suspend" and rec["next_dose"] == 2
+    followup = {r["patient"]: r.get("followup") for r in rec["history"]}
+    assert followup["P5"] == pytest.approx(24 / 28) and followup["P6"] == pytest.approx(19 / 28)
+    from adcbridge.dosefinding import NextDose
+    assert NextDose.check_record(rec) == []
+
+
+def test_tite_boin_follow_up_given_as_fractions(tmp_path, capsys):
+    h = tmp_path / "h.csv"
+    h.write_text("patient,cohort,dose,dlt,followup\nP1,1,1,0,\nP2,1,1,0,\nP3,1,1,0,\nP4,2,2,0,\nP5,2,2,,0.9\n"
+                 "P6,2,2,0,\n")
+    rec = _json(capsys, "next", "--design", "tite-boin", "--target", "0.25", "--doses", "5", "--history", h)
+    assert rec["suspend_accrual"] is False and rec["decision"] == "escalate" and rec["next_dose"] == 3
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--today", "2026-03-01"], "'--today': needs --dlt-window"),
+    (["--today", "21", "--dlt-window", "28"], "expected a date (YYYY-MM-DD)"),
+    (["--dlt-window", "28", "--today", "2026-02-01"], "after the time of the decision"),
+    ([], "the patient is pending"),
+])
+def test_tite_boin_bad_follow_up_is_one_line(tmp_path, capsys, args, message):
+    h = tmp_path / "h.csv"
+    h.write_text(TITE_HISTORY)
+    code, out, err = run(capsys, "next", "--design", "tite-boin", "--target", "0.25", "--doses", "5",
+                         "--history", h, *args)
+    assert code == 2 and out == "" and message in err and err.count("\n") == 1
+
+
+def test_today_is_refused_for_designs_without_pending_patients(tmp_path, capsys):
+    code, _, err = run(capsys, "next", "--target", "0.3", "--doses", "4", "--outcomes", "1NNN",
+                       "--dlt-window", "28", "--today", "3")
+    assert code == 2 and "'--dlt-window': applies to --design" in err
+
+
+def test_tite_boin_simulation_records_duration_and_seed(capsys):
+    rec = _json(capsys, "simulate", "--design", "tite-boin", "--target", "0.25", "--p-true",
+                "0.05,0.1,0.25,0.4,0.55", "--trials", "2000", "--seed", "3", "--accrual-rate", "2",
+                "--late-onset", "0.7", "--late-window", "0.5", "--max-pending", "0.5")
+    assert rec["seed"] == 3 and rec["n_trials"] == 2000 and rec["duration_mean"] > 0
+    assert rec["se"]["duration_mean"] > 0 and len(rec["selection_pct"]) == 5
+    again = _json(capsys, "simulate", "--design", "tite-boin", "--target", "0.25", "--p-true",
+                  "0.05,0.1,0.25,0.4,0.55", "--trials", "2000", "--seed", "3", "--accrual-rate", "2",
+                  "--late-onset", "0.7", "--late-window", "0.5", "--max-pending", "0.5")
+    assert again["selection_pct"] == rec["selection_pct"]
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--design", "boin", "--accrual-rate", "2"], "'--accrual-rate': applies to --design"),
+    (["--design", "tite-boin", "--q-true", "0.1,0.2,0.3,0.4,0.5"], "'--q-true': applies to --design"),
+    (["--design", "tite-boin", "--exact"], "'--exact'"),
+    (["--design", "boin", "--p-true", "0.1,0.2;0.3,0.4"], "has rows (';') for a combination"),
+])
+def test_simulate_refuses_flags_the_design_does_not_take(capsys, args, message):
+    base = ["simulate", "--target", "0.25", "--p-true", "0.05,0.1,0.25,0.4,0.55", "--trials", "100"]
+    code, out, err = run(capsys, *base, *args)
+    assert code == 2 and message in err and err.count("\n") == 1
+
+
+def test_backfill_decision_and_simulation(tmp_path, capsys):
+    h = tmp_path / "h.csv"
+    h.write_text("patient,cohort,dose,dlt,efficacy,backfill,dose_time,assess_time\n"
+                 "P1,1,1,0,1,0,0,1\nP2,1,1,0,0,0,0.1,1.1\nP3,1,1,0,0,0,0.2,1.2\n"
+                 "P4,2,2,,,0,1.3,\nP5,2,2,,,0,1.4,\nP6,2,2,,,0,1.5,\n")
+    rec = _json(capsys, "next", "--design", "boin-backfill", "--target", "0.25", "--doses", "4", "--history", h)
+    assert rec["backfill_open"] == [1] and rec["backfill_dose"] == 1
+    sim = _json(capsys, "simulate", "--design", "boin-backfill", "--target", "0.25", "--p-true",
+                "0.05,0.1,0.25,0.4", "--q-true", "0.2,0.3,0.4,0.4", "--n-cap", "9", "--accrual", "poisson",
+                "--accrual-rate", "3", "--backfill-assign", "lowest", "--trials", "2000", "--seed", "1")
+    assert sim["duration_mean"] > 0 and len(sim["backfill_patients_mean"]) == 4 and sim["seed"] == 1
+
+
+def test_pathways_for_every_single_agent_design(capsys):
+    for design, flags in [("boin", ["--target", "0.3"]), ("3+3", []), ("tite-boin", ["--target", "0.3"]),
+                          ("boin-backfill", ["--target", "0.25"])]:
+        rec = _json(capsys, "pathways", "--design", design, *flags, "--doses", "4", "--n-cohorts", "2")
+        assert rec["design"] == design and len(rec["pathways"]) >= 8
+        first = rec["pathways"][0]
+        assert first["cohort_1"] == "1: 0/3" and first["dose_after_1"] == 2
