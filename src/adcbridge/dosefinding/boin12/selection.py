@@ -80,15 +80,30 @@ def select_obd(design, n, y_tox, y_eff, eliminated) -> ObdSelection:
     fits = likelihood = model_weight = None
     if design.efficacy_fit == "unimodal":
         fits = unimodal_fits(raw_eff, w_eff)
-        likelihood = np.prod(_binomial_pmf(y_eff[:, None, :], n[:, None, :], fits), axis=2)
-        model_weight = likelihood / likelihood.sum(axis=1, keepdims=True)
-        q_est = np.einsum("bm,bmj->bj", model_weight, fits) + 0.01 * j
+        pmf = _binomial_pmf(y_eff[:, None, :], n[:, None, :], fits)
+        likelihood = pmf[:, :, 0].copy()                 # products and sums column by column: J is small
+        for d in range(1, J):
+            likelihood *= pmf[:, :, d]
+        total = likelihood[:, 0].copy()
+        for m in range(1, J):
+            total += likelihood[:, m]
+        model_weight = likelihood / total[:, None]
+        q_est = model_weight[:, 0:1] * fits[:, 0]
+        for m in range(1, J):
+            q_est = q_est + model_weight[:, m:m + 1] * fits[:, m]
+        q_est = q_est + 0.01 * j
     else:
         q_est = pava_rows(raw_eff, w_eff) + 0.01 * j
     u11, u00 = design.utility
     utility = u11 * q_est + u00 * (1 - p_est)
     utility = np.where(eliminated | (n == 0), UNUSABLE, utility)
-    mtd = np.argmin(np.abs(p_est - design.target), axis=1)
-    masked = np.where(j[None, :] - 1 <= mtd[:, None], utility, -np.inf)
-    obd = np.argmax(masked, axis=1)
+    dist = np.abs(p_est - design.target)
+    mtd, best = np.zeros(B, dtype=np.int64), dist[:, 0].copy()
+    obd, top = np.zeros(B, dtype=np.int64), utility[:, 0].copy()
+    for d in range(1, J):                                # first minimum / first maximum (up to the MTD)
+        closer = dist[:, d] < best
+        mtd, best = np.where(closer, d, mtd), np.where(closer, dist[:, d], best)
+    for d in range(1, J):
+        better = (utility[:, d] > top) & (d <= mtd)
+        obd, top = np.where(better, d, obd), np.where(better, utility[:, d], top)
     return ObdSelection(raw_tox, pava_tox, p_est, raw_eff, fits, likelihood, model_weight, q_est, utility, mtd, obd)

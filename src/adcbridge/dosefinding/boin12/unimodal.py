@@ -73,14 +73,25 @@ def prefix_fits(x: np.ndarray, w: np.ndarray) -> np.ndarray:
 def _merged_fit(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """The non-decreasing PAVA fit of rows that ascend except possibly for their last value (step (d))."""
     B, M = values.shape
-    S = np.cumsum((weights * values)[:, ::-1], axis=1)[:, ::-1]      # sums over positions k..M-1
-    W = np.cumsum(weights[:, ::-1], axis=1)[:, ::-1]
-    mean = S / W
-    keep = np.zeros((B, M), dtype=bool)                               # position k starts the last block?
-    keep[:, 1:] = ~(mean[:, 1:] < values[:, :-1])
-    start = np.where(keep.any(axis=1), M - 1 - np.argmax(keep[:, ::-1], axis=1), 0)
-    pooled = np.take_along_axis(mean, start[:, None], axis=1)
-    return np.where(np.arange(M)[None, :] >= start[:, None], pooled, values)
+    wv = weights * values
+    s, w = wv[:, M - 1].copy(), weights[:, M - 1].copy()     # sums over positions k..M-1, k going down
+    mean = np.empty((B, M))
+    mean[:, M - 1] = s / w
+    start = np.zeros(B, dtype=np.int64)
+    found = np.zeros(B, dtype=bool)
+    for k in range(M - 1, 0, -1):
+        if k < M - 1:
+            s += wv[:, k]
+            w += weights[:, k]
+            mean[:, k] = s / w
+        stop_here = ~found & ~(mean[:, k] < values[:, k - 1])     # the last block starts at k
+        start = np.where(stop_here, k, start)
+        found |= stop_here
+    s += wv[:, 0]
+    w += weights[:, 0]
+    mean[:, 0] = s / w
+    pooled = mean[np.arange(B), start]
+    return np.where(np.arange(M)[None, :] >= start[:, None], pooled[:, None], values)
 
 
 def unimodal_fits(x: np.ndarray, w: np.ndarray) -> np.ndarray:
