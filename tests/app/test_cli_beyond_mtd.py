@@ -110,3 +110,57 @@ def test_pathways_for_every_single_agent_design(capsys):
         assert rec["design"] == design and len(rec["pathways"]) >= 8
         first = rec["pathways"][0]
         assert first["cohort_1"] == "1: 0/3" and first["dose_after_1"] == 2
+
+
+COMB_HISTORY = """patient,cohort,dose_a,dose_b,dlt
+P1,1,1,1,0
+P2,1,1,1,0
+P3,1,1,1,0
+P4,2,1,2,0
+P5,2,1,2,1
+P6,2,1,2,0
+"""
+
+
+def test_combination_next_dose_is_a_pair(tmp_path, capsys):
+    h = tmp_path / "c.csv"
+    h.write_text(COMB_HISTORY)
+    rec = _json(capsys, "next", "--design", "comb-boin", "--target", "0.3", "--grid", "3x5", "--history", h)
+    # 1/3 at (1, 2): lambda_e(0.3) = 0.2365 < 0.333 <= lambda_d = 0.3585 -> stay
+    assert rec["next_dose"] == [1, 2] and rec["current_dose"] == [1, 2] and rec["decision"] == "stay"
+    from adcbridge.dosefinding import NextDose
+    assert NextDose.check_record(rec) == []
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--doses", "5"], "'--doses': does not apply to --design comb-boin"),
+    (["--grid", "3by5"], "'--grid': expected the levels of A by the levels of B"),
+    (["--grid", "3x5", "--start-dose", "1,1,1"], "'--start-dose'"),
+])
+def test_combination_bad_flags(tmp_path, capsys, args, message):
+    h = tmp_path / "c.csv"
+    h.write_text(COMB_HISTORY)
+    code, _, err = run(capsys, "next", "--design", "comb-boin", "--target", "0.3", "--history", h, *args)
+    assert code == 2 and message in err and err.count("\n") == 1
+
+
+def test_a_single_agent_history_for_a_combination_is_refused(tmp_path, capsys):
+    h = tmp_path / "h.csv"
+    h.write_text("patient,cohort,dose,dlt\nP1,1,1,0\n")
+    code, _, err = run(capsys, "next", "--design", "comb-boin", "--target", "0.3", "--grid", "3x5", "--history", h)
+    assert code == 2 and "h.csv" in err and err.count("\n") == 1
+
+
+def test_combination_simulation_gives_grids(capsys):
+    rec = _json(capsys, "simulate", "--design", "comb-boin", "--target", "0.3", "--p-true",
+                "0.05,0.1,0.2;0.1,0.2,0.3", "--trials", "1000", "--seed", "2")
+    assert [len(r) for r in rec["selection_pct"]] == [3, 3] and [len(r) for r in rec["se"]["selection_pct"]] == [3, 3]
+    code, _, err = run(capsys, "simulate", "--design", "comb-boin", "--target", "0.3", "--p-true",
+                       "0.05,0.1,0.2;0.1,0.2", "--trials", "10")
+    assert code == 2 and "rows of the grid have different lengths" in err
+    code, _, err = run(capsys, "simulate", "--design", "comb-boin", "--target", "0.3", "--p-true", "0.05,0.1,0.2",
+                       "--trials", "10")
+    assert code == 2 and "needs the grid of the combination" in err
+    code, _, err = run(capsys, "simulate", "--design", "comb-boin", "--target", "0.3", "--p-true",
+                       "0.05,0.1;0.1,0.2", "--grid", "3x3", "--trials", "10")
+    assert code == 2 and "'--grid': is 3x3 but --p-true is a 2x2 grid" in err
