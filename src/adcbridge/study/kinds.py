@@ -196,6 +196,10 @@ def _check_design(a, study) -> list[tuple[tuple, str]]:
     name = a.options.get("design")
     if name not in design_names():
         return [(("options", "design"), f"name the design: one of {', '.join(design_names())}")]
+    if "n_doses" not in design_class(name).model_fields:
+        return [(("options", "design"), f"{name} doses two agents on a grid: a study's design analysis takes a "
+                                        f"single-agent design and its dose levels (use 'adcbridge next' or "
+                                        f"'adcbridge pathways --design {name}')")]
     has_doses = "doses" in a.options or "dose_levels" in a.options
     if a.from_ and has_doses:
         problems.append((("from",), "give the dose levels in the options or 'from', not both"))
@@ -234,6 +238,13 @@ def _check_simulate(a, study) -> list[tuple[tuple, str]]:
             problems.append((("designs", k), f"{d!r} is a {target.kind} analysis, not design"))
         elif target is not None:
             found.append(target)
+            name = target.options.get("design")
+            from adcbridge.dosefinding.registry import design_class, design_names
+            if name in design_names() and design_class(name).simulate_oc is not \
+                    design_class("boin").simulate_oc:
+                problems.append((("designs", k), f"{d!r} is a {name} design: a study's simulate compares designs on "
+                                                 f"the same simulated patients (boin, 3+3, crm); simulate {name} "
+                                                 f"with 'adcbridge simulate' or 'adcbridge sweep'"))
     if len(set(a.designs or [])) != len(a.designs or []):
         problems.append((("designs",), "a design is named twice"))
     typed = [(d.id, *_design_levels(d.options)) for d in found if not d.from_]
@@ -414,7 +425,7 @@ def _design_spec(a, ctx: RunContext):
 
 
 def _run_design(a, ctx: RunContext) -> Outcome:
-    from adcbridge.dosefinding import dose_transition_pathways, protocol_text
+    from adcbridge.dosefinding import protocol_text
     design = _design_spec(a, ctx)
     record = {"design": design.spec_name, "spec": json.loads(design.model_dump_json()),
               "protocol_text": protocol_text(design)}
@@ -424,7 +435,7 @@ def _run_design(a, ctx: RunContext) -> Outcome:
         table = decision_table(design)
         record["decision_table"] = table.to_record()
         tables["decision_table"] = table.table
-    pathways = dose_transition_pathways(design, 2)
+    pathways = design.pathways(2)
     tables["dose_transition_pathways"] = pathways
     outcome = Outcome(record=record, tables=tables, extra={"design": design})
     from .conclusions import conclude
