@@ -164,3 +164,42 @@ def test_combination_simulation_gives_grids(capsys):
     code, _, err = run(capsys, "simulate", "--design", "comb-boin", "--target", "0.3", "--p-true",
                        "0.05,0.1;0.1,0.2", "--grid", "3x3", "--trials", "10")
     assert code == 2 and "'--grid': is 3x3 but --p-true is a 2x2 grid" in err
+
+
+BOIN12_HISTORY = """patient,cohort,dose,dlt,efficacy
+P1,1,1,0,0
+P2,1,1,0,1
+P3,1,1,0,0
+P4,2,2,0,1
+P5,2,2,1,1
+P6,2,2,0,0
+"""
+
+
+def test_boin12_record_has_obd_and_efficacy_estimates(tmp_path, capsys):
+    h = tmp_path / "e.csv"
+    h.write_text(BOIN12_HISTORY)
+    rec = _json(capsys, "next", "--design", "boin12", "--target", "0.3", "--efficacy-min", "0.25", "--doses", "4",
+                "--history", h)
+    assert "obd" in rec and rec["obd"] is None and rec["decision"] in ("stay", "escalate", "de-escalate")
+    est = {r["dose"]: r for r in rec["estimates"]}
+    assert est[2]["q_hat"] == pytest.approx(2 / 3) and est[1]["q_hat"] == pytest.approx(1 / 3)
+    # utility of dose 2 with the default weights u11 = 60, u00 = 40: (tox, eff) = (0,1) 100, (1,1) 60, (0,0) 40
+    assert est[2]["utility"] == pytest.approx((100 + 60 + 40) / 3)
+    from adcbridge.dosefinding import NextDose
+    assert NextDose.check_record(rec) == []
+
+
+def test_boin12_refuses_a_missing_efficacy_outcome_and_needs_q_true(tmp_path, capsys):
+    h = tmp_path / "e.csv"
+    h.write_text(BOIN12_HISTORY.replace("P6,2,2,0,0", "P6,2,2,0,"))
+    code, _, err = run(capsys, "next", "--design", "boin12", "--target", "0.3", "--efficacy-min", "0.25",
+                       "--doses", "4", "--history", h)
+    assert code == 2 and "P6" in err and err.count("\n") == 1
+    code, _, err = run(capsys, "simulate", "--design", "boin12", "--target", "0.3", "--efficacy-min", "0.25",
+                       "--p-true", "0.05,0.1,0.2,0.35", "--trials", "100")
+    assert code == 2 and "q_true" in err and err.count("\n") == 1
+    rec = _json(capsys, "simulate", "--design", "boin12", "--target", "0.3", "--efficacy-min", "0.25", "--p-true",
+                "0.05,0.1,0.2,0.35", "--q-true", "0.1,0.3,0.5,0.5", "--utility", "60,40", "--trials", "2000",
+                "--seed", "1")
+    assert rec["seed"] == 1 and len(rec["responses_mean"]) == 4 and "favourable_pct" in rec

@@ -319,7 +319,8 @@ def decision_text(decision) -> str:
     if decision.posterior:
         lines.append("posterior: " + ", ".join(f"{k} {v:.4g}" for k, v in decision.posterior.items()))
     lines += [f"{i.severity}: {i.message}" for i in decision.issues]
-    rows = [{k: r[k] for k in ("dose", "n", "dlt", "pending", "p_hat")} for r in decision.estimates()]
+    shown = ("dose", "n", "dlt", "pending", "p_hat", "responses", "q_hat", "utility", "ess", "p_tite", "n_backfill")
+    rows = [{k: r[k] for k in shown if k in r} for r in decision.estimates()]
     return "\n".join(lines) + "\n\n" + rows_text(rows, missing="-")
 
 
