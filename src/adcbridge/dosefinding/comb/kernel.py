@@ -26,6 +26,7 @@ combination (a, b), in this order:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -36,7 +37,10 @@ __all__ = [
     "SAFETY_STOPS",
     "SELECT_STOPS",
     "TIE_BREAK_RULE",
+    "CellMasks",
     "GridDecision",
+    "cell_masks",
+    "decide_cells",
     "decide_grid",
     "quadrant_eliminated",
 ]
@@ -75,6 +79,138 @@ def quadrant_eliminated(n: np.ndarray, y: np.ndarray, eliminate_ge: np.ndarray) 
     return np.logical_or.accumulate(np.logical_or.accumulate(hit, axis=1), axis=2)
 
 
+@dataclass(frozen=True)
+class CellMasks:
+    """Bit masks (``uint64``; cell c = bit c, row-major, at most 64 cells) of a J x K grid, indexed by cell with
+    one extra last entry 0 (so that cell -1, "outside the grid", has the empty mask): ``bit`` (the cell itself),
+    ``lower_left`` (the cells with no more of either agent: a cell is in a quadrant eliminated by one of them),
+    ``row_left`` (same row, columns 1..b) and ``col_below`` (same column, rows 1..a)."""
+
+    bit: np.ndarray
+    lower_left: np.ndarray
+    row_left: np.ndarray
+    col_below: np.ndarray
+
+
+@lru_cache(maxsize=64)
+def cell_masks(J: int, K: int) -> CellMasks:
+    a, b = np.divmod(np.arange(J * K), K)
+    bit = np.append(np.left_shift(np.uint64(1), np.arange(J * K, dtype=np.uint64)), np.uint64(0))
+
+    def mask(rel):
+        m = [np.bitwise_or.reduce(bit[:-1][rel(c)]) for c in range(J * K)] + [0]
+        return np.array(m, dtype=np.uint64)
+
+    return CellMasks(bit, mask(lambda c: (a <= a[c]) & (b <= b[c])), mask(lambda c: (a == a[c]) & (b <= b[c])),
+                     mask(lambda c: (b == b[c]) & (a <= a[c])))
+
+
+def grid_bits(flags: np.ndarray, masks: CellMasks) -> np.ndarray:
+    """(B,) bit masks of the flagged cells of (B, J * K) flags."""
+    return np.bitwise_or.reduce(np.where(flags, masks.bit[:-1], np.uint64(0)), axis=1)
+
+
+@dataclass(frozen=True)
+class CellDecision:
+    """:func:`decide_cells`' decisions: ``next_cell``, ``code``, candidates ``c1`` (rows), ``c2`` (columns),
+    ``ok1``, ``ok2`` (open), ``s1``, ``s2`` (scores), ``tie``."""
+
+    next_cell: np.ndarray
+    code: np.ndarray
+    c1: np.ndarray
+    c2: np.ndarray
+    ok1: np.ndarray
+    ok2: np.ndarray
+    s1: np.ndarray
+    s2: np.ndarray
+    tie: np.ndarray
+
+
+@lru_cache(maxsize=64)
+def _moves(J: int, K: int, blocking: bool):
+    """Per (direction, cell) -- direction 0 escalate, 1 de-escalate, 2 stay -- the two candidate cells
+    ((a + 1, b), (a, b + 1) up; (a - 1, b), (a, b - 1) down; -1 outside the grid or when staying) and the masks
+    that close them: escalation candidates are closed by a hit in their lower-left (eliminated) or, with the
+    blocking rule, a high rate in the row to the left of (a + 1, b) or in the column below (a, b + 1)."""
+    m = cell_masks(J, K)
+    a, b = np.divmod(np.arange(J * K), K)
+    cand = np.full((2, 3, J * K), -1, dtype=np.int64)
+    hit_close = np.zeros((2, 3, J * K), dtype=np.uint64)
+    high_close = np.zeros((2, 3, J * K), dtype=np.uint64)
+    for step, d in ((1, 0), (-1, 1)):
+        ra, cb = a + step, b + step
+        cand[0, d] = np.where((ra >= 0) & (ra < J), ra * K + b, -1)
+        cand[1, d] = np.where((cb >= 0) & (cb < K), a * K + cb, -1)
+    for i, rel in ((0, m.row_left), (1, m.col_below)):
+        hit_close[i, 0] = m.lower_left[cand[i, 0]]
+        if blocking:
+            high_close[i, 0] = rel[cand[i, 0]]
+    return cand, hit_close, high_close
+
+
+def decide_cells(nf: np.ndarray, yf: np.ndarray, cur: np.ndarray, hit: np.ndarray, high: np.ndarray, full, *,
+                 grid: tuple[int, int], tables: CombTables, earlystop: int, extrasafe: bool, blocking: bool = True,
+                 tie_uniform=None) -> CellDecision:
+    """The rules (module docstring) on flat counts ``nf``, ``yf`` (B, J * K) with current cells ``cur`` (B,),
+    the bit masks (:func:`cell_masks`) of the cells with y >= X(n) (``hit``) and of the cells with an observed
+    rate >= lambda_d (``high``), and ``full`` (B,) flags of the trials whose maximum sample size is reached.
+    The simulator keeps ``hit`` and ``high`` up to date cell by cell; :func:`decide_grid` computes them."""
+    J, K = grid
+    JK = J * K
+    m = cell_masks(J, K)
+    cand, hit_close, high_close = _moves(J, K, blocking)
+    zero = np.uint64(0)
+    n_flat, y_flat = nf.ravel(), yf.ravel()
+    base = np.arange(nf.shape[0]) * JK
+    nc, yc = n_flat[base + cur], y_flat[base + cur]
+    esc = yc <= tables.escalate_le[nc]
+    de = yc >= tables.deescalate_ge[nc]
+    where = np.where(esc, 0, np.where(de, JK, 2 * JK)) + cur           # (direction, cell), flat
+    c1, c2 = cand[0].ravel()[where], cand[1].ravel()[where]
+    ok1 = (c1 >= 0) & (((hit & hit_close[0].ravel()[where]) | (high & high_close[0].ravel()[where])) == zero)
+    ok2 = (c2 >= 0) & (((hit & hit_close[1].ravel()[where]) | (high & high_close[1].ravel()[where])) == zero)
+    M = tables.score.shape[1]
+    score = tables.score.ravel()
+    i1, i2 = base + c1, base + c2                                       # c = -1: the previous trial's last cell
+    s1 = np.where(ok1, score[n_flat[i1] * M + y_flat[i1]], 0.0)
+    s2 = np.where(ok2, score[n_flat[i2] * M + y_flat[i2]], 0.0)
+    tie = ok1 & ok2 & (s1 == s2)
+    # on a tie: the lower level of A -- (a, b+1) when escalating, (a-1, b) when de-escalating
+    if tie_uniform is None:
+        first = ok1 & (~ok2 | (s1 > s2) | (tie & ~esc))
+    else:
+        first = ok1 & (~ok2 | (s1 > s2) | (tie & (tie_uniform < 0.5)))
+    move = np.where(first, c1, np.where(ok2, c2, -1))
+    moving = move >= 0
+
+    code = np.where(esc, np.where(moving, ESCALATE, STAY_NO_CANDIDATE), STAY)
+    elim_cur = (hit & m.lower_left[cur]) != zero
+    code = np.where(de, np.where(moving, np.where(elim_cur, ELIMINATE_CURRENT, DEESCALATE), STAY_LOWEST), code)
+    code = np.where(~moving & (nc >= earlystop), STOP_EARLYSTOP, code)
+    code = np.where(full, STOP_MAX, code)
+    if extrasafe:
+        code = np.where(yf[:, 0] >= tables.stop_lowest_ge[nf[:, 0]], STOP_EXTRA, code)
+    code = np.where((hit & m.bit[0]) != zero, STOP_ELIMINATE, code)
+    stop = code >= STOP_ELIMINATE
+    nxt = np.where(stop, -1, np.where(moving, move, cur))
+    tie &= moving & ~stop
+    return CellDecision(nxt, code, c1, c2, ok1, ok2, s1, s2, tie)
+
+
+def hit_flags(tables: CombTables) -> np.ndarray:
+    """``[n, y]``: y >= X(n) (the cell eliminates its quadrant)."""
+    y = np.arange(tables.n_max + 1)[None, :]
+    return y >= tables.eliminate_ge[:, None]
+
+
+def high_flags(tables: CombTables) -> np.ndarray:
+    """``[n, y]``: an observed rate y / n >= lambda_d (n > 0)."""
+    n = np.arange(tables.n_max + 1)[:, None]
+    y = np.arange(tables.n_max + 1)[None, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(n > 0, y / np.maximum(n, 1), 0.0) >= tables.lambda_d
+
+
 def decide_grid(n: np.ndarray, y: np.ndarray, cur: np.ndarray, full: np.ndarray, *, tables: CombTables,
                 earlystop: int, extrasafe: bool, blocking: bool = True, tie_uniform=None) -> GridDecision:
     """The decisions after the latest cohort of B trials with counts ``n``, ``y`` (B, J, K) at current cells
@@ -84,56 +220,12 @@ def decide_grid(n: np.ndarray, y: np.ndarray, cur: np.ndarray, full: np.ndarray,
     the rules of the reference's *simulator* (``get.oc.comb`` has no blocking rule and draws ties at random);
     they exist only to check the simulator against it (tests/reference/test_comb_boin.py)."""
     B, J, K = n.shape
-    rows = np.arange(B)
-    a, b = cur // K, cur % K
     nf, yf = n.reshape(B, J * K), y.reshape(B, J * K)
-    nc, yc = nf[rows, cur], yf[rows, cur]
+    m = cell_masks(J, K)
+    hit = grid_bits(hit_flags(tables)[nf, yf], m)
+    high = grid_bits(high_flags(tables)[nf, yf], m)
+    c = decide_cells(nf, yf, np.asarray(cur), hit, high, np.asarray(full), grid=(J, K), tables=tables,
+                     earlystop=earlystop, extrasafe=extrasafe, blocking=blocking, tie_uniform=tie_uniform)
     elim = quadrant_eliminated(n, y, tables.eliminate_ge)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        high = np.where(n > 0, y / np.maximum(n, 1), 0.0) >= tables.lambda_d
-    high_left = np.logical_or.accumulate(high, axis=2)      # any at (row, 1..col)
-    high_below = np.logical_or.accumulate(high, axis=1)     # any at (1..row, col)
-
-    esc = yc <= tables.escalate_le[nc]
-    de = yc >= tables.deescalate_ge[nc]
-    # candidates: escalation (a+1, b), (a, b+1); de-escalation (a-1, b), (a, b-1)
-    ca = np.where(esc, a + 1, a - 1)
-    cb = np.where(esc, b + 1, b - 1)
-    in1 = (ca >= 0) & (ca < J)
-    in2 = (cb >= 0) & (cb < K)
-    c1 = np.where(in1, np.clip(ca, 0, J - 1) * K + b, -1)
-    c2 = np.where(in2, a * K + np.clip(cb, 0, K - 1), -1)
-    e = elim.reshape(B, J * K)
-    ok1, ok2 = in1.copy(), in2.copy()
-    up1 = esc & in1
-    up2 = esc & in2
-    ok1[up1] &= ~e[rows[up1], c1[up1]]
-    ok2[up2] &= ~e[rows[up2], c2[up2]]
-    if blocking:
-        ok1[up1] &= ~high_left[rows[up1], ca[up1], b[up1]]
-        ok2[up2] &= ~high_below[rows[up2], a[up2], cb[up2]]
-    s1 = np.where(ok1, tables.score[nf[rows, np.maximum(c1, 0)], yf[rows, np.maximum(c1, 0)]], 0.0)
-    s2 = np.where(ok2, tables.score[nf[rows, np.maximum(c2, 0)], yf[rows, np.maximum(c2, 0)]], 0.0)
-    tie = ok1 & ok2 & (s1 == s2)
-    # on a tie: the lower level of A -- (a, b+1) when escalating, (a-1, b) when de-escalating
-    first = ok1 & (~ok2 | (s1 > s2) | (tie & ~esc))
-    if tie_uniform is not None:
-        first = ok1 & (~ok2 | (s1 > s2) | (tie & (tie_uniform < 0.5)))
-    move = np.where(first, c1, np.where(ok2, c2, -1))
-    moving = (esc | de) & (move >= 0)
-
-    code = np.full(B, STAY)
-    code = np.where(esc & moving, ESCALATE, code)
-    code = np.where(esc & ~moving, STAY_NO_CANDIDATE, code)
-    code = np.where(de & moving, np.where(e[rows, cur], ELIMINATE_CURRENT, DEESCALATE), code)
-    code = np.where(de & ~moving, STAY_LOWEST, code)
-    nxt = np.where(moving, move, cur)
-    code = np.where(~moving & (nc >= earlystop), STOP_EARLYSTOP, code)
-    code = np.where(full, STOP_MAX, code)
-    if extrasafe:
-        code = np.where(y[:, 0, 0] >= tables.stop_lowest_ge[n[:, 0, 0]], STOP_EXTRA, code)
-    code = np.where(elim[:, 0, 0], STOP_ELIMINATE, code)
-    nxt = np.where(code >= STOP_ELIMINATE, -1, nxt)
-    tie &= moving & (code < STOP_ELIMINATE)
-    return GridDecision(nxt, code, np.stack([c1, c2], axis=1), np.stack([ok1 & (esc | de), ok2 & (esc | de)], 1),
-                        np.stack([s1, s2], axis=1), tie, elim)
+    return GridDecision(c.next_cell, c.code, np.stack([c.c1, c.c2], axis=1), np.stack([c.ok1, c.ok2], axis=1),
+                        np.stack([c.s1, c.s2], axis=1), c.tie, elim)

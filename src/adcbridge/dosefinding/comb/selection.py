@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .biviso import biviso
+from .biviso import biviso, unique_rows
 from .tables import comb_tables
 
 __all__ = [
@@ -96,9 +96,13 @@ def round2(x: np.ndarray) -> np.ndarray:
 
 
 def estimates(n: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """``p_est``: the rounded bivariate isotonic estimates (B, J, K)."""
-    nf, yf = n.astype(float), y.astype(float)
-    return round2(biviso((yf + PRIOR) / (nf + 2 * PRIOR), nf + 2 * PRIOR))
+    """``p_est``: the rounded bivariate isotonic estimates (B, J, K); trials with the same counts (many, in a
+    simulation) are fitted once."""
+    B, J, K = n.shape
+    first, inverse = unique_rows(np.concatenate([n.reshape(B, -1), y.reshape(B, -1)], axis=1))
+    nf, yf = n[first].astype(float), y[first].astype(float)
+    fit = round2(biviso((yf + PRIOR) / (nf + 2 * PRIOR), nf + 2 * PRIOR, dedupe=False))
+    return fit[inverse]
 
 
 def select_comb_batch(n, y, rule: CombSelectionRule, *, contour: bool = False, elimination: str = "quadrant",

@@ -4,7 +4,7 @@ Each chunk of :data:`CHUNK` trials (a fixed cut of ``n_trials``) draws its unifo
 ``numpy.random.SeedSequence(seed)``, so a seed gives the same results bit for bit.  Every cohort draws
 ``cohort_size`` uniforms per trial of the chunk (stopped trials too), and a patient has a DLT when the uniform is
 below the true probability of the combination.  The rules are those of the live decision, in the same array
-functions: :func:`.kernel.decide_grid` (one MTD) and :mod:`.waterfall` (MTD contour); the MTDs are selected by
+functions: :func:`.kernel.decide_cells` (one MTD) and :mod:`.waterfall` (MTD contour); the MTDs are selected by
 :func:`.selection.select_comb_batch`.
 
 With ``log=True`` the simulator also returns, per trial, every cohort (cell, DLTs) and what was decided after it
@@ -16,7 +16,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..boin.selection import SelectionRule
-from .kernel import SELECT_STOPS, STOP_EARLYSTOP, STOP_ELIMINATE, decide_grid
+from .kernel import (SELECT_STOPS, STOP_EARLYSTOP, STOP_ELIMINATE, cell_masks, decide_cells, high_flags,
+                     hit_flags)
 from .selection import select_comb_batch, selection_rule
 from .tables import comb_tables
 from .waterfall import CONTINUE, SUB_END, after_subtrial, subtrial_step
@@ -71,37 +72,52 @@ def _dlts(rng, p_cell: np.ndarray, size: int, active: np.ndarray) -> np.ndarray:
 
 
 def _run_standard(design, p_flat, B, rng, tables, log, reference=False):
+    """The one-MTD design: all B trials advance together, cohort by cohort; stopped trials keep drawing their
+    uniforms (so a trial's stream does not depend on the others) but no longer change.  Each trial carries the
+    bit masks of its cells with y >= X(n) and with an observed rate >= lambda_d, updated at the treated cell
+    only (the only cell whose counts change), for :func:`.kernel.decide_cells`."""
     J, K = design.grid
+    JK = J * K
     cs = design.cohort_size
-    n = np.zeros((B, J, K), dtype=np.int64)
-    y = np.zeros((B, J, K), dtype=np.int64)
-    nf, yf = n.reshape(B, J * K), y.reshape(B, J * K)
+    masks = cell_masks(J, K)
+    hit_nf, high_nf = hit_flags(tables), high_flags(tables)
+    nf = np.zeros((B, JK), dtype=np.int64)
+    yf = np.zeros((B, JK), dtype=np.int64)
+    n_flat, y_flat = nf.ravel(), yf.ravel()
+    hit = np.zeros(B, dtype=np.uint64)
+    high = np.zeros(B, dtype=np.uint64)
     cur = np.full(B, (design.start_dose[0] - 1) * K + design.start_dose[1] - 1)
     active = np.ones(B, dtype=bool)
     code = np.zeros(B, dtype=np.int64)
-    rows = np.arange(B)
+    base = np.arange(B) * JK
     for step in range(design.n_cohorts):
         d = _dlts(rng, p_flat[cur], cs, active)
-        live = rows[active]
-        nf[live, cur[live]] += cs
-        yf[live, cur[live]] += d[live]
-        opts = {"blocking": False, "tie_uniform": rng.random(B)[live]} if reference else {}
-        g = decide_grid(n[live], y[live], cur[live], np.full(live.size, step + 1 >= design.n_cohorts),
-                        tables=tables, earlystop=design.earlystop, extrasafe=design.extrasafe, **opts)
+        at = base + cur
+        n_flat[at] += cs * active
+        y_flat[at] += d
+        nc, yc = n_flat[at], y_flat[at]
+        bit = masks.bit[cur]
+        hit = np.where(hit_nf[nc, yc], hit | bit, hit & ~bit)
+        high = np.where(high_nf[nc, yc], high | bit, high & ~bit)
+        opts = {"blocking": False, "tie_uniform": rng.random(B)} if reference else {}
+        g = decide_cells(nf, yf, cur, hit, high, step + 1 >= design.n_cohorts, grid=(J, K), tables=tables,
+                         earlystop=design.earlystop, extrasafe=design.extrasafe, **opts)
+        live = np.flatnonzero(active)
         if log is not None:
-            log.append((live, cur[live].copy(), d[live], g.next_cell, g.code))
-        stop = g.code >= STOP_ELIMINATE
-        code[live[stop]] = g.code[stop]
-        active[live[stop]] = False
-        cur[live[~stop]] = g.next_cell[~stop]
+            log.append((live, cur[live].copy(), d[live], g.next_cell[live], g.code[live]))
+        stop = active & (g.code >= STOP_ELIMINATE)
+        code[stop] = g.code[stop]
+        active &= ~stop
+        cur = np.where(active, g.next_cell, cur)
         if not active.any():
             break
+    n, y = nf.reshape(B, J, K), yf.reshape(B, J, K)
     end = np.where(np.isin(code, SELECT_STOPS), END_SELECT, END_SAFETY)
-    selected = np.zeros((B, J * K), dtype=bool)
+    selected = np.zeros((B, JK), dtype=bool)
     pick = end == END_SELECT
     if pick.any():
         mtd, _, _ = select_comb_batch(n[pick], y[pick], selection_rule(design, tables.n_max))
-        sel = np.zeros((int(pick.sum()), J * K), dtype=bool)
+        sel = np.zeros((int(pick.sum()), JK), dtype=bool)
         ok = mtd >= 0
         sel[np.flatnonzero(ok), mtd[ok]] = True
         selected[pick] = sel
