@@ -147,6 +147,37 @@ def test_exports_csv_and_decision_log(client):
     assert "Decision log: T&lt;1&gt;" in page and "approved safety_reviewer" in page and d["rule"] in page
 
 
+def test_the_decision_log_as_pdf(client):
+    import io
+
+    from pypdf import PdfReader
+    stat, inv, rev = _auth(client, "statistician"), _auth(client, "investigator"), _auth(client, "safety_reviewer")
+    tid = client.post("/api/trials", json={"name": "JSKN003-101 <b>", "design": DESIGN}, headers=stat).json()["id"]
+    client.post(f"/api/trials/{tid}/activate", headers=stat)
+    r = client.get(f"/api/trials/{tid}/decisions.pdf", headers=rev)
+    assert r.status_code == 200 and r.content.startswith(b"%PDF")
+    assert "No decision has been made yet" in PdfReader(io.BytesIO(r.content)).pages[0].extract_text()
+    decisions = []
+    for cohort, (dose, dlts) in enumerate([(1, [False] * 3), (2, [False, True, False])]):
+        for k, dlt in enumerate(dlts):
+            client.post(f"/api/trials/{tid}/patients", json={"patient": f"P{cohort}{k}", "dose": dose, "dlt": dlt},
+                        headers=inv)
+        decisions.append(client.get(f"/api/trials/{tid}/decision", headers=inv).json())
+        client.post(f"/api/trials/{tid}/decisions/{decisions[-1]['decision_id']}/confirm",
+                    json={"approve": cohort == 0, "comment": f"meeting {cohort + 1}"}, headers=rev)
+    r = client.get(f"/api/trials/{tid}/decisions.pdf", headers=inv)
+    assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+    reader = PdfReader(io.BytesIO(r.content))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert reader.metadata.title == "Decision log: JSKN003-101 <b>" and "Decision log: JSKN003-101 <b>" in text
+    assert "2 decisions" in text and "approved" in text and "rejected" in text and "meeting 2" in text
+    for d in decisions:
+        assert d["rule"] in text and " ".join(d["reason"].split()[:4]) in " ".join(text.split())
+    assert client.get(f"/api/trials/{tid}/decisions.pdf", headers=inv).content == r.content     # the same bytes
+    assert client.get(f"/api/trials/{tid}/decisions.pdf").status_code == 401
+    assert client.get("/api/trials/999/decisions.pdf", headers=inv).status_code == 404
+
+
 def test_backup_is_a_consistent_copy(tmp_path, capsys):
     import sqlite3
 
@@ -194,5 +225,6 @@ def test_every_route_refuses_no_token_and_each_wrong_role(client):
                 assert status in (200, 201), (method, path, role, status)
             else:
                 assert status == 403, (method, path, role, status)
-    for path in ("/api/trials/{tid}/patients", "/api/trials/{tid}/decision", "/api/trials/{tid}/export.csv"):
+    for path in ("/api/trials/{tid}/patients", "/api/trials/{tid}/decision", "/api/trials/{tid}/export.csv",
+                 "/api/trials/{tid}/decisions.html", "/api/trials/{tid}/decisions.pdf"):
         assert client.get(path.format(tid=tid)).status_code == 401

@@ -150,3 +150,27 @@ def test_backup_on_postgresql_with_pg_dump(postgres_url, capsys, monkeypatch, tm
     code, _, err = run(capsys, "backup", "--db", wrong, "--out", tmp_path / "bad.dump")
     assert code == 2 and "pg_dump failed" in err and "password" in err and err.count("\n") == 1
     assert "wrong@" not in err and not list(tmp_path.glob("*bad.dump*"))
+
+
+def test_db_add_trial_adds_the_bundled_example_trial(db, capsys, monkeypatch):
+    import json
+    url = db
+    for username, role in (("stat", "statistician"), ("vera", "viewer")):
+        assert _create(capsys, monkeypatch, url, username, role, "a long password here")[0] == 0
+    code, out, err = run(capsys, "db", "add-trial", "--by", "stat", "--db", url)
+    assert code == 0 and out == "added trial 1: JSKN003-like phase I dose escalation (example) (boin, draft; a " \
+                                "statistician activates it)\n", err
+    (name, design, spec, status), = _sql(url, "select name, design_name, design_spec, status from trials")
+    spec = json.loads(spec)
+    assert (design, status, spec["target"], spec["cohort_size"], spec["n_cohorts"], spec["dose_unit"]) == \
+        ("boin", "draft", 0.3, 3, 10, "mg/kg")
+    assert spec["dose_levels"] == [1.0, 2.1, 4.2, 5.2, 6.3, 7.3, 8.4]
+    code, out, _ = run(capsys, "db", "add-trial", "--by", "stat", "--design", "crm", "--name", "JSKN003 CRM",
+                       "--db", url)
+    assert code == 0 and "(crm, draft" in out
+    for args, needle in ((["--by", "stat"], "a trial named 'JSKN003-like phase I dose escalation (example)' exists"),
+                         (["--by", "vera"], "vera (viewer) may not do this"),
+                         (["--by", "nobody"], "no user 'nobody' in the database")):
+        code, _, err = run(capsys, "db", "add-trial", *args, "--db", url)
+        assert code == 2 and needle in err and err.count("\n") == 1, err
+    assert run(capsys, "audit", "verify", "--db", url)[0] == 0

@@ -4,6 +4,7 @@ layer over :mod:`adcbridge.conduct`)."""
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Optional
 
 import typer
@@ -23,6 +24,47 @@ def db_upgrade(db: Optional[str] = DB):
     from adcbridge.conduct.db import upgrade
     revision = upgrade(db)
     typer.echo(f"database at revision {revision}")
+
+
+@db_app.command("add-trial")
+def db_add_trial(spec: Optional[Path] = typer.Argument(None, help="Trial YAML: name, design, target, dose_levels, "
+                                                                  "dose_unit, cohort_size, n_cohorts (default: the "
+                                                                  "bundled JSKN003-like example trial)."),
+                 by: str = typer.Option(..., "--by", help="The statistician who creates the trial (a username)."),
+                 design: Optional[str] = typer.Option(None, "--design", help="A registered design other than the "
+                                                                             "file's (e.g. crm)."),
+                 name: Optional[str] = typer.Option(None, "--name", help="The trial's name (default: the file's)."),
+                 db: Optional[str] = DB):
+    """Add a draft trial from a trial YAML, created by a statistician (who activates it in the app)."""
+    import json
+    from importlib import resources
+
+    from sqlalchemy import select
+
+    from adcbridge.conduct import services as sv
+    from adcbridge.conduct.db import connect, session_factory
+    from adcbridge.conduct.models import User
+    from adcbridge.io import load_trial_spec
+    if spec is None:
+        with resources.as_file(resources.files("adcbridge.examples").joinpath("jskn003_trial.yaml")) as path:
+            trial_spec = load_trial_spec(path)
+    else:
+        trial_spec = load_trial_spec(spec)
+    kind = design or trial_spec.design
+    built = trial_spec.build_design(kind)
+    engine = connect(db)
+    try:
+        with session_factory(engine).begin() as s:
+            user = s.execute(select(User).where(User.username == by)).scalar_one_or_none()
+            if user is None:
+                raise typer.BadParameter(f"no user {by!r} in the database", param_hint="'--by'")
+            try:
+                trial = sv.create_trial(s, user, name or trial_spec.name, kind, json.loads(built.model_dump_json()))
+            except sv.PermissionDenied as exc:
+                raise typer.BadParameter(str(exc), param_hint="'--by'") from None
+            typer.echo(f"added trial {trial.id}: {trial.name} ({kind}, draft; a statistician activates it)")
+    finally:
+        engine.dispose()
 
 
 @users_app.command("create")
@@ -67,7 +109,15 @@ def audit_verify(db: Optional[str] = DB):
     raise typer.Exit(1)
 
 
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is ``localhost`` or a loopback address (127.0.0.0/8, ::1)."""
+    import ipaddress
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:                      # a host name: not known to be loopback
+        return False
 
 
 def serve_cmd(db: Optional[str] = DB,
@@ -77,7 +127,7 @@ def serve_cmd(db: Optional[str] = DB,
                                                   help="Behind a TLS-terminating reverse proxy: required to listen "
                                                        "on a non-loopback address.")):
     """Start the trial-conduct app: pages at /, the JSON API at /api (OpenAPI at /docs); migrates an empty database."""
-    if host not in LOOPBACK and not secure_cookies:
+    if not is_loopback(host) and not secure_cookies:
         raise typer.BadParameter(f"{host} is not a loopback address: serve behind a TLS-terminating reverse proxy "
                                  f"and give --secure-cookies", param_hint="'--host'")
     import uvicorn

@@ -170,7 +170,7 @@ def create_app(db_url: str | None = None, secret: str | None = None, *, secure_c
                                                      dlt=body.dlt, dosed_on=body.dosed_on,
                                                      assessed_on=body.assessed_on).id})
 
-    @app.patch("/api/trials/{trial_id}/patients/{patient}")
+    @app.patch("/api/trials/{trial_id}/patients/{patient:path}")     # a patient id may hold a '/'
     def correct(trial_id: int, patient: str, body: CorrectionIn, user: User = Depends(current_user)):
         return run(lambda s: {"id": sv.correct_outcome(s, user, trial_or_404(s, trial_id), patient, body.dlt,
                                                        body.reason, body.assessed_on).id})
@@ -227,6 +227,14 @@ def create_app(db_url: str | None = None, secret: str | None = None, *, secure_c
 
         from .exports import decision_log_html
         return HTMLResponse(run(lambda s: decision_log_html(s, trial_or_404(s, trial_id))))
+
+    @app.get("/api/trials/{trial_id}/decisions.pdf")
+    def decision_log_pdf(trial_id: int, user: User = Depends(current_user)):
+        from fastapi.responses import Response
+
+        from .exports import decision_log_pdf as pdf
+        return Response(run(lambda s: pdf(s, trial_or_404(s, trial_id))), media_type="application/pdf",
+                        headers={"Content-Disposition": f'inline; filename="decision-log-{trial_id}.pdf"'})
 
     from .pages import add_pages
     add_pages(app, make, key, secure_cookies=secure_cookies, login_allowed=login_allowed, login_failed=login_failed)

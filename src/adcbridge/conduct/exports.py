@@ -1,5 +1,5 @@
-"""Exports of a live trial: its patients as CSV with CDISC-like column names, its decision log as HTML for the
-safety review meeting, and a consistent copy of the whole database (``adcbridge backup``)."""
+"""Exports of a live trial: its patients as CSV with CDISC-like column names, its decision log as HTML and PDF for
+the safety review meeting, and a consistent copy of the whole database (``adcbridge backup``)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from .models import Decision, Patient, Trial, User
 
-__all__ = ["patients_csv", "decision_log_html", "backup", "CSV_COLUMNS"]
+__all__ = ["patients_csv", "decision_log", "decision_log_html", "decision_log_pdf", "backup", "CSV_COLUMNS",
+           "LOG_COLUMNS"]
 
 #: CDISC-like names: study, subject, cohort, dose level and dose, DLT flag (Y/N, empty while pending), dates
 CSV_COLUMNS = ("STUDYID", "USUBJID", "COHORT", "DOSELVL", "DOSE", "DOSEU", "DLTFL", "EXSTDTC", "DLTASDTC")
@@ -41,24 +42,89 @@ def patients_csv(session: Session, trial: Trial) -> str:
     return buf.getvalue()
 
 
-def decision_log_html(session: Session, trial: Trial) -> str:
-    """The trial's decisions in order, with the rule, its reason and the review, as one HTML page (text escaped)."""
+LOG_COLUMNS = ("#", "made (UTC)", "decision", "next dose", "rule", "reason", "review", "comment", "history")
+
+
+def decision_log(session: Session, trial: Trial) -> list[list[str]]:
+    """The trial's decisions in order, one row of :data:`LOG_COLUMNS` each (plain text, not escaped): the rule that
+    fired, its reason, the review (approved or rejected, by whom, or pending) and the reviewer's comment."""
+    from .models import Event
+    comments = {e.entity_id: e.reason for e in session.execute(
+        select(Event).where(Event.entity == "decision", Event.action.in_(("confirm_decision", "reject_decision")))
+    ).scalars()}
     rows = []
     for d in session.execute(select(Decision).where(Decision.trial_id == trial.id).order_by(Decision.id)).scalars():
         r = json.loads(d.record)
         reviewer = session.get(User, d.reviewed_by).username if d.reviewed_by else ""
         review = "pending" if d.approved is None else ("approved" if d.approved else "rejected")
-        cells = [d.id, d.created_at.isoformat() if d.created_at else "", r.get("decision"), r.get("next_dose") or "-",
-                 r.get("rule"), r.get("reason"), f"{review} {reviewer}".strip(), d.history_hash[:12]]
-        rows.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
-    head = "".join(f"<th>{h}</th>" for h in ("decision", "made", "decision", "next dose", "rule", "reason", "review",
-                                              "history"))
+        made = d.created_at.replace(tzinfo=None).isoformat(sep=" ") if d.created_at else ""
+        rows.append([str(c) for c in (d.id, made, r.get("decision"), r.get("next_dose") or "-", r.get("rule"),
+                                      r.get("reason"), f"{review} {reviewer}".strip(),
+                                      comments.get(str(d.id)) or "", d.history_hash[:12])])
+    return rows
+
+
+def decision_log_html(session: Session, trial: Trial) -> str:
+    """The decision log (:func:`decision_log`) as one HTML page; every text escaped."""
+    rows = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
+                   for row in decision_log(session, trial))
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in LOG_COLUMNS)
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Decision log: "
             f"{html.escape(trial.name)}</title><style>body{{font-family:system-ui,sans-serif;margin:2rem}}"
             f"table{{border-collapse:collapse}}td,th{{border-bottom:1px solid #ddd;padding:.3rem .6rem;"
             f"text-align:left}}</style></head><body><h1>Decision log: {html.escape(trial.name)}</h1>"
             f"<p>Design {html.escape(trial.design_name)}, design hash <code>{html.escape(trial.design_hash or '')}"
-            f"</code>.</p><table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></body></html>")
+            f"</code>.</p><table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></body></html>")
+
+
+def decision_log_pdf(session: Session, trial: Trial) -> bytes:
+    """The decision log (:func:`decision_log`) as a PDF (A4 landscape), drawn by reportlab from the data (no
+    browser).  Text goes into reportlab's paragraphs escaped, so markup in a trial name or a comment is shown as
+    typed; the font is Bitstream Vera (shipped with reportlab); the same log gives the same bytes."""
+    from xml.sax.saxutils import escape
+
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, TableStyle
+
+    regular, bold = _pdf_fonts()
+    body = ParagraphStyle("body", fontName=regular, fontSize=8, leading=10)
+    head = ParagraphStyle("head", parent=body, fontName=bold)
+    title = ParagraphStyle("title", fontName=bold, fontSize=15, leading=19, spaceAfter=4)
+    note = ParagraphStyle("note", parent=body, fontSize=9, leading=12)
+
+    def para(text, style=body):
+        return Paragraph(escape(str(text)).replace("\n", "<br/>"), style)
+    rows = decision_log(session, trial)
+    table = LongTable([[para(h, head) for h in LOG_COLUMNS]] + [[para(c) for c in row] for row in rows],
+                      colWidths=[10 * mm, 28 * mm, 24 * mm, 14 * mm, 24 * mm, 70 * mm, 30 * mm, 47 * mm, 26 * mm],
+                      repeatRows=1)
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
+                               ("LINEBELOW", (0, 0), (-1, -1), 0.4, colors.HexColor("#cccccc")),
+                               ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef1f6"))]))
+    story = [para(f"Decision log: {trial.name}", title),
+             para(f"Design {trial.design_name}, design hash {trial.design_hash or '(not locked)'}; "
+                  f"{len(rows)} decision{'' if len(rows) == 1 else 's'}.", note), Spacer(1, 4 * mm), table]
+    if not rows:
+        story.append(para("No decision has been made yet.", note))
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(buf, pagesize=landscape(A4), leftMargin=12 * mm, rightMargin=12 * mm, topMargin=12 * mm,
+                            bottomMargin=12 * mm, title=f"Decision log: {trial.name}", author="adcbridge",
+                            invariant=1)
+    doc.build(story)
+    return buf.getvalue()
+
+
+def _pdf_fonts() -> tuple[str, str]:
+    """Register reportlab's bundled Bitstream Vera (regular, bold) once; their names."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+    if "AdcVera" not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont("AdcVera", "Vera.ttf"))
+        pdfmetrics.registerFont(TTFont("AdcVera-Bold", "VeraBd.ttf"))
+    return "AdcVera", "AdcVera-Bold"
 
 
 def backup(url: str, out: str | os.PathLike) -> Path:
