@@ -24,7 +24,7 @@ from itertools import combinations
 
 import numpy as np
 
-__all__ = ["biviso", "lower_sets", "unique_rows"]
+__all__ = ["biviso", "lower_sets", "ratio_levels", "unique_rows"]
 
 #: most (grids x lower sets) handled in one block (memory)
 BLOCK = 2_000_000
@@ -49,29 +49,84 @@ def lower_sets(J: int, K: int) -> tuple[np.ndarray, np.ndarray]:
     return members, strict
 
 
-def _fit_block(wy: np.ndarray, w: np.ndarray, members: np.ndarray, strict: np.ndarray) -> np.ndarray:
-    B, n_cells = w.shape
-    m = members.astype(float)
-    S, W = wy @ m.T, w @ m.T                       # (B, n_sets): sums over each lower set
+@lru_cache(maxsize=32)
+def _search_order(J: int, K: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The lower sets reordered for the search: largest first (so that the first of several minimisers is the
+    largest; equal sizes in :func:`lower_sets` order), the empty set last: (members, strict_superset, order),
+    ``order`` giving the :func:`lower_sets` index of each."""
+    members, strict = lower_sets(J, K)
     size = members.sum(axis=1)
-    full = members.shape[0] - 1
-    x = np.empty((B, n_cells))
-    removed = np.zeros(B, dtype=np.int64)            # index of the lower set assigned so far (0 = empty)
-    rows = np.arange(B)
+    order = np.lexsort((np.arange(size.size), -size))
+    mem, st = members[order], strict[np.ix_(order, order)]
+    for a in (mem, st):
+        a.setflags(write=False)
+    return mem, st, order
+
+
+#: rows per matrix product of :func:`_set_sums` (small products stay on one thread: a multi-threaded BLAS
+#: call costs more than it saves on a busy machine)
+SUM_ROWS = 256
+
+
+def _set_sums(v: np.ndarray, J: int, K: int) -> np.ndarray:
+    """(B, n_sets): the sums of (B, J * K) values over every lower set (search order).  Exact -- whatever the
+    summation order -- when the values are integers."""
+    members, _, _ = _search_order(J, K)
+    m = members.T.astype(float)
+    out = np.empty((v.shape[0], m.shape[1]))
+    for s in range(0, v.shape[0], SUM_ROWS):
+        np.matmul(v[s:s + SUM_ROWS], m, out=out[s:s + SUM_ROWS])
+    return out
+
+
+def _levels(S: np.ndarray, W: np.ndarray, J: int, K: int, values: bool = True):
+    """(fit, level) from the sums ``S`` of w y and ``W`` of w over every lower set of B grids: the fitted values
+    (flat; None unless ``values``) and the level set of each cell (0, 1, ...: the step of the algorithm that
+    assigned it).  A step takes the first minimiser in search order (the largest set on an exact tie): any
+    minimum lower set is part of a level set, so a tie split by rounding only splits a level set in two labels
+    with the same mean."""
+    members, strict, _ = _search_order(J, K)
+    B = S.shape[0]
+    n_cells = J * K
+    empty = members.shape[0] - 1                    # the full grid is set 0
+    # step 1: the nonempty lower set with the smallest mean (all are candidates)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = S[:, :empty] / W[:, :empty]
+    pick = mean.argmin(axis=1)
+    every = np.arange(B)
+    x = np.where(members[pick], mean[every, pick][:, None], 0.0) if values else None
+    level = np.where(members[pick], 0, -1)
+    step = 0
+    removed = pick                                  # the lower set assigned so far, per grid
+    rows = np.flatnonzero(pick != 0)
+    # the arrays are compacted to the unfinished grids only when they have shrunk by a quarter
+    Sc, Wc, ids = S, W, every
     while rows.size:
+        if rows.size < 0.75 * ids.size:
+            keep = np.searchsorted(ids, rows)
+            Sc, Wc, ids = Sc[keep], Wc[keep], rows
+        if rows.size == ids.size:
+            Sa, Wa = Sc, Wc
+        else:
+            keep = np.searchsorted(ids, rows)
+            Sa, Wa = Sc[keep], Wc[keep]
         r = removed[rows]
-        cand = strict[r]                              # lower sets strictly containing the removed one
-        dw = W[rows] - W[rows, r][:, None]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            mean = np.where(cand, (S[rows] - S[rows, r][:, None]) / np.where(cand, dw, 1.0), np.inf)
-        low = mean.min(axis=1)
-        tied = mean <= low[:, None] + 1e-14 * np.maximum(1.0, np.abs(low))[:, None]
-        pick = np.where(tied, size[None, :], -1).argmax(axis=1)          # the largest of the minimisers
-        new = members[pick] & ~members[r]
-        x[rows] = np.where(new, low[:, None], x[rows])
+        at = every[:rows.size]
+        mean = np.full(Sa.shape, np.inf)
+        np.divide(Sa - Sa[at, r][:, None], Wa - Wa[at, r][:, None], out=mean, where=strict[r])
+        pick = mean.argmin(axis=1)
+        new = members[pick] > members[r]            # in the picked set, not yet assigned
+        step += 1
+        if values:
+            x[rows] = np.where(new, mean[at, pick][:, None], x[rows])
+        level[rows] = np.where(new, step, level[rows])
         removed[rows] = pick
-        rows = rows[pick != full]
-    return x
+        rows = rows[pick != 0]
+    return x, level
+
+
+def _blocks(J: int, K: int) -> int:
+    return max(1, BLOCK // lower_sets(J, K)[0].shape[0])
 
 
 #: fixed odd 64-bit multipliers of the row hash of :func:`unique_rows`
@@ -94,6 +149,21 @@ def unique_rows(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return first, inverse.ravel()
 
 
+def ratio_levels(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """The level sets of the bivariate isotonic regression of the ratios ``num / den`` (B, J, K) with weights
+    proportional to ``den`` (> 0), for integer ``num`` and ``den``: (B, J, K) labels; the cells with one label
+    share the fitted value sum(num) / sum(den) over them.  With integers every set sum is exact and so is every
+    comparison of means (two different means of such sums differ by far more than a rounding error), so the
+    level sets do not depend on the order of any summation.  (:mod:`.selection`: num = 20 y + 1, den = 20 n + 2
+    are (y + 0.05) / (n + 0.1) with weights n + 0.1.)"""
+    B, J, K = num.shape
+    nf, df = num.reshape(B, J * K).astype(float), den.reshape(B, J * K).astype(float)
+    step = _blocks(J, K)
+    out = [_levels(_set_sums(nf[s:s + step], J, K), _set_sums(df[s:s + step], J, K), J, K, False)[1]
+           for s in range(0, B, step)]
+    return (np.concatenate(out) if B else np.empty((0, J * K), dtype=np.int64)).reshape(B, J, K)
+
+
 def biviso(y, w=None, *, dedupe: bool = True) -> np.ndarray:
     """The bivariate isotonic regression of ``y`` (one grid (J, K) or many (B, J, K)) with weights ``w`` (same
     shape, positive; default 1): the closest grid in weighted least squares that is non-decreasing along rows and
@@ -111,7 +181,7 @@ def biviso(y, w=None, *, dedupe: bool = True) -> np.ndarray:
     if np.any(~np.isfinite(y3)) or np.any(~(w3 > 0)) or np.any(~np.isfinite(w3)):
         raise ValueError("biviso needs finite values and positive, finite weights")
     B, J, K = y3.shape
-    members, strict = lower_sets(J, K)
+    members, _ = lower_sets(J, K)
     yf, wf = y3.reshape(B, J * K), w3.reshape(B, J * K)
     # identical problems (common in simulations) are solved once
     if dedupe:
@@ -121,8 +191,9 @@ def biviso(y, w=None, *, dedupe: bool = True) -> np.ndarray:
     else:
         first, inverse = np.arange(B), np.arange(B)
     yu, wu = yf[first], wf[first]
-    step = max(1, BLOCK // members.shape[0])
-    out = np.concatenate([_fit_block(yu[s:s + step] * wu[s:s + step], wu[s:s + step], members, strict)
+    step = _blocks(J, K)
+    out = np.concatenate([_levels(_set_sums(yu[s:s + step] * wu[s:s + step], J, K),
+                                  _set_sums(wu[s:s + step], J, K), J, K)[0]
                           for s in range(0, yu.shape[0], step)]) if B else np.empty((0, J * K))
     out = out[inverse.ravel()].reshape(B, J, K)
     return out[0] if one else out

@@ -148,6 +148,13 @@ def _moves(J: int, K: int, blocking: bool):
     return cand, hit_close, high_close
 
 
+#: the rule code of a non-stopping decision, by direction (0 escalate, 1 de-escalate, 2 stay), whether the
+#: trial moves and whether the current combination is eliminated: index 4 * direction + 2 * moving + eliminated
+_MOVE_CODE = np.array([STAY_NO_CANDIDATE, STAY_NO_CANDIDATE, ESCALATE, ESCALATE,
+                       STAY_LOWEST, STAY_LOWEST, DEESCALATE, ELIMINATE_CURRENT,
+                       STAY, STAY, STAY, STAY])
+
+
 def decide_cells(nf: np.ndarray, yf: np.ndarray, cur: np.ndarray, hit: np.ndarray, high: np.ndarray, full, *,
                  grid: tuple[int, int], tables: CombTables, earlystop: int, extrasafe: bool, blocking: bool = True,
                  tie_uniform=None) -> CellDecision:
@@ -161,54 +168,39 @@ def decide_cells(nf: np.ndarray, yf: np.ndarray, cur: np.ndarray, hit: np.ndarra
     cand, hit_close, high_close = _moves(J, K, blocking)
     zero = np.uint64(0)
     n_flat, y_flat = nf.ravel(), yf.ravel()
+    M = tables.score.shape[1]
+    score = tables.score.ravel()
     base = np.arange(nf.shape[0]) * JK
-    nc, yc = n_flat[base + cur], y_flat[base + cur]
-    esc = yc <= tables.escalate_le[nc]
-    de = yc >= tables.deescalate_ge[nc]
-    where = np.where(esc, 0, np.where(de, JK, 2 * JK)) + cur           # (direction, cell), flat
+    at = base + cur
+    nc = n_flat[at]
+    direction = tables.direction.ravel()[nc * M + y_flat[at]]
+    where = direction * JK + cur                                        # (direction, cell), flat
     c1, c2 = cand[0].ravel()[where], cand[1].ravel()[where]
     ok1 = (c1 >= 0) & (((hit & hit_close[0].ravel()[where]) | (high & high_close[0].ravel()[where])) == zero)
     ok2 = (c2 >= 0) & (((hit & hit_close[1].ravel()[where]) | (high & high_close[1].ravel()[where])) == zero)
-    M = tables.score.shape[1]
-    score = tables.score.ravel()
     i1, i2 = base + c1, base + c2                                       # c = -1: the previous trial's last cell
     s1 = np.where(ok1, score[n_flat[i1] * M + y_flat[i1]], 0.0)
     s2 = np.where(ok2, score[n_flat[i2] * M + y_flat[i2]], 0.0)
     tie = ok1 & ok2 & (s1 == s2)
     # on a tie: the lower level of A -- (a, b+1) when escalating, (a-1, b) when de-escalating
     if tie_uniform is None:
-        first = ok1 & (~ok2 | (s1 > s2) | (tie & ~esc))
+        first = ok1 & (~ok2 | (s1 > s2) | (tie & (direction != 0)))
     else:
         first = ok1 & (~ok2 | (s1 > s2) | (tie & (tie_uniform < 0.5)))
     move = np.where(first, c1, np.where(ok2, c2, -1))
     moving = move >= 0
-
-    code = np.where(esc, np.where(moving, ESCALATE, STAY_NO_CANDIDATE), STAY)
     elim_cur = (hit & m.lower_left[cur]) != zero
-    code = np.where(de, np.where(moving, np.where(elim_cur, ELIMINATE_CURRENT, DEESCALATE), STAY_LOWEST), code)
-    code = np.where(~moving & (nc >= earlystop), STOP_EARLYSTOP, code)
-    code = np.where(full, STOP_MAX, code)
+    code = _MOVE_CODE[4 * direction + 2 * moving + elim_cur]
+    code[~moving & (nc >= earlystop)] = STOP_EARLYSTOP
+    if np.any(full):
+        code = np.where(full, STOP_MAX, code)
     if extrasafe:
-        code = np.where(yf[:, 0] >= tables.stop_lowest_ge[nf[:, 0]], STOP_EXTRA, code)
-    code = np.where((hit & m.bit[0]) != zero, STOP_ELIMINATE, code)
+        code[yf[:, 0] >= tables.stop_lowest_ge[nf[:, 0]]] = STOP_EXTRA
+    code[(hit & m.bit[0]) != zero] = STOP_ELIMINATE
     stop = code >= STOP_ELIMINATE
     nxt = np.where(stop, -1, np.where(moving, move, cur))
     tie &= moving & ~stop
     return CellDecision(nxt, code, c1, c2, ok1, ok2, s1, s2, tie)
-
-
-def hit_flags(tables: CombTables) -> np.ndarray:
-    """``[n, y]``: y >= X(n) (the cell eliminates its quadrant)."""
-    y = np.arange(tables.n_max + 1)[None, :]
-    return y >= tables.eliminate_ge[:, None]
-
-
-def high_flags(tables: CombTables) -> np.ndarray:
-    """``[n, y]``: an observed rate y / n >= lambda_d (n > 0)."""
-    n = np.arange(tables.n_max + 1)[:, None]
-    y = np.arange(tables.n_max + 1)[None, :]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(n > 0, y / np.maximum(n, 1), 0.0) >= tables.lambda_d
 
 
 def decide_grid(n: np.ndarray, y: np.ndarray, cur: np.ndarray, full: np.ndarray, *, tables: CombTables,
@@ -222,8 +214,8 @@ def decide_grid(n: np.ndarray, y: np.ndarray, cur: np.ndarray, full: np.ndarray,
     B, J, K = n.shape
     nf, yf = n.reshape(B, J * K), y.reshape(B, J * K)
     m = cell_masks(J, K)
-    hit = grid_bits(hit_flags(tables)[nf, yf], m)
-    high = grid_bits(high_flags(tables)[nf, yf], m)
+    hit = grid_bits(tables.hit[nf, yf], m)
+    high = grid_bits(tables.high[nf, yf], m)
     c = decide_cells(nf, yf, np.asarray(cur), hit, high, np.asarray(full), grid=(J, K), tables=tables,
                      earlystop=earlystop, extrasafe=extrasafe, blocking=blocking, tie_uniform=tie_uniform)
     elim = quadrant_eliminated(n, y, tables.eliminate_ge)

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .biviso import biviso, unique_rows
+from .biviso import ratio_levels, unique_rows
 from .tables import comb_tables
 
 __all__ = [
@@ -50,6 +50,7 @@ PRIOR = 0.05              # Beta(0.05, 0.05) prior of the estimates
 ELIMINATED_VALUE = 1.1    # estimate given to eliminated cells before the choice
 UNTREATED_VALUE = 10.0    # and to untreated cells
 TIE_BREAK = 1e-5          # added (a + b) * TIE_BREAK
+SCALE = 20                # 1 / PRIOR: the estimates are (SCALE y + 1) / (SCALE n + 2), integers over integers
 
 
 @dataclass(frozen=True)
@@ -95,14 +96,27 @@ def round2(x: np.ndarray) -> np.ndarray:
     return np.round(x, 2)
 
 
-def estimates(n: np.ndarray, y: np.ndarray) -> np.ndarray:
+def estimates(n: np.ndarray, y: np.ndarray, *, distinct: bool = False) -> np.ndarray:
     """``p_est``: the rounded bivariate isotonic estimates (B, J, K); trials with the same counts (many, in a
-    simulation) are fitted once."""
+    simulation) are fitted once.  The fit's value on each of its level sets is the pooled estimate
+    ``sum(y + 0.05) / sum(n + 0.1)`` of the set, computed exactly as ``(20 Y + m) / (20 N + 2 m)`` from the
+    integer totals Y, N of its m cells (one correctly rounded division), and the level sets are found from
+    integer sums (:func:`.biviso.ratio_levels`): a value such as 0.125 is exactly 0.125 and rounds the same way
+    whatever the summation order or the other trials of the batch.  ``distinct=True``: the caller has
+    already grouped identical trials."""
     B, J, K = n.shape
-    first, inverse = unique_rows(np.concatenate([n.reshape(B, -1), y.reshape(B, -1)], axis=1))
-    nf, yf = n[first].astype(float), y[first].astype(float)
-    fit = round2(biviso((yf + PRIOR) / (nf + 2 * PRIOR), nf + 2 * PRIOR, dedupe=False))
-    return fit[inverse]
+    if distinct:
+        first = inverse = np.arange(B)
+    else:
+        first, inverse = unique_rows(np.concatenate([n.reshape(B, -1), y.reshape(B, -1)], axis=1))
+    nu, yu = n[first].reshape(-1, J * K), y[first].reshape(-1, J * K)
+    num, den = SCALE * yu + 1, SCALE * nu + 2                                      # (y + 0.05) / (n + 0.1), x 20
+    level = ratio_levels(num.reshape(-1, J, K), den.reshape(-1, J, K)).reshape(-1, J * K)
+    U = nu.shape[0]
+    at = (level + np.arange(U)[:, None] * (J * K)).ravel()                         # (grid, level), flat
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = np.bincount(at, num.ravel(), U * J * K) / np.bincount(at, den.ravel(), U * J * K)
+    return round2(value[at].reshape(U, J * K))[inverse].reshape(B, J, K) if U else np.zeros((B, J, K))
 
 
 def select_comb_batch(n, y, rule: CombSelectionRule, *, contour: bool = False, elimination: str = "quadrant",
@@ -112,16 +126,30 @@ def select_comb_batch(n, y, rule: CombSelectionRule, *, contour: bool = False, e
     Returns ``(mtd, p_est, eliminated)``: ``mtd`` is (B,) row-major flat cell indices (-1: none) for one MTD, or
     (B, J) column indices per row (-1: none) for a contour; ``also_eliminated`` (B, J, K) adds cells the design
     eliminated besides the data (the waterfall's rows above a first-subtrial MTD); ``last_column_rule`` gives
-    no MTD to a row when the row above picked its last column (``select.mtd.comb``'s contour rule)."""
+    no MTD to a row when the row above picked its last column (``select.mtd.comb``'s contour rule).  Trials
+    with the same data are selected once (many, in a simulation)."""
     n = np.asarray(n, dtype=np.int64)
     y = np.asarray(y, dtype=np.int64)
+    B, J, K = n.shape
+    key = [n.reshape(B, -1), y.reshape(B, -1)]
+    if also_eliminated is not None:
+        also_eliminated = np.asarray(also_eliminated, dtype=bool)
+        key.append(also_eliminated.reshape(B, -1))
+    first, inverse = unique_rows(np.concatenate(key, axis=1))
+    mtd, p_est, elim = _select_distinct(n[first], y[first], rule, contour, elimination,
+                                        None if also_eliminated is None else also_eliminated[first],
+                                        last_column_rule)
+    return mtd[inverse], p_est[inverse], elim[inverse]
+
+
+def _select_distinct(n, y, rule, contour, elimination, also_eliminated, last_column_rule):
     B, J, K = n.shape
     elim = eliminated_cells(n, y, rule.eliminate_ge, elimination)
     if also_eliminated is not None:
         elim = elim | also_eliminated
     if rule.extrasafe:
         elim |= (y[:, 0, 0] >= rule.stop_ge[n[:, 0, 0]])[:, None, None]
-    p_est = estimates(n, y)
+    p_est = estimates(n, y, distinct=True)
     ab = np.add.outer(np.arange(1, J + 1), np.arange(1, K + 1))
     value = np.where(elim, ELIMINATED_VALUE, p_est) + TIE_BREAK * ab
     value = np.where(n == 0, UNTREATED_VALUE, value)

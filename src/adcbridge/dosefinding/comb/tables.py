@@ -40,6 +40,9 @@ class CombTables:
     eliminate_ge: np.ndarray     # X(n)
     stop_lowest_ge: np.ndarray   # S(n)
     score: np.ndarray            # (n_max + 1, n_max + 1)
+    direction: np.ndarray        # [n, y]: 0 escalate (y <= E(n)), 1 de-escalate (y >= D(n)), 2 stay
+    hit: np.ndarray              # [n, y]: y >= X(n) (eliminates the quadrant)
+    high: np.ndarray             # [n, y]: n > 0 and y / n >= lambda_d
 
     @property
     def n_max(self) -> int:
@@ -68,6 +71,13 @@ def _comb_tables(target, p_saf, p_tox, cutoff_eli, extrasafe, offset, n_max) -> 
     a, b = y + SCORE_PRIOR, np.maximum(n - y, 0) + SCORE_PRIOR
     score = betainc(a, b, t.lambda_d) - betainc(a, b, t.lambda_e) + SCORE_BONUS * n
     score = np.where(y <= n, score, 0.0)
-    score.setflags(write=False)
+    ni, yi = np.arange(n_max + 1)[:, None], np.arange(n_max + 1)[None, :]
+    direction = np.where(yi <= t.escalate_le[:, None], 0, np.where(yi >= t.deescalate_ge[:, None], 1, 2))
+    hit = yi >= t.eliminate_ge[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        high = np.where(ni > 0, yi / np.maximum(ni, 1), 0.0) >= t.lambda_d
+    arrays = (score, direction.astype(np.int64), hit, high)
+    for a in arrays:
+        a.setflags(write=False)
     return CombTables(t.lambda_e, t.lambda_d, t.escalate_le, t.deescalate_ge, t.eliminate_ge, t.stop_lowest_ge,
-                      score)
+                      *arrays)
