@@ -8,10 +8,11 @@ tried by several clients on every trial (exactly one may get 201, the others 409
 (which store a decision when a cohort is whole).  Only 127.0.0.1 is ever contacted; the number of requests is
 fixed.
 
-    python benchmarks/bench_conduct_load.py [--db URL] [--clients 50] [--requests 8] [--trials 5] [--write]
+    python benchmarks/bench_conduct_load.py [--db sqlite] [--db URL] [--clients 50] [--requests 8] [--trials 5]
+                                            [--write]
 
-Without ``--db`` the database is a new SQLite file in a temporary folder; with a PostgreSQL URL the tables are made
-in a new schema of that database, dropped at the end.  ``--write`` records the result in benchmarks/RESULTS.md (section per database).
+``--db sqlite`` (the default) is a new SQLite file in a temporary folder; with a PostgreSQL URL the tables are made
+in a new schema of that database, dropped at the end.  ``--write`` records the results in benchmarks/RESULTS.md.
 The test suite runs a small version through :func:`run_load` and :func:`check` (tests/app/test_conduct_load.py).
 """
 
@@ -87,7 +88,8 @@ def run_load(base: str, headers: dict[str, dict], trials: list[int], clients: in
 
     Client ``c`` works on trial ``trials[c % len(trials)]``: its first request enrols the patient ``SAME`` (every
     client of a trial tries it), every fourth asks for the decision (the safety reviewer), the others enrol a new
-    patient ``C<c>-<k>`` at dose level 1 (one in six with a DLT)."""
+    patient ``C<c>-<k>`` at dose level 1 (one a trial with a DLT: never enough for the design to stop
+    the trial)."""
     import httpx
     load = Load(trials=list(trials))
     lock = threading.Lock()
@@ -110,7 +112,7 @@ def run_load(base: str, headers: dict[str, dict], trials: list[int], clients: in
                         r = http.get(f"/api/trials/{trial}/decision", headers=headers["safety-reviewer"])
                     else:
                         r = http.post(f"/api/trials/{trial}/patients", headers=headers["investigator"],
-                                      json={"patient": patient, "dose": 1, "dlt": (c + k) % 6 == 0})
+                                      json={"patient": patient, "dose": 1, "dlt": k == 1 and c < len(trials)})
                     status, body = r.status_code, r.json()
                 except httpx.HTTPError as exc:
                     status, body = None, str(exc)
@@ -212,27 +214,23 @@ def _serve(db_url: str, port: int, secret: str):
                             "ADCBRIDGE_SECRET": secret}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def main() -> int:
-    import argparse
-    import platform
+def measure(db: str | None, clients: int, per_client: int, n_trials: int) -> dict:
+    """One load run on a new database (``db``: None for SQLite, else a PostgreSQL URL): the database's name, p50,
+    p95 and max latency (ms), requests per second, the statuses and the problems found."""
     import secrets
     import socket
     import tempfile
-    from datetime import date
     from pathlib import Path
 
     import httpx
-
-    import adcbridge
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", help="an empty database (default: a new SQLite file)")
-    parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--requests", type=int, default=8, help="requests per client")
-    parser.add_argument("--trials", type=int, default=5)
-    parser.add_argument("--write", action="store_true", help="record the result in benchmarks/RESULTS.md")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, _database(args.db, Path(tmp)) as db_url:
-        kind = "PostgreSQL" if db_url.startswith("postgresql") else "SQLite"
+    with tempfile.TemporaryDirectory() as tmp, _database(db, Path(tmp)) as db_url:
+        kind = "SQLite"
+        if db_url.startswith("postgresql"):
+            from sqlalchemy import create_engine
+            engine = create_engine(db_url)
+            with engine.connect() as conn:
+                kind = f"PostgreSQL {conn.exec_driver_sql('SHOW server_version').scalar_one().split()[0]}"
+            engine.dispose()
         password = secrets.token_urlsafe(18)
         add_users(db_url, password)
         with socket.socket() as sock:
@@ -248,37 +246,72 @@ def main() -> int:
                 except httpx.TransportError:
                     time.sleep(0.1)
             headers = tokens(base, password)
-            trials = new_trials(base, headers["statistician"], args.trials)
+            trials = new_trials(base, headers["statistician"], n_trials)
             t = time.perf_counter()
-            load = run_load(base, headers, trials, args.clients, args.requests)
+            load = run_load(base, headers, trials, clients, per_client)
             wall = time.perf_counter() - t
         finally:
             server.terminate()
             server.wait(timeout=30)
-        problems = check(db_url, load, args.clients * args.requests)
+        problems = check(db_url, load, clients * per_client)
     statuses = Counter(r[3] for r in load.requests)
     n = len(load.requests)
-    line = (f"| {kind} | {args.clients} | {n} | {load.percentile(50) * 1000:.0f} | {load.percentile(95) * 1000:.0f} "
-            f"| {load.latencies()[-1] * 1000:.0f} | {n / wall:.0f} | "
-            f"{', '.join(f'{k}: {v}' for k, v in sorted(statuses.items(), key=str))} | "
-            f"{'none' if not problems else len(problems)} |")
-    print(f"{kind}: {n} requests from {args.clients} clients in {wall:.2f} s; p50 {load.percentile(50) * 1000:.0f} "
-          f"ms, p95 {load.percentile(95) * 1000:.0f} ms, max {load.latencies()[-1] * 1000:.0f} ms; statuses "
-          f"{dict(statuses)}")
-    for p in problems:
-        print("PROBLEM:", p)
+    p50, p95, top = (x * 1000 for x in (load.percentile(50), load.percentile(95), load.latencies()[-1]))
+    print(f"{kind}: {n} requests from {clients} clients in {wall:.2f} s; p50 {p50:.0f} ms, p95 {p95:.0f} ms, "
+          f"max {top:.0f} ms; statuses {dict(statuses)}")
+    for problem in problems:
+        print("PROBLEM:", problem)
+    return {"kind": kind, "n": n, "p50": p50, "p95": p95, "max": top, "rate": n / wall, "statuses": statuses,
+            "problems": problems}
+
+
+def main() -> int:
+    import argparse
+    import os
+    import platform
+    from datetime import date
+    from pathlib import Path
+
+    import adcbridge
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", action="append", default=None,
+                        help="'sqlite' (a new SQLite file) or a PostgreSQL URL; may be given twice (default: sqlite)")
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--requests", type=int, default=8, help="requests per client")
+    parser.add_argument("--trials", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=1, help="runs per database (the median run is recorded)")
+    parser.add_argument("--write", action="store_true", help="record the result in benchmarks/RESULTS.md")
+    args = parser.parse_args()
+    rows, failed = [], False
+    for db in args.db or ["sqlite"]:
+        runs = [measure(None if db == "sqlite" else db, args.clients, args.requests, args.trials)
+                for _ in range(args.repeats)]
+        failed |= any(r["problems"] for r in runs)
+        r = sorted(runs, key=lambda r: r["p95"])[len(runs) // 2]             # the median run (by p95)
+        spread = (f" ({min(x['p95'] for x in runs):.0f}-{max(x['p95'] for x in runs):.0f})"
+                  if len(runs) > 1 else "")
+        rows.append(f"| {r['kind']} | {args.clients} | {r['n']} | {r['p50']:.0f} | {r['p95']:.0f}{spread} | "
+                    f"{r['max']:.0f} | {r['rate']:.0f} | "
+                    f"{', '.join(f'{k}: {v}' for k, v in sorted(r['statuses'].items(), key=str))} | "
+                    f"{sum(len(x['problems']) for x in runs) or 'none'} |")
     if args.write:
         import sys
         sys.path.insert(0, str(Path(__file__).parent))
         from benchkit import write_section
-        head = (f"adcbridge {adcbridge.__version__}, Python {platform.python_version()}, {platform.machine()}, "
-                f"{date.today().isoformat()}; `python benchmarks/bench_conduct_load.py --clients {args.clients} "
-                f"--requests {args.requests} --trials {args.trials}{' --db postgresql+psycopg://...' if args.db else ''}"
-                f"`; latency of each request as its client saw it, in ms.\n\n"
+        dbs = " ".join(f"--db {'sqlite' if db == 'sqlite' else 'postgresql+psycopg://...'}"
+                       for db in args.db or ["sqlite"])
+        text = (f"`python benchmarks/bench_conduct_load.py --clients {args.clients} --requests {args.requests} "
+                f"--trials {args.trials} --repeats {args.repeats} {dbs} --write`\n\n"
+                f"adcbridge {adcbridge.__version__}, Python {platform.python_version()}, {platform.machine()}, "
+                f"{os.cpu_count()} cores, {date.today().isoformat()}.  A real `adcbridge serve` (one uvicorn worker) "
+                f"on 127.0.0.1, the clients in the same machine; the database server too (PostgreSQL: Debian's, "
+                f"default settings).  Latency of each request as its client saw it, in ms (queueing behind the "
+                f"other clients included); the median of {args.repeats} runs by p95, with the range of p95 over "
+                f"the runs in brackets; problems counted over all runs.\n\n"
                 f"| database | clients | requests | p50 | p95 | max | requests/s | statuses | problems |\n"
-                f"|---|---:|---:|---:|---:|---:|---:|---|---|\n")
-        write_section(f"conduct_load_{kind.lower()}", f"Conduct app under load: {kind} (issue 15)", head + line)
-    return 1 if problems else 0
+                f"|---|---:|---:|---:|---:|---:|---:|---|---|\n" + "\n".join(rows))
+        write_section("conduct_load", "Conduct app under load (issue 15)", text)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -174,3 +174,18 @@ def test_db_add_trial_adds_the_bundled_example_trial(db, capsys, monkeypatch):
         code, _, err = run(capsys, "db", "add-trial", *args, "--db", url)
         assert code == 2 and needle in err and err.count("\n") == 1, err
     assert run(capsys, "audit", "verify", "--db", url)[0] == 0
+
+
+def test_the_database_url_from_the_environment_without_its_password(postgres_url, capsys, monkeypatch, tmp_path):
+    """ADCBRIDGE_DB names the database, and the password can stay out of the URL (and so out of the process list):
+    libpq's PGPASSWORD (or ~/.pgpass), for the app and for pg_dump alike."""
+    from sqlalchemy.engine import make_url
+    url = make_url(postgres_url)
+    monkeypatch.setenv("ADCBRIDGE_DB", url.set(password=None).render_as_string(hide_password=False))
+    monkeypatch.setenv("PGPASSWORD", url.password)
+    assert run(capsys, "db", "upgrade")[:2] == (0, "database at revision 0002\n")
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long password here\n"))
+    assert run(capsys, "users", "create", "--username", "alice", "--role", "admin", "--password-stdin")[0] == 0
+    assert run(capsys, "audit", "verify")[:2] == (0, "audit trail whole: 1 events\n")
+    if shutil.which("pg_dump"):
+        assert run(capsys, "backup", "--out", tmp_path / "env.dump")[0] == 0

@@ -103,3 +103,21 @@ def test_a_design_that_is_not_valid_is_refused_before_any_row(trial_db):
         sv.create_trial(s, users["statistician"], "bad", "boin", {**BOIN, "target": 0.9})
     with pytest.raises(ValueError, match="registered designs"), make.begin() as s:
         sv.create_trial(s, users["statistician"], "bad", "tite", BOIN)
+
+
+def test_no_new_cohort_after_the_design_stopped_the_trial(trial_db):
+    make, users = trial_db
+    with make.begin() as s:
+        trial = sv.create_trial(s, users["statistician"], "toxic", "boin", BOIN)
+        sv.activate_trial(s, users["statistician"], trial)
+        trial_id = trial.id
+    _enrol(make, users, trial_id, ["P1", "P2", "P3"], 1, [True, True, True])
+    with make.begin() as s:
+        assert json.loads(sv.decide(s, users["viewer"], s.get(sv.Trial, trial_id)).record)["decision"] == "stop"
+    with pytest.raises(sv.Conflict, match=r"trial 'toxic' has stopped \(eliminate\): 3/3 DLTs at dose 1"):
+        _enrol(make, users, trial_id, ["P4"], 1, [False])
+    with make.begin() as s:                       # a DLT adjudicated as unrelated: the trial goes on
+        sv.correct_outcome(s, users["investigator"], s.get(sv.Trial, trial_id), "P3", False, "not related")
+    _enrol(make, users, trial_id, ["P4"], 1, [False])
+    with make() as s:
+        assert [p.cohort for p in s.query(Patient).order_by(Patient.id)] == [1, 1, 1, 2]

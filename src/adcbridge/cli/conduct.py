@@ -9,8 +9,9 @@ from typing import Optional
 
 import typer
 
-DB = typer.Option(None, "--db", help="Database URL (default: sqlite:///adcbridge.db in the working folder; "
-                                     "PostgreSQL: postgresql+psycopg://user@host/db).")
+DB = typer.Option(None, "--db", envvar="ADCBRIDGE_DB",
+                  help="Database URL (default: $ADCBRIDGE_DB, else sqlite:///adcbridge.db in the working folder; "
+                       "PostgreSQL: postgresql+psycopg://user@host/db, the password from ~/.pgpass or PGPASSWORD).")
 
 db_app = typer.Typer(help="The conduct database: migrations.", no_args_is_help=True)
 users_app = typer.Typer(help="Users of the conduct app (no default password: make the first admin here).",

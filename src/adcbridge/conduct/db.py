@@ -26,8 +26,8 @@ SQLITE_BUSY_TIMEOUT = 30.0     # seconds a SQLite transaction waits for another 
 
 
 def _sqlite_connect(dbapi_connection, _record) -> None:
-    """Foreign keys on, and the driver's own transaction handling off: :func:`_sqlite_begin` starts every
-    transaction itself."""
+    """Foreign keys on, write-ahead logging (one sync per commit; readers of other tools never block the app), and
+    the driver's own transaction handling off: :func:`_sqlite_begin` starts every transaction itself."""
     dbapi_connection.isolation_level = None
     cur = dbapi_connection.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
