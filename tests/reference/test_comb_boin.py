@@ -12,8 +12,10 @@ cran/BOIN @ "version 2.7.2"), see its ``meta`` and ``/work/shared/reference/boin
 * ``next.subtrial`` (3 cases) exactly.
 * ``get.oc.comb`` (5 cases, 2,000 trials): z-scores with the combined SE; the one-MTD cases with the reference's
   simulator rules (no blocking rule, random ties), the waterfall with the design's rules.  Titration is not
-  implemented (skipped).  Known and unresolved: the waterfall's selection % at the column-1 cells of rows below
-  J differs by about one percentage point (|z| up to 5.5 over seeds; bound 6 there, 4 everywhere else).
+  implemented (skipped).  The waterfall's final selection eliminates what the trial eliminated (each
+  subtrial's path from its first too-toxic combination on, and the rows above a first-subtrial MTD in column 1),
+  set to 1.1 before the isotonic fit (SPEC 1.7).  Known and unresolved: in the waterfall scenario p2 the
+  selection % of (1, 1) is about half R's (|z| up to 4.5 over seeds; bound 6 for that cell, 4 everywhere else).
 """
 
 import numpy as np
@@ -186,8 +188,10 @@ def test_get_oc_comb(case):
         se = np.array(se)
         se_r = np.sqrt(se ** 2 * N_PORT / R + (0.0 if key == "selpercent" else 0.01 ** 2 / 12))
         z = (np.array(ours) - np.array(r[key])) / np.sqrt(se ** 2 + se_r ** 2 + 1e-12)
-        # KNOWN, UNRESOLVED: the waterfall's selection % differs systematically (|z| 3-5.5 over seeds) at the
-        # column-1 cells of rows below J (e.g. p2 (1, 1): R 1.55%, adcbridge 0.7%); patients and DLTs agree.
-        bound = 6 if key == "selpercent" and design.mtd_contour else 4
-        assert np.abs(z).max() < bound, (key, np.round(z, 2).tolist())
+        bound = np.full(z.shape, 4.0)
+        if key == "selpercent" and case["id"] == "p2_waterfall_default_ncohort":
+            # KNOWN, UNRESOLVED: (1, 1) is selected in 1.55% of R's 2,000 trials, ~0.77% here (|z| 3.9-4.5 over
+            # seeds; 31 trials where 15 are expected); every other cell, and patients and DLTs, agree.
+            bound[0, 0] = 6.0
+        assert (np.abs(z) < bound).all(), (key, np.round(z, 2).tolist())
     assert abs(oc.n_mean - r["totaln"]) < 4 * np.sqrt(oc.se["n_mean"] ** 2 * (1 + N_PORT / R)) + 0.05

@@ -99,3 +99,19 @@ def test_simulation_is_reproducible_and_grids_are_j_by_k():
 def test_pathways_cover_every_dlt_count():
     t = comb_boin(0.3, grid=(2, 3)).pathways(2)
     assert len(t) >= 4 and t["cohort_1"].str.startswith("(1, 1)").all()
+
+
+def test_waterfall_eliminates_along_subtrial_paths():
+    """The waterfall's final selection eliminates what its single-agent subtrials eliminated: from the first
+    too-toxic combination of each subtrial's path on (3/3 is too toxic at target 0.3: Pr(p > 0.3 | Beta(4, 1))
+    = 1 - 0.3^4 > 0.95), not a quadrant."""
+    from adcbridge.dosefinding.comb.selection import eliminated_cells
+    from adcbridge.dosefinding.comb.tables import comb_tables
+    X = comb_tables(comb_boin(0.3, grid=(3, 4), mtd_contour=True), 30).eliminate_ge
+    n = np.array([[[3, 6, 3, 0], [3, 0, 6, 0], [3, 6, 3, 0]]])
+    y = np.array([[[0, 0, 3, 0], [0, 0, 1, 0], [0, 1, 3, 0]]])
+    path = eliminated_cells(n, y, X, "path")[0].astype(int).tolist()
+    # row 1's subtrial (1,2)-(1,4): (1,3) on; the first subtrial (1,1),(2,1),(3,1),(3,2),(3,3),(3,4): (3,3) on;
+    # (2,3) 1/6 stays (a quadrant from (1,3) would take it)
+    assert path == [[0, 0, 1, 1], [0, 0, 0, 0], [0, 0, 1, 1]]
+    assert eliminated_cells(n, y, X, "quadrant")[0, 1, 2]

@@ -20,7 +20,7 @@ from adcbridge.results import ColumnTable, make_provenance
 from ..nextdose import NextDose
 from .history import cohort_cells, grid_counts
 from .kernel import RULES, SELECT_STOPS, TIE_BREAK_RULE, decide_grid
-from .selection import select_comb_batch, selection_rule
+from .selection import select_comb_batch, select_waterfall, selection_rule
 from .tables import comb_tables
 from .waterfall import (
     CONTINUE,
@@ -48,10 +48,8 @@ def select_from_grid(design, n, y, rows_eliminated_from: int | None = None):
     if not design.mtd_contour:
         mtd, p_est, _ = select_comb_batch(n, y, rule)
         return (_pair(mtd[0], K) if mtd[0] >= 0 else None), p_est[0]
-    extra = None
-    if rows_eliminated_from is not None:
-        extra = (np.arange(J) >= rows_eliminated_from)[None, :, None] & np.ones((1, J, K), dtype=bool)
-    mtd, p_est, _ = select_comb_batch(n, y, rule, contour=True, also_eliminated=extra)
+    mtd, p_est, _ = select_waterfall(n, y, rule, None if rows_eliminated_from is None
+                                     else np.array([rows_eliminated_from]))
     pairs = [(i + 1, int(c) + 1) for i, c in enumerate(mtd[0]) if c >= 0]
     return (pairs or None), p_est[0]
 
@@ -165,7 +163,9 @@ def _decide(design, n, y, cells) -> NextDose:
                            tables=tables, earlystop=design.earlystop, extrasafe=design.extrasafe)
         status, nxt = int(st.status[0]), int(st.next_cell[0])
         from .selection import eliminated_cells
-        elim = eliminated_cells(n[None], y[None], tables.eliminate_ge)[0]
+        elim = eliminated_cells(n[None], y[None], tables.eliminate_ge, "path")[0]
+        if rows_elim is not None and rows_elim < J:
+            elim[rows_elim:] = True
         extra["next_subtrial"] = None
         if status == CONTINUE:
             word = {1: "escalate", 0: "stay", -1: "de-escalate"}[int(st.move[0])]

@@ -43,6 +43,7 @@ __all__ = [
     "CombSelectionRule",
     "eliminated_cells",
     "select_comb_batch",
+    "select_waterfall",
     "selection_rule",
 ]
 
@@ -74,12 +75,24 @@ def selection_rule(design, n_max: int) -> CombSelectionRule:
 def eliminated_cells(n: np.ndarray, y: np.ndarray, eliminate_ge: np.ndarray, shape: str = "quadrant") -> np.ndarray:
     """(B, J, K) flags of the cells eliminated by the data ``n``, ``y`` (B, J, K): each cell with
     ``y >= X(n)`` eliminates its upper-right quadrant (``shape="quadrant"``), or -- the reference's selection --
-    the first such cell of each row eliminates the rest of its row and of its column (``shape="cross"``)."""
+    the first such cell of each row eliminates the rest of its row and of its column (``shape="cross"``), or --
+    the waterfall's single-agent subtrials -- the first such cell of each subtrial's path eliminates the rest of
+    that path (``shape="path"``; :func:`.waterfall.subtrial_paths`)."""
     hit = y >= eliminate_ge[n]
     if shape == "quadrant":
         return np.logical_or.accumulate(np.logical_or.accumulate(hit, axis=1), axis=2)
+    if shape == "path":
+        from .waterfall import subtrial_paths
+        B, J, K = n.shape
+        paths, _ = subtrial_paths(J, K)
+        flat = np.concatenate([hit.reshape(B, J * K), np.zeros((B, 1), dtype=bool)], axis=1)
+        on_path = np.logical_or.accumulate(flat[:, paths], axis=2)          # (B, path, position); -1 -> pad
+        out = np.zeros((B, J * K + 1), dtype=bool)
+        for s in range(J):
+            out[:, paths[s]] |= on_path[:, s]
+        return out[:, :J * K].reshape(B, J, K)
     if shape != "cross":
-        raise ValueError(f"elimination shape must be 'quadrant' or 'cross', got {shape!r}")
+        raise ValueError(f"elimination shape must be 'quadrant', 'cross' or 'path', got {shape!r}")
     _B, J, K = n.shape
     any_hit = hit.any(axis=2)
     first = np.where(any_hit, hit.argmax(axis=2), K)                     # (B, J)
@@ -96,21 +109,26 @@ def round2(x: np.ndarray) -> np.ndarray:
     return np.round(x, 2)
 
 
-def estimates(n: np.ndarray, y: np.ndarray, *, distinct: bool = False) -> np.ndarray:
+def estimates(n: np.ndarray, y: np.ndarray, *, distinct: bool = False, fixed=None) -> np.ndarray:
     """``p_est``: the rounded bivariate isotonic estimates (B, J, K); trials with the same counts (many, in a
     simulation) are fitted once.  The fit's value on each of its level sets is the pooled estimate
     ``sum(y + 0.05) / sum(n + 0.1)`` of the set, computed exactly as ``(20 Y + m) / (20 N + 2 m)`` from the
     integer totals Y, N of its m cells (one correctly rounded division), and the level sets are found from
     integer sums (:func:`.biviso.ratio_levels`): a value such as 0.125 is exactly 0.125 and rounds the same way
     whatever the summation order or the other trials of the batch.  ``distinct=True``: the caller has
-    already grouped identical trials."""
+    already grouped identical trials.  ``fixed`` (B, J, K): cells whose estimate is set to
+    :data:`ELIMINATED_VALUE` (1.1) *before* the fit (the waterfall's eliminated cells), with the same weight."""
     B, J, K = n.shape
     if distinct:
         first = inverse = np.arange(B)
     else:
-        first, inverse = unique_rows(np.concatenate([n.reshape(B, -1), y.reshape(B, -1)], axis=1))
+        key = [n.reshape(B, -1), y.reshape(B, -1)] + ([] if fixed is None else [fixed.reshape(B, -1)])
+        first, inverse = unique_rows(np.concatenate(key, axis=1))
     nu, yu = n[first].reshape(-1, J * K), y[first].reshape(-1, J * K)
     num, den = SCALE * yu + 1, SCALE * nu + 2                                      # (y + 0.05) / (n + 0.1), x 20
+    if fixed is not None:                                                           # 1.1 = 11 den / 10 den
+        fx = np.asarray(fixed, dtype=bool)[first].reshape(-1, J * K)
+        num, den = np.where(fx, 11 * den, 10 * num), 10 * den
     level = ratio_levels(num.reshape(-1, J, K), den.reshape(-1, J, K)).reshape(-1, J * K)
     U = nu.shape[0]
     at = (level + np.arange(U)[:, None] * (J * K)).ravel()                         # (grid, level), flat
@@ -120,7 +138,7 @@ def estimates(n: np.ndarray, y: np.ndarray, *, distinct: bool = False) -> np.nda
 
 
 def select_comb_batch(n, y, rule: CombSelectionRule, *, contour: bool = False, elimination: str = "quadrant",
-                      also_eliminated=None, last_column_rule: bool = False):
+                      also_eliminated=None, last_column_rule: bool = False, eliminated_before_fit: bool = False):
     """Select from the counts ``n``, ``y`` (B, J, K) of B trials (see the module docstring).
 
     Returns ``(mtd, p_est, eliminated)``: ``mtd`` is (B,) row-major flat cell indices (-1: none) for one MTD, or
@@ -138,18 +156,33 @@ def select_comb_batch(n, y, rule: CombSelectionRule, *, contour: bool = False, e
     first, inverse = unique_rows(np.concatenate(key, axis=1))
     mtd, p_est, elim = _select_distinct(n[first], y[first], rule, contour, elimination,
                                         None if also_eliminated is None else also_eliminated[first],
-                                        last_column_rule)
+                                        last_column_rule, eliminated_before_fit)
     return mtd[inverse], p_est[inverse], elim[inverse]
 
 
-def _select_distinct(n, y, rule, contour, elimination, also_eliminated, last_column_rule):
+def select_waterfall(n, y, rule: CombSelectionRule, rows_eliminated_from=None):
+    """The waterfall's MTD contour from the counts ``n``, ``y`` (B, J, K) of B trials (``get.oc.comb(mtd.contour
+    = TRUE)``'s final selection, SPEC 1.7): the eliminated combinations are those the trial eliminated -- in each
+    subtrial, the path from its first combination with y >= X(n) on (single-agent BOIN elimination), and the
+    levels of agent A from ``rows_eliminated_from`` (B,) on (0-based; J or None: none) after a first-subtrial MTD
+    in column 1 -- and are set to 1.1 *before* the bivariate isotonic regression; then one MTD per row.  Returns
+    ``(mtd, p_est, eliminated)`` as :func:`select_comb_batch` (contour)."""
+    n = np.asarray(n, dtype=np.int64)
+    B, J, K = n.shape
+    rows = np.full(B, J) if rows_eliminated_from is None else np.broadcast_to(rows_eliminated_from, (B,))
+    above = np.broadcast_to(np.arange(J)[None, :, None] >= np.asarray(rows)[:, None, None], (B, J, K))
+    return select_comb_batch(n, y, rule, contour=True, elimination="path", also_eliminated=above,
+                             eliminated_before_fit=True)
+
+
+def _select_distinct(n, y, rule, contour, elimination, also_eliminated, last_column_rule, before_fit):
     B, J, K = n.shape
     elim = eliminated_cells(n, y, rule.eliminate_ge, elimination)
     if also_eliminated is not None:
         elim = elim | also_eliminated
     if rule.extrasafe:
         elim |= (y[:, 0, 0] >= rule.stop_ge[n[:, 0, 0]])[:, None, None]
-    p_est = estimates(n, y, distinct=True)
+    p_est = estimates(n, y, distinct=True, fixed=elim if before_fit else None)
     ab = np.add.outer(np.arange(1, J + 1), np.arange(1, K + 1))
     value = np.where(elim, ELIMINATED_VALUE, p_est) + TIE_BREAK * ab
     value = np.where(n == 0, UNTREATED_VALUE, value)

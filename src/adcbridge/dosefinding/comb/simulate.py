@@ -17,7 +17,7 @@ import numpy as np
 
 from ..boin.selection import SelectionRule
 from .kernel import SELECT_STOPS, STOP_EARLYSTOP, STOP_ELIMINATE, cell_masks, decide_cells
-from .selection import select_comb_batch, selection_rule
+from .selection import select_comb_batch, select_waterfall, selection_rule
 from .tables import comb_tables
 from .waterfall import CONTINUE, SUB_END, after_subtrial, subtrial_step
 
@@ -175,9 +175,7 @@ def _run_waterfall(design, p_flat, B, rng, tables, log):
     selected = np.zeros((B, J, K), dtype=bool)
     pick = end == END_SELECT
     if pick.any():
-        extra = np.arange(J)[None, :, None] >= rows_elim[pick][:, None, None]
-        mtd, _, _ = select_comb_batch(n[pick], y[pick], selection_rule(design, tables.n_max), contour=True,
-                                      also_eliminated=np.broadcast_to(extra, (int(pick.sum()), J, K)))
+        mtd, _, _ = select_waterfall(n[pick], y[pick], selection_rule(design, tables.n_max), rows_elim[pick])
         sel = np.zeros((int(pick.sum()), J, K), dtype=bool)
         r, i = np.nonzero(mtd >= 0)
         sel[r, i, mtd[r, i]] = True
