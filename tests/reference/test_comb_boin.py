@@ -169,6 +169,8 @@ def _oc_design(a):
         kw["n_cohorts"] = a["ncohort"][0]
     if "n.earlystop" in a:
         kw["n_earlystop"] = a["n.earlystop"]
+    if a.get("titration"):
+        kw["titration"] = True
     return comb_boin(a["target"], grid=p.shape, **kw), p
 
 
@@ -177,8 +179,6 @@ def test_get_oc_comb(case):
     """|ours - R| / sqrt(se_R^2 + se_ours^2) < 4 for every cell of selection %, patients and DLTs, where se_R is
     our per-trial SD over sqrt(2000) plus the rounding of R's printed values (2 decimals)."""
     a = case["args"]
-    if a.get("titration"):
-        pytest.skip("titration is not implemented in comb-boin (documented)")
     design, p = _oc_design(a)
     oc = simulate_comb(design, p, n_trials=N_PORT, seed=2026, reference=True)
     r, R = case["result"], a["ntrial"]

@@ -115,3 +115,30 @@ def test_waterfall_eliminates_along_subtrial_paths():
     # (2,3) 1/6 stays (a quadrant from (1,3) would take it)
     assert path == [[0, 0, 1, 1], [0, 0, 0, 0], [0, 0, 1, 1]]
     assert eliminated_cells(n, y, X, "quadrant")[0, 1, 2]
+
+
+def test_titration_zigzags_up_the_grid_live_and_simulated():
+    """Accelerated titration: single patients up the grid, the agents in turn (B first) while both can go up,
+    until a DLT or the top combination, whose cohort is then completed; the titration and its completion are
+    cohort 1 (so 4 cohorts = the titration + 3 cohorts of 3)."""
+    d = comb_boin(0.3, grid=(3, 4), n_cohorts=4, titration=True)
+    path = [(1, 1), (1, 2), (2, 2), (2, 3), (3, 3), (3, 4)]
+    oc = simulate(d, np.zeros((3, 4)), n_trials=50, seed=1)           # no DLT: up to the top combination
+    expected = np.zeros((3, 4))
+    for a, b in path:
+        expected[a - 1, b - 1] = 1
+    expected[2, 3] += 2 + 3 * 3
+    assert np.array_equal(np.array(oc.patients_mean), expected)
+    cohorts = [(a, b, 0) for a, b in path]
+    for k, (a, b) in enumerate(path[1:], start=1):
+        r = next_dose(d, _history(cohorts[:k], size=1))
+        assert (r.rule, r.next_dose, r.next_cohort_size) == ("titration", (a, b), 1)
+    r = next_dose(d, _history(cohorts, size=1))
+    assert (r.rule, r.decision, r.next_dose, r.next_cohort_size) == ("titration_fill", "stay", (3, 4), 2)
+    # a DLT ends it at once; the completed cohort then follows the rules (1/3: stay)
+    r = next_dose(d, _history([(1, 1, 0), (1, 2, 1)], size=1))
+    assert (r.rule, r.next_dose, r.next_cohort_size) == ("titration_fill", (1, 2), 2)
+    with pytest.raises(ValueError, match="does not follow the accelerated titration at cohort 2"):
+        next_dose(d, _history([(1, 1, 0), (2, 1, 0)], size=1))
+    with pytest.raises(SpecError, match="'titration' parameter of comb-boin is for the one-MTD design"):
+        comb_boin(0.3, grid=(3, 4), mtd_contour=True, titration=True)

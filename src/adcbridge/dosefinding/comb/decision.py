@@ -20,7 +20,7 @@ from adcbridge.results import ColumnTable, make_provenance
 from ..nextdose import NextDose
 from .history import cohort_cells, grid_counts
 from .kernel import RULES, SELECT_STOPS, TIE_BREAK_RULE, decide_grid
-from .selection import select_comb_batch, select_waterfall, selection_rule
+from .selection import eliminated_cells, select_comb_batch, select_waterfall, selection_rule
 from .tables import comb_tables
 from .waterfall import (
     CONTINUE,
@@ -92,7 +92,54 @@ def _rule(design, tables):
 
 def decide(design, history) -> NextDose:
     n, y = grid_counts(design, history)
-    return _decide(design, n, y, cohort_cells(design, history))
+    cells = cohort_cells(design, history)
+    if not design.uses_titration:
+        return _decide(design, n, y, cells)
+    cohorts, titrating = titration_phase(design, history)
+    if titrating is None:
+        return _decide(design, n, y, cells, full=cohorts >= design.n_cohorts)
+    K = design.grid[1]
+    cur, nxt = titrating
+    lab = design.dose_label
+    last = history.patients[-1]
+    if nxt is not None:
+        reason = (f"no DLT at {lab(_pair(cur, K))} during the accelerated titration: treat one patient at "
+                  f"{lab(_pair(nxt, K))}")
+        return _decide(design, n, y, cells, override=(nxt, "escalate", "titration", reason, 1))
+    why = "a DLT" if last.dlt else "no DLT, at the top combination,"
+    reason = (f"{why} at {lab(_pair(cur, K))} ends the accelerated titration: complete the cohort with "
+              f"{design.cohort_size - 1} more patients there")
+    return _decide(design, n, y, cells, override=(cur, "stay", "titration_fill", reason, design.cohort_size - 1))
+
+
+def titration_phase(design, history) -> tuple[int, tuple[int, int | None] | None]:
+    """Where a trial with accelerated titration stands: (cohorts completed, counting the titration and its
+    completion as the first; ``titrating``), ``titrating`` = (current cell, next titration cell or None when
+    the cohort is to be completed) while the titration is not finished, else None.  A history that leaves the
+    titration's path gets a one-line error naming the cohort."""
+    from .simulate import titration_step
+    J, K = design.grid
+    groups: list[list] = []
+    for p in history.patients:
+        if not groups or groups[-1][0] != p.cohort:
+            groups.append([p.cohort, (p.dose_a - 1) * K + p.dose_b - 1, 0, 0])
+        groups[-1][2] += 1
+        groups[-1][3] += bool(p.dlt)
+    expected = (design.start_dose[0] - 1) * K + design.start_dose[1] - 1
+    for step, (cohort, cell, size, dlt) in enumerate(groups):
+        if size != 1 or cell != expected:
+            raise ValueError(f"The history does not follow the accelerated titration at cohort {cohort}: titration "
+                             f"treats one patient at {design.dose_label(_pair(expected, K))}.")
+        if dlt or cell == J * K - 1:
+            rest = groups[step + 1:]
+            if not rest:
+                return 0, (cell, None)
+            if rest[0][1] != cell:
+                raise ValueError(f"The history does not follow the accelerated titration at cohort {rest[0][0]}: "
+                                 f"its cohort completes {design.dose_label(_pair(cell, K))}.")
+            return len(rest), None
+        expected = int(titration_step(np.array(cell), step, J, K))
+    return 0, (groups[-1][1], expected)
 
 
 def decide_counts(design, n, dlt, current_dose) -> NextDose:
@@ -130,7 +177,10 @@ def decide_counts(design, n, dlt, current_dose) -> NextDose:
     return _decide(design, n, y, [(a - 1) * K + b - 1])
 
 
-def _decide(design, n, y, cells) -> NextDose:
+def _decide(design, n, y, cells, full: bool | None = None, override=None) -> NextDose:
+    """The decision after the cohorts at ``cells``; ``full``: the maximum sample size is reached (default: by
+    the number of patients); ``override`` = (next cell, word, rule, reason, next cohort size) of a titration
+    step, which replaces the rules."""
     J, K = design.grid
     cur = cells[-1]
     total = int(n.sum())
@@ -141,8 +191,13 @@ def _decide(design, n, y, cells) -> NextDose:
     rate = f"{yd}/{nd} DLTs at {lab(cur_pair)}"
     extra: dict = {}
     select, rows_elim = False, None
-    if not design.mtd_contour:
-        g = decide_grid(n[None], y[None], np.array([cur]), np.array([total >= design.max_sample_size]),
+    if full is None:
+        full = total >= design.max_sample_size
+    if override is not None:
+        nxt, word, rule, reason, next_size = override
+        elim = eliminated_cells(n[None], y[None], tables.eliminate_ge)[0]
+    elif not design.mtd_contour:
+        g = decide_grid(n[None], y[None], np.array([cur]), np.array([full]),
                         tables=tables, earlystop=design.earlystop, extrasafe=design.extrasafe)
         code, nxt = int(g.code[0]), int(g.next_cell[0])
         word, rule = RULES[code]
@@ -162,7 +217,6 @@ def _decide(design, n, y, cells) -> NextDose:
         st = subtrial_step(n[None], y[None], np.array([cur]), np.array([used]), np.array([budgets[order]]),
                            tables=tables, earlystop=design.earlystop, extrasafe=design.extrasafe)
         status, nxt = int(st.status[0]), int(st.next_cell[0])
-        from .selection import eliminated_cells
         elim = eliminated_cells(n[None], y[None], tables.eliminate_ge, "path")[0]
         if rows_elim is not None and rows_elim < J:
             elim[rows_elim:] = True
@@ -204,7 +258,8 @@ def _decide(design, n, y, cells) -> NextDose:
     eliminated = tuple(_pair(c, K) for c in np.flatnonzero(elim.ravel()))
     next_pair = _pair(nxt, K) if nxt >= 0 else None
     return NextDose(spec=design, table=table, provenance=make_provenance(design, n, y, cur),
-                    next_dose=next_pair, next_cohort_size=design.cohort_size if next_pair else None,
+                    next_dose=next_pair, next_cohort_size=(override[4] if override else design.cohort_size)
+                    if next_pair else None,
                     current_dose=cur_pair, decision=word, rule=rule, reason=reason, eliminated=eliminated,
                     select_mtd=select, mtd=mtd, design=design.spec_name, extra=extra)
 

@@ -63,6 +63,11 @@ class CombBoinDesign(DoseFindingDesign):
         Select only combinations whose isotonic estimate is <= lambda_d.
     mtd_contour : bool
         False: one MTD (BOIN combination design); True: one MTD per level of agent A (the waterfall design).
+    titration : bool
+        One MTD: accelerated titration -- single patients from the start combination up the grid (agent B
+        first, then agent A at its last level) until the first DLT or the top combination, whose cohort is then
+        completed to cohort_size; the titration and its completion are the first cohort.  Off when
+        cohort_size = 1.
     subtrial_cohorts : tuple of int, optional
         Waterfall: cohorts of each subtrial (J entries; default ``ceil(round(4 / cohort_size, 2) * (J + K - 1,
         K - 1, ..., K - 1))`` as in the reference).
@@ -85,6 +90,7 @@ class CombBoinDesign(DoseFindingDesign):
     offset: float = Field(0.05, ge=0.0)
     bound_mtd: bool = False
     mtd_contour: bool = False
+    titration: bool = False
     subtrial_cohorts: tuple[int, ...] | None = None
     dose_levels_a: tuple[float, ...] | None = None
     dose_levels_b: tuple[float, ...] | None = None
@@ -153,6 +159,9 @@ class CombBoinDesign(DoseFindingDesign):
                 raise ValueError(f"The 'start_dose' parameter of {name} must be (1, 1) for the waterfall design "
                                  f"(mtd_contour), whose first subtrial starts at the lowest combination. Got "
                                  f"{self.start_dose}.")
+            if self.titration:
+                raise ValueError(f"The 'titration' parameter of {name} is for the one-MTD design; the waterfall "
+                                 f"design (mtd_contour) starts with its first subtrial.")
             cohorts = self.subtrial_cohorts
             if cohorts is not None and (len(cohorts) != J or min(cohorts) < 1):
                 raise ValueError(f"The 'subtrial_cohorts' parameter of {name} must give J = {J} positive numbers of "
@@ -227,6 +236,11 @@ class CombBoinDesign(DoseFindingDesign):
         J, K = self.grid
         per = round(4 / self.cohort_size, 2)
         return tuple(math.ceil(per * m) for m in [J + K - 1] + [K - 1] * (J - 1))
+
+    @property
+    def uses_titration(self) -> bool:
+        """Accelerated titration is on (and cohorts have more than one patient)."""
+        return self.titration and self.cohort_size > 1
 
     @property
     def max_sample_size(self) -> int:

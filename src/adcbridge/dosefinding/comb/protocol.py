@@ -22,6 +22,12 @@ def protocol_text(design) -> str:
     if design.extrasafe:
         common += (f" The trial also stops for safety when Pr(DLT rate at (1, 1) > {phi:g} | data) > "
                    f"{design.cutoff_eli - design.offset:g}.")
+    if design.uses_titration:
+        common += (f" The trial starts with an accelerated titration: single patients are treated from "
+                   f"{design.dose_label(design.start_dose)} up the grid, raising agent B and agent A in turn (the "
+                   f"other agent when one is at its highest level), until the first DLT or ({J}, {K}); the cohort "
+                   f"at that combination is then completed to {design.cohort_size} patients (together, the first "
+                   f"cohort) and the rules above apply.")
     if not design.mtd_contour:
         return common + (
             f" An escalation goes to (a + 1, b) or (a, b + 1), a de-escalation to (a - 1, b) or (a, b - 1), "
@@ -39,4 +45,5 @@ def protocol_text(design) -> str:
         f"({J}, 1), ..., ({J}, {K}); each later subtrial escalates agent B at the next lower level of agent A, "
         f"starting right of the previous subtrial's MTD. Subtrials have {cohorts} cohorts and end early when "
         f"{design.earlystop} patients have been treated at the combination they go to. At the end, one MTD per "
-        f"level of agent A is selected by bivariate isotonic regression: the combination closest to {phi:g}.")
+        f"level of agent A is selected by bivariate isotonic regression (combinations eliminated in the "
+        f"subtrials counted as 1.1): the combination closest to {phi:g}.")

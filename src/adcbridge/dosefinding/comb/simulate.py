@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..boin.selection import SelectionRule
-from .kernel import SELECT_STOPS, STOP_EARLYSTOP, STOP_ELIMINATE, cell_masks, decide_cells
+from .kernel import SELECT_STOPS, STOP_EARLYSTOP, STOP_ELIMINATE, cell_masks, decide_cells, grid_bits
 from .selection import select_comb_batch, select_waterfall, selection_rule
 from .tables import comb_tables
 from .waterfall import CONTINUE, SUB_END, after_subtrial, subtrial_step
@@ -73,6 +73,42 @@ def _dlts(rng, p_cell: np.ndarray, size: int, active: np.ndarray) -> np.ndarray:
     return np.where(active, d, 0)
 
 
+def titration_step(cur: np.ndarray, step, J: int, K: int, u=None) -> np.ndarray:
+    """The next combination of the accelerated titration from ``cur`` (flat cells, not the top one) after its
+    ``step``-th patient (0-based): the two agents in turn -- agent B after even steps, agent A after odd ones --
+    while both can go up, else the one that can (a zigzag up the diagonal of the grid, deterministic so that a
+    live trial can follow it).  ``u`` (uniforms) draws the direction at random when both are open, as the
+    reference does (below 0.5: agent A)."""
+    a, b = np.divmod(cur, K)
+    both = (b < K - 1) & (a < J - 1)
+    choose_b = (u >= 0.5) if u is not None else (np.asarray(step) % 2 == 0)
+    up_b = (b < K - 1) & (~both | choose_b)
+    return np.where(up_b, cur + 1, cur + K)
+
+
+def _titration(design, p_flat, rng, nf, yf, cur, reference):
+    """The accelerated titration of every trial (the one-MTD design, ``uses_titration``): one patient at a time
+    from the start combination (:func:`titration_step`) until a DLT or the top combination; each step draws one
+    uniform per trial for the outcome (and, ``reference``, one for the direction), whether or not the trial is
+    still titrating.  Returns the combination where each trial's titration ended."""
+    J, K = design.grid
+    B = cur.size
+    n_flat, y_flat = nf.ravel(), yf.ravel()
+    base = np.arange(B) * J * K
+    going = np.ones(B, dtype=bool)
+    top = J * K - 1
+    step = 0
+    while going.any():
+        dlt = rng.random(B) < p_flat[cur]
+        u = rng.random(B) if reference else None
+        n_flat[base + cur] += going
+        y_flat[base + cur] += going & dlt
+        going &= ~dlt & (cur != top)
+        cur = np.where(going, titration_step(cur, step, J, K, u), cur)
+        step += 1
+    return cur
+
+
 def _run_standard(design, p_flat, B, rng, tables, log, reference=False):
     """The one-MTD design: all B trials advance together, cohort by cohort; stopped trials keep drawing their
     uniforms (so a trial's stream does not depend on the others) but no longer change.  Each trial carries the
@@ -93,10 +129,15 @@ def _run_standard(design, p_flat, B, rng, tables, log, reference=False):
     active = np.ones(B, dtype=bool)
     code = np.zeros(B, dtype=np.int64)
     base = np.arange(B) * JK
+    if design.uses_titration:
+        cur = _titration(design, p_flat, rng, nf, yf, cur, reference)
+        hit = grid_bits(tables.hit[nf, yf], masks)
+        high = grid_bits(tables.high[nf, yf], masks)
     for step in range(design.n_cohorts):
-        d = _dlts(rng, p_flat[cur], cs, active)
+        size = cs - 1 if design.uses_titration and step == 0 else cs     # titration: cohort 1 is completed
+        d = _dlts(rng, p_flat[cur], size, active)
         at = base + cur
-        n_flat[at] += cs * active
+        n_flat[at] += size * active
         y_flat[at] += d
         ny = n_flat[at] * M + y_flat[at]
         bit = masks.bit[cur]
