@@ -11,8 +11,8 @@ cran/BOIN @ "version 2.7.2"), see its ``meta`` and ``/work/shared/reference/boin
   R errors (lowest combination eliminated, extra safety) give no MTD.
 * ``next.subtrial`` (3 cases) exactly.
 * ``get.oc.comb`` (5 cases, 2,000 trials): z-scores with the combined SE; the one-MTD cases with the reference's
-  simulator rules (no blocking rule, random ties), the waterfall with the design's rules.  Titration is not
-  implemented (skipped).  The waterfall's final selection eliminates what the trial eliminated (each
+  simulator rules (no blocking rule, random ties; with titration, a random direction at each step), the
+  waterfall with the design's rules.  The waterfall's final selection eliminates what the trial eliminated (each
   subtrial's path from its first too-toxic combination on, and the rows above a first-subtrial MTD in column 1),
   set to 1.1 before the isotonic fit (SPEC 1.7).  Known and unresolved: in the waterfall scenario p2 the
   selection % of (1, 1) is about half R's (|z| up to 4.5 over seeds; bound 6 for that cell, 4 everywhere else).

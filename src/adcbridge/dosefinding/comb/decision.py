@@ -7,6 +7,10 @@ Design-specific record keys (``extra``): ``candidates`` (one MTD: the candidate 
 de-escalation with their scores and whether they were allowed), ``tie_break`` (only when two candidates' scores
 tied: the rule that chose), and for the waterfall ``subtrial`` (its number and combinations) and
 ``next_subtrial`` (when a subtrial ends and another starts: its combinations and starting combination).
+
+With accelerated titration (one MTD) the history first follows the titration's path (:func:`titration_phase`:
+rules ``titration``, a next cohort of 1, and ``titration_fill``, completing the cohort where it ended); the
+rules apply from the completed first cohort on, and the maximum sample size counts cohorts.
 """
 
 from __future__ import annotations

@@ -15,6 +15,9 @@
    get none.  (``select.mtd.comb`` also gives no MTD to a row when the row above it picked its last column, while
    the reference's waterfall simulator -- whose design tests that row at its last column -- does not:
    ``last_column_rule=True`` reproduces the former; the design follows the latter.)
+4. **Waterfall** (:func:`select_waterfall`): the eliminated cells are those the trial eliminated (each
+   subtrial's path from its first too-toxic combination on, ``elimination="path"``, and the rows above a
+   first-subtrial MTD in column 1), set to 1.1 *before* the fit (``get.oc.comb(mtd.contour = TRUE)``).
 
 **Deliberate differences from the reference** (tests/reference/test_comb_boin.py shows both):
 

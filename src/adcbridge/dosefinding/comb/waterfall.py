@@ -25,9 +25,11 @@ path, and the next subtrial is:
 * after the first subtrial with MTD (J, b), or a row subtrial of row a with MTD (a, b): the row subtrial of a - 1
   starts at (a - 1, b + 1), or at (a - 1, K) when b = K (a row subtrial without an MTD counts as b = 1);
 * the trial ends when there is no such row, when the first subtrial finds no MTD, or when every subtrial's
-  cohorts are used.  The MTD contour is then selected on the whole grid (:mod:`.selection`, one MTD per row:
-  without ``select.mtd.comb``'s rule that a row gets none when the row above picked its last column, as the
-  reference's waterfall simulator selects).
+  cohorts are used.  The MTD contour is then selected on the whole grid (:func:`.selection.select_waterfall`:
+  the combinations the subtrials eliminated -- each path from its first too-toxic combination on -- and the rows
+  above a first-subtrial MTD in column 1 are set to 1.1 before the isotonic fit; one MTD per row, without
+  ``select.mtd.comb``'s rule that a row gets none when the row above picked its last column, as the reference's
+  waterfall simulator selects).
 
 **Deliberate differences from the reference:** the subtrials use the design's own p_saf and p_tox (the reference
 ignores them there), the design's extra safety rule at (1, 1) with its Beta(1, 1) prior (the reference's subtrials
