@@ -293,6 +293,7 @@ class CombBoinDesign(DoseFindingDesign):
         return [comb_boin(0.3, grid=(3, 4), n_cohorts=12),
                 comb_boin(0.25, grid=(2, 3), n_cohorts=10, n_earlystop=9, extrasafe=True, cutoff_eli=0.9),
                 comb_boin(0.3, grid=(3, 4), start_dose=(2, 1), cohort_size=2, n_cohorts=14, bound_mtd=True),
+                comb_boin(0.3, grid=(3, 4), n_cohorts=10, n_earlystop=12, titration=True),
                 comb_boin(0.3, grid=(3, 4), mtd_contour=True),
                 comb_boin(0.25, grid=(2, 4), mtd_contour=True, subtrial_cohorts=(5, 4), n_earlystop=9,
                           extrasafe=True)]

@@ -8,7 +8,7 @@ import pandas as pd
 
 from ..history import History, Patient
 from .kernel import RULES
-from .simulate import run_trials
+from .simulate import TITRATION_STEP, run_trials
 
 __all__ = ["MAX_CASES", "conformance_cases", "conformance_scenario", "pathways"]
 
@@ -24,10 +24,11 @@ def conformance_scenario(design) -> np.ndarray:
 
 
 def _history(design, cohorts) -> History:
+    """Cohorts (cell, DLTs[, size]) as a history (size: the design's cohort size unless given)."""
     patients, k = [], 0
-    for c_no, (cell, dlt) in enumerate(cohorts, start=1):
+    for c_no, (cell, dlt, *size) in enumerate(cohorts, start=1):
         a, b = divmod(int(cell), design.grid[1])
-        for i in range(design.cohort_size):
+        for i in range(size[0] if size else design.cohort_size):
             k += 1
             patients.append(Patient(f"P{k}", c_no, None, bool(i < dlt), dose_a=a + 1, dose_b=b + 1))
     return History(tuple(patients))
@@ -42,14 +43,19 @@ def conformance_cases(design, n_trials: int = 40, seed: int = 1):
     for a stop), the ``decision`` of the one-MTD design, and the selected ``mtd`` when the trial stops."""
     J, K = design.grid
     runs = run_trials(design, conformance_scenario(design), n_trials, seed, log=True)
-    count = 0
+    count = titration_cases = 0
     for run in runs:
         cohorts: dict[int, list] = {}
-        for live, cur, dlt, nxt, code in run.log:
+        for live, cur, dlt, nxt, code, size in run.log:
             for t, c, d, x, k in zip(live, cur, dlt, nxt, code):
-                cohorts.setdefault(int(t), []).append((int(c), int(d)))
+                cohorts.setdefault(int(t), []).append((int(c), int(d), int(size)))
                 expected = {"next_dose": _pair(x, K) if x >= 0 else None}
-                if not design.mtd_contour:
+                if k < 0:                                                   # a step of the titration
+                    titration_cases += 1
+                    if titration_cases > MAX_CASES // 4:                   # leave room for the rules
+                        continue
+                    expected["decision"] = "escalate" if k == TITRATION_STEP else "stay"
+                elif not design.mtd_contour:
                     expected["decision"] = RULES[int(k)][0]
                 if x < 0:
                     sel = run.selected[t]
@@ -78,21 +84,21 @@ def pathways(design, n_cohorts: int = 3) -> pd.DataFrame:
     start = (design.start_dose[0] - 1) * K + design.start_dose[1] - 1
     rows = []
 
-    def walk(cohorts, cell, row):
+    def walk(cohorts, cell, size, row):
         k = len(cohorts) + 1
-        for dlt in range(cs + 1):
-            path = cohorts + [(cell, dlt)]
+        for dlt in range(size + 1):
+            path = cohorts + [(cell, dlt, size)]
             d = next_dose(design, _history(design, path))
             r = dict(row)
             a, b = _pair(cell, K)
-            r[f"cohort_{k}"] = f"({a}, {b}): {dlt}/{cs}"
+            r[f"cohort_{k}"] = f"({a}, {b}): {dlt}/{size}"
             r[f"dose_after_{k}"] = None if d.next_dose is None else f"({d.next_dose[0]}, {d.next_dose[1]})"
             if d.next_dose is None or k == n_cohorts:
                 r["decision"], r["rule"] = d.decision, d.rule
                 rows.append(r)
             else:
-                walk(path, (d.next_dose[0] - 1) * K + d.next_dose[1] - 1, r)
+                walk(path, (d.next_dose[0] - 1) * K + d.next_dose[1] - 1, d.next_cohort_size or cs, r)
 
-    walk([], start, {})
+    walk([], start, 1 if design.uses_titration else cs, {})
     cols = [c for k in range(1, n_cohorts + 1) for c in (f"cohort_{k}", f"dose_after_{k}")] + ["decision", "rule"]
     return pd.DataFrame(rows).reindex(columns=cols)

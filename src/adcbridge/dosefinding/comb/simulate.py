@@ -86,11 +86,16 @@ def titration_step(cur: np.ndarray, step, J: int, K: int, u=None) -> np.ndarray:
     return np.where(up_b, cur + 1, cur + K)
 
 
-def _titration(design, p_flat, rng, nf, yf, cur, reference):
+#: log codes of the titration's steps (the kernel's codes are >= 0)
+TITRATION_STEP, TITRATION_FILL = -1, -2
+
+
+def _titration(design, p_flat, rng, nf, yf, cur, reference, log=None):
     """The accelerated titration of every trial (the one-MTD design, ``uses_titration``): one patient at a time
     from the start combination (:func:`titration_step`) until a DLT or the top combination; each step draws one
     uniform per trial for the outcome (and, ``reference``, one for the direction), whether or not the trial is
-    still titrating.  Returns the combination where each trial's titration ended."""
+    still titrating.  Returns the combination where each trial's titration ended.  ``log``: each step's
+    (trials, cell, DLT, next cell, TITRATION_STEP or TITRATION_FILL, 1) is appended."""
     J, K = design.grid
     B = cur.size
     n_flat, y_flat = nf.ravel(), yf.ravel()
@@ -103,8 +108,13 @@ def _titration(design, p_flat, rng, nf, yf, cur, reference):
         u = rng.random(B) if reference else None
         n_flat[base + cur] += going
         y_flat[base + cur] += going & dlt
+        live = np.flatnonzero(going)
+        before = cur[live]
         going &= ~dlt & (cur != top)
         cur = np.where(going, titration_step(cur, step, J, K, u), cur)
+        if log is not None:
+            log.append((live, before, dlt[live].astype(np.int64), cur[live],
+                        np.where(going[live], TITRATION_STEP, TITRATION_FILL), 1))
         step += 1
     return cur
 
@@ -130,7 +140,7 @@ def _run_standard(design, p_flat, B, rng, tables, log, reference=False):
     code = np.zeros(B, dtype=np.int64)
     base = np.arange(B) * JK
     if design.uses_titration:
-        cur = _titration(design, p_flat, rng, nf, yf, cur, reference)
+        cur = _titration(design, p_flat, rng, nf, yf, cur, reference, log)
         hit = grid_bits(tables.hit[nf, yf], masks)
         high = grid_bits(tables.high[nf, yf], masks)
     for step in range(design.n_cohorts):
@@ -148,7 +158,7 @@ def _run_standard(design, p_flat, B, rng, tables, log, reference=False):
                          earlystop=design.earlystop, extrasafe=design.extrasafe, **opts)
         if log is not None:
             live = np.flatnonzero(active)
-            log.append((live, cur[live].copy(), d[live], g.next_cell[live], g.code[live]))
+            log.append((live, cur[live].copy(), d[live], g.next_cell[live], g.code[live], size))
         stop = active & (g.code >= STOP_ELIMINATE)
         code[stop] = g.code[stop]
         active &= ~stop
@@ -206,7 +216,7 @@ def _run_waterfall(design, p_flat, B, rng, tables, log):
             nxt[fin] = np.where(go, ns.start, -1)
             status[fin] = np.where(go, CONTINUE, SUB_END)
         if log is not None:
-            log.append((live, cur[live].copy(), d[live], nxt, status))
+            log.append((live, cur[live].copy(), d[live], nxt, status, cs))
         stop = status != CONTINUE
         end[live[stop & (status != SUB_END)]] = END_SAFETY
         active[live[stop]] = False
