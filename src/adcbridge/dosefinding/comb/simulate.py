@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..boin.selection import SelectionRule
-from .kernel import SELECT_STOPS, STOP_EARLYSTOP, STOP_ELIMINATE, cell_masks, decide_cells, grid_bits
+from .kernel import SELECT_STOPS, STOP_EARLYSTOP, STOP_ELIMINATE, cell_masks, decide_cells
 from .selection import select_comb_batch, select_waterfall, selection_rule
 from .tables import comb_tables
 from .waterfall import CONTINUE, SUB_END, after_subtrial, subtrial_step
@@ -140,9 +140,8 @@ def _run_standard(design, p_flat, B, rng, tables, log, reference=False):
     code = np.zeros(B, dtype=np.int64)
     base = np.arange(B) * JK
     if design.uses_titration:
+        # the titration leaves 0/1 everywhere but at its last combination (updated below with its cohort)
         cur = _titration(design, p_flat, rng, nf, yf, cur, reference, log)
-        hit = grid_bits(tables.hit[nf, yf], masks)
-        high = grid_bits(tables.high[nf, yf], masks)
     for step in range(design.n_cohorts):
         size = cs - 1 if design.uses_titration and step == 0 else cs     # titration: cohort 1 is completed
         d = _dlts(rng, p_flat[cur], size, active)
