@@ -25,28 +25,34 @@ def _cheap_argon2(monkeypatch):
 
 
 def postgres_engine():
-    """An engine on the test server (cached), or skip (fail under ADCBRIDGE_REQUIRE_POSTGRES=1)."""
+    """An engine on the test server (one per URL, kept), or skip -- fail under ADCBRIDGE_REQUIRE_POSTGRES=1."""
     required = os.environ.get(REQUIRE_ENV) == "1"
     url = os.environ.get(POSTGRES_ENV)
     if not url:
-        if required:
-            pytest.fail(f"{REQUIRE_ENV}=1 but {POSTGRES_ENV} is not set")
-        pytest.skip(f"no PostgreSQL server: set {POSTGRES_ENV} (.ci/run starts one)")
-    if "engine" not in _server:
-        from sqlalchemy import create_engine
-        engine = create_engine(url, pool_size=1)
-        try:
-            with engine.connect() as conn:
-                conn.exec_driver_sql("SELECT 1")
-            _server.update(engine=engine, error=None)
-        except Exception as exc:  # noqa: BLE001 - any failure to reach the server
-            _server.update(engine=None, error=str(exc).splitlines()[0])
-    if _server["engine"] is None:
-        message = f"the PostgreSQL server at {POSTGRES_ENV} does not answer: {_server['error']}"
-        if required:
-            pytest.fail(message)
-        pytest.skip(message)
-    return _server["engine"]
+        message = f"no PostgreSQL server: set {POSTGRES_ENV} (.ci/run starts one)"
+    else:
+        if url not in _server:
+            _server[url] = _reach(url)
+        engine, error = _server[url]
+        if engine is not None:
+            return engine
+        message = f"the PostgreSQL server at {POSTGRES_ENV} does not answer: {error}"
+    if required:
+        pytest.fail(f"{REQUIRE_ENV}=1: {message}")
+    pytest.skip(message)
+
+
+def _reach(url: str):
+    """(engine, None) when the server at ``url`` answers, else (None, the first line of the error)."""
+    from sqlalchemy import create_engine
+    engine = create_engine(url, pool_size=1, connect_args={"connect_timeout": 5})
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+        return engine, None
+    except Exception as exc:  # noqa: BLE001 - any failure to reach the server
+        engine.dispose()
+        return None, str(exc).splitlines()[0]
 
 
 def _new_schema():
@@ -77,5 +83,6 @@ def postgres_url():
 
 
 def pytest_sessionfinish(session, exitstatus):
-    if _server.get("engine") is not None:
-        _server["engine"].dispose()
+    for engine, _ in _server.values():
+        if engine is not None:
+            engine.dispose()

@@ -189,3 +189,17 @@ def test_the_database_url_from_the_environment_without_its_password(postgres_url
     assert run(capsys, "audit", "verify")[:2] == (0, "audit trail whole: 1 events\n")
     if shutil.which("pg_dump"):
         assert run(capsys, "backup", "--out", tmp_path / "env.dump")[0] == 0
+
+
+def test_the_postgresql_cases_skip_without_a_server_and_fail_when_it_is_required(monkeypatch):
+    from tests.app.conftest import postgres_engine
+    for env, outcome in (({}, pytest.skip.Exception), ({"ADCBRIDGE_REQUIRE_POSTGRES": "1"}, pytest.fail.Exception)):
+        monkeypatch.delenv("ADCBRIDGE_REQUIRE_POSTGRES", raising=False)
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.delenv("ADCBRIDGE_TEST_POSTGRES_URL", raising=False)
+        with pytest.raises(outcome, match="no PostgreSQL server"):
+            postgres_engine()
+        monkeypatch.setenv("ADCBRIDGE_TEST_POSTGRES_URL", "postgresql+psycopg://nobody:x@127.0.0.1:1/none")
+        with pytest.raises(outcome, match="does not answer"):
+            postgres_engine()
