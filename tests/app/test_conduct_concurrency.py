@@ -35,8 +35,10 @@ def together(jobs):
     threads = [threading.Thread(target=work, args=(k,)) for k in range(len(jobs))]
     for t in threads:
         t.start()
-    for t in threads:
-        t.join(timeout=60)
+    for k, t in enumerate(threads):
+        t.join(timeout=120)
+        if t.is_alive():
+            out[k] = TimeoutError(f"job {k} still running after 120 s")
     return out
 
 
@@ -96,7 +98,8 @@ def test_the_last_patient_of_a_cohort_entered_at_the_same_moment(live):
     make, users, trial_id = live
     inv = users["investigator"]
     for r in range(3):                                 # three cohorts, each raced at its last place
-        together([_enrol(make, inv, trial_id, f"C{r}-{k}") for k in (1, 2)])
+        out = together([_enrol(make, inv, trial_id, f"C{r}-{k}") for k in (1, 2)])
+        assert all(isinstance(x, int) for x in out), out
         out = together([_enrol(make, inv, trial_id, f"C{r}-last-{k}") for k in range(4)]
                        + [_decide(make, users[role], trial_id) for role in ("viewer", "safety-reviewer")] * 2)
         assert all(isinstance(x, int) for x in out[:4]), out[:4]       # every enrolment went through
