@@ -137,3 +137,16 @@ def test_the_command_writes_the_three_outputs_at_once(tmp_path, capsys):
     code, _, err = run(capsys, "sweep", path, "--out", tmp_path / "o3", "--workers", "2", "--scheduler",
                        "tcp://127.0.0.1:1")
     assert code == 2 and "--workers" in err
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"scenarios": [{"name": "S1", "p_true": [0.05, 0.15, 0.3, 0.5], "target": 0.4}]}, "has its own \\(0.3\\)"),
+    ({"trials": True}, "trials"),
+    ({"seed": True}, "seed"),
+    ({"scenarios": [{"name": "S1", "p_true": [0.05, True, 0.3, 0.5]}]}, "p_true"),
+    ({"scenarios": [{"name": "S1", "p_true": [0.05, "0.15", 0.3, 0.5]}]}, "p_true"),
+    ({"trials": "100"}, "trials"),
+])
+def test_no_silent_change_of_target_or_type(change, message):
+    with pytest.raises(ValueError, match=message):
+        run_sweep(SweepFile(**{**SWEEP, **change}), workers=0)

@@ -79,6 +79,9 @@ def plan_sweep(sweep: SweepFile) -> tuple[list[Cell], list[Chunk]]:
             where = f"design {label!r}" + (f" with {size} cohorts" if size is not None else "")
             design = _design(entry, size, where)
             for scenario in sweep.scenarios:
+                if scenario.target is not None and design.oc_target not in (None, scenario.target):
+                    raise ValueError(f"scenario {scenario.name!r}: 'target' sets the target of designs without one "
+                                     f"(3+3); {where} has its own ({design.oc_target:g}), and the two differ")
                 takes = set(design.scenario_options)
                 truths = {k: v for k, v in scenario.truths.items() if k in takes}
                 cells.append(Cell(len(cells), label, design, scenario.name, size, scenario.p_true, truths,

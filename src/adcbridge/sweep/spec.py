@@ -32,7 +32,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, field_validator, model_validator
 
 __all__ = ["SweepFile", "SweepScenario", "load_sweep", "MAX_TRIALS_PER_CELL"]
 
@@ -42,11 +42,11 @@ MAX_TRIALS_PER_CELL = 100_000_000
 class SweepScenario(BaseModel):
     """One scenario: its name, the true DLT probabilities and any other truths (extra keys)."""
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True, strict=True)
 
     name: str = Field(min_length=1)
-    p_true: list[float] | list[list[float]]
-    target: float | None = None
+    p_true: list[StrictFloat | StrictInt] | list[list[StrictFloat | StrictInt]]
+    target: StrictFloat | None = None
 
     @property
     def truths(self) -> dict[str, Any]:
@@ -61,9 +61,9 @@ class SweepFile(BaseModel):
 
     designs: list[dict[str, Any]] = Field(min_length=1)
     scenarios: list[SweepScenario] = Field(min_length=1)
-    sample_sizes: list[int] | None = None
-    trials: int = Field(ge=1, le=MAX_TRIALS_PER_CELL)
-    seed: int = Field(ge=0, lt=2 ** 63)
+    sample_sizes: list[StrictInt] | None = None
+    trials: StrictInt = Field(ge=1, le=MAX_TRIALS_PER_CELL)
+    seed: StrictInt = Field(ge=0, lt=2 ** 63)
 
     @field_validator("designs", mode="before")
     @classmethod
