@@ -41,16 +41,9 @@ def _chunk(design) -> int:
 
 
 def _check_p(design, p_true) -> np.ndarray:
-    try:
-        p = np.asarray(p_true, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"The 'p_true' argument must be numbers in [0, 1]. Got {p_true!r}.") from None
-    if p.ndim != 1 or p.size != design.n_doses:
-        raise ValueError(f"The 'p_true' argument must have one probability per dose ({design.n_doses}). "
-                         f"Got {p.size}: {p.tolist()}.")
-    if not np.all(np.isfinite(p)) or np.any((p < 0) | (p > 1)):
-        raise ValueError(f"The 'p_true' argument must be probabilities in [0, 1]. Got {p.tolist()}.")
-    return p
+    """The core's check of ``p_true`` (one probability in [0, 1] per dose)."""
+    from ..simulate import _check_p_true
+    return _check_p_true(design, p_true)
 
 
 def _ratio(a_sum, a_sq, b_sum, b_sq, ab, w):
