@@ -324,6 +324,12 @@ class Result:
         """The tidy table (a copy, so the result stays unchanged)."""
         return self.table.copy()
 
+    def table_rows(self) -> list[dict[str, Any]]:
+        """The tidy table as row objects (plain JSON values), without building a DataFrame when the result still
+        holds its columns (fast printing of a command's table)."""
+        value = self.__dict__["_table"]
+        return json_ready(value.records()) if isinstance(value, ColumnTable) else table_records(value)
+
     _base_fields: ClassVar[tuple[str, ...]] = ("spec", "table", "issues", "provenance")
 
     def record_body(self) -> dict[str, Any]:

@@ -28,9 +28,8 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
-import pandas as pd
 
-from adcbridge.results import Result
+from adcbridge.results import ColumnTable, Result
 
 from .engine import OcSums
 
@@ -140,7 +139,7 @@ def oc_from_sums(sums: OcSums, *, spec, design_name: str, target: float, p_true,
             "overdose80_pct": float(_se_pct(vals["overdose80_pct"], W)),
         }
         se_cols = {"selection_se": s_sel, "patients_se": s_pts, "dlt_se": s_dlt}
-    table = pd.DataFrame({
+    table = ColumnTable({             # a DataFrame only when someone reads ``oc.table`` (fast start-up)
         "dose": np.arange(1, J + 1),
         "dose_label": [str(j) for j in range(1, J + 1)] if dose_labels is None else list(dose_labels),
         "p_true": p_true, "selection_pct": sel, "selection_se": se_cols["selection_se"],

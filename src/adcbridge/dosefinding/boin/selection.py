@@ -29,9 +29,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+import math
+
 import numpy as np
-import pandas as pd
-from scipy.special import betaincinv
 
 from adcbridge.results import Issue, Result, make_provenance
 
@@ -144,7 +144,7 @@ class MtdSelection(Result):
     def record_body(self) -> dict:
         """The command-line JSON contract."""
         def f(v):
-            return None if pd.isna(v) else float(v)
+            return None if v is None or math.isnan(float(v)) else float(v)
         est = [{"dose": int(r.dose), "n": int(r.n), "dlt": int(r.dlt), "p_hat": f(r.p_hat),
                 "ci_low": f(r.ci_low), "ci_high": f(r.ci_high), "p_overdose": f(r.p_overdose),
                 "eliminated": bool(r.eliminated)}
@@ -176,6 +176,7 @@ def select_mtd(design: BoinDesign, n, dlt) -> MtdSelection:
     J = design.n_doses
     cols = {k: np.full(J, np.nan) for k in ("p_hat", "ci_low", "ci_high", "p_overdose")}
     if treated.size:
+        from scipy.special import betaincinv     # the live selection only: the simulators never load scipy here
         nt, yt = n_a[treated].astype(float), y_a[treated].astype(float)
         phat, w = _estimates(nt, yt)
         a, b = yt + PRIOR, nt - yt + PRIOR
@@ -183,6 +184,7 @@ def select_mtd(design: BoinDesign, n, dlt) -> MtdSelection:
         cols["ci_low"][treated] = pava(betaincinv(a, b, 0.025), w)
         cols["ci_high"][treated] = pava(betaincinv(a, b, 0.975), w)
         cols["p_overdose"][treated] = pava(posterior_prob_above(design.target, yt, nt, PRIOR, PRIOR))
+    import pandas as pd
     table = pd.DataFrame({"dose": np.arange(1, J + 1), "n": n_a, "dlt": y_a, **cols,
                           "eliminated": elim[0], "admissible": (n_a > 0) & ~elim[0]})
     issues = ()
