@@ -49,7 +49,9 @@ def test_tite_boin_follow_up_given_as_fractions(tmp_path, capsys):
 @pytest.mark.parametrize("args,message", [
     (["--today", "2026-03-01"], "'--today': needs --dlt-window"),
     (["--today", "21", "--dlt-window", "28"], "expected a date (YYYY-MM-DD)"),
-    (["--dlt-window", "28", "--today", "2026-02-01"], "after the time of the decision"),
+    (["--dlt-window", "28", "--today", "2026-02-01"],
+     "line 2 (patient 'P1'): assessed on 2026-02-02, after --today 2026-02-01"),
+    (["--dlt-window", "28"], "'--dlt-window': converts the history's dosing times into follow-up as of --today"),
     ([], "the patient is pending"),
 ])
 def test_tite_boin_bad_follow_up_is_one_line(tmp_path, capsys, args, message):
@@ -198,7 +200,7 @@ def test_boin12_refuses_a_missing_efficacy_outcome_and_needs_q_true(tmp_path, ca
     assert code == 2 and "P6" in err and err.count("\n") == 1
     code, _, err = run(capsys, "simulate", "--design", "boin12", "--target", "0.3", "--efficacy-min", "0.25",
                        "--p-true", "0.05,0.1,0.2,0.35", "--trials", "100")
-    assert code == 2 and "q_true" in err and err.count("\n") == 1
+    assert code == 2 and "'--q-true': is required for --design boin12" in err and err.count("\n") == 1
     rec = _json(capsys, "simulate", "--design", "boin12", "--target", "0.3", "--efficacy-min", "0.25", "--p-true",
                 "0.05,0.1,0.2,0.35", "--q-true", "0.1,0.3,0.5,0.5", "--utility", "60,40", "--trials", "2000",
                 "--seed", "1")

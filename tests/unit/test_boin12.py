@@ -164,3 +164,9 @@ def test_simulation_is_reproducible_and_sums_to_100():
     assert sum(a.selection_pct) + a.no_mtd_pct == pytest.approx(100)
     assert a.extra["true_obd"] == 3 and a.pcs == a.extra["pcs_obd"]
     assert set(a.se) >= {"selection_pct", "responses_mean", "favourable_pct", "overdose_pct"}
+
+
+def test_the_design_declares_efficacy_and_its_required_scenario():
+    from adcbridge.dosefinding.boin12 import Boin12Design
+    assert (Boin12Design.uses_efficacy, Boin12Design.uses_times, Boin12Design.uses_followup) == (True, False, False)
+    assert Boin12Design.required_scenario_options == ("q_true",)

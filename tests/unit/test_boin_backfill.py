@@ -143,6 +143,34 @@ def test_backfill_outcomes_count_in_the_evaluation_and_can_turn_it():
     assert (r["rule"], r["next_dose"]) == ("escalate", 3)
 
 
+@pytest.mark.parametrize("rows,expected", [
+    # cohort 2 full, one outcome known (P4, a DLT), two pending; a backfill patient known and one pending at dose 1
+    (ESC2[:3] + [("P4", 2, 2, True), ("P5", 2, 2, None), ("P6", 2, 2, None), ("B1", 3, 1, False, True),
+                 ("B2", 4, 1, None, True)],
+     [(4, 0, 1, 3, 2), (1, 1, 2, 3, 0), (0, 0, 0, 0, 0), (0, 0, 0, 0, 0)]),
+    # cohort 2 open: one patient in, his outcome known
+    (ESC2[:3] + [("P4", 2, 2, True)], [(3, 0, 0, 3, 0), (1, 1, 0, 1, 0), (0, 0, 0, 0, 0), (0, 0, 0, 0, 0)]),
+    # cohort 2 full and assessed (the evaluation): every outcome counts
+    (ESC2[:3] + [("P4", 2, 2, True), ("P5", 2, 2, False), ("P6", 2, 2, False)],
+     [(3, 0, 0, 3, 0), (3, 1, 0, 3, 0), (0, 0, 0, 0, 0), (0, 0, 0, 0, 0)]),
+])
+def test_the_per_dose_table_counts_every_patient_as_he_stands(rows, expected):
+    """n (outcome known), dlt, pending, n_escalation and n_backfill (pending included) by hand: a known outcome at a
+    dose whose cohort is still open or pending is shown, not hidden until the evaluation."""
+    r = next_dose(boin_backfill(0.3, 4), H(*rows)).to_record()
+    got = [(e["n"], e["dlt"], e["pending"], e["n_escalation"], e["n_backfill"]) for e in r["estimates"]]
+    assert got == expected
+    assert all(e["n"] + e["pending"] == e["n_escalation"] + e["n_backfill"] for e in r["estimates"])
+    assert [e["p_hat"] for e in r["estimates"]][:2] == [e[1] / e[0] if e[0] else None for e in expected][:2]
+
+
+def test_the_design_declares_the_history_columns_it_uses():
+    from adcbridge.dosefinding.backfill import BackfillBoinDesign
+    assert (BackfillBoinDesign.uses_efficacy, BackfillBoinDesign.uses_times, BackfillBoinDesign.uses_followup) == \
+        (True, True, False)
+    assert set(BackfillBoinDesign.fixed_parameters) == {"titration", "end_backfill"}
+
+
 def test_three_plus_three_keeps_the_dose_after_one_dlt_in_three():
     assert next_dose(boin(0.25, 4), "1NNN 2TNN").next_dose == 1
     r = next_dose(boin_backfill(0.25, 4, three_plus_three=True), "1NNN 2TNN").to_record()

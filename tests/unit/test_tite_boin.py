@@ -68,6 +68,18 @@ def test_skipping_a_dose_is_refused():
         next_dose(tite_boin(0.3, 5), _h((1, 1, False, None), (2, 3, None, 0.5)))
 
 
+def test_followup_comes_from_one_source():
+    """A pending patient with a follow-up fraction given is not recomputed from his dosing time (nor left as it
+    is while the others are): the two sources are refused together, naming the row."""
+    h = History((Patient("P1", 1, 1, None, dose_time=0.0), Patient("P2", 1, 1, None, dose_time=7.0, followup=0.9)))
+    with pytest.raises(ValueError, match=r"column 'followup', patient row 2 \(patient 'P2'\): the follow-up fraction "
+                                         r"is given \(0.9\)"):
+        h.with_followup(now=28.0, dlt_window=28.0)
+    from adcbridge.dosefinding.tite import TiteBoinDesign
+    assert (TiteBoinDesign.uses_followup, TiteBoinDesign.uses_times, TiteBoinDesign.uses_efficacy) == \
+        (True, True, False)
+
+
 def test_followup_from_dosing_times_and_the_date_of_the_decision():
     h = History(tuple(Patient(f"P{k}", 1, 1, None, dose_time=float(t)) for k, t in enumerate((0, 7, 14), 1)))
     h = h.with_followup(now=28.0, dlt_window=28.0)

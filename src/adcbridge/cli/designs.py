@@ -2,7 +2,11 @@
 design flags into a design spec (also used by ``adcbridge simulate``).
 
 A design flag is the spec parameter's name with dashes (``--cutoff-eli`` is ``cutoff_eli``); a flag given for a
-design that has no such parameter is refused, naming the designs that have it -- never ignored.
+design that has no such parameter (or holds it fixed) is refused, naming the designs that have it -- never ignored.
+So is a flag that would change nothing in the command's result (``--dlt-window`` for ``pathways``, which enumerate
+complete cohorts), and a history column the design does not use (``efficacy`` for ``boin``; the designs declare
+``uses_efficacy``, ``uses_times``, ``uses_followup``).  A required parameter the user left out is named by its
+flag, and a specification's error about a flag the user gave is worded as the flag's.
 """
 
 from __future__ import annotations
@@ -17,6 +21,83 @@ from adcbridge.cli.common import FORMAT, Format, emit, floats, rows_text
 # flag -> spec parameter, for the flags whose name differs from the parameter's
 _PARAMETER_OF_FLAG = {"--cohorts": "n_cohorts"}
 
+#: what a required parameter is, for the message naming its flag when it is missing
+_REQUIRED_WHAT = {"target": "the target DLT probability, e.g. --target 0.3",
+                  "efficacy_min": "the lowest acceptable response rate, e.g. --efficacy-min 0.25",
+                  "grid": "the levels of agent A by the levels of agent B, e.g. --grid 3x5",
+                  "n_doses": "the number of dose levels or the doses"}
+
+#: design parameters that change nothing in a command's result: command -> parameter -> why (refused when given)
+_NO_EFFECT = {
+    "pathways": {
+        "dlt_window": "pathways enumerate whole cohorts with every outcome known: no time passes in them",
+        "max_pending": "pathways enumerate whole cohorts with every outcome known: no patient is pending in them",
+        "n_cap": "pathways walk the escalation cohorts without backfill patients",
+        "backfill_assign": "pathways walk the escalation cohorts without backfill patients",
+    },
+}
+
+#: the history columns a design may ignore: column -> (the design's ClassVar saying it uses it, what the column is)
+_HISTORY_USES = {"efficacy": ("uses_efficacy", "efficacy outcomes"),
+                 "dose_time": ("uses_times", "dosing times"), "assess_time": ("uses_times", "assessment times"),
+                 "followup": ("uses_followup", "follow-up fractions")}
+
+
+def _flag_of(name: str) -> str:
+    """The command-line flag of spec parameter ``name``."""
+    for flag, param in _PARAMETER_OF_FLAG.items():
+        if param == name:
+            return flag
+    return {"n_doses": "--doses", "dose_levels": "--doses"}.get(name, "--" + name.replace("_", "-"))
+
+
+def _designs_with(predicate) -> str:
+    """The registered designs whose class satisfies ``predicate``, as ``"a or b"`` (``"none"``)."""
+    from adcbridge.dosefinding.registry import design_class, design_names
+    return " or ".join(d for d in design_names() if predicate(design_class(d))) or "none"
+
+
+def _has_parameter(cls, name: str) -> bool:
+    """Whether design class ``cls`` has parameter ``name`` that can be set (not one it holds fixed)."""
+    return name in cls.model_fields and name not in getattr(cls, "fixed_parameters", ())
+
+
+#: pydantic's wording -> the house's (first match wins)
+_HOUSE_WORDS = [(r"should be greater than or equal to ", "must be >= "), (r"should be greater than ", "must be > "),
+                (r"should be less than or equal to ", "must be <= "), (r"should be less than ", "must be < "),
+                (r"should be a valid integer[^.]*", "must be a whole number"),
+                (r"should be a valid number[^.]*", "must be a number"),
+                (r"should be a valid boolean[^.]*", "must be true or false"),
+                (r"should be a valid (tuple|list)[^.]*", "must be a list of values"),
+                (r"should be a valid string[^.]*", "must be text"), (r"\bshould be ", "must be ")]
+
+
+def house_words(text: str) -> str:
+    """A specification message with pydantic's wording (``should be greater than or equal to 1``) in the house's
+    (``must be >= 1``)."""
+    import re
+    text = re.sub(r"\bInput should be ", "should be ", text)
+    for pattern, words in _HOUSE_WORDS:
+        text, n = re.subn(pattern, words, text, count=1)
+        if n:
+            break
+    return text
+
+
+def _spec_error(exc: ValueError, given: set[str]) -> Exception:
+    """A specification's error in the words of the command line: about a parameter whose flag the user gave, a
+    usage error naming the flag (``Invalid value for '--cohort-size': must be >= 1. Got 0.``); otherwise the
+    specification's sentence in the house's words."""
+    import re
+    text = house_words(str(exc).splitlines()[0])
+    param = getattr(exc, "parameter", None)
+    flag = _flag_of(param) if param else None
+    if flag in given:
+        m = re.match(r"The '[A-Za-z_0-9]+' parameter of [A-Za-z0-9+_ -]+? (?=must|is|has|needs|:)", text)
+        if m:
+            return typer.BadParameter(text[m.end():].lstrip(": "), param_hint=f"'{flag}'")
+    return ValueError(text)
+
 
 def _registered(name: str) -> str:
     from adcbridge.dosefinding.registry import design_names
@@ -26,13 +107,17 @@ def _registered(name: str) -> str:
     return name
 
 
-def build_from_flags(design: str, doses: str | None, n_doses: int | None, given: dict[str, object]):
+def build_from_flags(design: str, doses: str | None, n_doses: int | None, given: dict[str, object],
+                     command: str | None = None):
     """The spec of registered ``design`` from the flags the user gave (``given``: flag -> value; None and False
     mean not given).  ``doses`` is a number of levels or the dose values (``n_doses`` when it is already known
-    from elsewhere, e.g. the length of ``--p-true``)."""
-    from adcbridge.dosefinding.registry import design_class, design_names
+    from elsewhere, e.g. the length of ``--p-true``).  ``command`` (``next``, ``pathways``, ``simulate``) refuses
+    the flags that change nothing in its result."""
+    from adcbridge.dosefinding.registry import design_class
+    from adcbridge.spec import SpecError
     cls = design_class(_registered(design))
     params: dict[str, object] = {}
+    typed: set[str] = set()
     for flag, value in given.items():
         if value is None or value is False:
             continue
@@ -47,15 +132,29 @@ def build_from_flags(design: str, doses: str | None, n_doses: int | None, given:
             params[name] = None
             continue
         name = _PARAMETER_OF_FLAG.get(flag, flag.lstrip("-").replace("-", "_"))
-        if name not in cls.model_fields:
-            having = [d for d in design_names() if name in design_class(d).model_fields]
-            raise typer.BadParameter(f"applies to --design {' or '.join(having) or 'none'}, not {design}",
+        if not _has_parameter(cls, name):
+            having = _designs_with(lambda c, name=name: _has_parameter(c, name))
+            raise typer.BadParameter(f"applies to --design {having}, not {design}", param_hint=f"'{flag}'")
+        why = _NO_EFFECT.get(command or "", {}).get(name)
+        if why:
+            raise typer.BadParameter(f"changes nothing in {command} ({why}); it is for simulate",
                                      param_hint=f"'{flag}'")
         params[name] = value
+        typed.add(flag)
     for flag, convert in _CONVERT.items():
         name = _PARAMETER_OF_FLAG.get(flag, flag.lstrip("-").replace("-", "_"))
         if isinstance(params.get(name), str):
             params[name] = convert(params[name], flag)
+    if "start_dose" in params:
+        pair, wanted = isinstance(params["start_dose"], tuple), "grid" in cls.model_fields
+        if pair and not wanted:
+            raise typer.BadParameter(f"--design {design} starts at one dose level, e.g. --start-dose 2 (a pair A,B "
+                                     f"is a combination's, for comb-boin); got {given['--start-dose']!r}",
+                                     param_hint="'--start-dose'")
+        if wanted and not pair:
+            raise typer.BadParameter(f"--design {design} starts at a combination: give the levels of agents A and B "
+                                     f"as a pair A,B, e.g. --start-dose 1,1; got {given['--start-dose']!r}",
+                                     param_hint="'--start-dose'")
     if doses is not None and "n_doses" not in cls.model_fields:
         raise typer.BadParameter(f"does not apply to --design {design} (give its levels with --grid)",
                                  param_hint="'--doses'")
@@ -74,7 +173,7 @@ def build_from_flags(design: str, doses: str | None, n_doses: int | None, given:
     elif n_doses is not None and "n_doses" in cls.model_fields:
         params["n_doses"] = n_doses
     elif "n_doses" in cls.model_fields and cls.model_fields["n_doses"].is_required():
-        raise typer.BadParameter(f"is required for --design {design}: the number of dose levels or the doses",
+        raise typer.BadParameter(f"is required for --design {design} ({_REQUIRED_WHAT['n_doses']})",
                                  param_hint="'--doses'")
     if "dose_unit" in params and "dose_levels" not in params:
         raise typer.BadParameter("labels dose values: give --doses as the doses (e.g. 1,2.1,4.2), not their number",
@@ -87,9 +186,16 @@ def build_from_flags(design: str, doses: str | None, n_doses: int | None, given:
                                  param_hint="'--titration'")
     if "skeleton" in params:
         params["skeleton"] = tuple(floats(str(params["skeleton"]), "--skeleton"))
-    if "target" in cls.model_fields and "target" not in params:
-        raise typer.BadParameter(f"is required for --design {design}", param_hint="'--target'")
-    return cls(**params)
+    required = [n for n, f in cls.model_fields.items() if f.is_required() and n not in params]
+    if "target" in cls.model_fields and "target" not in params and "target" not in required:
+        required.insert(0, "target")                 # a default target (boin-backfill's 0.25) is not guessed
+    for name in required:
+        what = _REQUIRED_WHAT.get(name) or cls.model_fields[name].description or name.replace("_", " ")
+        raise typer.BadParameter(f"is required for --design {design} ({what})", param_hint=f"'{_flag_of(name)}'")
+    try:
+        return cls(**params)
+    except SpecError as exc:
+        raise _spec_error(exc, typed | ({"--doses"} if doses is not None else set())) from None
 
 
 def _levels(text: str, flag: str) -> int | tuple[int, int]:
@@ -125,21 +231,73 @@ SCENARIO_FLAGS = {"--q-true": "q_true", "--accrual-rate": "accrual_rate", "--lat
                   "--late-window": "late_window", "--accrual": "accrual"}
 
 
+#: what a scenario flag is, for the message naming it when a design needs it
+_SCENARIO_WHAT = {"q_true": "the true response probability per dose, besides --p-true, e.g. --q-true 0.2,0.3,0.5"}
+
+
 def scenario_from_flags(spec, design: str, given: dict[str, object]) -> dict[str, object]:
     """The scenario options of ``spec``'s own simulator from the flags given (flag -> value, None = not given);
-    a flag the design does not take is refused, naming the designs that take it."""
-    from adcbridge.dosefinding.registry import design_class, design_names
+    a flag the design does not take is refused, naming the designs that take it, and one it needs
+    (``required_scenario_options``) is named by its flag when missing."""
     out = {}
     for flag, value in given.items():
         if value is None:
             continue
         name = SCENARIO_FLAGS[flag]
         if name not in spec.scenario_options:
-            having = [d for d in design_names() if name in design_class(d).scenario_options]
-            raise typer.BadParameter(f"applies to --design {' or '.join(having) or 'none'}, not {design}",
-                                     param_hint=f"'{flag}'")
+            having = _designs_with(lambda c, name=name: name in c.scenario_options)
+            raise typer.BadParameter(f"applies to --design {having}, not {design}", param_hint=f"'{flag}'")
         out[name] = floats(value, flag) if flag == "--q-true" else value
+    for name in getattr(spec, "required_scenario_options", ()):
+        if name not in out:
+            flag = next(f for f, n in SCENARIO_FLAGS.items() if n == name)
+            raise typer.BadParameter(f"is required for --design {design} ({_SCENARIO_WHAT.get(name, name)})",
+                                     param_hint=f"'{flag}'")
     return out
+
+
+def scenario_error(exc: ValueError, given: dict[str, object]) -> Exception:
+    """A simulator's error about a scenario option (``The 'late_onset' scenario option of tite-boin must be ...``)
+    as a usage error naming the flag the user gave (``Invalid value for '--late-onset': must be ...``)."""
+    import re
+    text = house_words(str(exc).splitlines()[0])
+    m = re.match(r"The '(?P<name>[a-z_]+)' scenario option of [A-Za-z0-9+_-]+ ", text)
+    flag = next((f for f, n in SCENARIO_FLAGS.items() if m and n == m.group("name")), None)
+    if flag is not None and given.get(flag) is not None:
+        return typer.BadParameter(text[m.end():], param_hint=f"'{flag}'")
+    return ValueError(text)
+
+
+#: the flags of `simulate` that `next` and `pathways` do not take (a scenario's truths and the Monte Carlo's
+#: settings): refused with one line saying why, not left to the parser's "No such option"
+SIMULATE_ONLY_FLAGS = ("--p-true", *SCENARIO_FLAGS, "--trials", "--seed")
+
+
+def refusing_simulate_flags(why: str):
+    """A command that refuses :data:`SIMULATE_ONLY_FLAGS` (hidden options) with ``why``."""
+    import functools
+    import inspect
+
+    def wrap(func):
+        own = list(inspect.signature(func).parameters.values())
+        names = {f: "refused_" + f.lstrip("-").replace("-", "_") for f in SIMULATE_ONLY_FLAGS}
+        extra = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, annotation=str | None,
+                                   default=typer.Option(None, f, hidden=True, help=f"Not taken here: {why}"))
+                 for f, n in names.items()]
+
+        @functools.wraps(func)
+        def command(**kwargs):
+            for flag, name in names.items():
+                if kwargs.pop(name, None) is not None:
+                    raise typer.BadParameter(why, param_hint=f"'{flag}'")
+            return func(**kwargs)
+
+        params = own + extra
+        command.__signature__ = inspect.Signature(params)
+        command.__annotations__ = {p.name: p.annotation for p in params}
+        del command.__wrapped__
+        return command
+    return wrap
 
 
 # The design flags of `next` (and their help), shared with `simulate` -------------------------------------------
@@ -158,8 +316,9 @@ CUTOFF_ELI = typer.Option(None, "--cutoff-eli", help="boin: posterior probabilit
                                                      "(default 0.95).")
 EXTRASAFE = typer.Option(False, "--extrasafe", help="boin: the extra safety stopping rule at the lowest dose.")
 OFFSET = typer.Option(None, "--offset", help="boin: offset of the extra safety rule's cut-off (default 0.05).")
-TITRATION = typer.Option(False, "--titration", help="boin: accelerated titration (one patient per dose until the "
-                                                    "first DLT).")
+TITRATION = typer.Option(False, "--titration", help="boin, comb-boin: accelerated titration (one patient per dose "
+                                                    "until the first DLT; comb-boin: up the grid, agent B first; not "
+                                                    "with --cohort-size 1 or --mtd-contour).")
 BOUND_MTD = typer.Option(False, "--bound-mtd", help="boin: select only doses whose estimate is <= lambda_d.")
 SKELETON = typer.Option(None, "--skeleton", help="crm: skeleton, e.g. 0.05,0.12,0.25,0.40,0.55 (default: "
                                                  "indifference-interval skeleton).")
@@ -178,9 +337,9 @@ MAX_PENDING = typer.Option(None, "--max-pending", help="tite-boin: suspend accru
                                                        "the current dose's patients are pending (default 0.5).")
 N_ELI = typer.Option(None, "--n-eli", help="tite-boin: patients a dose needs before it can be eliminated "
                                            "(default 3).")
-DLT_WINDOW = typer.Option(None, "--dlt-window", help="tite-boin, boin-backfill: length of the DLT window (days in a "
-                                                     "live trial with dates; the time unit of a simulation, default "
-                                                     "1).")
+DLT_WINDOW = typer.Option(None, "--dlt-window", help="tite-boin, boin-backfill: length of the DLT window: the time "
+                                                     "unit of simulate (default 1); next (tite-boin): with --today, "
+                                                     "in days.")
 GRID = typer.Option(None, "--grid", help="comb-boin: levels of agent A by levels of agent B, e.g. 3x5.")
 MTD_CONTOUR = typer.Option(False, "--mtd-contour", help="comb-boin: one MTD per level of agent A (an MTD contour; "
                                                         "the waterfall design).")
@@ -240,6 +399,8 @@ def with_design_flags(func):
     return command
 
 
+@refusing_simulate_flags("next decides on the trial's own outcomes: it takes no true rates and no simulation "
+                          "settings (they are for simulate)")
 @with_design_flags
 def next_cmd(design: str = DESIGN,
              doses: Optional[str] = typer.Option(None, "--doses", help="Number of dose levels, or the doses, e.g. "
@@ -248,42 +409,70 @@ def next_cmd(design: str = DESIGN,
              outcomes: Optional[str] = typer.Option(None, "--outcomes", help="Cohorts so far, e.g. '1NNN 2NTN'."),
              history: Optional[Path] = typer.Option(None, "--history",
                                                     help="Patient table: patient, cohort, dose (comb-boin: dose_a, "
-                                                         "dose_b), dlt (0/1, empty = pending); optional dose_time, "
+                                                         "dose_b), dlt (0/1 or true/false, empty = pending); "
+                                                         "optional, for the designs that use them: dose_time, "
                                                          "assess_time (days or dates), efficacy, backfill, "
                                                          "followup."),
              today: Optional[str] = typer.Option(None, "--today", help="tite-boin: the day of the decision, a date "
                                                                        "(2026-03-01) when the history's times are "
                                                                        "dates, else a day number; a pending "
                                                                        "patient's follow-up is (today - dose_time) / "
-                                                                       "--dlt-window."),
+                                                                       "--dlt-window (not with a followup "
+                                                                       "column)."),
              sheet: Optional[str] = typer.Option(None, "--sheet", help="Excel sheet of --history (default: the "
                                                                        "first)."),
              format: Format = FORMAT, flags: dict | None = None):
     """Next-dose decision of a live trial under any registered design, with the rule that fired."""
     from adcbridge.dosefinding import next_dose
-    spec = build_from_flags(design, doses, None, {**(flags or {}), "--dose-unit": dose_unit})
+    spec = build_from_flags(design, doses, None, {**(flags or {}), "--dose-unit": dose_unit}, command="next")
+    dlt_window = (flags or {}).get("--dlt-window")
+    followup = _uses(type(spec), "uses_followup")
+    if today is not None and not followup:
+        raise typer.BadParameter(f"applies to --design {_designs_with(lambda c: _uses(c, 'uses_followup'))} (the "
+                                 f"designs counting pending patients' follow-up), not {design}",
+                                 param_hint="'--today'")
+    if dlt_window is not None and today is None:
+        why = ("converts the history's dosing times into follow-up as of --today: without --today it changes "
+               "nothing in the decision" if followup else
+               f"changes nothing in the live decision of {design} (it is the time unit of simulate)")
+        raise typer.BadParameter(why, param_hint="'--dlt-window'")
     if (outcomes is None) == (history is None):
         raise typer.BadParameter("give exactly one of --outcomes or --history", param_hint="'--outcomes'")
     if history is not None:
         from adcbridge.io.history import read_history
         trial = read_history(history, sheet=sheet)
+        refuse_unused_columns(type(spec), design, trial)
     elif sheet is not None:
         raise typer.BadParameter("reads a sheet of an Excel --history", param_hint="'--sheet'")
     else:
         trial = outcomes
     if today is not None:
-        trial = _with_followup(spec, design, trial, today, (flags or {}).get("--dlt-window"))
+        trial = _with_followup(spec, trial, today, dlt_window)
     decision = next_dose(spec, trial)
     emit(decision.to_record(), format, decision_text(decision))
 
 
-def _with_followup(spec, design: str, trial, today: str, dlt_window: float | None):
+def _uses(cls, what: str) -> bool:
+    """Whether design class ``cls`` declares ``what`` (``uses_efficacy``, ``uses_times``, ``uses_followup``); a
+    design that does not declare it does not use it."""
+    return bool(getattr(cls, what, False))
+
+
+def refuse_unused_columns(cls, design: str, history) -> None:
+    """Refuse a history column (``efficacy``, ``dose_time``, ``assess_time``, ``followup``) that design class
+    ``cls`` does not use, when a patient has a value in it: the error names the file, the first such row and the
+    column, and the designs that use it."""
+    for column, (flag, what) in _HISTORY_USES.items():
+        if not _uses(cls, flag):
+            users = _designs_with(lambda c, flag=flag: _uses(c, flag))
+            history.refuse_column(column, f"{design} does not use {what} ({users} do): remove the column or "
+                                          f"leave it empty")
+
+
+def _with_followup(spec, trial, today: str, dlt_window: float | None):
     """The history with each pending patient's follow-up fraction as of ``today`` (a date when the history's
     times are dates, else a day number)."""
     import datetime as dt
-    if not spec.uses_pending or "dlt_window" not in type(spec).model_fields:
-        raise typer.BadParameter(f"applies to designs that use pending patients (tite-boin), not {design}",
-                                 param_hint="'--today'")
     if dlt_window is None:
         raise typer.BadParameter("needs --dlt-window (the length of the DLT window, in days)", param_hint="'--today'")
     if isinstance(trial, str):
@@ -298,7 +487,7 @@ def _with_followup(spec, design: str, trial, today: str, dlt_window: float | Non
         want = "a date (YYYY-MM-DD), as the history's times are dates" if origin else \
             "a day number, as the history's times are days (or give the history's times as dates)"
         raise typer.BadParameter(f"expected {want}, got {today!r}", param_hint="'--today'") from None
-    return trial.with_followup(now, spec.dlt_window)
+    return trial.with_followup(now, spec.dlt_window, now_name=f"--today {today.strip()}")
 
 
 def decision_text(decision) -> str:
@@ -325,6 +514,8 @@ def decision_text(decision) -> str:
 
 
 
+@refusing_simulate_flags("pathways enumerates every outcome of the first cohorts and the decision after each: it "
+                          "takes no true rates and no simulation settings (they are for simulate)")
 @with_design_flags
 def pathways_cmd(design: str = DESIGN,
                  doses: Optional[str] = typer.Option(None, "--doses", help="Number of dose levels, or the doses "
@@ -337,7 +528,7 @@ def pathways_cmd(design: str = DESIGN,
                  format: Format = FORMAT, flags: dict | None = None):
     """Dose-transition pathways of any registered design: every outcome of the first cohorts and the decision after
     each (a protocol table)."""
-    spec = build_from_flags(design, doses, None, {**(flags or {}), "--dose-unit": dose_unit})
+    spec = build_from_flags(design, doses, None, {**(flags or {}), "--dose-unit": dose_unit}, command="pathways")
     try:
         table = spec.pathways(n_cohorts)
     except ValueError as exc:

@@ -12,7 +12,7 @@ from typing import Optional
 import typer
 
 from adcbridge.cli.common import FORMAT, Format, emit, floats, frame, ints, png_bytes, png_path, rows_csv, rows_text
-from adcbridge.cli.designs import (DESIGN, _registered, build_from_flags, scenario_from_flags,
+from adcbridge.cli.designs import (DESIGN, _registered, build_from_flags, scenario_error, scenario_from_flags,
                                    with_design_flags)
 
 boin_app = typer.Typer(help="BOIN design: decision table, next dose, MTD selection, protocol outputs.",
@@ -45,6 +45,18 @@ TITRATION = typer.Option(False, "--titration", help="Accelerated titration: one 
 OFFSET = typer.Option(0.05, "--offset", help="Offset of the extra safety rule's cut-off.")
 
 
+def _boin(**params):
+    """The BOIN spec of a ``boin`` command's options; its error in the house's words (``must be >= 1``, never
+    pydantic's ``should be greater than or equal to 1``), named by its flag where the user gave it."""
+    from adcbridge.cli.designs import house_words
+    from adcbridge.dosefinding import BoinDesign
+    from adcbridge.spec import SpecError
+    try:
+        return BoinDesign(**params)
+    except SpecError as exc:
+        raise ValueError(house_words(str(exc).splitlines()[0])) from None
+
+
 @boin_app.command("table")
 def boin_table(target: float = TARGET, cohort_size: int = COHORT_SIZE, cohorts: int = COHORTS,
                n_earlystop: int = N_EARLYSTOP, p_saf: Optional[float] = P_SAF, p_tox: Optional[float] = P_TOX,
@@ -54,9 +66,9 @@ def boin_table(target: float = TARGET, cohort_size: int = COHORT_SIZE, cohorts: 
                format: TableFormat = typer.Option(TableFormat.text, "--format", help="Output format."),
                out: Optional[Path] = typer.Option(None, "--out", help="Write to this file instead of the screen.")):
     """The BOIN decision table: escalate / de-escalate / eliminate counts for every number of patients."""
-    from adcbridge.dosefinding import BoinDesign, decision_table
+    from adcbridge.dosefinding import decision_table
 
-    design = BoinDesign(target=target, n_doses=1, cohort_size=cohort_size, n_cohorts=cohorts,
+    design = _boin(target=target, n_doses=1, cohort_size=cohort_size, n_cohorts=cohorts,
                         n_earlystop=n_earlystop, p_saf=p_saf, p_tox=p_tox, cutoff_eli=cutoff_eli,
                         extrasafe=extrasafe, offset=offset)
     result = decision_table(design, full=full)
@@ -100,8 +112,8 @@ def boin_next(target: float = TARGET,
               start_dose: int = typer.Option(1, "--start-dose", help="Starting dose level."),
               format: Format = FORMAT):
     """Next-dose decision of a live BOIN trial, with the rule that fired."""
-    from adcbridge.dosefinding import BoinDesign, next_dose
-    design = BoinDesign(target=target, n_doses=doses, cohort_size=cohort_size, n_cohorts=cohorts,
+    from adcbridge.dosefinding import next_dose
+    design = _boin(target=target, n_doses=doses, cohort_size=cohort_size, n_cohorts=cohorts,
                         n_earlystop=n_earlystop, p_saf=p_saf, p_tox=p_tox, cutoff_eli=cutoff_eli,
                         extrasafe=extrasafe, offset=offset, start_dose=start_dose)
     given = [x is not None for x in (outcomes, n or dlt, data)]
@@ -133,11 +145,11 @@ def boin_mtd(target: float = TARGET,
              bound_mtd: bool = typer.Option(False, "--bound-mtd", help="Only doses with estimate <= lambda_d."),
              p_tox: Optional[float] = P_TOX, format: Format = FORMAT):
     """Select the MTD by isotonic regression, with per-dose estimates and 95% credible intervals."""
-    from adcbridge.dosefinding import BoinDesign, select_mtd
+    from adcbridge.dosefinding import select_mtd
     n_list, dlt_list = ints(n, "--n"), ints(dlt, "--dlt")
     if len(n_list) != len(dlt_list):
         raise typer.BadParameter(f"has {len(dlt_list)} values but --n has {len(n_list)}", param_hint="'--dlt'")
-    design = BoinDesign(target=target, n_doses=len(n_list), cutoff_eli=cutoff_eli, extrasafe=extrasafe,
+    design = _boin(target=target, n_doses=len(n_list), cutoff_eli=cutoff_eli, extrasafe=extrasafe,
                         offset=offset, bound_mtd=bound_mtd, p_tox=p_tox)
     result = select_mtd(design, n_list, dlt_list)
     why = "".join(f" ({i.message.removeprefix('no MTD: ')})" for i in result.issues if i.code == "no_mtd")
@@ -156,7 +168,7 @@ def boin_protocol(target: float = TARGET,
                   pathways: int = typer.Option(3, "--pathways", help="Cohorts in the dose-transition table."),
                   out: Path = typer.Option(..., "--out", help="Folder for the protocol files.")):
     """Write protocol material: decision table (CSV, Markdown, HTML), protocol paragraph, dose pathways."""
-    from adcbridge.dosefinding import BoinDesign, decision_table
+    from adcbridge.dosefinding import decision_table
     from adcbridge.io import staged_outputs
 
     levels = floats(doses, "--doses")
@@ -167,7 +179,7 @@ def boin_protocol(target: float = TARGET,
         raise typer.BadParameter(f"must be between 1 and the number of cohorts giving at most 100,000 pathways, "
                                  f"got {pathways}", param_hint="'--pathways'")
     kw = dict(n_doses=int(levels[0])) if len(levels) == 1 else dict(n_doses=len(levels), dose_levels=tuple(levels))
-    design = BoinDesign(target=target, cohort_size=cohort_size, n_cohorts=cohorts, n_earlystop=n_earlystop,
+    design = _boin(target=target, cohort_size=cohort_size, n_cohorts=cohorts, n_earlystop=n_earlystop,
                         cutoff_eli=cutoff_eli, extrasafe=extrasafe, offset=offset, titration=titration,
                         dose_unit=dose_unit, **kw)
     table = decision_table(design)
@@ -239,14 +251,12 @@ def simulate_cmd(design: str = DESIGN,
     elif "grid" in cls.model_fields:
         raise typer.BadParameter(f"--design {design} needs the grid of the combination: rows separated by ';', e.g. "
                                  f"'0.05,0.1;0.1,0.2'", param_hint="'--p-true'")
-    if target is None and "target" in cls.model_fields:
-        raise typer.BadParameter(f"is required for --design {design}", param_hint="'--target'")
     spec = build_from_flags(design, doses, None if isinstance(probs[0], list) else len(probs),
                             {**(flags or {}), "--target": target if "target" in cls.model_fields else None,
-                             "--grid": grid})
-    scenario = scenario_from_flags(spec, design, {"--q-true": q_true, "--accrual-rate": accrual_rate,
-                                                  "--accrual": accrual, "--late-onset": late_onset,
-                                                  "--late-window": late_window})
+                             "--grid": grid}, command="simulate")
+    given = {"--q-true": q_true, "--accrual-rate": accrual_rate, "--accrual": accrual, "--late-onset": late_onset,
+             "--late-window": late_window}
+    scenario = scenario_from_flags(spec, design, given)
     if exact and spec.has_own_simulator:
         raise typer.BadParameter(f"enumerates the trial engine's designs (boin, 3+3, crm), not {design}: simulate "
                                  f"it (Monte Carlo)", param_hint="'--exact'")
@@ -254,8 +264,11 @@ def simulate_cmd(design: str = DESIGN,
         raise typer.BadParameter("exact operating characteristics enumerate every trial: no --trials or --seed",
                                  param_hint="'--trials'" if trials is not None else "'--seed'")
     trials = 10_000 if trials is None else trials
-    oc = (exact_oc(spec, probs, target=target) if exact
-          else simulate(spec, probs, n_trials=trials, seed=seed, target=target, **scenario))
+    try:
+        oc = (exact_oc(spec, probs, target=target) if exact
+              else simulate(spec, probs, n_trials=trials, seed=seed, target=target, **scenario))
+    except ValueError as exc:
+        raise scenario_error(exc, given) from None
     if plot:
         if spec.has_own_simulator:
             raise typer.BadParameter(f"draws the trial engine's designs; for {design} use the JSON or a sweep's "

@@ -102,6 +102,16 @@ def _is_time(v) -> bool:
     return not isinstance(v, bool) and isinstance(v, (int, float, np.integer, np.floating)) and math.isfinite(v)
 
 
+def time_text(origin: str | None, days: float) -> str:
+    """A time as the history's table gave it: the date (``2026-03-12``; with the time of day when it is not
+    whole) when the times were dates counted from ``origin``, else the number (``12``)."""
+    if origin is None:
+        return f"{days:g}"
+    import datetime as dt
+    moment = dt.datetime.fromisoformat(origin) + dt.timedelta(days=float(days))
+    return moment.date().isoformat() if float(days) == int(days) else moment.isoformat(timespec="minutes")
+
+
 @dataclass(frozen=True)
 class History:
     """The patients of a trial so far, in enrolment order (see the module docstring).
@@ -168,13 +178,21 @@ class History:
                                  f"{_level_text(p.level)}; a cohort has one dose")
             for name in ("dose_time", "assess_time"):
                 v = getattr(p, name)
-                if v is not None and (not _is_time(v) or v < 0):
+                if v is not None and not _is_time(v):
                     raise _row_error(self, k, p, name, f"expected a time >= 0 (days from the first dosing), got "
                                                        f"{v!r}")
+            when = self.time_text
             if p.dose_time is not None and p.assess_time is not None and p.assess_time < p.dose_time:
                 what = "a DLT marked" if p.dlt else "an assessment"
-                raise _row_error(self, k, p, "assess_time", f"{what} before dosing ({p.assess_time:g} < dose_time "
-                                                            f"{p.dose_time:g})")
+                raise _row_error(self, k, p, "assess_time", f"{what} before dosing (assess_time "
+                                                            f"{when(p.assess_time)} < dose_time {when(p.dose_time)})")
+            for name in ("dose_time", "assess_time"):
+                v = getattr(p, name)
+                if v is not None and v < 0:
+                    raise _row_error(self, k, p, name,
+                                     f"{when(v)} is before the first dosing date ({self.time_origin})"
+                                     if self.time_origin else
+                                     f"expected a time >= 0 (days from the first dosing), got {v!r}")
 
     # ----------------------------------------------------------------------------------------- constructors
     @classmethod
@@ -241,26 +259,59 @@ class History:
         main = [p for p in self.patients if not p.backfill] or list(self.patients)
         return main[-1].level
 
-    def with_followup(self, now: float, dlt_window: float) -> "History":
-        """The history with ``followup`` set for every pending patient that has a ``dose_time`` and no
-        ``followup``: ``min(1, (now - dose_time) / dlt_window)``, all times in the same unit (days).  A pending
-        patient with neither is named; a ``now`` before a patient's dosing is refused."""
+    def time_text(self, days: float) -> str:
+        """A time of this history as its table gave it: a date when the times were dates (:func:`time_text`)."""
+        return time_text(self.time_origin, days)
+
+    def _at(self, days: float) -> str:
+        """``"on 2026-03-12"`` (dates) or ``"at day 12"`` (day numbers), for messages."""
+        return f"on {self.time_text(days)}" if self.time_origin else f"at day {days:g}"
+
+    def with_followup(self, now: float, dlt_window: float, *, now_name: str = "the time of the decision") -> "History":
+        """The history with ``followup`` set for every pending patient: ``min(1, (now - dose_time) /
+        dlt_window)``, all times in the same unit (days).  Follow-up has one source: a pending patient that
+        already has a ``followup`` is refused (the two could differ), as is one without ``dose_time``; a ``now``
+        before a patient's dosing, or before an outcome's assessment, is refused.  ``now_name`` names the time of
+        the decision in the messages (e.g. ``"--today 2026-03-01"``)."""
         if not _is_time(dlt_window) or dlt_window <= 0:
             raise ValueError(f"The DLT window must be a positive time, got {dlt_window!r}.")
         if not _is_time(now):
             raise ValueError(f"The time of the decision must be a number (days), got {now!r}.")
         out = []
         for k, p in enumerate(self.patients, start=1):
-            if p.pending and p.followup is None:
+            if p.assess_time is not None and now < p.assess_time:
+                raise _row_error(self, k, p, "assess_time", f"assessed {self._at(p.assess_time)}, after {now_name}: "
+                                                            f"an outcome is known only once assessed")
+            if p.pending:
+                if p.followup is not None:
+                    raise _row_error(self, k, p, "followup", f"the follow-up fraction is given ({p.followup:g}) and "
+                                                             f"{now_name} computes it from dose_time: give the "
+                                                             f"followup column or the time of the decision, not both")
                 if p.dose_time is None:
                     raise _row_error(self, k, p, "dose_time", "the patient is pending: give the dosing time (or "
                                                               "the follow-up fraction, followup)")
                 if now < p.dose_time:
-                    raise _row_error(self, k, p, "dose_time", f"dosed at {p.dose_time:g}, after the time of the "
-                                                              f"decision ({now:g})")
+                    raise _row_error(self, k, p, "dose_time", f"dosed {self._at(p.dose_time)}, after {now_name}")
                 p = replace(p, followup=min(1.0, (now - p.dose_time) / dlt_window))
             out.append(p)
         return History(tuple(out), self.source, self.places, self.time_origin)
+
+    def first_with(self, column: str) -> int | None:
+        """The 1-based row of the first patient with a value in ``column`` (``efficacy``, ``dose_time``,
+        ``assess_time``, ``followup``: anything but None, so an efficacy of False counts; ``backfill``: True, as
+        False is what an absent column gives), None when no patient has one."""
+        for k, p in enumerate(self.patients, start=1):
+            v = getattr(p, column)
+            if (bool(v) if column == "backfill" else v is not None):
+                return k
+        return None
+
+    def refuse_column(self, column: str, message: str) -> None:
+        """Refuse a column the design does not use when a patient has a value in it: the error names the first
+        such patient's row, the column and ``message`` (nothing when no patient has a value)."""
+        k = self.first_with(column)
+        if k is not None:
+            raise _row_error(self, k, self.patients[k - 1], column, message)
 
     def records(self) -> list[dict]:
         return [p.record() for p in self.patients]

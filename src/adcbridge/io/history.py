@@ -2,10 +2,11 @@
 
 Columns (:data:`adcbridge.dosefinding.history.HISTORY_COLUMNS`): ``patient``, ``cohort``, ``dose`` (or ``dose_a``
 and ``dose_b`` for a drug combination), ``dlt`` required; ``dose_time``, ``assess_time``, ``efficacy``, ``backfill``,
-``followup`` optional.  ``dlt`` and ``efficacy`` are 0 or 1, or empty while pending; ``backfill`` 0 or 1 (empty =
-0); ``followup`` the fraction of the DLT window a pending patient has completed (0..1); times are numbers (days) or
-ISO dates (``2026-03-01``, turned into days from the first dosing date, kept as the history's ``time_origin``).  Rows are the patients in
-enrolment order.  A bad cell is named by file, line and column in the message shape of
+``followup`` optional.  ``dlt`` and ``efficacy`` are 0 or 1 (or true / false, in any case), or empty while
+pending; ``backfill`` 0 or 1 (or true / false; empty = 0); ``followup`` the fraction of the DLT window a pending
+patient has completed (0..1); times are numbers (days) or ISO dates (``2026-03-01``, turned into days from the
+first dosing date, kept as the history's ``time_origin``, so that messages show the dates again).  Rows are the
+patients in enrolment order.  A bad cell is named by file, line and column in the message shape of
 :mod:`adcbridge.validation`; an unknown column is refused (a misspelt ``asess_time`` must not be ignored).
 """
 
@@ -24,13 +25,35 @@ from .tables import read_table
 __all__ = ["read_history"]
 
 
+#: the cells a 0/1 column (dlt, efficacy, backfill) accepts besides empty: 0 and 1, and true/false in any case
+#: (as spreadsheets and R write them), read as 1/0
+_BINARY_TEXT = {"0": False, "1": True, "0.0": False, "1.0": True, "false": False, "true": True}
+
+
 def _binary(df: pd.DataFrame, column: str, *, pending: bool) -> list[bool | None]:
-    """0/1 cells as False/True; empty as None (pending) when ``pending``, else False."""
-    values = validation.numeric_column(df, column, allow_missing=True, key="patient")
-    bad = ~np.isnan(values) & ~np.isin(values, (0.0, 1.0))
-    what = "0, 1 or empty (pending)" if pending else "0, 1 or empty (0)"
+    """0/1 (or true/false, any case) cells as False/True; empty as None (pending) when ``pending``, else False.
+    Any other cell (``yes``, ``2``) is refused, naming the file, line and column and the accepted values."""
+    validation.require_columns(df, [column])
+    values: list[bool | None] = []
+    bad = np.zeros(len(df), dtype=bool)
+    for i, cell in enumerate(df[column].tolist()):
+        if isinstance(cell, (bool, np.bool_)):
+            values.append(bool(cell))
+        elif cell is None or (isinstance(cell, float) and np.isnan(cell)) or cell is pd.NA:
+            values.append(None)
+        elif isinstance(cell, (int, float, np.integer, np.floating)):
+            bad[i] = cell not in (0, 1)
+            values.append(bool(cell == 1))
+        else:
+            text = str(cell).strip()
+            if text.upper() in validation.MISSING_TEXT:
+                values.append(None)
+            else:
+                bad[i] = text.lower() not in _BINARY_TEXT
+                values.append(_BINARY_TEXT.get(text.lower()))
+    what = "0, 1 or empty (pending), or true/false" if pending else "0, 1 or empty (0), or true/false"
     validation.fail_first(df, column, bad, what, key="patient")
-    return [None if np.isnan(v) else bool(v) for v in values] if pending else [bool(v == 1.0) for v in values]
+    return values if pending else [bool(v) for v in values]
 
 
 def _times(df: pd.DataFrame) -> tuple[dict[str, np.ndarray], str | None]:

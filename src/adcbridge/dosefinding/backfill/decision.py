@@ -87,14 +87,19 @@ def backfill_decision(design, history) -> NextDose:
     per_dose = [None] * J
     lab = design.dose_label
 
+    # the per-dose table counts every patient as he stands now (n: outcome known, pending: not yet), whatever the
+    # rules count at this point (while a cohort is open or pending, its known outcomes wait for the evaluation)
+    def by_dose(keep) -> np.ndarray:
+        return np.bincount([p.dose - 1 for p in pts if keep(p)], minlength=J)
+
+    n_known, y_known = by_dose(lambda p: not p.pending), by_dose(lambda p: bool(p.dlt))
+
     def result(next0, rule, reason, *, size=None, select=False, mtd=None, elim_now=elim, decision=None):
         table = ColumnTable({
-            "dose": np.arange(1, J + 1), "n": N, "dlt": Y,
-            "pending": np.bincount([p.dose - 1 for p in pts if p.pending], minlength=J),
-            "p_hat": [float(Y[j] / N[j]) if N[j] else None for j in range(J)],
-            "n_escalation": now.n_esc, "n_backfill": np.bincount([p.dose - 1 for p in pts if p.backfill],
-                                                                 minlength=J),
-            "responses": np.bincount([p.dose - 1 for p in pts if p.efficacy], minlength=J),
+            "dose": np.arange(1, J + 1), "n": n_known, "dlt": y_known, "pending": by_dose(lambda p: p.pending),
+            "p_hat": [float(y_known[j] / n_known[j]) if n_known[j] else None for j in range(J)],
+            "n_escalation": by_dose(lambda p: not p.backfill), "n_backfill": by_dose(lambda p: p.backfill),
+            "responses": by_dose(lambda p: bool(p.efficacy)),
             "backfill_open": [j + 1 in extra["backfill_open"] for j in range(J)],
             "decision": per_dose, "eliminated": np.arange(J) >= elim_now})
         return NextDose(spec=design, table=table, issues=tuple(issues), provenance=make_provenance(design, history),

@@ -94,6 +94,14 @@ class BackfillBoinDesign(BoinDesign):
     #: so the history is not replayed cohort by cohort; :meth:`check_history` checks the course instead
     checks_course: ClassVar[bool] = False
     scenario_options: ClassVar[tuple[str, ...]] = ("q_true", "accrual", "accrual_rate")
+    #: responses (the history's ``efficacy``) open a dose for backfill
+    uses_efficacy: ClassVar[bool] = True
+    #: ``dose_time`` and ``assess_time`` say what was known at each past evaluation (:mod:`.history`)
+    uses_times: ClassVar[bool] = True
+    #: no follow-up fractions: a pending outcome counts only once known (``followup``, ``--today`` do not apply)
+    uses_followup: ClassVar[bool] = False
+    #: parameters inherited from BOIN that this design holds fixed (they cannot be set to anything else)
+    fixed_parameters: ClassVar[tuple[str, ...]] = ("titration", "end_backfill")
 
     @property
     def max_sample_size(self) -> int:

@@ -39,7 +39,7 @@ def check_history(design, history: History) -> History:
         if p.efficacy is None:
             raise _row_error(history, k, p, "efficacy", "the efficacy outcome is missing: boin12 decides on "
                                                         "toxicity and efficacy, so record the response "
-                                                        "(True/False) of every patient")
+                                                        "(1 or 0, true or false) of every patient")
     return history
 
 

@@ -149,6 +149,13 @@ class Boin12Design(DoseFindingDesign):
 
     # ------------------------------------------------------------------------- the design core (design.py)
     scenario_options: ClassVar[tuple[str, ...]] = ("q_true",)
+    #: the scenario options the simulator cannot do without
+    required_scenario_options: ClassVar[tuple[str, ...]] = ("q_true",)
+    #: every patient's response (the history's ``efficacy``) enters the decision
+    uses_efficacy: ClassVar[bool] = True
+    #: no times, no follow-up: the decision is on complete outcomes
+    uses_times: ClassVar[bool] = False
+    uses_followup: ClassVar[bool] = False
 
     def check_history(self, history):
         from .decision import check_history

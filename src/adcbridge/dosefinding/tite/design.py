@@ -63,6 +63,14 @@ class TiteBoinDesign(DoseFindingDesign):
 
     spec_name: ClassVar[str] = "tite-boin"
     uses_pending: ClassVar[bool] = True
+    #: a pending patient counts through his follow-up: the history's ``followup``, or ``dose_time`` with the time
+    #: of the decision and ``dlt_window`` (:meth:`History.with_followup`; ``--today`` and ``--dlt-window``)
+    uses_followup: ClassVar[bool] = True
+    #: the history's ``dose_time`` and ``assess_time`` (follow-up from dosing; no outcome assessed after the
+    #: time of the decision)
+    uses_times: ClassVar[bool] = True
+    #: efficacy outcomes play no part in the decision
+    uses_efficacy: ClassVar[bool] = False
     #: cohorts are enrolled while earlier outcomes are pending, so the decision taken after an earlier cohort
     #: cannot be re-derived from today's data: the history is not replayed cohort by cohort
     checks_course: ClassVar[bool] = False
