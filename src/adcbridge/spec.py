@@ -28,6 +28,46 @@ class SpecError(ValueError):
         self.value = value
 
 
+#: pydantic's wording -> the house's (first match wins)
+_HOUSE_WORDS = [(r"^Field required$", "is required"), (r"^Extra inputs are not permitted$", "unknown key"),
+                (r"should be greater than or equal to ", "must be >= "), (r"should be greater than ", "must be > "),
+                (r"should be less than or equal to ", "must be <= "), (r"should be less than ", "must be < "),
+                (r"should be a valid integer[^.]*", "must be a whole number"),
+                (r"should be a valid number[^.]*", "must be a number"),
+                (r"should be a finite number[^.]*", "must be a finite number"),
+                (r"should be a valid boolean[^.]*", "must be true or false"),
+                (r"should be a valid (tuple|list)[^.]*", "must be a list of values"),
+                (r"should be a valid dictionary[^.]*", "must be a mapping of settings"),
+                (r"should be a valid string[^.]*", "must be text"), (r"\bshould be ", "must be ")]
+
+
+def house_words(text: str) -> str:
+    """A validation message in the house's words: pydantic's ``Input should be greater than or equal to 1`` reads
+    ``must be >= 1``; a validator's own sentence is kept."""
+    text = text.removeprefix("Value error, ")
+    text = re.sub(r"\bInput should be ", "should be ", text)
+    for pattern, words in _HOUSE_WORDS:
+        text, n = re.subn(pattern, words, text, count=1)
+        if n:
+            break
+    return text
+
+
+def field_path(loc: tuple | list) -> str:
+    """A pydantic error location as a reader writes it: ``dose_levels[2]`` (positions 1-based), ``designs[1].target``;
+    pydantic's own union tags (``list[float]``, ``function-after[...]``) are left out."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part + 1}]"
+        elif re.search(r"[\[\]()]", str(part)) or str(part) in ("int", "float", "str", "bool", "list", "tuple",
+                                                                  "dict", "none", "constrained-float"):
+            continue
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
 def _message(spec_name: str, error: dict[str, Any]) -> tuple[str, str | None]:
     loc = error.get("loc") or ()
     param = str(loc[0]) if loc else None
@@ -43,8 +83,7 @@ def _message(spec_name: str, error: dict[str, Any]) -> tuple[str, str | None]:
         return f"{spec_name} has no parameter '{param}'.", param
     if msg.startswith("The '"):            # a nested specification's own sentence
         return f"The '{param}' parameter of {spec_name}: {msg}", param
-    if msg.startswith("Input should"):
-        msg = "should" + msg[len("Input should"):]
+    msg = house_words(msg)
     if re.search(r"\bgot\b", msg, re.IGNORECASE):       # the validator's sentence already shows the value
         return f"The '{param}' parameter of {spec_name} {msg.rstrip('.')}.", param
     return f"The '{param}' parameter of {spec_name} {msg}. Got {value!r}.", param

@@ -148,13 +148,13 @@ analyses:
     assert code == 2 and text == "" and not out.exists()
     lines = err.splitlines()
     assert lines[0] == f"adcbridge: error: {path}: 7 problems in the study file"
-    for needle in ["analyses.0.options.t_offf (line 6): unknown option for kind kinetics",
-                   "analyses.1.id (line 7): the id 'k1' is used twice",
-                   "analyses.1.kind (line 8): unknown kind 'kinetcs'",
-                   "analyses.2.data (line 11): no such file 'data/missing.csv'",
-                   "analyses.3.of (line 14): no analysis has the id 'nca2'",
-                   "analyses.4.designs.0 (line 17): 'k1' is a kinetics analysis, not design",
-                   "analyses.4.options (line 19): unknown option(s) ['plot']"]:
+    for needle in ["analyses[1].options.t_offf (line 6): unknown option for kind kinetics",
+                   "analyses[2].id (line 7): the id 'k1' is used twice",
+                   "analyses[2].kind (line 8): unknown kind 'kinetcs'",
+                   "analyses[3].data (line 11): no such file 'data/missing.csv'",
+                   "analyses[4].of (line 14): no analysis has the id 'nca2'",
+                   "analyses[5].designs[1] (line 17): 'k1' is a kinetics analysis, not design",
+                   "analyses[5].options (line 19): unknown option(s) ['plot']"]:
         assert any(needle in line for line in lines[1:]), needle
 
 
@@ -239,12 +239,12 @@ analyses:
 """)
     code, _, err = run(capsys, "run", path, "--out", tmp_path / "o2")
     assert code == 2 and not (tmp_path / "o2").exists()
-    for needle in ["analyses.1.options", "n_cohort", "analyses.2.options.doses (line 11): the dose levels must increase",
-                   "analyses.2.options (line 11): give the unit of the dose levels",
-                   "analyses.3.designs (line 14): the designs compared have different targets [0.2, 0.3]",
-                   "analyses.3.options.trials (line 15): expected a whole number of trials",
-                   "analyses.3.scenarios.1.name (line 16): the scenario name 'a' is used twice",
-                   "analyses.3.scenarios.1.p_true (line 16): 2 probabilities for 3 dose levels"]:
+    for needle in ["analyses[2].options", "n_cohort", "analyses[3].options.doses (line 11): the dose levels must increase",
+                   "analyses[3].options (line 11): give the unit of the dose levels",
+                   "analyses[4].designs (line 14): the designs compared have different targets [0.2, 0.3]",
+                   "analyses[4].options.trials (line 15): expected a whole number of trials",
+                   "analyses[4].scenarios[2].name (line 16): the scenario name 'a' is used twice",
+                   "analyses[4].scenarios[2].p_true (line 16): 2 probabilities for 3 dose levels"]:
         assert needle in err, needle
     # --force never replaces a folder that holds the study's inputs
     path.write_text("name: ok\nanalyses:\n  - id: fih\n    kind: fih\n    data: data/fih_plan.yaml\n")

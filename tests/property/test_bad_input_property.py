@@ -81,7 +81,7 @@ COMMANDS = {
             "--route", "iv-infusion", "--duration", "0.5", "--group", "SEX", "--blq", "BLQ",
             "--out", "{out}/pp.csv", "--wide", "{out}/wide.csv"],
     "pk": ["pk", "fit", "{data}", "--model", "2cmt", "--tinf", "TINF", "--by", "ID", "--n-starts", "1"],
-    "history": ["next", "--design", "crm", "--target", "0.3", "--doses", "4", "--history", "{data}"],
+    "history": ["next", "--design", "tite-boin", "--target", "0.3", "--doses", "4", "--history", "{data}"],
 }
 
 CORRUPTIONS = ("empty", "inf", "-inf", "nan", "negative", "text", "duplicate", "shuffle", "header_only",

@@ -16,9 +16,9 @@ from adcbridge.dosefinding import BoinDesign, CrmDesign, boin, exact_oc, next_do
     (lambda: three_plus_three(3, start_dose=True), "'start_dose' parameter of 3\\+3 must be a number"),
     (lambda: simulate(None, [0.1, 0.2], 100, seed=1), "'design' argument must be a dose-finding design"),
     (lambda: exact_oc("boin", [0.1, 0.2]), "'design' argument must be a dose-finding design"),
-    (lambda: boin(0.3, [1, 2, float("nan")]), "'dose_levels' parameter of boin should be a finite number"),
+    (lambda: boin(0.3, [1, 2, float("nan")]), "'dose_levels' parameter of boin must be a finite number"),
     (lambda: CrmDesign(target=0.3, n_doses=3, dose_levels=(1, float("inf"), 3)), "'dose_levels' parameter of crm"),
-    (lambda: BoinDesign(target=float("nan"), n_doses=3), "'target' parameter of boin should be a finite number"),
+    (lambda: BoinDesign(target=float("nan"), n_doses=3), "'target' parameter of boin must be a finite number"),
     (lambda: simulate(three_plus_three(3), [0.1, 0.2, 0.3], 100, seed=1, target=0.9), "'target' argument"),
     (lambda: exact_oc(three_plus_three(3), [0.1, 0.2, 0.3], target=True), "'target' argument"),
 ])

@@ -19,8 +19,8 @@ def test_a_native_rule_keeps_the_stricter_limit():
 
 
 def test_bad_rules_are_one_line_errors_naming_the_rule():
-    with pytest.raises(ValueError, match=r"^stop_at_n: crm has the rule stop_at_n whose 'n' input should be a valid "
-                                         r"integer \(got True\)$"):
+    with pytest.raises(ValueError, match=r"^stop_at_n: crm has the rule stop_at_n whose 'n' must be a whole number "
+                                         r"\(got True\)$"):
         stop_at_n(crm(0.3, 5), True)
     with pytest.raises(ValueError, match="has an unknown rule kind 'nope'"):
         crm(0.3, 5, rules=[{"kind": "nope"}])

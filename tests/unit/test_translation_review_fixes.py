@@ -214,4 +214,4 @@ def test_an_empty_toxicology_table_is_refused_with_one_line(capsys, tmp_path):
                  "  - {dose: 10, n_animals: 6, severity: none}\n  - {dose: -3, n_animals: 6, severity: none}\n")
     code = main(["fih", "--config", str(f)])
     err = capsys.readouterr().err
-    assert code == 2 and "field 'tox.1.dose' (line 7)" in err
+    assert code == 2 and "'tox[2].dose' (line 7)" in err

@@ -17,6 +17,7 @@ from typing import Optional
 import typer
 
 from adcbridge.cli.common import FORMAT, Format, emit, floats, rows_text
+from adcbridge.spec import house_words
 
 # flag -> spec parameter, for the flags whose name differs from the parameter's
 _PARAMETER_OF_FLAG = {"--cohorts": "n_cohorts"}
@@ -60,28 +61,6 @@ def _designs_with(predicate) -> str:
 def _has_parameter(cls, name: str) -> bool:
     """Whether design class ``cls`` has parameter ``name`` that can be set (not one it holds fixed)."""
     return name in cls.model_fields and name not in getattr(cls, "fixed_parameters", ())
-
-
-#: pydantic's wording -> the house's (first match wins)
-_HOUSE_WORDS = [(r"should be greater than or equal to ", "must be >= "), (r"should be greater than ", "must be > "),
-                (r"should be less than or equal to ", "must be <= "), (r"should be less than ", "must be < "),
-                (r"should be a valid integer[^.]*", "must be a whole number"),
-                (r"should be a valid number[^.]*", "must be a number"),
-                (r"should be a valid boolean[^.]*", "must be true or false"),
-                (r"should be a valid (tuple|list)[^.]*", "must be a list of values"),
-                (r"should be a valid string[^.]*", "must be text"), (r"\bshould be ", "must be ")]
-
-
-def house_words(text: str) -> str:
-    """A specification message with pydantic's wording (``should be greater than or equal to 1``) in the house's
-    (``must be >= 1``)."""
-    import re
-    text = re.sub(r"\bInput should be ", "should be ", text)
-    for pattern, words in _HOUSE_WORDS:
-        text, n = re.subn(pattern, words, text, count=1)
-        if n:
-            break
-    return text
 
 
 def _spec_error(exc: ValueError, given: set[str]) -> Exception:

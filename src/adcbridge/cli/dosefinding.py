@@ -48,7 +48,7 @@ OFFSET = typer.Option(0.05, "--offset", help="Offset of the extra safety rule's 
 def _boin(**params):
     """The BOIN spec of a ``boin`` command's options; its error in the house's words (``must be >= 1``, never
     pydantic's ``should be greater than or equal to 1``), named by its flag where the user gave it."""
-    from adcbridge.cli.designs import house_words
+    from adcbridge.spec import house_words
     from adcbridge.dosefinding import BoinDesign
     from adcbridge.spec import SpecError
     try:

@@ -77,6 +77,15 @@ class DoseFindingDesign(Spec):
     #: the truths and conduct settings of a scenario the design's own simulator takes besides ``p_true``
     #: (e.g. ``q_true``, ``accrual_rate``), named as the keyword arguments of :meth:`simulate_oc`
     scenario_options: ClassVar[tuple[str, ...]] = ()
+    #: the scenario options among ``scenario_options`` the simulator cannot do without (BOIN12's ``q_true``)
+    required_scenario_options: ClassVar[tuple[str, ...]] = ()
+    #: whether the design reads a history's efficacy outcomes, its dosing/assessment times, or pending patients'
+    #: follow-up fractions (the command line refuses a column the design would ignore)
+    uses_efficacy: ClassVar[bool] = False
+    uses_times: ClassVar[bool] = False
+    uses_followup: ClassVar[bool] = False
+    #: parameters a design inherits but holds fixed (not offered as flags: setting them would change nothing)
+    fixed_parameters: ClassVar[tuple[str, ...]] = ()
 
     # ------------------------------------------------------------------------------------ what a design does
     def _policy(self):

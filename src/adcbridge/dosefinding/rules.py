@@ -35,6 +35,8 @@ from typing import Annotated, Literal, Union
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from adcbridge.spec import field_path, house_words
+
 from .engine import EndReason, TrialState
 
 __all__ = ["StopAtN", "StopAtNOnDose", "StopWhenLowestTooToxic", "NoSkipping", "MaxCohorts", "ProtocolRule",
@@ -104,8 +106,8 @@ def parse_rule(value, design: str = "the design"):
         return cls(**value)
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
-        where = ".".join(str(x) for x in err["loc"]) or "rule"
-        msg = str(err["msg"]).removeprefix("Value error, ")
+        where = field_path(err["loc"]) if err["loc"] else "rule"
+        msg = house_words(str(err["msg"]))
         if err["type"] == "extra_forbidden":
             msg = "is not a parameter of this rule"
         raise ValueError(f"has the rule {value['kind']} whose '{where}' {msg[0].lower() + msg[1:]} (got "

@@ -8,6 +8,8 @@ from typing import TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from adcbridge.spec import field_path, house_words
+
 __all__ = ["load_yaml_model", "node_line", "UniqueKeyLoader"]
 
 M = TypeVar("M", bound=BaseModel)
@@ -52,14 +54,16 @@ def load_yaml_model(path: str | Path, model: type[M], *, empty_ok: bool = False)
         return model.model_validate(raw)
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
-        msg = str(err["msg"])
-        msg = msg[len("Value error, "):] if msg.startswith("Value error, ") else msg
+        msg = house_words(str(err["msg"]))
+        if err.get("type") == "extra_forbidden":
+            msg = "unknown key"
         line = _line_of(path, err["loc"])
         where = f" (line {line})" if line else ""
         if not err["loc"]:
             raise ValueError(f"{path}{where}: {msg}") from None
-        loc = ".".join(str(x) for x in err["loc"])
-        raise ValueError(f"{path}: field '{loc}'{where}: {msg}") from None
+        if "got" not in msg.lower() and err.get("type") not in ("missing", "extra_forbidden"):
+            msg = f"{msg.rstrip('.')}, got {err.get('input')!r}"
+        raise ValueError(f"{path}: '{field_path(err['loc'])}'{where}: {msg}") from None
 
 
 def _line_of(path: Path, loc: tuple) -> int | None:

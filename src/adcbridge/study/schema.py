@@ -109,7 +109,8 @@ def _dependencies(a: Analysis) -> list[str]:
 
 # ------------------------------------------------------------------------------------------------ loading
 def _where(root, loc: tuple) -> str:
-    path = ".".join(str(k) for k in loc) or "(top level)"
+    from adcbridge.spec import field_path
+    path = field_path(loc)
     from adcbridge.io.yaml_files import node_line
     line = node_line(root, loc)
     return f"{path} (line {line})" if line else path
@@ -141,7 +142,8 @@ def load_study(path: str | Path) -> Study:
         study = StudyFile.model_validate(raw)
     except ValidationError as exc:
         for err in exc.errors(include_url=False):
-            msg = str(err["msg"]).removeprefix("Value error, ")
+            from adcbridge.spec import house_words
+            msg = house_words(str(err["msg"]))
             if err["type"] == "extra_forbidden":
                 msg = "unknown key"
             loc = tuple(err["loc"])
@@ -161,7 +163,7 @@ def load_study(path: str | Path) -> Study:
                             f"letters, digits, '_' and '-' (it names the analysis' results files)")
         if a.id in ids:
             problems.append(f"{_where(root, loc + ('id',))}: the id {a.id!r} is used twice (also "
-                            f"analyses.{ids[a.id]})")
+                            f"analyses[{ids[a.id] + 1}])")
         ids.setdefault(a.id, k)
         if a.kind not in KINDS:
             problems.append(f"{_where(root, loc + ('kind',))}: unknown kind {a.kind!r}; the kinds are "
