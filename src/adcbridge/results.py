@@ -324,6 +324,14 @@ class Result:
         """The tidy table (a copy, so the result stays unchanged)."""
         return self.table.copy()
 
+    def table_with(self, **columns: Any) -> Any:
+        """The tidy table with ``columns`` added or replaced, in the form the result holds it (a
+        :class:`ColumnTable` stays one: no pandas import)."""
+        value = self.__dict__["_table"]
+        if isinstance(value, ColumnTable):
+            return ColumnTable({**value.columns, **columns}, value.dtypes)
+        return value.assign(**columns)
+
     def table_rows(self) -> list[dict[str, Any]]:
         """The tidy table as row objects (plain JSON values), without building a DataFrame when the result still
         holds its columns (fast printing of a command's table)."""

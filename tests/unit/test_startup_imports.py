@@ -74,3 +74,24 @@ def test_posterior_is_continuous_across_the_table_limit():
         y = np.array([0, n // 10, n // 4, n // 3, n])
         np.testing.assert_allclose(posterior_prob_above(0.25, y, np.full(5, n)),
                                    1.0 - betainc(y + 1.0, n - y + 1.0, 0.25), rtol=1e-10, atol=1e-14)
+
+
+SIM = ["simulate", "--trials", "200", "--seed", "1", "--doses", "3", "--p-true", "0.1,0.2,0.3"]
+
+
+@pytest.mark.parametrize("args, allowed", [
+    (["--design", "boin", "--target", "0.3"], ()),
+    (["--design", "3+3"], ()),
+    (["--design", "3+3", "--exact"], ()),
+    (["--design", "tite-boin", "--target", "0.3"], ()),
+    (["--design", "boin-backfill", "--target", "0.3", "--q-true", "0.2,0.3,0.4"], ()),
+    (["--design", "boin12", "--target", "0.3", "--efficacy-min", "0.2", "--q-true", "0.2,0.3,0.4"], ("scipy",)),
+    (["--design", "crm", "--target", "0.3"], ("scipy",)),          # the model's logit/expit
+])
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_simulate_loads_no_pandas(args, allowed, fmt):
+    """A 10,000-trial `simulate` is mostly start-up: its table is printed from columns, never a DataFrame
+    (BOIN12's desirability and CRM's model use scipy's special functions)."""
+    argv = [a for a in SIM if not (args[-1] == "--exact" and a in ("--trials", "200", "--seed", "1"))]
+    got = _loaded(*argv, *args, "--format", fmt)
+    assert got["code"] == 0 and set(got["loaded"]) <= set(allowed)

@@ -48,9 +48,8 @@ OFFSET = typer.Option(0.05, "--offset", help="Offset of the extra safety rule's 
 def _boin(**params):
     """The BOIN spec of a ``boin`` command's options; its error in the house's words (``must be >= 1``, never
     pydantic's ``should be greater than or equal to 1``), named by its flag where the user gave it."""
-    from adcbridge.spec import house_words
     from adcbridge.dosefinding import BoinDesign
-    from adcbridge.spec import SpecError
+    from adcbridge.spec import SpecError, house_words
     try:
         return BoinDesign(**params)
     except SpecError as exc:
@@ -280,8 +279,16 @@ def simulate_cmd(design: str = DESIGN,
             f"no MTD {oc.no_mtd_pct:.2f}%, safety stop {oc.stop_pct:.2f}%, PCS {oc.pcs:.2f}%, "
             f"mean N {oc.n_mean:.2f}, mean DLTs {oc.dlt_total_mean:.2f}"
             + (f", mean duration {oc.duration_mean:.2f}" if oc.duration_mean is not None else ""))
-    shown = oc.table.dropna(axis=1, how="all") if exact else oc.table     # exact: no Monte Carlo SE columns
-    _emit(oc.to_record(), format, head + "\n" + _frame(shown), wrote=[plot])
+    _emit(oc.to_record(), format, head + "\n" + _oc_rows_text(oc), wrote=[plot])
+
+
+def _oc_rows_text(oc) -> str:
+    """The OC table as text without pandas; a column with no value (the SEs of exact results) is left out."""
+    def missing(v) -> bool:
+        return v is None or (isinstance(v, float) and v != v)
+    rows = oc.table_rows()
+    keep = [c for c in (rows[0] if rows else {}) if not all(missing(r[c]) for r in rows)]
+    return rows_text([{c: (None if missing(r[c]) else r[c]) for c in keep} for r in rows])
 
 
 def _p_true(text: str):

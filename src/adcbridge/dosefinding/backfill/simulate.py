@@ -24,9 +24,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pandas as pd
 
-from adcbridge.results import make_provenance
+from adcbridge.results import ColumnTable, make_provenance
 
 from ..oc import OperatingCharacteristics, true_mtd
 from .events import TrialOutcomes, run_trials
@@ -157,7 +156,7 @@ def _result(design, sums: _Sums, p, q, tgt, accrual, rate, n_trials, seed) -> Op
               "referred_mean": fl(se("referred")), "arrivals_mean": fl(se("arrivals")),
               "overdose60_pct": float("nan"), "overdose80_pct": float("nan")}
     labels = design.dose_labels() or [str(j) for j in range(1, J + 1)]
-    table = pd.DataFrame({
+    table = ColumnTable({
         "dose": np.arange(1, J + 1), "dose_label": labels, "p_true": p, "q_true": q,
         "selection_pct": m("sel"), "selection_se": se("sel"), "patients_mean": m("n"), "patients_se": se("n"),
         "dlt_mean": m("y"), "dlt_se": se("y"), "backfill_patients_mean": m("bf"),

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .boundaries import NEVER, NONE_BELOW, Boin12Tables
+from .boundaries import NONE_BELOW, Boin12Tables
 
 __all__ = ["Rule", "StepResult", "eliminate", "choose", "tie_uniforms", "JITTER"]
 

@@ -34,9 +34,8 @@ selection before N patients).
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
-from adcbridge.results import make_provenance
+from adcbridge.results import ColumnTable, make_provenance
 
 from ..oc import OperatingCharacteristics
 
@@ -117,7 +116,7 @@ class OcAccumulator:
                       "true_mtd": self.mtd + 1, "true_obd": self.obd + 1, "true_utility": self.U.tolist(),
                       "favourable_doses": [int(j) + 1 for j in np.flatnonzero(self.fav)]})
         labels = d.dose_labels() or [str(j) for j in range(1, d.n_doses + 1)]
-        table = pd.DataFrame({
+        table = ColumnTable({
             "dose": np.arange(1, d.n_doses + 1), "dose_label": labels, "p_true": self.p, "q_true": self.q,
             "true_utility": self.U, "selection_pct": m["selection_pct"][0], "selection_se": m["selection_pct"][1],
             "patients_mean": m["patients_mean"][0], "patients_se": m["patients_mean"][1],

@@ -27,7 +27,7 @@ from ..history import History, Patient
 from ..nextdose import move
 from .boundaries import boin12_tables, desirability
 from .decision import record_rule
-from .kernel import Rule, choose, eliminate, tie_uniforms
+from .kernel import choose, eliminate, tie_uniforms
 from .selection import select_obd
 
 __all__ = ["simulate_boin12", "run_chunk", "logged_decisions", "CHUNK", "check_scenario"]

@@ -97,7 +97,7 @@ def simulate_tite(design, p_true, *, n_trials: int, seed: int, target: float | N
     extra = {"duration_sd": dur_sd, "patients_pct": pts_pct, "pca": pca, "pos": pos, "poa": poa,
              "scenario": {"accrual_rate": rate, "late_onset": a1, "late_window": a2, "accrual": accrual,
                           "dlt_window": design.dlt_window}}
-    return dataclasses.replace(oc, table=oc.table.assign(patients_pct=pts_pct), duration_mean=float(dur_mean),
+    return dataclasses.replace(oc, table=oc.table_with(patients_pct=pts_pct), duration_mean=float(dur_mean),
                                extra=extra, se=se)
 
 
