@@ -14,12 +14,13 @@ protocol::
 
 from __future__ import annotations
 
-import warnings
 from typing import ClassVar
 
 from pydantic import Field, field_validator, model_validator
 
 from ..design import DoseFindingDesign
+from .params import (check_dose_levels, check_interval, check_offset, check_start_dose, check_target,
+                     warn_low_n_earlystop)
 
 __all__ = ["BoinDesign", "boin"]
 
@@ -77,44 +78,15 @@ class BoinDesign(DoseFindingDesign):
     dose_levels: tuple[float, ...] | None = None
     dose_unit: str = "mg/kg"
 
-    @field_validator("target")
-    @classmethod
-    def _target_range(cls, v: float) -> float:
-        if not (0.05 <= v <= 0.6):
-            raise ValueError("must be in [0.05, 0.6]")
-        return v
-
-    @field_validator("offset")
-    @classmethod
-    def _offset_range(cls, v: float) -> float:
-        if v >= 0.5:
-            raise ValueError("must be in [0, 0.5)")
-        return v
+    _target_range = field_validator("target")(check_target)
+    _offset_range = field_validator("offset")(check_offset)
 
     @model_validator(mode="after")
     def _relations(self) -> "BoinDesign":
-        phi = self.target
-        if not (0 < self.phi1) or (phi - self.phi1) < 0.1 * phi:
-            raise ValueError(
-                f"The 'p_saf' parameter of boin must be in (0, 0.9*target] = (0, {0.9 * phi:.4g}]. Got {self.phi1!r}.")
-        if not (self.phi2 < 1) or (self.phi2 - phi) < 0.1 * phi:
-            raise ValueError(
-                f"The 'p_tox' parameter of boin must be in [1.1*target, 1) = [{1.1 * phi:.4g}, 1). Got {self.phi2!r}.")
-        if self.start_dose > self.n_doses:
-            raise ValueError(
-                f"The 'start_dose' parameter of boin must be in 1..n_doses = 1..{self.n_doses}. Got {self.start_dose}.")
-        if self.dose_levels is not None:
-            if len(self.dose_levels) != self.n_doses:
-                raise ValueError(
-                    f"The 'dose_levels' parameter of boin must have n_doses = {self.n_doses} values. "
-                    f"Got {len(self.dose_levels)}.")
-            if any(b <= a for a, b in zip(self.dose_levels, self.dose_levels[1:])) or self.dose_levels[0] <= 0:
-                raise ValueError(
-                    f"The 'dose_levels' parameter of boin must be positive and strictly increasing. "
-                    f"Got {list(self.dose_levels)}.")
-        if self.n_earlystop <= 6:
-            warnings.warn("n_earlystop <= 6 is too low to ensure good operating characteristics; "
-                          "9 to 18 is usual.", UserWarning, stacklevel=2)
+        check_interval("boin", self.target, self.phi1, self.phi2)
+        check_start_dose("boin", self.start_dose, self.n_doses)
+        check_dose_levels("boin", self.dose_levels, self.n_doses)
+        warn_low_n_earlystop(self.n_earlystop)
         return self
 
     # --------------------------------------------------------------------------------------- derived values

@@ -20,6 +20,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from ..boin.params import check_dose_levels, check_start_dose, check_target
 from ..design import DoseFindingDesign
 
 __all__ = ["Boin12Design", "boin12"]
@@ -79,12 +80,7 @@ class Boin12Design(DoseFindingDesign):
     dose_levels: tuple[float, ...] | None = None
     dose_unit: str = "mg/kg"
 
-    @field_validator("target")
-    @classmethod
-    def _target_range(cls, v: float) -> float:
-        if not (0.05 <= v <= 0.6):
-            raise ValueError("must be in [0.05, 0.6]")
-        return v
+    _target_range = field_validator("target")(check_target)
 
     @field_validator("efficacy_min")
     @classmethod
@@ -120,16 +116,8 @@ class Boin12Design(DoseFindingDesign):
         if not phi < self.phi2 < 1:
             raise ValueError(f"The 'p_tox' parameter of boin12 must be in (target, 1) = ({phi:g}, 1). "
                              f"Got {self.phi2!r}.")
-        if self.start_dose > self.n_doses:
-            raise ValueError(f"The 'start_dose' parameter of boin12 must be in 1..n_doses = 1..{self.n_doses}. "
-                             f"Got {self.start_dose}.")
-        if self.dose_levels is not None:
-            if len(self.dose_levels) != self.n_doses:
-                raise ValueError(f"The 'dose_levels' parameter of boin12 must have n_doses = {self.n_doses} "
-                                 f"values. Got {len(self.dose_levels)}.")
-            if any(b <= a for a, b in zip(self.dose_levels, self.dose_levels[1:])) or self.dose_levels[0] <= 0:
-                raise ValueError(f"The 'dose_levels' parameter of boin12 must be positive and strictly "
-                                 f"increasing. Got {list(self.dose_levels)}.")
+        check_start_dose("boin12", self.start_dose, self.n_doses)
+        check_dose_levels("boin12", self.dose_levels, self.n_doses)
         return self
 
     # --------------------------------------------------------------------------------------- derived values
