@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -13,26 +12,30 @@ def sweep_cmd(sweep: Path = typer.Argument(..., help="The sweep file (YAML): des
                                                      "trials, seed."),
               out: Path = typer.Option(..., "--out", help="Output folder: results.parquet, summary.html, sweep.json "
                                                           "(written all at once)."),
-              workers: Optional[int] = typer.Option(None, "--workers", min=0,
-                                                    help="Local Dask worker processes (default: one per CPU); 0 runs "
-                                                         "in this process."),
-              scheduler: Optional[str] = typer.Option(None, "--scheduler",
-                                                      help="Address of a running Dask scheduler, e.g. "
-                                                           "tcp://10.0.0.5:8786 (its workers need adcbridge)."),
-              force: bool = typer.Option(False, "--force", help="Replace the output folder if it exists."),
+              workers: int | None = typer.Option(None, "--workers", min=0,
+                                                 help="Local Dask worker processes (default: one per CPU); 0 runs "
+                                                      "in this process."),
+              scheduler: str | None = typer.Option(None, "--scheduler",
+                                                   help="Address of a running Dask scheduler, tcp://HOST:PORT, e.g. "
+                                                        "tcp://10.0.0.5:8786 (its workers need adcbridge)."),
+              force: bool = typer.Option(False, "--force", help="Replace the output folder if it is a previous "
+                                                                "sweep's output (its sweep.json, results.parquet, "
+                                                                "summary.html and nothing else)."),
               quiet: bool = typer.Option(False, "--quiet", help="No progress display.")):
     """Operating characteristics of designs x scenarios x sample sizes, 1e5-1e6 trials a cell, reproducible bit for
     bit whatever the number of workers."""
     from adcbridge.io.files import check_new_folder
     from adcbridge.sweep import load_sweep, run_sweep, write_sweep
+    from adcbridge.sweep.run import scheduler_problem
+    from adcbridge.sweep.write import check_sweep_folder
     if workers is not None and scheduler is not None:
         raise typer.BadParameter("runs on local workers; --scheduler names a running cluster: give one of them",
                                  param_hint="'--workers'")
-    if scheduler is not None and not scheduler.strip():
-        raise typer.BadParameter("is empty: give the scheduler's address, e.g. tcp://127.0.0.1:8786",
-                                 param_hint="'--scheduler'")
+    if scheduler is not None and (problem := scheduler_problem(scheduler)):
+        raise typer.BadParameter(problem, param_hint="'--scheduler'")
     spec = load_sweep(sweep)
     check_new_folder(out, force, keep=[sweep])
+    check_sweep_folder(out, force)
     bar = None
     if not quiet and sys.stderr.isatty():
         from rich.console import Console

@@ -1,11 +1,30 @@
-"""Pooling the operating characteristics of a cell's chunks into the cell's, exactly.
+"""Pooling the operating characteristics of a cell's chunks into the cell's: every quantity by its own rule.
 
-Each chunk's record gives, for every quantity with a Monte Carlo standard error, the mean over its ``n`` trials
-and the SE (``sd / sqrt(n)`` with the sample standard deviation; for percentages, of the 0/100 indicator).  From
-these the chunk's sum and sum of squares are recovered, ``n * mean`` and ``(n - 1) * n * se**2 + n * mean**2``,
-and the pooled mean and SE are those of all the cell's trials together -- the same numbers as one run over all of
-them, up to rounding.  Chunks are pooled in their fixed order, so the result does not depend on which worker
-finished first.
+A chunk's record (the record body of its operating characteristics) holds four kinds of quantity, and each is
+pooled so that the result is that of all the cell's trials together:
+
+* **a mean over trials with its Monte Carlo SE** (``selection_pct``, ``pcs``, ``n_mean``, ``duration_mean``, ...;
+  every key of ``se`` except the ratios below): the SE is ``sd / sqrt(n)`` with the sample SD, so the chunk's
+  sum of squared deviations is ``(n - 1) * n * se**2``; the pooled mean is ``sum(n * mean) / N`` and the pooled
+  variance ``(sum((n - 1) * n * se**2) + sum(n * (mean - pooled mean)**2)) / (N - 1)`` -- exactly the mean and
+  SE of the N trials in one run (the law of total variance; no cancellation of large sums of squares).
+* **a standard deviation over trials** without an SE of its own (``duration_sd`` of TITE-BOIN, with its mean
+  ``duration_mean``): the same pooled variance from each chunk's n, mean and SD.  Averaging the chunks' SDs would
+  be wrong (it ignores the spread between the chunks' means, and an SD is not additive).
+* **a ratio of means** ``100 x mean(a) / mean(b)`` over the trial's number of patients ``b`` (``n_mean``):
+  ``patients_pct``, TITE-BOIN's ``pca`` and ``poa``, the combination design's ``patients_mtd_pct`` and contour
+  shares.  The pooled ratio is ``sum(n * mean(b) * ratio) / sum(n * mean(b))``, exactly the ratio of the pooled
+  means (a plain average of the chunks' ratios is not).  Its delta-method SE comes from each chunk's sum of squared
+  residuals ``sum((a - r b)**2) = (n - 1) * n * (se * mean(b))**2`` and the spread of the chunks' ratios; it is
+  exact when every trial has the same number of patients, and otherwise misses only the chunks' covariance of
+  ``b`` with the residual (a relative error of order ``1 / sqrt(chunk size)``, a few in a thousand of the SE).
+* **a setting of the scenario** (``design``, ``target``, ``p_true``, ``q_true``, ``scenario``, ``true_mtd``, ...):
+  the same in every chunk, kept as it is (chunks that differ are an error).
+
+A quantity of any other kind is refused (:func:`check_poolable`, run on every cell's two-trial check before the
+sweep starts): nothing is averaged by default.  The chunks are pooled in their index order, whatever order the
+workers finished them in, with sums taken in that fixed order, so the pooled numbers are the same bits on every
+runner.
 """
 
 from __future__ import annotations
@@ -14,9 +33,48 @@ import math
 
 import numpy as np
 
-__all__ = ["pool_records"]
+__all__ = ["check_poolable", "pool_records", "pooling_rule"]
 
-_CONSTANT = ("design", "method", "target", "p_true")
+#: settings of the scenario, the same in every chunk
+CONSTANT = frozenset({"design", "method", "target", "p_true", "q_true", "scenario", "accrual", "accrual_rate",
+                      "true_mtd", "true_obd", "true_utility", "favourable_doses"})
+#: ratios of means, 100 x mean(a) / mean(patients per trial): pooled with the denominator ``n_mean``
+RATIO_OF_MEANS = frozenset({"patients_pct", "pca", "poa", "patients_mtd_pct", "patients_contour_pct",
+                            "patients_above_contour_pct", "patients_below_contour_pct"})
+RATIO_DENOMINATOR = "n_mean"
+#: standard deviations over trials: key -> the key of the mean
+SD_OF = {"duration_sd": "duration_mean"}
+_BOOKKEEPING = ("se", "seed", "n_trials")
+
+
+def pooling_rule(key: str, record: dict) -> str:
+    """How ``key`` of a chunk's ``record`` is pooled: ``"mean"``, ``"sd"``, ``"ratio"``, ``"constant"`` or
+    ``"bookkeeping"`` (see the module docstring); a ValueError for a key without a rule."""
+    if key in _BOOKKEEPING:
+        return "bookkeeping"
+    if key in RATIO_OF_MEANS:
+        return "ratio"
+    if key in SD_OF:
+        return "sd"
+    if key in (record.get("se") or {}):
+        return "mean"
+    if key in CONSTANT:
+        return "constant"
+    raise ValueError(f"design {record.get('design')!r} reports {key!r}, which has no Monte Carlo SE and no pooling "
+                     f"rule in adcbridge.sweep.combine, so a sweep cannot pool it exactly")
+
+
+def check_poolable(record: dict) -> None:
+    """Refuse (a ValueError) a chunk record with a quantity the sweep cannot pool exactly."""
+    for key in record:
+        rule = pooling_rule(key, record)
+        if rule == "ratio" and (RATIO_DENOMINATOR not in record
+                                or RATIO_DENOMINATOR not in (record.get("se") or {})):
+            raise ValueError(f"design {record.get('design')!r} reports the ratio {key!r} without "
+                             f"{RATIO_DENOMINATOR!r} and its SE, so a sweep cannot pool it")
+        if rule == "sd" and SD_OF[key] not in record:
+            raise ValueError(f"design {record.get('design')!r} reports the SD {key!r} without its mean "
+                             f"{SD_OF[key]!r}, so a sweep cannot pool it")
 
 
 def _array(value) -> np.ndarray:
@@ -28,44 +86,99 @@ def _array(value) -> np.ndarray:
 
 
 def _listed(a: np.ndarray):
-    out = a.tolist()
-
     def fix(v):
         if isinstance(v, list):
             return [fix(x) for x in v]
         return None if not math.isfinite(v) else float(v)
-    return fix(out)
+    return fix(a.tolist())
+
+
+def _out(a: np.ndarray, like):
+    return _listed(a) if isinstance(like, list) else _listed(np.asarray(a, dtype=float).reshape(()))
+
+
+def _sum(terms) -> np.ndarray:
+    """The sum of ``terms`` in their order (chunk-index order: the same bits on every runner)."""
+    total = None
+    for t in terms:
+        total = t if total is None else total + t
+    return total
+
+
+def _pool_mean(means, ses, ns, N):
+    mean = _sum(n * m for n, m in zip(ns, means)) / N
+    within = _sum((n - 1) * n * s * s for n, s in zip(ns, ses))
+    between = _sum(n * (m - mean) ** 2 for n, m in zip(ns, means))
+    var = np.maximum((within + between) / (N - 1), 0.0)
+    return mean, np.sqrt(var / N)
+
+
+def _pool_sd(means, sds, ns, N):
+    mean = _sum(n * m for n, m in zip(ns, means)) / N
+    within = _sum((n - 1) * s * s for n, s in zip(ns, sds))
+    between = _sum(n * (m - mean) ** 2 for n, m in zip(ns, means))
+    return np.sqrt(np.maximum((within + between) / (N - 1), 0.0))
+
+
+def _pool_ratio(ratios, ses, denominators, denominator_ses, ns, N):
+    """Pooled ``100 mean(a) / mean(b)`` and (when ``ses`` is given) its delta-method SE (module docstring)."""
+    weights = [n * b for n, b in zip(ns, denominators)]
+    total = sum(weights)
+    if not total > 0:
+        nan = np.full(np.shape(ratios[0]), np.nan)
+        return nan, (None if ses is None else nan)
+    ratio = _sum(np.where(w > 0, w * r, 0.0) for w, r in zip(weights, ratios)) / total
+    if ses is None:
+        return ratio, None
+    r = ratio / 100
+    resid = _sum(np.where(n * b > 0, (n - 1) * n * (s / 100 * b) ** 2, 0.0)
+                 + np.where(n * b > 0, (rc / 100 - r) ** 2, 0.0) * ((n - 1) * n * sb * sb + n * b * b)
+                 for n, b, sb, rc, s in zip(ns, denominators, denominator_ses, ratios, ses))
+    mean_b = total / N
+    return ratio, 100 * np.sqrt(np.maximum(resid, 0.0) / (N * (N - 1))) / mean_b
 
 
 def pool_records(records: list[dict], ns: list[int]) -> dict:
-    """The pooled record of chunks ``records`` (record bodies of operating characteristics) of ``ns`` trials."""
-    if len(records) == 1:
-        return dict(records[0])
+    """The pooled record of a cell's chunk ``records`` (record bodies of operating characteristics, **in chunk
+    index order**) of ``ns`` trials (see the module docstring)."""
+    if len(records) != len(ns) or not records:
+        raise ValueError("pool_records needs one trial count per chunk record, and at least one record")
     first = records[0]
+    for record in records:
+        check_poolable(record)
+    if len(records) == 1:
+        return dict(first)
     N = float(sum(ns))
-    out = {k: first[k] for k in _CONSTANT if k in first}
-    se_keys = list((first.get("se") or {}).keys())
-    pooled_se = {}
-    for key in se_keys:
-        means = [_array(r[key]) for r in records]
-        ses = [_array(r["se"][key]) for r in records]
-        total = sum(n * m for n, m in zip(ns, means))
-        total_sq = sum((n - 1) * n * s * s + n * m * m for n, m, s in zip(ns, means, ses))
-        mean = total / N
-        var = np.maximum((total_sq - N * mean * mean) / (N - 1), 0.0)
-        out[key] = _listed(mean) if isinstance(first[key], list) else float(mean)
-        pooled_se[key] = _listed(np.sqrt(var / N)) if isinstance(first[key], list) else float(np.sqrt(var / N))
+    ns = [float(n) for n in ns]
+    se_first = first.get("se") or {}
+    out: dict = {}
+    pooled_se: dict = {}
     for key, value in first.items():
-        if key in out or key in ("se", "seed", "n_trials"):
-            continue
-        values = [r.get(key) for r in records]
-        if all(v == value for v in values):
+        rule = pooling_rule(key, first)
+        if rule == "bookkeeping":
             out[key] = value
-        else:                     # a quantity without a standard error that varies by chunk: its pooled mean
-            try:
-                out[key] = _listed(sum(n * _array(v) for n, v in zip(ns, values)) / N)
-            except (TypeError, ValueError):
-                out[key] = value
-    out["se"] = pooled_se
+        elif rule == "constant":
+            if any(r.get(key) != value for r in records):
+                raise ValueError(f"the chunks of a cell of design {first.get('design')!r} differ in {key!r}, a "
+                                 f"setting of the scenario that must be the same in every chunk")
+            out[key] = value
+        elif rule == "mean":
+            mean, se = _pool_mean([_array(r[key]) for r in records], [_array(r["se"][key]) for r in records], ns, N)
+            out[key] = _out(mean, value)
+            pooled_se[key] = _out(se, se_first[key])
+        elif rule == "sd":
+            mean_key = SD_OF[key]
+            out[key] = _out(_pool_sd([_array(r[mean_key]) for r in records], [_array(r[key]) for r in records],
+                                     ns, N), value)
+        else:                                                       # a ratio of means
+            has_se = key in se_first
+            ratio, se = _pool_ratio([_array(r[key]) for r in records],
+                                    [_array(r["se"][key]) for r in records] if has_se else None,
+                                    [float(_array(r[RATIO_DENOMINATOR])) for r in records],
+                                    [float(_array(r["se"][RATIO_DENOMINATOR])) for r in records], ns, N)
+            out[key] = _out(ratio, value)
+            if has_se:
+                pooled_se[key] = _out(se, se_first[key])
+    out["se"] = {k: pooled_se[k] for k in se_first if k in pooled_se}
     out["n_trials"] = int(N)
     return out

@@ -10,6 +10,8 @@ on the number of workers or the cluster.  Results are therefore identical, bit f
 
 from __future__ import annotations
 
+import difflib
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +19,7 @@ import numpy as np
 
 from .spec import SweepFile, design_label
 
-__all__ = ["Cell", "Chunk", "plan_sweep", "CHUNK_TRIALS"]
+__all__ = ["CHUNK_TRIALS", "Cell", "Chunk", "plan_sweep"]
 
 #: trials per chunk: the unit of work sent to a worker (fixed, so the seeds do not depend on the cluster)
 CHUNK_TRIALS = 50_000
@@ -36,6 +38,8 @@ class Cell:
     truths: dict
     target: float | None
     trials: int
+    design_index: int = 0           # positions in the sweep file (for error messages)
+    scenario_index: int = 0
 
 
 @dataclass(frozen=True)
@@ -48,18 +52,53 @@ class Chunk:
     seed: int
 
 
-def _design(entry: dict, n_cohorts: int | None, where: str):
+#: a design spec's sentence about one parameter: "The 'x' parameter of boin must be ... Got 'abc'."
+_PARAMETER = re.compile(r"^The '(?P<param>[^']+)' parameter of \S+ (?P<msg>.+?)\.?(?: Got (?P<value>.+?)\.?)?$")
+_NO_PARAMETER = re.compile(r"^\S+ has no parameter '(?P<param>[^']+)'\.?$")
+#: messages about one value (so a list parameter's bad entry can be pointed at)
+_ONE_VALUE = re.compile(r"^must be (a number|a whole number|a finite number|in |>|<|text|true or false)")
+
+
+def _option_problem(message: str, name: str, options: dict) -> tuple[tuple, str]:
+    """A design spec's error message as ``(key path inside the design entry, message in the sweep's shape)``:
+    ``The 'skeleton' parameter of crm must be a number. Got 'abc'.`` -> ``(('skeleton', 2), "must be a number, got
+    'abc'")``."""
+    from adcbridge.dosefinding.registry import design_class
+    message = message.strip().removeprefix("Value error, ")
+    m = _NO_PARAMETER.match(message)
+    if m:
+        param = m.group("param")
+        hint = difflib.get_close_matches(param, list(design_class(name).model_fields), n=1)
+        return (param,), f"{name} has no parameter {param!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+    m = _PARAMETER.match(message)
+    if not m:                             # a sentence about several parameters: point at the one it names
+        named = re.search(r"The '(?P<param>[^']+)' parameter", message)
+        return ((named.group("param"),) if named and named.group("param") in options else ()), message
+    param, msg, value = m.group("param"), m.group("msg"), m.group("value")
+    loc: tuple = (param,)
+    given = options.get(param)
+    if value is not None and isinstance(given, list) and _ONE_VALUE.match(msg) and value != repr(given):
+        hits = [k for k, v in enumerate(given) if repr(v) == value]
+        if len(hits) == 1:
+            loc = (param, hits[0])
+    return loc, msg if value is None else f"{msg}, got {value}"
+
+
+def _design(sweep: SweepFile, d_index: int, entry: dict, size: int | None, s_index: int | None):
     from adcbridge.dosefinding.registry import build_design, design_class
     options = {k: v for k, v in entry.items() if k not in ("name", "label")}
-    if n_cohorts is not None:
+    if size is not None:
         if "n_cohorts" not in design_class(entry["name"]).model_fields:
-            raise ValueError(f"{where}: sample_sizes sets the number of cohorts, but {entry['name']} has no "
-                             f"n_cohorts")
-        options["n_cohorts"] = n_cohorts
+            raise ValueError(f"{sweep.where(('designs', d_index))}: sample_sizes sets the number of cohorts, but "
+                             f"{entry['name']} has no n_cohorts")
+        options["n_cohorts"] = size
     try:
         return build_design(entry["name"], **options)
-    except ValueError as exc:
-        raise ValueError(f"{where}: {str(exc).splitlines()[0]}") from None
+    except (ValueError, TypeError) as exc:
+        loc, msg = _option_problem(str(exc).splitlines()[0], entry["name"], options)
+        if size is not None and loc[:1] == ("n_cohorts",):
+            raise ValueError(f"{sweep.where(('sample_sizes', s_index))}: {design_label(entry)}: {msg}") from None
+        raise ValueError(f"{sweep.where(('designs', d_index) + loc)}: {msg}") from None
 
 
 def _seed(seq: np.random.SeedSequence) -> int:
@@ -75,23 +114,23 @@ def plan_sweep(sweep: SweepFile) -> tuple[list[Cell], list[Chunk]]:
     cells: list[Cell] = []
     for d_index, entry in enumerate(sweep.designs):
         label = design_label(entry)
-        for size in sizes:
-            where = f"design {label!r}" + (f" with {size} cohorts" if size is not None else "")
-            design = _design(entry, size, where)
-            for scenario in sweep.scenarios:
+        for s_index, size in enumerate(sizes):
+            design = _design(sweep, d_index, entry, size, s_index if size is not None else None)
+            for sc_index, scenario in enumerate(sweep.scenarios):
                 if scenario.target is not None and design.oc_target not in (None, scenario.target):
-                    raise ValueError(f"scenario {scenario.name!r}: 'target' sets the target of designs without one "
-                                     f"(3+3); {where} has its own ({design.oc_target:g}), and the two differ")
+                    raise ValueError(f"{sweep.where(('scenarios', sc_index, 'target'))}: sets the target of designs "
+                                     f"without one (3+3); design {label!r} has its own ({design.oc_target:g}), and "
+                                     f"the two differ")
                 takes = set(design.scenario_options)
                 truths = {k: v for k, v in scenario.truths.items() if k in takes}
                 cells.append(Cell(len(cells), label, design, scenario.name, size, scenario.p_true, truths,
-                                  scenario.target, sweep.trials))
+                                  scenario.target, sweep.trials, d_index, sc_index))
     used = set().union(*(set(c.design.scenario_options) for c in cells))
-    for scenario in sweep.scenarios:
+    for sc_index, scenario in enumerate(sweep.scenarios):
         unknown = sorted(set(scenario.truths) - used)
         if unknown:
-            raise ValueError(f"scenario {scenario.name!r}: no design of the sweep takes {unknown[0]!r} (the "
-                             f"designs' scenario options: {', '.join(sorted(used)) or 'none'})")
+            raise ValueError(f"{sweep.where(('scenarios', sc_index, unknown[0]))}: no design of the sweep takes "
+                             f"{unknown[0]!r} (the designs' scenario options: {', '.join(sorted(used)) or 'none'})")
     root = np.random.SeedSequence(sweep.seed)
     by_scenario = {s.name: child for s, child in zip(sweep.scenarios, root.spawn(len(sweep.scenarios)))}
     n_chunks = -(-sweep.trials // CHUNK_TRIALS)
