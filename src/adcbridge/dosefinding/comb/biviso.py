@@ -87,7 +87,6 @@ def _levels(S: np.ndarray, W: np.ndarray, J: int, K: int, values: bool = True):
     with the same mean."""
     members, strict, _ = _search_order(J, K)
     B = S.shape[0]
-    n_cells = J * K
     empty = members.shape[0] - 1                    # the full grid is set 0
     # step 1: the nonempty lower set with the smallest mean (all are candidates)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -138,7 +137,7 @@ def unique_rows(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ``first[inverse[i]]`` equals row i.  Rows are grouped by a 64-bit multiplicative hash, checked exactly (a
     collision falls back to a row-wise ``np.unique``), which is several times faster than sorting whole rows."""
     codes = np.ascontiguousarray(codes, dtype=np.int64)
-    B, m = codes.shape
+    _, m = codes.shape
     if m <= _HASH.size:
         with np.errstate(over="ignore"):
             h = (codes.view(np.uint64) * _HASH[:m]).sum(axis=1, dtype=np.uint64)
@@ -181,7 +180,6 @@ def biviso(y, w=None, *, dedupe: bool = True) -> np.ndarray:
     if np.any(~np.isfinite(y3)) or np.any(~(w3 > 0)) or np.any(~np.isfinite(w3)):
         raise ValueError("biviso needs finite values and positive, finite weights")
     B, J, K = y3.shape
-    members, _ = lower_sets(J, K)
     yf, wf = y3.reshape(B, J * K), w3.reshape(B, J * K)
     # identical problems (common in simulations) are solved once
     if dedupe:

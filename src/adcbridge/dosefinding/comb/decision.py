@@ -5,8 +5,10 @@ a list of pairs for the waterfall's MTD contour).
 
 Design-specific record keys (``extra``): ``candidates`` (one MTD: the candidate combinations of an escalation or
 de-escalation with their scores and whether they were allowed), ``tie_break`` (only when two candidates' scores
-tied: the rule that chose), and for the waterfall ``subtrial`` (its number and combinations) and
-``next_subtrial`` (when a subtrial ends and another starts: its combinations and starting combination).
+tied: the rule that chose), and for the waterfall ``subtrial`` (its number and combinations),
+``next_subtrial`` (when a subtrial ends and another starts: its combinations and starting combination) and, only
+when some cohort was treated elsewhere than the protocol gave, ``off_protocol`` (those cohorts, also warnings in
+``issues``; :func:`waterfall_steps` says how such a history is decided).
 
 With accelerated titration (one MTD) the history first follows the titration's path (:func:`titration_phase`:
 rules ``titration``, a next cohort of 1, and ``titration_fill``, completing the cohort where it ended); the
@@ -15,28 +17,35 @@ rules apply from the completed first cohort on, and the maximum sample size coun
 
 from __future__ import annotations
 
-import itertools
+from dataclasses import dataclass
 
 import numpy as np
 
-from adcbridge.results import ColumnTable, make_provenance
+from adcbridge.results import ColumnTable, Issue, make_provenance
 
 from ..nextdose import NextDose
-from .history import cohort_cells, grid_counts
+from .history import cohort_cells, cohort_groups, grid_counts
 from .kernel import RULES, SELECT_STOPS, TIE_BREAK_RULE, decide_grid
-from .selection import eliminated_cells, select_comb_batch, select_waterfall, selection_rule
+from .selection import (
+    eliminated_cells,
+    select_comb_batch,
+    select_waterfall,
+    selection_rule,
+)
 from .tables import comb_tables
 from .waterfall import (
     CONTINUE,
     STOP_ELIMINATE,
     SUB_END,
+    NextSubtrial,
+    SubtrialStep,
     after_subtrial,
     subtrial_of,
     subtrial_paths,
     subtrial_step,
 )
 
-__all__ = ["decide", "select_from_grid", "waterfall_state"]
+__all__ = ["WaterfallSteps", "decide", "off_protocol", "select_from_grid", "waterfall_steps"]
 
 
 def _pair(cell: int, K: int) -> tuple[int, int]:
@@ -67,26 +76,81 @@ def _move_word(cur: int, nxt: int | None, K: int) -> str:
     return "escalate" if b1 > b0 or (b1 == b0 and a1 > a0) else "de-escalate"
 
 
-def waterfall_state(design, cells: list[int], n, y, tables):
-    """(subtrial, cohorts used in it, its order, lowest row eliminated by the first subtrial) from the cohorts'
-    cells, as the simulator carries them."""
+@dataclass(frozen=True)
+class WaterfallSteps:
+    """The waterfall's state and decision after each cohort of a history (arrays over the C cohorts, entry p
+    after cohorts 1..p + 1): the subtrial (``sub``: 0 the first, a row subtrial's 1-based level of A), its
+    number (0-based, in the order the subtrials were first entered), the cohorts treated on its path, the lowest
+    level of A (0-based) eliminated by the first subtrial (J: none), the step inside the subtrial and, where a
+    subtrial ended, :func:`.waterfall.after_subtrial`'s answer for those cohorts (``ended_at``: their positions).
+    ``next_cell`` is the combination the protocol gives next (-1: the trial stops)."""
+
+    sub: np.ndarray
+    number: np.ndarray
+    used: np.ndarray
+    rows_elim: np.ndarray
+    step: SubtrialStep
+    ended_at: np.ndarray
+    after: NextSubtrial | None
+    next_cell: np.ndarray
+
+
+def waterfall_steps(design, cells, n_pref, y_pref, tables) -> WaterfallSteps:
+    """The waterfall's decision after every cohort of a history at once: the cohorts' flat ``cells`` (C,) and the
+    counts after each cohort ``n_pref``, ``y_pref`` (C, J, K).  Each combination lies on exactly one subtrial's
+    path, so the subtrial after a cohort is that of its combination; a subtrial's number is the order in which
+    the subtrials were first entered, and its cohorts used are all the cohorts treated on its path.  On a history
+    that follows the protocol these are the simulator's subtrial, number and cohorts used; on one that does not
+    (an off-protocol cohort), the decision goes on from the data as treated."""
     J, K = design.grid
-    subs = [int(s) for s in subtrial_of(np.array(cells), J, K)]
-    order = sum(1 for a, b in itertools.pairwise(subs) if a != b)
-    used = 0
-    for s in reversed(subs):
-        if s != subs[-1]:
-            break
-        used += 1
-    rows_elim = J
-    if subs[-1] != 0:
+    cells = np.asarray(cells, dtype=np.int64)
+    C = cells.size
+    subs = subtrial_of(cells, J, K)
+    first_entry: dict[int, int] = {}
+    count: dict[int, int] = {}
+    number, used = np.zeros(C, dtype=np.int64), np.zeros(C, dtype=np.int64)
+    for p, s in enumerate(subs.tolist()):
+        first_entry.setdefault(s, len(first_entry))
+        count[s] = count.get(s, 0) + 1
+        number[p], used[p] = first_entry[s], count[s]
+    rule = _rule(design, tables)
+    rows_elim = np.full(C, J, dtype=np.int64)
+    later = np.flatnonzero(subs != 0)
+    if later.size:                      # the first subtrial's MTD (on its path's data) eliminates rows above it
         first = np.zeros((J, K), dtype=bool)
         first[:, 0] = True
         first[J - 1, :] = True
-        ns = after_subtrial(np.where(first, n, 0)[None], np.where(first, y, 0)[None], np.array([0]),
-                            tables=tables, rule=_rule(design, tables))
-        rows_elim = int(ns.rows_eliminated_from[0])
-    return subs[-1], used, order, rows_elim
+        ns = after_subtrial(np.where(first, n_pref[later], 0), np.where(first, y_pref[later], 0),
+                            np.zeros(later.size, dtype=np.int64), tables=tables, rule=rule)
+        rows_elim[later] = ns.rows_eliminated_from
+    budgets = np.array(design.cohorts_per_subtrial)
+    step = subtrial_step(n_pref, y_pref, cells, used, budgets[number], tables=tables, earlystop=design.earlystop,
+                         extrasafe=design.extrasafe)
+    next_cell = step.next_cell.copy()
+    ended_at = np.flatnonzero(step.status == SUB_END)
+    after = None
+    if ended_at.size:
+        after = after_subtrial(n_pref[ended_at], y_pref[ended_at], subs[ended_at], tables=tables, rule=rule)
+        rows_elim[ended_at] = np.where(subs[ended_at] == 0, after.rows_eliminated_from, rows_elim[ended_at])
+        go = (after.next_sub >= 0) & (number[ended_at] + 1 < budgets.size)
+        next_cell[ended_at] = np.where(go, after.start, -1)
+    return WaterfallSteps(subs, number, used, rows_elim, step, ended_at, after, next_cell)
+
+
+def off_protocol(design, groups, steps: WaterfallSteps) -> list[dict]:
+    """The cohorts treated elsewhere than the combination the waterfall gave after the previous cohort: one
+    entry per such cohort (``cohort``, ``patients``, ``dose`` as treated, ``protocol_dose``: the protocol's
+    combination, None when the protocol had stopped the trial)."""
+    K = design.grid[1]
+    out = []
+    for p in range(1, len(groups)):
+        want = int(steps.next_cell[p - 1])
+        if groups[p].cell != want:
+            out.append({"cohort": groups[p].cohort, "patients": list(groups[p].patients),
+                        "dose": list(_pair(groups[p].cell, K)),
+                        "protocol_dose": list(_pair(want, K)) if want >= 0 else None,
+                        "after_cohort": groups[p - 1].cohort})
+    return out
 
 
 def _rule(design, tables):
@@ -96,6 +160,8 @@ def _rule(design, tables):
 
 def decide(design, history) -> NextDose:
     n, y = grid_counts(design, history)
+    if design.mtd_contour:
+        return _decide_waterfall(design, history, n, y)
     cells = cohort_cells(design, history)
     if not design.uses_titration:
         return _decide(design, n, y, cells)
@@ -114,6 +180,37 @@ def decide(design, history) -> NextDose:
     reason = (f"{why} at {lab(_pair(cur, K))} ends the accelerated titration: complete the cohort with "
               f"{design.cohort_size - 1} more patients there")
     return _decide(design, n, y, cells, override=(cur, "stay", "titration_fill", reason, design.cohort_size - 1))
+
+
+def _decide_waterfall(design, history, n, y) -> NextDose:
+    """The waterfall's decision: the protocol's step after every cohort (:func:`waterfall_steps`), the last one
+    decides; cohorts treated elsewhere than the protocol's combination are listed under ``off_protocol`` and as
+    warnings (the decision goes on from the data as treated)."""
+    J, K = design.grid
+    groups = cohort_groups(design, history)
+    C = len(groups)
+    index = np.repeat(np.arange(C), [g.n for g in groups])
+    a = np.array([p.dose_a - 1 for p in history.patients], dtype=np.int64)
+    b = np.array([p.dose_b - 1 for p in history.patients], dtype=np.int64)
+    dlt = np.array([bool(p.dlt) for p in history.patients], dtype=np.int64)
+    n_add = np.zeros((C, J, K), dtype=np.int64)
+    y_add = np.zeros((C, J, K), dtype=np.int64)
+    np.add.at(n_add, (index, a, b), 1)
+    np.add.at(y_add, (index, a, b), dlt)
+    tables = comb_tables(design, max(int(n.sum()), design.max_sample_size) + design.cohort_size)
+    cells = [g.cell for g in groups]
+    steps = waterfall_steps(design, cells, np.cumsum(n_add, axis=0), np.cumsum(y_add, axis=0), tables)
+    deviations = off_protocol(design, groups, steps)
+    if not deviations:
+        return _decide(design, n, y, cells, steps=steps)
+    lab = design.dose_label
+    issues = tuple(Issue("off_protocol", f"cohort {d['cohort']} ({', '.join(d['patients'])}) was treated at "
+                                         f"{lab(tuple(d['dose']))}; after cohort {d['after_cohort']} the waterfall "
+                                         + (f"gave {lab(tuple(d['protocol_dose']))}" if d["protocol_dose"]
+                                            else "had stopped the trial")
+                                         + "; the decision goes on from the data as treated")
+                   for d in deviations)
+    return _decide(design, n, y, cells, steps=steps, notes={"off_protocol": deviations}, issues=issues)
 
 
 def titration_phase(design, history) -> tuple[int, tuple[int, int | None] | None]:
@@ -181,10 +278,12 @@ def decide_counts(design, n, dlt, current_dose) -> NextDose:
     return _decide(design, n, y, [(a - 1) * K + b - 1])
 
 
-def _decide(design, n, y, cells, full: bool | None = None, override=None) -> NextDose:
+def _decide(design, n, y, cells, full: bool | None = None, override=None, steps: WaterfallSteps | None = None,
+            notes: dict | None = None, issues: tuple = ()) -> NextDose:
     """The decision after the cohorts at ``cells``; ``full``: the maximum sample size is reached (default: by
     the number of patients); ``override`` = (next cell, word, rule, reason, next cohort size) of a titration
-    step, which replaces the rules."""
+    step, which replaces the rules; ``steps``: the waterfall's steps after each cohort (the decision is the
+    last one's); ``notes``: record keys added to ``extra``, and ``issues`` the decision's issues."""
     J, K = design.grid
     cur = cells[-1]
     total = int(n.sum())
@@ -198,7 +297,7 @@ def _decide(design, n, y, cells, full: bool | None = None, override=None) -> Nex
     if full is None:
         full = total >= design.max_sample_size
     if override is not None:
-        nxt, word, rule, reason, next_size = override
+        nxt, word, rule, reason, _ = override
         elim = eliminated_cells(n[None], y[None], tables.eliminate_ge)[0]
     elif not design.mtd_contour:
         g = decide_grid(n[None], y[None], np.array([cur]), np.array([full]),
@@ -214,43 +313,41 @@ def _decide(design, n, y, cells, full: bool | None = None, override=None) -> Nex
             extra["tie_break"] = TIE_BREAK_RULE
         reason = _reason(design, rule, rate, tables, nxt if nxt >= 0 else None, K, nd)
     else:
-        sub, used, order, rows_elim = waterfall_state(design, cells, n, y, tables)
-        budgets = design.cohorts_per_subtrial
+        last = len(steps.sub) - 1                   # the waterfall decides from its steps (_decide_waterfall)
+        sub, order, rows_elim = int(steps.sub[last]), int(steps.number[last]), int(steps.rows_elim[last])
         paths, lengths = subtrial_paths(J, K)
         extra["subtrial"] = {"number": order + 1, "doses": [list(_pair(c, K)) for c in paths[sub][:lengths[sub]]]}
-        st = subtrial_step(n[None], y[None], np.array([cur]), np.array([used]), np.array([budgets[order]]),
-                           tables=tables, earlystop=design.earlystop, extrasafe=design.extrasafe)
-        status, nxt = int(st.status[0]), int(st.next_cell[0])
+        st = steps.step
+        status, nxt = int(st.status[last]), int(steps.next_cell[last])
         elim = eliminated_cells(n[None], y[None], tables.eliminate_ge, "path")[0]
-        if rows_elim is not None and rows_elim < J:
+        if rows_elim < J:
             elim[rows_elim:] = True
         extra["next_subtrial"] = None
         if status == CONTINUE:
-            word = {1: "escalate", 0: "stay", -1: "de-escalate"}[int(st.move[0])]
+            word = {1: "escalate", 0: "stay", -1: "de-escalate"}[int(st.move[last])]
             rule = {"escalate": "escalate", "stay": "stay", "de-escalate": "deescalate"}[word]
             reason = _reason(design, rule, rate, tables, nxt, K, nd) + f" (subtrial {order + 1})"
         elif status == SUB_END:
-            ns = after_subtrial(n[None], y[None], np.array([sub]), tables=tables, rule=_rule(design, tables))
-            if sub == 0:
-                rows_elim = int(ns.rows_eliminated_from[0])
-            sub_mtd = int(ns.sub_mtd[0])
+            k = int(np.flatnonzero(steps.ended_at == last)[0])
+            ns = steps.after
+            sub_mtd = int(ns.sub_mtd[k])
             found = f"its MTD is {lab(_pair(sub_mtd, K))}" if sub_mtd >= 0 else "it found no MTD"
             why = {1: "used its cohorts", 2: f"reached n_earlystop = {design.earlystop}",
-                   3: "found its lowest combination too toxic"}[int(st.ended[0])]
-            if ns.next_sub[0] >= 0 and order + 1 < len(budgets):
-                nxt = int(ns.start[0])
-                s2 = int(ns.next_sub[0])
+                   3: "found its lowest combination too toxic"}[int(st.ended[last])]
+            if nxt >= 0:
+                s2 = int(ns.next_sub[k])
                 extra["next_subtrial"] = {"doses": [list(_pair(c, K)) for c in paths[s2][:lengths[s2]]],
                                           "start": list(_pair(nxt, K))}
                 word, rule = _move_word(cur, nxt, K), "next_subtrial"
                 reason = (f"subtrial {order + 1} {why}; {found}: start subtrial {order + 2} at {lab(_pair(nxt, K))}")
             else:
-                nxt, word, rule, select = -1, "stop", "subtrials_complete", True
+                word, rule, select = "stop", "subtrials_complete", True
                 reason = f"subtrial {order + 1} {why}; {found}; no further subtrial: stop and select the MTD contour"
         else:
             nxt, word = -1, "stop"
             rule = "eliminate" if status == STOP_ELIMINATE else "extra_safety"
             reason = _reason(design, rule, rate, tables, None, K, nd)
+    extra.update(notes or {})
     mtd, p_est = (select_from_grid(design, n, y, rows_elim) if select else (None, None))
     a_idx, b_idx = np.divmod(np.arange(J * K), K)
     table = ColumnTable({
@@ -265,7 +362,7 @@ def _decide(design, n, y, cells, full: bool | None = None, override=None) -> Nex
                     next_dose=next_pair, next_cohort_size=(override[4] if override else design.cohort_size)
                     if next_pair else None,
                     current_dose=cur_pair, decision=word, rule=rule, reason=reason, eliminated=eliminated,
-                    select_mtd=select, mtd=mtd, design=design.spec_name, extra=extra)
+                    select_mtd=select, mtd=mtd, design=design.spec_name, extra=extra, issues=tuple(issues))
 
 
 def _reason(design, rule, rate, tables, nxt, K, nd) -> str:

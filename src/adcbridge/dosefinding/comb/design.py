@@ -26,6 +26,7 @@ from ..design import DoseFindingDesign
 
 __all__ = ["MAX_LEVELS", "CombBoinDesign", "comb_boin"]
 
+DEFAULT_COHORTS = 10    # cohorts of the one-MTD design when n_cohorts is not given
 MAX_LEVELS = 8          # levels per agent (the exact isotonic regression enumerates C(J + K, J) staircases)
 
 
@@ -50,8 +51,12 @@ class CombBoinDesign(DoseFindingDesign):
     grid : (int, int)
         (J, K): levels of agent A (rows) and of agent B (columns); ``"3x5"`` is read as (3, 5).  The waterfall
         design needs J <= K (give the agent with fewer levels as agent A).
-    cohort_size, n_cohorts : int
-        Cohort size (3) and number of cohorts (10) of the one-MTD design.
+    cohort_size : int
+        Patients per cohort (3), in both designs (the waterfall's subtrials treat cohorts of this size).
+    n_cohorts : int, optional
+        One-MTD design: the number of cohorts (default 10; the command line's ``--cohorts``, a sweep's
+        ``sample_sizes``).  The waterfall design refuses it: its subtrials have their own numbers of cohorts,
+        ``subtrial_cohorts`` (None there).
     start_dose : (int, int)
         Starting combination (a, b), default (1, 1).
     n_earlystop : int, optional
@@ -80,7 +85,7 @@ class CombBoinDesign(DoseFindingDesign):
     target: float = Field(description="target DLT probability")
     grid: tuple[int, int] = Field(description="(J, K): levels of agent A (rows) and agent B (columns)")
     cohort_size: int = Field(3, ge=1, le=50)
-    n_cohorts: int = Field(10, ge=1, le=500)
+    n_cohorts: int | None = Field(None, ge=1, le=500)
     start_dose: tuple[int, int] = (1, 1)
     n_earlystop: int | None = Field(None, ge=1)
     p_saf: float | None = None
@@ -167,9 +172,20 @@ class CombBoinDesign(DoseFindingDesign):
                 raise ValueError(f"The 'subtrial_cohorts' parameter of {name} must give J = {J} positive numbers of "
                                  f"cohorts (the first subtrial, then one per lower level of agent A). Got "
                                  f"{list(cohorts)}.")
+            if self.n_cohorts is not None:
+                raise ValueError(
+                    f"The 'n_cohorts' parameter of {name} is for the one-MTD design (on the command line --cohorts, "
+                    f"in a sweep sample_sizes); the waterfall design (mtd_contour) runs each subtrial for its own "
+                    f"number of cohorts, subtrial_cohorts: J = {J} numbers (the first subtrial, then one per lower "
+                    f"level of agent A), by default ceil(round(4 / cohort_size, 2) x (J + K - 1, K - 1, ...)) = "
+                    f"{list(self.cohorts_per_subtrial)} here; leave n_cohorts out and set cohort_size "
+                    f"(--cohort-size) or subtrial_cohorts (a design option of the API or a sweep file) instead. "
+                    f"Got {self.n_cohorts}.")
         elif self.subtrial_cohorts is not None:
             raise ValueError(f"The 'subtrial_cohorts' parameter of {name} is for the waterfall design only (set "
                              f"mtd_contour); the one-MTD design has n_cohorts.")
+        if not self.mtd_contour and self.n_cohorts is None:
+            object.__setattr__(self, "n_cohorts", DEFAULT_COHORTS)      # frozen: set once, while validating
         for field, size in (("dose_levels_a", J), ("dose_levels_b", K)):
             levels = getattr(self, field)
             if levels is None:
@@ -315,6 +331,7 @@ class CombBoinDesign(DoseFindingDesign):
         return protocol_text(self)
 
 
-def comb_boin(target: float, grid, cohort_size: int = 3, n_cohorts: int = 10, **options) -> CombBoinDesign:
-    """Build a :class:`CombBoinDesign` on a J x K ``grid`` ((3, 5) or ``"3x5"``)."""
+def comb_boin(target: float, grid, cohort_size: int = 3, n_cohorts: int | None = None, **options) -> CombBoinDesign:
+    """Build a :class:`CombBoinDesign` on a J x K ``grid`` ((3, 5) or ``"3x5"``); ``n_cohorts`` (one MTD) defaults
+    to 10, and the waterfall (``mtd_contour=True``) refuses it (its subtrials have ``subtrial_cohorts``)."""
     return CombBoinDesign(target=target, grid=grid, cohort_size=cohort_size, n_cohorts=n_cohorts, **options)

@@ -5,11 +5,13 @@ further away); no pending or backfill patient (the design decides on complete ou
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..history import History, _row_error
 
-__all__ = ["check_comb_history", "cohort_cells", "grid_counts"]
+__all__ = ["CohortGroup", "check_comb_history", "cohort_cells", "cohort_groups", "grid_counts"]
 
 
 def check_comb_history(design, history: History) -> History:
@@ -56,10 +58,29 @@ def grid_counts(design, history: History) -> tuple[np.ndarray, np.ndarray]:
 
 def cohort_cells(design, history: History) -> list[int]:
     """The flat cell (0-based, row-major) of each cohort, in order."""
+    return [g.cell for g in cohort_groups(design, history)]
+
+
+@dataclass(frozen=True)
+class CohortGroup:
+    """One cohort of a history: its ``cohort`` number, flat ``cell`` (that of its first patient), patients ``n``,
+    DLTs ``y`` and the patients' ids."""
+
+    cohort: int
+    cell: int
+    n: int
+    y: int
+    patients: tuple[str, ...]
+
+
+def cohort_groups(design, history: History) -> list[CohortGroup]:
+    """The cohorts of ``history`` in order (consecutive patients with the same cohort number)."""
     K = design.grid[1]
-    out, last = [], None
+    out: list[list] = []
     for p in history.patients:
-        if p.cohort != last:
-            out.append((p.dose_a - 1) * K + p.dose_b - 1)
-            last = p.cohort
-    return out
+        if not out or out[-1][0] != p.cohort:
+            out.append([p.cohort, (p.dose_a - 1) * K + p.dose_b - 1, 0, 0, []])
+        out[-1][2] += 1
+        out[-1][3] += bool(p.dlt)
+        out[-1][4].append(p.patient)
+    return [CohortGroup(c, cell, n, y, tuple(ids)) for c, cell, n, y, ids in out]

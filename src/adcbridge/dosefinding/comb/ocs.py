@@ -1,17 +1,29 @@
 """Operating characteristics of simulated combination BOIN trials (the numbers of BOIN 2.7.2 ``get.oc.comb``).
 
-Per-dose quantities are J x K grids (rows = agent A): ``selection_pct`` (% of trials selecting the combination;
-with the waterfall design a trial selects up to one combination per level of A, so the grid can sum to more than
-100), ``patients_mean`` and ``dlt_mean``.  The **true MTD** of one-MTD trials is the set of combinations whose
-true DLT probability is closest to the target and not above p_tox (``pcs`` sums their selection); the **true MTD
-contour** has, for every level of A, the combinations of that row closest to the target and not above p_tox, and
-``pcs`` is the % of trials selecting exactly the true contour (one true cell in each row that has one, nothing
-elsewhere).  Design-specific keys (``extra``):
+Per-dose quantities are J x K grids (rows = agent A): ``selection_pct`` (% of trials selecting the combination),
+``patients_mean`` and ``dlt_mean``.  The **true MTD** of one-MTD trials is the set of combinations whose true DLT
+probability is closest to the target and not above p_tox (``pcs`` sums their selection).
+
+**MTD contour** (the waterfall design): a trial selects at most one combination per level of agent A (row), so
+``selection_pct`` sums to at most 100 *in each row* (the whole grid to at most 100 J).  The **true contour** has,
+in each row, the combinations of that row closest to the target and not above p_tox (none in a row whose closest
+combinations are all above p_tox).  Per row (J lists, ``extra``):
+
+* ``no_mtd_row_pct[a]``: % of trials selecting no combination at level a of A (trials stopped for safety, rows
+  eliminated by the first subtrial, rows without an admissible combination); ``selection_pct`` summed over row
+  a plus ``no_mtd_row_pct[a]`` is exactly 100;
+* ``pcs_row[a]``: % of trials whose selection at level a is correct: a true MTD of row a when the row has one,
+  nothing when it has none;
+
+and over the grid: ``pcs``, % of trials whose whole selection is the true contour (every row correct, as
+``pcs_row``; the reference's ``pcs.contour``), and ``no_mtd_pct``, % of trials selecting nothing in any row.
+Design-specific keys (``extra``):
 
 * one MTD: ``patients_mtd_pct``, % of all patients treated at the true MTD (the reference's ``npercent``);
-* waterfall: ``patients_contour_pct``, ``patients_above_contour_pct`` (combinations off the contour whose true
-  probability exceeds the target) and ``patients_below_contour_pct`` (the others), ratios of mean patients as the
-  reference's ``npercent.contour``, ``npercent.above.contour``, ``npercent.below.contour``.
+* waterfall: ``no_mtd_row_pct``, ``pcs_row`` (above), ``patients_contour_pct``, ``patients_above_contour_pct``
+  (combinations off the contour whose true probability exceeds the target) and ``patients_below_contour_pct``
+  (the others), ratios of mean patients as the reference's ``npercent.contour``, ``npercent.above.contour``,
+  ``npercent.below.contour``.
 
 Standard errors (``se``): ``sd / sqrt(n_trials)`` of the per-trial values; for the ratios of means, the delta
 method.  ``no_mtd_pct`` counts trials selecting nothing (the reference's ``percentstop``); ``stop_pct`` the trials
@@ -70,7 +82,6 @@ def comb_oc(design, p: np.ndarray, runs, *, n_trials: int, seed: int, target: fl
     sel = np.concatenate([r.selected for r in runs]).astype(float)
     early = np.concatenate([r.early for r in runs]).astype(float)
     safety = np.concatenate([r.end for r in runs]) == END_SAFETY
-    n.shape[0]
     sel_pct, sel_se = _mean_se(100 * sel)
     pts, pts_se = _mean_se(n)
     dlt, dlt_se = _mean_se(y)
@@ -98,6 +109,11 @@ def comb_oc(design, p: np.ndarray, runs, *, n_trials: int, seed: int, target: fl
     se.update({"selection_pct": sel_se.tolist(), "patients_mean": pts_se.tolist(), "dlt_mean": dlt_se.tolist()})
     extra = {}
     if design.mtd_contour:
+        # per level of agent A: no MTD selected in the row (the row's selection % plus this is 100), and the row's
+        # selection is correct (a true MTD of the row; none when the row has none)
+        for key, v in (("no_mtd_row_pct", 100.0 * (sel.sum(axis=2) == 0)), ("pcs_row", 100.0 * row_ok)):
+            m, s = _mean_se(v)
+            extra[key], se[key] = m.tolist(), s.tolist()
         above = (p > target + 1e-12) & ~truth
         for key, mask in (("patients_contour_pct", truth), ("patients_above_contour_pct", above),
                           ("patients_below_contour_pct", ~truth & ~above)):

@@ -151,7 +151,7 @@ def select_comb_batch(n, y, rule: CombSelectionRule, *, contour: bool = False, e
     with the same data are selected once (many, in a simulation)."""
     n = np.asarray(n, dtype=np.int64)
     y = np.asarray(y, dtype=np.int64)
-    B, J, K = n.shape
+    B = n.shape[0]
     key = [n.reshape(B, -1), y.reshape(B, -1)]
     if also_eliminated is not None:
         also_eliminated = np.asarray(also_eliminated, dtype=bool)

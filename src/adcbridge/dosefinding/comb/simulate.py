@@ -16,7 +16,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..boin.selection import SelectionRule
-from .kernel import SELECT_STOPS, STOP_EARLYSTOP, STOP_ELIMINATE, cell_masks, decide_cells
+from .kernel import (
+    SELECT_STOPS,
+    STOP_EARLYSTOP,
+    STOP_ELIMINATE,
+    cell_masks,
+    decide_cells,
+)
 from .selection import select_comb_batch, select_waterfall, selection_rule
 from .tables import comb_tables
 from .waterfall import CONTINUE, SUB_END, after_subtrial, subtrial_step
