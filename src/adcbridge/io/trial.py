@@ -77,7 +77,8 @@ class TrialSpec(BaseModel):
         cls = design_class(kind)
         shared = {"target": self.target, "n_doses": len(self.dose_levels), "dose_levels": tuple(self.dose_levels),
                   "dose_unit": self.dose_unit, "cohort_size": self.cohort_size, "n_cohorts": self.n_cohorts}
-        given = {k: v for k, v in shared.items() if k in cls.model_fields}
+        given = {k: v for k, v in shared.items() if k in cls.model_fields
+                 and (k != "n_cohorts" or "n_cohorts" in self.model_fields_set or cls.spec_name != "comb-boin")}
         return cls(**given, **self.options.get(kind, {}))
 
 

@@ -78,7 +78,8 @@ def simulate_tite(design, p_true, *, n_trials: int, seed: int, target: float | N
         nt = n.sum(axis=1).astype(float)
         at = n[:, correct].sum(axis=1).astype(float)
         ab = n[:, above].sum(axis=1).astype(float)
-        acc += [dur.sum(), dur @ dur, np.count_nonzero((mtd >= 0) & above[np.maximum(mtd, 0)]), nt.sum(), nt @ nt,
+        acc += [dur.sum(), np.sum(dur * dur),     # not a BLAS dot: the same bits whatever its threads
+                np.count_nonzero((mtd >= 0) & above[np.maximum(mtd, 0)]), nt.sum(), nt @ nt,
                 at.sum(), at @ at, at @ nt, ab.sum(), ab @ ab, ab @ nt, 0.0]
     w = float(n_trials)
     oc = oc_from_sums(sums, spec=design, design_name=design.spec_name, target=tgt, p_true=p, method="monte-carlo",
