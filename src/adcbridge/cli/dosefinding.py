@@ -279,7 +279,18 @@ def simulate_cmd(design: str = DESIGN,
             f"no MTD {oc.no_mtd_pct:.2f}%, safety stop {oc.stop_pct:.2f}%, PCS {oc.pcs:.2f}%, "
             f"mean N {oc.n_mean:.2f}, mean DLTs {oc.dlt_total_mean:.2f}"
             + (f", mean duration {oc.duration_mean:.2f}" if oc.duration_mean is not None else ""))
-    _emit(oc.to_record(), format, head + "\n" + _oc_rows_text(oc), wrote=[plot])
+    _emit(oc.to_record(), format, head + "\n" + _oc_rows_text(oc) + _contour_rows_text(oc), wrote=[plot])
+
+
+def _contour_rows_text(oc) -> str:
+    """For an MTD contour: per row of the grid, the share of trials with no MTD in that row (the row's selection
+    percentages plus it make 100) and the row's correct selection."""
+    extra = oc.extra or {}
+    if "no_mtd_row_pct" not in extra:
+        return ""
+    lines = [f"  row A={a}: no MTD in the row {none:.2f}%, correct selection {pcs:.2f}%"
+             for a, (none, pcs) in enumerate(zip(extra["no_mtd_row_pct"], extra.get("pcs_row") or []), start=1)]
+    return "\nper row of agent A (the contour):\n" + "\n".join(lines)
 
 
 def _oc_rows_text(oc) -> str:
