@@ -45,7 +45,6 @@ def test_a_cohort_through_the_pages_in_chromium(server, tmp_path):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
     artifacts = Path(os.environ.get("ADCBRIDGE_ARTIFACTS", tmp_path))
@@ -58,9 +57,18 @@ def test_a_cohort_through_the_pages_in_chromium(server, tmp_path):
     browser = webdriver.Chrome(service=Service(driver_path), options=options)
 
     def press(element):
-        """Click a submit button or link and wait until the next page replaced this one."""
+        """Click a submit button or link and wait until the next page replaced this one.  During the swap
+        chromedriver may report the old node as stale or as "not belonging to the document": both mean gone."""
+        from selenium.common.exceptions import WebDriverException
+
+        def gone(_):
+            try:
+                element.is_enabled()
+            except WebDriverException:
+                return True
+            return False
         element.click()
-        WebDriverWait(browser, 10).until(ec.staleness_of(element))
+        WebDriverWait(browser, 10).until(gone)
 
     def login(username):
         browser.delete_all_cookies()
