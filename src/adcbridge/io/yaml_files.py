@@ -10,7 +10,7 @@ from pydantic import BaseModel, ValidationError
 
 from adcbridge.spec import field_path, house_words
 
-__all__ = ["load_yaml_model", "node_line", "UniqueKeyLoader"]
+__all__ = ["load_yaml_model", "node_line", "read_yaml", "UniqueKeyLoader"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -30,22 +30,30 @@ class UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def load_yaml_model(path: str | Path, model: type[M], *, empty_ok: bool = False) -> M:
-    """Read ``path`` as YAML and validate it with ``model``; every error is a one-line ``ValueError`` that starts
-    with the file name."""
+def read_yaml(path: str | Path, what: str = "file") -> tuple[str, object]:
+    """The text of YAML file ``path`` and its content (repeated keys refused); every error is one line starting
+    with the file name (``what`` names the kind of file in "is a folder, not a <what>")."""
     path = Path(path)
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=UniqueKeyLoader)  # noqa: S506 - SafeLoader subclass
+        text = path.read_text(encoding="utf-8")
+        return text, yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 - SafeLoader subclass
     except FileNotFoundError:
         raise ValueError(f"{path}: no such file") from None
     except IsADirectoryError:
-        raise ValueError(f"{path}: is a folder, not a file") from None
+        raise ValueError(f"{path}: is a folder, not a {what}") from None
     except UnicodeDecodeError:
         raise ValueError(f"{path}: not a UTF-8 text file") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
         raise ValueError(f"{path}: malformed YAML{where}: {getattr(exc, 'problem', exc)}") from None
+
+
+def load_yaml_model(path: str | Path, model: type[M], *, empty_ok: bool = False) -> M:
+    """Read ``path`` as YAML and validate it with ``model``; every error is a one-line ``ValueError`` that starts
+    with the file name."""
+    path = Path(path)
+    _, raw = read_yaml(path)
     if raw is None and empty_ok:
         raw = {}
     if not isinstance(raw, dict):

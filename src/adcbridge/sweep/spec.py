@@ -334,24 +334,9 @@ def _line(text: str | None, loc: tuple) -> int | None:
 
 def load_sweep(path: str | Path) -> SweepFile:
     """Read and check a sweep file; every error is one line naming the file, the entry, the key and the line."""
-    import yaml
-
-    from adcbridge.io.yaml_files import UniqueKeyLoader
+    from adcbridge.io.yaml_files import read_yaml
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ValueError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ValueError(f"{path}: is a folder, not a sweep file") from None
-    except UnicodeDecodeError:
-        raise ValueError(f"{path}: not a UTF-8 text file") from None
-    try:
-        raw = yaml.load(text, Loader=UniqueKeyLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise ValueError(f"{path}: malformed YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    text, raw = read_yaml(path, "sweep file")
     if raw is None:
         raise ValueError(f"{path}: is empty; a sweep file sets {', '.join(_KEYS)}")
     try:

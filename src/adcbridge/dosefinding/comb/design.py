@@ -14,14 +14,13 @@ combinations (rows = levels of agent A, columns = levels of agent B) and validat
 
 from __future__ import annotations
 
-import itertools
 import math
 import re
-import warnings
 from typing import ClassVar
 
 from pydantic import Field, field_validator, model_validator
 
+from ..boin.params import check_dose_levels, warn_low_n_earlystop
 from ..design import DoseFindingDesign
 
 __all__ = ["MAX_LEVELS", "CombBoinDesign", "comb_boin"]
@@ -187,18 +186,8 @@ class CombBoinDesign(DoseFindingDesign):
         if not self.mtd_contour and self.n_cohorts is None:
             object.__setattr__(self, "n_cohorts", DEFAULT_COHORTS)      # frozen: set once, while validating
         for field, size in (("dose_levels_a", J), ("dose_levels_b", K)):
-            levels = getattr(self, field)
-            if levels is None:
-                continue
-            if len(levels) != size:
-                raise ValueError(f"The '{field}' parameter of {name} must have {size} values (grid {J}x{K}). "
-                                 f"Got {len(levels)}.")
-            if levels[0] <= 0 or any(q <= p for p, q in itertools.pairwise(levels)):
-                raise ValueError(f"The '{field}' parameter of {name} must be positive and strictly increasing. "
-                                 f"Got {list(levels)}.")
-        if self.earlystop <= 6:
-            warnings.warn("n_earlystop <= 6 is too low to ensure good operating characteristics; 9 to 18 is "
-                          "usual.", UserWarning, stacklevel=2)
+            check_dose_levels(name, getattr(self, field), size, field=field, count=str(size))
+        warn_low_n_earlystop(self.earlystop)
         from .tables import single_agent
         try:
             single_agent(self)
