@@ -32,7 +32,7 @@ REFERENCE_PER_TRIAL = {"boin": 4.9e-4, "3+3": 4.9e-4, "crm": 4.9e-4, "tite-boin"
                        "boin-backfill": 35.5e-4, "comb-boin": 4e-4, "comb-boin-contour": 34e-4}
 
 SWEEPS = {
-    "sweep A (BOIN, CRM, 3+3 x 2 scenarios)": {
+    "sweep A (BOIN, BOIN extra-safe, 3+3 x 2 scenarios)": {
         "designs": [{"name": "boin", "target": 0.3, "n_doses": 5}, {"name": "3+3", "n_doses": 5},
                     {"name": "boin", "label": "boin-extrasafe", "target": 0.3, "n_doses": 5, "extrasafe": True}],
         "scenarios": [{"name": "S1", "p_true": [0.05, 0.10, 0.20, 0.30, 0.50], "target": 0.3},

@@ -163,3 +163,23 @@ def test_an_unreachable_scheduler_is_one_line(tmp_path, capsys):
     code, _, err = run(capsys, "sweep", path, "--out", tmp_path / "o", "--scheduler", f"tcp://127.0.0.1:{_free_port()}")
     assert code == 2 and "cannot reach the Dask scheduler" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "o").exists()
+
+
+def test_the_local_cluster_workers_keep_glibcs_adaptive_malloc_and_one_blas_thread():
+    """The local cluster ``adcbridge sweep --workers N`` starts leaves out Dask's ``MALLOC_TRIM_THRESHOLD_`` (it
+    switches off glibc's adaptive mmap threshold and made one worker ~1.7x slower than this process) and keeps
+    Dask's one-thread limits for BLAS and OpenMP; and the setting does not leak into this process's config."""
+    import dask
+
+    from adcbridge.sweep.run import _client
+
+    before = dict(dask.config.get("distributed.nanny.pre-spawn-environ"))
+    client, cluster = _client(1, None)
+    try:
+        env = client.run(lambda: {k: os.environ.get(k) for k in ("MALLOC_TRIM_THRESHOLD_", "OPENBLAS_NUM_THREADS")})
+    finally:
+        client.close()
+        cluster.close()
+    (worker_env,) = env.values()
+    assert worker_env == {"MALLOC_TRIM_THRESHOLD_": None, "OPENBLAS_NUM_THREADS": "1"}
+    assert dask.config.get("distributed.nanny.pre-spawn-environ") == before
