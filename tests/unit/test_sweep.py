@@ -174,32 +174,42 @@ def test_a_pooled_sd_is_the_sd_of_all_trials_not_the_mean_of_the_chunks_sds():
     assert "duration_sd" not in pooled["se"]
 
 
-def _ratio_chunk(a: np.ndarray, b: np.ndarray) -> dict:
+def _ratio_chunk(a: np.ndarray, b: np.ndarray, comoment: bool = False) -> dict:
     """As the designs write a ratio of means (TITE-BOIN's pca, comb-boin's patients_mtd_pct): 100 mean(a)/mean(b)
-    with its delta-method SE, besides the mean number of patients ``n_mean`` (b) with its SE."""
+    with its delta-method SE, besides the mean number of patients ``n_mean`` (b) with its SE; with ``comoment``,
+    the private co-moment ``sum((a - r b) (b - mean(b)))`` that sweep chunks carry."""
+    from adcbridge.sweep.combine import RATIO_COMOMENT
     w = a.size
     r = a.mean() / b.mean()
     resid = a - r * b
-    return {"design": "x", "n_mean": float(b.mean()), "pca": float(100 * r),
-            "patients_pct": [float(100 * a.mean() / b.mean())],
-            "se": {"n_mean": float(b.std(ddof=1) / np.sqrt(w)),
-                   "pca": float(100 * resid.std(ddof=1) / np.sqrt(w) / b.mean())}}
+    record = {"design": "x", "n_mean": float(b.mean()), "pca": float(100 * r),
+              "patients_pct": [float(100 * a.mean() / b.mean())],
+              "se": {"n_mean": float(b.std(ddof=1) / np.sqrt(w)),
+                     "pca": float(100 * resid.std(ddof=1) / np.sqrt(w) / b.mean())}}
+    if comoment:
+        record[RATIO_COMOMENT] = {"pca": float(np.sum(resid * (b - b.mean())))}
+    return record
 
 
-@pytest.mark.parametrize("constant_b", [True, False])
-def test_a_ratio_of_means_is_pooled_as_the_ratio_of_the_pooled_means(constant_b):
+@pytest.mark.parametrize("constant_b,comoment", [(True, False), (False, False), (False, True)])
+def test_a_ratio_of_means_is_pooled_as_the_ratio_of_the_pooled_means(constant_b, comoment):
     rng = np.random.default_rng(8)
     cuts = [0, 3000, 6000, 7777]
     b = np.full(cuts[-1], 30.0) if constant_b else rng.integers(3, 31, cuts[-1]).astype(float)
     a = rng.binomial(b.astype(int), np.where(np.arange(cuts[-1]) < 3000, 0.3, 0.5)).astype(float)
-    records = [_ratio_chunk(a[i:j], b[i:j]) for i, j in pairwise(cuts)]
+    records = [_ratio_chunk(a[i:j], b[i:j], comoment) for i, j in pairwise(cuts)]
     pooled = pool_records(records, [j - i for i, j in pairwise(cuts)])
     r = a.sum() / b.sum()
     assert pooled["pca"] == pytest.approx(100 * r, rel=1e-12)
     assert pooled["patients_pct"][0] == pytest.approx(100 * r, rel=1e-12)
     one_run = 100 * (a - r * b).std(ddof=1) / np.sqrt(a.size) / b.mean()
-    # exact when every trial has the same number of patients; otherwise within the chunks' covariance term
-    assert pooled["se"]["pca"] == pytest.approx(one_run, rel=1e-10 if constant_b else 5e-3)
+    # exact when every trial has the same number of patients, or with the chunks' co-moments; otherwise within
+    # the chunks' covariance term
+    exact = constant_b or comoment
+    assert pooled["se"]["pca"] == pytest.approx(one_run, rel=1e-10 if exact else 5e-3)
+    if not exact:
+        assert pooled["se"]["pca"] != pytest.approx(one_run, rel=1e-6)      # the term the co-moment supplies
+    assert "_ratio_comoment" not in pooled
 
 
 def test_a_quantity_without_a_pooling_rule_is_refused_not_averaged():
@@ -230,7 +240,7 @@ DESIGN_CASES = {
 
 def test_every_registered_design_has_a_pooling_rule_for_everything_it_reports():
     from adcbridge.dosefinding.registry import build_design, design_names
-    from adcbridge.sweep.combine import pooling_rule
+    from adcbridge.sweep.combine import RATIO_COMOMENT, pooling_rule
     from adcbridge.sweep.run import simulate_chunk
     assert set(design_names()) <= {k.split()[0] for k in DESIGN_CASES}, "add the new design to DESIGN_CASES"
     for case, (options, p, truths) in DESIGN_CASES.items():
@@ -239,7 +249,7 @@ def test_every_registered_design_has_a_pooling_rule_for_everything_it_reports():
         records = [simulate_chunk(design, p, truths, 0.25 if case == "3+3" else None, n, seed)
                    for n, seed in zip(ns, (11, 12, 13))]
         pooled = pool_records(records, ns)                       # no key without a rule
-        assert list(pooled) == list(records[0]), case
+        assert list(pooled) == [k for k in records[0] if k != RATIO_COMOMENT], case   # the private key left out
         assert pooled["n_trials"] == sum(ns)
         assert pooled["n_mean"] == pytest.approx(sum(n * r["n_mean"] for n, r in zip(ns, records)) / sum(ns))
         rules = {k: pooling_rule(k, records[0]) for k in records[0]}

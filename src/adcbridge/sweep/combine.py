@@ -14,10 +14,15 @@ pooled so that the result is that of all the cell's trials together:
 * **a ratio of means** ``100 x mean(a) / mean(b)`` over the trial's number of patients ``b`` (``n_mean``):
   ``patients_pct``, TITE-BOIN's ``pca`` and ``poa``, the combination design's ``patients_mtd_pct`` and contour
   shares.  The pooled ratio is ``sum(n * mean(b) * ratio) / sum(n * mean(b))``, exactly the ratio of the pooled
-  means (a plain average of the chunks' ratios is not).  Its delta-method SE comes from each chunk's sum of squared
-  residuals ``sum((a - r b)**2) = (n - 1) * n * (se * mean(b))**2`` and the spread of the chunks' ratios; it is
-  exact when every trial has the same number of patients, and otherwise misses only the chunks' covariance of
-  ``b`` with the residual (a relative error of order ``1 / sqrt(chunk size)``, a few in a thousand of the SE).
+  means (a plain average of the chunks' ratios is not).  Its delta-method SE is that of one run over all the
+  trials, ``100 sqrt(S / (N (N - 1))) / mean(b)`` with ``S = sum((a - r b)**2)`` over every trial at the pooled
+  ratio ``r``.  A chunk of ratio ``r_c`` holds ``S_c = sum((a - r_c b)**2) = (n - 1) * n * (se * mean(b))**2``
+  (its SE), ``sum(b**2)`` (from ``n_mean`` and its SE) and, when it carries it, the co-moment
+  ``C_c = sum((a - r_c b) * (b - mean(b)))`` of its residuals with the number of patients
+  (:data:`RATIO_COMOMENT`, a private key of the chunk records that :func:`.run.simulate_chunk` adds and the
+  pooled record leaves out); then ``S = sum(S_c + 2 (r_c - r) C_c + (r_c - r)**2 sum(b**2))`` exactly.  Without
+  the co-moment (a chunk that does not carry it) the cross term is left out: exact when every trial has the same
+  number of patients, otherwise short by a relative error of order ``1 / sqrt(chunk size)`` of the SE.
 * **a setting of the scenario** (``design``, ``target``, ``p_true``, ``q_true``, ``scenario``, ``true_mtd``, ...):
   the same in every chunk, kept as it is (chunks that differ are an error).
 
@@ -33,7 +38,7 @@ import math
 
 import numpy as np
 
-__all__ = ["check_poolable", "pool_records", "pooling_rule"]
+__all__ = ["RATIO_COMOMENT", "check_poolable", "pool_records", "pooling_rule"]
 
 #: settings of the scenario, the same in every chunk
 CONSTANT = frozenset({"design", "method", "target", "p_true", "q_true", "scenario", "accrual", "accrual_rate",
@@ -42,16 +47,22 @@ CONSTANT = frozenset({"design", "method", "target", "p_true", "q_true", "scenari
 RATIO_OF_MEANS = frozenset({"patients_pct", "pca", "poa", "patients_mtd_pct", "patients_contour_pct",
                             "patients_above_contour_pct", "patients_below_contour_pct"})
 RATIO_DENOMINATOR = "n_mean"
+#: a chunk record's private key: per ratio key, the co-moment ``sum((a - r_c b) * (b - mean(b)))`` of its trials'
+#: residuals with their numbers of patients (a number, or a list as the ratio); used in pooling, never written
+RATIO_COMOMENT = "_ratio_comoment"
 #: standard deviations over trials: key -> the key of the mean
 SD_OF = {"duration_sd": "duration_mean"}
 _BOOKKEEPING = ("se", "seed", "n_trials")
 
 
 def pooling_rule(key: str, record: dict) -> str:
-    """How ``key`` of a chunk's ``record`` is pooled: ``"mean"``, ``"sd"``, ``"ratio"``, ``"constant"`` or
-    ``"bookkeeping"`` (see the module docstring); a ValueError for a key without a rule."""
+    """How ``key`` of a chunk's ``record`` is pooled: ``"mean"``, ``"sd"``, ``"ratio"``, ``"constant"``,
+    ``"bookkeeping"`` or ``"private"`` (:data:`RATIO_COMOMENT`: used, then left out; see the module docstring); a
+    ValueError for a key without a rule."""
     if key in _BOOKKEEPING:
         return "bookkeeping"
+    if key == RATIO_COMOMENT:
+        return "private"
     if key in RATIO_OF_MEANS:
         return "ratio"
     if key in SD_OF:
@@ -75,6 +86,11 @@ def check_poolable(record: dict) -> None:
         if rule == "sd" and SD_OF[key] not in record:
             raise ValueError(f"design {record.get('design')!r} reports the SD {key!r} without its mean "
                              f"{SD_OF[key]!r}, so a sweep cannot pool it")
+        if rule == "private":
+            stray = [k for k in record[key] if k not in RATIO_OF_MEANS or k not in record]
+            if stray:
+                raise ValueError(f"a chunk record of design {record.get('design')!r} carries the co-moment of "
+                                 f"{stray[0]!r}, which is not one of its ratios of means")
 
 
 def _array(value) -> np.ndarray:
@@ -120,8 +136,9 @@ def _pool_sd(means, sds, ns, N):
     return np.sqrt(np.maximum((within + between) / (N - 1), 0.0))
 
 
-def _pool_ratio(ratios, ses, denominators, denominator_ses, ns, N):
-    """Pooled ``100 mean(a) / mean(b)`` and (when ``ses`` is given) its delta-method SE (module docstring)."""
+def _pool_ratio(ratios, ses, denominators, denominator_ses, ns, N, comoments=None):
+    """Pooled ``100 mean(a) / mean(b)`` and (when ``ses`` is given) its delta-method SE (module docstring);
+    ``comoments``: each chunk's co-moment ``sum((a - r_c b) * (b - mean(b)))`` (None: the cross term left out)."""
     weights = [n * b for n, b in zip(ns, denominators)]
     total = sum(weights)
     if not total > 0:
@@ -131,11 +148,23 @@ def _pool_ratio(ratios, ses, denominators, denominator_ses, ns, N):
     if ses is None:
         return ratio, None
     r = ratio / 100
+    if comoments is None:
+        comoments = [0.0] * len(ns)
     resid = _sum(np.where(n * b > 0, (n - 1) * n * (s / 100 * b) ** 2, 0.0)
                  + np.where(n * b > 0, (rc / 100 - r) ** 2, 0.0) * ((n - 1) * n * sb * sb + n * b * b)
-                 for n, b, sb, rc, s in zip(ns, denominators, denominator_ses, ratios, ses))
+                 + np.where(n * b > 0, 2 * (rc / 100 - r) * c, 0.0)
+                 for n, b, sb, rc, s, c in zip(ns, denominators, denominator_ses, ratios, ses, comoments))
     mean_b = total / N
     return ratio, 100 * np.sqrt(np.maximum(resid, 0.0) / (N * (N - 1))) / mean_b
+
+
+def _comoments(records: list[dict], key: str):
+    """Each chunk's co-moment of the ratio ``key`` (arrays), or None unless every chunk carries it in full."""
+    found = [(r.get(RATIO_COMOMENT) or {}).get(key) for r in records]
+    if any(c is None for c in found):
+        return None
+    arrays = [_array(c) for c in found]
+    return arrays if all(np.all(np.isfinite(c)) for c in arrays) else None
 
 
 def pool_records(records: list[dict], ns: list[int]) -> dict:
@@ -147,7 +176,7 @@ def pool_records(records: list[dict], ns: list[int]) -> dict:
     for record in records:
         check_poolable(record)
     if len(records) == 1:
-        return dict(first)
+        return {k: v for k, v in first.items() if k != RATIO_COMOMENT}
     N = float(sum(ns))
     ns = [float(n) for n in ns]
     se_first = first.get("se") or {}
@@ -155,6 +184,8 @@ def pool_records(records: list[dict], ns: list[int]) -> dict:
     pooled_se: dict = {}
     for key, value in first.items():
         rule = pooling_rule(key, first)
+        if rule == "private":
+            continue
         if rule == "bookkeeping":
             out[key] = value
         elif rule == "constant":
@@ -175,7 +206,8 @@ def pool_records(records: list[dict], ns: list[int]) -> dict:
             ratio, se = _pool_ratio([_array(r[key]) for r in records],
                                     [_array(r["se"][key]) for r in records] if has_se else None,
                                     [float(_array(r[RATIO_DENOMINATOR])) for r in records],
-                                    [float(_array(r["se"][RATIO_DENOMINATOR])) for r in records], ns, N)
+                                    [float(_array(r["se"][RATIO_DENOMINATOR])) for r in records], ns, N,
+                                    _comoments(records, key) if has_se else None)
             out[key] = _out(ratio, value)
             if has_se:
                 pooled_se[key] = _out(se, se_first[key])

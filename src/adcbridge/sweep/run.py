@@ -30,14 +30,26 @@ __all__ = ["SCHEDULER_TIMEOUT", "SweepResult", "run_sweep", "scheduler_problem",
 
 def simulate_chunk(design, p_true, truths: dict, target, trials: int, seed: int) -> dict:
     """One chunk's operating characteristics (its record body, JSON-ready): the unit of work of a worker.  It runs
-    with one BLAS thread on every runner (:mod:`.blas`), so its numbers do not depend on where it runs."""
+    with one BLAS thread on every runner (:mod:`.blas`), so its numbers do not depend on where it runs.  Besides
+    the record body it carries, under the private key :data:`.combine.RATIO_COMOMENT`, the co-moments that make
+    its ratios of means pool exactly (:mod:`.moments`); the pooled record leaves that key out."""
     from adcbridge.dosefinding import simulate
     from adcbridge.results import json_ready
 
     from .blas import one_blas_thread
+    from .combine import RATIO_COMOMENT
+    from .moments import comb_chunk, record_comoments
     with one_blas_thread():
-        oc = simulate(design, p_true, n_trials=trials, seed=seed, target=target, **truths)
-    return json_ready(oc.record_body())
+        if design.spec_name == "comb-boin" and not truths:
+            oc, comoments = comb_chunk(design, p_true, target, trials, seed)
+        else:
+            oc = simulate(design, p_true, n_trials=trials, seed=seed, target=target, **truths)
+            comoments = {}
+    record = json_ready(oc.record_body())
+    comoments = {**record_comoments(record), **comoments}
+    if comoments:
+        record[RATIO_COMOMENT] = json_ready(comoments)
+    return record
 
 
 @dataclass
