@@ -256,16 +256,19 @@ def test_every_registered_design_has_a_pooling_rule_for_everything_it_reports():
         assert "mean" in rules.values(), case
 
 
-def test_a_tite_boin_sweep_pools_like_one_run_over_all_its_trials(monkeypatch):
-    """The pooled duration_sd, duration_mean with its SE, the ratios pca and patients_pct of a TITE-BOIN sweep cut
-    into several chunks equal numpy's over the per-trial values of all the chunks' trials together."""
+@pytest.mark.parametrize("p", [[0.02, 0.05, 0.08, 0.12],      # low toxicity: every trial enrols every cohort
+                               [0.25, 0.4, 0.5, 0.6]],         # toxic: trials stop early, N varies
+                         ids=["same-n", "varying-n"])
+def test_a_tite_boin_sweep_pools_like_one_run_over_all_its_trials(monkeypatch, p):
+    """The pooled duration_sd, duration_mean with its SE, the ratios pca, poa and patients_pct of a TITE-BOIN sweep
+    cut into several chunks equal numpy's over the per-trial values of all the chunks' trials together -- the
+    ratios' SEs too when the number of patients varies between trials (the simulator's co-moments)."""
     from adcbridge.dosefinding.oc import true_mtd
     from adcbridge.dosefinding.tite.simulate import _chunk
     from adcbridge.dosefinding.tite.times import check_scenario
     from adcbridge.dosefinding.tite.trials import run_chunk
     from adcbridge.sweep import plan
     monkeypatch.setattr(plan, "CHUNK_TRIALS", 700)
-    p = [0.02, 0.05, 0.08, 0.12]                         # low toxicity: every trial enrols every cohort
     sweep = SweepFile(designs=[{"name": "tite-boin", "target": 0.3, "n_doses": 4}],
                       scenarios=[{"name": "low", "p_true": p}], trials=2000, seed=4)
     result = run_sweep(sweep, workers=0)
@@ -273,8 +276,9 @@ def test_a_tite_boin_sweep_pools_like_one_run_over_all_its_trials(monkeypatch):
     assert [c.trials for c in plan_sweep(sweep)[1]] == [700, 700, 600]
     design = cell.design
     rate, a1, a2, accrual = check_scenario(3.0, 0.5, 0.5, "poisson")
-    dur, at, nt, per_dose = [], [], [], []
+    dur, at, ab, nt, per_dose = [], [], [], [], []
     correct = true_mtd(np.asarray(p), 0.3, design.overly_toxic(0.3))
+    above = np.arange(len(p)) > (correct.max() if correct.size else -1)
     for seed, size in zip(result.seeds[0], [700, 700, 600]):       # the chunks' trials, as the simulator runs them
         chunk = _chunk(design)
         for k, ss in enumerate(np.random.SeedSequence(seed).spawn(-(-size // chunk))):
@@ -284,15 +288,20 @@ def test_a_tite_boin_sweep_pools_like_one_run_over_all_its_trials(monkeypatch):
             dur.append(batch.duration())
             nt.append(n.sum(axis=1).astype(float))
             at.append(n[:, correct].sum(axis=1).astype(float))
+            ab.append(n[:, above].sum(axis=1).astype(float))
             per_dose.append(n.astype(float))
-    dur, at, nt, per_dose = map(np.concatenate, (dur, at, nt, per_dose))
-    assert dur.size == 2000 and np.ptp(nt) == 0
+    dur, at, ab, nt, per_dose = map(np.concatenate, (dur, at, ab, nt, per_dose))
+    assert dur.size == 2000 and (np.ptp(nt) == 0) == (p[0] < 0.1)
     assert rec["duration_mean"] == pytest.approx(dur.mean(), rel=1e-13)
     assert rec["duration_sd"] == pytest.approx(dur.std(ddof=1), rel=1e-10)
     assert rec["se"]["duration_mean"] == pytest.approx(dur.std(ddof=1) / np.sqrt(dur.size), rel=1e-10)
     r = at.sum() / nt.sum()
     assert rec["pca"] == pytest.approx(100 * r, rel=1e-12)
     assert rec["se"]["pca"] == pytest.approx(100 * (at - r * nt).std(ddof=1) / np.sqrt(at.size) / nt.mean(),
+                                             rel=1e-9)
+    r = ab.sum() / nt.sum()
+    assert rec["poa"] == pytest.approx(100 * r, rel=1e-12)
+    assert rec["se"]["poa"] == pytest.approx(100 * (ab - r * nt).std(ddof=1) / np.sqrt(ab.size) / nt.mean(),
                                              rel=1e-9)
     assert rec["patients_pct"] == pytest.approx(list(100 * per_dose.sum(axis=0) / nt.sum()), rel=1e-12)
 

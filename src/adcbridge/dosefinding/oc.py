@@ -64,6 +64,10 @@ class OperatingCharacteristics(Result):
     #: the design's own operating characteristics beside the shared ones (BOIN12's OBD selection, backfill's
     #: patients per dose, ...), keys of the record; their Monte Carlo SEs are under ``se``
     extra: dict[str, object] | None = None
+    #: for pooling runs exactly (sweeps), not part of the record: ratio key -> the co-moment
+    #: ``sum((a - r b) * (b - mean(b)))`` of a ratio of means ``r = mean(a) / mean(b)`` (``b``: each trial's number
+    #: of patients) over this run's trials (see :mod:`adcbridge.sweep.moments`)
+    ratio_comoments: dict[str, object] | None = None
 
     result_type: ClassVar[str] = "OperatingCharacteristics"
 

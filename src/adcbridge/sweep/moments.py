@@ -4,8 +4,10 @@ A ratio of means ``r = mean(a) / mean(b)`` (``b``: the trial's number of patient
 ``sqrt(sum((a - r b)**2) / (N (N - 1))) / mean(b)``.  Pooling the chunks' sums of squared residuals at the pooled
 ratio needs, besides what the chunk's record holds, the co-moment ``C = sum((a - r_c b) * (b - mean(b)))`` of the
 chunk's residuals (at its own ratio ``r_c``) with the numbers of patients (:mod:`.combine`).  It is zero when every
-trial has the same number of patients, and it is found here in one of two ways:
+trial has the same number of patients, and it is found in one of three ways:
 
+* **from the simulator** (``ratio_comoments`` of the operating characteristics), where it keeps the sums that give
+  it (TITE-BOIN's ``pca`` and ``poa``: ``sum(a b) - r sum(b**2)``);
 * **from the record** (:func:`record_comoments`), for a ratio whose numerator is a mean of the record with its SE:
   ``patients_pct[j] = 100 patients_mean[j] / n_mean`` (BF-BOIN).  The SEs of the numerator, of ``n_mean`` and of
   the ratio give the three sample variances ``V(a)``, ``V(b)`` and ``V(a - r b)``, hence
@@ -15,8 +17,7 @@ trial has the same number of patients, and it is found here in one of two ways:
   :func:`adcbridge.dosefinding.simulate` does it (the same record, bit for bit) and the co-moments are computed
   from its trials' patient counts.  A ratio whose recomputed value is not the record's gets no co-moment.
 
-A design whose record and simulator give neither (TITE-BOIN's ``pca`` and ``poa``) gets none, and its pooled SE
-leaves out the cross term (:mod:`.combine`).
+A ratio with none of these leaves out the cross term in its pooled SE (:mod:`.combine`).
 """
 
 from __future__ import annotations

@@ -46,7 +46,7 @@ def simulate_chunk(design, p_true, truths: dict, target, trials: int, seed: int)
             oc = simulate(design, p_true, n_trials=trials, seed=seed, target=target, **truths)
             comoments = {}
     record = json_ready(oc.record_body())
-    comoments = {**record_comoments(record), **comoments}
+    comoments = {**record_comoments(record), **(oc.ratio_comoments or {}), **comoments}
     if comoments:
         record[RATIO_COMOMENT] = json_ready(comoments)
     return record

@@ -55,6 +55,12 @@ def _ratio(a_sum, a_sq, b_sum, b_sq, ab, w):
     return 100 * r, 100 * se
 
 
+def _comoment(a_sum, b_sum, b_sq, ab) -> float:
+    """``sum((a - r b) * (b - mean(b)))`` at ``r = mean(a) / mean(b)``, from the sums: ``sum(a b) - r sum(b^2)``
+    (the term ``mean(b) sum(a - r b)`` is zero); NaN when no patient was treated."""
+    return float(ab - a_sum / b_sum * b_sq) if b_sum > 0 else float("nan")
+
+
 def simulate_tite(design, p_true, *, n_trials: int, seed: int, target: float | None = None, accrual_rate=3.0,
                   late_onset=0.5, late_window=0.5, accrual="poisson"):
     """Monte Carlo operating characteristics of ``design`` (see the module docstring and :mod:`.trials`)."""
@@ -99,7 +105,8 @@ def simulate_tite(design, p_true, *, n_trials: int, seed: int, target: float | N
              "scenario": {"accrual_rate": rate, "late_onset": a1, "late_window": a2, "accrual": accrual,
                           "dlt_window": design.dlt_window}}
     return dataclasses.replace(oc, table=oc.table_with(patients_pct=pts_pct), duration_mean=float(dur_mean),
-                               extra=extra, se=se)
+                               extra=extra, se=se, ratio_comoments={"pca": _comoment(acc[5], acc[3], acc[4], acc[7]),
+                                                                    "poa": _comoment(acc[8], acc[3], acc[4], acc[10])})
 
 
 # ------------------------------------------------------------------------------------- conformance logging
