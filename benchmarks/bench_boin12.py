@@ -18,9 +18,9 @@ import sys
 import time
 from pathlib import Path
 
-from adcbridge.dosefinding import boin12, simulate
-
 from benchkit import best_of  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+
+from adcbridge.dosefinding import boin12, simulate
 
 DATA = Path(__file__).parents[1] / "tests" / "reference" / "data" / "boin" / "boin12.json"
 N_TRIALS = 10_000

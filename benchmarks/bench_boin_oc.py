@@ -22,10 +22,10 @@ import time
 import tracemalloc
 from pathlib import Path
 
+from benchkit import best_of, write_section  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+
 from adcbridge import __version__
 from adcbridge.dosefinding import boin, exact_oc, simulate
-
-from benchkit import best_of, write_section  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 HERE = Path(__file__).parent
 P_TRUE = [0.05, 0.1, 0.2, 0.3, 0.5]

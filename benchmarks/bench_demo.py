@@ -99,7 +99,8 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if args.write:
-        write_section("demo", "The main job: `adcbridge demo`, the bundled study (issue 13)\n\n`python benchmarks/bench_demo.py --write`", text)
+        write_section("demo", "The main job: `adcbridge demo`, the bundled study (issue 13)\n\n"
+                      "`python benchmarks/bench_demo.py --write`", text)
 
 
 if __name__ == "__main__":

@@ -144,7 +144,8 @@ def report(results: list[dict]) -> str:
         lines.append(f"| {r['name']} | {r['t_drc']:.3f} s | {r['t_jac']:.3f} s | {r['t_arr']:.3f} s | "
                      f"{r['t_scipy']:.2f} s | {r['t_scipy'] / r['t_drc']:.0f}x | {r['as_good'][f].sum():,} of "
                      f"{f.sum():,} ({100 * r['as_good'][f].mean():.2f} %) |")
-    lines += ["", "What the user runs, whole process (start-up, reading the CSV, writing the per-curve table), best of 3:",
+    lines += ["", "What the user runs, whole process (start-up, reading the CSV, writing the per-curve table), "
+                  "best of 3:",
               "", "| data set | `adcbridge fit dose-response-batch ... --out fits.csv` | scipy loop script on the same "
               "CSV | ratio |", "|---|---:|---:|---:|"]
     for r in results:

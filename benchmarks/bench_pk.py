@@ -24,11 +24,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from benchkit import best_of as _best_of  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 from scipy.optimize import least_squares
 
 from adcbridge import __version__
 from adcbridge.pk import Regimen, exposure, fit_pk, simulate
-from benchkit import best_of as _best_of  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 
 def best_of(f, repeats=3):

@@ -42,6 +42,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import scipy
+from benchkit import write_section  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 from scipy.integrate import solve_ivp
 from scipy.optimize import minimize
 
@@ -49,8 +50,6 @@ import adcbridge.pk.predict as _predict
 from adcbridge import __version__
 from adcbridge.pk import Regimen, fit_pk, simulate
 from adcbridge.pk.models import get_model
-
-from benchkit import write_section  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 HERE = Path(__file__).parent
 T = np.array([0.5, 1, 2, 4, 8, 24, 48, 72, 168, 336, 504.0])

@@ -82,11 +82,13 @@ def main() -> None:
     lines += ["", "| `--help` of | time (s) |", "|---|---:|"]
     lines += [f"| `adcbridge {h}` | {t:.3f} |" for h, t in helps]
     worst = max([t for *_, t, _ in rows] + [t for _, t in helps])
-    lines += ["", f"Slowest of these: {worst:.3f} s.  Target: every one <= 0.3 s: {'met' if worst <= 0.3 else 'NOT met'}."]
+    lines += ["", f"Slowest of these: {worst:.3f} s.  Target: every one <= 0.3 s: "
+                  f"{'met' if worst <= 0.3 else 'NOT met'}."]
     text = "\n".join(lines)
     print(text)
     if a.write:
-        write_section("startup", "Command start-up (issue 10)", f"`python benchmarks/bench_startup.py --write`\n\n{text}")
+        write_section("startup", "Command start-up (issue 10)",
+                      f"`python benchmarks/bench_startup.py --write`\n\n{text}")
 
 
 if __name__ == "__main__":

@@ -17,10 +17,10 @@ import platform
 import tracemalloc
 from pathlib import Path
 
+from benchkit import best_of  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+
 from adcbridge import __version__
 from adcbridge.dosefinding import simulate, tite_boin
-
-from benchkit import best_of  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 REF = Path(__file__).parents[1] / "tests" / "reference" / "data" / "boin" / "tite.json"
 N_TRIALS = 10_000

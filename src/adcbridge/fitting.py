@@ -100,7 +100,9 @@ def covariance_entries(blocks) -> pd.DataFrame:
         ii.append(np.repeat(pos, pos.size))
         jj.append(np.tile(pos, pos.size))
         vv.append(m.reshape(-1))
-    cat = (lambda parts, dt: np.concatenate(parts).astype(dt) if parts else np.zeros(0, dt))
+    def cat(parts, dt):
+        return np.concatenate(parts).astype(dt) if parts else np.zeros(0, dt)
+
     return pd.DataFrame({"i": cat(ii, np.int64), "j": cat(jj, np.int64), "value": cat(vv, float)})
 
 

@@ -42,8 +42,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from adcbridge.assays.xenograft import (SimeoniModel, analyze_xenograft, relative_volumes, simulate_simeoni,
-                                        tumour_volumes)
+from adcbridge.assays.xenograft import (
+    SimeoniModel,
+    analyze_xenograft,
+    relative_volumes,
+    simulate_simeoni,
+    tumour_volumes,
+)
 
 DATA = Path(__file__).parent / "data" / "fit" / "xenograft"
 ORACLE = json.loads((DATA / "xenograft_oracle.json").read_text())

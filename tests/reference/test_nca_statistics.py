@@ -23,8 +23,15 @@ import pytest
 
 from adcbridge.nca import proportionality, statistics
 from adcbridge.nca import sex as sex_module
-from adcbridge.nca.proportionality import (DoseNormalisedAnova, PowerModel, PowerModelSpec, Subset,
-                                           dose_normalised_anova, power_model, smith_criterion)
+from adcbridge.nca.proportionality import (
+    DoseNormalisedAnova,
+    PowerModel,
+    PowerModelSpec,
+    Subset,
+    dose_normalised_anova,
+    power_model,
+    smith_criterion,
+)
 from adcbridge.nca.sex import SexComparison, sex_comparison
 from adcbridge.results import Result
 from adcbridge.spec import SpecError

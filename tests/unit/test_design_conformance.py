@@ -18,10 +18,14 @@ import re
 import numpy as np
 import pytest
 
-from adcbridge.dosefinding import (Cohort, NextDose, boin, crm, design_class, design_names, next_dose,
-                                   three_plus_three)
-from adcbridge.dosefinding.rules import (max_cohorts, no_skipping, stop_at_n, stop_at_n_on_dose,
-                                         stop_when_lowest_too_toxic)
+from adcbridge.dosefinding import Cohort, NextDose, boin, crm, design_class, design_names, next_dose, three_plus_three
+from adcbridge.dosefinding.rules import (
+    max_cohorts,
+    no_skipping,
+    stop_at_n,
+    stop_at_n_on_dose,
+    stop_when_lowest_too_toxic,
+)
 from adcbridge.results import json_ready
 from adcbridge.spec import SpecError
 

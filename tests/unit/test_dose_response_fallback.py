@@ -184,7 +184,7 @@ def test_numpy_and_scipy_warnings_become_issues(monkeypatch, recwarn):
     def noisy(*args):
         np.array([0.0]) / np.array([0.0])                                  # numpy: invalid value in divide
         np.array([0.0]) / np.array([0.0])
-        warnings.warn("covariance of the parameters could not be estimated", OptimizeWarning)
+        warnings.warn("covariance of the parameters could not be estimated", OptimizeWarning, stacklevel=2)
         return original(*args)
     monkeypatch.setattr(batch, "covariances", noisy)
     data = _long(np.tile(DOSES, (2, 1)), np.vstack([_ll4(DOSES, 1.5, 5, 100, 0.5) + 0.5 * np.sin(np.arange(8)),

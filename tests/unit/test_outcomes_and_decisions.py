@@ -1,8 +1,15 @@
 import numpy as np
 import pytest
 
-from adcbridge.dosefinding import (boin, crm, dose_transition_pathways, next_dose, parse_outcomes, protocol_text,
-                                   three_plus_three)
+from adcbridge.dosefinding import (
+    boin,
+    crm,
+    dose_transition_pathways,
+    next_dose,
+    parse_outcomes,
+    protocol_text,
+    three_plus_three,
+)
 from adcbridge.dosefinding.outcomes import DoseCounts, format_outcomes
 
 
@@ -127,7 +134,8 @@ def test_protocol_text_mentions_the_numbers():
     text = protocol_text(boin(0.25, [1, 2, 4], extrasafe=True, n_earlystop=12))
     for needle in ["25%", "0.197", "0.298", "0.95", "12 patients", "1, 2, 4 mg/kg", "additional safety"]:
         assert needle in text
-    assert "3+3" in protocol_text(three_plus_three(3)) and "skeleton" in protocol_text(crm(0.3, 3, skeleton=[.1, .3, .5]))
+    assert "3+3" in protocol_text(three_plus_three(3))
+    assert "skeleton" in protocol_text(crm(0.3, 3, skeleton=[.1, .3, .5]))
 
 
 def test_a_cohort_after_the_stop_is_refused_with_the_reason_of_the_stop():

@@ -185,7 +185,7 @@ def test_bad_models_and_regimens():
 
 def test_parameter_declarations_are_complete():
     from adcbridge.pk import MODELS
-    for name, cls in MODELS.items():
+    for _name, cls in MODELS.items():
         m = cls()
         assert m.names and len(set(m.names)) == len(m.names)
         for p in m.parameters:

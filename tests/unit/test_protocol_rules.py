@@ -6,8 +6,14 @@ import json
 import pytest
 
 from adcbridge.dosefinding import NextDose, boin, crm, exact_oc, next_dose, protocol_text, simulate, three_plus_three
-from adcbridge.dosefinding.rules import (extra_safety_at_lowest, max_cohorts, no_skipping, stop_at_n,
-                                         stop_at_n_on_dose, stop_when_lowest_too_toxic)
+from adcbridge.dosefinding.rules import (
+    extra_safety_at_lowest,
+    max_cohorts,
+    no_skipping,
+    stop_at_n,
+    stop_at_n_on_dose,
+    stop_when_lowest_too_toxic,
+)
 
 SKELETON = [0.05, 0.12, 0.25, 0.40, 0.55]
 

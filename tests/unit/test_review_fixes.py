@@ -2,8 +2,17 @@
 
 import pytest
 
-from adcbridge.dosefinding import (Cohort, boin, crm, decision_table, dose_transition_pathways, exact_oc, next_dose,
-                                   simulate, three_plus_three)
+from adcbridge.dosefinding import (
+    Cohort,
+    boin,
+    crm,
+    decision_table,
+    dose_transition_pathways,
+    exact_oc,
+    next_dose,
+    simulate,
+    three_plus_three,
+)
 
 
 def test_crm_safety_stop_near_the_cut_off_is_exact():

@@ -3,9 +3,21 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from pydantic import ValidationError
 
-from adcbridge.dosefinding import (BoinDesign, OperatingCharacteristics, boin, compare_designs, crm, decision_table,
-                                   exact_oc, next_dose, select_mtd, simulate, three_plus_three)
+from adcbridge.dosefinding import (
+    BoinDesign,
+    OperatingCharacteristics,
+    boin,
+    compare_designs,
+    crm,
+    decision_table,
+    exact_oc,
+    next_dose,
+    select_mtd,
+    simulate,
+    three_plus_three,
+)
 from adcbridge.results import Result
 from adcbridge.spec import SpecError
 
@@ -31,7 +43,7 @@ def test_low_n_earlystop_warns():
 
 def test_specs_are_frozen_and_rules_return_new_specs():
     d = boin(0.3, 5)
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError, match="frozen"):
         d.target = 0.25
     d2 = d.stop_early_at(12).with_extra_safety(0.1).with_titration().starting_at(2).bounding_mtd()
     assert (d2.n_earlystop, d2.extrasafe, d2.offset, d2.titration, d2.start_dose, d2.bound_mtd) == \
@@ -63,19 +75,26 @@ _SPR = pd.concat([pd.DataFrame({"cycle": i, "conc": c, "time": _T, "response": n
 _PCT = pd.DataFrame({"adc": np.repeat(["A", "B"], 7), "time_h": [0, 0.5, 1, 2, 4, 8, 24] * 2,
                      "pct_internalized": [0.4, 11, 20, 35, 52, 66, 71, 0.1, 4, 8, 14, 25, 36, 46]})
 
-from adcbridge.assays.xenograft import (analyze_xenograft, best_response, compare_day, fit_growth_rates,
-                                        growth_inhibition, simulate_simeoni, time_to_endpoint, tumour_volumes)
+from adcbridge.assays.xenograft import (
+    analyze_xenograft,
+    best_response,
+    compare_day,
+    fit_growth_rates,
+    growth_inhibition,
+    simulate_simeoni,
+    time_to_endpoint,
+    tumour_volumes,
+)
 
 _XV = pd.DataFrame([(g, f"{g}{i}", d, 100 * np.exp(r * d + 0.05 * ((7 * i + d) % 5 - 2)))
                     for g, r in (("Vehicle", 0.12), ("ADC", 0.03)) for i in range(4) for d in (0, 4, 8, 12, 16)],
                    columns=["group", "animal", "day", "volume"])
 
-from tests.unit.test_translation_cli import TRANSLATION_MAKERS
-
 from adcbridge.pk import Regimen as PkRegimen
 from adcbridge.pk import fit_pk
 from adcbridge.pk import simulate as pk_simulate
 from adcbridge.translation import project_human_pk
+from tests.unit.test_translation_cli import TRANSLATION_MAKERS
 
 _PKT = np.array([0.5, 1, 4, 24, 72, 168, 336])
 _PK = pd.DataFrame({"ID": np.repeat(["a", "b"], 7), "TIME": np.tile(_PKT, 2), "DOSE": np.repeat([1.0, 3.0], 7),
@@ -146,8 +165,8 @@ def test_monte_carlo_is_reproducible_and_records_the_seed():
 
 def test_results_do_not_depend_on_the_chunking_of_trials():
     """1e6 trials run in fixed chunks: the first 50,000 trials are the same whatever the total."""
-    from adcbridge.dosefinding.engine import run_monte_carlo
     from adcbridge.dosefinding.boin.policy import BoinPolicy
+    from adcbridge.dosefinding.engine import run_monte_carlo
     pol = BoinPolicy(boin(0.3, 4))
     s1 = run_monte_carlo(pol, np.array([0.1, 0.2, 0.3, 0.5]), 0.3, 50_000, seed=5, keep_trials=True)
     s2 = run_monte_carlo(pol, np.array([0.1, 0.2, 0.3, 0.5]), 0.3, 60_000, seed=5, keep_trials=True)

@@ -23,7 +23,8 @@ CYNO_2CMT = {"CL": (18.2, "mL/day/kg"), "V1": (40.0, "mL/kg"), "Q": (30.0, "mL/d
 
 @pytest.mark.parametrize("unit,expected", [
     ("mL/day/kg", (1e-3, "day", True, "clearance")), ("mL/kg/day", (1e-3, "day", True, "clearance")),
-    ("L/h", (1.0, "h", False, "clearance")), ("mL/kg", (1e-3, None, True, "volume")), ("L", (1.0, None, False, "volume")),
+    ("L/h", (1.0, "h", False, "clearance")), ("mL/kg", (1e-3, None, True, "volume")),
+    ("L", (1.0, None, False, "volume")),
     ("1/day", (None, "day", False, "rate_constant")), ("h", (None, "h", False, "time")),
 ])
 def test_units(unit, expected):
@@ -167,7 +168,8 @@ def test_two_compartment_half_lives_match_the_eigenvalues():
     k10, k12, k21 = cl / v1, q / v1, q / v2
     eig = np.sort(-np.linalg.eigvals(np.array([[-(k10 + k12), k21], [k12, -k21]])))
     h = two_compartment_half_lives(cl, v1, q, v2)
-    assert h["t_half_alpha"] == pytest.approx(np.log(2) / eig[1]) and h["t_half_beta"] == pytest.approx(np.log(2) / eig[0])
+    assert h["t_half_alpha"] == pytest.approx(np.log(2) / eig[1])
+    assert h["t_half_beta"] == pytest.approx(np.log(2) / eig[0])
     assert h["vss"] == pytest.approx(5.95)
     arr = two_compartment_half_lives([cl, cl], [v1, v1], [q, q], [v2, v2])
     assert arr["t_half_beta"].shape == (2,)

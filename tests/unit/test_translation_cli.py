@@ -7,7 +7,6 @@ import re
 import pandas as pd
 import pytest
 import typer
-from tests.refdata import REFERENCE
 from typer.testing import CliRunner
 
 from adcbridge.cli.translation import fih, translate_app
@@ -22,6 +21,7 @@ from adcbridge.translation import (
     scale_parameters,
     summarise_toxicology,
 )
+from tests.refdata import REFERENCE
 
 PLAN = REFERENCE / "translation" / "jskn003_fih.yaml"
 app = typer.Typer()

@@ -11,8 +11,8 @@ import pytest
 
 from adcbridge.cli import main
 from adcbridge.translation import (
-    FihConfig,
     SEVERITY_LEVELS,
+    FihConfig,
     dose_ladder,
     fih_start_dose,
     project_human_pk,

@@ -11,10 +11,23 @@ import pytest
 from scipy import stats
 
 from adcbridge.assays import xenograft as xg
-from adcbridge.assays.xenograft import (TGI_DEFINITIONS, XenograftOptions, analyze_xenograft, best_response,
-                                        classify_response, compare_day, dunnett_adjusted_p, fit_growth_rates,
-                                        group_summary, growth_inhibition, holm, km_median, simulate_simeoni,
-                                        time_to_endpoint, tumour_volumes)
+from adcbridge.assays.xenograft import (
+    TGI_DEFINITIONS,
+    XenograftOptions,
+    analyze_xenograft,
+    best_response,
+    classify_response,
+    compare_day,
+    dunnett_adjusted_p,
+    fit_growth_rates,
+    group_summary,
+    growth_inhibition,
+    holm,
+    km_median,
+    simulate_simeoni,
+    time_to_endpoint,
+    tumour_volumes,
+)
 from adcbridge.assays.xenograft.lmm_inference import LmmBlocks, _g_matrices, lmm_inference, theta_from
 from adcbridge.results import Result
 from adcbridge.spec import SpecError

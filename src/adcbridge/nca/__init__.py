@@ -23,4 +23,5 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = ["run_nca", "NcaResult", "NcaOptions", "BlqRules", "NcaUnits", "REGISTRY", "Profiles", "build_profiles",
-           "describe", "run_nca_multiple_dose", "dosing_intervals", "power_model", "dose_normalised_anova", "sex_comparison", "Subset"]
+           "describe", "run_nca_multiple_dose", "dosing_intervals", "power_model", "dose_normalised_anova",
+           "sex_comparison", "Subset"]

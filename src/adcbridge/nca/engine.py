@@ -59,7 +59,7 @@ class NcaOptions(Spec):
     @field_validator("conc_units_by_analyte")
     @classmethod
     def _conc_units(cls, v):
-        for analyte, unit in v.items():
+        for unit in v.values():
             NcaUnits(conc=unit)
         return v
 

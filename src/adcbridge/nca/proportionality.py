@@ -48,8 +48,18 @@ from scipy import stats
 from adcbridge.results import Issue, Result, make_provenance
 from adcbridge.spec import Spec
 
-from .statistics import (DOSE, SEX, VALUE, SexColumns, StatisticsColumns, group_label, groups,
-                         prepare_parameter_data, require_dose_levels, resolve_spec)
+from .statistics import (
+    DOSE,
+    SEX,
+    VALUE,
+    SexColumns,
+    StatisticsColumns,
+    group_label,
+    groups,
+    prepare_parameter_data,
+    require_dose_levels,
+    resolve_spec,
+)
 
 __all__ = ["Subset", "PowerModelSpec", "PowerModel", "power_model", "DoseNormalisedAnovaSpec",
            "DoseNormalisedAnova", "dose_normalised_anova", "smith_criterion"]

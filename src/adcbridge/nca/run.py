@@ -241,7 +241,7 @@ class NcaRun:
             yield table
         self._done = True
 
-    def run(self) -> "NcaRun":
+    def run(self) -> NcaRun:
         """Run to the end, discarding the long tables (when only the wide table, summaries or counts matter)."""
         for _ in self:
             pass

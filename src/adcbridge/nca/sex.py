@@ -38,8 +38,17 @@ from statsmodels.stats.anova import anova_lm
 
 from adcbridge.results import Result, make_provenance
 
-from .statistics import (DOSE, SEX, VALUE, SexColumns, group_label, groups, prepare_parameter_data,
-                         require_dose_levels, resolve_spec)
+from .statistics import (
+    DOSE,
+    SEX,
+    VALUE,
+    SexColumns,
+    group_label,
+    groups,
+    prepare_parameter_data,
+    require_dose_levels,
+    resolve_spec,
+)
 
 __all__ = ["SexComparisonSpec", "SexComparison", "sex_comparison", "ANALYSES"]
 

@@ -49,7 +49,7 @@ def _error_start(est, phi_struct, units, error, n_out):
             lg = np.where(sel, (np.log(np.where(sel, y, 1.0)) - np.log(fj)) ** 2, 0.0)
         n = np.maximum(np.add.reduceat(sel.sum(1), np.unique(owner, return_index=True)[1]), 1)
 
-        def mean(a):
+        def mean(a, n=n):
             return np.add.reduceat(a.sum(1), np.unique(owner, return_index=True)[1]) / n
 
         prop = np.clip(np.sqrt(mean(rel)), 0.02, 2.0)

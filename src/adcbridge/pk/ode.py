@@ -8,15 +8,14 @@ ug/h/kg.
 
 Solvers.  ``method="auto"`` (simulation): DOP853 at ``rtol=1e-12`` (at 1e-10 its dense output was seen to be off
 by 1e-5 on the payload) with a limit on work (``max_rhs`` right-hand-side evaluations per dose interval, i.e.
-between two consecutive dose times or infusion ends, so that the limit does not shrink as doses are added); a stiff system (e.g. a
-huge clearance or saturable elimination far from the linear range) exceeds it and is solved again by LSODA (which
-switches to BDF when the problem is stiff) with a banded Jacobian (the stacked systems are independent, so the
-Jacobian of the state ordered system by system has bandwidth ``n_states - 1``).  ``method="LSODA"`` uses that
-directly; ``stiff_rtol`` is LSODA's tolerance (default ``rtol``).  When the work limit is exceeded or the solver fails, ``on_fail="raise"``
-raises a ValueError; ``on_fail="nan"`` isolates the failing systems (by bisection, within a total of 4 ``max_rhs`` evaluations per
-interval)
-and returns NaN for them only
--- an optimiser's trial step that makes the ODE intractable is then simply rejected (OFV = inf).
+between two consecutive dose times or infusion ends, so that the limit does not shrink as doses are added); a
+stiff system (e.g. a huge clearance or saturable elimination far from the linear range) exceeds it and is solved
+again by LSODA (which switches to BDF when the problem is stiff) with a banded Jacobian (the stacked systems are
+independent, so the Jacobian of the state ordered system by system has bandwidth ``n_states - 1``).
+``method="LSODA"`` uses that directly; ``stiff_rtol`` is LSODA's tolerance (default ``rtol``).  When the work
+limit is exceeded or the solver fails, ``on_fail="raise"`` raises a ValueError; ``on_fail="nan"`` isolates the
+failing systems (by bisection, within a total of 4 ``max_rhs`` evaluations per interval) and returns NaN for them
+only -- an optimiser's trial step that makes the ODE intractable is then simply rejected (OFV = inf).
 """
 
 from __future__ import annotations

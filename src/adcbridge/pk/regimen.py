@@ -53,14 +53,14 @@ class Regimen(Spec):
         return self
 
     @classmethod
-    def single(cls, dose: float, duration: float = 0.0, time: float = 0.0, time_unit: str = "h") -> "Regimen":
+    def single(cls, dose: float, duration: float = 0.0, time: float = 0.0, time_unit: str = "h") -> Regimen:
         """One dose at ``time`` (bolus when ``duration`` is 0)."""
         f = float(to_hours(1.0, time_unit))
         return cls(dose=(float(dose),), time=(float(time) * f,), duration=(float(duration) * f,))
 
     @classmethod
     def repeated(cls, dose: float, tau: float, n: int, duration: float = 0.0, start: float = 0.0,
-                 time_unit: str = "h") -> "Regimen":
+                 time_unit: str = "h") -> Regimen:
         """``n`` equal doses every ``tau`` from ``start`` (``time_unit`` "h" or "day" for tau/start/duration)."""
         if not (isinstance(n, (int, np.integer)) and n >= 1):
             raise ValueError(f"The 'n' parameter of regimen must be an integer >= 1. Got {n!r}.")
@@ -72,7 +72,7 @@ class Regimen(Spec):
         times = tuple(float(start * f + i * tau * f) for i in range(int(n)))
         return cls(dose=(float(dose),) * int(n), time=times, duration=(float(duration) * f,) * int(n), tau=tau * f)
 
-    def scaled(self, factor: float) -> "Regimen":
+    def scaled(self, factor: float) -> Regimen:
         """The same regimen with every dose multiplied by ``factor``."""
         return self.replace(dose=tuple(d * factor for d in self.dose))
 

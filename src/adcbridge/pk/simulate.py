@@ -91,8 +91,9 @@ def exposure(model, params, regimen: Regimen, interval=None, *, cycle: int | Non
     refined by golden-section search; only doses strictly before ``end`` count, so the next cycle's bolus at
     ``end`` is not this cycle's peak), ``cmin`` (the minimum after the input of the doses given at ``start`` --
     after the bolus, or from the end of the infusion -- to ``end``; not the pre-dose value), ``ctrough`` (just
-    before ``end``: a dose at ``end`` does not count), ``auc`` (exact for closed-form models: ``sum D B / lam (...)``; ODE models: trapezoid on a 20 x
-    ``n_grid`` grid), ``cavg = auc / (end - start)``; with ``conc_unit`` and ``auc_unit``."""
+    before ``end``: a dose at ``end`` does not count), ``auc`` (exact for closed-form models:
+    ``sum D B / lam (...)``; ODE models: trapezoid on a 20 x ``n_grid`` grid), ``cavg = auc / (end - start)``;
+    with ``conc_unit`` and ``auc_unit``."""
     model, p, N = _setup(model, params, regimen, model_options)
     output = model.check_output(output)
     start, end = _interval(regimen, interval, cycle)

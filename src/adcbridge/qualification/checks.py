@@ -866,7 +866,7 @@ def check_spr_kinetics() -> list[CheckResult]:
                 return prefix, int(name[len(prefix):])
         return name, None
 
-    for key, (file, options) in KINETICS_FITS.items():
+    for key, (file, _options) in KINETICS_FITS.items():
         ref = oracle[key]
 
         def body(cmp: Comparison, key=key, ref=ref) -> None:

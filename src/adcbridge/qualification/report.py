@@ -172,7 +172,8 @@ expected {{ num(c.expected) }} (allowed: {{ c.allowed }}){% endif %}</li>
              'platform', 'machine', 'host', 'cpu_count', 'date', 'datetime_utc', 'datetime_local'] %}
 <tr><th>{{ k }}</th><td class="num">{{ r.environment[k] }}</td></tr>
 {% endfor %}
-<tr><th>dependencies</th><td class="val">{% for k, v in r.environment.dependencies.items() %}{{ k }} {{ v }}{% if not loop.last %}, {% endif %}{% endfor %}</td></tr>
+<tr><th>dependencies</th><td class="val">{% for k, v in r.environment.dependencies.items() %}{{ k }} {{ v }}\
+{% if not loop.last %}, {% endif %}{% endfor %}</td></tr>
 </table>
 
 <h2>How to read the tables</h2>
@@ -188,17 +189,22 @@ recorded in the reference data; the bundled files and their provenance are liste
 {% if a.warnings %}<p class="small">Warnings raised while the checks ran: {{ a.warnings | join('; ') }}</p>{% endif %}
 <table class="checks">
 <tr><th>check</th><th>what is compared</th><th>source and case</th><th>tolerance</th><th>compared</th>
-<th>worst quantity</th><th>observed</th><th>expected</th><th>deviation (abs / rel)</th><th>ratio</th><th>result</th></tr>
+<th>worst quantity</th><th>observed</th><th>expected</th><th>deviation (abs / rel)</th><th>ratio</th>\
+<th>result</th></tr>
 {% for c in by_area[a.area] %}
 <tr class="{{ 'pass' if c.passed else 'fail' }}" id="check-{{ c.id }}">
 <td class="id"><code>{{ c.id }}</code></td><td>{{ c.what }}</td>
-<td>{{ c.source }}<br><span class="small">{{ c.case }}{% if c.reference_file %} [{{ c.reference_file }}]{% endif %}</span></td>
-<td>{{ c.tolerance }}{% if c.allowed and c.allowed != c.tolerance %}<br><span class="small">worst: {{ c.allowed }}</span>{% endif %}</td>
+<td>{{ c.source }}<br><span class="small">{{ c.case }}\
+{% if c.reference_file %} [{{ c.reference_file }}]{% endif %}</span></td>
+<td>{{ c.tolerance }}{% if c.allowed and c.allowed != c.tolerance %}\
+<br><span class="small">worst: {{ c.allowed }}</span>{% endif %}</td>
 <td class="num">{{ c.compared }}</td>
 <td>{{ c.quantity or '' }}{% if c.error %}<br><strong>error:</strong> {{ c.error }}{% endif %}
-{%- if c.failed_quantities %}<br><strong>outside tolerance:</strong> {{ c.failed_quantities | join(', ') }}{% endif %}</td>
+{%- if c.failed_quantities %}<br><strong>outside tolerance:</strong> {{ c.failed_quantities | join(', ') }}\
+{% endif %}</td>
 <td class="val">{{ num(c.observed) }}</td><td class="val">{{ num(c.expected) }}</td>
-<td class="num">{{ dev(c.deviation) }}{% if c.relative_deviation is not none %} / {{ dev(c.relative_deviation) }}{% endif %}</td>
+<td class="num">{{ dev(c.deviation) }}\
+{% if c.relative_deviation is not none %} / {{ dev(c.relative_deviation) }}{% endif %}</td>
 <td class="num">{{ dev(c.ratio) }}</td>
 <td class="result">{{ 'PASS' if c.passed else 'FAIL' }}</td></tr>
 {% endfor %}

@@ -122,7 +122,7 @@ def concentration_plots(data: pd.DataFrame, result: NcaResult, *, time: str, con
         u = _units(result, a)
         by = (groups or ["_all"]) + (["DOSENO"] if per_dose else [])
         sub = sub.assign(_all="all")
-        for gkey, grp in sub.groupby(by, sort=False, dropna=False):
+        for _gkey, grp in sub.groupby(by, sort=False, dropna=False):
             stats = grp.groupby("time")["conc"].agg(["mean", "std"]).reset_index()
             label = _group_label(grp.iloc[0], groups) + (f", dose {grp.iloc[0]['DOSENO']}" if per_dose else "")
             for ax, log in zip(axes[i], (False, True)):

@@ -21,8 +21,8 @@ import matplotlib
 
 matplotlib.use("Agg", force=False)
 import matplotlib.pyplot as plt
-from matplotlib.ticker import NullFormatter
 import numpy as np
+from matplotlib.ticker import NullFormatter
 from scipy import stats
 
 __all__ = ["plot_pk_gof", "plot_pk_individual"]

@@ -28,8 +28,8 @@ def plot_human_projection(projection: HumanPkProjection, doses, *, days: float |
     fig, ax = plt.subplots(figsize=(7.5, 4.6), constrained_layout=True)
     for i, (dose, sub) in enumerate(prof.groupby("dose", sort=False)):
         conc = sub["conc"].to_numpy(float)
-        ax.plot(sub["time_day"], np.where(conc > 0, conc, np.nan) if log_y else conc, "-", color=f"C{i % 10}", lw=1.5, gid="profile",
-                label=f"{dose:g} mg/kg")
+        ax.plot(sub["time_day"], np.where(conc > 0, conc, np.nan) if log_y else conc, "-", color=f"C{i % 10}", lw=1.5,
+                gid="profile", label=f"{dose:g} mg/kg")
     if animal_cmax is not None:
         ax.axhline(animal_cmax, color="0.3", ls="--", lw=1, gid="animal_cmax")
         ax.annotate("animal Cmax at the HNSTD", (end, animal_cmax), xytext=(-4, 3), textcoords="offset points",

@@ -127,7 +127,8 @@ def plot_time_to_endpoint(result: XenograftResult):
         if follow_up > t[-1]:                          # the curve runs on, flat, to the last follow-up
             t, s = np.append(t, follow_up), np.append(s, s[-1])
         med = medians.get(g, np.nan)
-        label = f"{g}: median {med:.3g}{' ' + time_unit if time_unit else ''}" if pd.notna(med) else f"{g}: median not reached"
+        label = (f"{g}: median {med:.3g}{' ' + time_unit if time_unit else ''}" if pd.notna(med)
+                 else f"{g}: median not reached")
         ax.step(t, s, where="post", color=colour, lw=1.5, gid="km", label=label)
         cens = tte.animals[(tte.animals["group"] == g) & (tte.animals["event"] == 0)]
         if len(cens):
@@ -143,7 +144,8 @@ def plot_time_to_endpoint(result: XenograftResult):
     ax.legend(fontsize=8, loc="lower left")
     target, value = tte.spec.target
     title = f"Time to endpoint ({value:g} × V0)" if target == "fold" else \
-        f"Time to endpoint (volume {value:g}{' ' + _unit(result, 'volume_unit') if _unit(result, 'volume_unit') else ''})"
+        f"Time to endpoint (volume {value:g}" \
+        f"{' ' + _unit(result, 'volume_unit') if _unit(result, 'volume_unit') else ''})"
     if tte.logrank is not None and len(tte.logrank):
         lr = tte.logrank.iloc[0]
         title += f"; log-rank χ² = {lr['statistic']:.3g}, df = {int(lr['df'])}, p = {lr['p']:.2g}"

@@ -75,7 +75,8 @@ def _internalization(a, o, ctx) -> None:
     faster = (ratio.get("estimate") or 0) > 1
     p = test.get("p")
     verdict = ("faster" if faster else "slower") if p is not None and p < 0.05 else "not shown to differ in rate"
-    o.conclusion = (f"{x} internalizes {verdict} than {y}" if "differ" not in verdict else f"{x} and {y} are {verdict}") \
+    o.conclusion = (f"{x} internalizes {verdict} than {y}" if "differ" not in verdict
+                    else f"{x} and {y} are {verdict}") \
         + (f": rate ratio k({x})/k({y}) = {_g(ratio.get('estimate'))} (95% CI {_g(ratio.get('ci_low'))} to "
            f"{_g(ratio.get('ci_high'))}), F test of equal rates p = {_g(p, 2)}.")
 
@@ -237,7 +238,8 @@ def _design(a, o, ctx) -> None:
         text += (f"; it starts at {_g(first)} mg/kg, {_g(first / start, 2)} x the FIH start dose "
                  f"({_g(start)} mg/kg)")
         if hed:
-            text += f", and its top dose is {_g(levels[-1] / hed, 2)} x the HED of the {fih.get('basis')} ({_g(hed)} mg/kg)"
+            text += (f", and its top dose is {_g(levels[-1] / hed, 2)} x the HED of the {fih.get('basis')} "
+                     f"({_g(hed)} mg/kg)")
         if first > start * (1 + 1e-9):
             text += " -- above the FIH start dose: justify it in the protocol"
     o.conclusion = text + "."

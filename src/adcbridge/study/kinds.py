@@ -33,9 +33,10 @@ import contextlib
 import io
 import json
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 __all__ = ["KINDS", "Kind", "Outcome", "check_analysis", "run_analysis", "AnalysisError"]
 

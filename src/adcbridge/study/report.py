@@ -114,8 +114,9 @@ def _key_facts(run) -> list[tuple[str, str]]:
             continue
         r = st.outcome.record
         if st.kind == "fih":
-            facts.append(("Start dose", f"{_num(r.get('start_dose_mg_per_kg'))} mg/kg ({_num(r.get('start_dose_mg'))} mg "
-                                        f"for a {_num(r.get('patient_weight_kg'))} kg patient): {r.get('method')}, "
+            facts.append(("Start dose", f"{_num(r.get('start_dose_mg_per_kg'))} mg/kg "
+                                        f"({_num(r.get('start_dose_mg'))} mg for a "
+                                        f"{_num(r.get('patient_weight_kg'))} kg patient): {r.get('method')}, "
                                         f"from the {r.get('basis')} of {_num(r.get('animal_dose_mg_per_kg'))} mg/kg in "
                                         f"the {r.get('species')}"))
             ladder = r.get("ladder") or {}
@@ -156,7 +157,7 @@ def render_report(run, folder: Path, made: str | None = None) -> str:
                          "options": a.options, "method": _METHODS.get(st.kind, ""), "files": st.files})
     template = env.get_template("study.html.j2")
     return template.render(study=run.study.file, sections=sections, facts=_key_facts(run), inputs=run.inputs,
-                           version=_version(), made=made or _dt.datetime.now(_dt.timezone.utc).strftime(
+                           version=_version(), made=made or _dt.datetime.now(_dt.UTC).strftime(
                                "%Y-%m-%d %H:%M UTC"), seed=run.study.file.seed,
                            n_ok=sum(s.status == "ok" for s in run.analyses), n_all=len(run.analyses))
 

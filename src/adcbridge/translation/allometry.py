@@ -20,8 +20,9 @@ modality           CL         Q          V       source
 =================  =========  =========  ======  =========================================================
 
 The intercompartmental clearance Q takes the clearance exponent -- also when the clearance exponent is overridden
-(by kind, ``"clearance"``, or by the clearance's name, ``{"CL": 0.85}``) and Q has no override of its own -- so that the scaled model is exactly the
-species-invariant-time transform of the animal model (all clearances share one exponent, all volumes another).
+(by kind, ``"clearance"``, or by the clearance's name, ``{"CL": 0.85}``) and Q has no override of its own -- so
+that the scaled model is exactly the species-invariant-time transform of the animal model (all clearances share one
+exponent, all volumes another).
 Any exponent can be overridden by parameter name or by kind (``exponents={"CL": 0.85, "volume": 0.95}``).
 
 Default body weights: cynomolgus 3.5 kg, human 70 kg (see :mod:`adcbridge.translation.species`).
@@ -35,8 +36,9 @@ Example (the synthetic cynomolgus ADC of the reference set: CL 18.2 mL/day/kg)::
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, Mapping
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd

@@ -124,9 +124,9 @@ def round_dose(x: float, sig_figs: int | None = 2, step: float | None = None, do
 class DoseLadder(Result):
     """A dose ladder.  ``table``: ``level`` (1-based), ``dose``, ``unrounded_dose`` (the planned dose before
     rounding: the start dose, then the previous rounded level x the planned multiplier), ``increment_pct`` (from
-    the previous level), ``planned_increment_pct``, ``phase`` (``doubling``, ``reduced``, ``modified_fibonacci`` or ``user``), and when exposures
-    were given ``cmax``, ``auc``, ``cmax_margin``, ``auc_margin``, ``auc_fraction``.  ``switch_level`` is the level
-    from which smaller steps were taken (doubling only)."""
+    the previous level), ``planned_increment_pct``, ``phase`` (``doubling``, ``reduced``, ``modified_fibonacci``
+    or ``user``), and when exposures were given ``cmax``, ``auc``, ``cmax_margin``, ``auc_margin``,
+    ``auc_fraction``.  ``switch_level`` is the level from which smaller steps were taken (doubling only)."""
 
     dose_unit: str = "mg/kg"
     switch_level: int | None = None

@@ -14,8 +14,9 @@ caller's: the animal and human values must share them (name them in ``cmax_unit`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd

@@ -29,8 +29,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["SpeciesInfo", "SPECIES", "species_info", "canonical_species", "species_km", "HUMAN_KM", "HUMAN_FDA_WEIGHT_KG",
-           "HUMAN_WEIGHT_KG", "FDA_BSA_EXPONENT", "km_from_body_weight", "default_body_weight"]
+__all__ = ["SpeciesInfo", "SPECIES", "species_info", "canonical_species", "species_km", "HUMAN_KM",
+           "HUMAN_FDA_WEIGHT_KG", "HUMAN_WEIGHT_KG", "FDA_BSA_EXPONENT", "km_from_body_weight", "default_body_weight"]
 
 HUMAN_KM = 37.0                 # FDA 2005 Table 1, adult (60 kg)
 HUMAN_FDA_WEIGHT_KG = 60.0      # FDA 2005 reference adult

@@ -110,13 +110,13 @@ def _prechecks(x, y, w, n_par: int):
         constant = ~(np.nanmax(yw, axis=1) > np.nanmin(yw, axis=1))
     for i in np.flatnonzero(distinct < n_par):
         reasons[i] = f"{distinct[i]} distinct concentration(s), fewer than the {n_par} parameters"
-    for i in np.flatnonzero(constant & (reasons == None)):
+    for i in np.flatnonzero(constant & np.equal(reasons, None)):
         reasons[i] = "constant response"
-    for i in np.flatnonzero((n_obs <= n_par) & (reasons == None)):
+    for i in np.flatnonzero((n_obs <= n_par) & np.equal(reasons, None)):
         reasons[i] = f"{n_obs[i]} observations leave no residual degree of freedom for {n_par} parameters"
     with np.errstate(invalid="ignore"):
         size = np.nanmax(np.abs(yw), axis=1)
-    for i in np.flatnonzero(~((size >= 1e-150) & (size <= 1e150)) & (reasons == None)):
+    for i in np.flatnonzero(~((size >= 1e-150) & (size <= 1e150)) & np.equal(reasons, None)):
         reasons[i] = (f"responses of the order of {size[i]:.3g} are out of reach of double-precision least squares "
                       f"(squares over- or underflow); rescale them")
     return reasons, n_obs
@@ -210,7 +210,7 @@ def _fit(model, x, y, w, fixed, se, max_iter, fallback, max_fallback) -> BatchFi
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         vague = np.any(~(se5[:, shape] <= MAX_RELATIVE_SE * np.abs(params[:, shape])), axis=1)
     identifiable = np.isfinite(rss) & (cond <= MAX_CONDITION) & ~vague & ~flat & ~diverged
-    for i in np.flatnonzero(np.isfinite(rss) & ~identifiable & (reasons == None)):
+    for i in np.flatnonzero(np.isfinite(rss) & ~identifiable & np.equal(reasons, None)):
         why = (f"scaled J'J condition number {cond[i]:.2g} above {MAX_CONDITION:g}"
                if not cond[i] <= MAX_CONDITION else
                f"a standard error of b, e or f missing or above {MAX_RELATIVE_SE:g} times the estimate")

@@ -130,8 +130,8 @@ class CurveStack:
             s_uu = np.einsum("nm,nm->n", u, u)
             k = np.einsum("nm,nm->n", u, yy) / s_uu
             r = yy - k[:, None] * u
-            levels = np.stack([np.full_like(k, c_fix), c_fix + k] if self.d_free else [d_fix + k, np.full_like(k, d_fix)],
-                              axis=1)
+            levels = np.stack([np.full_like(k, c_fix), c_fix + k] if self.d_free
+                              else [d_fix + k, np.full_like(k, d_fix)], axis=1)
             v = masked(k[:, None, None] * du, wf3)
             J = (v - u[..., None] * (np.einsum("nm,nmq->nq", u, v) / s_uu[:, None])[:, None, :]
                  + u[..., None] * (np.einsum("nmq,nm->nq", du, r) / s_uu[:, None])[:, None, :])

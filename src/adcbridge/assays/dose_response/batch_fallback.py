@@ -54,7 +54,7 @@ def _scipy_refit(curves: CurveStack, lx, y, starts):
     _FALLBACK_NFEV (p + 1) evaluations) from the first start, and from the next only if a run fails outright
     (error or non-finite result; a run that used up its evaluations still creeping would creep from there too).
     (phi, rss, converged) of the lowest RSS, or None."""
-    from scipy.optimize import least_squares      # imported only when a curve is refitted (fast start-up)
+    from scipy.optimize import least_squares  # imported only when a curve is refitted (fast start-up)
     model = curves.model
     columns = tuple(curves.free)
     best = None

@@ -77,7 +77,9 @@ def _step_rss(x, y, w, c_fix, d_fix):
     n_all = cn[:, -1:]
 
     def part(k0, k1):
-        take = lambda c: np.take_along_axis(c, k1, axis=1) - np.take_along_axis(c, k0, axis=1)
+        def take(c):
+            return np.take_along_axis(c, k1, axis=1) - np.take_along_axis(c, k0, axis=1)
+
         return take(c1), take(c2), take(cn)
 
     out = np.full(N, np.inf)

@@ -4,8 +4,9 @@ The residual sum of squares is minimised by Levenberg-Marquardt (:func:`scipy.op
 ``method="lm"``, tolerances 1e-15) with the analytic Jacobian, on ln e (and ln f) so that e and f stay positive.
 It starts from drc's self-starter (per curve; a shared parameter starts at the median of the curves' values) and
 from b = +-1 (the self-starter's sign) with e at the geometric mean dose; the lowest RSS wins, ties going to the
-self-starter.  Starts with the opposite sign of b (a mirrored curve) are tried only if neither converges.  drc itself stops BFGS at a relative tolerance of 1e-7 and can sit slightly off the optimum (up to
-2e-3 relative on the two-curve S.alba data); this fit goes to the least-squares optimum.
+self-starter.  Starts with the opposite sign of b (a mirrored curve) are tried only if neither converges.  drc
+itself stops BFGS at a relative tolerance of 1e-7 and can sit slightly off the optimum (up to 2e-3 relative on the
+two-curve S.alba data); this fit goes to the least-squares optimum.
 
 Standard errors (``spec.se``):
 
@@ -231,7 +232,8 @@ def _parallelism(data: CurveData, spec: DoseResponseSpec) -> tuple[NestedModelTe
                                                           f"parallelism F-test is not reported")]
         fits[name] = (best[1], len(data.y) - layout.n_parameters)
     (rss_p, df_p), (rss_f, df_f) = fits["parallel"], fits["full"]
-    test = nested_f_test(rss_p, df_p, rss_f, df_f, reduced=f"{model.name} common {','.join(par_spec.shared_parameters)}",
+    test = nested_f_test(rss_p, df_p, rss_f, df_f,
+                         reduced=f"{model.name} common {','.join(par_spec.shared_parameters)}",
                          full=f"{model.name} separate curves")
     return test, []
 

@@ -188,24 +188,24 @@ def _slopes(fit: MixedFit, groups, dfs, level, control) -> pd.DataFrame:
 def _anova(fit: MixedFit, groups, dfs) -> pd.DataFrame:
     inf = fit.inference
     p = len(fit.names)
-    I = np.eye(p)
+    eye = np.eye(p)
     k = len(groups)
     rows = []
     gidx = [fit.index(f"group{g}") for g in groups[1:]]
     iidx = [fit.index(f"day:group{g}") for g in groups[1:]]
-    nlme_terms = [("(Intercept)", "intercept of the control group = 0", I[[0]], dfs[0]),
-                  ("day", "slope of the control group = 0", I[[1]], dfs[1])]
+    nlme_terms = [("(Intercept)", "intercept of the control group = 0", eye[[0]], dfs[0]),
+                  ("day", "slope of the control group = 0", eye[[1]], dfs[1])]
     if k > 1:
-        nlme_terms += [("group", "equal intercepts (t = 0)", I[gidx], dfs[gidx[0]]),
-                       ("day:group", "equal slopes", I[iidx], dfs[iidx[0]])]
+        nlme_terms += [("group", "equal intercepts (t = 0)", eye[gidx], dfs[gidx[0]]),
+                       ("day:group", "equal slopes", eye[iidx], dfs[iidx[0]])]
     for term, hyp, L, df in nlme_terms:
         rows.append({"term": term, "hypothesis": hyp, "method": "containment", **inf.wald(L, df)})
-    mean_slope = I[[1]].copy()
+    mean_slope = eye[[1]].copy()
     if k > 1:
         mean_slope[0, iidx] = 1.0 / k
     type3 = [("day", "mean slope over groups = 0", mean_slope)]
     if k > 1:
-        type3 += [("group", "equal intercepts (t = 0)", I[gidx]), ("day:group", "equal slopes", I[iidx])]
+        type3 += [("group", "equal intercepts (t = 0)", eye[gidx]), ("day:group", "equal slopes", eye[iidx])]
     for method in ("satterthwaite", "kenward_roger"):
         for term, hyp, L in type3:
             res = inf.satterthwaite(L) if method == "satterthwaite" else inf.kenward_roger(L)

@@ -85,9 +85,9 @@ class LmmInference:
     loglik_reml: float = float("nan")
 
     # ---------------------------------------------------------------------------------------- Satterthwaite
-    def _nu(self, l: np.ndarray) -> tuple[float, float]:
-        var = float(l @ self.phi @ l)
-        g = np.array([float(l @ d @ l) for d in self.dphi])
+    def _nu(self, lv: np.ndarray) -> tuple[float, float]:
+        var = float(lv @ self.phi @ lv)
+        g = np.array([float(lv @ d @ lv) for d in self.dphi])
         return var, 2 * var ** 2 / float(g @ self.A @ g)
 
     def satterthwaite(self, L: np.ndarray, rhs: float = 0.0) -> dict:
