@@ -23,7 +23,9 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,8 +34,9 @@ from .table_writer import table_suffix, write_frames
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["check_new_folder", "output_folder", "write_text", "write_bytes", "write_json", "write_table", "write_csv_chunks", "write_table_chunks",
-           "staged_outputs", "Stage", "probe_output_folder"]
+__all__ = ["PreviousOutput", "check_new_folder", "check_previous_output", "output_folder", "write_text", "write_bytes",
+           "write_json", "write_table", "write_csv_chunks", "write_table_chunks", "staged_outputs", "Stage",
+           "probe_output_folder"]
 
 
 class Stage:
@@ -76,7 +79,7 @@ class Stage:
     def text(self, path: str | os.PathLike, text: str) -> Path:
         return self.bytes(path, text.encode("utf-8"))
 
-    def table(self, path: str | os.PathLike, table: "pd.DataFrame") -> Path:
+    def table(self, path: str | os.PathLike, table: pd.DataFrame) -> Path:
         """A table as CSV (pandas' formatting), Parquet or JSON records, by the suffix of ``path``."""
         suffix = table_suffix(path, (".csv", ".parquet", ".json"))
         if suffix == ".csv":
@@ -131,11 +134,57 @@ def probe_output_folder(folder: str | os.PathLike) -> None:
         raise OSError(exc.errno, exc.strerror or str(exc), str(folder)) from None
 
 
-def check_new_folder(out: str | os.PathLike, force: bool, keep=()) -> None:
+@dataclass(frozen=True)
+class PreviousOutput:
+    """What a command writes into its output folder, so that ``--force`` replaces a previous output of the command
+    and nothing else (:func:`check_previous_output`).
+
+    ``command`` names it in messages (``"adcbridge run"``); ``files`` and ``folders`` are the names it writes at
+    the top of the folder (nothing else may be there); ``check(folder)`` returns None when the folder's contents
+    show it is the command's output (its record file, say), or else the reason, worded to follow "and this one"
+    (``"has no summary.json of a study run"``)."""
+
+    command: str
+    files: tuple[str, ...]
+    check: Callable[[Path], str | None]
+    folders: tuple[str, ...] = ()
+
+
+def check_previous_output(out: str | os.PathLike, force: bool, previous: PreviousOutput) -> None:
+    """Refuse (a ValueError naming ``out``, one line) to replace an existing folder with ``force`` unless it is
+    empty or a previous output of ``previous.command``: only the files and folders it writes (plain ones, not
+    links) and contents its ``check`` recognises.  A link in place of the folder is refused too.  Nothing is
+    checked without ``force`` or when ``out`` does not exist (:func:`check_new_folder` refuses those cases)."""
+    out = Path(out)
+    if not force or not (out.exists() or out.is_symlink()):
+        return
+    only = f"--force replaces only a folder written by {previous.command}"
+    if out.is_symlink():
+        raise ValueError(f"{out}: is a link; {only}")
+    if not out.is_dir():
+        return                                      # a file: refused by check_new_folder, in its words
+    try:
+        entries = sorted(out.iterdir(), key=lambda p: p.name)
+    except OSError as exc:
+        raise ValueError(f"{out}: cannot list the folder ({exc.strerror or exc}); {only}") from None
+    if not entries:
+        return
+    others = [p.name for p in entries if p.is_symlink()
+              or not ((p.name in previous.files and p.is_file()) or (p.name in previous.folders and p.is_dir()))]
+    if others:
+        shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+        raise ValueError(f"{out}: {only}, and this one holds {shown}; choose another folder")
+    reason = previous.check(out)
+    if reason:
+        raise ValueError(f"{out}: {only}, and this one {reason}; choose another folder")
+
+
+def check_new_folder(out: str | os.PathLike, force: bool, keep=(), previous: PreviousOutput | None = None) -> None:
     """Refuse to make ``out`` as a command's output folder (a ValueError naming it) when it exists and ``force`` is
     not given, when a file stands in its place, when its parent is missing, a file or not writable, and -- with
     ``force`` too -- when it is or holds one of the files in ``keep`` (a study's inputs), or is the working folder,
-    one above it or the home folder (replacing those would delete what they hold)."""
+    one above it or the home folder (replacing those would delete what they hold), and, given ``previous``, when
+    it is neither empty nor a previous output of that command (:func:`check_previous_output`)."""
     out = Path(out)
     if out.exists() or out.is_symlink():
         if not out.is_dir():
@@ -159,6 +208,8 @@ def check_new_folder(out: str | os.PathLike, force: bool, keep=()) -> None:
         raise ValueError(f"{out}: the folder {parent} does not exist")
     if not os.access(parent, os.W_OK):
         raise ValueError(f"{out}: cannot write in {parent}")
+    if previous is not None:
+        check_previous_output(out, force, previous)
 
 
 @contextmanager
@@ -206,7 +257,7 @@ def write_json(path: str | os.PathLike, obj) -> Path:
     return write_text(path, json.dumps(obj, indent=2, allow_nan=False) + "\n")
 
 
-def write_table(path: str | os.PathLike, table: "pd.DataFrame") -> Path:
+def write_table(path: str | os.PathLike, table: pd.DataFrame) -> Path:
     """Write a table as CSV (``.csv``), Parquet (``.parquet``) or JSON records (``.json``), atomically."""
     with staged_outputs() as stage:
         return stage.table(path, table)
@@ -231,24 +282,28 @@ def write_csv_chunks(path: str | os.PathLike, tables) -> Path:
 
 
 @contextmanager
-def output_folder(out: str | os.PathLike, force: bool = False, keep=()):
+def output_folder(out: str | os.PathLike, force: bool = False, keep=(), previous: PreviousOutput | None = None):
     """A whole output folder written at once: yields a new staging folder next to ``out``; when the block ends
     without an error the staging folder takes the place of ``out`` (an existing one, allowed by ``force``, is
     moved aside first and then removed), so ``out`` is the old folder or the new one, never a mix.  On an error,
     Ctrl-C or SIGTERM (handled like Ctrl-C while the block runs) the staging folder is removed and nothing is
-    written.  ``out`` is checked first (:func:`check_new_folder`, with ``keep``)."""
+    written.  ``out`` is checked first (:func:`check_new_folder`, with ``keep`` and ``previous``); given
+    ``previous``, an existing ``out`` is checked again just before it is replaced (it may have changed while the
+    outputs were made)."""
     out = Path(out)
-    check_new_folder(out, force, keep)
+    check_new_folder(out, force, keep, previous)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.resolve().parent))
-    previous = _terminate_as_interrupt()
+    handler = _terminate_as_interrupt()
     try:
         yield staging
+        if previous is not None:
+            check_previous_output(out, force, previous)
         _replace_folder(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     finally:
-        _restore_terminate(previous)
+        _restore_terminate(handler)
 
 
 def _terminate_as_interrupt():
