@@ -20,7 +20,7 @@ from typing import ClassVar
 
 from pydantic import Field, field_validator, model_validator
 
-from ..boin.params import check_dose_levels, warn_low_n_earlystop
+from ..boin.params import check_dose_levels, check_interval, check_offset, check_target, warn_low_n_earlystop
 from ..design import DoseFindingDesign
 
 __all__ = ["MAX_LEVELS", "CombBoinDesign", "comb_boin"]
@@ -126,30 +126,14 @@ class CombBoinDesign(DoseFindingDesign):
             raise ValueError(f"must be a pair of levels (a, b), each >= 1, got {v!r}")
         return v
 
-    @field_validator("target")
-    @classmethod
-    def _target_range(cls, v: float) -> float:
-        if not (0.05 <= v <= 0.6):
-            raise ValueError("must be in [0.05, 0.6]")
-        return v
-
-    @field_validator("offset")
-    @classmethod
-    def _offset_range(cls, v: float) -> float:
-        if v >= 0.5:
-            raise ValueError("must be in [0, 0.5)")
-        return v
+    _target_range = field_validator("target")(check_target)      # the BOIN family's checks and wording
+    _offset_range = field_validator("offset")(check_offset)
 
     @model_validator(mode="after")
     def _relations(self) -> CombBoinDesign:
-        name, phi = self.spec_name, self.target
+        name = self.spec_name
         J, K = self.grid
-        if not (0 < self.phi1) or (phi - self.phi1) < 0.1 * phi:
-            raise ValueError(f"The 'p_saf' parameter of {name} must be in (0, 0.9*target] = (0, {0.9 * phi:.4g}]. "
-                             f"Got {self.phi1!r}.")
-        if not (self.phi2 < 1) or (self.phi2 - phi) < 0.1 * phi:
-            raise ValueError(f"The 'p_tox' parameter of {name} must be in [1.1*target, 1) = [{1.1 * phi:.4g}, 1). "
-                             f"Got {self.phi2!r}.")
+        check_interval(name, self.target, self.phi1, self.phi2)
         a, b = self.start_dose
         if a > J or b > K:
             raise ValueError(f"The 'start_dose' parameter of {name} must be a combination of the {J}x{K} grid "
