@@ -95,3 +95,13 @@ def test_simulate_loads_no_pandas(args, allowed, fmt):
     argv = [a for a in SIM if not (args[-1] == "--exact" and a in ("--trials", "200", "--seed", "1"))]
     got = _loaded(*argv, *args, "--format", fmt)
     assert got["code"] == 0 and set(got["loaded"]) <= set(allowed)
+
+
+@pytest.mark.parametrize("contour", [[], ["--mtd-contour"]], ids=["one-mtd", "waterfall"])
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_a_combination_simulate_loads_no_pandas(contour, fmt):
+    """The combination design's OC table is built from columns too; scipy (the regularized incomplete beta of its
+    dose-finding scores) is the only heavy import."""
+    got = _loaded("simulate", "--design", "comb-boin", "--target", "0.3", "--trials", "200", "--seed", "1",
+                  "--p-true", "0.05,0.1,0.2;0.1,0.2,0.3", *contour, "--format", fmt)
+    assert got["code"] == 0 and set(got["loaded"]) <= {"scipy"}

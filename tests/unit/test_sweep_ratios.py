@@ -134,8 +134,8 @@ def test_a_comb_boin_sweeps_ratio_ses_are_those_of_one_run_over_all_its_trials(m
 
 @pytest.mark.parametrize("case", list(COMB))
 def test_a_comb_boin_chunk_has_the_record_of_simulate(case):
-    """The sweep simulates comb-BOIN's chunks through the combination simulator's parts, to see the trials: the
-    record must be simulate's, bit for bit."""
+    """A comb-BOIN chunk's record is simulate's, bit for bit, and carries the co-moments of every patient share
+    (the simulator's ``ratio_comoments``) under the private key only."""
     from adcbridge.dosefinding import simulate
     from adcbridge.dosefinding.registry import build_design
     from adcbridge.results import json_ready

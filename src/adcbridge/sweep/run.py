@@ -14,6 +14,7 @@ in every case: the seeds belong to the chunks, not to the workers; every chunk r
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 from collections.abc import Callable
@@ -38,15 +39,12 @@ def simulate_chunk(design, p_true, truths: dict, target, trials: int, seed: int)
 
     from .blas import one_blas_thread
     from .combine import RATIO_COMOMENT
-    from .moments import comb_chunk, record_comoments
+    from .moments import record_comoments
     with one_blas_thread():
-        if design.spec_name == "comb-boin" and not truths:
-            oc, comoments = comb_chunk(design, p_true, target, trials, seed)
-        else:
-            oc = simulate(design, p_true, n_trials=trials, seed=seed, target=target, **truths)
-            comoments = {}
+        oc = simulate(design, p_true, n_trials=trials, seed=seed, target=target, **truths)
     record = json_ready(oc.record_body())
-    comoments = {**record_comoments(record), **(oc.ratio_comoments or {}), **comoments}
+    comoments = {**record_comoments(record), **{k: v for k, v in (oc.ratio_comoments or {}).items()
+                                                 if v is not None and math.isfinite(v)}}
     if comoments:
         record[RATIO_COMOMENT] = json_ready(comoments)
     return record

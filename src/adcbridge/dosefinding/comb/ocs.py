@@ -33,9 +33,8 @@ stopped for safety; ``early_stop_pct`` the one-MTD trials stopped by n_earlystop
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
-from adcbridge.results import make_provenance
+from adcbridge.results import ColumnTable, make_provenance
 
 from ..oc import OperatingCharacteristics
 from .simulate import END_SAFETY
@@ -69,6 +68,16 @@ def _ratio(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     resid = a - r * b
     sd = resid.std(ddof=1) if a.size > 1 else 0.0
     return 100 * r, 100 * sd / np.sqrt(a.size) / mb
+
+
+def _comoment(a: np.ndarray, b: np.ndarray) -> float:
+    """``sum((a - r b) * (b - mean(b)))`` at ``r = mean(a) / mean(b)``: what a sweep needs, besides the ratio and
+    its SE, to pool runs of a ratio of means exactly (:mod:`adcbridge.sweep.moments`); elementwise products and
+    numpy's sums, no BLAS dot, so the same bits whatever the thread count.  NaN when no patient was treated."""
+    mb = b.mean()
+    if not mb > 0:
+        return float("nan")
+    return float(((a - a.mean() / mb * b) * (b - mb)).sum())
 
 
 def _grid(a) -> tuple[tuple[float, ...], ...]:
@@ -115,13 +124,17 @@ def comb_oc(design, p: np.ndarray, runs, *, n_trials: int, seed: int, target: fl
             m, s = _mean_se(v)
             extra[key], se[key] = m.tolist(), s.tolist()
         above = (p > target + 1e-12) & ~truth
-        for key, mask in (("patients_contour_pct", truth), ("patients_above_contour_pct", above),
-                          ("patients_below_contour_pct", ~truth & ~above)):
-            extra[key], se[key] = _ratio((n * mask).sum(axis=(1, 2)), n_tot)
+        masks = {"patients_contour_pct": truth, "patients_above_contour_pct": above,
+                 "patients_below_contour_pct": ~truth & ~above}
     else:
-        extra["patients_mtd_pct"], se["patients_mtd_pct"] = _ratio((n * truth).sum(axis=(1, 2)), n_tot)
+        masks = {"patients_mtd_pct": truth}
+    comoments = {}
+    for key, mask in masks.items():
+        a = (n * mask).sum(axis=(1, 2))
+        extra[key], se[key] = _ratio(a, n_tot)
+        comoments[key] = _comoment(a, n_tot)
     a_idx, b_idx = np.divmod(np.arange(J * K), K)
-    table = pd.DataFrame({
+    table = ColumnTable({             # a DataFrame only when someone reads ``oc.table`` (fast start-up)
         "dose": [f"({a + 1}, {b + 1})" for a, b in zip(a_idx, b_idx)],
         "dose_a": a_idx + 1, "dose_b": b_idx + 1,
         "dose_label": design.dose_labels() or [f"({a + 1}, {b + 1})" for a, b in zip(a_idx, b_idx)],
@@ -133,4 +146,5 @@ def comb_oc(design, p: np.ndarray, runs, *, n_trials: int, seed: int, target: fl
     return OperatingCharacteristics(
         spec=design, table=table, provenance=make_provenance(design, p, n_trials, seed=seed), method="monte-carlo",
         design=design.spec_name, target=float(target), p_true=_grid(p), n_trials=n_trials, seed=seed,
-        selection_pct=_grid(sel_pct), patients_mean=_grid(pts), dlt_mean=_grid(dlt), se=se, extra=extra, **vals)
+        selection_pct=_grid(sel_pct), patients_mean=_grid(pts), dlt_mean=_grid(dlt), se=se, extra=extra,
+        ratio_comoments=comoments, **vals)
