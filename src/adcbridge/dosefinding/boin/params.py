@@ -40,11 +40,14 @@ def check_offset(v: float) -> float:
 
 
 def check_interval(name: str, target: float, phi1: float, phi2: float) -> None:
-    """BOIN's interval: phi1 (``p_saf``) in (0, 0.9 target], phi2 (``p_tox``) in [1.1 target, 1)."""
-    if not (0 < phi1) or (target - phi1) < 0.1 * target:
+    """BOIN's interval: phi1 (``p_saf``) in (0, 0.9 target], phi2 (``p_tox``) in [1.1 target, 1).  The bounds are
+    closed to rounding: ``p_saf=0.054`` at target 0.06 is 0.9 target as the user writes it, though
+    ``0.06 - 0.054 < 0.1 * 0.06`` in floating point (a relative slack of 1e-9 of the target)."""
+    slack = 1e-9 * target
+    if not (0 < phi1) or (target - phi1) < 0.1 * target - slack:
         raise ValueError(f"The 'p_saf' parameter of {name} must be in (0, 0.9*target] = (0, {0.9 * target:.4g}]. "
                          f"Got {phi1!r}.")
-    if not (phi2 < 1) or (phi2 - target) < 0.1 * target:
+    if not (phi2 < 1) or (phi2 - target) < 0.1 * target - slack:
         raise ValueError(f"The 'p_tox' parameter of {name} must be in [1.1*target, 1) = [{1.1 * target:.4g}, 1). "
                          f"Got {phi2!r}.")
 
