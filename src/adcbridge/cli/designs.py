@@ -5,7 +5,9 @@ A design flag is the spec parameter's name with dashes (``--cutoff-eli`` is ``cu
 design that has no such parameter (or holds it fixed) is refused, naming the designs that have it -- never ignored.
 So is a flag that would change nothing in the command's result (``--dlt-window`` for ``pathways``, which enumerate
 complete cohorts), and a history column the design does not use (``efficacy`` for ``boin``; the designs declare
-``uses_efficacy``, ``uses_times``, ``uses_followup``).  A required parameter the user left out is named by its
+``uses_efficacy``, ``uses_times``, ``uses_followup``; the rule is the core's,
+:meth:`~adcbridge.dosefinding.design.DoseFindingDesign.refuse_unused_columns`, applied by every
+:func:`~adcbridge.dosefinding.next_dose`).  A required parameter the user left out is named by its
 flag, and a specification's error about a flag the user gave is worded as the flag's.
 """
 
@@ -37,12 +39,6 @@ _NO_EFFECT = {
         "backfill_assign": "pathways walk the escalation cohorts without backfill patients",
     },
 }
-
-#: the history columns a design may ignore: column -> (the design's ClassVar saying it uses it, what the column is)
-_HISTORY_USES = {"efficacy": ("uses_efficacy", "efficacy outcomes"),
-                 "dose_time": ("uses_times", "dosing times"), "assess_time": ("uses_times", "assessment times"),
-                 "followup": ("uses_followup", "follow-up fractions")}
-
 
 def _flag_of(name: str) -> str:
     """The command-line flag of spec parameter ``name``."""
@@ -420,7 +416,7 @@ def next_cmd(design: str = DESIGN,
     if history is not None:
         from adcbridge.io.history import read_history
         trial = read_history(history, sheet=sheet)
-        refuse_unused_columns(type(spec), design, trial)
+        type(spec).refuse_unused_columns(trial)     # before --today's follow-up (next_dose refuses them too)
     elif sheet is not None:
         raise typer.BadParameter("reads a sheet of an Excel --history", param_hint="'--sheet'")
     else:
@@ -435,17 +431,6 @@ def _uses(cls, what: str) -> bool:
     """Whether design class ``cls`` declares ``what`` (``uses_efficacy``, ``uses_times``, ``uses_followup``); a
     design that does not declare it does not use it."""
     return bool(getattr(cls, what, False))
-
-
-def refuse_unused_columns(cls, design: str, history) -> None:
-    """Refuse a history column (``efficacy``, ``dose_time``, ``assess_time``, ``followup``) that design class
-    ``cls`` does not use, when a patient has a value in it: the error names the file, the first such row and the
-    column, and the designs that use it."""
-    for column, (flag, what) in _HISTORY_USES.items():
-        if not _uses(cls, flag):
-            users = _designs_with(lambda c, flag=flag: _uses(c, flag))
-            history.refuse_column(column, f"{design} does not use {what} ({users} do): remove the column or "
-                                          f"leave it empty")
 
 
 def _with_followup(spec, trial, today: str, dlt_window: float | None):

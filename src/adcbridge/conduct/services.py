@@ -101,7 +101,16 @@ def activate_trial(session: Session, user: User, trial: Trial) -> Trial:
 
 
 def history_of(session: Session, trial: Trial):
-    """The trial's patients as a :class:`~adcbridge.dosefinding.History` (enrolment order), or None."""
+    """The trial's patients as the :class:`~adcbridge.dosefinding.History` its design decides on (enrolment
+    order), or None.
+
+    The dates (``dosed_on``, ``assessed_on``) are the trial's records, kept for every design, and checked as times
+    (days from the first dosing: no assessment before dosing); they are the history's ``dose_time`` and
+    ``assess_time`` only for a design that uses times (``uses_times``: TITE-BOIN, BOIN with backfill).  For the
+    others the decision's history has no times: :func:`~adcbridge.dosefinding.next_dose` refuses a history column
+    its design would ignore, and the decision and its history hash are those of the outcomes the design reads."""
+    from dataclasses import replace
+
     from adcbridge.dosefinding.history import History, Patient as HPatient
     rows = session.execute(select(Patient).where(Patient.trial_id == trial.id).order_by(Patient.id)).scalars().all()
     if not rows:
@@ -110,8 +119,11 @@ def history_of(session: Session, trial: Trial):
 
     def days(d):
         return None if d is None or start is None else float((d - start).days)
-    return History(tuple(HPatient(r.patient, r.cohort, r.dose, r.dlt, days(r.dosed_on), days(r.assessed_on))
-                         for r in rows))
+    history = History(tuple(HPatient(r.patient, r.cohort, r.dose, r.dlt, days(r.dosed_on), days(r.assessed_on))
+                            for r in rows))
+    if getattr(type(_design(trial)), "uses_times", False):
+        return history
+    return History(tuple(replace(p, dose_time=None, assess_time=None) for p in history.patients))
 
 
 def _confirmed_highest(session: Session, trial: Trial) -> int:

@@ -7,6 +7,14 @@ designs that use them; each error names the patient row and column), asks the de
 (:meth:`~.design.DoseFindingDesign.decide`) and returns it with the design's name and the history it decided on,
 so that :meth:`~.nextdose.NextDose.replay` decides again.
 
+A history column the design does not use -- ``efficacy`` for BOIN, ``dose_time``/``assess_time`` for a design
+without time, ``followup`` for a design without follow-up (the designs declare ``uses_efficacy``, ``uses_times``,
+``uses_followup``) -- is refused when a patient has a value in it, never silently ignored: a
+:class:`~adcbridge.validation.TableError` (a ValueError) naming the row and the column
+(:meth:`~.design.DoseFindingDesign.refuse_unused_columns`).  The command line and the conduct app decide through
+this function, so the rule is the same everywhere.  Replaying a stored decision
+(:meth:`~.nextdose.NextDose.replay_record`) decides on its history as it was recorded.
+
 BOIN also decides from per-dose counts: ``next_dose(design, n=[...], dlt=[...], current_dose=k)``.
 """
 
@@ -48,8 +56,15 @@ def next_dose(design, outcomes=None, *, current_dose: int | None = None, **count
     """Next-dose decision of any registered design from the trial so far (see the module docstring).
 
     ``current_dose``, with a history, must be the dose of its last cohort (a check); BOIN's per-dose counts are
-    ``n``, ``dlt`` and ``current_dose``.
+    ``n``, ``dlt`` and ``current_dose``.  A history column the design does not use is refused (a
+    :class:`~adcbridge.validation.TableError` naming the row and the column).
     """
+    return _next_dose(design, outcomes, current_dose, counts)
+
+
+def _next_dose(design, outcomes, current_dose: int | None, counts: dict, *, replay: bool = False) -> NextDose:
+    """:func:`next_dose`; ``replay`` decides on a stored decision's history as it was recorded (a record made
+    before the unused columns were refused keeps replaying)."""
     design = check_design(design)
     if counts or (outcomes is None and current_dose is not None):
         if outcomes is not None:
@@ -67,7 +82,10 @@ def next_dose(design, outcomes=None, *, current_dose: int | None = None, **count
         return _with(decision, design=design.spec_name,
                      counts={"n": [r["n"] for r in rows], "dlt": [r["dlt"] for r in rows],
                              "current_dose": decision.current_dose})
-    history = design.check_history(as_history(design, outcomes))
+    history = as_history(design, outcomes)
+    if not replay:
+        design.refuse_unused_columns(history)
+    history = design.check_history(history)
     if current_dose is not None:
         if isinstance(current_dose, bool) or not isinstance(current_dose, int):
             raise ValueError(f"The 'current_dose' argument must be a whole dose level. Got {current_dose!r}.")

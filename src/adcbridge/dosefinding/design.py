@@ -34,7 +34,13 @@ if TYPE_CHECKING:
     from .history import History
     from .nextdose import NextDose
 
-__all__ = ["DoseFindingDesign"]
+__all__ = ["DoseFindingDesign", "HISTORY_USES"]
+
+#: the history columns a design may ignore: column -> (the design's ClassVar saying it uses the column, what the
+#: column holds); :meth:`DoseFindingDesign.refuse_unused_columns` refuses a column whose design does not use it
+HISTORY_USES = {"efficacy": ("uses_efficacy", "efficacy outcomes"),
+                "dose_time": ("uses_times", "dosing times"), "assess_time": ("uses_times", "assessment times"),
+                "followup": ("uses_followup", "follow-up fractions")}
 
 
 class DoseFindingDesign(Spec):
@@ -80,7 +86,8 @@ class DoseFindingDesign(Spec):
     #: the scenario options among ``scenario_options`` the simulator cannot do without (BOIN12's ``q_true``)
     required_scenario_options: ClassVar[tuple[str, ...]] = ()
     #: whether the design reads a history's efficacy outcomes, its dosing/assessment times, or pending patients'
-    #: follow-up fractions (the command line refuses a column the design would ignore)
+    #: follow-up fractions (:func:`~.decide.next_dose` refuses a column the design would ignore:
+    #: :meth:`refuse_unused_columns`)
     uses_efficacy: ClassVar[bool] = False
     uses_times: ClassVar[bool] = False
     uses_followup: ClassVar[bool] = False
@@ -190,6 +197,24 @@ class DoseFindingDesign(Spec):
     def overly_toxic(self, target: float) -> float:
         """The DLT rate above which a dose is overly toxic, for the true MTD of a scenario: 1.4 x target."""
         return 1.4 * target
+
+    @classmethod
+    def refuse_unused_columns(cls, history: History) -> None:
+        """Refuse a history column (:data:`HISTORY_USES`: ``efficacy``, ``dose_time``, ``assess_time``,
+        ``followup``) this design does not use when a patient has a value in it -- the design would ignore it,
+        a silent wrong answer.  The :class:`~adcbridge.validation.TableError` (a ValueError) names the history's
+        file (when read from one), the first such patient's row and the column, and the designs that use it::
+
+            h.csv: column 'efficacy', line 2 (patient 'P1'): boin does not use efficacy outcomes (boin12 or
+            boin-backfill do): remove the column or leave it empty
+        """
+        for column, (flag, what) in HISTORY_USES.items():
+            if getattr(cls, flag, False) or history.first_with(column) is None:
+                continue
+            from .registry import design_class, design_names
+            users = " or ".join(d for d in design_names() if getattr(design_class(d), flag, False)) or "none"
+            history.refuse_column(column, f"{cls.spec_name} does not use {what} ({users} do): remove the column or "
+                                          f"leave it empty")
 
     def check_history(self, history: History) -> History:
         """The checks every design shares (:meth:`History.check`), with this design's allowances."""

@@ -83,11 +83,19 @@ def _row_error(history: "History", k: int, p, column: str, message: str) -> Valu
     """The error about patient ``p`` (the ``k``-th row, 1-based), in the message shape of
     :mod:`adcbridge.validation`: ``history.csv: column 'dlt', line 7 (patient 'P6'): ...`` for a table read from
     a file, ``column 'dlt', patient row 6 (patient 'P6'): ...`` otherwise."""
+    return ValueError(_row_text(history, k, p, column, message))
+
+
+def _row_text(history: History, k: int, p, column: str, message: str) -> str:
     where = f"{history.source}: " if history.source else ""
-    row = history.places[k - 1] if history.places else f"patient row {k}"
     pid = getattr(p, "patient", None)
-    return ValueError(f"{where}column '{column}', {row}" + (f" (patient {pid!r})" if pid is not None else "")
-                      + f": {message}")
+    return (f"{where}column '{column}', {_row_place(history, k)}" + (f" (patient {pid!r})" if pid is not None else "")
+            + f": {message}")
+
+
+def _row_place(history: History, k: int) -> str:
+    """Where the ``k``-th patient (1-based) is: ``"line 7"`` in a table read from a file, else ``"patient row 6"``."""
+    return history.places[k - 1] if history.places else f"patient row {k}"
 
 
 def _level_text(level) -> str:
@@ -307,11 +315,16 @@ class History:
         return None
 
     def refuse_column(self, column: str, message: str) -> None:
-        """Refuse a column the design does not use when a patient has a value in it: the error names the first
-        such patient's row, the column and ``message`` (nothing when no patient has a value)."""
+        """Refuse a column the design does not use when a patient has a value in it: a
+        :class:`~adcbridge.validation.TableError` (a ValueError) naming the first such patient's row, the column
+        and ``message``, with ``source``, ``column``, ``line`` (``"line 7"`` or ``"patient row 6"``) and ``value``
+        set (nothing when no patient has a value)."""
         k = self.first_with(column)
         if k is not None:
-            raise _row_error(self, k, self.patients[k - 1], column, message)
+            from adcbridge.validation import TableError  # only on the way to an error (it loads pandas)
+            p = self.patients[k - 1]
+            raise TableError(_row_text(self, k, p, column, message), source=self.source, column=column,
+                             line=_row_place(self, k), value=getattr(p, column))
 
     def records(self) -> list[dict]:
         return [p.record() for p in self.patients]

@@ -97,9 +97,9 @@ class NextDose(Result):
     def replay(self) -> "NextDose":
         """Decide again on the same design and data (the check of an audit trail): a new :class:`NextDose`,
         whose :meth:`same_decision` with this one is True unless the library's rules changed."""
-        from .decide import next_dose
+        from .decide import _next_dose, next_dose
         if self.history is not None:
-            return next_dose(self.spec, self.history)
+            return _next_dose(self.spec, self.history, None, {}, replay=True)
         if self.counts is not None:
             return next_dose(self.spec, n=self.counts["n"], dlt=self.counts["dlt"],
                              current_dose=self.counts["current_dose"])
@@ -124,12 +124,14 @@ class NextDose(Result):
 
     @classmethod
     def replay_record(cls, record: dict) -> "NextDose":
-        """Decide again from a decision's record (``to_record()`` or the JSON of ``adcbridge next``)."""
-        from .decide import next_dose
+        """Decide again from a decision's record (``to_record()`` or the JSON of ``adcbridge next``), on its
+        history as recorded (a record made before :func:`~.decide.next_dose` refused the history columns a design
+        does not use -- a conduct app's BOIN decision with dosing dates -- still replays)."""
+        from .decide import _next_dose, next_dose
         from .registry import design_from_record
         design = design_from_record(record)
         if record.get("history") is not None:
-            return next_dose(design, History.from_records(record["history"]))
+            return _next_dose(design, History.from_records(record["history"]), None, {}, replay=True)
         if record.get("counts") is not None:
             c = record["counts"]
             missing = [k for k in ("n", "dlt", "current_dose") if not isinstance(c, dict) or k not in c]

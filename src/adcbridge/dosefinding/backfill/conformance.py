@@ -3,7 +3,8 @@
 A few trials are simulated with the event log on (:class:`~.log.EventLog`).  At each arrival where the simulator
 decided something -- a cohort evaluation, a backfill check, a patient referred away while the cohort is pending,
 a patient joining a cohort -- the history is rebuilt *as it was then*: the patients enrolled before, each with his
-arrival (``dose_time``), his DLT outcome only if his assessment had ended (else pending, with ``followup``), his
+arrival (``dose_time``), his DLT outcome only if his assessment had ended (else pending; no ``followup``: the
+design does not use follow-up fractions, and :func:`~adcbridge.dosefinding.next_dose` refuses them), his
 ``assess_time``, and his response (``efficacy``) only if it was known (escalation patients, one window after
 arrival).  The expected record keys are what the simulator did.
 """
@@ -40,8 +41,7 @@ def history_at(design, patients, upto: int, now: float) -> History:
         known = p.assessed < now
         efficacy = None if backfill or p.clock + W >= now else bool(p.response)
         out.append(Patient(f"P{i + 1}", cohort, p.dose + 1, bool(p.dlt) if known else None, dose_time=p.clock,
-                           assess_time=p.assessed if known else None, efficacy=efficacy, backfill=backfill,
-                           followup=None if known else min(1.0, (now - p.clock) / W)))
+                           assess_time=p.assessed if known else None, efficacy=efficacy, backfill=backfill))
     return History(tuple(out))
 
 

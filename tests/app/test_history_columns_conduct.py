@@ -1,0 +1,132 @@
+"""The conduct app and the history columns a design does not use (SQLite; PostgreSQL where the server is set).
+
+A trial's dates (``dosed_on``, ``assessed_on``) are its records for every design; they become the history's
+``dose_time`` / ``assess_time`` only for a design that uses times (TITE-BOIN, BOIN with backfill), so a BOIN
+decision is taken -- and hashed -- on the outcomes BOIN reads.  The decision goes through ``next_dose``, which
+refuses a history column its design would ignore: the API answers 422 naming the column.  Fields the app does not
+record (``efficacy``, ``followup``) are refused with 422 naming them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import replace
+
+import pytest
+
+from adcbridge.conduct import services as sv
+from adcbridge.conduct.db import connect, session_factory
+from adcbridge.conduct.models import Patient
+from adcbridge.dosefinding import History, NextDose
+from tests.app.conduct_setup import PASSWORD, new_database
+
+pytest.importorskip("httpx")                      # TestClient needs it (the test extra)
+
+from fastapi.testclient import TestClient  # noqa: E402
+
+from adcbridge.conduct.api import create_app  # noqa: E402
+
+SPEC = {"target": 0.3, "n_doses": 5, "dose_levels": [1.0, 2.1, 4.2, 5.2, 6.3], "cohort_size": 3, "n_cohorts": 10}
+DESIGN = {"name": "boin", "target": 0.3, "doses": [1.0, 2.1, 4.2, 5.2, 6.3], "cohort_size": 3, "cohorts": 10}
+
+
+@pytest.fixture
+def db(conduct_url):
+    url = new_database(conduct_url)
+    engine = connect(url)
+    make = session_factory(engine)
+    with make() as s:
+        users = {u.role: u for u in s.query(sv.User).all()}
+    yield make, users
+    engine.dispose()
+
+
+@pytest.fixture
+def client(conduct_url):
+    app = create_app(new_database(conduct_url), secret="test-secret")
+    with TestClient(app) as c:
+        yield c
+    app.state.engine.dispose()
+
+
+def _auth(client, username):
+    r = client.post("/api/token", data={"username": username, "password": PASSWORD})
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def _trial(make, users, design: str, patients) -> int:
+    """An active trial of ``design`` with ``patients`` (id, dose, dlt, dosed_on day, assessed_on day) enrolled."""
+    with make.begin() as s:
+        trial = sv.create_trial(s, users["statistician"], f"T-{design}", design, SPEC)
+        sv.activate_trial(s, users["statistician"], trial)
+        for pid, dose, dlt, dosed, assessed in patients:
+            sv.enrol_patient(s, users["investigator"], trial, pid, dose, dlt=dlt,
+                             dosed_on=dt.date(2026, 1, dosed) if dosed else None,
+                             assessed_on=dt.date(2026, 1, assessed) if assessed else None)
+        return trial.id
+
+
+COHORT = [("P001", 1, False, 5, 30), ("P002", 1, False, 6, 30), ("P003", 1, False, 8, 31)]
+
+
+def test_a_boin_decision_is_taken_on_the_outcomes_boin_reads(db):
+    make, users = db
+    trial_id = _trial(make, users, "boin", COHORT)
+    with make.begin() as s:
+        trial = s.get(sv.Trial, trial_id)
+        record = json.loads(sv.decide(s, users["statistician"], trial).record)
+        assert (record["decision"], record["next_dose"]) == ("escalate", 2)
+        assert [(p["dose_time"], p["assess_time"]) for p in record["history"]] == [(None, None)] * 3
+        assert NextDose.check_record(record) == []
+        dates = [(r.dosed_on.day, r.assessed_on.day) for r in s.query(Patient).order_by(Patient.id)]
+        assert dates == [(5, 30), (6, 30), (8, 31)]                   # the dates stay the trial's records
+
+
+def test_the_dates_are_still_checked_for_a_design_without_times(db):
+    make, users = db
+    with pytest.raises(ValueError, match=r"column 'assess_time', patient row 1 \(patient 'P001'\): a DLT marked "
+                                         r"before dosing"):
+        _trial(make, users, "boin", [("P001", 1, True, 10, 5)])
+
+
+def test_a_design_that_uses_times_gets_the_dates_as_times(db):
+    make, users = db
+    trial_id = _trial(make, users, "tite-boin", COHORT)
+    with make() as s:
+        history = sv.history_of(s, s.get(sv.Trial, trial_id))
+    assert [(p.dose_time, p.assess_time) for p in history.patients] == [(0.0, 25.0), (1.0, 25.0), (3.0, 26.0)]
+
+
+def test_the_decision_refuses_a_column_its_design_does_not_use(client, monkeypatch):
+    stat, inv = _auth(client, "statistician"), _auth(client, "investigator")
+    tid = client.post("/api/trials", json={"name": "T", "design": DESIGN}, headers=stat).json()["id"]
+    client.post(f"/api/trials/{tid}/activate", headers=stat)
+    for k in range(1, 4):
+        r = client.post(f"/api/trials/{tid}/patients", json={"patient": f"P00{k}", "dose": 1, "dlt": False,
+                                                              "dosed_on": "2026-01-05"}, headers=inv)
+        assert r.status_code == 201
+    history_of = sv.history_of
+
+    def with_efficacy(session, trial):                # a history that carries a column BOIN ignores
+        h = history_of(session, trial)
+        return History((h.patients[0], replace(h.patients[1], efficacy=True)) + h.patients[2:])
+    monkeypatch.setattr(sv, "history_of", with_efficacy)
+    r = client.get(f"/api/trials/{tid}/decision", headers=inv)
+    assert r.status_code == 422
+    assert r.json()["detail"] == ("column 'efficacy', patient row 2 (patient 'P002'): boin does not use efficacy "
+                                  "outcomes (boin-backfill or boin12 do): remove the column or leave it empty")
+
+
+@pytest.mark.parametrize("field,value", [("efficacy", True), ("followup", 0.5), ("dose_time", 3)])
+def test_the_api_refuses_outcome_fields_it_does_not_record(client, field, value):
+    stat, inv = _auth(client, "statistician"), _auth(client, "investigator")
+    tid = client.post("/api/trials", json={"name": "T", "design": DESIGN}, headers=stat).json()["id"]
+    client.post(f"/api/trials/{tid}/activate", headers=stat)
+    r = client.post(f"/api/trials/{tid}/patients", json={"patient": "P001", "dose": 1, "dlt": None, field: value},
+                    headers=inv)
+    assert r.status_code == 422 and [e["loc"] for e in r.json()["detail"]] == [["body", field]]
+    assert client.post(f"/api/trials/{tid}/patients", json={"patient": "P001", "dose": 1, "dlt": None},
+                       headers=inv).status_code == 201
+    r = client.patch(f"/api/trials/{tid}/patients/P001", json={"dlt": False, "reason": "assessed", field: value},
+                     headers=inv)
+    assert r.status_code == 422 and [e["loc"] for e in r.json()["detail"]] == [["body", field]]
