@@ -45,7 +45,7 @@ __all__ = ["Issue", "Provenance", "Result", "ColumnTable", "make_provenance", "h
            "table_records"]
 
 FORMAT_VERSION = 1
-_REGISTRY: dict[str, type["Result"]] = {}
+_REGISTRY: dict[str, type[Result]] = {}
 
 
 def _pandas():
@@ -85,7 +85,7 @@ class ColumnTable:
         cols = [json_ready(list(v)) for v in self.columns.values()]
         return [dict(zip(names, row)) for row in zip(*cols)]
 
-    def to_frame(self) -> "pd.DataFrame":
+    def to_frame(self) -> pd.DataFrame:
         pandas = _pandas()
         data = {k: (pandas.Series(list(v), dtype=self.dtypes[k]) if k in self.dtypes else v)
                 for k, v in self.columns.items()}
@@ -159,7 +159,7 @@ def hash_inputs(*inputs: Any) -> str:
 
 def make_provenance(*inputs: Any, seed: int | None = None) -> Provenance:
     """Provenance for a result computed now from ``inputs`` (hashed) with an optional ``seed``."""
-    now = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+    now = _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
     return Provenance("adcbridge", __version__, now, hash_inputs(*inputs) if inputs else None, seed)
 
 
@@ -215,14 +215,14 @@ def json_ready(value: Any) -> Any:
     return str(value)
 
 
-def table_records(df: "pd.DataFrame") -> list[dict[str, Any]]:
+def table_records(df: pd.DataFrame) -> list[dict[str, Any]]:
     """A table as a list of row objects (column -> plain JSON value)."""
     columns = [str(c) for c in df.columns]
     cols = [[json_ready(v) for v in df[c].tolist()] for c in df.columns]
     return [dict(zip(columns, row)) for row in zip(*cols)] if cols else [{} for _ in range(len(df))]
 
 
-def _encode_frame(df: "pd.DataFrame") -> dict[str, Any]:
+def _encode_frame(df: pd.DataFrame) -> dict[str, Any]:
     return {
         "columns": [str(c) for c in df.columns],
         "dtypes": [str(t) for t in df.dtypes],
@@ -230,7 +230,7 @@ def _encode_frame(df: "pd.DataFrame") -> dict[str, Any]:
     }
 
 
-def _decode_frame(obj: dict[str, Any]) -> "pd.DataFrame":
+def _decode_frame(obj: dict[str, Any]) -> pd.DataFrame:
     pd = _pandas()
     cols = obj["columns"]
     out = {}
@@ -368,7 +368,7 @@ class Result:
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Result":
+    def from_dict(cls, data: dict[str, Any]) -> Result:
         kind = data.get("result_type")
         if kind not in _REGISTRY and kind != "Result":
             raise ValueError(f"unknown result_type {kind!r}")
@@ -384,5 +384,5 @@ class Result:
         return target(**kwargs)
 
     @classmethod
-    def from_json(cls, text: str) -> "Result":
+    def from_json(cls, text: str) -> Result:
         return cls.from_dict(json.loads(text))

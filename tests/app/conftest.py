@@ -19,8 +19,9 @@ _server: dict = {}
 
 @pytest.fixture(autouse=True)
 def _cheap_argon2(monkeypatch):
-    import adcbridge.conduct.users as users
     from argon2 import PasswordHasher
+
+    import adcbridge.conduct.users as users
     monkeypatch.setattr(users, "_hasher", lambda: PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 

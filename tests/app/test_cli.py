@@ -266,7 +266,8 @@ def test_a_bad_choice_is_one_plain_line(capsys):
      "Invalid value for '--body-weight': must be > 0. Got -1.0."),
     (["fih", "--hnstd", "-30", "--species", "cynomolgus"], "Invalid value for '--hnstd': must be > 0."),
     (["translate", "ladder", "--start", "1", "--levels", "0"], "Invalid value for '--levels'"),
-    (["translate", "allometry", "--param", "CL=18:mL/day/kg", "--exponent", "XX=0.85"], "Invalid value for '--exponent'"),
+    (["translate", "allometry", "--param", "CL=18:mL/day/kg", "--exponent", "XX=0.85"],
+     "Invalid value for '--exponent'"),
 ])
 def test_specification_errors_name_the_flag_typed_and_show_the_value_once(capsys, args, expected):
     from tests.refdata import REFERENCE

@@ -4,9 +4,9 @@ import json
 
 import pandas as pd
 import pytest
-from tests.refdata import REFERENCE
 
 from tests.clirun import run
+from tests.refdata import REFERENCE
 
 FIT = REFERENCE / "fit"
 

@@ -7,9 +7,9 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from tests.refdata import REFERENCE
 
 from tests.clirun import run
+from tests.refdata import REFERENCE
 
 KIN = REFERENCE / "fit" / "kinetics"
 ORACLE = json.loads((KIN / "kinetics_oracle.json").read_text())
@@ -109,8 +109,8 @@ def test_wide_exports_with_explicit_concentrations(capsys, tmp_path):
     assert json.loads(out)["KD"]["estimate"] == pytest.approx(ORACLE["A_global"]["KD"], rel=1e-6)
     assert "column 'S0.78125': no concentration" in _error(capsys, plain, *TIMES)
     assert "2 values for 5 curves" in _error(capsys, plain, *TIMES, "--conc-unit", "nM", "--concentrations", "1,2")
-    assert "Invalid value for '--concentrations': expected comma-separated numbers" in _error(capsys, plain, *TIMES, "--conc-unit", "nM",
-                                                        "--concentrations", "1,x")
+    assert "Invalid value for '--concentrations': expected comma-separated numbers" in _error(
+        capsys, plain, *TIMES, "--conc-unit", "nM", "--concentrations", "1,x")
     assert "contradicts" in _error(capsys, KIN / "spr_mck_clean_wide.csv", *TIMES, "--conc-unit", "uM")
     assert "wide export only" in _error(capsys, KIN / "spr_mck_clean.csv", *TIMES, "--conc-unit", "M", *LONG,
                                         "--concentrations", "1,2,3,4,5")

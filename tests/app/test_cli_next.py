@@ -111,7 +111,8 @@ def _history(tmp_path, text):
     ("patient,cohort,dose,dlt,dose_time\nA,1,1,0,-2\n", "column 'dose_time', line 2 (patient 'A'): expected a time"),
     ("patient,cohort,dose,dlt\n", "history.csv: the table has a header but no data rows"),
     ("patient,cohort,dose\nA,1,1\n", "column 'dlt'"),
-    ("patient,cohort,dose,dlt,backfill\nA,1,1,0,1\n", "column 'backfill', line 2 (patient 'A'): boin has no backfill cohorts"),
+    ("patient,cohort,dose,dlt,backfill\nA,1,1,0,1\n",
+     "column 'backfill', line 2 (patient 'A'): boin has no backfill cohorts"),
 ])
 def test_bad_histories_name_the_row_and_column(capsys, tmp_path, text, expected):
     path = _history(tmp_path, text)

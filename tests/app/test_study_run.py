@@ -239,7 +239,8 @@ analyses:
 """)
     code, _, err = run(capsys, "run", path, "--out", tmp_path / "o2")
     assert code == 2 and not (tmp_path / "o2").exists()
-    for needle in ["analyses[2].options", "n_cohort", "analyses[3].options.doses (line 11): the dose levels must increase",
+    for needle in ["analyses[2].options", "n_cohort",
+                   "analyses[3].options.doses (line 11): the dose levels must increase",
                    "analyses[3].options (line 11): give the unit of the dose levels",
                    "analyses[4].designs (line 14): the designs compared have different targets [0.2, 0.3]",
                    "analyses[4].options.trials (line 15): expected a whole number of trials",

@@ -250,8 +250,9 @@ def test_every_command_survives_corrupted_tables(name, kind):
             if kind in SAME_VALUES:
                 assert _same(numbers, clean_numbers), f"{name}/{kind}: other numbers than the clean table's"
             else:
-                assert _same(numbers, clean_numbers) or issues > clean_issues, \
-                    f"{name}/{kind} (row {row}, column {col}): other numbers than the clean table's and no issue says why"
+                assert _same(numbers, clean_numbers) or issues > clean_issues, (
+                    f"{name}/{kind} (row {row}, column {col}): other numbers than the clean table's and no issue "
+                    f"says why")
 
     check()
 

@@ -24,8 +24,14 @@ import pytest
 from adcbridge.dosefinding import History, Patient, boin12, simulate
 from adcbridge.dosefinding.boin.boundaries import count_tables
 from adcbridge.dosefinding.boin.design import BoinDesign
-from adcbridge.dosefinding.boin12.boundaries import (NEVER, NONE_BELOW, benchmark_utility, boin12_tables,
-                                                     desirability, quasi_successes)
+from adcbridge.dosefinding.boin12.boundaries import (
+    NEVER,
+    NONE_BELOW,
+    benchmark_utility,
+    boin12_tables,
+    desirability,
+    quasi_successes,
+)
 from adcbridge.dosefinding.boin12.kernel import Rule, choose, eliminate
 from adcbridge.dosefinding.boin12.selection import select_obd
 from tests.refdata import load_reference

@@ -6,7 +6,6 @@ section 8), Sacher's MLP for humans and the bundled T-DXd population PK set.  So
 import numpy as np
 import pandas as pd
 import pytest
-from tests.refdata import REFERENCE, load_reference
 
 from adcbridge.translation import (
     SPECIES,
@@ -20,6 +19,7 @@ from adcbridge.translation import (
     scale_parameters,
     summarise_errors,
 )
+from tests.refdata import REFERENCE, load_reference
 
 LI = load_reference("translation", "li2019_cyno_adc_clearance.json")
 LI_ROWS = pd.DataFrame(LI["rows"], columns=LI["columns"])

@@ -83,7 +83,8 @@ def test_off_protocol_cohorts_are_decided_with_a_note():
     assert r.extra["off_protocol"] == [{"cohort": 2, "patients": ["P4", "P5", "P6"], "dose": [1, 2],
                                         "protocol_dose": [2, 1], "after_cohort": 1}]
     assert [(i.code, i.severity) for i in r.issues] == [("off_protocol", "warning")]
-    assert "cohort 2 (P4, P5, P6) was treated at (1, 2); after cohort 1 the waterfall gave (2, 1)" in r.issues[0].message
+    assert ("cohort 2 (P4, P5, P6) was treated at (1, 2); after cohort 1 the waterfall gave (2, 1)"
+            in r.issues[0].message)
     rec = json.loads(json.dumps(r.to_record()))
     assert rec["off_protocol"] == r.extra["off_protocol"] and NextDose.check_record(rec) == []
     # skipping a combination inside the subtrial

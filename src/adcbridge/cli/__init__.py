@@ -14,8 +14,8 @@ import sys
 import typer
 
 from adcbridge import __version__
-from adcbridge.cli.common import flag_message
 from adcbridge.cli.assays import fit_app
+from adcbridge.cli.common import flag_message
 from adcbridge.cli.conduct import audit_app, backup_cmd, db_app, serve_cmd, users_app
 from adcbridge.cli.designs import next_cmd, pathways_cmd
 from adcbridge.cli.dosefinding import boin_app, simulate_cmd, trial_cmd

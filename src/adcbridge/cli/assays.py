@@ -9,8 +9,19 @@ from typing import Optional
 
 import typer
 
-from adcbridge.cli.common import (FORMAT, Format, about_file, bound, emit, floats, frame, name_values, names, png_bytes,
-                                  png_path)
+from adcbridge.cli.common import (
+    FORMAT,
+    Format,
+    about_file,
+    bound,
+    emit,
+    floats,
+    frame,
+    name_values,
+    names,
+    png_bytes,
+    png_path,
+)
 
 fit_app = typer.Typer(help="Assay fits: dose-response curves, SPR/BLI kinetics, internalization.",
                       no_args_is_help=True)

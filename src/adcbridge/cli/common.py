@@ -4,7 +4,6 @@ output, tables, PNG bytes.  Nothing here imports the science packages, pandas or
 from __future__ import annotations
 
 import contextvars
-
 import json
 import math
 import re

@@ -12,8 +12,14 @@ from typing import Optional
 import typer
 
 from adcbridge.cli.common import FORMAT, Format, emit, floats, frame, ints, png_bytes, png_path, rows_csv, rows_text
-from adcbridge.cli.designs import (DESIGN, _registered, build_from_flags, scenario_error, scenario_from_flags,
-                                   with_design_flags)
+from adcbridge.cli.designs import (
+    DESIGN,
+    _registered,
+    build_from_flags,
+    scenario_error,
+    scenario_from_flags,
+    with_design_flags,
+)
 
 boin_app = typer.Typer(help="BOIN design: decision table, next dose, MTD selection, protocol outputs.",
                        no_args_is_help=True)

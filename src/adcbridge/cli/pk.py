@@ -8,8 +8,18 @@ from typing import Optional
 
 import typer
 
-from adcbridge.cli.common import (FORMAT, Format, about_file, emit, floats, frame, name_value_units, name_values,
-                                  png_bytes, png_path)
+from adcbridge.cli.common import (
+    FORMAT,
+    Format,
+    about_file,
+    emit,
+    floats,
+    frame,
+    name_value_units,
+    name_values,
+    png_bytes,
+    png_path,
+)
 from adcbridge.cli.translation import ModalityOption
 
 pk_app = typer.Typer(help="Compartmental PK: fit 1/2/3-compartment, TMDD and ADC models; simulate regimens.",

@@ -45,7 +45,7 @@ def append_event(session: Session, *, actor: str, action: str, entity: str, enti
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK})
     last = session.execute(select(Event).order_by(Event.id.desc()).limit(1)).scalar_one_or_none()
     prev = last.hash if last is not None else GENESIS
-    when = (at or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc).replace(microsecond=0)
+    when = (at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
     fields = {"at": when.isoformat(), "actor": actor, "action": action, "entity": entity,
               "entity_id": None if entity_id is None else str(entity_id), "before": _canonical(before),
               "after": _canonical(after), "reason": reason}

@@ -12,7 +12,7 @@ __all__ = ["Base", "User", "Trial", "Patient", "Decision", "Event"]
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 class Base(DeclarativeBase):

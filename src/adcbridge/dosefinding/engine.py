@@ -61,7 +61,7 @@ class TrialState:
     aux: dict[str, np.ndarray] = field(default_factory=dict)
 
     @classmethod
-    def start(cls, size: int, n_doses: int, dose: int, **aux: int) -> "TrialState":
+    def start(cls, size: int, n_doses: int, dose: int, **aux: int) -> TrialState:
         return cls(
             n=np.zeros((size, n_doses), dtype=np.int32),
             y=np.zeros((size, n_doses), dtype=np.int32),
@@ -75,14 +75,14 @@ class TrialState:
     def __len__(self) -> int:
         return self.dose.shape[0]
 
-    def _map(self, f) -> "TrialState":
+    def _map(self, f) -> TrialState:
         return TrialState(f(self.n), f(self.y), f(self.dose), f(self.active), f(self.end), f(self.total),
                           {k: f(v) for k, v in self.aux.items()})
 
-    def take(self, index) -> "TrialState":
+    def take(self, index) -> TrialState:
         return self._map(lambda a: a[index])
 
-    def repeat(self, counts) -> "TrialState":
+    def repeat(self, counts) -> TrialState:
         return self._map(lambda a: np.repeat(a, counts, axis=0))
 
     def add(self, rows: np.ndarray, dose: np.ndarray, size: np.ndarray, dlt: np.ndarray) -> None:

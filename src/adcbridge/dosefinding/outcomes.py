@@ -68,7 +68,7 @@ class DoseCounts:
                 raise ValueError(f"The 'dlt' argument at dose {j} cannot exceed 'n'. Got {y} DLTs in {n} patients.")
 
     @classmethod
-    def from_arrays(cls, n, dlt) -> "DoseCounts":
+    def from_arrays(cls, n, dlt) -> DoseCounts:
         arrays = []
         for name, raw in (("n", n), ("dlt", dlt)):
             try:
@@ -84,7 +84,7 @@ class DoseCounts:
         return cls(tuple(int(v) for v in n_a), tuple(int(v) for v in y_a))
 
     @classmethod
-    def from_cohorts(cls, cohorts: list[Cohort], n_doses: int) -> "DoseCounts":
+    def from_cohorts(cls, cohorts: list[Cohort], n_doses: int) -> DoseCounts:
         n = [0] * n_doses
         y = [0] * n_doses
         for c in cohorts:

@@ -177,7 +177,7 @@ def compare_designs(designs: dict, p_true, n_trials: int = 10_000, seed: int | N
             row[f"{k}_diff"] = diff.mean()
             row[f"{k}_diff_se"] = diff.std(ddof=1) / np.sqrt(diff.size) if diff.size > 1 else np.nan
         rows.append(row)
-    import pandas as pd                      # only for a comparison's table (fast start-up of `simulate`)
+    import pandas as pd  # only for a comparison's table (fast start-up of `simulate`)
     table = pd.DataFrame(rows).rename(columns={"no_mtd": "no_mtd_pct", "n": "n_mean", "dlt": "dlt_mean",
                                                "no_mtd_diff": "no_mtd_pct_diff", "no_mtd_diff_se": "no_mtd_pct_diff_se",
                                                "n_diff": "n_mean_diff", "n_diff_se": "n_mean_diff_se",

@@ -69,7 +69,7 @@ class ThreePlusThreeDesign(DoseFindingDesign):
         return 6 * self.n_doses
 
     # ------------------------------------------------------------------------- the design core (design.py)
-    def _policy(self) -> "ThreePlusThreePolicy":
+    def _policy(self) -> ThreePlusThreePolicy:
         return ThreePlusThreePolicy(self)
 
     def check_rule(self, rule) -> None:
@@ -161,7 +161,7 @@ class ThreePlusThreePolicy:
         return s.total
 
 
-def _decide(design: ThreePlusThreeDesign, cohorts) -> "NextDose":
+def _decide(design: ThreePlusThreeDesign, cohorts) -> NextDose:
     from .nextdose import NextDose, move
     from .outcomes import DoseCounts
     from .replay import replay_policy

@@ -6,9 +6,17 @@ target in one step, so a failure never leaves a half-written file behind.
 
 from adcbridge._lazy import lazy_exports
 
+from .files import (
+                    Stage,
+                    staged_outputs,
+                    write_bytes,
+                    write_csv_chunks,
+                    write_json,
+                    write_table,
+                    write_table_chunks,
+                    write_text,
+)
 from .tables import read_table
-from .files import (Stage, staged_outputs, write_bytes, write_csv_chunks, write_json, write_table,
-                    write_table_chunks, write_text)
 
 # trial specifications import the dose-finding designs (scipy, about 0.5 s): loaded on first use, so that the
 # commands that only read and write tables start fast

@@ -27,7 +27,8 @@ and sample size ran on the same seeds (common random numbers).</p>
 <p class="meta">True DLT probabilities: {{ s.p_true }}</p>
 <figure>{{ s.figure|safe }}</figure>
 <table><tr>{% for c in s.columns %}<th{% if loop.index <= 2 %} class="l"{% endif %}>{{ c }}</th>{% endfor %}</tr>
-{% for row in s.rows %}<tr>{% for v in row %}<td{% if loop.index <= 2 %} class="l"{% endif %}>{{ v }}</td>{% endfor %}</tr>
+{% for row in s.rows %}<tr>
+{%- for v in row %}<td{% if loop.index <= 2 %} class="l"{% endif %}>{{ v }}</td>{% endfor %}</tr>
 {% endfor %}</table>
 {% endfor %}
 </body></html>

@@ -142,8 +142,12 @@ def _result(design, sums: _Sums, p, q, tgt, accrual, rate, n_trials, seed) -> Op
     J = design.n_doses
     m, se = sums.mean, sums.se
     pct, pct_se = _patients_pct(sums)
-    fl = lambda v: float(np.asarray(v))
-    tl = lambda v: [float(x) for x in np.asarray(v)]
+    def fl(v):
+        return float(np.asarray(v))
+
+    def tl(v):
+        return [float(x) for x in np.asarray(v)]
+
     extra = {"patients_pct": tl(pct), "backfill_patients_mean": tl(m("bf")),
              "backfill_counted_mean": tl(m("bf_counted")), "backfill_uncounted_mean": fl(m("bf_uncounted")),
              "referred_mean": fl(m("referred")), "arrivals_mean": fl(m("arrivals")),

@@ -70,7 +70,8 @@ def backfill_text(d) -> str:
         f"outcomes (window {d.dlt_window:g}) are pending, newly arriving patients are backfilled at a dose below "
         f"the current one that has shown at least one response in the escalation cohorts, has been cleared for "
         f"safety (its observed DLT count is below the de-escalation boundary, alone or pooled with the next "
-        f"higher dose, and the same holds for every lower dose) and has treated no more than {d.n_cap} patients so far (escalation and backfill); they "
+        f"higher dose, and the same holds for every lower dose) and has treated no more than {d.n_cap} patients "
+        f"so far (escalation and backfill); they "
         f"receive {assign}. Otherwise they are not enrolled.",
         "Every decision counts the DLT outcomes of the escalation and the backfill patients known at the time. "
         "After each cohort the BOIN decision (the boundaries of the decision table) is taken "

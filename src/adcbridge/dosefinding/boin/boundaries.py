@@ -193,7 +193,7 @@ class BoinBoundaries(Result):
 
     result_type: ClassVar[str] = "BoinBoundaries"
 
-    def cohort_table(self) -> "pd.DataFrame":
+    def cohort_table(self) -> pd.DataFrame:
         """Rows at multiples of the cohort size only (the reference's ``boundary_tab``)."""
         cs = self.spec.cohort_size
         return self.table[self.table["n"] % cs == 0].reset_index(drop=True)

@@ -19,8 +19,14 @@ from typing import ClassVar
 from pydantic import Field, field_validator, model_validator
 
 from ..design import DoseFindingDesign
-from .params import (check_dose_levels, check_interval, check_offset, check_start_dose, check_target,
-                     warn_low_n_earlystop)
+from .params import (
+    check_dose_levels,
+    check_interval,
+    check_offset,
+    check_start_dose,
+    check_target,
+    warn_low_n_earlystop,
+)
 
 __all__ = ["BoinDesign", "boin"]
 
@@ -82,7 +88,7 @@ class BoinDesign(DoseFindingDesign):
     _offset_range = field_validator("offset")(check_offset)
 
     @model_validator(mode="after")
-    def _relations(self) -> "BoinDesign":
+    def _relations(self) -> BoinDesign:
         check_interval("boin", self.target, self.phi1, self.phi2)
         check_start_dose("boin", self.start_dose, self.n_doses)
         check_dose_levels("boin", self.dose_levels, self.n_doses)
@@ -161,26 +167,26 @@ class BoinDesign(DoseFindingDesign):
         return boin_text(self)
 
     # ------------------------------------------------------------------------------- protocol-rule wrappers
-    def stop_early_at(self, n: int) -> "BoinDesign":
+    def stop_early_at(self, n: int) -> BoinDesign:
         """Stop once ``n`` patients are at the current dose and the decision is to stay (BOIN's n.earlystop):
         the protocol rule :func:`~adcbridge.dosefinding.rules.stop_at_n_on_dose`."""
         from ..rules import stop_at_n_on_dose
         return stop_at_n_on_dose(self, n)
 
-    def with_extra_safety(self, offset: float = 0.05) -> "BoinDesign":
+    def with_extra_safety(self, offset: float = 0.05) -> BoinDesign:
         """Stop the trial if the lowest dose is overly toxic with Pr > cutoff_eli - offset: the protocol rule
         :func:`~adcbridge.dosefinding.rules.extra_safety_at_lowest`."""
         from ..rules import extra_safety_at_lowest
         return extra_safety_at_lowest(self, offset)
 
-    def with_titration(self) -> "BoinDesign":
+    def with_titration(self) -> BoinDesign:
         """Accelerated titration: one patient per dose from dose 1 until the first DLT."""
         return self.replace(titration=True)
 
-    def starting_at(self, level: int) -> "BoinDesign":
+    def starting_at(self, level: int) -> BoinDesign:
         return self.replace(start_dose=level)
 
-    def bounding_mtd(self) -> "BoinDesign":
+    def bounding_mtd(self) -> BoinDesign:
         """Never select a dose whose isotonic DLT estimate exceeds lambda_d."""
         return self.replace(bound_mtd=True)
 

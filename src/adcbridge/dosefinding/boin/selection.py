@@ -26,10 +26,9 @@ to its own dose.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import ClassVar
-
-import math
 
 import numpy as np
 
@@ -176,7 +175,7 @@ def select_mtd(design: BoinDesign, n, dlt) -> MtdSelection:
     J = design.n_doses
     cols = {k: np.full(J, np.nan) for k in ("p_hat", "ci_low", "ci_high", "p_overdose")}
     if treated.size:
-        from scipy.special import betaincinv     # the live selection only: the simulators never load scipy here
+        from scipy.special import betaincinv  # the live selection only: the simulators never load scipy here
         nt, yt = n_a[treated].astype(float), y_a[treated].astype(float)
         phat, w = _estimates(nt, yt)
         a, b = yt + PRIOR, nt - yt + PRIOR

@@ -108,7 +108,7 @@ class Boin12Design(DoseFindingDesign):
         return tuple(float(x) for x in v)
 
     @model_validator(mode="after")
-    def _relations(self) -> "Boin12Design":
+    def _relations(self) -> Boin12Design:
         phi = self.target
         if not 0 < self.phi1 < phi:
             raise ValueError(f"The 'p_saf' parameter of boin12 must be in (0, target) = (0, {phi:g}). "

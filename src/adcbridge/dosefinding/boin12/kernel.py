@@ -82,7 +82,7 @@ class StepResult:
     def end(self) -> np.ndarray:
         return self.rule == Rule.DOSE_FULL
 
-    def take(self, rows) -> "StepResult":
+    def take(self, rows) -> StepResult:
         """The decisions of some trials."""
         return StepResult(*(getattr(self, f)[rows] for f in ("next_dose", "rule", "raw_desirability", "flagged",
                                                               "candidates", "chosen", "tied")))

@@ -19,8 +19,8 @@ The rules of the reference (phase12designs 0.2.0, SPEC 7.5), reproduced:
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 

@@ -60,7 +60,8 @@ def check_p_true(design, p_true) -> np.ndarray:
 
 class TrialRuns:
     """The end of B simulated trials: counts ``n``, ``y`` (B, J, K), ``end`` (END_SELECT / END_SAFETY),
-    ``selected`` (B, J, K) flags of the selected MTD cells, ``early`` flags the stops by n_earlystop, and the cohort ``log`` when asked for."""
+    ``selected`` (B, J, K) flags of the selected MTD cells, ``early`` flags the stops by n_earlystop, and the
+    cohort ``log`` when asked for."""
 
     def __init__(self, n, y, end, selected, early, log=None):
         self.n, self.y, self.end, self.selected, self.early, self.log = n, y, end, selected, early, log

@@ -200,5 +200,8 @@ def next_subtrial(design, n, y) -> dict | None:
         return None
     paths, lengths = subtrial_paths(J, K)
     s2 = int(ns.next_sub[0])
-    pair = lambda c: (int(c) // K + 1, int(c) % K + 1)
+
+    def pair(c):
+        return int(c) // K + 1, int(c) % K + 1
+
     return {"doses": [pair(c) for c in paths[s2][:lengths[s2]]], "start": pair(ns.start[0])}

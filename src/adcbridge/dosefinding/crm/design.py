@@ -138,7 +138,7 @@ class CrmDesign(DoseFindingDesign):
     def allows_skipping(self) -> bool:
         return self.allow_skipping
 
-    def _policy(self) -> "CrmPolicy":
+    def _policy(self) -> CrmPolicy:
         return CrmPolicy(self)
 
     def select_from_counts(self, n, y) -> int | None:

@@ -20,9 +20,9 @@ Pr(p_1 > target | data) = Pr(beta < beta* | data) is the half-line sum with Eule
 (derivatives up to the seventh by 9-point central differences), a fixed linear combination of the grid weights.
 That is accurate to ~1e-3 or better when the posterior is wide compared with the step; wherever the result lies
 within 0.01 of a decision cut-off, or the posterior sd is below 0.05 (:meth:`CrmModel.prob_lowest_too_toxic`), it
-is recomputed on a grid ten times finer, accurate to ~1e-9, so stopping decisions are exact.  Many trials are handled at once: the log-likelihood of
-every trial at every node is a matrix product.  The dose-toxicity estimate is the plug-in ``p_j(E[beta | data])``,
-as dfcrm reports it.
+is recomputed on a grid ten times finer, accurate to ~1e-9, so stopping decisions are exact.  Many trials are
+handled at once: the log-likelihood of every trial at every node is a matrix product.  The dose-toxicity estimate
+is the plug-in ``p_j(E[beta | data])``, as dfcrm reports it.
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ class Posterior:
 class _Grid:
     """Trapezoidal rule of step ``h`` on [-GRID_LIMIT, GRID_LIMIT] with beta* on a node."""
 
-    def __init__(self, model: "CrmModel", h: float):
+    def __init__(self, model: CrmModel, h: float):
         a = model.beta_star if model.beta_star is not None and np.isfinite(model.beta_star) else 0.0
         k = np.arange(int(np.ceil((-GRID_LIMIT - a) / h)), int(np.floor((GRID_LIMIT - a) / h)) + 1)
         self.beta = a + h * k

@@ -22,9 +22,24 @@ import numpy as np
 from adcbridge.results import ColumnTable, Issue, make_provenance
 
 from ..nextdose import NextDose
-from .kernel import (DEESCALATE, ELIMINATE, ESCALATE, RULES, STAY, STAY_ELIM_ABOVE, STAY_LOWEST, STAY_TOP,
-                     STOP_EARLY, STOP_ELIMINATE, STOP_EXTRA_SAFETY, STOP_MAX_N, SUSPEND, SUSPEND_LOWEST, decide as
-                     decide_batch, tite_rules)
+from .kernel import (
+    DEESCALATE,
+    ELIMINATE,
+    ESCALATE,
+    RULES,
+    STAY,
+    STAY_ELIM_ABOVE,
+    STAY_LOWEST,
+    STAY_TOP,
+    STOP_EARLY,
+    STOP_ELIMINATE,
+    STOP_EXTRA_SAFETY,
+    STOP_MAX_N,
+    SUSPEND,
+    SUSPEND_LOWEST,
+    tite_rules,
+)
+from .kernel import decide as decide_batch
 from .selection import select_mtd_tite
 
 __all__ = ["decide", "check_tite_history", "tite_counts"]

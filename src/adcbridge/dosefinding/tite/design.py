@@ -19,8 +19,14 @@ from typing import ClassVar
 
 from pydantic import Field, field_validator, model_validator
 
-from ..boin.params import (check_dose_levels, check_interval, check_offset, check_start_dose, check_target,
-                           warn_low_n_earlystop)
+from ..boin.params import (
+    check_dose_levels,
+    check_interval,
+    check_offset,
+    check_start_dose,
+    check_target,
+    warn_low_n_earlystop,
+)
 from ..design import DoseFindingDesign
 
 __all__ = ["TiteBoinDesign", "tite_boin"]
@@ -98,7 +104,7 @@ class TiteBoinDesign(DoseFindingDesign):
     _offset_range = field_validator("offset")(check_offset)
 
     @model_validator(mode="after")
-    def _relations(self) -> "TiteBoinDesign":
+    def _relations(self) -> TiteBoinDesign:
         check_interval(self.spec_name, self.target, self.phi1, self.phi2)
         check_start_dose(self.spec_name, self.start_dose, self.n_doses)
         check_dose_levels(self.spec_name, self.dose_levels, self.n_doses)

@@ -4,7 +4,8 @@ Both the simulator (:mod:`.simulate`, thousands of trials at once) and the live 
 batch of one) call :func:`decide`.  The inputs are, per dose j, ``n_j`` (patients treated, pending ones included)
 and ``y_j`` (DLTs observed so far); at the current dose d, the number of pending patients and the sum of their
 follow-up fractions of the DLT window (TITEgBOIN's ``ft / maxt``; the rules look at no other dose's pending
-patients); and the number of patients enrolled.  In this order (TITEgBOIN 0.4.0 ``next_TITE_QuasiBOIN``; SPEC 1.6 and 9):
+patients); and the number of patients enrolled.  In this order (TITEgBOIN 0.4.0 ``next_TITE_QuasiBOIN``; SPEC 1.6
+and 9):
 
 1. **elimination** -- scanning upward, the first dose with ``n_j >= n_eli`` and
    ``Pr(p_j > phi | Beta(y_j + 1, n_j - y_j + 1)) > cutoff_eli`` is eliminated with every dose above it (pending

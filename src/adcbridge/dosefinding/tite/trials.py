@@ -35,8 +35,8 @@ __all__ = ["TrialBatch", "run_chunk"]
 @dataclass
 class TrialBatch:
     """A chunk of simulated trials: per patient slot (B, N) ``enter``, ``resolve`` (the time its outcome is known:
-    the DLT or the end of the window) and ``dlt``; per cohort (B, C) and per slot (B, N) the dose (0-based, -1 not enrolled); per trial the patients per dose
-    ``n`` (B, J),
+    the DLT or the end of the window) and ``dlt``; per cohort (B, C) and per slot (B, N) the dose (0-based, -1 not
+    enrolled); per trial the patients per dose ``n`` (B, J),
     the current dose, the clock, the end code and the stop time."""
 
     design: object
@@ -94,7 +94,8 @@ def run_chunk(design, p_true: np.ndarray, size: int, rng: np.random.Generator, r
     gaps = draw_gaps(rng, (size, C, cs), rate, accrual)
     b = TrialBatch(design, np.zeros((size, N)), np.zeros((size, N)), np.zeros((size, N), dtype=bool),
                    np.full((size, C), -1, dtype=np.int64), np.full((size, N), -1, dtype=np.int64),
-                   np.zeros((size, design.n_doses), dtype=np.int64), np.full(size, design.start_dose - 1, dtype=np.int64),
+                   np.zeros((size, design.n_doses), dtype=np.int64),
+                   np.full(size, design.start_dose - 1, dtype=np.int64),
                    np.zeros(size), np.ones(size, dtype=bool), np.full(size, EndReason.RUNNING, dtype=np.int8),
                    np.zeros(size), np.zeros(size, dtype=np.int64))
     offsets = np.concatenate([np.zeros((size, C, 1)), np.cumsum(gaps[:, :, :-1], axis=2)], axis=2)
