@@ -280,7 +280,8 @@ DESIGN = typer.Option("boin", "--design", help="Registered design: boin, 3+3, cr
                                                "boin-backfill.")
 TARGET = typer.Option(None, "--target", help="Target DLT probability (boin: 0.05-0.6; crm: 0-1; not for 3+3).")
 COHORT_SIZE = typer.Option(None, "--cohort-size", help="Patients per cohort (boin, crm; default 3).")
-COHORTS = typer.Option(None, "--cohorts", help="Maximum number of cohorts (default 10; not for the comb-boin waterfall, --mtd-contour, whose subtrials set their own).")
+COHORTS = typer.Option(None, "--cohorts", help="Maximum number of cohorts (default 10; not for the comb-boin "
+                                                "waterfall, --mtd-contour, whose subtrials set their own).")
 START_DOSE = typer.Option(None, "--start-dose", help="Starting dose level (default 1; comb-boin: the levels of A "
                                                      "and B, e.g. 1,1).")
 N_EARLYSTOP = typer.Option(None, "--n-earlystop", help="boin: stop when this many patients are at the current "

@@ -111,7 +111,8 @@ def history_of(session: Session, trial: Trial):
     its design would ignore, and the decision and its history hash are those of the outcomes the design reads."""
     from dataclasses import replace
 
-    from adcbridge.dosefinding.history import History, Patient as HPatient
+    from adcbridge.dosefinding.history import History
+    from adcbridge.dosefinding.history import Patient as HPatient
     rows = session.execute(select(Patient).where(Patient.trial_id == trial.id).order_by(Patient.id)).scalars().all()
     if not rows:
         return None

@@ -79,7 +79,7 @@ class Patient:
         return out
 
 
-def _row_error(history: "History", k: int, p, column: str, message: str) -> ValueError:
+def _row_error(history: History, k: int, p, column: str, message: str) -> ValueError:
     """The error about patient ``p`` (the ``k``-th row, 1-based), in the message shape of
     :mod:`adcbridge.validation`: ``history.csv: column 'dlt', line 7 (patient 'P6'): ...`` for a table read from
     a file, ``column 'dlt', patient row 6 (patient 'P6'): ...`` otherwise."""
@@ -204,12 +204,12 @@ class History:
 
     # ----------------------------------------------------------------------------------------- constructors
     @classmethod
-    def from_outcomes(cls, text: str, n_doses: int, start_dose: int = 1, check_skipping: bool = True) -> "History":
+    def from_outcomes(cls, text: str, n_doses: int, start_dose: int = 1, check_skipping: bool = True) -> History:
         """The history written in the outcome grammar (``"1NNN 2NTN"``): patients ``P1``, ``P2``, ... by cohort."""
         return cls.from_cohorts(parse_outcomes(text, n_doses, start_dose, check_skipping))
 
     @classmethod
-    def from_cohorts(cls, cohorts) -> "History":
+    def from_cohorts(cls, cohorts) -> History:
         """The history of a list of :class:`~.outcomes.Cohort`."""
         cohorts = validate_cohorts(cohorts, n_doses=10 ** 6, check_skipping=False)
         patients, k = [], 0
@@ -220,7 +220,7 @@ class History:
         return cls(tuple(patients))
 
     @classmethod
-    def from_records(cls, records, source: str | None = None) -> "History":
+    def from_records(cls, records, source: str | None = None) -> History:
         """A history from row objects with the :data:`HISTORY_COLUMNS` keys (the ``history`` of a decision's
         record); the types are checked as the history's own (``"dlt": "0"`` is refused, not read as true)."""
         where = f"{source}: " if source else ""
@@ -275,7 +275,7 @@ class History:
         """``"on 2026-03-12"`` (dates) or ``"at day 12"`` (day numbers), for messages."""
         return f"on {self.time_text(days)}" if self.time_origin else f"at day {days:g}"
 
-    def with_followup(self, now: float, dlt_window: float, *, now_name: str = "the time of the decision") -> "History":
+    def with_followup(self, now: float, dlt_window: float, *, now_name: str = "the time of the decision") -> History:
         """The history with ``followup`` set for every pending patient: ``min(1, (now - dose_time) /
         dlt_window)``, all times in the same unit (days).  Follow-up has one source: a pending patient that
         already has a ``followup`` is refused (the two could differ), as is one without ``dose_time``; a ``now``
@@ -370,7 +370,7 @@ class History:
 
     # --------------------------------------------------------------------------------------------- checks
     def check(self, n_doses: int, *, start_dose: int = 1, allow_skipping: bool = False, pending: bool = False,
-              backfill: bool = False, design: str = "the design") -> "History":
+              backfill: bool = False, design: str = "the design") -> History:
         """Apply the rules every design shares; the error names the patient row and the column.
 
         Dose levels lie in 1..``n_doses``; without ``allow_skipping`` a patient may be at most one level above the

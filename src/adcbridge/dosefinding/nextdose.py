@@ -94,7 +94,7 @@ class NextDose(Result):
             body["counts"] = self.counts
         return body
 
-    def replay(self) -> "NextDose":
+    def replay(self) -> NextDose:
         """Decide again on the same design and data (the check of an audit trail): a new :class:`NextDose`,
         whose :meth:`same_decision` with this one is True unless the library's rules changed."""
         from .decide import _next_dose, next_dose
@@ -105,7 +105,7 @@ class NextDose(Result):
                              current_dose=self.counts["current_dose"])
         raise ValueError("this decision kept no history to replay")
 
-    def same_decision(self, other: "NextDose") -> bool:
+    def same_decision(self, other: NextDose) -> bool:
         """Whether ``other`` is the same decision (every contract key, the spec and the data; not the time)."""
         a, b = self.to_record(), other.to_record()
         keys = DECISION_KEYS + ("spec", "history", "counts") + tuple(sorted(set(self.extra or ()) |
@@ -123,7 +123,7 @@ class NextDose(Result):
         return [k for k in keys if json_ready(record.get(k)) != again.get(k)]
 
     @classmethod
-    def replay_record(cls, record: dict) -> "NextDose":
+    def replay_record(cls, record: dict) -> NextDose:
         """Decide again from a decision's record (``to_record()`` or the JSON of ``adcbridge next``), on its
         history as recorded (a record made before :func:`~.decide.next_dose` refused the history columns a design
         does not use -- a conduct app's BOIN decision with dosing dates -- still replays)."""
