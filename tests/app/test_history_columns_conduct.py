@@ -130,3 +130,29 @@ def test_the_api_refuses_outcome_fields_it_does_not_record(client, field, value)
     r = client.patch(f"/api/trials/{tid}/patients/P001", json={"dlt": False, "reason": "assessed", field: value},
                      headers=inv)
     assert r.status_code == 422 and [e["loc"] for e in r.json()["detail"]] == [["body", field]]
+
+
+CANNOT_RECORD = pytest.mark.parametrize("design, spec, words", [
+    ("boin12", {"target": 0.3, "efficacy_min": 0.25, "n_doses": 4}, "efficacy outcome"),
+    ("comb-boin", {"target": 0.3, "grid": [2, 3]}, "agents A and B"),
+])
+
+
+@CANNOT_RECORD
+def test_a_design_whose_patients_the_app_cannot_record_is_refused_when_created(db, design, spec, words):
+    """BOIN12 needs each patient's efficacy and comb-BOIN two dose levels, which the app does not record: such a
+    trial used to be created, activated and enrolled, and then every decision failed.  It is refused at once, and
+    nothing is written."""
+    make, users = db
+    with make.begin() as s, pytest.raises(ValueError, match=f"cannot run a {design} trial: .*{words}"):
+        sv.create_trial(s, users["statistician"], "T-x", design, spec)
+    with make() as s:
+        assert s.query(sv.Trial).count() == 0
+
+
+@CANNOT_RECORD
+def test_the_api_refuses_such_a_trial_with_422(client, design, spec, words):
+    r = client.post("/api/trials", headers=_auth(client, "statistician"),
+                    json={"name": "T-y", "design": {"name": design, "target": 0.3, "doses": [1, 2, 3], "options": {}}})
+    assert r.status_code == 422 and f"cannot run a {design} trial" in r.json()["detail"] and words in \
+        r.json()["detail"]

@@ -70,10 +70,20 @@ def _canonical_hash(obj) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
+#: registered designs whose patients carry what the app does not record: design -> what is missing.  A trial of
+#: one of them could be created and enrolled but never decided, so it is refused when it is created.
+NOT_RECORDED = {"boin12": "each patient's efficacy outcome (BOIN12 decides on toxicity and efficacy)",
+                "comb-boin": "each patient's levels of agents A and B (the app records one dose per patient)"}
+
+
 def create_trial(session: Session, user: User, name: str, design: str, spec: dict) -> Trial:
-    """A draft trial of the registered ``design`` with parameters ``spec`` (validated now)."""
+    """A draft trial of the registered ``design`` with parameters ``spec`` (validated now); a design the app
+    cannot record patients for (:data:`NOT_RECORDED`) is refused."""
     from adcbridge.dosefinding.registry import design_class
     _require(user, "statistician")
+    if design in NOT_RECORDED:
+        raise ValueError(f"the conduct app cannot run a {design} trial: it does not record {NOT_RECORDED[design]}; "
+                         f"use `adcbridge next --design {design}` with a history file")
     built = design_class(design)(**spec)
     canonical = json.loads(built.model_dump_json())
     if session.execute(select(Trial).where(Trial.name == name)).scalar_one_or_none() is not None:
