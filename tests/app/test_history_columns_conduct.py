@@ -135,6 +135,7 @@ def test_the_api_refuses_outcome_fields_it_does_not_record(client, field, value)
 CANNOT_RECORD = pytest.mark.parametrize("design, spec, words", [
     ("boin12", {"target": 0.3, "efficacy_min": 0.25, "n_doses": 4}, "efficacy outcome"),
     ("comb-boin", {"target": 0.3, "grid": [2, 3]}, "agents A and B"),
+    ("boin-backfill", {"target": 0.3, "n_doses": 4}, "backfill cohort"),
 ])
 
 

@@ -73,7 +73,9 @@ def _canonical_hash(obj) -> str:
 #: registered designs whose patients carry what the app does not record: design -> what is missing.  A trial of
 #: one of them could be created and enrolled but never decided, so it is refused when it is created.
 NOT_RECORDED = {"boin12": "each patient's efficacy outcome (BOIN12 decides on toxicity and efficacy)",
-                "comb-boin": "each patient's levels of agents A and B (the app records one dose per patient)"}
+                "comb-boin": "each patient's levels of agents A and B (the app records one dose per patient)",
+                "boin-backfill": "whether a patient was enrolled in a backfill cohort (the app records escalation "
+                                 "cohorts only)"}
 
 
 def create_trial(session: Session, user: User, name: str, design: str, spec: dict) -> Trial:
