@@ -57,7 +57,8 @@ def _auth(client, username):
 def _trial(make, users, design: str, patients) -> int:
     """An active trial of ``design`` with ``patients`` (id, dose, dlt, dosed_on day, assessed_on day) enrolled."""
     with make.begin() as s:
-        trial = sv.create_trial(s, users["statistician"], f"T-{design}", design, SPEC)
+        spec = {**SPEC, "dlt_window": 28} if design == "tite-boin" else SPEC
+        trial = sv.create_trial(s, users["statistician"], f"T-{design}", design, spec)
         sv.activate_trial(s, users["statistician"], trial)
         for pid, dose, dlt, dosed, assessed in patients:
             sv.enrol_patient(s, users["investigator"], trial, pid, dose, dlt=dlt,
@@ -107,7 +108,7 @@ def test_the_decision_refuses_a_column_its_design_does_not_use(client, monkeypat
         assert r.status_code == 201
     history_of = sv.history_of
 
-    def with_efficacy(session, trial):                # a history that carries a column BOIN ignores
+    def with_efficacy(session, trial, today=None):                # a history that carries a column BOIN ignores
         h = history_of(session, trial)
         return History((h.patients[0], replace(h.patients[1], efficacy=True)) + h.patients[2:])
     monkeypatch.setattr(sv, "history_of", with_efficacy)
@@ -157,3 +158,37 @@ def test_the_api_refuses_such_a_trial_with_422(client, design, spec, words):
                     json={"name": "T-y", "design": {"name": design, "target": 0.3, "doses": [1, 2, 3], "options": {}}})
     assert r.status_code == 422 and f"cannot run a {design} trial" in r.json()["detail"] and words in \
         r.json()["detail"]
+
+
+TITE = {**SPEC, "dlt_window": 28}
+PENDING = [("P001", 1, False, 2, 30), ("P002", 1, None, 10, None), ("P003", 1, None, 24, None)]
+
+
+def test_a_tite_boin_decision_counts_the_pending_patients_follow_up_to_the_decision_date(db):
+    """Pending patients enter TITE-BOIN through the fraction of the 28-day window completed by the decision date
+    (days from each dosing date): on 2026-02-01, dosed 2026-01-10 and 2026-01-24, that is 22/28 and 8/28; the
+    stored decision replays, and another date is another history (and decision)."""
+    make, users = db
+    with make.begin() as s:
+        trial = sv.create_trial(s, users["statistician"], "T-tite", "tite-boin", TITE)
+        sv.activate_trial(s, users["statistician"], trial)
+        for pid, dose, dlt, dosed, assessed in PENDING:
+            sv.enrol_patient(s, users["investigator"], trial, pid, dose, dlt=dlt, dosed_on=dt.date(2026, 1, dosed),
+                             assessed_on=dt.date(2026, 1, assessed) if assessed else None)
+        first = sv.decide(s, users["statistician"], trial, today=dt.date(2026, 2, 1))
+        record = json.loads(first.record)
+        assert [p.get("followup") for p in record["history"]] == [None, pytest.approx(22 / 28), pytest.approx(8 / 28)]
+        assert NextDose.check_record(record) == []
+        later = sv.decide(s, users["statistician"], trial, today=dt.date(2026, 2, 5))
+        assert later.id != first.id and later.history_hash != first.history_hash
+        assert [p.get("followup") for p in json.loads(later.record)["history"]][1:] == [pytest.approx(26 / 28),
+                                                                                      pytest.approx(12 / 28)]
+        with pytest.raises(ValueError, match=r"patient 'P001'\): assessed on 2026-01-30, after the decision date "
+                                             r"2026-01-20"):
+            sv.decide(s, users["statistician"], trial, today=dt.date(2026, 1, 20))
+
+
+def test_a_tite_boin_trial_must_state_its_dlt_window_in_days(db):
+    make, users = db
+    with make.begin() as s, pytest.raises(ValueError, match="needs dlt_window, the length of the DLT window in days"):
+        sv.create_trial(s, users["statistician"], "T-tite", "tite-boin", SPEC)

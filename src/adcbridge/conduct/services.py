@@ -86,6 +86,10 @@ def create_trial(session: Session, user: User, name: str, design: str, spec: dic
     if design in NOT_RECORDED:
         raise ValueError(f"the conduct app cannot run a {design} trial: it does not record {NOT_RECORDED[design]}; "
                          f"use `adcbridge next --design {design}` with a history file")
+    if getattr(design_class(design), "uses_followup", False) and spec.get("dlt_window") is None:
+        raise ValueError(f"a {design} trial needs dlt_window, the length of the DLT window in days: the app counts "
+                         f"each pending patient's follow-up in days from the dosing date (the design's default, 1, "
+                         f"is a simulation's time unit)")
     built = design_class(design)(**spec)
     canonical = json.loads(built.model_dump_json())
     if session.execute(select(Trial).where(Trial.name == name)).scalar_one_or_none() is not None:
@@ -112,7 +116,7 @@ def activate_trial(session: Session, user: User, trial: Trial) -> Trial:
     return trial
 
 
-def history_of(session: Session, trial: Trial):
+def history_of(session: Session, trial: Trial, today: dt.date | None = None):
     """The trial's patients as the :class:`~adcbridge.dosefinding.History` its design decides on (enrolment
     order), or None.
 
@@ -120,7 +124,11 @@ def history_of(session: Session, trial: Trial):
     (days from the first dosing: no assessment before dosing); they are the history's ``dose_time`` and
     ``assess_time`` only for a design that uses times (``uses_times``: TITE-BOIN, BOIN with backfill).  For the
     others the decision's history has no times: :func:`~adcbridge.dosefinding.next_dose` refuses a history column
-    its design would ignore, and the decision and its history hash are those of the outcomes the design reads."""
+    its design would ignore, and the decision and its history hash are those of the outcomes the design reads.
+
+    ``today`` (the date of the decision) gives each pending patient of a design with follow-up (TITE-BOIN) the
+    fraction of the DLT window completed by then (``History.with_followup``; a date before a dosing or an
+    assessment is refused); the history, its hash and the stored decision then depend on that date."""
     from dataclasses import replace
 
     from adcbridge.dosefinding.history import History
@@ -133,8 +141,15 @@ def history_of(session: Session, trial: Trial):
     def days(d):
         return None if d is None or start is None else float((d - start).days)
     history = History(tuple(HPatient(r.patient, r.cohort, r.dose, r.dlt, days(r.dosed_on), days(r.assessed_on))
-                            for r in rows))
-    if getattr(type(_design(trial)), "uses_times", False):
+                            for r in rows), time_origin=start.isoformat() if start else None)
+    design = _design(trial)
+    if getattr(type(design), "uses_times", False):
+        if today is not None and getattr(type(design), "uses_followup", False) and \
+                any(p.pending for p in history.patients):
+            if start is None:
+                raise ValueError("the pending patients have no dosing date (dosed_on): the follow-up of the DLT "
+                                 "window counts from it")
+            history = history.with_followup(days(today), design.dlt_window, now_name=f"the decision date {today}")
         return history
     return History(tuple(replace(p, dose_time=None, assess_time=None) for p in history.patients))
 
@@ -214,16 +229,18 @@ def correct_outcome(session: Session, user: User, trial: Trial, patient: str, dl
     return row
 
 
-def decide(session: Session, user: User, trial: Trial) -> Decision:
+def decide(session: Session, user: User, trial: Trial, today: dt.date | None = None) -> Decision:
     """The design's decision on the patients so far, stored once per history (asking again on the same patients
     returns the stored decision).  While the last cohort is incomplete there is no decision (:class:`Conflict`):
-    a reviewer must not confirm an escalation on part of a cohort."""
+    a reviewer must not confirm an escalation on part of a cohort.  ``today``: the date of the decision, which sets
+    the follow-up of pending patients for a design with follow-up (TITE-BOIN); default the current UTC date."""
     from adcbridge import __version__
     from adcbridge.dosefinding import next_dose
     lock_trial(session, trial)
     if trial.status != "active":
         raise Conflict(f"trial {trial.name!r} is {trial.status}: decisions are made in an active trial")
-    history = history_of(session, trial)
+    today = today or dt.datetime.now(dt.UTC).date()
+    history = history_of(session, trial, today)
     if history is None:
         raise Conflict(f"trial {trial.name!r} has no patient yet")
     result = next_dose(_design(trial), history)
