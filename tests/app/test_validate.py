@@ -107,12 +107,13 @@ def test_existing_folder_without_force_exits_2_and_is_untouched(tmp_path, capsys
 
 def test_a_broken_comparison_fails_with_exit_1_and_is_marked(tmp_path, capsys, validate, monkeypatch):
     """The published HED (9.73 mg/kg) replaced by a wrong value: exactly that check fails, in JSON and HTML; the
-    existing folder is replaced (--force) in one step."""
+    previous report in the folder is replaced (--force) in one step."""
     monkeypatch.setattr(checks, "AREAS", [a for a in checks.AREAS if a.id in FAST_AREAS])
-    monkeypatch.setitem(checks.PUBLISHED, "hed_hnstd30_cyno_bsa", 9.0)
     out = tmp_path / "qual"
-    out.mkdir()
-    (out / "old.txt").write_text("old")
+    code, stdout, stderr = validate(capsys, "--out", out)                 # a previous report, all passed
+    assert code == 0, stdout + stderr
+    assert json.loads((out / "validation.json").read_text())["result"] == "PASS"
+    monkeypatch.setitem(checks.PUBLISHED, "hed_hnstd30_cyno_bsa", 9.0)
     code, stdout, stderr = validate(capsys, "--out", out, "--force")
     assert code == 1, stdout + stderr
     assert sorted(p.name for p in out.iterdir()) == ["validation.html", "validation.json"]
@@ -135,6 +136,79 @@ def test_a_broken_comparison_fails_with_exit_1_and_is_marked(tmp_path, capsys, v
     n = record["checks_total"]
     assert f"<strong>FAIL</strong>: {n - 1} of {n} checks passed" in html
     assert f'href="#check-{failed_id}"' in html                      # listed up front among the failed checks
+
+
+def _tree(folder) -> dict:
+    return {str(p.relative_to(folder)): (p.read_bytes() if p.is_file() else None) for p in sorted(folder.rglob("*"))}
+
+
+@pytest.mark.parametrize("make, why", [
+    (lambda d: (d / "notes.txt").write_text("years of work"), "this one holds notes.txt"),
+    (lambda d: ((d / "validation.json").write_text('{"command": "adcbridge validate"}'),
+                (d / "thesis").mkdir()), "this one holds thesis"),
+    (lambda d: (d / "validation.json").write_text('{"mine": 1}'), "this one has no validation.json of a validation "
+                                                                   "report"),
+    (lambda d: (d / "validation.html").write_text("<p>mine</p>"), "this one has no validation.json of a validation "
+                                                                  "report"),
+])
+def test_force_refuses_an_unrelated_folder_before_any_check_and_leaves_it_untouched(tmp_path, capsys, validate,
+                                                                                    monkeypatch, make, why):
+    ran = []
+    monkeypatch.setattr(checks, "run_checks", lambda **kw: ran.append(1))
+    out = tmp_path / "docs"
+    out.mkdir()
+    make(out)
+    before = _tree(out)
+    code, stdout, stderr = validate(capsys, "--out", out, "--force")
+    assert code == 2 and stdout == "" and len(stderr.strip().splitlines()) == 1, stderr
+    assert stderr.startswith(f"adcbridge: error: {out}: --force replaces only a folder written by adcbridge validate")
+    assert why in stderr and stderr.strip().endswith("; choose another folder"), stderr
+    assert ran == [] and _tree(out) == before and [p.name for p in tmp_path.iterdir()] == ["docs"]
+
+
+def test_force_writes_into_an_empty_folder_and_refuses_a_link(tmp_path, capsys, validate, monkeypatch):
+    monkeypatch.setattr(checks, "AREAS", [a for a in checks.AREAS if a.id == "translation"])
+    out = tmp_path / "qual"
+    out.mkdir()
+    code, stdout, stderr = validate(capsys, "--out", out, "--force")
+    assert code == 0, stdout + stderr
+    assert sorted(p.name for p in out.iterdir()) == ["validation.html", "validation.json"]
+    link = tmp_path / "link"
+    link.symlink_to(out)
+    before = _tree(out)
+    code, _, stderr = validate(capsys, "--out", link, "--force")
+    assert code == 2 and f"{link}: is a link; --force replaces only a folder written by adcbridge validate" in stderr
+    assert link.is_symlink() and _tree(out) == before
+
+
+def test_write_report_checks_the_folder_again_just_before_replacing_it(tmp_path, monkeypatch):
+    """The library call refuses an unrelated folder too, and a previous report that gained a file while the report
+    was made is left as it is (nothing staged is left behind)."""
+    run = checks.run_checks(["translation"])
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "keep.csv").write_text("a\n1\n")
+    with pytest.raises(ValueError, match="holds keep.csv; choose another folder"):
+        report.write_report(run, mine, force=True)
+    assert _tree(mine) == {"keep.csv": b"a\n1\n"}
+
+    out = tmp_path / "qual"
+    report.write_report(run, out)
+    before = _tree(out)
+    render = report.render_html
+
+    def meanwhile(record):
+        (out / "notes.txt").write_text("written meanwhile")
+        return render(record)
+    monkeypatch.setattr(report, "render_html", meanwhile)
+    with pytest.raises(ValueError, match="holds notes.txt"):
+        report.write_report(run, out, force=True)
+    assert _tree(out) == {**before, "notes.txt": b"written meanwhile"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine", "qual"]
+    monkeypatch.setattr(report, "render_html", render)
+    (out / "notes.txt").unlink()
+    report.write_report(run, out, force=True)                             # a previous report alone is replaced
+    assert sorted(p.name for p in out.iterdir()) == ["validation.html", "validation.json"]
 
 
 def test_a_failed_write_leaves_nothing_behind(tmp_path, capsys, validate, monkeypatch):

@@ -1,5 +1,7 @@
 """``--force`` replaces only a folder that is a previous output of the same command (or empty): the shared check
-(:func:`adcbridge.io.files.check_previous_output`) and its users ``adcbridge run``, ``demo`` and ``init``."""
+(:func:`adcbridge.io.files.check_previous_output`) and its users ``adcbridge run``, ``demo`` and ``init`` and their
+library calls ``run_study`` and ``write_template``, each checking again just before the folder is replaced.
+(``adcbridge validate`` and ``sweep``: tests/app/test_validate.py, tests/unit/test_sweep_inputs.py.)"""
 
 import os
 import shutil
@@ -210,3 +212,113 @@ def test_init_force_replaces_a_template_but_not_an_unrelated_folder(tmp_path, ca
     assert code == 2 and "has no study.yaml and README.md of the template study" in err
     assert sorted(p.name for p in mine.iterdir()) == ["README.md", "study.yaml"]
     assert (mine / "README.md").read_text() == "# My own study\n"
+
+
+def test_init_force_refuses_a_link_to_a_template(tmp_path, capsys):
+    folder = tmp_path / "study"
+    assert run(capsys, "init", folder)[0] == 0
+    link = tmp_path / "link"
+    link.symlink_to(folder)
+    before = _tree(folder)
+    code, _, err = run(capsys, "init", link, "--force")
+    assert code == 2 and err == (f"adcbridge: error: {link}: is a link; --force replaces only a folder written by "
+                                 f"adcbridge init\n")
+    assert link.is_symlink() and _tree(folder) == before
+
+
+# ------------------------------------------------------------------------------------- without --force, later
+def test_without_force_a_folder_made_while_the_outputs_were_written_is_not_replaced(tmp_path):
+    out = tmp_path / "o"
+    with pytest.raises(ValueError, match=f"^{out}: the output folder exists .*give --force to replace it$"):
+        with output_folder(out, False, previous=_kind()) as staging:
+            (staging / "out.json").write_text("new")
+            out.mkdir()
+            (out / "mine.txt").write_text("written meanwhile")
+    assert _tree(out) == {"mine.txt": b"written meanwhile"} and sorted(p.name for p in tmp_path.iterdir()) == ["o"]
+
+
+# ---------------------------------------------------------------------------- the library calls: run_study
+def test_run_study_force_refuses_an_unrelated_folder_and_replaces_a_previous_run(study, tmp_path):
+    from adcbridge.study import load_study, run_study
+    spec = load_study(study)
+    docs = tmp_path / "Documents"
+    docs.mkdir()
+    (docs / "letter.txt").write_text("dear")
+    with pytest.raises(ValueError) as err:
+        run_study(spec, docs, force=True)
+    assert str(err.value) == (f"{docs}: --force replaces only a folder written by adcbridge run or demo, and this "
+                              f"one holds letter.txt; choose another folder")
+    assert _tree(docs) == {"letter.txt": b"dear"}
+
+    out = tmp_path / "report"
+    out.mkdir()                                                                  # empty: replaced
+    assert run_study(spec, out, force=True).ok
+    first = _tree(out)
+    assert {"report.html", "summary.json", "results/fih.json"} <= set(first)
+    (out / "results" / "fih.json").write_text("edited")
+    assert run_study(spec, out, force=True).ok                                   # a previous run: replaced
+    assert (out / "results" / "fih.json").read_bytes() == first["results/fih.json"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_run_study_checks_the_folder_again_just_before_replacing_it(study, tmp_path):
+    from adcbridge.study import load_study, run_study
+    spec = load_study(study)
+    out = tmp_path / "report"
+    assert run_study(spec, out).ok
+    before = _tree(out)
+
+    def progress(i, n, analysis_id, status):
+        (out / "notes.txt").write_text("written meanwhile")
+    with pytest.raises(ValueError, match="adcbridge run or demo, and this one holds notes.txt"):
+        run_study(spec, out, force=True, progress=progress)
+    assert _tree(out) == {**before, "notes.txt": b"written meanwhile"}
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+# ------------------------------------------------------------------------ the library calls: write_template
+def test_write_template_force_refuses_an_unrelated_folder_and_replaces_a_previous_template(tmp_path):
+    from adcbridge.study.template import write_template
+    mine = tmp_path / "mine"
+    (mine / "data").mkdir(parents=True)
+    (mine / "data" / "pk.csv").write_text("t,c\n")
+    (mine / "notes.md").write_text("mine")
+    before = _tree(mine)
+    with pytest.raises(ValueError) as err:
+        write_template(EXAMPLE, mine, force=True)
+    assert str(err.value) == (f"{mine}: --force replaces only a folder written by adcbridge init, and this one holds "
+                              f"notes.md; choose another folder")
+    assert _tree(mine) == before
+
+    folder = tmp_path / "study"
+    folder.mkdir()                                                               # empty: no --force needed
+    written = write_template(EXAMPLE, folder)
+    assert folder / "study.yaml" in written
+    (folder / "study.yaml").write_text("name: edited\n")
+    with pytest.raises(ValueError, match="the folder is not empty; give --force to replace it"):
+        write_template(EXAMPLE, folder)
+    write_template(EXAMPLE, folder, force=True)                                  # a previous template: replaced
+    assert (folder / "study.yaml").read_bytes() == (EXAMPLE / "study.yaml").read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine", "study"]
+
+
+@pytest.mark.parametrize("force, words", [(True, "adcbridge init, and this one holds notes.txt"),
+                                          (False, "the folder is not empty; give --force to replace it")])
+def test_write_template_checks_the_folder_again_just_before_replacing_it(tmp_path, monkeypatch, force, words):
+    from adcbridge.study import template
+    folder = tmp_path / "study"
+    if force:
+        template.write_template(EXAMPLE, folder)                                 # a previous template
+    else:
+        folder.mkdir()                                                           # empty
+    before = _tree(folder)
+    copytree = shutil.copytree
+
+    def meanwhile(*args, **kwargs):
+        (folder / "notes.txt").write_text("written meanwhile")
+        return copytree(*args, **kwargs)
+    monkeypatch.setattr(template.shutil, "copytree", meanwhile)
+    with pytest.raises(ValueError, match=words):
+        template.write_template(EXAMPLE, folder, force=force)
+    assert _tree(folder) == {**before, "notes.txt": b"written meanwhile"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["study"]

@@ -206,6 +206,42 @@ def test_write_sweep_checks_the_folder_too(tmp_path):
     assert (folder / "keep.csv").exists()
 
 
+def test_write_sweep_replaces_a_previous_sweep_and_checks_again_just_before(tmp_path, monkeypatch):
+    from adcbridge.sweep import SweepFile, run_sweep, summary, write_sweep
+    result = run_sweep(SweepFile(designs=[{"name": "boin", "target": 0.3, "n_doses": 2}],
+                                 scenarios=[{"name": "S", "p_true": [0.1, 0.3]}], trials=20, seed=1), workers=0)
+    out = tmp_path / "out"
+    out.mkdir()
+    write_sweep(result, out, force=True)                                   # an empty folder
+    (out / "summary.html").write_text("edited")
+    write_sweep(result, out, force=True)                                   # a previous sweep: replaced
+    assert (out / "summary.html").read_text() != "edited"
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    html = summary.summary_html
+
+    def meanwhile(*args):
+        (out / "notes.txt").write_text("written meanwhile")
+        return html(*args)
+    monkeypatch.setattr(summary, "summary_html", meanwhile)
+    with pytest.raises(ValueError, match="adcbridge sweep, and this one holds notes.txt; choose another folder"):
+        write_sweep(result, out, force=True)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == {**before, "notes.txt": b"written meanwhile"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_force_refuses_a_link_to_a_sweeps_output(tmp_path, capsys):
+    path = _out(tmp_path, capsys)
+    out = tmp_path / "out"
+    assert run(capsys, "sweep", path, "--out", out, "--workers", "0", "--quiet")[0] == 0
+    link = tmp_path / "link"
+    link.symlink_to(out)
+    code, _, err = run(capsys, "sweep", path, "--out", link, "--workers", "0", "--quiet", "--force")
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert f"{link}: is a link; --force replaces only a folder written by adcbridge sweep" in err
+    assert link.is_symlink() and sorted(p.name for p in out.iterdir()) == ["results.parquet", "summary.html",
+                                                                          "sweep.json"]
+
+
 # ------------------------------------------------------------------------------------------------- --scheduler
 @pytest.mark.parametrize("address,words", [
     ("notanaddress", "expects the address of a running Dask scheduler, tcp://HOST:PORT"),

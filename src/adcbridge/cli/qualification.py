@@ -13,7 +13,8 @@ from adcbridge.cli.common import FORMAT, Format, emit
 def validate_cmd(out: Path = typer.Option(Path("adcbridge_validation"), "--out",
                                           help="Output folder: validation.json and validation.html (written all at "
                                                "once)."),
-                 force: bool = typer.Option(False, "--force", help="Replace the output folder if it exists."),
+                 force: bool = typer.Option(False, "--force", help="Replace the output folder if it is a previous "
+                                                                   "report of adcbridge validate (or empty)."),
                  fmt: Format = FORMAT):
     """Installation qualification: re-run the bundled reference comparisons and write a dated report.
 
@@ -21,7 +22,7 @@ def validate_cmd(out: Path = typer.Option(Path("adcbridge_validation"), "--out",
     installation; exit 1 if any check fails."""
     from adcbridge.qualification.checks import run_checks
     from adcbridge.qualification.report import JSON_NAME, check_output_folder, write_report
-    check_output_folder(out, force)            # before any work: an existing folder is refused at once
+    check_output_folder(out, force)            # before any work: a folder that may not be replaced is refused
 
     def progress(area, results, seconds: float) -> None:
         if fmt == Format.text:

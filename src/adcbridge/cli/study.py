@@ -9,45 +9,10 @@ from typing import Optional
 import typer
 
 
-def _run_output_problem(folder: Path) -> str | None:
-    """None when ``folder`` holds the summary.json of a study run and, in results/ and figures/, only files named
-    after its analyses; else why not (see :data:`RUN_OUTPUT`)."""
-    import json
-    try:
-        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
-        summary = None
-    if not (isinstance(summary, dict) and {"study", "adcbridge", "analyses"} <= set(summary)
-            and isinstance(summary["analyses"], dict)):
-        return "has no summary.json of a study run"
-    ids = set(summary["analyses"])
-    for sub in ("results", "figures"):
-        if not (folder / sub).is_dir():
-            continue
-        try:
-            names = sorted(p.name for p in (folder / sub).iterdir())
-        except OSError as exc:
-            return f"has a {sub}/ that cannot be listed ({exc.strerror or exc})"
-        others = [n for n in names if n.split(".")[0] not in ids]       # ids hold no '.'
-        if others:
-            return f"holds {sub}/{others[0]}, which is not a file of the analyses in its summary.json"
-    return None
-
-
-def _run_output():
-    """What ``adcbridge run`` (and ``demo``) writes into its output folder, so that ``--force`` replaces a previous
-    run's output and nothing else."""
-    from adcbridge.io.files import PreviousOutput
-    return PreviousOutput("adcbridge run or demo", files=("report.html", "summary.json"),
-                          folders=("results", "figures"), check=_run_output_problem)
-
-
 def _run(spec, out: Path, force: bool, quiet: bool) -> None:
-    from adcbridge.io.files import check_previous_output
     from adcbridge.study import run_study
     from adcbridge.study.run import check_output_folder
-    check_output_folder(out, force, spec)
-    check_previous_output(out, force, _run_output())     # --force: only an empty folder or a previous run's output
+    check_output_folder(out, force, spec)     # before any work (--force: an empty folder or a previous run's output)
 
     import sys
     bar = None
@@ -126,29 +91,9 @@ def init_cmd(folder: Path = typer.Argument(..., help="Folder for the template st
     Run it with `adcbridge run FOLDER/study.yaml --out DIR`."""
     from importlib import resources
 
-    from adcbridge.io.files import check_previous_output
     from adcbridge.study.template import write_template
     with resources.as_file(resources.files("adcbridge.examples").joinpath("jskn003_study")) as source:
-        check_previous_output(folder, force, _template_output(Path(source)))
-        written = write_template(Path(source), folder, force=force)
+        written = write_template(Path(source), folder, force=force)     # --force: only a previous template
     typer.echo(f"wrote {folder}/ ({len(written)} files); run it with: adcbridge run {folder / 'study.yaml'} --out "
                f"{folder / 'report'}")
 
-
-def _template_output(source: Path):
-    """What ``adcbridge init`` writes (the bundled study folder ``source``): study.yaml, README.md and data/, its
-    README.md starting with the bundled one's title -- so that ``--force`` replaces a previous template and nothing
-    else."""
-    from adcbridge.io.files import PreviousOutput
-
-    def problem(folder: Path) -> str | None:
-        def title(path: Path) -> str | None:
-            try:
-                with open(path, encoding="utf-8") as fh:
-                    return fh.readline().strip()
-            except (OSError, UnicodeDecodeError):
-                return None
-        if not (folder / "study.yaml").is_file() or title(folder / "README.md") != title(source / "README.md"):
-            return "has no study.yaml and README.md of the template study"
-        return None
-    return PreviousOutput("adcbridge init", files=("study.yaml", "README.md"), folders=("data",), check=problem)

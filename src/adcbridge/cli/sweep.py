@@ -27,15 +27,14 @@ def sweep_cmd(sweep: Path = typer.Argument(..., help="The sweep file (YAML): des
     from adcbridge.io.files import check_new_folder
     from adcbridge.sweep import load_sweep, run_sweep, write_sweep
     from adcbridge.sweep.run import scheduler_problem
-    from adcbridge.sweep.write import check_sweep_folder
+    from adcbridge.sweep.write import SWEEP_OUTPUT
     if workers is not None and scheduler is not None:
         raise typer.BadParameter("runs on local workers; --scheduler names a running cluster: give one of them",
                                  param_hint="'--workers'")
     if scheduler is not None and (problem := scheduler_problem(scheduler)):
         raise typer.BadParameter(problem, param_hint="'--scheduler'")
     spec = load_sweep(sweep)
-    check_new_folder(out, force, keep=[sweep])
-    check_sweep_folder(out, force)
+    check_new_folder(out, force, keep=[sweep], previous=SWEEP_OUTPUT)     # --force: only a previous sweep's output
     bar = None
     if not quiet and sys.stderr.isatty():
         from rich.console import Console

@@ -34,9 +34,9 @@ from .table_writer import table_suffix, write_frames
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["PreviousOutput", "check_new_folder", "check_previous_output", "output_folder", "write_text", "write_bytes",
-           "write_json", "write_table", "write_csv_chunks", "write_table_chunks", "staged_outputs", "Stage",
-           "probe_output_folder"]
+__all__ = ["PreviousOutput", "check_new_folder", "check_previous_output", "check_before_replace", "output_folder",
+           "write_text", "write_bytes", "write_json", "write_table", "write_csv_chunks", "write_table_chunks",
+           "staged_outputs", "Stage", "probe_output_folder"]
 
 
 class Stage:
@@ -212,6 +212,19 @@ def check_new_folder(out: str | os.PathLike, force: bool, keep=(), previous: Pre
         check_previous_output(out, force, previous)
 
 
+def check_before_replace(out: str | os.PathLike, force: bool, previous: PreviousOutput | None = None) -> None:
+    """The check made again just before a finished output takes the place of ``out`` (which may have changed while
+    the outputs were made): without ``force`` ``out`` must still be absent; with it and ``previous``, an existing
+    ``out`` must still be empty or a previous output of that command (:func:`check_previous_output`).  A
+    ValueError naming ``out`` (one line) otherwise."""
+    out = Path(out)
+    if not force and (out.exists() or out.is_symlink()):
+        raise ValueError(f"{out}: the output folder exists (made while the outputs were written); give --force to "
+                         f"replace it")
+    if previous is not None:
+        check_previous_output(out, force, previous)
+
+
 @contextmanager
 def _named(path: str | os.PathLike):
     """An OS error while writing a temporary file names the output the user asked for, not the temporary name."""
@@ -287,17 +300,15 @@ def output_folder(out: str | os.PathLike, force: bool = False, keep=(), previous
     without an error the staging folder takes the place of ``out`` (an existing one, allowed by ``force``, is
     moved aside first and then removed), so ``out`` is the old folder or the new one, never a mix.  On an error,
     Ctrl-C or SIGTERM (handled like Ctrl-C while the block runs) the staging folder is removed and nothing is
-    written.  ``out`` is checked first (:func:`check_new_folder`, with ``keep`` and ``previous``); given
-    ``previous``, an existing ``out`` is checked again just before it is replaced (it may have changed while the
-    outputs were made)."""
+    written.  ``out`` is checked first (:func:`check_new_folder`, with ``keep`` and ``previous``) and again just
+    before it is replaced (:func:`check_before_replace`: it may have changed while the outputs were made)."""
     out = Path(out)
     check_new_folder(out, force, keep, previous)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.resolve().parent))
     handler = _terminate_as_interrupt()
     try:
         yield staging
-        if previous is not None:
-            check_previous_output(out, force, previous)
+        check_before_replace(out, force, previous)
         _replace_folder(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

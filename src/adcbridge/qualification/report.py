@@ -1,7 +1,8 @@
 """The validation report of ``adcbridge validate``: ``validation.json`` (every check, the environment, the bundled
 reference files with their SHA-256) and a self-contained ``validation.html`` (summary first, then a table per
 area), written into a folder all at once: built in a temporary folder beside it and renamed, so the folder is
-either absent, the previous one, or complete."""
+either absent, the previous one, or complete.  An existing folder is replaced only with ``force``, and then only
+when it is empty or a previous report (:data:`VALIDATION_OUTPUT`)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,30 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-__all__ = ["check_output_folder", "environment", "render_html", "report_record", "write_report"]
+from adcbridge.io.files import PreviousOutput, check_before_replace, check_new_folder
+
+__all__ = ["VALIDATION_OUTPUT", "check_output_folder", "environment", "render_html", "report_record", "write_report"]
 
 TITLE = "adcbridge installation and operational qualification"
 JSON_NAME, HTML_NAME = "validation.json", "validation.html"
+
+
+def _validation_output_problem(folder: Path) -> str | None:
+    """None when ``folder`` holds the validation.json of a report of ``adcbridge validate``; else why not."""
+    try:
+        record = json.loads((folder / JSON_NAME).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        record = None
+    if not (isinstance(record, dict) and record.get("command") == "adcbridge validate"
+            and {"result", "checks", "environment"} <= set(record)):
+        return f"has no {JSON_NAME} of a validation report"
+    return None
+
+
+#: What ``adcbridge validate`` (:func:`write_report`) writes into its output folder, so that ``force`` replaces a
+#: previous report and nothing else (:func:`adcbridge.io.files.check_previous_output`).
+VALIDATION_OUTPUT = PreviousOutput("adcbridge validate", files=(JSON_NAME, HTML_NAME),
+                                   check=_validation_output_problem)
 
 
 # ------------------------------------------------------------------------------------------------ record
@@ -240,15 +261,16 @@ def render_html(record: dict) -> str:
 # ---------------------------------------------------------------------------------------- output folder
 def check_output_folder(out: str | Path, force: bool) -> None:
     """Refuse an existing ``out`` without ``force`` (and a file in its place, the working or home folder, or a
-    parent that cannot hold it): :func:`adcbridge.io.files.check_new_folder`."""
-    from adcbridge.io.files import check_new_folder
-    check_new_folder(out, force)
+    parent that cannot hold it), and with ``force`` one that is neither empty nor a previous report
+    (:data:`VALIDATION_OUTPUT`): :func:`adcbridge.io.files.check_new_folder`."""
+    check_new_folder(out, force, previous=VALIDATION_OUTPUT)
 
 
 def write_report(run, out: str | Path, force: bool = False, now: datetime | None = None) -> Path:
     """Write ``validation.json`` and ``validation.html`` of ``run`` into the folder ``out`` atomically (built in a
-    temporary folder beside it, then renamed; an existing folder is replaced only with ``force``).  Returns the
-    path of the HTML report."""
+    temporary folder beside it, then renamed; an existing folder is replaced only with ``force``, and only when it
+    is empty or a previous report, checked first and again just before it is replaced: else a ValueError naming
+    it, and the folder is left as it was).  Returns the path of the HTML report."""
     out = Path(out)
     check_output_folder(out, force)
     record = report_record(run, now)
@@ -262,6 +284,7 @@ def write_report(run, out: str | Path, force: bool = False, now: datetime | None
         mask = os.umask(0)
         os.umask(mask)
         os.chmod(staging, 0o777 & ~mask)          # mkdtemp makes it private; the report folder is an ordinary one
+        check_before_replace(out, force, VALIDATION_OUTPUT)     # again: it may have changed meanwhile
         _swap_in(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -12,8 +12,10 @@ in dependency order.  A failing analysis is recorded with its error, the analyse
     DIR/figures/<id>[.<name>].png/.svg  its figures
 
 is written into a temporary folder beside ``DIR`` and renamed at the end, so ``DIR`` is never half-written; an
-existing ``DIR`` is replaced only with ``force``.  The results files hold no time stamp, so running the same study
-again on the same data gives byte-identical results files (the report states when it was made).
+existing ``DIR`` is replaced only with ``force``, and then only when it is empty or a previous run's output
+(:data:`RUN_OUTPUT`), checked before any work and again just before the rename.  The results files hold no time
+stamp, so running the same study again on the same data gives byte-identical results files (the report states
+when it was made).
 """
 
 from __future__ import annotations
@@ -25,11 +27,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from adcbridge import __version__
+from adcbridge.io.files import PreviousOutput
 
 from .kinds import KINDS, AnalysisError, Outcome, RunContext, run_analysis
 from .schema import Study
 
-__all__ = ["run_study", "StudyRun", "AnalysisStatus"]
+__all__ = ["run_study", "StudyRun", "AnalysisStatus", "RUN_OUTPUT", "check_output_folder"]
 
 
 @dataclass
@@ -100,20 +103,52 @@ def _inputs(study: Study) -> dict[str, str]:
     return dict(sorted((os.path.relpath(p, study.folder), _sha256(p)) for p in input_files(study)))
 
 
+def _run_output_problem(folder: Path) -> str | None:
+    """None when ``folder`` holds the summary.json of a study run and, in results/ and figures/, only files named
+    after its analyses; else why not (see :data:`RUN_OUTPUT`)."""
+    try:
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        summary = None
+    if not (isinstance(summary, dict) and {"study", "adcbridge", "analyses"} <= set(summary)
+            and isinstance(summary["analyses"], dict)):
+        return "has no summary.json of a study run"
+    ids = set(summary["analyses"])
+    for sub in ("results", "figures"):
+        if not (folder / sub).is_dir():
+            continue
+        try:
+            names = sorted(p.name for p in (folder / sub).iterdir())
+        except OSError as exc:
+            return f"has a {sub}/ that cannot be listed ({exc.strerror or exc})"
+        others = [n for n in names if n.split(".")[0] not in ids]       # ids hold no '.'
+        if others:
+            return f"holds {sub}/{others[0]}, which is not a file of the analyses in its summary.json"
+    return None
+
+
+#: What a study run (``adcbridge run`` and ``demo``, :func:`run_study`) writes into its output folder, so that
+#: ``force`` replaces a previous run's output and nothing else (:func:`adcbridge.io.files.check_previous_output`).
+RUN_OUTPUT = PreviousOutput("adcbridge run or demo", files=("report.html", "summary.json"),
+                            folders=("results", "figures"), check=_run_output_problem)
+
+
 def check_output_folder(out: Path, force: bool, study: Study | None = None) -> None:
     """Refuse an existing output folder without ``force``, a place that cannot hold one, and -- with ``force``
-    too -- a folder that holds the study's own inputs or the working folder (:func:`adcbridge.io.files.
-    check_new_folder`)."""
+    too -- a folder that holds the study's own inputs or the working folder, or that is neither empty nor a
+    previous run's output (:data:`RUN_OUTPUT`; :func:`adcbridge.io.files.check_new_folder`)."""
     from adcbridge.io.files import check_new_folder
-    check_new_folder(out, force, keep=input_files(study) if study is not None else ())
+    check_new_folder(out, force, keep=input_files(study) if study is not None else (), previous=RUN_OUTPUT)
 
 
 def run_study(study: Study, out: str | Path, *, force: bool = False, progress=None) -> StudyRun:
     """Run ``study`` into the folder ``out`` (see the module docstring); ``progress(i, n, analysis_id, status)`` is
-    called after each analysis."""
+    called after each analysis.  With ``force`` an existing ``out`` is replaced only when it is empty or a previous
+    run's output (:data:`RUN_OUTPUT`), checked before any work and again just before it is replaced; else a
+    ValueError naming it, and ``out`` is left as it was."""
     from adcbridge.io.files import output_folder
     out = Path(out)
-    with output_folder(out, force, keep=input_files(study)) as staging:
+    with output_folder(out, force, keep=input_files(study), previous=RUN_OUTPUT) as staging:
         run = _run_into(study, staging, progress)
         _write(run, staging)
     run.out = out

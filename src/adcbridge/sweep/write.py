@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-__all__ = ["SWEEP_FILES", "check_sweep_folder", "write_sweep"]
+from adcbridge.io.files import PreviousOutput, check_previous_output, output_folder
+
+__all__ = ["SWEEP_FILES", "SWEEP_OUTPUT", "check_sweep_folder", "write_sweep"]
 
 #: the files a sweep writes into its output folder
 SWEEP_FILES = ("results.parquet", "summary.html", "sweep.json")
@@ -20,33 +22,22 @@ def _is_sweep_record(path: Path) -> bool:
     return isinstance(record, dict) and _RECORD_KEYS <= set(record) and isinstance(record["cells"], list)
 
 
+def _sweep_output_problem(folder: Path) -> str | None:
+    return None if _is_sweep_record(folder / "sweep.json") else "has no sweep.json of a sweep"
+
+
+#: What ``adcbridge sweep`` (:func:`write_sweep`) writes into its output folder, so that ``force`` replaces a
+#: previous sweep's output and nothing else (:func:`adcbridge.io.files.check_previous_output`).
+SWEEP_OUTPUT = PreviousOutput("adcbridge sweep", files=SWEEP_FILES, check=_sweep_output_problem)
+
+
 def check_sweep_folder(out: str | Path, force: bool) -> None:
     """Refuse (a ValueError naming ``out``) to replace an existing folder with ``force`` unless it is a previous
     sweep's output -- its ``sweep.json`` written by ``adcbridge sweep`` and nothing but the files a sweep writes
-    (:data:`SWEEP_FILES`) -- or empty.  Without ``force`` an existing folder is refused by the common check
-    (:func:`adcbridge.io.files.check_new_folder`)."""
-    out = Path(out)
-    if not force or not (out.exists() or out.is_symlink()):
-        return
-    if out.is_symlink():
-        raise ValueError(f"{out}: is a link; --force replaces only a folder written by adcbridge sweep")
-    if not out.is_dir():
-        return                                      # a file: refused by the common check, in its words
-    try:
-        names = sorted(p.name for p in out.iterdir())
-    except OSError as exc:
-        raise ValueError(f"{out}: cannot list the folder ({exc.strerror or exc}); --force replaces only a folder "
-                         f"written by adcbridge sweep") from None
-    if not names:
-        return
-    others = [n for n in names if n not in SWEEP_FILES or not (out / n).is_file() or (out / n).is_symlink()]
-    if others:
-        shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
-        raise ValueError(f"{out}: --force replaces only a folder written by adcbridge sweep, and this one holds "
-                         f"{shown}; choose another folder")
-    if "sweep.json" not in names or not _is_sweep_record(out / "sweep.json"):
-        raise ValueError(f"{out}: --force replaces only a folder written by adcbridge sweep, and this one has no "
-                         f"sweep.json of a sweep; choose another folder")
+    (:data:`SWEEP_FILES`) -- or empty (:data:`SWEEP_OUTPUT`, :func:`adcbridge.io.files.check_previous_output`).
+    Without ``force`` an existing folder is refused by the common check (:func:`adcbridge.io.files.
+    check_new_folder`)."""
+    check_previous_output(out, force, SWEEP_OUTPUT)
 
 
 def sweep_record(result) -> dict:
@@ -66,14 +57,12 @@ def sweep_record(result) -> dict:
 
 def write_sweep(result, out: str | Path, *, force: bool = False) -> Path:
     """Write the outputs of ``result`` into the folder ``out`` at once (nothing is left on an error).  ``force``
-    replaces an existing folder only when it is a previous sweep's output (:func:`check_sweep_folder`)."""
-    from adcbridge.io.files import output_folder
-
+    replaces an existing folder only when it is empty or a previous sweep's output (:func:`check_sweep_folder`),
+    checked before the outputs are made and again just before the folder is replaced."""
     from .summary import summary_html
     out = Path(out)
     table = result.table()
-    check_sweep_folder(out, force)
-    with output_folder(out, force) as staging:
+    with output_folder(out, force, previous=SWEEP_OUTPUT) as staging:
         table.to_parquet(staging / "results.parquet", index=False)
         (staging / "summary.html").write_text(summary_html(result, table), encoding="utf-8")
         (staging / "sweep.json").write_text(json.dumps(sweep_record(result), indent=1, allow_nan=False) + "\n",
