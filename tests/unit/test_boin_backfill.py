@@ -54,6 +54,7 @@ def test_defaults_are_bfboins():
     ({"accrual": "weekly"}, r"^The 'accrual' argument must be 'uniform' or 'poisson'"),
     ({"accrual_rate": 0}, r"^The 'accrual_rate' argument must be a positive number"),
     ({"accrual_rate": True}, r"^The 'accrual_rate' argument"),
+    ({"accrual_rate": 1e9}, r"^The 'accrual_rate' argument must be at most 100 patients per DLT window"),  # hung
     ({"late_onset": 0.5}, r"boin-backfill takes no scenario option 'late_onset'"),
 ])
 def test_bad_scenario_is_named(scenario, match):

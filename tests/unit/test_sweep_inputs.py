@@ -264,3 +264,34 @@ def test_run_sweep_refuses_a_bad_address_before_any_work():
                       scenarios=[{"name": "S", "p_true": [0.1, 0.3]}], trials=20, seed=1)
     with pytest.raises(ValueError, match="the scheduler address expects .*tcp://HOST:PORT"):
         run_sweep(sweep, scheduler="notanaddress")
+
+
+def test_more_local_workers_than_four_per_cpu_are_refused_before_any_work(tmp_path):
+    """--workers 1000000 used to start processes until memory ran out, printing nothing."""
+    import os
+
+    from adcbridge.sweep import SweepFile, run_sweep
+    sweep = SweepFile(designs=[{"name": "boin", "target": 0.3, "n_doses": 3}],
+                      scenarios=[{"name": "A", "p_true": [0.1, 0.2, 0.3]}], trials=100, seed=1)
+    too_many = 4 * (os.cpu_count() or 1) + 1
+    with pytest.raises(ValueError, match=f"--workers {too_many}: a local cluster has at most"):
+        run_sweep(sweep, workers=too_many)
+
+
+def test_the_sweep_docs_example_runs(tmp_path):
+    """The sweep file shown at the top of docs/sweep.md is a valid sweep (it once set sample_sizes with 3+3)."""
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    from adcbridge.sweep import load_sweep, run_sweep
+    docs = Path(__file__).resolve().parents[2] / "docs" / "sweep.md"
+    if not docs.is_file():
+        pytest.skip("no source checkout")
+    text = re.search(r"```yaml\n(designs:.*?)```", docs.read_text(), re.S).group(1)
+    data = yaml.safe_load(text)
+    data["trials"] = 200
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(data))
+    result = run_sweep(load_sweep(tmp_path / "s.yaml"), workers=0)
+    assert len(result.records) == len(data["designs"]) * len(data["scenarios"])

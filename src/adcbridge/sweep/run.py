@@ -189,6 +189,12 @@ def _client(workers: int | None, scheduler: str | None):
 WORKER_CONFIG = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
 
 
+def max_local_workers() -> int:
+    """The most worker processes of a local cluster: 4 per CPU (each is a Python process of ~200 MiB; more than the
+    CPUs only adds start-up and memory)."""
+    return 4 * max(1, os.cpu_count() or 1)
+
+
 def run_sweep(sweep: SweepFile, *, workers: int | None = None, scheduler: str | None = None,
               progress: Callable[[int, int], None] | None = None, client=None) -> SweepResult:
     """Run ``sweep`` (see the module docstring).  ``progress(trials_done, trials_total)`` is called as chunks
@@ -197,6 +203,10 @@ def run_sweep(sweep: SweepFile, *, workers: int | None = None, scheduler: str | 
         raise ValueError(f"The number of workers must be 0 (in this process) or more. Got {workers!r}.")
     if workers is not None and scheduler is not None:
         raise ValueError("Give the number of local workers or the address of a scheduler, not both.")
+    if workers is not None and workers > (limit := max_local_workers()):
+        raise ValueError(f"--workers {workers}: a local cluster has at most {limit} worker processes (4 per CPU; "
+                         f"this machine has {os.cpu_count() or 1}); for more, start a Dask cluster and give "
+                         f"--scheduler")
     if scheduler is not None and (problem := scheduler_problem(scheduler)):
         raise ValueError(f"the scheduler address {problem}")
     cells, chunks = plan_sweep(sweep)

@@ -36,6 +36,11 @@ __all__ = ["CHUNK", "check_scenario", "simulate_backfill"]
 CHUNK = 20_000           # trials per chunk (the chunking depends on the number of trials only)
 
 
+#: the most patients arriving per DLT window that a backfill simulation takes: every arrival is simulated, so the
+#: run time grows with the rate (1,000 per window: ~1 s per 100 trials), and trials accrue far more slowly
+MAX_ARRIVALS_PER_WINDOW = 100.0
+
+
 def check_scenario(design, p_true, q_true=None, accrual="uniform", accrual_rate=3.0):
     """Validated (p_true, q_true, accrual, accrual_rate); errors name the argument."""
     J = design.n_doses
@@ -61,6 +66,11 @@ def check_scenario(design, p_true, q_true=None, accrual="uniform", accrual_rate=
     if isinstance(accrual_rate, bool) or not isinstance(accrual_rate, (int, float, np.integer, np.floating)) \
             or not math.isfinite(accrual_rate) or accrual_rate <= 0:
         raise ValueError(f"The 'accrual_rate' argument must be a positive number of patients per unit of time. "
+                         f"Got {accrual_rate!r}.")
+    if accrual_rate * design.dlt_window > MAX_ARRIVALS_PER_WINDOW:
+        raise ValueError(f"The 'accrual_rate' argument must be at most {MAX_ARRIVALS_PER_WINDOW:g} patients per DLT "
+                         f"window (dlt_window {design.dlt_window:g}): every arrival is simulated, and "
+                         f"{accrual_rate:g} per unit of time is {accrual_rate * design.dlt_window:g} per window. "
                          f"Got {accrual_rate!r}.")
     return p, q, accrual, float(accrual_rate)
 
