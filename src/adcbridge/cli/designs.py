@@ -279,15 +279,19 @@ def refusing_simulate_flags(why: str):
 DESIGN = typer.Option("boin", "--design", help="Registered design: boin, 3+3, crm, tite-boin, comb-boin, boin12 or "
                                                "boin-backfill.")
 TARGET = typer.Option(None, "--target", help="Target DLT probability (boin: 0.05-0.6; crm: 0-1; not for 3+3).")
-COHORT_SIZE = typer.Option(None, "--cohort-size", help="Patients per cohort (boin, crm; default 3).")
+COHORT_SIZE = typer.Option(None, "--cohort-size", help="Patients per cohort (every design but 3+3; "
+                                                                 "default 3).")
 COHORTS = typer.Option(None, "--cohorts", help="Maximum number of cohorts (default 10; not for the comb-boin "
                                                 "waterfall, --mtd-contour, whose subtrials set their own).")
 START_DOSE = typer.Option(None, "--start-dose", help="Starting dose level (default 1; comb-boin: the levels of A "
                                                      "and B, e.g. 1,1).")
-N_EARLYSTOP = typer.Option(None, "--n-earlystop", help="boin: stop when this many patients are at the current "
-                                                       "dose and the decision is to stay (default 100).")
-P_SAF = typer.Option(None, "--p-saf", help="boin: highest DLT rate deemed sub-therapeutic (default 0.6 x target).")
-P_TOX = typer.Option(None, "--p-tox", help="boin: lowest DLT rate deemed overly toxic (default 1.4 x target).")
+N_EARLYSTOP = typer.Option(None, "--n-earlystop", help="boin, tite-boin, comb-boin, boin-backfill: stop when "
+                                                       "this many patients are at the current dose and the decision is "
+                                                       "to stay (default 100).")
+P_SAF = typer.Option(None, "--p-saf", help="BOIN family (boin, tite-boin, comb-boin, boin-backfill, "
+                                           "boin12): highest DLT rate deemed sub-therapeutic (default 0.6 x target).")
+P_TOX = typer.Option(None, "--p-tox", help="BOIN family (boin, tite-boin, comb-boin, boin-backfill, "
+                                           "boin12): lowest DLT rate deemed overly toxic (default 1.4 x target).")
 CUTOFF_ELI = typer.Option(None, "--cutoff-eli", help="boin: posterior probability cut-off for eliminating a dose "
                                                      "(default 0.95).")
 EXTRASAFE = typer.Option(False, "--extrasafe", help="boin: the extra safety stopping rule at the lowest dose.")
@@ -295,7 +299,8 @@ OFFSET = typer.Option(None, "--offset", help="boin: offset of the extra safety r
 TITRATION = typer.Option(False, "--titration", help="boin, comb-boin: accelerated titration (one patient per dose "
                                                     "until the first DLT; comb-boin: up the grid, agent B first; not "
                                                     "with --cohort-size 1 or --mtd-contour).")
-BOUND_MTD = typer.Option(False, "--bound-mtd", help="boin: select only doses whose estimate is <= lambda_d.")
+BOUND_MTD = typer.Option(False, "--bound-mtd", help="boin, comb-boin, boin-backfill: select only doses "
+                                                           "whose estimate is <= lambda_d.")
 SKELETON = typer.Option(None, "--skeleton", help="crm: skeleton, e.g. 0.05,0.12,0.25,0.40,0.55 (default: "
                                                  "indifference-interval skeleton).")
 MODEL = typer.Option(None, "--model", help="crm: empiric or logistic (default empiric).")
@@ -323,8 +328,9 @@ EFFICACY_MIN = typer.Option(None, "--efficacy-min", help="boin12: lowest accepta
 UTILITY = typer.Option(None, "--utility", help="boin12: utility weights u11,u00 (default 60,40).")
 CUTOFF_FUTILITY = typer.Option(None, "--cutoff-futility", help="boin12: posterior probability cut-off for dropping "
                                                                "a dose for futility (default 0.95).")
-N_CAP = typer.Option(None, "--n-cap", help="boin-backfill: most patients a dose may have, backfill included "
-                                           "(default 12).")
+N_CAP = typer.Option(None, "--n-cap", help="boin-backfill: a dose is open to backfill while it has "
+                                           "treated at most this many patients, escalation and backfill (so it can "
+                                           "reach n_cap + 1 with the next patient; default 12).")
 BACKFILL_ASSIGN = typer.Option(None, "--backfill-assign", help="boin-backfill: which open dose a backfill patient "
                                                                "gets: highest, lowest or random (default highest).")
 THREE_PLUS_THREE = typer.Option(False, "--three-plus-three", help="boin-backfill: escalate by the 3+3 rules instead "
