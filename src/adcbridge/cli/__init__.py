@@ -82,9 +82,49 @@ def main(argv: list[str] | None = None) -> int:
     return code
 
 
+def repeated_option(command, args: list[str]) -> str | None:
+    """The message for an option given twice on the command line (``--target 0.3 ... --target 0.25``), or None.
+    Click keeps the last one silently; a command line that says two things is refused instead.  Options that take
+    several values by repetition (``multiple``) and counters are exempt; ``--x`` and ``--no-x`` count as one.
+    (Typer carries its own copy of Click, so groups and options are recognised by what they have.)"""
+    for k, token in enumerate(args):          # walk down the command groups to the command that runs
+        if not hasattr(command, "commands"):
+            args = args[k:]
+            break
+        if token == "--":
+            return None
+        if not token.startswith("-") and token in command.commands:
+            command = command.commands[token]
+    else:
+        return None
+    owner = {}
+    for param in command.get_params(command.context_class(command)):
+        if getattr(param, "param_type_name", "") == "option" and not getattr(param, "multiple", False) \
+                and not getattr(param, "count", False):
+            for opt in (*param.opts, *param.secondary_opts):
+                owner[opt] = param
+    seen: dict[int, str] = {}
+    for token in args:
+        if token == "--":
+            break
+        opt = token.split("=", 1)[0] if token.startswith("--") else token
+        param = owner.get(opt)
+        if param is None:
+            continue
+        if id(param) in seen:
+            return f"Invalid value for '{opt}': given more than once; give it once (the last would silently win)"
+        seen[id(param)] = token
+    return None
+
+
 def _run(args: list[str]) -> int:
     try:
-        rv = app(args=args or ["--help"], prog_name="adcbridge", standalone_mode=False)
+        command = typer.main.get_command(app)
+        twice = repeated_option(command, args)
+        if twice:
+            typer.echo(f"adcbridge: error: {twice}", err=True)
+            return 2
+        rv = command(args=args or ["--help"], prog_name="adcbridge", standalone_mode=False)
     except typer.Exit as exc:
         return exc.exit_code
     except typer.Abort:
