@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.clirun import run
+from tests.clirun import override, run
 
 TITE_HISTORY = """patient,cohort,dose,dlt,dose_time,assess_time
 P1,1,1,0,2026-01-05,2026-02-02
@@ -88,7 +88,7 @@ def test_tite_boin_simulation_records_duration_and_seed(capsys):
 ])
 def test_simulate_refuses_flags_the_design_does_not_take(capsys, args, message):
     base = ["simulate", "--target", "0.25", "--p-true", "0.05,0.1,0.25,0.4,0.55", "--trials", "100"]
-    code, out, err = run(capsys, *base, *args)
+    code, out, err = run(capsys, *override(base, *args))
     assert code == 2 and message in err and err.count("\n") == 1
 
 

@@ -5,7 +5,7 @@ import json
 import pandas as pd
 import pytest
 
-from tests.clirun import run
+from tests.clirun import override, run
 from tests.refdata import REFERENCE
 
 CYNO = REFERENCE / "nca" / "data" / "cyno_adc_sd.csv"
@@ -61,7 +61,8 @@ def test_nca_stats(capsys, tmp_path):
 ])
 def test_nca_bad_arguments(capsys, tmp_path, extra, needle):
     keep_unit = bool(extra) and "--conc-unit" not in extra        # the unit column unless the case is about it
-    args = [a for a in ARGS if keep_unit or a not in ("--conc-unit", "CONCU")] + extra + ["--out", tmp_path / "pp.csv"]
+    args = override([a for a in ARGS if keep_unit or a not in ("--conc-unit", "CONCU")], *extra) + \
+        ["--out", tmp_path / "pp.csv"]
     code, out, err = run(capsys, *args)
     assert code == 2 and needle in err and err.count("\n") == 1
 
@@ -181,7 +182,7 @@ def test_options_that_need_a_missing_column_are_refused(capsys, tmp_path):
     code, _, err = run(capsys, "nca", theoph, "--subject", "Subject", "--time", "Time", "--conc", "conc", "--dose",
                        "Dose", "--metabolite", "PAYLOAD", "--out", tmp_path / "pp.csv")
     assert code == 2 and "need an analyte column" in err and not (tmp_path / "pp.csv").exists()
-    code, _, err = run(capsys, *ARGS, "--metabolite", "METAB", "--out", tmp_path / "pp.csv")
+    code, _, err = run(capsys, *override(ARGS, "--metabolite", "METAB"), "--out", tmp_path / "pp.csv")
     assert code == 2 and "metabolite 'METAB' is not in column 'ANALYTE'" in err
     code, _, err = run(capsys, *ARGS, "--out", tmp_path / "pp.csv")
     assert code == 0
