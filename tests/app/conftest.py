@@ -78,6 +78,20 @@ def conduct_url(request, tmp_path):
 
 
 @pytest.fixture
+def client(conduct_url):
+    """A FastAPI TestClient of the conduct app on a new database (its seeded users; the password PASSWORD)."""
+    pytest.importorskip("httpx")                  # TestClient needs it (the test extra)
+    from fastapi.testclient import TestClient
+
+    from adcbridge.conduct.api import create_app
+    from tests.app.conduct_setup import new_database
+    app = create_app(new_database(conduct_url), secret="test-secret")
+    with TestClient(app) as c:
+        yield c
+    app.state.engine.dispose()
+
+
+@pytest.fixture
 def postgres_url():
     """The URL of a new, empty schema on the PostgreSQL test server (for what only PostgreSQL has)."""
     yield from _new_schema()

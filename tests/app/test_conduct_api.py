@@ -7,20 +7,10 @@ import pytest
 
 pytest.importorskip("httpx")                      # TestClient needs it (the test extra)
 
-from fastapi.testclient import TestClient  # noqa: E402
 
-from adcbridge.conduct.api import create_app  # noqa: E402
 from tests.app.conduct_setup import PASSWORD, new_database  # noqa: E402
 
 DESIGN = {"name": "boin", "target": 0.3, "doses": [1.0, 2.1, 4.2, 5.2, 6.3], "cohort_size": 3, "cohorts": 10}
-
-
-@pytest.fixture
-def client(conduct_url):
-    app = create_app(new_database(conduct_url), secret="test-secret")
-    with TestClient(app) as c:
-        yield c
-    app.state.engine.dispose()
 
 
 def _auth(client, username):

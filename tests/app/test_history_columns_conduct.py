@@ -22,9 +22,7 @@ from tests.app.conduct_setup import PASSWORD, new_database
 
 pytest.importorskip("httpx")                      # TestClient needs it (the test extra)
 
-from fastapi.testclient import TestClient  # noqa: E402
 
-from adcbridge.conduct.api import create_app  # noqa: E402
 
 SPEC = {"target": 0.3, "n_doses": 5, "dose_levels": [1.0, 2.1, 4.2, 5.2, 6.3], "cohort_size": 3, "n_cohorts": 10}
 DESIGN = {"name": "boin", "target": 0.3, "doses": [1.0, 2.1, 4.2, 5.2, 6.3], "cohort_size": 3, "cohorts": 10}
@@ -39,14 +37,6 @@ def db(conduct_url):
         users = {u.role: u for u in s.query(sv.User).all()}
     yield make, users
     engine.dispose()
-
-
-@pytest.fixture
-def client(conduct_url):
-    app = create_app(new_database(conduct_url), secret="test-secret")
-    with TestClient(app) as c:
-        yield c
-    app.state.engine.dispose()
 
 
 def _auth(client, username):
