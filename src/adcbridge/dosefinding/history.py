@@ -79,6 +79,19 @@ class Patient:
         return out
 
 
+def _flag(value, empty=None):
+    """A 0/1 outcome of a record as a table gives it: 0/1 (int or float) as False/True, NaN as ``empty``; booleans,
+    None and anything else unchanged (the history's check refuses what is not a boolean)."""
+    if isinstance(value, (bool, np.bool_)) or value is None:
+        return value
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        if isinstance(value, (float, np.floating)) and math.isnan(value):
+            return empty
+        if value in (0, 1):
+            return bool(value)
+    return value
+
+
 def _row_error(history: History, k: int, p, column: str, message: str) -> ValueError:
     """The error about patient ``p`` (the ``k``-th row, 1-based), in the message shape of
     :mod:`adcbridge.validation`: ``history.csv: column 'dlt', line 7 (patient 'P6'): ...`` for a table read from
@@ -222,7 +235,9 @@ class History:
     @classmethod
     def from_records(cls, records, source: str | None = None) -> History:
         """A history from row objects with the :data:`HISTORY_COLUMNS` keys (the ``history`` of a decision's
-        record); the types are checked as the history's own (``"dlt": "0"`` is refused, not read as true)."""
+        record, or rows of a table built in Python).  ``dlt``, ``efficacy`` and ``backfill`` take True/False or the
+        numbers 0/1, as a history table does, and a missing number (NaN) as empty: pending, or for ``backfill`` False;
+        other types are checked as the history's own (``"dlt": "0"`` is refused, not read as true)."""
         where = f"{source}: " if source else ""
         if isinstance(records, (str, bytes, dict)) or not hasattr(records, "__iter__"):
             raise ValueError(f"{where}the history must be a list of patient rows, got {type(records).__name__}.")
@@ -239,8 +254,9 @@ class History:
                                                                   f"missing key(s) {missing}")
                                  + f"; a patient has {', '.join(HISTORY_COLUMNS)} (patient, cohort, dose (or "
                                    f"dose_a and dose_b) and dlt required).")
-            patients.append(Patient(r["patient"], r["cohort"], r.get("dose"), r["dlt"], r.get("dose_time"),
-                                    r.get("assess_time"), r.get("efficacy"), r.get("backfill", False),
+            patients.append(Patient(r["patient"], r["cohort"], r.get("dose"), _flag(r["dlt"]), r.get("dose_time"),
+                                    r.get("assess_time"), _flag(r.get("efficacy")),
+                                    _flag(r.get("backfill", False), empty=False),
                                     r.get("followup"), r.get("dose_a"), r.get("dose_b")))
         return cls(tuple(patients), source)
 

@@ -6,7 +6,8 @@ and ``dose_b`` for a drug combination), ``dlt`` required; ``dose_time``, ``asses
 pending; ``backfill`` 0 or 1 (or true / false; empty = 0); ``followup`` the fraction of the DLT window a pending
 patient has completed (0..1); times are numbers (days) or ISO dates (``2026-03-01``, turned into days from the
 first dosing date, kept as the history's ``time_origin``, so that messages show the dates again).  Rows are the
-patients in enrolment order.  A bad cell is named by file, line and column in the message shape of
+patients in enrolment order; an empty row between patients is refused (it may be a deleted patient), while
+empty rows after the last patient are ignored.  A bad cell is named by file, line and column in the message shape of
 :mod:`adcbridge.validation`; an unknown column is refused (a misspelt ``asess_time`` must not be ignored).
 """
 
@@ -107,6 +108,11 @@ def read_history(path: str | Path, sheet: str | None = None) -> History:
     validation.require_columns(df, ("patient", "cohort") + levels + ("dlt",))
     if df.empty:
         raise validation.table_error(df, "the history has no patient (a header without rows).")
+    skipped = df.attrs.get("skipped_lines", ())
+    if skipped:                 # read_table drops empty rows; inside a history one may be a deleted patient
+        word = df.attrs.get("line_word", "line")
+        raise validation.table_error(df, f"{word} {skipped[0]} is empty; a history has one row per patient, in "
+                                         f"enrolment order: delete the empty {word} or fill in the patient")
     ids = validation.label_column(df, "patient", what="a patient id").astype(str).str.strip()
     whole = {}
     for column in ("cohort",) + levels:

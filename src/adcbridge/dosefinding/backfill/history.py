@@ -52,7 +52,9 @@ def check_backfill_history(design, history: History) -> History:
     """The design's own checks: the first patient is an escalation patient; escalation cohorts have at most
     ``cohort_size`` patients and the next one starts only when the previous one is full and assessed; a backfill
     patient is enrolled while the current cohort is full, below its dose, in a cohort of backfill patients; at
-    most ``n_cohorts`` escalation cohorts."""
+    most ``n_cohorts`` escalation cohorts.  With times, the rows' dosing times do not go back (a patient's arrival
+    is his ``dose_time``, so a backfill patient on a row after the current cohort arrived after it), and an
+    escalation cohort starts at or after the last assessment of the one before."""
     pts = history.patients
     c, name = design.cohort_size, design.spec_name
     if pts[0].backfill:
@@ -60,7 +62,16 @@ def check_backfill_history(design, history: History) -> History:
                                                          f"escalation cohort, not a backfill patient")
     cohort_of: dict[int, bool] = {}
     current, size, n_cohorts = None, 0, 0
+    arrived = None                                 # (row, patient) of the latest dosing time so far
     for k, p in enumerate(pts, start=1):
+        if p.dose_time is not None:
+            if arrived is not None and p.dose_time < arrived[1].dose_time:
+                q = arrived[1]
+                raise _row_error(history, k, p, "dose_time",
+                                 f"dosed {history._at(p.dose_time)}, before patient {q.patient} on an earlier row "
+                                 f"({history._at(q.dose_time)}); the rows are the patients in enrolment order, and "
+                                 f"{name} reads each patient's arrival from dose_time")
+            arrived = (k, p)
         if cohort_of.setdefault(p.cohort, p.backfill) != p.backfill:
             raise _row_error(history, k, p, "backfill", f"cohort {p.cohort} mixes escalation and backfill "
                                                         f"patients; give backfill patients their own cohort numbers")
@@ -89,6 +100,14 @@ def check_backfill_history(design, history: History) -> History:
                 raise _row_error(history, k, p, "cohort", f"cohort {p.cohort} starts while patient "
                                                           f"{waiting[0].patient} of cohort {current.cohort} is "
                                                           f"pending: the next cohort waits for every outcome")
+            assessed = [q for q in previous if q.assess_time is not None]
+            last = max(assessed, key=lambda q: q.assess_time) if assessed else None
+            if p.dose_time is not None and last is not None and p.dose_time < last.assess_time:
+                raise _row_error(history, k, p, "dose_time", f"cohort {p.cohort} starts {history._at(p.dose_time)}, "
+                                                             f"before patient {last.patient} of cohort "
+                                                             f"{current.cohort} was assessed "
+                                                             f"({history._at(last.assess_time)}): the next cohort "
+                                                             f"waits for every outcome")
         current, size, n_cohorts = p, 1, n_cohorts + 1
         if n_cohorts > design.n_cohorts:
             raise _row_error(history, k, p, "cohort", f"escalation cohort {n_cohorts} exceeds n_cohorts = "

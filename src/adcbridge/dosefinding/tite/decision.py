@@ -10,6 +10,11 @@ until more follow-up has accrued (or outcomes are known); ``next_dose`` is the c
 cohort goes if accrual reopened now -- and the record's ``suspend_accrual`` is true.  Decide again when a patient
 arrives or an outcome is known.
 
+**Pending past the window.**  A pending patient whose follow-up is the whole window (``followup`` 1, or a dosing
+more than one DLT window before the decision date, which :meth:`History.with_followup` caps at 1) counts as a
+whole window without a DLT, as in TITEgBOIN; the record carries a ``pending_past_window`` warning naming the
+patients, since an outcome overdue is usually an outcome not yet entered.
+
 **Stops with pending patients.**  ``n_earlystop`` and the maximum sample size stop enrolment; the MTD in the record
 is selected from the outcomes known so far, and an issue says that it is final only once every pending patient's
 DLT window is complete (TITEgBOIN selects on complete data).
@@ -95,6 +100,15 @@ def decide(design, history) -> NextDose:
     eliminated = tuple(range(1, J + 1)) if code == STOP_EXTRA_SAFETY else tuple(range(first + 1, J + 1))
     select = code in (STOP_EARLY, STOP_MAX_N)
     mtd = select_mtd_tite(design, known, y) if select else None
+    overdue = [(k, p) for k, p in enumerate(history.patients, start=1) if p.pending and p.followup >= 1]
+    if overdue:
+        from ..history import _row_place
+        shown = ", ".join(f"{p.patient} ({_row_place(history, k)})" for k, p in overdue[:5])
+        more = f" and {len(overdue) - 5} more" if len(overdue) > 5 else ""
+        issues.append(Issue("pending_past_window", f"{len(overdue)} pending patient(s) have completed the DLT "
+                                                   f"window without an outcome: {shown}{more}; each counts as a "
+                                                   f"whole window without a DLT (follow-up 1, as TITEgBOIN does): "
+                                                   f"record the outcomes", "warning"))
     if select and pending.any():
         issues.append(Issue("pending_at_stop", f"{int(pending.sum())} patient(s) still pending: the MTD is selected "
                                                f"from the outcomes known so far; select it again once every DLT "

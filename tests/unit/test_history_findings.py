@@ -1,0 +1,140 @@
+"""Histories whose rows said something the decision did not show (a newcomer's findings): an empty row between
+patients, a TITE-BOIN patient pending past the DLT window, backfill times that contradict the rows, and 0/1
+outcomes given to the Python API.  Each test fails on the code before its fix."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from adcbridge.dosefinding import History, Patient, next_dose, tite_boin
+from adcbridge.dosefinding.backfill.design import boin_backfill
+from adcbridge.io.history import read_history
+from tests.clirun import run
+
+
+# ------------------------------------------------------------------------------------- an empty row
+@pytest.mark.parametrize("empty", [",,,", "", " , , ,"])
+def test_an_empty_row_between_patients_is_refused_naming_the_line(tmp_path, empty):
+    path = tmp_path / "h.csv"
+    path.write_text(f"patient,cohort,dose,dlt\nP1,1,1,0\n{empty}\nP2,1,1,1\nP3,1,1,0\n")
+    with pytest.raises(ValueError) as err:
+        read_history(path)
+    assert str(err.value) == (f"{path}: line 3 is empty; a history has one row per patient, in enrolment order: "
+                              f"delete the empty line or fill in the patient")
+
+
+def test_an_empty_excel_row_is_named_as_a_row(tmp_path):
+    import pandas as pd
+    path = tmp_path / "h.xlsx"
+    pd.DataFrame({"patient": ["P1", None, "P2"], "cohort": [1, None, 1], "dose": [1, None, 1],
+                  "dlt": [0, None, 1]}).to_excel(path, index=False)
+    with pytest.raises(ValueError, match=r"h\.xlsx: row 3 is empty; .* delete the empty row"):
+        read_history(path)
+
+
+def test_empty_rows_after_the_last_patient_are_harmless(tmp_path):
+    path = tmp_path / "h.csv"
+    path.write_text("patient,cohort,dose,dlt\nP1,1,1,0\nP2,1,1,1\n,,,\n\n")
+    assert [p.patient for p in read_history(path).patients] == ["P1", "P2"]
+
+
+def test_the_command_line_exits_2_on_an_empty_row(tmp_path, capsys):
+    path = tmp_path / "h.csv"
+    path.write_text("patient,cohort,dose,dlt\nP1,1,1,0\n,,,\nP2,1,1,1\n")
+    code, out, err = run(capsys, "next", "--design", "boin", "--target", "0.25", "--doses", "5", "--history", str(path))
+    assert code == 2 and out == "" and err.count("\n") == 1 and "line 3 is empty" in err
+
+
+# ------------------------------------------------------------------- TITE-BOIN: pending past the window
+def _tite_file(tmp_path, last_dosed="2026-01-01"):
+    path = tmp_path / "t.csv"
+    path.write_text("patient,cohort,dose,dlt,dose_time,assess_time\n"
+                    "P1,1,1,0,2026-01-01,2026-01-29\nP2,1,1,0,2026-01-01,2026-01-29\n"
+                    f"P3,1,1,,{last_dosed},\n")
+    return path
+
+
+def test_a_patient_pending_past_the_window_is_reported(tmp_path, capsys):
+    # P3 dosed 2026-01-01, no outcome on 2026-02-05: 35 days into a 28-day window -> follow-up capped at 1 (as
+    # TITEgBOIN), and the record says so
+    code, out, err = run(capsys, "next", "--design", "tite-boin", "--target", "0.25", "--doses", "5", "--history",
+                         str(_tite_file(tmp_path)), "--dlt-window", "28", "--today", "2026-02-05", "--format", "json")
+    record = json.loads(out)
+    assert code == 0 and record["history"][2]["followup"] == 1.0
+    (issue,) = [i for i in record["issues"] if i["code"] == "pending_past_window"]
+    assert issue["severity"] == "warning"
+    assert issue["message"].startswith("1 pending patient(s) have completed the DLT window without an outcome: "
+                                       "P3 (line 4);")
+
+
+def test_a_patient_within_the_window_gives_no_warning(tmp_path, capsys):
+    code, out, err = run(capsys, "next", "--design", "tite-boin", "--target", "0.25", "--doses", "5", "--history",
+                         str(_tite_file(tmp_path, "2026-01-20")), "--dlt-window", "28", "--today", "2026-02-05",
+                         "--format", "json")
+    assert code == 0 and "pending_past_window" not in out and json.loads(out)["issues"] == []
+
+
+def test_a_given_follow_up_of_one_is_reported_too():
+    pts = [Patient("P1", 1, 1, False), Patient("P2", 1, 1, None, followup=1.0), Patient("P3", 1, 1, None,
+                                                                                         followup=0.5)]
+    result = next_dose(tite_boin(0.25, 5), History(tuple(pts)))
+    (issue,) = [i for i in result.issues if i.code == "pending_past_window"]
+    assert "P2 (patient row 2)" in issue.message and "P3" not in issue.message
+
+
+# -------------------------------------------------------------- backfill: times that contradict the rows
+ESC = [Patient("P1", 1, 1, False, 0.0, 1.0), Patient("P2", 1, 1, False, 0.1, 1.1),
+       Patient("P3", 1, 1, False, 0.2, 1.2),
+       Patient("P4", 2, 2, None, 1.3), Patient("P5", 2, 2, None, 1.4), Patient("P6", 2, 2, None, 1.5)]
+
+
+def test_a_backfill_patient_dosed_before_the_current_cohort_is_refused():
+    # B1 is on a row after cohort 2 (at level 2) was full, but was dosed at day 0.5, while cohort 1 at level 1
+    # was still in its window: level 1 was not cleared for backfill then
+    rows = ESC + [Patient("B1", 3, 1, None, 0.5, backfill=True)]
+    with pytest.raises(ValueError) as err:
+        next_dose(boin_backfill(0.3, 4), History(tuple(rows)))
+    assert str(err.value) == ("column 'dose_time', patient row 7 (patient 'B1'): dosed at day 0.5, before patient "
+                              "P6 on an earlier row (at day 1.5); the rows are the patients in enrolment order, and "
+                              "boin-backfill reads each patient's arrival from dose_time")
+
+
+def test_a_cohort_started_before_the_last_assessment_is_refused():
+    rows = ESC[:3] + [Patient("P4", 2, 2, None, 1.15)] + ESC[4:]
+    with pytest.raises(ValueError, match=r"column 'dose_time', patient row 4 \(patient 'P4'\): cohort 2 starts at "
+                                         r"day 1\.15, before patient P3 of cohort 1 was assessed \(at day 1\.2\): "
+                                         r"the next cohort waits for every outcome"):
+        next_dose(boin_backfill(0.3, 4), History(tuple(rows)))
+
+
+def test_consistent_times_still_decide():
+    rows = ESC + [Patient("B1", 3, 1, None, 1.6, backfill=True)]
+    result = next_dose(boin_backfill(0.3, 4), History(tuple(rows)))
+    assert result.extra["awaiting_outcomes"] is True
+
+
+# ------------------------------------------------------------------------- 0/1 outcomes in the API
+def _record(**fields):
+    return {"patient": "P1", "cohort": 1, "dose": 1, "dlt": 0} | fields
+
+
+@pytest.mark.parametrize("given,expected", [(0, False), (1, True), (0.0, False), (1.0, True), (True, True),
+                                            (None, None), (math.nan, None)])
+def test_records_take_0_1_outcomes_as_a_table_does(given, expected):
+    history = History.from_records([_record(dlt=given, efficacy=given)])
+    assert history.patients[0].dlt is expected and history.patients[0].efficacy is expected
+
+
+@pytest.mark.parametrize("given", [2, "0", "yes", -1, 0.5])
+def test_records_refuse_other_outcomes(given):
+    with pytest.raises(ValueError, match=r"column 'dlt', patient row 1 .*expected True, False or None"):
+        History.from_records([_record(dlt=given)])
+
+
+def test_a_backfill_flag_of_0_or_nan_is_false():
+    assert History.from_records([_record(backfill=0)]).patients[0].backfill is False
+    assert History.from_records([_record(backfill=math.nan)]).patients[0].backfill is False
+    assert History.from_records([_record(backfill=1)]).patients[0].backfill is True
