@@ -52,7 +52,7 @@ def test_defaults_are_bfboins():
     ({"q_true": [0.5, 0.5]}, r"^The 'q_true' argument must have one probability per dose \(3\)"),
     ({"q_true": [0.5, 1.2, 0.5]}, r"^The 'q_true' argument must be probabilities"),
     ({"accrual": "weekly"}, r"^The 'accrual' argument must be 'uniform' or 'poisson'"),
-    ({"accrual_rate": 0}, r"^The 'accrual_rate' argument must be a positive number"),
+    ({"accrual_rate": 0}, r"^The 'accrual_rate' argument must be a positive, finite number"),
     ({"accrual_rate": True}, r"^The 'accrual_rate' argument"),
     ({"accrual_rate": 1e9}, r"^The 'accrual_rate' argument must be at most 100 patients per DLT window"),  # hung
     ({"late_onset": 0.5}, r"boin-backfill takes no scenario option 'late_onset'"),

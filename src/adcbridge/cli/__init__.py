@@ -9,6 +9,7 @@ with status 2 and one line naming the argument (no traceback).
 
 from __future__ import annotations
 
+import re
 import sys
 
 import typer
@@ -82,20 +83,60 @@ def main(argv: list[str] | None = None) -> int:
     return code
 
 
+def _leaf(command, args: list[str]):
+    """The command that runs and its own arguments (walking down the command groups), or (None, [])."""
+    for k, token in enumerate(args):
+        if not hasattr(command, "commands"):
+            return command, args[k:]
+        if token == "--":
+            return None, []
+        if not token.startswith("-") and token in command.commands:
+            command = command.commands[token]
+    return None, []
+
+
+def _is_path(param) -> bool:
+    """Whether a parameter takes a file or folder (annotated ``Path``)."""
+    annotation = getattr(getattr(param, "type_descriptor", None), "annotation", None)
+    return "Path" in repr(annotation) or type(getattr(param, "type", None)).__name__ == "Path"
+
+
+def empty_path(command, args: list[str]) -> str | None:
+    """The message for an empty file or folder name (``--out ""``), or None: ``Path("")`` is the current folder,
+    so ``boin protocol --out ""`` would write its files there."""
+    command, args = _leaf(command, args)
+    if command is None:
+        return None
+    params = command.get_params(command.context_class(command))
+    owner = {opt: p for p in params if getattr(p, "param_type_name", "") == "option"
+             for opt in (*p.opts, *p.secondary_opts)}
+    paths = [p for p in params if getattr(p, "param_type_name", "") == "argument" and _is_path(p)]
+    k = 0
+    while k < len(args):
+        token = args[k]
+        if token == "--":
+            break
+        name, eq, value = token.partition("=")
+        param = owner.get(name if token.startswith("--") else token)
+        if param is not None and not getattr(param, "is_flag", False) and not getattr(param, "count", False):
+            if not eq:
+                k += 1
+                value = args[k] if k < len(args) else None
+            if value is not None and not value.strip() and _is_path(param):
+                return f"Invalid value for '{name}': an empty path; give a file or folder name"
+        elif param is None and not token.strip() and paths:
+            return f"Invalid value for '{paths[0].name.upper()}': an empty path; give a file or folder name"
+        k += 1
+    return None
+
+
 def repeated_option(command, args: list[str]) -> str | None:
     """The message for an option given twice on the command line (``--target 0.3 ... --target 0.25``), or None.
     Click keeps the last one silently; a command line that says two things is refused instead.  Options that take
     several values by repetition (``multiple``) and counters are exempt; ``--x`` and ``--no-x`` count as one.
     (Typer carries its own copy of Click, so groups and options are recognised by what they have.)"""
-    for k, token in enumerate(args):          # walk down the command groups to the command that runs
-        if not hasattr(command, "commands"):
-            args = args[k:]
-            break
-        if token == "--":
-            return None
-        if not token.startswith("-") and token in command.commands:
-            command = command.commands[token]
-    else:
+    command, args = _leaf(command, args)
+    if command is None:
         return None
     owner = {}
     for param in command.get_params(command.context_class(command)):
@@ -117,12 +158,41 @@ def repeated_option(command, args: list[str]) -> str | None:
     return None
 
 
+_PARSER_SENTENCE = re.compile(r"^(?P<head>.*Invalid value for '(?P<flag>-[\w-]+)'(?: / '[^']*')*: )"
+                              r"(?P<rest>Input should be .*)$")
+
+
+def parser_words(text: str, args: list[str]) -> str:
+    """A parser's message in the house's words, with the value given: Typer checks an option's type and range
+    with pydantic (``Invalid value for '--trials': Input should be a valid integer, unable to parse string as an
+    integer``), which becomes ``Invalid value for '--trials': must be a whole number. Got 1e5.`` (a number as
+    typed, other text quoted)."""
+    m = _PARSER_SENTENCE.match(text)
+    if not m:
+        return text
+    from adcbridge.spec import house_words
+    words = house_words(m.group("rest")).rstrip(".")
+    flag, value = m.group("flag"), None
+    for k, token in enumerate(args):
+        if token == flag and k + 1 < len(args):
+            value = args[k + 1]
+        elif token.startswith(flag + "="):
+            value = token.split("=", 1)[1]
+    if value is None:
+        return m.group("head") + words + "."
+    try:
+        shown = value if value.strip() and float(value) is not None else repr(value)   # a number as typed
+    except ValueError:
+        shown = repr(value)
+    return m.group("head") + words + f". Got {shown}."
+
+
 def _run(args: list[str]) -> int:
     try:
         command = typer.main.get_command(app)
-        twice = repeated_option(command, args)
-        if twice:
-            typer.echo(f"adcbridge: error: {twice}", err=True)
+        refused = repeated_option(command, args) or empty_path(command, args)
+        if refused:
+            typer.echo(f"adcbridge: error: {refused}", err=True)
             return 2
         rv = command(args=args or ["--help"], prog_name="adcbridge", standalone_mode=False)
     except typer.Exit as exc:
@@ -145,6 +215,7 @@ def _run(args: list[str]) -> int:
             text = " ".join(exc.format_message().split()).replace("Value error, ", "")
             if not text:                       # a command group called without a command: its help was shown
                 return 0
+            text = parser_words(text, args)
             typer.echo(f"adcbridge: error: {text}", err=True)
             return 2
         raise

@@ -46,6 +46,10 @@ def as_history(design: DoseFindingDesign, outcomes) -> History:
                          "patient history.")
     if isinstance(outcomes, History):
         return outcomes
+    if design.outcomes_cannot:
+        raise ValueError(f"The 'outcomes' argument gives one dose level and the DLTs of each cohort, which cannot "
+                         f"describe a {design.spec_name} trial ({design.outcomes_cannot}): give a patient history "
+                         f"instead.")
     check = not design.allows_skipping
     if isinstance(outcomes, str):
         return History.from_cohorts(parse_outcomes(outcomes, design.n_doses, design.first_dose, check))

@@ -91,6 +91,9 @@ class DoseFindingDesign(Spec):
     uses_efficacy: ClassVar[bool] = False
     uses_times: ClassVar[bool] = False
     uses_followup: ClassVar[bool] = False
+    #: why the outcome grammar (``"1NNN 2NTN"``: one dose level and the DLTs of each cohort) cannot describe the
+    #: design's trial (None: it can); :func:`~.decide.next_dose` then refuses outcomes and asks for a history
+    outcomes_cannot: ClassVar[str | None] = None
     #: parameters a design inherits but holds fixed (not offered as flags: setting them would change nothing)
     fixed_parameters: ClassVar[tuple[str, ...]] = ()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TypeVar
 
@@ -10,14 +11,16 @@ from pydantic import BaseModel, ValidationError
 
 from adcbridge.spec import field_path, house_words
 
-__all__ = ["load_yaml_model", "node_line", "read_yaml", "UniqueKeyLoader"]
+__all__ = ["load_yaml_model", "node_line", "read_yaml", "UniqueKeyLoader", "quoted_number"]
 
 M = TypeVar("M", bound=BaseModel)
 
 
 class UniqueKeyLoader(yaml.SafeLoader):
     """YAML's SafeLoader refusing a key given twice in one mapping (YAML requires unique keys; PyYAML would keep
-    the last one and silently ignore the first)."""
+    the last one and silently ignore the first), and reading numbers in exponent notation without a point
+    (``1e-1``, ``2E5``) as numbers, as YAML 1.2 does (PyYAML follows YAML 1.1, where they are text, so
+    ``target: 1e-1`` would be refused as "got '1e-1'")."""
 
     def construct_mapping(self, node, deep=False):
         seen: dict = {}
@@ -28,6 +31,35 @@ class UniqueKeyLoader(yaml.SafeLoader):
                     None, None, f"the key {key!r} is given twice (also at line {seen[key]})", key_node.start_mark)
             seen[key] = key_node.start_mark.line + 1
         return super().construct_mapping(node, deep=deep)
+
+
+UniqueKeyLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"), list("-+0123456789"))
+
+
+def quoted_number(value, loc: tuple = (), skip: tuple[str, ...] = ()) -> tuple[tuple, str] | None:
+    """The first number written as text in ``value`` (a mapping or list read from YAML, walked in order): its key
+    path and the text, or None.  A quoted ``target: "0.3"`` is text in YAML; a design's options refuse it rather
+    than let pydantic convert some quoted numbers and not others.  Keys in ``skip`` (names, labels, units) are
+    text by nature and are not looked into."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key not in skip:
+                found = quoted_number(item, loc + (key,), skip)
+                if found:
+                    return found
+    elif isinstance(value, (list, tuple)):
+        for k, item in enumerate(value):
+            found = quoted_number(item, loc + (k,), skip)
+            if found:
+                return found
+    elif isinstance(value, str) and value.strip():
+        try:
+            float(value)
+        except ValueError:
+            return None
+        return loc, value
+    return None
 
 
 def read_yaml(path: str | Path, what: str = "file") -> tuple[str, object]:

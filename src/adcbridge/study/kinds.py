@@ -201,6 +201,11 @@ def _check_design(a, study) -> list[tuple[tuple, str]]:
         return [(("options", "design"), f"{name} doses two agents on a grid: a study's design analysis takes a "
                                         f"single-agent design and its dose levels (use 'adcbridge next' or "
                                         f"'adcbridge pathways --design {name}')")]
+    from adcbridge.io.yaml_files import quoted_number
+    quoted = quoted_number(a.options, skip=("design", "dose_unit"))
+    if quoted:
+        return [(("options",) + quoted[0], f"is the text {quoted[1]!r}: write the number without quotes (a quoted "
+                                           f"value is text in YAML)")]
     has_doses = "doses" in a.options or "dose_levels" in a.options
     if a.from_ and has_doses:
         problems.append((("from",), "give the dose levels in the options or 'from', not both"))
@@ -258,8 +263,8 @@ def _check_simulate(a, study) -> list[tuple[tuple, str]]:
         problems.append((("designs",), f"the designs compared have different dose units {sorted(map(str, units))}"))
     targets = {d.options.get("target") for d in found if d.options.get("target") is not None}
     if len(targets) > 1:
-        problems.append((("designs",), f"the designs compared have different targets {sorted(targets)}; operating "
-                                       f"characteristics score every design against one target"))
+        problems.append((("designs",), f"the designs compared have different targets {sorted(targets, key=str)}; "
+                                       f"operating characteristics score every design against one target"))
     if not a.scenarios:
         problems.append((("scenarios",), "give named scenarios: '- {name: ..., p_true: [...]}'"))
     names = set()

@@ -62,6 +62,9 @@ class _Problem(Exception):
 
 
 def _is_whole(v) -> bool:
+    """A whole number: an int, or a float without a fraction (``trials: 1e5`` is read as the float 100000.0)."""
+    if isinstance(v, float):
+        return math.isfinite(v) and v.is_integer()
     return isinstance(v, int) and not isinstance(v, bool)
 
 
@@ -100,6 +103,7 @@ def _check_probabilities(values, loc: tuple) -> None:
 
 
 def _check_scenario(entry, loc: tuple) -> None:
+    from adcbridge.io.yaml_files import quoted_number
     if not isinstance(entry, dict):
         raise _Problem(loc, f"must be a mapping with the scenario's 'name' and 'p_true', got {entry!r}")
     for key in entry:
@@ -109,6 +113,10 @@ def _check_scenario(entry, loc: tuple) -> None:
         raise _Problem(loc, "has no 'name'")
     if not _is_text(entry["name"]):
         raise _Problem(loc + ("name",), f"must be non-empty text, got {entry['name']!r}")
+    quoted = quoted_number(entry, skip=("name",))
+    if quoted:
+        raise _Problem(loc + quoted[0], f"is the text {quoted[1]!r}: write the number without quotes (a quoted "
+                                        f"value is text in YAML)")
     if "p_true" not in entry:
         raise _Problem(loc + ("p_true",), "is required: the true DLT probability of each dose")
     _check_probabilities(entry["p_true"], loc + ("p_true",))
@@ -119,6 +127,7 @@ def _check_scenario(entry, loc: tuple) -> None:
 
 def _check_design(entry, loc: tuple) -> None:
     from adcbridge.dosefinding.registry import design_names
+    from adcbridge.io.yaml_files import quoted_number
     if not isinstance(entry, dict):
         raise _Problem(loc, f"must be a mapping with the design's 'name' and options, got {entry!r}")
     for key in entry:
@@ -134,6 +143,10 @@ def _check_design(entry, loc: tuple) -> None:
                                         + f"; the registered designs are {', '.join(design_names())}")
     if "label" in entry and not _is_text(entry["label"]):
         raise _Problem(loc + ("label",), f"must be non-empty text, got {entry['label']!r}")
+    quoted = quoted_number(entry, skip=("name", "label", "dose_unit"))
+    if quoted:
+        raise _Problem(loc + quoted[0], f"is the text {quoted[1]!r}: write the number without quotes (a quoted "
+                                        f"value is text in YAML)")
 
 
 def _twice(names: list, what: str, loc: str, hint: str = "") -> None:

@@ -65,7 +65,7 @@ def check_scenario(design, p_true, q_true=None, accrual="uniform", accrual_rate=
         raise ValueError(f"The 'accrual' argument must be 'uniform' or 'poisson'. Got {accrual!r}.")
     if isinstance(accrual_rate, bool) or not isinstance(accrual_rate, (int, float, np.integer, np.floating)) \
             or not math.isfinite(accrual_rate) or accrual_rate <= 0:
-        raise ValueError(f"The 'accrual_rate' argument must be a positive number of patients per unit of time. "
+        raise ValueError(f"The 'accrual_rate' argument must be a positive, finite number of patients per unit of time. "
                          f"Got {accrual_rate!r}.")
     if accrual_rate * design.dlt_window > MAX_ARRIVALS_PER_WINDOW:
         raise ValueError(f"The 'accrual_rate' argument must be at most {MAX_ARRIVALS_PER_WINDOW:g} patients per DLT "

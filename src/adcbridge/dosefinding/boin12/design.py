@@ -64,6 +64,7 @@ class Boin12Design(DoseFindingDesign):
     """
 
     spec_name: ClassVar[str] = "boin12"
+    outcomes_cannot: ClassVar[str | None] = "toxicity and efficacy: each patient has an efficacy outcome"
 
     target: float = Field(description="target DLT probability")
     efficacy_min: float = Field(description="lowest acceptable response probability")

@@ -80,6 +80,7 @@ class CombBoinDesign(DoseFindingDesign):
     """
 
     spec_name: ClassVar[str] = "comb-boin"
+    outcomes_cannot: ClassVar[str | None] = "two agents: each patient has dose_a and dose_b"
 
     target: float = Field(description="target DLT probability")
     grid: tuple[int, int] = Field(description="(J, K): levels of agent A (rows) and agent B (columns)")

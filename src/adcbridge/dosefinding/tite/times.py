@@ -53,7 +53,7 @@ def check_scenario(accrual_rate, late_onset, late_window, accrual) -> tuple[floa
     """The scenario options, checked; each error names the option."""
     for name, v in (("accrual_rate", accrual_rate), ("late_onset", late_onset), ("late_window", late_window)):
         if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not np.isfinite(v):
-            raise ValueError(f"The '{name}' scenario option of tite-boin must be a number. Got {v!r}.")
+            raise ValueError(f"The '{name}' scenario option of tite-boin must be a finite number. Got {v!r}.")
     if accrual_rate <= 0:
         raise ValueError(f"The 'accrual_rate' scenario option of tite-boin must be > 0 (patients per unit of time). "
                          f"Got {accrual_rate!r}.")

@@ -1,0 +1,150 @@
+"""Messages a newcomer found unclear or wrong, each now one line naming what was given.
+
+* The parser's own checks of an option's type and range speak the house's words, with the value given: Typer
+  checks them with pydantic, whose ``Input should be a valid integer, unable to parse string as an integer`` used
+  to reach the user as it was (``simulate --trials 1e5``, ``pathways --n-cohorts 30``, ``sweep --workers -1``).
+* An empty path (``--out ""``) is refused: it is the current folder.
+* Outcomes a design cannot take, an infinite accrual rate, YAML numbers in exponent notation and quoted numbers."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from adcbridge.cli import parser_words
+from tests.clirun import run
+
+SIM = ["simulate", "--design", "boin", "--target", "0.3", "--p-true", "0.1,0.2,0.3"]
+PATHS = ["pathways", "--design", "boin", "--target", "0.3", "--doses", "3"]
+
+
+@pytest.mark.parametrize("args,message", [
+    (SIM + ["--trials", "1e5"], "Invalid value for '--trials': must be a whole number. Got 1e5."),
+    (SIM + ["--trials=1.5"], "Invalid value for '--trials': must be a whole number. Got 1.5."),
+    (SIM + ["--seed", "abc"], "Invalid value for '--seed': must be a whole number. Got 'abc'."),
+    (PATHS + ["--n-cohorts", "30"], "Invalid value for '--n-cohorts': must be <= 8. Got 30."),
+    (PATHS + ["--n-cohorts", "0"], "Invalid value for '--n-cohorts': must be >= 1. Got 0."),
+    (["sweep", "s.yaml", "--out", "o", "--workers", "-1"], "Invalid value for '--workers': must be >= 0. Got -1."),
+    (["sweep", "s.yaml", "--out", "o", "--workers", "two"],
+     "Invalid value for '--workers': must be a whole number. Got 'two'."),
+    (["boin", "table", "--target", "0.3", "--cohort-size", "x"],
+     "Invalid value for '--cohort-size': must be a whole number. Got 'x'."),
+    (["simulate", "--design", "boin", "--target", "abc", "--p-true", "0.1"],
+     "Invalid value for '--target': must be a number. Got 'abc'."),
+])
+def test_type_and_range_errors_are_in_house_words(capsys, args, message):
+    code, out, err = run(capsys, *args)
+    assert code == 2 and out == ""
+    assert err == f"adcbridge: error: {message}\n"
+
+
+def test_other_messages_are_left_alone():
+    text = "Invalid value for '--design': 'boinn' is not one of 'boin', '3+3'."
+    assert parser_words(text, ["--design", "boinn"]) == text
+    assert parser_words("Missing option '--target'.", []) == "Missing option '--target'."
+
+
+# ------------------------------------------------------------------------------------- empty paths
+@pytest.mark.parametrize("args,flag", [
+    (["boin", "protocol", "--target", "0.3", "--doses", "3", "--out", ""], "'--out'"),
+    (["trial", "--out", ""], "'--out'"),
+    (["sweep", "s.yaml", "--out=", "--workers", "0"], "'--out'"),
+    (["run", "study.yaml", "--out", "  "], "'--out'"),
+    (["next", "--design", "boin", "--target", "0.3", "--doses", "3", "--history", ""], "'--history'"),
+    (["sweep", "", "--out", "x"], "'SWEEP'"),
+    (["init", ""], "'FOLDER'"),
+])
+def test_an_empty_path_is_refused_before_anything_is_written(capsys, tmp_path, monkeypatch, args, flag):
+    # Path("") is the current folder: `boin protocol --out ""` and `trial --out ""` used to write their files there
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, *args)
+    assert (code, out) == (2, "")
+    assert err == f"adcbridge: error: Invalid value for {flag}: an empty path; give a file or folder name\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_empty_text_option_is_not_a_path(capsys):
+    code, out, err = run(capsys, "next", "--design", "boin", "--target", "0.3", "--doses", "3", "--outcomes", "")
+    assert code == 2 and "an empty path" not in err and "'--outcomes'" in err
+
+
+# ------------------------------------------------------------------------ outcomes a design cannot take
+@pytest.mark.parametrize("args,design,why", [
+    (["--design", "comb-boin", "--target", "0.3", "--grid", "2x2"], "comb-boin",
+     "two agents: each patient has dose_a and dose_b"),
+    (["--design", "boin12", "--target", "0.3", "--efficacy-min", "0.25", "--doses", "3"], "boin12",
+     "toxicity and efficacy: each patient has an efficacy outcome"),
+])
+def test_outcomes_a_design_cannot_take_name_the_option(capsys, args, design, why):
+    # the grammar was turned into a history first, and the error named a column 'dose' (comb-boin) or 'efficacy'
+    # (boin12) of a 'patient row 1' the user never wrote
+    code, out, err = run(capsys, "next", *args, "--outcomes", "1NNN")
+    assert (code, out) == (2, "")
+    assert err == (f"adcbridge: error: Invalid value for '--outcomes': gives one dose level and the DLTs of each "
+                   f"cohort, which cannot describe a {design} trial ({why}): give a patient history instead.\n")
+
+
+# ----------------------------------------------------------------------------------- infinite rates
+@pytest.mark.parametrize("design,extra", [("boin-backfill", ["--q-true", "0.2,0.3,0.4"]), ("tite-boin", [])])
+def test_an_infinite_accrual_rate_is_named_as_not_finite(capsys, design, extra):
+    code, out, err = run(capsys, "simulate", "--design", design, "--target", "0.3", "--p-true", "0.1,0.2,0.3",
+                         *extra, "--accrual-rate", "inf", "--trials", "10")
+    assert code == 2 and "'--accrual-rate'" in err and "finite" in err and "Got inf." in err
+
+
+# ------------------------------------------------------------------------------------ YAML numbers
+SWEEP = """designs:
+  - name: boin
+    target: {target}
+    n_doses: 3
+scenarios:
+  - name: a
+    p_true: [0.1, {p2}, 0.3]
+trials: {trials}
+seed: 1
+"""
+
+
+def _sweep(tmp_path, capsys, target="0.3", p2="0.2", trials="200"):
+    path = tmp_path / "s.yaml"
+    path.write_text(SWEEP.format(target=target, p2=p2, trials=trials))
+    return run(capsys, "sweep", str(path), "--out", str(tmp_path / "out"), "--workers", "0", "--quiet")
+
+
+def test_exponent_numbers_are_numbers(tmp_path, capsys):
+    # PyYAML (YAML 1.1) reads 1e-1 and 2e2 as text: `target: 3e-1` was refused as "got '3e-1'"
+    code, out, err = _sweep(tmp_path, capsys, target="3e-1", p2="2E-1", trials="2e2")
+    assert (code, err) == (0, "")
+    record = json.loads((tmp_path / "out" / "sweep.json").read_text())
+    assert record["trials"] == 200 and isinstance(record["trials"], int)
+
+
+@pytest.mark.parametrize("where,kw,text", [
+    ("designs['boin'].target (line 3)", {"target": '"0.3"'}, "'0.3'"),
+    ("scenarios['a'].p_true[2] (line 7)", {"p2": "'0.2'"}, "'0.2'"),
+])
+def test_a_quoted_number_is_refused_like_a_quoted_trials(tmp_path, capsys, where, kw, text):
+    # a quoted design target was converted by pydantic while a quoted `trials` was refused: now both are refused
+    code, out, err = _sweep(tmp_path, capsys, **kw)
+    assert code == 2
+    assert err.endswith(f"s.yaml: {where}: is the text {text}: write the number without quotes (a quoted value "
+                        f"is text in YAML)\n")
+    code, out, err = _sweep(tmp_path, capsys, trials='"200"')
+    assert code == 2 and "trials (line 8): must be a whole number" in err
+
+
+def test_a_fractional_trials_is_still_refused(tmp_path, capsys):
+    code, out, err = _sweep(tmp_path, capsys, trials="2.505e2")
+    assert code == 2 and "trials (line 8): must be a whole number" in err and "got 250.5" in err
+
+
+def test_a_quoted_number_in_a_study_design_is_refused(tmp_path, capsys):
+    code, out, err = run(capsys, "init", str(tmp_path / "st"))
+    study = tmp_path / "st" / "study.yaml"
+    text = study.read_text()
+    assert "design: boin, target: 0.3," in text
+    study.write_text(text.replace("design: boin, target: 0.3,", 'design: boin, target: "0.3",', 1))
+    code, out, err = run(capsys, "run", str(study), "--out", str(tmp_path / "out"))
+    assert code == 2
+    assert ".options.target (line " in err and "is the text '0.3': write the number without quotes" in err
