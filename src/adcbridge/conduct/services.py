@@ -171,8 +171,9 @@ def enrol_patient(session: Session, user: User, trial: Trial, patient: str, dose
                   cohort: int | None = None) -> Patient:
     """Enrol a patient at ``dose`` (1-based).  The cohort is the current one while it is not full and at the same
     dose, else the next; a dose above those opened by confirmed escalations, and a new cohort after the design has
-    stopped the trial (every dose eliminated, the maximum sample size reached, ...), are refused
-    (:class:`Conflict`)."""
+    stopped the trial (every dose eliminated, the maximum sample size reached, ...) or while it suspends accrual
+    (TITE-BOIN; the pending patients' follow-up counts to the new patient's dosing date, else today's UTC date),
+    are refused (:class:`Conflict`)."""
     _require(user, "investigator")
     lock_trial(session, trial)
     if trial.status != "active":
@@ -197,9 +198,13 @@ def enrol_patient(session: Session, user: User, trial: Trial, patient: str, dose
         cohort = 1 if last is None else (last.cohort if (last.dose == dose and n_last < size) else last.cohort + 1)
     if last is not None and cohort > last.cohort:          # a new cohort: only while the design goes on
         from adcbridge.dosefinding import next_dose
-        verdict = next_dose(design, history_of(session, trial))
+        when = dosed_on or dt.datetime.now(dt.UTC).date()  # pending follow-up (TITE-BOIN) counts to this date
+        verdict = next_dose(design, history_of(session, trial, when))
         if verdict.decision == "stop":
             raise Conflict(f"trial {trial.name!r} has stopped ({verdict.rule}): {verdict.reason}")
+        if (verdict.extra or {}).get("suspend_accrual"):
+            raise Conflict(f"trial {trial.name!r}: accrual is suspended on {when.isoformat()} ({verdict.rule}): "
+                           f"{verdict.reason}")
     row = Patient(trial_id=trial.id, patient=patient, cohort=cohort, dose=dose, dlt=dlt, dosed_on=dosed_on,
                   assessed_on=assessed_on)
     session.add(row)
