@@ -181,7 +181,8 @@ def parser_words(text: str, args: list[str]) -> str:
     if value is None:
         return m.group("head") + words + "."
     try:
-        shown = value if value.strip() and float(value) is not None else repr(value)   # a number as typed
+        float(value)
+        shown = value                       # a number as typed
     except ValueError:
         shown = repr(value)
     return m.group("head") + words + f". Got {shown}."
