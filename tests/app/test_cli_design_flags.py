@@ -205,7 +205,7 @@ def test_tite_time_messages_show_the_dates_of_the_file(tmp_path, capsys):
     err = _error(capsys, "next", "--design", "tite-boin", "--target", "0.25", "--doses", "5", "--history", h)
     assert "column 'assess_time', line 2 (patient 'P1'): an assessment before dosing (assess_time 2026-03-12 < " \
            "dose_time 2026-03-15)" in err
-    h = _file(tmp_path, "patient,cohort,dose,dlt,dose_time\nP1,1,1,0,2026-03-01\nP2,1,1,0,2026-03-02\n"
+    h = _file(tmp_path, "patient,cohort,dose,dlt,dose_time\nP1,1,1,0,2026-02-01\nP2,1,1,0,2026-02-02\n"
                         "P3,1,1,,2026-03-20\n")
     err = _error(capsys, "next", "--design", "tite-boin", "--target", "0.25", "--doses", "5", "--history", h,
                  "--dlt-window", "28", "--today", "2026-03-10")

@@ -148,3 +148,14 @@ def test_a_quoted_number_in_a_study_design_is_refused(tmp_path, capsys):
     code, out, err = run(capsys, "run", str(study), "--out", str(tmp_path / "out"))
     assert code == 2
     assert ".options.target (line " in err and "is the text '0.3': write the number without quotes" in err
+
+
+def test_a_quoted_boolean_is_refused_too(tmp_path, capsys):
+    # `extrasafe: "yes"` was converted to True by pydantic while a quoted number is refused
+    path = tmp_path / "s.yaml"
+    path.write_text(SWEEP.format(target="0.3", p2="0.2", trials="100") + "")
+    text = path.read_text().replace("    n_doses: 3\n", "    n_doses: 3\n    extrasafe: \"off\"\n")
+    path.write_text(text)
+    code, out, err = run(capsys, "sweep", str(path), "--out", str(tmp_path / "out"), "--workers", "0")
+    assert code == 2 and err.endswith("designs['boin'].extrasafe (line 5): is the text 'off': write true or false "
+                                      "without quotes (a quoted value is text in YAML)\n")

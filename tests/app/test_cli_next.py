@@ -104,8 +104,12 @@ def _history(tmp_path, text):
     ("patient,cohort,dose,dlt\nA,1,1,0\nA,1,1,0\n", "column 'patient', line 3 (patient 'A'): the id appears twice"),
     ("patient,cohort,dose,dlt\nA,1,1,0\nB,1,2,0\n", "column 'dose', line 3 (patient 'B'): cohort 1 is at level 1"),
     ("patient,cohort,dose,dlt\nA,1,7,0\n", "column 'dose', line 2 (patient 'A'): level 7 is outside 1..5"),
-    ("patient,cohort,dose,dlt\nA,1,1,0\nB,3,1,1\nC,2,2,0\n",
-     "column 'cohort', line 4 (patient 'C'): cohort 2 comes after cohort 3"),
+    ("patient,cohort,dose,dlt\nA,1,1,0\nB,2,1,1\nC,3,1,0\nC2,2,2,0\n",
+     "column 'cohort', line 5 (patient 'C2'): cohort 2 comes after cohort 3"),
+    ("patient,cohort,dose,dlt\nA,1,1,0\nB,3,1,1\n",
+     "column 'cohort', line 3 (patient 'B'): cohort 3 follows cohort 1: cohort 2 is missing; number the cohorts 1, 2, "
+     "3, ... in enrolment order"),
+    ("patient,cohort,dose,dlt\nA,2,1,0\n", "column 'cohort', line 2 (patient 'A'): the first cohort is numbered 2"),
     ("patient,cohort,dose,dlt\nA,1,2,0\n", "column 'dose', line 2 (patient 'A'): the first cohort is at level 2, "
                                               "but boin starts at level 1"),
     ("patient,cohort,dose,dlt,dose_time\nA,1,1,0,-2\n", "column 'dose_time', line 2 (patient 'A'): expected a time"),

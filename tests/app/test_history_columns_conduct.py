@@ -198,20 +198,20 @@ def test_a_tite_boin_trial_enrols_the_next_cohort_while_patients_are_pending(db)
     """The check that the design goes on before a new cohort counts the pending patients' follow-up to the new
     patient's dosing date (it used to refuse, asking for a follow-up fraction the app cannot hold)."""
     make, users = db
-    cohort = [("P001", 1, False, 2, 20), ("P002", 1, False, 3, 21), ("P003", 1, None, 4, None)]
+    cohort = [("P001", 1, False, 1, 29), ("P002", 1, False, 2, 30), ("P003", 1, None, 4, None)]
     trial_id = _tite_trial(make, users, cohort)
     with make.begin() as s:
         trial = s.get(sv.Trial, trial_id)
-        row = sv.enrol_patient(s, users["investigator"], trial, "P004", 1, dosed_on=dt.date(2026, 1, 29))
+        row = sv.enrol_patient(s, users["investigator"], trial, "P004", 1, dosed_on=dt.date(2026, 1, 31))
         assert row.cohort == 2
 
 
 def test_a_tite_boin_trial_refuses_a_new_cohort_while_accrual_is_suspended(db):
     """TITE-BOIN suspends accrual while more than max_pending (half) of the patients at the current dose are
-    pending: with 1 of 3 known, a fourth patient on 2026-01-06 is refused (409), naming the rule; once the outcomes
-    are in, the same patient is enrolled."""
+    pending: with 1 of 3 known (a DLT), a fourth patient on 2026-01-06 is refused (409), naming the rule; once the
+    outcomes are in, the same patient is enrolled."""
     make, users = db
-    cohort = [("P001", 1, False, 2, 5), ("P002", 1, None, 3, None), ("P003", 1, None, 4, None)]
+    cohort = [("P001", 1, True, 2, 5), ("P002", 1, None, 3, None), ("P003", 1, None, 4, None)]
     trial_id = _tite_trial(make, users, cohort)
     with make.begin() as s:
         trial = s.get(sv.Trial, trial_id)
@@ -222,6 +222,6 @@ def test_a_tite_boin_trial_refuses_a_new_cohort_while_accrual_is_suspended(db):
         trial = s.get(sv.Trial, trial_id)
         for pid in ("P002", "P003"):
             sv.correct_outcome(s, users["investigator"], trial, pid, False, "outcome entered",
-                               assessed_on=dt.date(2026, 1, 31))
-        row = sv.enrol_patient(s, users["investigator"], trial, "P004", 1, dosed_on=dt.date(2026, 2, 1))
+                               assessed_on=dt.date(2026, 2, 1))
+        row = sv.enrol_patient(s, users["investigator"], trial, "P004", 1, dosed_on=dt.date(2026, 2, 2))
         assert row.cohort == 2

@@ -138,3 +138,57 @@ def test_a_backfill_flag_of_0_or_nan_is_false():
     assert History.from_records([_record(backfill=0)]).patients[0].backfill is False
     assert History.from_records([_record(backfill=math.nan)]).patients[0].backfill is False
     assert History.from_records([_record(backfill=1)]).patients[0].backfill is True
+
+
+# ------------------------------------------------ TITE-BOIN: outcomes and times the rows contradict (2nd review)
+def _tite(tmp_path, capsys, rows, today="2026-03-05"):
+    path = tmp_path / "t.csv"
+    path.write_text("patient,cohort,dose,dlt,dose_time,assess_time\n" + "".join(r + "\n" for r in rows))
+    return run(capsys, "next", "--design", "tite-boin", "--target", "0.25", "--doses", "5", "--history", str(path),
+               "--dlt-window", "28", "--today", today)
+
+
+def test_no_dlt_entered_before_the_window_is_over_is_refused(tmp_path, capsys):
+    # a site typing 0 for "no DLT so far" escalated the trial (three complete patients instead of 0.32 of one)
+    code, out, err = _tite(tmp_path, capsys, ["P1,1,1,0,2026-03-01,2026-03-02", "P2,1,1,0,2026-03-02,",
+                                              "P3,1,1,0,2026-03-03,"])
+    assert (code, out) == (2, "")
+    assert err.endswith("column 'dlt', line 2 (patient 'P1'): no DLT, assessed on 2026-03-02, 1 days after dosing: "
+                        "the 28-day DLT window is not over, so the outcome is not known yet; leave dlt (and "
+                        "assess_time) empty while the patient is pending\n")
+    code, out, err = _tite(tmp_path, capsys, ["P1,1,1,0,2026-03-01,", "P2,1,1,,2026-03-02,"])
+    assert code == 2 and "line 2 (patient 'P1'): no DLT, on --today 2026-03-05, 4 days after dosing" in err
+
+
+def test_a_dlt_within_the_window_and_a_whole_window_without_one_are_fine(tmp_path, capsys):
+    code, out, err = _tite(tmp_path, capsys, ["P1,1,1,1,2026-01-01,2026-01-09", "P2,1,1,0,2026-01-02,2026-01-30",
+                                              "P3,1,1,0,2026-01-03,", "P4,2,1,,2026-03-01,"])
+    assert (code, err) == (0, "")
+
+
+def test_tite_dosing_times_out_of_row_order_are_refused(tmp_path, capsys):
+    code, out, err = _tite(tmp_path, capsys, ["P1,1,1,0,2026-01-01,2026-01-29", "P2,1,1,0,2026-01-20,2026-02-17",
+                                              "P3,1,1,0,2026-01-10,2026-02-07"])
+    assert code == 2 and err.endswith("column 'dose_time', line 4 (patient 'P3'): dosed on 2026-01-10, before patient "
+                                      "P2 on an earlier row (on 2026-01-20); the rows are the patients in enrolment "
+                                      "order, and tite-boin reads each patient's arrival from dose_time\n")
+
+
+def test_an_assessed_patient_without_an_outcome_is_refused(tmp_path, capsys):
+    code, out, err = _tite(tmp_path, capsys, ["P1,1,1,0,2026-01-01,2026-01-29", "P2,1,1,,2026-01-02,2026-01-30"])
+    assert code == 2 and err.endswith("column 'assess_time', line 3 (patient 'P2'): assessed on 2026-01-30 but dlt "
+                                      "is empty: give the outcome (0 or 1), or leave assess_time empty while the "
+                                      "patient is pending\n")
+
+
+# ------------------------------------------------------------------------------------ cohort numbers
+@pytest.mark.parametrize("cohorts,message", [
+    ((1, 3), "column 'cohort', patient row 2 (patient 'P2'): cohort 3 follows cohort 1: cohort 2 is missing"),
+    ((2, 2), "column 'cohort', patient row 1 (patient 'P1'): the first cohort is numbered 2"),
+])
+def test_a_gap_in_the_cohort_numbers_is_refused(cohorts, message):
+    # an empty row is refused as a possibly deleted patient; a missing cohort number is the same risk
+    with pytest.raises(ValueError) as err:
+        History(tuple(Patient(f"P{k + 1}", c, 1, False) for k, c in enumerate(cohorts)))
+    assert str(err.value).startswith(message)
+    assert str(err.value).endswith("; number the cohorts 1, 2, 3, ... in enrolment order")

@@ -24,7 +24,7 @@ def test_with_followup_refuses_a_patient_whose_followup_is_given():
 
 
 def test_with_followup_refuses_an_outcome_assessed_after_the_decision():
-    h = History((Patient("P1", 1, 1, False, dose_time=0.0, assess_time=20.0), Patient("P2", 1, 1, None, dose_time=3.0)))
+    h = History((Patient("P1", 1, 1, True, dose_time=0.0, assess_time=20.0), Patient("P2", 1, 1, None, dose_time=3.0)))
     with pytest.raises(ValueError, match=r"column 'assess_time', patient row 1 .*assessed at day 20, after the time "
                                          r"of the decision"):
         h.with_followup(14.0, 28.0)

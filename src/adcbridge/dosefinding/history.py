@@ -188,6 +188,11 @@ class History:
             if p.cohort < last_cohort:
                 raise _row_error(self, k, p, "cohort", f"cohort {p.cohort} comes after cohort {last_cohort}; the rows "
                                                        f"are the patients in enrolment order")
+            if p.cohort > last_cohort + 1:
+                raise _row_error(self, k, p, "cohort",
+                                 (f"cohort {p.cohort} follows cohort {last_cohort}: cohort {last_cohort + 1} is missing"
+                                  if last_cohort else f"the first cohort is numbered {p.cohort}")
+                                 + "; number the cohorts 1, 2, 3, ... in enrolment order")
             if p.cohort != last_cohort and p.cohort in dose_of:
                 raise _row_error(self, k, p, "cohort", f"cohort {p.cohort} continues after another cohort; a "
                                                        f"cohort's patients are consecutive")
@@ -291,12 +296,32 @@ class History:
         """``"on 2026-03-12"`` (dates) or ``"at day 12"`` (day numbers), for messages."""
         return f"on {self.time_text(days)}" if self.time_origin else f"at day {days:g}"
 
+    def check_enrolment_times(self, design_name: str) -> None:
+        """The checks of a design that reads a patient's arrival from ``dose_time`` (TITE-BOIN, BF-BOIN): the rows'
+        dosing times do not go back (the rows are the patients in enrolment order), and a pending patient has no
+        assessment time (an assessed patient has an outcome); the error names the row."""
+        latest = None
+        for k, p in enumerate(self.patients, start=1):
+            if p.pending and p.assess_time is not None:
+                raise _row_error(self, k, p, "assess_time",
+                                 f"assessed {self._at(p.assess_time)} but dlt is empty: give the outcome (0 or 1), or "
+                                 f"leave assess_time empty while the patient is pending")
+            if p.dose_time is not None:
+                if latest is not None and p.dose_time < latest.dose_time:
+                    raise _row_error(self, k, p, "dose_time",
+                                     f"dosed {self._at(p.dose_time)}, before patient {latest.patient} on an earlier "
+                                     f"row ({self._at(latest.dose_time)}); the rows are the patients in enrolment "
+                                     f"order, and {design_name} reads each patient's arrival from dose_time")
+                latest = p
+
     def with_followup(self, now: float, dlt_window: float, *, now_name: str = "the time of the decision") -> History:
         """The history with ``followup`` set for every pending patient: ``min(1, (now - dose_time) /
-        dlt_window)``, all times in the same unit (days).  Follow-up has one source: a pending patient that
-        already has a ``followup`` is refused (the two could differ), as is one without ``dose_time``; a ``now``
-        before a patient's dosing, or before an outcome's assessment, is refused.  ``now_name`` names the time of
-        the decision in the messages (e.g. ``"--today 2026-03-01"``)."""
+        dlt_window)``, all times in the same unit (days).  A patient without a DLT is complete only once his window
+        is over: ``dlt`` 0 assessed (or, without ``assess_time``, at ``now``) less than one window after dosing is
+        refused (a site typing 0 for "no DLT so far" would count a whole window without a DLT).  Follow-up has one
+        source: a pending patient that already has a ``followup`` is refused (the two could differ), as is one
+        without ``dose_time``; a ``now`` before a patient's dosing, or before an outcome's assessment, is refused.
+        ``now_name`` names the time of the decision in the messages (e.g. ``"--today 2026-03-01"``)."""
         if not _is_time(dlt_window) or dlt_window <= 0:
             raise ValueError(f"The DLT window must be a positive time, got {dlt_window!r}.")
         if not _is_time(now):
@@ -317,6 +342,14 @@ class History:
                 if now < p.dose_time:
                     raise _row_error(self, k, p, "dose_time", f"dosed {self._at(p.dose_time)}, after {now_name}")
                 p = replace(p, followup=min(1.0, (now - p.dose_time) / dlt_window))
+            elif p.dlt is False and p.dose_time is not None:
+                end, at = (p.assess_time, f"assessed {self._at(p.assess_time)}") if p.assess_time is not None else \
+                    (now, f"on {now_name}")
+                if end - p.dose_time < dlt_window * (1 - 1e-9):
+                    raise _row_error(self, k, p, "dlt", f"no DLT, {at}, {end - p.dose_time:g} days after dosing: the "
+                                                        f"{dlt_window:g}-day DLT window is not over, so the outcome is "
+                                                        f"not known yet; leave dlt (and assess_time) empty while the "
+                                                        f"patient is pending")
             out.append(p)
         return History(tuple(out), self.source, self.places, self.time_origin)
 

@@ -60,7 +60,7 @@ def _binary(df: pd.DataFrame, column: str, *, pending: bool) -> list[bool | None
 def _times(df: pd.DataFrame) -> tuple[dict[str, np.ndarray], str | None]:
     """``dose_time`` and ``assess_time`` as days: numbers as they are, or ISO dates (2026-03-01) as days from the
     earliest dosing date (returned as the origin); a column mixing the two is refused."""
-    present = [c for c in ("dose_time", "assess_time") if c in df.columns]
+    present = [c for c in ("dose_time", "assess_time") if c in df.columns and df[c].notna().any()]  # empty: no kind
     text = {c: df[c] for c in present if not pd.api.types.is_numeric_dtype(df[c])}
     dated = {}
     for c, raw in text.items():

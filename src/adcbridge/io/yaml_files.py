@@ -37,11 +37,15 @@ UniqueKeyLoader.add_implicit_resolver(
     "tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"), list("-+0123456789"))
 
 
+#: text that YAML reads as a boolean when it is not quoted
+_BOOLEAN_TEXT = {"true", "false", "yes", "no", "on", "off"}
+
+
 def quoted_number(value, loc: tuple = (), skip: tuple[str, ...] = ()) -> tuple[tuple, str] | None:
-    """The first number written as text in ``value`` (a mapping or list read from YAML, walked in order): its key
-    path and the text, or None.  A quoted ``target: "0.3"`` is text in YAML; a design's options refuse it rather
-    than let pydantic convert some quoted numbers and not others.  Keys in ``skip`` (names, labels, units) are
-    text by nature and are not looked into."""
+    """The first number or boolean written as text in ``value`` (a mapping or list read from YAML, walked in
+    order): its key path and a message, or None.  A quoted ``target: "0.3"`` or ``extrasafe: "yes"`` is text in
+    YAML; a design's options refuse it rather than let pydantic convert some quoted values and not others.  Keys in
+    ``skip`` (names, labels, units) are text by nature and are not looked into."""
     if isinstance(value, dict):
         for key, item in value.items():
             if key not in skip:
@@ -54,11 +58,13 @@ def quoted_number(value, loc: tuple = (), skip: tuple[str, ...] = ()) -> tuple[t
             if found:
                 return found
     elif isinstance(value, str) and value.strip():
+        if value.strip().lower() in _BOOLEAN_TEXT:
+            return loc, f"is the text {value!r}: write true or false without quotes (a quoted value is text in YAML)"
         try:
             float(value)
         except ValueError:
             return None
-        return loc, value
+        return loc, f"is the text {value!r}: write the number without quotes (a quoted value is text in YAML)"
     return None
 
 

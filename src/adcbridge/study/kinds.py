@@ -204,8 +204,7 @@ def _check_design(a, study) -> list[tuple[tuple, str]]:
     from adcbridge.io.yaml_files import quoted_number
     quoted = quoted_number(a.options, skip=("design", "dose_unit"))
     if quoted:
-        return [(("options",) + quoted[0], f"is the text {quoted[1]!r}: write the number without quotes (a quoted "
-                                           f"value is text in YAML)")]
+        return [(("options",) + quoted[0], quoted[1])]
     has_doses = "doses" in a.options or "dose_levels" in a.options
     if a.from_ and has_doses:
         problems.append((("from",), "give the dose levels in the options or 'from', not both"))

@@ -115,8 +115,7 @@ def _check_scenario(entry, loc: tuple) -> None:
         raise _Problem(loc + ("name",), f"must be non-empty text, got {entry['name']!r}")
     quoted = quoted_number(entry, skip=("name",))
     if quoted:
-        raise _Problem(loc + quoted[0], f"is the text {quoted[1]!r}: write the number without quotes (a quoted "
-                                        f"value is text in YAML)")
+        raise _Problem(loc + quoted[0], quoted[1])
     if "p_true" not in entry:
         raise _Problem(loc + ("p_true",), "is required: the true DLT probability of each dose")
     _check_probabilities(entry["p_true"], loc + ("p_true",))
@@ -145,8 +144,7 @@ def _check_design(entry, loc: tuple) -> None:
         raise _Problem(loc + ("label",), f"must be non-empty text, got {entry['label']!r}")
     quoted = quoted_number(entry, skip=("name", "label", "dose_unit"))
     if quoted:
-        raise _Problem(loc + quoted[0], f"is the text {quoted[1]!r}: write the number without quotes (a quoted "
-                                        f"value is text in YAML)")
+        raise _Problem(loc + quoted[0], quoted[1])
 
 
 def _twice(names: list, what: str, loc: str, hint: str = "") -> None:

@@ -62,16 +62,8 @@ def check_backfill_history(design, history: History) -> History:
                                                          f"escalation cohort, not a backfill patient")
     cohort_of: dict[int, bool] = {}
     current, size, n_cohorts = None, 0, 0
-    arrived = None                                 # (row, patient) of the latest dosing time so far
+    history.check_enrolment_times(name)
     for k, p in enumerate(pts, start=1):
-        if p.dose_time is not None:
-            if arrived is not None and p.dose_time < arrived[1].dose_time:
-                q = arrived[1]
-                raise _row_error(history, k, p, "dose_time",
-                                 f"dosed {history._at(p.dose_time)}, before patient {q.patient} on an earlier row "
-                                 f"({history._at(q.dose_time)}); the rows are the patients in enrolment order, and "
-                                 f"{name} reads each patient's arrival from dose_time")
-            arrived = (k, p)
         if cohort_of.setdefault(p.cohort, p.backfill) != p.backfill:
             raise _row_error(history, k, p, "backfill", f"cohort {p.cohort} mixes escalation and backfill "
                                                         f"patients; give backfill patients their own cohort numbers")

@@ -51,9 +51,11 @@ __all__ = ["decide", "check_tite_history", "tite_counts"]
 
 
 def check_tite_history(design, history):
-    """TITE-BOIN's own checks: a pending patient needs its follow-up fraction, a cohort at most
+    """TITE-BOIN's own checks: dosing times in enrolment order and no assessment of a pending patient
+    (:meth:`History.check_enrolment_times`), a pending patient needs its follow-up fraction, a cohort at most
     ``cohort_size`` patients; the error names the patient row."""
     from ..history import _row_error
+    history.check_enrolment_times(design.spec_name)
     size, counts = design.cohort_size, {}
     for k, p in enumerate(history.patients, start=1):
         if p.pending and p.followup is None:
