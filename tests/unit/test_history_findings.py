@@ -192,3 +192,13 @@ def test_a_gap_in_the_cohort_numbers_is_refused(cohorts, message):
         History(tuple(Patient(f"P{k + 1}", c, 1, False) for k, c in enumerate(cohorts)))
     assert str(err.value).startswith(message)
     assert str(err.value).endswith("; number the cohorts 1, 2, 3, ... in enrolment order")
+
+
+def test_follow_up_computed_with_another_window_is_refused():
+    # the API let the DLT window come from two places: with_followup(now, 7) under a design of dlt_window 28
+    h = History((Patient("P1", 1, 1, True, dose_time=0.0, assess_time=3.0), Patient("P2", 1, 1, None, dose_time=1.0)))
+    design = tite_boin(0.25, 5, dlt_window=28)
+    with pytest.raises(ValueError, match=r"^The history's follow-up fractions were computed with a DLT window of 7, "
+                                         r"but the design's dlt_window is 28"):
+        next_dose(design, h.with_followup(5.0, 7))
+    assert next_dose(design, h.with_followup(5.0, 28)).history.patients[1].followup == pytest.approx(4 / 28)

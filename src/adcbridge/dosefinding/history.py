@@ -147,6 +147,9 @@ class History:
     places: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
     #: the date (ISO) that times count from, when the table gave dates (day 0 = the first dosing date)
     time_origin: str | None = field(default=None, compare=False)
+    #: the DLT window :meth:`with_followup` computed the follow-up fractions with (None: not computed here), so a
+    #: design can refuse fractions of another window
+    followup_window: float | None = field(default=None, compare=False)
 
     def __post_init__(self):
         if not isinstance(self.patients, tuple):
@@ -351,7 +354,7 @@ class History:
                                                         f"not known yet; leave dlt (and assess_time) empty while the "
                                                         f"patient is pending")
             out.append(p)
-        return History(tuple(out), self.source, self.places, self.time_origin)
+        return History(tuple(out), self.source, self.places, self.time_origin, float(dlt_window))
 
     def first_with(self, column: str) -> int | None:
         """The 1-based row of the first patient with a value in ``column`` (``efficacy``, ``dose_time``,

@@ -56,6 +56,11 @@ def check_tite_history(design, history):
     ``cohort_size`` patients; the error names the patient row."""
     from ..history import _row_error
     history.check_enrolment_times(design.spec_name)
+    window = history.followup_window
+    if window is not None and not np.isclose(window, design.dlt_window, rtol=1e-9, atol=0.0):
+        raise ValueError(f"The history's follow-up fractions were computed with a DLT window of {window:g}, but the "
+                         f"design's dlt_window is {design.dlt_window:g}: compute them with the design's window "
+                         f"(history.with_followup(now, design.dlt_window)).")
     size, counts = design.cohort_size, {}
     for k, p in enumerate(history.patients, start=1):
         if p.pending and p.followup is None:
