@@ -202,3 +202,13 @@ def test_follow_up_computed_with_another_window_is_refused():
                                          r"but the design's dlt_window is 28"):
         next_dose(design, h.with_followup(5.0, 7))
     assert next_dose(design, h.with_followup(5.0, 28)).history.patients[1].followup == pytest.approx(4 / 28)
+
+
+def test_a_dose_value_in_the_dose_column_is_named_as_a_level(tmp_path):
+    # `--doses 1,2.1,4.2` and a history with the dose 2.1: the column holds the level (2), which the message says
+    path = tmp_path / "h.csv"
+    path.write_text("patient,cohort,dose,dlt\nP1,1,2.1,0\n")
+    with pytest.raises(ValueError, match=r"column 'dose', line 2 \(patient 'P1'\): expected a dose level, a whole "
+                                         r"number >= 1 \(1 = the lowest dose; the level's number, not the dose "
+                                         r"itself\), got '2.1'"):
+        read_history(path)

@@ -117,7 +117,9 @@ def read_history(path: str | Path, sheet: str | None = None) -> History:
     whole = {}
     for column in ("cohort",) + levels:
         values = validation.numeric_column(df, column, min=1, key="patient")
-        validation.fail_first(df, column, values != np.floor(values), "a whole number >= 1", key="patient")
+        what = "a whole number >= 1" if column == "cohort" else \
+            "a dose level, a whole number >= 1 (1 = the lowest dose; the level's number, not the dose itself)"
+        validation.fail_first(df, column, values != np.floor(values), what, key="patient")
         whole[column] = values.astype(int)
     dlt = _binary(df, "dlt", pending=True)
     times, origin = _times(df)
