@@ -261,7 +261,8 @@ def test_a_bad_choice_is_one_plain_line(capsys):
     (["fit", "dose-response", "{ryegrass}", "--y", "rootl", "--fix", "z=0"],
      "Invalid value for '--fix': can fix only b, c, d or f; got 'z'."),
     (["simulate", "--design", "crm", "--target", "0.3", "--p-true", "0.1,0.2,0.3", "--prior-mtd", "9"],
-     "Invalid value for '--prior-mtd': must be a level in 1..3. Got 9."),
+     "Invalid value for '--prior-mtd': must be one of the 3 dose levels, 1..3 (the level whose skeleton value is "
+     "the target). Got 9."),
     (["pk", "project", "--param", "CL=20:mL/day/kg", "--param", "V1=40:mL/kg", "--body-weight", "-1"],
      "Invalid value for '--body-weight': must be > 0. Got -1.0."),
     (["fih", "--hnstd", "-30", "--species", "cynomolgus"], "Invalid value for '--hnstd': must be > 0."),

@@ -84,6 +84,7 @@ def test_write_table_by_suffix(tmp_path):
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
 def test_a_failure_midway_leaves_nothing(tmp_path, suffix):
+    (tmp_path / "sub").mkdir()                          # a single-file writer makes no folder (it must exist)
     target = tmp_path / "sub" / f"t{suffix}"
 
     def chunks():
@@ -92,7 +93,7 @@ def test_a_failure_midway_leaves_nothing(tmp_path, suffix):
 
     with pytest.raises(ValueError, match="chunk 2"):
         write_table_chunks(target, chunks())
-    assert not (tmp_path / "sub").exists()              # no file, no temporary file, no folder it made
+    assert list((tmp_path / "sub").iterdir()) == []     # no file, no temporary file
 
 
 def test_a_failure_midway_keeps_the_old_file(tmp_path):

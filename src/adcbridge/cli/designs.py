@@ -59,13 +59,23 @@ def _has_parameter(cls, name: str) -> bool:
     return name in cls.model_fields and name not in getattr(cls, "fixed_parameters", ())
 
 
-def _spec_error(exc: ValueError, given: set[str]) -> Exception:
+def _spec_error(exc: ValueError, given: set[str], derived: dict[str, tuple[str, str]] | None = None) -> Exception:
     """A specification's error in the words of the command line: about a parameter whose flag the user gave, a
-    usage error naming the flag (``Invalid value for '--cohort-size': must be >= 1. Got 0.``); otherwise the
-    specification's sentence in the house's words."""
+    usage error naming the flag (``Invalid value for '--cohort-size': must be >= 1. Got 0.``); about a parameter
+    taken from another flag (``derived``: parameter -> (flag, what that flag gives), e.g. the number of doses from
+    the length of ``--p-true``), a usage error naming that flag; otherwise the specification's sentence in the
+    house's words."""
     import re
     text = house_words(str(exc).splitlines()[0])
     param = getattr(exc, "parameter", None)
+    named = re.match(r"The '(?P<param>[A-Za-z_0-9]+)' parameter of (?P<design>[A-Za-z0-9+_ -]+?) "
+                     r"(?=must|is|has|needs|:)", text)
+    about = param or (named.group("param") if named else None)
+    if about in (derived or {}) and named:
+        source, what = derived[about]
+        noun = {"n_doses": "number of dose levels"}.get(about, about.replace("_", " "))
+        return typer.BadParameter(f"{what}, but {named.group('design')}'s {noun} {text[named.end():].lstrip(': ')}",
+                                  param_hint=f"'{source}'")
     flag = _flag_of(param) if param else None
     if flag in given:
         m = re.match(r"The '[A-Za-z_0-9]+' parameter of [A-Za-z0-9+_ -]+? (?=must|is|has|needs|:)", text)
@@ -83,11 +93,13 @@ def _registered(name: str) -> str:
 
 
 def build_from_flags(design: str, doses: str | None, n_doses: int | None, given: dict[str, object],
-                     command: str | None = None):
+                     command: str | None = None, derived: dict[str, tuple[str, str]] | None = None):
     """The spec of registered ``design`` from the flags the user gave (``given``: flag -> value; None and False
     mean not given).  ``doses`` is a number of levels or the dose values (``n_doses`` when it is already known
     from elsewhere, e.g. the length of ``--p-true``).  ``command`` (``next``, ``pathways``, ``simulate``) refuses
-    the flags that change nothing in its result."""
+    the flags that change nothing in its result.  ``derived`` names the flag a parameter was taken from when the
+    user did not give its own (``{"n_doses": ("--p-true", "has 60 values, one per dose level")}``): an error
+    about that parameter names that flag."""
     from adcbridge.dosefinding.registry import design_class
     from adcbridge.spec import SpecError
     cls = design_class(_registered(design))
@@ -140,8 +152,8 @@ def build_from_flags(design: str, doses: str | None, n_doses: int | None, given:
         elif len(levels) >= 2:
             params["n_doses"], params["dose_levels"] = len(levels), tuple(levels)
         else:
-            raise typer.BadParameter(f"give the number of dose levels or the dose values (two or more), got "
-                                     f"{doses!r}", param_hint="'--doses'")
+            raise typer.BadParameter(f"give the number of dose levels (a whole number >= 1, e.g. 5) or the dose "
+                                     f"values (two or more, e.g. 1,2.1,4.2), got {doses!r}", param_hint="'--doses'")
         if n_doses is not None and params["n_doses"] != n_doses:
             raise typer.BadParameter(f"has {params['n_doses']} levels but the scenario has {n_doses}",
                                      param_hint="'--doses'")
@@ -170,7 +182,7 @@ def build_from_flags(design: str, doses: str | None, n_doses: int | None, given:
     try:
         return cls(**params)
     except SpecError as exc:
-        raise _spec_error(exc, typed | ({"--doses"} if doses is not None else set())) from None
+        raise _spec_error(exc, typed | ({"--doses"} if doses is not None else set()), derived) from None
 
 
 def _levels(text: str, flag: str) -> int | tuple[int, int]:
@@ -185,9 +197,12 @@ def _levels(text: str, flag: str) -> int | tuple[int, int]:
 def _grid(text: str, flag: str) -> tuple[int, int]:
     """``"3x5"`` -> (3, 5): levels of agent A (rows) by levels of agent B (columns)."""
     parts = text.lower().replace(" ", "").split("x")
-    if len(parts) != 2 or not all(p.isdigit() and int(p) >= 1 for p in parts):
+    if len(parts) != 2 or not all(p.isdigit() for p in parts):
         raise typer.BadParameter(f"expected the levels of A by the levels of B, e.g. 3x5, got {text!r}",
                                  param_hint=f"'{flag}'")
+    if not all(int(p) >= 1 for p in parts):
+        raise typer.BadParameter(f"each agent needs at least one level (levels of A and of B >= 1), e.g. 3x5, got "
+                                 f"{text!r}", param_hint=f"'{flag}'")
     return int(parts[0]), int(parts[1])
 
 
@@ -281,8 +296,9 @@ DESIGN = typer.Option("boin", "--design", help="Registered design: boin, 3+3, cr
 TARGET = typer.Option(None, "--target", help="Target DLT probability (boin: 0.05-0.6; crm: 0-1; not for 3+3).")
 COHORT_SIZE = typer.Option(None, "--cohort-size", help="Patients per cohort (every design but 3+3; "
                                                                  "default 3).")
-COHORTS = typer.Option(None, "--cohorts", help="Maximum number of cohorts (default 10; not for the comb-boin "
-                                                "waterfall, --mtd-contour, whose subtrials set their own).")
+COHORTS = typer.Option(None, "--cohorts", help="The design's maximum number of cohorts in a trial (every design but "
+                                                "3+3; default 10; not for the comb-boin waterfall, --mtd-contour, "
+                                                "whose subtrials set their own).")
 START_DOSE = typer.Option(None, "--start-dose", help="Starting dose level (default 1; comb-boin: the levels of A "
                                                      "and B, e.g. 1,1).")
 N_EARLYSTOP = typer.Option(None, "--n-earlystop", help="boin, tite-boin, comb-boin, boin-backfill: stop when "
@@ -292,10 +308,13 @@ P_SAF = typer.Option(None, "--p-saf", help="BOIN family (boin, tite-boin, comb-b
                                            "boin12): highest DLT rate deemed sub-therapeutic (default 0.6 x target).")
 P_TOX = typer.Option(None, "--p-tox", help="BOIN family (boin, tite-boin, comb-boin, boin-backfill, "
                                            "boin12): lowest DLT rate deemed overly toxic (default 1.4 x target).")
-CUTOFF_ELI = typer.Option(None, "--cutoff-eli", help="boin: posterior probability cut-off for eliminating a dose "
+CUTOFF_ELI = typer.Option(None, "--cutoff-eli", help="BOIN family (boin, tite-boin, comb-boin, boin-backfill, "
+                                                     "boin12): posterior probability cut-off for eliminating a dose "
                                                      "(default 0.95).")
-EXTRASAFE = typer.Option(False, "--extrasafe", help="boin: the extra safety stopping rule at the lowest dose.")
-OFFSET = typer.Option(None, "--offset", help="boin: offset of the extra safety rule's cut-off (default 0.05).")
+EXTRASAFE = typer.Option(False, "--extrasafe", help="boin, tite-boin, comb-boin, boin-backfill: the extra safety "
+                                                    "stopping rule at the lowest dose.")
+OFFSET = typer.Option(None, "--offset", help="boin, tite-boin, comb-boin, boin-backfill: offset of the extra safety "
+                                             "rule's cut-off (default 0.05; with --extrasafe).")
 TITRATION = typer.Option(False, "--titration", help="boin, comb-boin: accelerated titration (one patient per dose "
                                                     "until the first DLT; comb-boin: up the grid, agent B first; not "
                                                     "with --cohort-size 1 or --mtd-contour).")
@@ -430,8 +449,49 @@ def next_cmd(design: str = DESIGN,
         trial = outcomes
     if today is not None:
         trial = _with_followup(spec, trial, today, dlt_window)
-    decision = next_dose(spec, trial)
+    try:
+        decision = next_dose(spec, trial)
+    except ValueError as exc:
+        if "treats cohorts of" in str(exc):          # the cohort-size check: say where and what to do
+            raise _oversized_cohort(spec, trial) or exc from None
+        raise
     emit(decision.to_record(), format, decision_text(decision))
+
+
+def _oversized_cohort(spec, trial) -> Exception | None:
+    """The error about the first cohort of ``trial`` (``--outcomes`` text or a history) larger than the design's
+    cohorts, as the command line says it: naming ``--outcomes`` and the cohort, or the history's row of the first
+    patient beyond the cohort size, and what to do.  Cohorts are consecutive patients with one cohort number; a
+    cohort starting with a backfill patient is not an escalation cohort (the library's rule).  None when there is
+    no such cohort."""
+    import re
+
+    from adcbridge.dosefinding.history import _row_error
+    size, name = getattr(spec, "cohort_size", None), spec.spec_name
+    if size is None:
+        return None
+    if isinstance(trial, str):
+        for k, token in enumerate(trial.split(), start=1):
+            m = re.match(r"^(.*?)([NTnt]+)$", token)
+            if m and len(m.group(2)) > size:
+                letters = m.group(2)
+                split = " ".join(m.group(1) + letters[i:i + size] for i in range(0, len(letters), size))
+                return typer.BadParameter(f"cohort {k} ({token!r}) has {len(letters)} patients, but {name} treats "
+                                          f"cohorts of {size}: split it into cohorts of at most {size} (e.g. "
+                                          f"{split!r}), or set --cohort-size {len(letters)} if that is the trial's "
+                                          f"cohort size", param_hint="'--outcomes'")
+        return None
+    patients, start = trial.patients, 0
+    for k, p in enumerate(patients, start=1):
+        if k > 1 and p.cohort != patients[k - 2].cohort:
+            start = k - 1
+        if k - start > size and not patients[start].backfill:
+            n = next((i for i in range(k, len(patients)) if patients[i].cohort != p.cohort), len(patients)) - start
+            return _row_error(trial, k, p, "cohort", f"cohort {p.cohort} has {n} patients, but {name} treats cohorts "
+                                                     f"of {size}, and this is patient {size + 1} of it: give it the "
+                                                     f"next cohort number (and renumber the cohorts after it), or set "
+                                                     f"--cohort-size {n} if that is the trial's cohort size")
+    return None
 
 
 def _uses(cls, what: str) -> bool:
@@ -493,7 +553,9 @@ def pathways_cmd(design: str = DESIGN,
                                                                            "(not for comb-boin: --grid)."),
                  dose_unit: Optional[str] = typer.Option(None, "--dose-unit", help="Unit of the dose values."),
                  n_cohorts: int = typer.Option(3, "--n-cohorts", min=1, max=8,
-                                               help="Cohorts in the table (every outcome of each)."),
+                                               help="Depth of the pathway table: how many cohorts it enumerates, "
+                                                    "every outcome of each (not the design's --cohorts, the "
+                                                    "maximum number of cohorts of a trial)."),
                  out: Optional[Path] = typer.Option(None, "--out", help="Write the table (CSV, Parquet or JSON by "
                                                                         "the suffix) instead of printing it."),
                  format: Format = FORMAT, flags: dict | None = None):

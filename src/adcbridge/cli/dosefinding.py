@@ -188,7 +188,8 @@ def boin_protocol(target: float = TARGET,
                         cutoff_eli=cutoff_eli, extrasafe=extrasafe, offset=offset, titration=titration,
                         dose_unit=dose_unit, **kw)
     table = decision_table(design)
-    with staged_outputs() as stage:                  # all files or none
+    with staged_outputs(make_folders=False) as stage:  # all files or none; the folder made, not its parents
+        stage.folder(out)
         written = _stage_protocol(stage, out, design, table, pathways)
         written.append(stage.text(out / "design.json", design.model_dump_json(indent=2) + "\n"))
     for p in written:
@@ -245,20 +246,37 @@ def simulate_cmd(design: str = DESIGN,
     probs = _p_true(p_true)
     cls = design_class(_registered(design))
     grid = (flags or {}).get("--grid")
+    derived: dict[str, tuple[str, str]] = {}
     if isinstance(probs[0], list):
         if "grid" not in cls.model_fields:
             raise typer.BadParameter(f"has rows (';') for a combination, but --design {design} has one agent",
                                      param_hint="'--p-true'")
-        shape = f"{len(probs)}x{len(probs[0])}"
+        rows, cols = len(probs), len(probs[0])
+        shape = f"{rows}x{cols}"
         if grid is not None and grid.lower().replace(" ", "") != shape:
             raise typer.BadParameter(f"is {grid} but --p-true is a {shape} grid", param_hint="'--grid'")
+        if (flags or {}).get("--mtd-contour") and rows > cols:
+            raise typer.BadParameter(f"is a {shape} grid ({rows} levels of agent A, the rows, by {cols} of agent B), "
+                                     f"but the waterfall design (--mtd-contour) needs agent A to have no more "
+                                     f"levels than agent B: give agent A as the agent with fewer levels, i.e. "
+                                     f"transpose --p-true to {cols}x{rows} (each column becomes a row) and swap the "
+                                     f"agents' doses", param_hint="'--p-true'")
+        if grid is None:
+            derived["grid"] = ("--p-true", f"is a {shape} grid (rows: levels of agent A; columns: agent B)")
         grid = shape
     elif "grid" in cls.model_fields:
         raise typer.BadParameter(f"--design {design} needs the grid of the combination: rows separated by ';', e.g. "
                                  f"'0.05,0.1;0.1,0.2'", param_hint="'--p-true'")
+    elif doses is None:
+        derived["n_doses"] = ("--p-true", f"has {len(probs)} values, one per dose level")
     spec = build_from_flags(design, doses, None if isinstance(probs[0], list) else len(probs),
                             {**(flags or {}), "--target": target if "target" in cls.model_fields else None,
-                             "--grid": grid}, command="simulate")
+                             "--grid": grid}, command="simulate", derived=derived)
+    if plot is not None:                             # checked before the simulation, not after it
+        png_path(plot, "--plot")
+        if spec.has_own_simulator:
+            raise typer.BadParameter(f"draws the trial engine's designs; for {design} use the JSON or a sweep's "
+                                     f"summary", param_hint="'--plot'")
     given = {"--q-true": q_true, "--accrual-rate": accrual_rate, "--accrual": accrual, "--late-onset": late_onset,
              "--late-window": late_window}
     scenario = scenario_from_flags(spec, design, given)
@@ -275,9 +293,6 @@ def simulate_cmd(design: str = DESIGN,
     except ValueError as exc:
         raise scenario_error(exc, given) from None
     if plot:
-        if spec.has_own_simulator:
-            raise typer.BadParameter(f"draws the trial engine's designs; for {design} use the JSON or a sweep's "
-                                     f"summary", param_hint="'--plot'")
         from adcbridge.io import write_bytes
         from adcbridge.report import plot_oc
         write_bytes(png_path(plot, "--plot"), _png(plot_oc([oc], [design])))
@@ -371,7 +386,8 @@ def trial_cmd(spec: Optional[Path] = typer.Argument(None, help="Trial YAML: desi
     typer.echo(f"({trials} simulated trials per scenario and design, seed {seed}.)")
     if out:
         summary = oc_summary_table(summaries, [s.name for s in trial.scenarios])
-        with staged_outputs() as stage:              # all files or none
+        with staged_outputs(make_folders=False) as stage:  # all files or none; the folder made, not its parents
+            stage.folder(out)
             files = _stage_protocol(stage, out, boin, table, 3)
             files.append(stage.table(out / "oc_summary.csv", summary))
             for k, (sc, cmp) in enumerate(comparisons, start=1):

@@ -5,8 +5,9 @@ so a failure never leaves a half-written file behind.  A new file gets the usual
 existing output is replaced -- outputs are regenerated from their inputs, as a build tool does -- unless it is
 read-only, which is refused.  :func:`staged_outputs` extends that to a whole run: every
 output of the run is written under a temporary name first and all are renamed only when every one was written,
-so a failure on any output (a folder that cannot be created, a full disk, bad data found in the last chunk)
-leaves none of them behind (and removes any folder it created).
+so a failure on any output (a missing folder, a full disk, bad data found in the last chunk) leaves none of them
+behind (nor any folder it made).  The single-file writers (:func:`write_bytes`, :func:`write_table`, ...) refuse a
+missing folder, naming it, as :func:`check_new_folder` refuses an output folder whose parent is missing.
 
 >>> import tempfile, pathlib
 >>> folder = pathlib.Path(tempfile.mkdtemp())
@@ -43,12 +44,16 @@ class Stage:
     """Outputs written under temporary names, renamed onto their targets by :meth:`commit` or removed by
     :meth:`abort` (see :func:`staged_outputs`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, make_folders: bool = True) -> None:
+        self.make_folders = make_folders
         self._pending: list[tuple[str, Path]] = []
         self._made: list[Path] = []
 
     def reserve(self, path: str | os.PathLike) -> str:
-        """A new empty temporary file next to ``path`` (its folder created), renamed onto ``path`` on commit."""
+        """A new empty temporary file next to ``path``, renamed onto ``path`` on commit.  The folder of ``path`` must
+    exist (an error naming ``path`` and the folder otherwise, as for an output folder whose parent is missing)
+    unless the stage was made with ``make_folders``, which creates it (and removes it again on abort).  Any OS error
+    names ``path``, never the temporary file."""
         path = Path(path)
         if path.is_dir():
             raise IsADirectoryError(21, "is a folder, not a file", str(path))
@@ -59,15 +64,36 @@ class Stage:
         blocking = next((p for p in (path.parent, *path.parent.parents) if p.exists() and not p.is_dir()), None)
         if blocking is not None:
             raise NotADirectoryError(20, "is a file, so the folder for the output cannot be made", str(blocking))
+        if not self.make_folders and not path.parent.is_dir():
+            raise FileNotFoundError(2, f"the folder {path.parent} does not exist; create it first or choose another "
+                                       f"path", str(path))
         missing = [p for p in (path.parent, *path.parent.parents) if not p.exists()]
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            with _named(path):
+                path.parent.mkdir(parents=True, exist_ok=True)
         finally:                                      # parents first, so abort removes children first
             self._made.extend(p for p in reversed(missing) if p.exists())
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with _named(path):                            # an error names the user's file, not the temporary one
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         os.close(fd)
         self._pending.append((tmp, path))
         return tmp
+
+    def folder(self, path: str | os.PathLike) -> Path:
+        """Declare ``path`` an output folder of the run (a command's ``--out FOLDER``): made now when missing --
+        its parent must exist, as for :func:`check_new_folder` -- and removed again on abort; files reserved in
+        it then need no ``make_folders``."""
+        path = Path(path)
+        if path.exists() and not path.is_dir():
+            raise NotADirectoryError(20, "exists and is not a folder", str(path))
+        if not path.exists():
+            if not path.parent.is_dir():
+                raise FileNotFoundError(2, f"the folder {path.parent} does not exist; create it first or choose "
+                                           f"another path", str(path))
+            with _named(path):
+                path.mkdir()
+            self._made.append(path)
+        return path
 
     def bytes(self, path: str | os.PathLike, data: bytes) -> Path:
         tmp = self.reserve(path)
@@ -205,7 +231,7 @@ def check_new_folder(out: str | os.PathLike, force: bool, keep=(), previous: Pre
     if parent.exists() and not parent.is_dir():
         raise ValueError(f"{out}: {parent} is a file, so the output folder cannot be made")
     if not parent.is_dir():
-        raise ValueError(f"{out}: the folder {parent} does not exist")
+        raise ValueError(f"{out}: the folder {parent} does not exist; create it first or choose another path")
     if not os.access(parent, os.W_OK):
         raise ValueError(f"{out}: cannot write in {parent}")
     if previous is not None:
@@ -243,11 +269,14 @@ def _umask() -> int:
 
 
 @contextmanager
-def staged_outputs():
+def staged_outputs(make_folders: bool = True):
     """A :class:`Stage` whose outputs all appear at their targets when the block ends without an error, and none
     of them (nor any folder made for them) when it raises.  The renames at the end are each atomic; the targets
-    are checked up front (not a folder), so in practice all of them succeed."""
-    stage = Stage()
+    are checked up front (not a folder), so in practice all of them succeed.  With ``make_folders=False`` an
+    output's folder must exist or be declared with :meth:`Stage.folder` (see :meth:`Stage.reserve`): a file the
+    user names is never put in a folder made up from a typo.  (The default, True, makes missing folders: kept for
+    the commands not yet declaring their output folders.)"""
+    stage = Stage(make_folders)
     try:
         yield stage
         stage.commit()
@@ -257,8 +286,8 @@ def staged_outputs():
 
 
 def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (creating the parent folder)."""
-    with staged_outputs() as stage:
+    """Write ``data`` to ``path`` atomically (its folder must exist)."""
+    with staged_outputs(make_folders=False) as stage:
         return stage.bytes(path, data)
 
 
@@ -272,23 +301,23 @@ def write_json(path: str | os.PathLike, obj) -> Path:
 
 def write_table(path: str | os.PathLike, table: pd.DataFrame) -> Path:
     """Write a table as CSV (``.csv``), Parquet (``.parquet``) or JSON records (``.json``), atomically."""
-    with staged_outputs() as stage:
+    with staged_outputs(make_folders=False) as stage:
         return stage.table(path, table)
 
 
 def write_table_chunks(path: str | os.PathLike, tables) -> Path:
     """Write an iterable of tables (same columns) as one CSV or Parquet table by the suffix of ``path``, chunk by
     chunk with pyarrow, atomically: nothing appears at ``path`` unless every chunk was written."""
-    with staged_outputs() as stage:
+    with staged_outputs(make_folders=False) as stage:
         return stage.table_chunks(path, tables)
 
 
 def write_csv_chunks(path: str | os.PathLike, tables) -> Path:
     """Write an iterable of tables as one CSV (header once), atomically: nothing appears at ``path`` unless every
     chunk was written.  (pandas' formatting; :func:`write_table_chunks` is the fast pyarrow writer.)"""
-    with staged_outputs() as stage:
+    with staged_outputs(make_folders=False) as stage:
         tmp = stage.reserve(path)
-        with open(tmp, "w", newline="") as fh:
+        with _named(path), open(tmp, "w", newline="") as fh:
             for k, table in enumerate(tables):
                 table.to_csv(fh, index=False, header=k == 0)
         return Path(path)

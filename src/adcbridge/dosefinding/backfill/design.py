@@ -41,7 +41,8 @@ class BackfillBoinDesign(BoinDesign):
     n_cap : int
         Backfill cap per dose (default 12): a dose is open for backfill while its backfill patients plus its
         escalation patients number at most ``n_cap`` *before* the new patient (so a dose can reach
-        ``n_cap + 1``, as in the reference).
+        ``n_cap + 1``, as in the reference); at least ``cohort_size``, since a smaller cap never opens
+        backfill.
     end_backfill : bool
         Backfill ends with the dose escalation (default True, the only setting the reference implements): backfill
         patients still in their DLT window when the last escalation cohort's window ends are not counted.
@@ -75,6 +76,11 @@ class BackfillBoinDesign(BoinDesign):
         if self.cohort_size < 3:
             raise ValueError(f"The 'cohort_size' parameter of {name} must be at least 3 (as in bfboin). "
                              f"Got {self.cohort_size}.")
+        if self.n_cap < self.cohort_size:
+            raise ValueError(f"The 'n_cap' parameter of {name} must be at least the cohort size, "
+                             f"{self.cohort_size}: a dose open to backfill has treated at least one cohort, so a "
+                             f"smaller cap never opens backfill (for no backfill, use the design boin). "
+                             f"Got {self.n_cap}.")
         if self.titration:
             raise ValueError(f"The 'titration' parameter of {name} must be False: accelerated titration is not "
                              f"part of BF-BOIN (bfboin refuses it). Got True.")

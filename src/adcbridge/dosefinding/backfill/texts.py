@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from ..protocol import _pct
 from .rules import (
+    DE,
     DECISION_WORDS,
+    ESC,
     P_DE,
     P_ELIM,
     P_ELIM_LOWEST,
@@ -48,8 +50,8 @@ def evaluation_reason(design, path: int, d: int, next_d: int, N, Y, dec, t) -> s
         P_POOL_ESC: f"{at}{conflict}: the pooled rate calls for escalation to dose {lab(next_d + 1)}",
         P_POOL_ESC_BLOCKED: f"{at}{conflict}: the pooled rate calls for escalation, but this is the highest dose "
                             f"or the next is eliminated: stay",
-        P_POOL_DE: f"{at}{conflict}: the pooled rate calls for de-escalation, to dose {lab(next_d + 1)} (the "
-                   f"highest dose whose pool with the doses below is acceptable)",
+        P_POOL_DE: f"{at}{conflict}: the pooled rate calls for de-escalation "
+                   + _pooled_deescalation(design, d, next_d, N, Y, dec, t),
         P_POOL_ELIM_LOWEST: f"{at}{conflict}: the pooled rate calls for de-escalation below the lowest dose, which "
                             f"is eliminated (Pr(DLT rate > {design.target:g}) > {design.cutoff_eli:g})",
         P_POOL_EXTRA: f"{at}{conflict}: the pooled rate calls for de-escalation below the lowest dose, which is "
@@ -57,6 +59,32 @@ def evaluation_reason(design, path: int, d: int, next_d: int, N, Y, dec, t) -> s
         P_POOL_STAY: f"{at}{conflict}: the pooled rate keeps the dose: stay",
     }
     return texts[path]
+
+
+def _pooled_deescalation(design, d: int, next_d: int, N, Y, dec, t) -> str:
+    """Where a pooled de-escalation goes, and why (the rule of :func:`~.rules.evaluate`): to the highest dose k
+    whose data pooled from b* (the highest disagreeing lower dose) up to k are below the de-escalation boundary;
+    when no such pool is, to the dose below b*, or -- b* being the lowest dose -- to the lowest dose, kept because
+    it is neither eliminated nor stopped by the extra safety rule."""
+    lab = design.dose_label
+    escalating = int(dec[d]) == ESC
+    bad = [j for j in range(d) if (int(dec[j]) != ESC if escalating else int(dec[j]) >= DE)]
+    b = max(bad) if bad else 0
+    n_pool = y_pool = 0
+    for k in range(b, d + 1):
+        n_pool, y_pool = n_pool + int(N[k]), y_pool + int(Y[k])
+        if k == next_d and y_pool < t.D[n_pool]:
+            pooled = f"levels {b + 1}-{k + 1}" if k > b else f"dose {lab(b + 1)} alone"
+            return (f"to dose {lab(next_d + 1)}, the highest dose whose data pooled from dose {lab(b + 1)} up are "
+                    f"below the de-escalation boundary ({pooled}: {y_pool}/{n_pool} DLTs)")
+    span = f"levels {b + 1}-{d + 1}"
+    if next_d < b:
+        return (f"to dose {lab(next_d + 1)}, below the pooled doses: no pool of {span} from dose {lab(b + 1)} up is "
+                f"below the de-escalation boundary")
+    return (f"below the lowest dose: no pool of {span} from the lowest dose up is below the de-escalation boundary "
+            f"(dose {lab(1)} alone: {int(Y[0])}/{int(N[0])} DLTs); dose {lab(1)} is not eliminated"
+            + (" nor stopped by the extra safety rule" if design.extrasafe else "")
+            + f", so the trial goes to dose {lab(next_d + 1)}, the lowest dose")
 
 
 def backfill_text(d) -> str:

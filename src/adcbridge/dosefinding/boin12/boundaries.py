@@ -128,7 +128,11 @@ def quasi_successes(n, y_tox, y_eff, u11: float, u00: float) -> np.ndarray:
 
 def desirability(n, y_tox, y_eff, u11: float, u00: float, benchmark: float) -> np.ndarray:
     """R = Pr(mean utility > u_b | data) for treated doses, ``1 - u_b/100`` for untried ones (elimination is
-    applied by the caller)."""
+    applied by the caller).  Utilities with u11 + u00 > 100 (or one outside [0, 100]) are refused: the
+    quasi-successes could exceed n and the Beta posterior would have a non-positive parameter (NaN)."""
+    if not (0 <= u11 <= 100 and 0 <= u00 <= 100 and u11 + u00 <= 100):
+        raise ValueError(f"boin12's utilities (u11, u00) = ({u11:g}, {u00:g}) must each be in [0, 100] with u11 + "
+                         f"u00 at most 100: otherwise the desirability is undefined")
     n = np.asarray(n, dtype=float)
     x = quasi_successes(n, y_tox, y_eff, u11, u00)
     r = 1 - betainc(1 + x, n - x + 1, benchmark / 100)

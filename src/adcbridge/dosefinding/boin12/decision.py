@@ -85,6 +85,10 @@ def decide(design, history: History) -> NextDose:
     cur = cohorts[-1][0]
     u11, u00 = design.utility
     raw = desirability(n, yt, ye, u11, u00, t.benchmark)
+    if not np.all(np.isfinite(raw)):                  # never decide on (or print) a NaN desirability
+        bad = [j + 1 for j in np.flatnonzero(~np.isfinite(raw[0]))]
+        raise ValueError(f"boin12: the desirability of dose {', '.join(map(str, bad))} is undefined (utility "
+                         f"{design.utility}, target {design.target:g}); check the design's utilities")
     flagged = tox | fut
     step = choose(t, n, yt, raw, flagged, tox_hit, np.array([cur]), tie_uniforms(history.digest()), N)
     code = int(step.rule[0])

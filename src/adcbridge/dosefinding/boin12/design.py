@@ -106,7 +106,15 @@ class Boin12Design(DoseFindingDesign):
         if any(not 0 <= x <= 100 for x in v):
             raise ValueError(f"must be a pair (u11, u00) of utilities in [0, 100] (a response without DLT scores "
                              f"100, a DLT without response 0), got {tuple(v)!r}")
-        return tuple(float(x) for x in v)
+        u11, u00 = (float(x) for x in v)
+        if u11 <= 1 and u00 <= 1 and (u11, u00) != (0.0, 0.0):
+            raise ValueError(f"must be on a 0-100 scale, as utilities are (a response without DLT scores 100): "
+                             f"give {u11 * 100:g},{u00 * 100:g}, not fractions; got {u11:g},{u00:g}")
+        if u11 + u00 > 100:
+            raise ValueError(f"must have u11 + u00 at most 100, got {u11:g} + {u00:g} = {u11 + u00:g}: with more, "
+                             f"a dose's quasi-successes ((u11 x responses + u00 x patients without DLT) / 100) "
+                             f"would exceed its patients and its desirability would be undefined; lower u11 or u00")
+        return u11, u00
 
     @model_validator(mode="after")
     def _relations(self) -> Boin12Design:

@@ -18,6 +18,7 @@ def check_comb_history(design, history: History) -> History:
     J, K = design.grid
     name = design.spec_name
     tried: set[tuple[int, int]] = set()
+    previous = None
     for k, p in enumerate(history.patients, start=1):
         if p.dose is not None:
             raise _row_error(history, k, p, "dose", f"{name} has two agents: give each patient's levels of agent A "
@@ -39,10 +40,27 @@ def check_comb_history(design, history: History) -> History:
         if tried and cell not in tried and not design.mtd_contour:
             a, b = cell
             if not {(a - 1, b), (a, b - 1), (a + 1, b), (a, b + 1)} & tried:
-                raise _row_error(history, k, p, "dose_a", f"({a}, {b}) skips untried combinations: a new combination "
-                                                          f"is one level from a tried one in one agent")
+                column, how = _skip(cell, tried, previous)
+                raise _row_error(history, k, p, column, f"({a}, {b}) skips untried combinations: {how}; a new "
+                                                        f"combination must be one level from a tried one in one "
+                                                        f"agent (check this row's dose_a and dose_b)")
         tried.add(cell)
+        previous = cell
     return history
+
+
+def _skip(cell: tuple[int, int], tried: set[tuple[int, int]], previous) -> tuple[str, str]:
+    """The column of the agent that skips to ``cell`` (from the nearest tried combination, the previous patient's
+    first among equals) and the move in words: ``("dose_b", "agent B moves 2 levels from (1, 1)")``."""
+    a, b = cell
+    near = min(tried, key=lambda t: (abs(t[0] - a) + abs(t[1] - b), t != previous, t))
+    da, db = abs(a - near[0]), abs(b - near[1])
+    if da == 0 or db == 0:
+        agent, steps = ("B", db) if da == 0 else ("A", da)
+        return f"dose_{agent.lower()}", f"agent {agent} moves {steps} levels from {near}, the nearest tried one"
+    column = "dose_b" if db > da else "dose_a"
+    return column, (f"both agents move from {near}, the nearest tried one (agent A by {da} level"
+                    f"{'s' if da > 1 else ''}, agent B by {db})")
 
 
 def grid_counts(design, history: History) -> tuple[np.ndarray, np.ndarray]:

@@ -100,6 +100,10 @@ class CrmDesign(DoseFindingDesign):
         if self.skeleton is not None and len(self.skeleton) != self.n_doses:
             raise ValueError(f"The 'skeleton' parameter of crm must have n_doses = {self.n_doses} values. "
                              f"Got {len(self.skeleton)}.")
+        if self.skeleton is None and not 1 <= self.prior_mtd <= self.n_doses:
+            raise ValueError(f"The 'prior_mtd' parameter of crm must be one of the {self.n_doses} dose levels, "
+                             f"1..{self.n_doses} (the level whose skeleton value is the target). Got "
+                             f"{self.prior_mtd}.")
         if self.start_dose > self.n_doses:
             raise ValueError(f"The 'start_dose' parameter of crm must be in 1..{self.n_doses}. Got {self.start_dose}.")
         if self.dose_levels is not None and len(self.dose_levels) != self.n_doses:
