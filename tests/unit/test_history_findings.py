@@ -9,7 +9,7 @@ import math
 
 import pytest
 
-from adcbridge.dosefinding import History, Patient, next_dose, tite_boin
+from adcbridge.dosefinding import History, Patient, boin, next_dose, tite_boin
 from adcbridge.dosefinding.backfill.design import boin_backfill
 from adcbridge.io.history import read_history
 from tests.clirun import run
@@ -212,3 +212,12 @@ def test_a_dose_value_in_the_dose_column_is_named_as_a_level(tmp_path):
                                          r"number >= 1 \(1 = the lowest dose; the level's number, not the dose "
                                          r"itself\), got '2.1'"):
         read_history(path)
+
+
+def test_an_oversized_cohort_names_the_extra_patient_in_the_api():
+    h = History(tuple(Patient(f"P{i + 1}", 1, 1, False) for i in range(4)))
+    with pytest.raises(ValueError) as err:
+        next_dose(boin(0.3, 3), h)
+    assert str(err.value) == ("patient row 4 (patient 'P4'): cohort 1 has 4 patients, but boin treats cohorts of 3, "
+                              "and this is patient 4 of it: give it the next cohort number (and renumber the cohorts "
+                              "after it), or set the design's cohort_size if that is the trial's cohort size.")

@@ -113,8 +113,11 @@ def _check_course(design: DoseFindingDesign, history: History) -> None:
         p = history.patients[start]
         n = end - start
         if size is not None and n > size and not p.backfill:
-            raise ValueError(f"{_where(history, start)}: cohort {p.cohort} has {n} patients, but {design.spec_name} "
-                             f"treats cohorts of {size}.")
+            q = history.patients[start + size]
+            raise ValueError(f"{_where(history, start + size)} (patient {q.patient!r}): cohort {p.cohort} has {n} "
+                             f"patients, but {design.spec_name} treats cohorts of {size}, and this is patient "
+                             f"{size + 1} of it: give it the next cohort number (and renumber the cohorts after it), "
+                             f"or set the design's cohort_size if that is the trial's cohort size.")
         if k == len(cohorts):
             break
         before = History(history.patients[:end], history.source, history.places)
