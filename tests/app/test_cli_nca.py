@@ -207,9 +207,19 @@ def test_a_dosing_table_error_names_the_dosing_file(capsys, tmp_path):
 def test_nca_plots_beyond_the_stated_limit_are_refused_before_writing(capsys, tmp_path, monkeypatch):
     import adcbridge.nca.run as nca_run
     monkeypatch.setattr(nca_run, "PLOT_PROFILES", 40)          # the cynomolgus set has 90 profiles
-    code, _, err = run(capsys, *ARGS, "--out", tmp_path / "out" / "pp.csv", "--plots", tmp_path / "plots")
+    code, _, err = run(capsys, *ARGS, "--out", tmp_path / "pp.csv", "--plots", tmp_path / "plots")
     assert code == 2 and "at most 40 profiles" in err and err.count("\n") == 1
-    assert not (tmp_path / "out").exists() and not (tmp_path / "plots").exists()
+    assert not (tmp_path / "pp.csv").exists() and not (tmp_path / "plots").exists()
+
+
+def test_nca_outputs_in_a_missing_folder_are_refused_and_plots_folders_made(capsys, tmp_path):
+    # file outputs used to make their missing parent folders (a typo made a tree); --plots is a folder, made
+    code, _, err = run(capsys, *ARGS, "--out", tmp_path / "nodir" / "pp.csv")
+    assert code == 2 and err.count("\n") == 1
+    assert f"the folder {tmp_path / 'nodir'} does not exist; create it first or choose another path" in err
+    assert not (tmp_path / "nodir").exists()
+    code, _, err = run(capsys, *ARGS, "--out", tmp_path / "pp.csv", "--plots", tmp_path / "a" / "plots")
+    assert code == 2 and f"the folder {tmp_path / 'a'} does not exist" in err and not (tmp_path / "pp.csv").exists()
 
 
 def test_nca_plots_limit_is_stated_in_the_help():

@@ -118,12 +118,12 @@ def test_chunks_must_share_their_columns(tmp_path):
 def test_staged_outputs_appear_together_or_not_at_all(tmp_path):
     (tmp_path / "blocked").write_text("a file, not a folder")
     with pytest.raises(OSError):
-        with staged_outputs() as stage:
+        with staged_outputs(make_folders=True) as stage:
             stage.table_chunks(tmp_path / "pp.csv", [pd.DataFrame({"x": [1]})])
             stage.text(tmp_path / "new" / "notes.txt", "hello")
             stage.bytes(tmp_path / "blocked" / "plot.png", b"\x89PNG")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["blocked"]
-    with staged_outputs() as stage:
+    with staged_outputs(make_folders=True) as stage:
         stage.table_chunks(tmp_path / "pp.parquet", [pd.DataFrame({"x": [1]})])
         stage.text(tmp_path / "new" / "notes.txt", "hello")
         assert not (tmp_path / "pp.parquet").exists()       # not before the block ends

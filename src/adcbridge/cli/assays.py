@@ -134,7 +134,7 @@ def dose_response_batch(data: Path = typer.Argument(..., help="Long table: curve
     except ValueError as exc:
         raise about_file(exc, data) from None
     from adcbridge.io import staged_outputs
-    with staged_outputs() as stage:                  # the table and the plots, all or none
+    with staged_outputs(make_folders=False) as stage:  # the table and the plots, all or none
         if out is not None:
             stage.table(out, batch.table)
         if plot or ed50_plot:
@@ -325,7 +325,7 @@ def xenograft(data: Path = typer.Argument(..., help="Tumour volumes: group, anim
     if plot or km_plot:
         from adcbridge.io import staged_outputs
         from adcbridge.report.xenograft_plots import plot_time_to_endpoint, plot_tumour_volumes
-        with staged_outputs() as stage:              # both plots or neither
+        with staged_outputs(make_folders=False) as stage:  # both plots or neither
             if plot:
                 stage.bytes(plot, png_bytes(plot_tumour_volumes(res)))
             if km_plot:

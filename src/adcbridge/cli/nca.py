@@ -118,7 +118,9 @@ def nca_cmd(data: Path = typer.Argument(..., help="Concentration table (CSV or E
         except ValueError as exc:
             raise located(str(exc)) from None
 
-    with staged_outputs() as stage:              # every output appears, or none of them
+    with staged_outputs(make_folders=False) as stage:  # every output appears, or none of them
+        if plots:
+            stage.folder(plots)                          # made (not its parents); removed again on failure
         written = [stage.table_chunks(out, long_tables())]
         if wide:
             written.append(stage.table_chunks(wide, [run.wide()]))
@@ -185,7 +187,8 @@ def nca_stats_cmd(table: Path = typer.Argument(..., help="Long CDISC PP table wr
             results["sex_comparison.csv"] = sex_comparison(pp, sex=sex, female=female, male=male, **common).table
     except ValueError as exc:
         raise ValueError(f"{table}: {exc}") from None
-    with staged_outputs() as stage:                  # all tables or none
+    with staged_outputs(make_folders=False) as stage:  # all tables or none; the folder made, not its parents
+        stage.folder(out)
         written = [stage.table(out / name, frame) for name, frame in results.items()]
     notes = [] if use_sex or not sex else [f"no {sex} column in {table}: sex comparisons skipped"]
     if format == Format.json:

@@ -103,7 +103,7 @@ def fit(data: Path = typer.Argument(..., help="Long concentration table (CSV/Exc
     if plot or gof:
         from adcbridge.io import staged_outputs
         from adcbridge.report.pk_plots import plot_pk_gof, plot_pk_individual
-        with staged_outputs() as stage:              # both plots or neither
+        with staged_outputs(make_folders=False) as stage:  # both plots or neither
             if plot:
                 stage.bytes(plot, png_bytes(plot_pk_individual(res)))
             if gof:

@@ -13,6 +13,7 @@ missing folder, naming it, as :func:`check_new_folder` refuses an output folder 
 >>> folder = pathlib.Path(tempfile.mkdtemp())
 >>> with staged_outputs() as stage:
 ...     _ = stage.text(folder / "a.txt", "one")
+...     _ = stage.folder(folder / "b")
 ...     _ = stage.text(folder / "b" / "c.txt", "two")
 >>> sorted(p.name for p in folder.rglob("*.txt"))
 ['a.txt', 'c.txt']
@@ -269,13 +270,13 @@ def _umask() -> int:
 
 
 @contextmanager
-def staged_outputs(make_folders: bool = True):
+def staged_outputs(make_folders: bool = False):
     """A :class:`Stage` whose outputs all appear at their targets when the block ends without an error, and none
     of them (nor any folder made for them) when it raises.  The renames at the end are each atomic; the targets
     are checked up front (not a folder), so in practice all of them succeed.  With ``make_folders=False`` an
     output's folder must exist or be declared with :meth:`Stage.folder` (see :meth:`Stage.reserve`): a file the
-    user names is never put in a folder made up from a typo.  (The default, True, makes missing folders: kept for
-    the commands not yet declaring their output folders.)"""
+    user names is never put in a folder made up from a typo.  ``make_folders=True`` makes missing folders (for
+    callers writing into a tree of their own making)."""
     stage = Stage(make_folders)
     try:
         yield stage
