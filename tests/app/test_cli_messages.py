@@ -159,3 +159,15 @@ def test_a_quoted_boolean_is_refused_too(tmp_path, capsys):
     code, out, err = run(capsys, "sweep", str(path), "--out", str(tmp_path / "out"), "--workers", "0")
     assert code == 2 and err.endswith("designs['boin'].extrasafe (line 5): is the text 'off': write true or false "
                                       "without quotes (a quoted value is text in YAML)\n")
+
+
+# ------------------------------------------------------------------ write failures name the user's path
+@pytest.mark.skipif(not __import__("os").path.isdir("/proc/self"), reason="needs /proc (Linux)")
+@pytest.mark.parametrize("args", [["init", "/proc/adcbridge-out"],
+                                  ["sweep", "SWEEP", "--out", "/proc/adcbridge-out", "--workers", "0", "--quiet"]])
+def test_a_folder_that_cannot_be_made_is_named_not_its_staging_folder(tmp_path, capsys, args):
+    # the error named a hidden staging folder (/proc/.adcbridge-out.ckxc7ew3) instead of the folder asked for
+    path = tmp_path / "s.yaml"
+    path.write_text(SWEEP.format(target="0.3", p2="0.2", trials="50"))
+    code, out, err = run(capsys, *[str(path) if a == "SWEEP" else a for a in args])
+    assert code == 2 and err.startswith("adcbridge: error: /proc/adcbridge-out: ") and err.count("\n") == 1

@@ -136,7 +136,9 @@ def backup(url: str, out: str | os.PathLike) -> Path:
     if not out.resolve().parent.is_dir():
         raise ValueError(f"{out}: the folder {out.resolve().parent} does not exist")
     parsed = make_url(url)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.resolve().parent)
+    from adcbridge.io.files import named_errors
+    with named_errors(out):                    # an error names the backup file, not the temporary one
+        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.resolve().parent)
     os.close(fd)
     try:
         if parsed.get_backend_name() == "sqlite":

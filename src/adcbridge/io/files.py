@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = ["PreviousOutput", "check_new_folder", "check_previous_output", "check_before_replace", "output_folder",
            "write_text", "write_bytes", "write_json", "write_table", "write_csv_chunks", "write_table_chunks",
-           "staged_outputs", "Stage", "probe_output_folder"]
+           "staged_outputs", "Stage", "probe_output_folder", "named_errors"]
 
 
 class Stage:
@@ -70,11 +70,11 @@ class Stage:
                                        f"path", str(path))
         missing = [p for p in (path.parent, *path.parent.parents) if not p.exists()]
         try:
-            with _named(path):
+            with named_errors(path):
                 path.parent.mkdir(parents=True, exist_ok=True)
         finally:                                      # parents first, so abort removes children first
             self._made.extend(p for p in reversed(missing) if p.exists())
-        with _named(path):                            # an error names the user's file, not the temporary one
+        with named_errors(path):                            # an error names the user's file, not the temporary one
             fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         os.close(fd)
         self._pending.append((tmp, path))
@@ -91,14 +91,14 @@ class Stage:
             if not path.parent.is_dir():
                 raise FileNotFoundError(2, f"the folder {path.parent} does not exist; create it first or choose "
                                            f"another path", str(path))
-            with _named(path):
+            with named_errors(path):
                 path.mkdir()
             self._made.append(path)
         return path
 
     def bytes(self, path: str | os.PathLike, data: bytes) -> Path:
         tmp = self.reserve(path)
-        with _named(path):
+        with named_errors(path):
             with open(tmp, "wb") as fh:
                 fh.write(data)
         return Path(path)
@@ -120,7 +120,7 @@ class Stage:
         :mod:`adcbridge.io.table_writer` for the CSV conventions)."""
         suffix = table_suffix(path)
         tmp = self.reserve(path)
-        with _named(path):
+        with named_errors(path):
             write_frames(tmp, tables, suffix)
         return Path(path)
 
@@ -253,8 +253,9 @@ def check_before_replace(out: str | os.PathLike, force: bool, previous: Previous
 
 
 @contextmanager
-def _named(path: str | os.PathLike):
-    """An OS error while writing a temporary file names the output the user asked for, not the temporary name."""
+def named_errors(path: str | os.PathLike):
+    """An OS error while writing a temporary file (or making a staging folder) names the output the user asked
+    for, not the temporary name."""
     try:
         yield
     except OSError as exc:
@@ -318,7 +319,7 @@ def write_csv_chunks(path: str | os.PathLike, tables) -> Path:
     chunk was written.  (pandas' formatting; :func:`write_table_chunks` is the fast pyarrow writer.)"""
     with staged_outputs(make_folders=False) as stage:
         tmp = stage.reserve(path)
-        with _named(path), open(tmp, "w", newline="") as fh:
+        with named_errors(path), open(tmp, "w", newline="") as fh:
             for k, table in enumerate(tables):
                 table.to_csv(fh, index=False, header=k == 0)
         return Path(path)
@@ -334,7 +335,8 @@ def output_folder(out: str | os.PathLike, force: bool = False, keep=(), previous
     before it is replaced (:func:`check_before_replace`: it may have changed while the outputs were made)."""
     out = Path(out)
     check_new_folder(out, force, keep, previous)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.resolve().parent))
+    with named_errors(out):
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.resolve().parent))
     handler = _terminate_as_interrupt()
     try:
         yield staging

@@ -277,7 +277,9 @@ def write_report(run, out: str | Path, force: bool = False, now: datetime | None
     text = json.dumps(record, indent=1, allow_nan=False)
     html = render_html(record)
     parent = out.resolve().parent
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
+    from adcbridge.io.files import named_errors
+    with named_errors(out):                    # an error names the report folder, not the staging one
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
     try:
         (staging / JSON_NAME).write_text(text + "\n", encoding="utf-8")
         (staging / HTML_NAME).write_text(html, encoding="utf-8")

@@ -51,7 +51,9 @@ def write_template(source: Path, folder: str | Path, *, force: bool = False) -> 
     parent = folder.resolve().parent
     if not parent.is_dir():
         raise ValueError(f"{folder}: the folder {parent} does not exist")
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=parent))
+    from adcbridge.io.files import named_errors
+    with named_errors(folder):                 # an error names the folder, not the staging one
+        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=parent))
     try:
         target = staging / "study"
         shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
