@@ -218,6 +218,7 @@ def test_an_oversized_cohort_names_the_extra_patient_in_the_api():
     h = History(tuple(Patient(f"P{i + 1}", 1, 1, False) for i in range(4)))
     with pytest.raises(ValueError) as err:
         next_dose(boin(0.3, 3), h)
-    assert str(err.value) == ("patient row 4 (patient 'P4'): cohort 1 has 4 patients, but boin treats cohorts of 3, "
-                              "and this is patient 4 of it: give it the next cohort number (and renumber the cohorts "
-                              "after it), or set the design's cohort_size if that is the trial's cohort size.")
+    assert str(err.value) == ("column 'cohort', patient row 4 (patient 'P4'): cohort 1 has 4 patients, but boin treats "
+                              "cohorts of 3, and this is patient 4 of it: give it the next cohort number (and "
+                              "renumber the cohorts after it), or set the design's cohort_size to 4 if that is the "
+                              "trial's cohort size")

@@ -453,20 +453,17 @@ def next_cmd(design: str = DESIGN,
         decision = next_dose(spec, trial)
     except ValueError as exc:
         if "treats cohorts of" in str(exc):          # the cohort-size check: say where and what to do
-            raise _oversized_cohort(spec, trial) or exc from None
+            raise _oversized_cohort(spec, trial, exc) or exc from None
         raise
     emit(decision.to_record(), format, decision_text(decision))
 
 
-def _oversized_cohort(spec, trial) -> Exception | None:
+def _oversized_cohort(spec, trial, message) -> Exception | None:
     """The error about the first cohort of ``trial`` (``--outcomes`` text or a history) larger than the design's
-    cohorts, as the command line says it: naming ``--outcomes`` and the cohort, or the history's row of the first
-    patient beyond the cohort size, and what to do.  Cohorts are consecutive patients with one cohort number; a
-    cohort starting with a backfill patient is not an escalation cohort (the library's rule).  None when there is
-    no such cohort."""
+    cohorts, as the command line says it: naming ``--outcomes``, the cohort and how to split it; for a history, the
+    library's ``message`` (the row of the first patient beyond the cohort size) with the flag ``--cohort-size``.
+    None when ``--outcomes`` has no such cohort."""
     import re
-
-    from adcbridge.dosefinding.history import _row_error
     size, name = getattr(spec, "cohort_size", None), spec.spec_name
     if size is None:
         return None
@@ -481,17 +478,7 @@ def _oversized_cohort(spec, trial) -> Exception | None:
                                           f"{split!r}), or set --cohort-size {len(letters)} if that is the trial's "
                                           f"cohort size", param_hint="'--outcomes'")
         return None
-    patients, start = trial.patients, 0
-    for k, p in enumerate(patients, start=1):
-        if k > 1 and p.cohort != patients[k - 2].cohort:
-            start = k - 1
-        if k - start > size and not patients[start].backfill:
-            n = next((i for i in range(k, len(patients)) if patients[i].cohort != p.cohort), len(patients)) - start
-            return _row_error(trial, k, p, "cohort", f"cohort {p.cohort} has {n} patients, but {name} treats cohorts "
-                                                     f"of {size}, and this is patient {size + 1} of it: give it the "
-                                                     f"next cohort number (and renumber the cohorts after it), or set "
-                                                     f"--cohort-size {n} if that is the trial's cohort size")
-    return None
+    return ValueError(str(message).replace("the design's cohort_size to", "--cohort-size"))
 
 
 def _uses(cls, what: str) -> bool:

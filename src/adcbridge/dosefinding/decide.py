@@ -113,11 +113,12 @@ def _check_course(design: DoseFindingDesign, history: History) -> None:
         p = history.patients[start]
         n = end - start
         if size is not None and n > size and not p.backfill:
-            q = history.patients[start + size]
-            raise ValueError(f"{_where(history, start + size)} (patient {q.patient!r}): cohort {p.cohort} has {n} "
-                             f"patients, but {design.spec_name} treats cohorts of {size}, and this is patient "
-                             f"{size + 1} of it: give it the next cohort number (and renumber the cohorts after it), "
-                             f"or set the design's cohort_size if that is the trial's cohort size.")
+            from .history import _row_error
+            raise _row_error(history, start + size + 1, history.patients[start + size], "cohort",
+                             f"cohort {p.cohort} has {n} patients, but {design.spec_name} treats cohorts of {size}, "
+                             f"and this is patient {size + 1} of it: give it the next cohort number (and renumber the "
+                             f"cohorts after it), or set the design's cohort_size to {n} if that is the trial's "
+                             f"cohort size")
         if k == len(cohorts):
             break
         before = History(history.patients[:end], history.source, history.places)
