@@ -159,12 +159,9 @@ def test_a_tite_boin_decision_counts_the_pending_patients_follow_up_to_the_decis
     (days from each dosing date): on 2026-02-01, dosed 2026-01-10 and 2026-01-24, that is 22/28 and 8/28; the
     stored decision replays, and another date is another history (and decision)."""
     make, users = db
+    trial_id = _tite_trial(make, users, PENDING)
     with make.begin() as s:
-        trial = sv.create_trial(s, users["statistician"], "T-tite", "tite-boin", TITE)
-        sv.activate_trial(s, users["statistician"], trial)
-        for pid, dose, dlt, dosed, assessed in PENDING:
-            sv.enrol_patient(s, users["investigator"], trial, pid, dose, dlt=dlt, dosed_on=dt.date(2026, 1, dosed),
-                             assessed_on=dt.date(2026, 1, assessed) if assessed else None)
+        trial = s.get(sv.Trial, trial_id)
         first = sv.decide(s, users["statistician"], trial, today=dt.date(2026, 2, 1))
         record = json.loads(first.record)
         assert [p.get("followup") for p in record["history"]] == [None, pytest.approx(22 / 28), pytest.approx(8 / 28)]
