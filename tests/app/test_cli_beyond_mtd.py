@@ -51,8 +51,8 @@ def test_tite_boin_follow_up_given_as_fractions(tmp_path, capsys):
     (["--today", "21", "--dlt-window", "28"], "expected a date (YYYY-MM-DD)"),
     (["--dlt-window", "28", "--today", "2026-02-01"],
      "line 2 (patient 'P1'): assessed on 2026-02-02, after --today 2026-02-01"),
-    (["--dlt-window", "28"], "'--dlt-window': converts the history's dosing times into follow-up as of --today"),
-    ([], "the patient is pending"),
+    (["--dlt-window", "28"], "line 6 (patient 'P5'): the patient is pending"),
+    ([], "line 2 (patient 'P1'): the history has dosing times: give --dlt-window"),
 ])
 def test_tite_boin_bad_follow_up_is_one_line(tmp_path, capsys, args, message):
     h = tmp_path / "h.csv"
@@ -97,7 +97,8 @@ def test_backfill_decision_and_simulation(tmp_path, capsys):
     h.write_text("patient,cohort,dose,dlt,efficacy,backfill,dose_time,assess_time\n"
                  "P1,1,1,0,1,0,0,1\nP2,1,1,0,0,0,0.1,1.1\nP3,1,1,0,0,0,0.2,1.2\n"
                  "P4,2,2,,,0,1.3,\nP5,2,2,,,0,1.4,\nP6,2,2,,,0,1.5,\n")
-    rec = _json(capsys, "next", "--design", "boin-backfill", "--target", "0.25", "--doses", "4", "--history", h)
+    rec = _json(capsys, "next", "--design", "boin-backfill", "--target", "0.25", "--doses", "4", "--history", h,
+                "--dlt-window", "1")
     assert rec["backfill_open"] == [1] and rec["backfill_dose"] == 1
     sim = _json(capsys, "simulate", "--design", "boin-backfill", "--target", "0.25", "--p-true",
                 "0.05,0.1,0.25,0.4", "--q-true", "0.2,0.3,0.4,0.4", "--n-cap", "9", "--accrual", "poisson",

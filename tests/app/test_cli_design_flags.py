@@ -82,10 +82,56 @@ def test_today_is_refused_for_designs_without_follow_up(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("design,flags", [("boin-backfill", ["--target", "0.25"]), ("tite-boin", ["--target", "0.25"])])
-def test_dlt_window_that_changes_nothing_in_next_is_refused(tmp_path, capsys, design, flags):
-    h = _file(tmp_path, BACKFILL if design == "boin-backfill" else TITE.replace(",,0.1\n", ",,0.1\n"))
+def test_dlt_window_without_dosing_times_changes_nothing(tmp_path, capsys, design, flags):
+    text = "patient,cohort,dose,dlt\nP1,1,1,0\nP2,1,1,0\nP3,1,1,0\n"
+    h = _file(tmp_path, text)
     err = _error(capsys, "next", "--design", design, *flags, "--doses", "4", "--history", h, "--dlt-window", "28")
-    assert "'--dlt-window'" in err and "changes nothing" in err
+    assert "'--dlt-window'" in err and "no dosing times" in err and "changes nothing" in err
+    err = _error(capsys, "next", "--design", design, *flags, "--doses", "4", "--outcomes", "1NNN", "--dlt-window", "28")
+    assert "'--dlt-window'" in err and "--outcomes has no dosing times" in err
+
+
+@pytest.mark.parametrize("design", ["boin", "crm", "3+3", "boin12"])
+def test_dlt_window_is_refused_by_designs_without_times(tmp_path, capsys, design):
+    flags = [] if design == "3+3" else ["--target", "0.3"] + (["--efficacy-min", "0.2"] if design == "boin12" else [])
+    err = _error(capsys, "next", "--design", design, *flags, "--doses", "4", "--outcomes", "1NNN", "--dlt-window", "28")
+    assert "'--dlt-window': applies to --design boin-backfill or tite-boin" in err
+
+
+# A "no DLT" typed days after dosing (the window not over) would count a whole window without a DLT: with dosing
+# times, --dlt-window is needed and each no-DLT outcome must come a whole window after dosing.
+EARLY = """patient,cohort,dose,dlt,efficacy,backfill,dose_time,assess_time
+P1,1,1,0,1,0,0,28
+P2,1,1,0,0,0,1,29
+P3,1,1,0,0,0,2,5
+"""
+
+
+@pytest.mark.parametrize("design", ["boin-backfill", "tite-boin"])
+def test_no_dlt_before_the_window_is_over_is_refused_without_today(tmp_path, capsys, design):
+    text = EARLY if design == "boin-backfill" else "\n".join(
+        ",".join(c for i, c in enumerate(line.split(",")) if i not in (4, 5)) for line in EARLY.splitlines()) + "\n"
+    h = _file(tmp_path, text)
+    base = ["next", "--design", design, "--target", "0.25", "--doses", "4", "--history", h]
+    err = _error(capsys, *base)
+    assert "h.csv: column 'dose_time', line 2 (patient 'P1')" in err and "give --dlt-window" in err
+    err = _error(capsys, *base, "--dlt-window", "28")
+    assert "h.csv: column 'dlt', line 4 (patient 'P3'): no DLT, assessed at day 5, 3 days after dosing" in err
+    assert "28-day DLT window is not over" in err
+    h = _file(tmp_path, text.replace(",2,5\n", ",2,30\n"))
+    assert _json(capsys, *base, "--dlt-window", "28")["next_dose"] == 2
+
+
+def test_no_dlt_without_times_is_refused_when_the_window_is_checked(tmp_path, capsys):
+    h = _file(tmp_path, "patient,cohort,dose,dlt,dose_time,assess_time\nP1,1,1,0,2026-01-01,2026-01-29\n"
+                        "P2,1,1,0,,\nP3,1,1,,2026-02-01,\n")
+    err = _error(capsys, "next", "--design", "tite-boin", "--target", "0.25", "--doses", "4", "--history", h,
+                 "--dlt-window", "28", "--today", "2026-02-10")
+    assert "h.csv: column 'dose_time', line 3 (patient 'P2'): no DLT, but no dosing time" in err
+    h = _file(tmp_path, "patient,cohort,dose,dlt,dose_time,assess_time,followup\nP1,1,1,0,0,,\nP2,1,1,,1,,0.5\n")
+    err = _error(capsys, "next", "--design", "tite-boin", "--target", "0.25", "--doses", "4", "--history", h,
+                 "--dlt-window", "28")
+    assert "h.csv: column 'assess_time', line 2 (patient 'P1'): no DLT, but no assessment time" in err
 
 
 @pytest.mark.parametrize("design,flags,text,column,users", [
@@ -118,7 +164,8 @@ def test_an_empty_optional_column_is_harmless(tmp_path, capsys):
 
 def test_efficacy_and_times_are_taken_by_the_designs_that_use_them(tmp_path, capsys):
     h = _file(tmp_path, BACKFILL)
-    rec = _json(capsys, "next", "--design", "boin-backfill", "--target", "0.25", "--doses", "4", "--history", h)
+    rec = _json(capsys, "next", "--design", "boin-backfill", "--target", "0.25", "--doses", "4", "--history", h,
+                "--dlt-window", "1")
     assert rec["backfill_open"] == [1]
 
 

@@ -222,3 +222,27 @@ def test_an_oversized_cohort_names_the_extra_patient_in_the_api():
                               "cohorts of 3, and this is patient 4 of it: give it the next cohort number (and "
                               "renumber the cohorts after it), or set the design's cohort_size to 4 if that is the "
                               "trial's cohort size")
+
+
+# ------------------------------------- a "no DLT" before the window is over, without a time of the decision
+def test_the_library_checks_complete_windows_with_the_designs_window():
+    rows = [Patient("P1", 1, 1, False, dose_time=0.0, assess_time=28.0),
+            Patient("P2", 1, 1, False, dose_time=1.0, assess_time=29.0),
+            Patient("P3", 1, 1, False, dose_time=2.0, assess_time=5.0)]
+    with pytest.raises(ValueError, match=r"patient row 3 \(patient 'P3'\): no DLT, assessed at day 5, 3 days after "
+                                         r"dosing: the 28-day DLT window is not over"):
+        next_dose(tite_boin(0.25, 5, dlt_window=28), History(tuple(rows)))
+    with pytest.raises(ValueError, match=r"patient row 3 \(patient 'P3'\): no DLT, assessed at day 5"):
+        next_dose(boin_backfill(0.25, 5, dlt_window=28), History(tuple(rows)))
+    done = History(tuple(rows[:2]) + (Patient("P3", 1, 1, False, dose_time=2.0, assess_time=30.0),))
+    assert next_dose(tite_boin(0.25, 5, dlt_window=28), done).next_dose == 2
+    assert next_dose(boin_backfill(0.25, 5, dlt_window=28), done).next_dose == 2
+
+
+def test_without_times_the_library_takes_outcomes_as_complete_and_strict_refuses():
+    rows = (Patient("P1", 1, 1, False), Patient("P2", 1, 1, False, dose_time=1.0))
+    assert next_dose(tite_boin(0.25, 5, dlt_window=28), History(rows)).next_dose == 2
+    with pytest.raises(ValueError, match=r"patient row 1 \(patient 'P1'\): no DLT, but no dosing time"):
+        History(rows).check_complete_windows(28)
+    with pytest.raises(ValueError, match=r"patient row 1 \(patient 'P2'\): no DLT, but no assessment time"):
+        History(rows[1:]).check_complete_windows(28)

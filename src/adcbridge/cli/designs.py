@@ -432,11 +432,7 @@ def next_cmd(design: str = DESIGN,
         raise typer.BadParameter(f"applies to --design {_designs_with(lambda c: _uses(c, 'uses_followup'))} (the "
                                  f"designs counting pending patients' follow-up), not {design}",
                                  param_hint="'--today'")
-    if dlt_window is not None and today is None:
-        why = ("converts the history's dosing times into follow-up as of --today: without --today it changes "
-               "nothing in the decision" if followup else
-               f"changes nothing in the live decision of {design} (it is the time unit of simulate)")
-        raise typer.BadParameter(why, param_hint="'--dlt-window'")
+    timed = _uses(type(spec), "uses_times")          # the others refuse --dlt-window (not in their spec)
     if (outcomes is None) == (history is None):
         raise typer.BadParameter("give exactly one of --outcomes or --history", param_hint="'--outcomes'")
     if history is not None:
@@ -449,6 +445,8 @@ def next_cmd(design: str = DESIGN,
         trial = outcomes
     if today is not None:
         trial = _with_followup(spec, trial, today, dlt_window)
+    elif timed:
+        _check_windows(trial, dlt_window)
     try:
         decision = next_dose(spec, trial)
     except ValueError as exc:
@@ -485,6 +483,28 @@ def _uses(cls, what: str) -> bool:
     """Whether design class ``cls`` declares ``what`` (``uses_efficacy``, ``uses_times``, ``uses_followup``); a
     design that does not declare it does not use it."""
     return bool(getattr(cls, what, False))
+
+
+def _check_windows(trial, dlt_window: float | None) -> None:
+    """For a design that uses times, without ``--today``: every patient without a DLT in a history with dosing
+    times was assessed at least one DLT window (``--dlt-window``, required then) after dosing.  ``--dlt-window``
+    with no dosing time to check changes nothing and is refused."""
+    timed = not isinstance(trial, str) and any(p.dose_time is not None for p in trial.patients)
+    if dlt_window is None:
+        k = None if isinstance(trial, str) else next(
+            (k for k, p in enumerate(trial.patients, start=1) if p.dlt is False and p.dose_time is not None), None)
+        if k is not None:
+            from adcbridge.dosefinding.history import _row_error
+            raise _row_error(trial, k, trial.patients[k - 1], "dose_time",
+                             "the history has dosing times: give --dlt-window, the length of the DLT window in "
+                             "their unit (days for dates), so that every patient without a DLT is checked to have "
+                             "been assessed after a whole window")
+        return
+    if not timed:
+        raise typer.BadParameter("checks that each no-DLT outcome came a whole window after dosing, but "
+                                 + ("--outcomes has" if isinstance(trial, str) else "the history has")
+                                 + " no dosing times (dose_time): it changes nothing", param_hint="'--dlt-window'")
+    trial.check_complete_windows(dlt_window, strict=True)
 
 
 def _with_followup(spec, trial, today: str, dlt_window: float | None):

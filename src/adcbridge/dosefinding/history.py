@@ -345,16 +345,45 @@ class History:
                 if now < p.dose_time:
                     raise _row_error(self, k, p, "dose_time", f"dosed {self._at(p.dose_time)}, after {now_name}")
                 p = replace(p, followup=min(1.0, (now - p.dose_time) / dlt_window))
-            elif p.dlt is False and p.dose_time is not None:
-                end, at = (p.assess_time, f"assessed {self._at(p.assess_time)}") if p.assess_time is not None else \
-                    (now, f"on {now_name}")
-                if end - p.dose_time < dlt_window * (1 - 1e-9):
-                    raise _row_error(self, k, p, "dlt", f"no DLT, {at}, {end - p.dose_time:g} days after dosing: the "
-                                                        f"{dlt_window:g}-day DLT window is not over, so the outcome is "
-                                                        f"not known yet; leave dlt (and assess_time) empty while the "
-                                                        f"patient is pending")
             out.append(p)
+        self.check_complete_windows(dlt_window, now=now, now_name=now_name)
         return History(tuple(out), self.source, self.places, self.time_origin, float(dlt_window))
+
+    def check_complete_windows(self, dlt_window: float, *, now: float | None = None,
+                               now_name: str = "the time of the decision", strict: bool = True) -> None:
+        """Refuse a patient without a DLT whose DLT window is not over: ``dlt`` 0 assessed (or, without
+        ``assess_time``, at ``now``) less than ``dlt_window`` after dosing.  A site typing 0 for "no DLT so far" would
+        otherwise count a whole window without a DLT.  With ``strict``, a no-DLT patient whose window cannot be
+        checked is refused too: one without ``dose_time``, or without ``assess_time`` when no ``now`` is given.
+        Without ``strict`` such a patient is taken as complete (a history that records no times).  The error names
+        the patient row."""
+        if not _is_time(dlt_window) or dlt_window <= 0:
+            raise ValueError(f"The DLT window must be a positive time, got {dlt_window!r}.")
+        for k, p in enumerate(self.patients, start=1):
+            if p.dlt is not False:
+                continue
+            if p.dose_time is None:
+                if strict:
+                    raise _row_error(self, k, p, "dose_time", f"no DLT, but no dosing time: the {dlt_window:g}-day DLT "
+                                                              f"window cannot be checked to be over; give dose_time "
+                                                              f"(and assess_time) for every patient")
+                continue
+            if p.assess_time is not None:
+                end, at = p.assess_time, f"assessed {self._at(p.assess_time)}"
+            elif now is not None:
+                end, at = now, f"on {now_name}"
+            else:
+                if strict:
+                    raise _row_error(self, k, p, "assess_time", f"no DLT, but no assessment time: the "
+                                                                f"{dlt_window:g}-day DLT window cannot be checked "
+                                                                f"to be over; give assess_time (or the date of the "
+                                                                f"decision)")
+                continue
+            if end - p.dose_time < dlt_window * (1 - 1e-9):
+                raise _row_error(self, k, p, "dlt", f"no DLT, {at}, {end - p.dose_time:g} days after dosing: the "
+                                                    f"{dlt_window:g}-day DLT window is not over, so the outcome is "
+                                                    f"not known yet; leave dlt (and assess_time) empty while the "
+                                                    f"patient is pending")
 
     def first_with(self, column: str) -> int | None:
         """The 1-based row of the first patient with a value in ``column`` (``efficacy``, ``dose_time``,
