@@ -96,19 +96,28 @@ def _next_dose(design, outcomes, current_dose: int | None, counts: dict, *, repl
         if current_dose != history.current_dose:
             raise ValueError(f"The 'current_dose' argument ({current_dose}) differs from the dose of the last "
                              f"cohort ({history.current_dose}).")
-    if design.checks_course:
-        _check_course(design, history)
+    deviations = _check_course(design, history) if design.checks_course else ()
     decision = design.decide(history)
     notes = _partial_last_cohort(design, history, decision)
-    return _with(decision, design=design.spec_name, history=history, issues=tuple(decision.issues) + notes)
+    return _with(decision, design=design.spec_name, history=history,
+                 issues=deviations + tuple(decision.issues) + notes)
 
 
-def _check_course(design: DoseFindingDesign, history: History) -> None:
+def _check_course(design: DoseFindingDesign, history: History) -> tuple:
     """Refuse a history that goes on after the design had stopped the trial, or whose cohorts are larger than
     the design's: the decision after each earlier cohort is taken on the history up to it (the same rules), and
-    a patient enrolled after a stop is named with the rule that stopped the trial."""
+    a patient enrolled after a stop is named with the rule that stopped the trial.  A cohort treated at another
+    dose than the rules gave after the cohort before it (a clinician's choice, or a data-entry error) is not an
+    error -- the decision goes on from the data as treated -- but each one is returned as a ``dose_deviation``
+    warning naming the cohort, its patients, the dose given and the rules' dose with their reason.  Designs that
+    report their own deviations (``reports_deviations``: the waterfall's ``off_protocol``) return none here."""
+    from adcbridge.results import Issue
     size = getattr(design, "cohort_size", None)
     cohorts = _cohort_rows(history)
+    issues = []
+
+    def lab(level) -> str:
+        return design.dose_label(level) if isinstance(level, tuple) else f"level {design.dose_label(level)}"
     for k, (start, end) in enumerate(cohorts, start=1):
         p = history.patients[start]
         n = end - start
@@ -127,6 +136,26 @@ def _check_course(design: DoseFindingDesign, history: History) -> None:
             q = history.patients[end]
             raise ValueError(f"{_where(history, end)}: patient {q.patient} (cohort {q.cohort}) comes after the trial "
                              f"stopped at cohort {p.cohort} ({decision.rule}: {decision.reason}).")
+        q, given = history.patients[end], decision.next_dose
+        if given is not None and q.level != given and not design.reports_deviations:
+            given = tuple(given) if isinstance(given, list) else given
+            side = _side(q.level, given)
+            patients = [x.patient for x in history.patients[end:cohorts[k][1]]]
+            issues.append(Issue("dose_deviation", f"cohort {q.cohort} ({', '.join(patients)}) was treated at "
+                                                  f"{lab(q.level)}, {side} {lab(given)} that the rules gave after "
+                                                  f"cohort {p.cohort} ({decision.rule}: {decision.reason}); the "
+                                                  f"decision goes on from the data as treated"))
+    return tuple(issues)
+
+
+def _side(level, given) -> str:
+    """Whether dose ``level`` is ``"above"``, ``"below"`` or ``"instead of"`` (a combination neither above nor
+    below) the dose ``given``."""
+    if isinstance(level, tuple):
+        if all(a >= b for a, b in zip(level, given)):
+            return "above"
+        return "below" if all(a <= b for a, b in zip(level, given)) else "instead of"
+    return "above" if level > given else "below"
 
 
 def _cohort_rows(history: History) -> list[tuple[int, int]]:

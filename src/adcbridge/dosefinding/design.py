@@ -94,6 +94,9 @@ class DoseFindingDesign(Spec):
     #: why the outcome grammar (``"1NNN 2NTN"``: one dose level and the DLTs of each cohort) cannot describe the
     #: design's trial (None: it can); :func:`~.decide.next_dose` then refuses outcomes and asks for a history
     outcomes_cannot: ClassVar[str | None] = None
+    #: True for a design whose decision lists the cohorts treated elsewhere than its rules gave (the waterfall's
+    #: ``off_protocol``); for the others :func:`~.decide.next_dose` warns ``dose_deviation`` when replaying the course
+    reports_deviations: ClassVar[bool] = False
     #: parameters a design inherits but holds fixed (not offered as flags: setting them would change nothing)
     fixed_parameters: ClassVar[tuple[str, ...]] = ()
 

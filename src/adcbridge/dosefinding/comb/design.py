@@ -250,6 +250,12 @@ class CombBoinDesign(DoseFindingDesign):
         :meth:`check_history`)."""
         return (self.start_dose[0] - 1) * self.grid[1] + self.start_dose[1]
 
+    @property
+    def reports_deviations(self) -> bool:           # type: ignore[override]
+        """The waterfall lists its own deviations (``off_protocol``); the one-MTD design's are warned by
+        :func:`~..decide.next_dose` (``dose_deviation``)."""
+        return self.mtd_contour
+
     def dose_label(self, level) -> str:
         a, b = level
         if self.dose_levels_a is None or self.dose_levels_b is None:

@@ -1,0 +1,54 @@
+"""A cohort treated at another dose than the rules gave is warned (``dose_deviation``), never silent, for every
+design whose course is replayed (a newcomer found BOIN, CRM and the one-MTD combination BOIN silent after a move up
+on 2/3 DLTs, while the waterfall and BF-BOIN flagged theirs).  Each test fails on the code before the warning."""
+
+from __future__ import annotations
+
+import pytest
+
+from adcbridge.dosefinding import History, Patient, boin, comb_boin, crm, next_dose
+from tests.clirun import run
+
+
+def _deviations(decision):
+    return [i for i in decision.issues if i.code == "dose_deviation"]
+
+
+@pytest.mark.parametrize("make", [lambda: boin(0.3, 5), lambda: crm(0.3, 5)])
+def test_a_move_up_after_two_of_three_dlts_is_warned(make):
+    d = next_dose(make(), "1NNN 2TTN 3NNN")
+    [issue] = _deviations(d)
+    assert issue.severity == "warning"
+    assert issue.message.startswith("cohort 3 (P7, P8, P9) was treated at level 3, above level 1 that the rules "
+                                    "gave after cohort 2 (")
+    assert issue.message.endswith("; the decision goes on from the data as treated")
+
+
+def test_a_move_below_the_rules_dose_is_warned_as_below():
+    [issue] = _deviations(next_dose(boin(0.3, 5), "1NNN 2NNN 1NNN"))
+    assert "cohort 3 (P7, P8, P9) was treated at level 1, below level 3 that the rules gave after cohort 2 " \
+           "(escalate:" in issue.message
+
+
+def test_a_course_that_follows_the_rules_has_no_warning():
+    assert _deviations(next_dose(boin(0.3, 5), "1NNN 2NNN 3NTN 3NNN")) == []
+    assert _deviations(next_dose(crm(0.3, 5), "1NNN 2NNN 3NNN")) == []
+
+
+def _comb_history():
+    cells, dlt = [(1, 1)] * 3 + [(1, 2)] * 3, [1, 1, 0, 0, 0, 0]
+    return History(tuple(Patient(f"P{i + 1}", i // 3 + 1, None, bool(dlt[i]), dose_a=a, dose_b=b)
+                         for i, (a, b) in enumerate(cells)))
+
+
+def test_the_one_mtd_combination_design_warns_and_the_waterfall_keeps_off_protocol():
+    [issue] = _deviations(next_dose(comb_boin(0.3, (3, 3), n_cohorts=10), _comb_history()))
+    assert issue.message.startswith("cohort 2 (P4, P5, P6) was treated at (1, 2), above (1, 1) that the rules gave "
+                                    "after cohort 1 (stay_lowest:")
+    waterfall = next_dose(comb_boin(0.3, (3, 3), mtd_contour=True), _comb_history())
+    assert _deviations(waterfall) == [] and [i.code for i in waterfall.issues] == ["off_protocol"]
+
+
+def test_the_command_line_shows_the_warning(capsys):
+    code, out, err = run(capsys, "next", "--target", "0.3", "--doses", "5", "--outcomes", "1NNN 2TTN 3NNN")
+    assert code == 0 and "warning: cohort 3 (P7, P8, P9) was treated at level 3, above level 1" in out
