@@ -77,7 +77,8 @@ ESC2 = [("P1", 1, 1, False, False, True), ("P2", 1, 1, False), ("P3", 1, 1, Fals
     (ESC2 + [("B1", 3, 2, None, True)], r"column 'dose', patient row 7 \(patient 'B1'\): backfill is below"),
     (ESC2[:5] + [("B1", 3, 1, None, True)], (r"patient row 6 \(patient 'B1'\): a backfill patient is enrolled "
                                             r"only while the current cohort .* is full")),
-    (ESC2 + [("P7", 2, 2, None)], r"patient row 7 \(patient 'P7'\): cohort 2 has more than 3 patients"),
+    (ESC2 + [("P7", 2, 2, None)], r"patient row 7 \(patient 'P7'\): cohort 2 has 4 patients, but boin-backfill "
+                                  r"treats cohorts of 3.*or set the design's cohort_size to 4"),
     (ESC2 + [("P7", 3, 2, None)], (r"patient row 7 \(patient 'P7'\): cohort 3 starts while patient P5 of cohort 2 "
                                   r"is pending")),
     (ESC2[:4] + [("P5", 3, 2, None)], (r"patient row 5 \(patient 'P5'\): cohort 3 starts while cohort 2 has 1 "
@@ -94,9 +95,13 @@ def test_too_many_cohorts_and_patients_after_a_stop_are_refused():
     d = boin_backfill(0.3, 4, cohorts=1)
     with pytest.raises(ValueError, match=r"escalation cohort 2 exceeds n_cohorts = 1"):
         next_dose(d, "1NNN 2NNN")
-    with pytest.raises(ValueError, match=r"patient P4 \(cohort 2\) comes after the trial stopped at escalation "
-                                         r"cohort 1 \(eliminate_lowest"):
+    with pytest.raises(ValueError, match=r"^The 'outcomes' argument: cohort 2 \('1NNN'\) comes after the trial "
+                                         r"stopped at escalation cohort 1 \(eliminate_lowest"):
         next_dose(boin_backfill(0.3, 4), "1TTT 1NNN")
+    rows = [Patient(f"P{i}", 1 + (i > 3), 1, i <= 3) for i in range(1, 5)]
+    with pytest.raises(ValueError, match=r"^patient row 4: patient P4 \(cohort 2\) comes after the trial stopped at "
+                                         r"escalation cohort 1 \(eliminate_lowest"):
+        next_dose(boin_backfill(0.3, 4), History(tuple(rows)))
 
 
 def test_per_dose_counts_are_refused():

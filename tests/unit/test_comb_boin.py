@@ -57,7 +57,7 @@ def test_bad_histories_name_the_patient_and_column():
     with pytest.raises(ValueError, match=r"^The 'outcomes' argument gives one dose level .* cannot describe a "
                                          r"comb-boin trial \(two agents: each patient has dose_a and dose_b\)"):
         next_dose(d, "1NNN")
-    with pytest.raises(ValueError, match=r"column 'dose', patient row 1 .*two agents"):
+    with pytest.raises(ValueError, match=r"^The 'outcomes' argument: cohort 1 \('1NNN'\): .*two agents"):
         next_dose(d, History.from_outcomes("1NNN", 3))
     with pytest.raises(ValueError, match=r"column 'dose_b', patient row 4 .*outside 1..3"):
         next_dose(d, _history([(1, 1, 0), (1, 4, 0)]))

@@ -142,8 +142,8 @@ def test_a_cohort_after_the_stop_is_refused_with_the_reason_of_the_stop():
     """'1TTT 1NNN': dose 1 is eliminated at 3/3 and the trial stopped; a cohort after it is not a trial this
     design ran, so no decision is made on it, and the error gives the stop's own reason (3/3, not 3/6)."""
     from adcbridge.dosefinding import boin, crm, next_dose
-    with pytest.raises(ValueError, match=r"patient P4 \(cohort 2\) comes after the trial stopped at cohort 1 "
-                                         r"\(eliminate: 3/3 DLTs at dose 1"):
+    with pytest.raises(ValueError, match=r"^The 'outcomes' argument: cohort 2 \('1NNN'\) comes after the trial "
+                                         r"stopped at cohort 1 \(eliminate: 3/3 DLTs at dose 1"):
         next_dose(boin(0.3, 5), "1TTT 1NNN")
     with pytest.raises(ValueError, match="comes after the trial stopped at cohort 2 \\(max_sample_size"):
         next_dose(boin(0.3, 3, cohorts=2), "1NNN 2NNN 3NNN")

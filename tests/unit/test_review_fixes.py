@@ -35,7 +35,8 @@ def test_live_titration_follows_the_titration_phase():
     r = next_dose(d, "1N 2N 3T")
     assert (r.next_dose, r.rule, r.next_cohort_size) == (3, "titration_fill", 2)
     assert next_dose(d, "1N 2N 3T 3NN").rule == "stay"
-    with pytest.raises(ValueError, match="accelerated titration at cohort 2"):
+    with pytest.raises(ValueError, match=r"cohort 2 \('2NNN'\) does not follow the accelerated titration: "
+                                         r"titration treats one patient at dose 2, and it has 3 at dose 2"):
         next_dose(d, "1N 2NNN")
     paths = dose_transition_pathways(d, 2)
     assert paths["cohort_1"].tolist() == ["1: 0/1", "1: 0/1", "1: 1/1", "1: 1/1", "1: 1/1"]

@@ -59,7 +59,8 @@ def test_followup_outside_the_window_is_refused():
 
 def test_cohort_larger_than_the_cohort_size_is_named():
     h = _h(*[(1, 1, False, None)] * 4)
-    with pytest.raises(ValueError, match=r"patient row 4 .*cohort 1 has more than 3 patients"):
+    with pytest.raises(ValueError, match=r"patient row 4 .*cohort 1 has 4 patients, but tite-boin treats cohorts "
+                                         r"of 3, and this is patient 4 of it: give it the next cohort number"):
         next_dose(tite_boin(0.3, 5), h)
 
 

@@ -471,10 +471,12 @@ def _oversized_cohort(spec, trial, message) -> Exception | None:
             if m and len(m.group(2)) > size:
                 letters = m.group(2)
                 split = " ".join(m.group(1) + letters[i:i + size] for i in range(0, len(letters), size))
+                settable = "cohort_size" in type(spec).model_fields       # 3+3's cohorts are 3 by definition
                 return typer.BadParameter(f"cohort {k} ({token!r}) has {len(letters)} patients, but {name} treats "
                                           f"cohorts of {size}: split it into cohorts of at most {size} (e.g. "
-                                          f"{split!r}), or set --cohort-size {len(letters)} if that is the trial's "
-                                          f"cohort size", param_hint="'--outcomes'")
+                                          f"{split!r})" + (f", or set --cohort-size {len(letters)} if that is the "
+                                                           f"trial's cohort size" if settable else ""),
+                                          param_hint="'--outcomes'")
         return None
     return ValueError(str(message).replace("the design's cohort_size to", "--cohort-size"))
 

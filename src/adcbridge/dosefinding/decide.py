@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 
 from .design import DoseFindingDesign
-from .history import History
+from .history import OUTCOMES_SOURCE, History, cohort_error, cohort_size_error, row_where
 from .nextdose import NextDose
 from .outcomes import parse_outcomes, validate_cohorts
 from .registry import design_names
@@ -122,20 +122,18 @@ def _check_course(design: DoseFindingDesign, history: History) -> tuple:
         p = history.patients[start]
         n = end - start
         if size is not None and n > size and not p.backfill:
-            from .history import _row_error
-            raise _row_error(history, start + size + 1, history.patients[start + size], "cohort",
-                             f"cohort {p.cohort} has {n} patients, but {design.spec_name} treats cohorts of {size}, "
-                             f"and this is patient {size + 1} of it: give it the next cohort number (and renumber the "
-                             f"cohorts after it), or set the design's cohort_size to {n} if that is the trial's "
-                             f"cohort size")
+            raise cohort_size_error(design, history, start + size + 1, n)
         if k == len(cohorts):
             break
         before = History(history.patients[:end], history.source, history.places)
         decision = design.decide(before)
         if decision.decision == "stop":
             q = history.patients[end]
-            raise ValueError(f"{_where(history, end)}: patient {q.patient} (cohort {q.cohort}) comes after the trial "
-                             f"stopped at cohort {p.cohort} ({decision.rule}: {decision.reason}).")
+            if history.source == OUTCOMES_SOURCE:
+                raise cohort_error(history, k + 1, f"comes after the trial stopped at cohort {p.cohort} "
+                                                   f"({decision.rule}: {decision.reason})")
+            raise ValueError(f"{row_where(history, end)}: patient {q.patient} (cohort {q.cohort}) comes after the "
+                             f"trial stopped at cohort {p.cohort} ({decision.rule}: {decision.reason}).")
         q, given = history.patients[end], decision.next_dose
         if given is not None and q.level != given and not design.reports_deviations:
             given = tuple(given) if isinstance(given, list) else given
@@ -166,11 +164,6 @@ def _cohort_rows(history: History) -> list[tuple[int, int]]:
             out.append((start, i))
             start = i
     return out
-
-
-def _where(history: History, row: int) -> str:
-    head = f"{history.source}: " if history.source else ""
-    return head + (history.places[row] if history.places else f"patient row {row + 1}")
 
 
 def _partial_last_cohort(design, history: History, decision: NextDose) -> tuple:

@@ -99,11 +99,55 @@ def _row_error(history: History, k: int, p, column: str, message: str) -> ValueE
     return ValueError(_row_text(history, k, p, column, message))
 
 
+#: the ``source`` of a history made from the outcome grammar or a list of cohorts (:meth:`History.from_cohorts`):
+#: its errors name the cohort as given (``The 'outcomes' argument: cohort 2 ('2NTN'): ...``), not a table row;
+#: the command line says ``Invalid value for '--outcomes': cohort 2 ('2NTN'): ...``
+OUTCOMES_SOURCE = "The 'outcomes' argument"
+
+
 def _row_text(history: History, k: int, p, column: str, message: str) -> str:
+    if history.source == OUTCOMES_SOURCE and history.places:
+        return f"{OUTCOMES_SOURCE}: {history.places[k - 1]}: {message}"
     where = f"{history.source}: " if history.source else ""
     pid = getattr(p, "patient", None)
     return (f"{where}column '{column}', {_row_place(history, k)}" + (f" (patient {pid!r})" if pid is not None else "")
             + f": {message}")
+
+
+def cohort_error(history: History, k: int, message: str) -> ValueError:
+    """The error about the ``k``-th cohort (1-based, in enrolment order) of ``history``; ``message`` follows the
+    cohort's name (``"does not follow the 3+3 rules: ..."``).  For the outcome grammar: ``The 'outcomes' argument:
+    cohort 3 ('3NNN') does not follow ...``; for a table, the row of the cohort's first patient: ``h.csv: column
+    'dose', line 8 (patient 'P7'): cohort 3 does not follow ...``."""
+    starts = [i for i, p in enumerate(history.patients) if i == 0 or p.cohort != history.patients[i - 1].cohort]
+    start = starts[k - 1]
+    if history.source == OUTCOMES_SOURCE and history.places:
+        return ValueError(f"{OUTCOMES_SOURCE}: {history.places[start]} {message}")
+    p = history.patients[start]
+    column = "dose" if p.dose is not None else "dose_a"
+    return _row_error(history, start + 1, p, column, f"cohort {p.cohort} {message}")
+
+
+def cohort_size_error(design, history: History, k: int, n: int | None = None) -> ValueError:
+    """The error about the ``k``-th patient (1-based row) of ``history``, the first beyond the design's
+    ``cohort_size`` in his cohort (of ``n`` patients when known): what to do -- give him the next cohort number, or
+    set the cohort size where the design has one to set (3+3's cohorts are 3 by definition)."""
+    p, size = history.patients[k - 1], design.cohort_size
+    if n is None:
+        n = sum(q.cohort == p.cohort for q in history.patients)
+    settable = "cohort_size" in type(design).model_fields
+    return _row_error(history, k, p, "cohort",
+                      f"cohort {p.cohort} has {n} patients, but {design.spec_name} treats cohorts of {size}, and this "
+                      f"is patient {size + 1} of it: give it the next cohort number (and renumber the cohorts after "
+                      f"it)" + (f", or set the design's cohort_size to {n} if that is the trial's cohort size"
+                                if settable else ""))
+
+
+def row_where(history: History, row: int) -> str:
+    """Where the patient of 0-based ``row`` is, with the file: ``"h.csv: line 7"``, ``"patient row 6"`` for a
+    history built in Python, or the cohort as given in the outcome grammar."""
+    head = f"{history.source}: " if history.source else ""
+    return head + (history.places[row] if history.places else f"patient row {row + 1}")
 
 
 def _row_place(history: History, k: int) -> str:
@@ -231,14 +275,16 @@ class History:
 
     @classmethod
     def from_cohorts(cls, cohorts) -> History:
-        """The history of a list of :class:`~.outcomes.Cohort`."""
+        """The history of a list of :class:`~.outcomes.Cohort` (its errors name the cohorts: ``source`` is
+        :data:`OUTCOMES_SOURCE`, ``places`` the cohort of each patient)."""
         cohorts = validate_cohorts(cohorts, n_doses=10 ** 6, check_skipping=False)
-        patients, k = [], 0
+        patients, places, k = [], [], 0
         for c_no, c in enumerate(cohorts, start=1):
             for tox in c.dlt:
                 k += 1
                 patients.append(Patient(f"P{k}", c_no, int(c.dose), bool(tox)))
-        return cls(tuple(patients))
+                places.append(f"cohort {c_no} ({str(c)!r})")
+        return cls(tuple(patients), OUTCOMES_SOURCE, tuple(places))
 
     @classmethod
     def from_records(cls, records, source: str | None = None) -> History:

@@ -8,20 +8,26 @@ import numpy as np
 __all__ = ["replay_policy"]
 
 
-def replay_policy(design, cohorts):
+def replay_policy(design, cohorts, history=None):
     """(policy, state) after feeding ``cohorts`` to ``design``'s own policy, one trial.  Each cohort must be at the
     dose and of the size the policy called for, and the trial must not have ended before it; otherwise the error
-    names the cohort.  The state's ``dose`` (0-based) and ``active`` then give the next step."""
+    names the cohort -- as given in the outcome grammar, or by the row of its first patient when ``history`` (the
+    history the cohorts come from) was read from a table (:func:`~.history.cohort_error`).  The state's ``dose``
+    (0-based) and ``active`` then give the next step."""
+    from .history import History, cohort_error
+    if history is None:
+        history = History.from_cohorts(cohorts)
     policy = design._policy()
     state = policy.initial(1)
     for k, c in enumerate(cohorts, start=1):
         if not state.active[0]:
-            raise ValueError(f"The 'outcomes' argument continues after the {design.spec_name} trial ended "
-                             f"(cohort {k}, {c}).")
+            raise cohort_error(history, k, f"comes after the {design.spec_name} trial ended")
         dose, size = policy.next_cohort(state)
         if c.dose != int(dose[0]) + 1 or c.n != int(size[0]):
-            raise ValueError(f"The 'outcomes' argument does not follow the {design.spec_name} rules at cohort {k} "
-                             f"({c}): expected {int(size[0])} patients at dose {int(dose[0]) + 1}.")
+            after = f"after cohort {k - 1}" if k > 1 else "at the start"
+            raise cohort_error(history, k, f"does not follow the {design.spec_name} rules: {after} they call for "
+                                           f"{int(size[0])} patients at dose {int(dose[0]) + 1}, and it has {c.n} "
+                                           f"at dose {c.dose}")
         policy.record(state, np.array([c.dose - 1], dtype=np.int32), np.array([c.n], dtype=np.int32),
                       np.array([c.n_dlt], dtype=np.int32), np.array([True]))
     return policy, state

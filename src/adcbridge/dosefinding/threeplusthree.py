@@ -84,7 +84,7 @@ class ThreePlusThreeDesign(DoseFindingDesign):
     def _decision(self, history):
         """The rules' next step, found by replaying the policy on the history: each cohort must be of 3 patients
         at the dose the rules called for (otherwise the error names the cohort)."""
-        return _decide(self, history.cohorts())
+        return _decide(self, history.cohorts(), history)
 
     def _protocol_text(self) -> str:
         from .protocol import three_plus_three_text
@@ -161,11 +161,11 @@ class ThreePlusThreePolicy:
         return s.total
 
 
-def _decide(design: ThreePlusThreeDesign, cohorts) -> NextDose:
+def _decide(design: ThreePlusThreeDesign, cohorts, history=None) -> NextDose:
     from .nextdose import NextDose, move
     from .outcomes import DoseCounts
     from .replay import replay_policy
-    _, s = replay_policy(design, cohorts)
+    _, s = replay_policy(design, cohorts, history)
     cur = cohorts[-1].dose
     counts = DoseCounts.from_cohorts(cohorts, design.n_doses)
     table = ColumnTable({"dose": np.arange(1, design.n_doses + 1), "n": counts.n, "dlt": counts.dlt})

@@ -25,6 +25,7 @@ import numpy as np
 from adcbridge.results import ColumnTable, Issue, make_provenance
 
 from ..boin.selection import select_mtd_batch, selection_rule
+from ..history import OUTCOMES_SOURCE, cohort_error, row_where
 from ..nextdose import NextDose, move
 from .history import counts_at, read_course
 from .rules import (
@@ -59,7 +60,10 @@ def _past_evaluations(design, history, course, t):
         if stop[0] or early[0]:
             q = pts[first_next]
             why = "a toxicity stop" if stop[0] else "the early stop (n_earlystop)"
-            raise ValueError(f"patient row {first_next + 1}: patient {q.patient} (cohort {q.cohort}) comes after "
+            if history.source == OUTCOMES_SOURCE:
+                raise cohort_error(history, k + 2, f"comes after the trial stopped at escalation cohort {k + 1} "
+                                                   f"({PATHS[int(path[0])]}: {why})")
+            raise ValueError(f"{row_where(history, first_next)}: patient {q.patient} (cohort {q.cohort}) comes after "
                              f"the trial stopped at escalation cohort {k + 1} ({PATHS[int(path[0])]}: {why}).")
         if int(next_d[0]) != course.cohorts[k + 1][0]:
             issues.append(Issue("dose_deviation", f"escalation cohort {k + 2} was treated at level "

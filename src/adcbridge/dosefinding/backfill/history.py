@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..history import History, _row_error
+from ..history import History, _row_error, cohort_size_error
 
 __all__ = ["Course", "check_backfill_history", "read_course"]
 
@@ -81,8 +81,7 @@ def check_backfill_history(design, history: History) -> History:
         if current is not None and p.cohort == current.cohort:
             size += 1
             if size > c:
-                raise _row_error(history, k, p, "cohort", f"cohort {p.cohort} has more than {c} patients, but "
-                                                          f"{name} treats cohorts of {c}")
+                raise cohort_size_error(design, history, k)
             continue
         if current is not None:
             if size < c:

@@ -47,9 +47,11 @@ def _lowest_eliminated(n, y, X) -> int:
     return min(hit) if hit else len(n)
 
 
-def _replay(design: BoinDesign, cohorts: list[Cohort], X) -> tuple[int, str, list[Issue], dict]:
+def _replay(design: BoinDesign, cohorts: list[Cohort], X, history=None) -> tuple[int, str, list[Issue], dict]:
     """Replay the cohorts: (lowest eliminated 0-based dose, phase after the last cohort, issues, the DLTs and
-    patients of each eliminated dose when it was eliminated)."""
+    patients of each eliminated dose when it was eliminated).  A titration cohort out of the rules is an error
+    naming the cohort (its first patient's row when ``history``, the cohorts' history, was read from a table)."""
+    from ..history import History, cohort_error
     J, cs = design.n_doses, design.cohort_size
     phase = "titration" if design.uses_titration else "cohorts"
     elim, issues = J, []
@@ -60,8 +62,9 @@ def _replay(design: BoinDesign, cohorts: list[Cohort], X) -> tuple[int, str, lis
         if phase == "titration":
             expected = int(nn.sum()) + 1
             if c.n != 1 or c.dose != expected:
-                raise ValueError(f"The 'outcomes' argument does not follow the accelerated titration at cohort {k} "
-                                 f"({c}): titration treats one patient at dose {expected}.")
+                raise cohort_error(history or History.from_cohorts(cohorts), k,
+                                   f"does not follow the accelerated titration: titration treats one patient at "
+                                   f"dose {expected}, and it has {c.n} at dose {c.dose}")
             if c.n_dlt or c.dose == J:
                 phase = "fill"
         elif phase == "fill":
@@ -81,8 +84,9 @@ def _replay(design: BoinDesign, cohorts: list[Cohort], X) -> tuple[int, str, lis
 
 
 def next_dose(design: BoinDesign, outcomes: str | list[Cohort] | None = None, *, n=None, dlt=None,
-              current_dose: int | None = None) -> NextDose:
-    """Decide the next dose of a live BOIN trial (see the module docstring).
+              current_dose: int | None = None, history=None) -> NextDose:
+    """Decide the next dose of a live BOIN trial (see the module docstring).  ``history``: the patient history
+    the cohorts (``outcomes``) were taken from, so that an error names its rows.
 
     >>> from adcbridge.dosefinding import boin
     >>> d = next_dose(boin(0.3, 5), "1NNN 2NTN")
@@ -121,7 +125,7 @@ def next_dose(design: BoinDesign, outcomes: str | list[Cohort] | None = None, *,
     t = count_tables(design, max(total, design.max_sample_size + J + cs))
     E, D, X, S = t.escalate_le, t.deescalate_ge, t.eliminate_ge, t.stop_lowest_ge
     if cohorts is not None:
-        elim, phase, issues, at_elim = _replay(design, cohorts, X)
+        elim, phase, issues, at_elim = _replay(design, cohorts, X, history)
     else:
         elim, phase, at_elim = _lowest_eliminated(n_arr, y_arr, X), "cohorts", {}
         issues = [Issue("titration_assumed_complete", "counts cannot show the titration phase; it is taken as "

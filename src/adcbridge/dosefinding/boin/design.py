@@ -131,7 +131,7 @@ class BoinDesign(DoseFindingDesign):
 
     def _decision(self, history):
         from .decision import next_dose
-        return next_dose(self, history.cohorts())
+        return next_dose(self, history.cohorts(), history=history)
 
     def decide_counts(self, n, dlt, current_dose):
         """The decision from per-dose counts and the current dose (no patient history)."""

@@ -55,7 +55,7 @@ def check_tite_history(design, history):
     (:meth:`History.check_enrolment_times`), no patient without a DLT assessed before his ``dlt_window`` is over
     (:meth:`History.check_complete_windows`, where he has both times), a pending patient needs its follow-up
     fraction, a cohort at most ``cohort_size`` patients; the error names the patient row."""
-    from ..history import _row_error
+    from ..history import _row_error, cohort_size_error
     history.check_enrolment_times(design.spec_name)
     history.check_complete_windows(design.dlt_window, strict=False)
     window = history.followup_window
@@ -71,8 +71,7 @@ def check_tite_history(design, history):
                              "the dosing time (dose_time) with the DLT window and the date of the decision")
         counts[p.cohort] = counts.get(p.cohort, 0) + 1
         if counts[p.cohort] > size:
-            raise _row_error(history, k, p, "cohort", f"cohort {p.cohort} has more than {size} patients, but "
-                                                      f"{design.spec_name} treats cohorts of {size}")
+            raise cohort_size_error(design, history, k)
     return history
 
 

@@ -1,0 +1,65 @@
+"""Errors about the trial so far name what the user gave: the cohort of ``--outcomes`` as typed, or the file, line
+and patient of ``--history`` -- never a table row for ``--outcomes`` nor the Python argument for a file (a newcomer
+found both), and never advice the design refuses (``--cohort-size`` for 3+3).  Each test fails on the code before."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.clirun import run
+
+H33 = "patient,cohort,dose,dlt\nP1,1,1,0\nP2,1,1,0\nP3,1,1,0\nP4,2,2,1\nP5,2,2,1\nP6,2,2,0\nP7,3,3,0\nP8,3,3,0\nP9,3,3,0\n"
+
+
+def _error(capsys, *args) -> str:
+    code, out, err = run(capsys, *args)
+    assert code == 2 and out == "" and err.count("\n") == 1, (code, out, err)
+    return err
+
+
+def test_a_3_plus_3_history_off_the_rules_names_the_file_and_line(tmp_path, capsys):
+    h = tmp_path / "h.csv"
+    h.write_text(H33)
+    err = _error(capsys, "next", "--design", "3+3", "--doses", "4", "--history", h)
+    assert f"{h}: column 'dose', line 8 (patient 'P7'): cohort 3 does not follow the 3+3 rules: after cohort 2 they " \
+           f"call for 3 patients at dose 1, and it has 3 at dose 3" in err
+    assert "'outcomes' argument" not in err
+
+
+def test_3_plus_3_outcomes_off_the_rules_name_the_cohort(capsys):
+    err = _error(capsys, "next", "--design", "3+3", "--doses", "4", "--outcomes", "1NNN 2TTN 3NNN")
+    assert "Invalid value for '--outcomes': cohort 3 ('3NNN') does not follow the 3+3 rules" in err
+
+
+@pytest.mark.parametrize("how", ["--outcomes", "--history"])
+def test_an_oversized_3_plus_3_cohort_is_not_told_to_set_cohort_size(tmp_path, capsys, how):
+    h = tmp_path / "h.csv"
+    h.write_text("patient,cohort,dose,dlt\nP1,1,1,0\nP2,1,1,0\nP3,1,1,0\nP4,1,1,0\n")
+    err = _error(capsys, "next", "--design", "3+3", "--doses", "4", how, "1NNNN" if how == "--outcomes" else h)
+    assert "treats cohorts of 3" in err and "cohort-size" not in err and "cohort_size" not in err
+
+
+@pytest.mark.parametrize("design", ["boin", "crm", "boin-backfill"])
+def test_a_cohort_after_a_stop_in_outcomes_names_the_cohort_not_a_row(capsys, design):
+    err = _error(capsys, "next", "--design", design, "--target", "0.3", "--doses", "4", "--outcomes", "1TTT 1NNN")
+    assert "Invalid value for '--outcomes': cohort 2 ('1NNN') comes after the trial stopped at " in err
+    assert "row" not in err and "patient P4" not in err
+
+
+def test_a_titration_history_off_the_rules_names_the_line(tmp_path, capsys):
+    h = tmp_path / "h.csv"
+    h.write_text("patient,cohort,dose,dlt\nP1,1,1,0\nP2,1,1,0\nP3,1,1,0\n")
+    err = _error(capsys, "next", "--target", "0.3", "--doses", "4", "--titration", "--history", h)
+    assert f"{h}: column 'dose', line 2 (patient 'P1'): cohort 1 does not follow the accelerated titration" in err
+    err = _error(capsys, "next", "--target", "0.3", "--doses", "4", "--titration", "--outcomes", "1N 2NNN")
+    assert "Invalid value for '--outcomes': cohort 2 ('2NNN') does not follow the accelerated titration" in err
+
+
+@pytest.mark.parametrize("design", ["tite-boin", "boin-backfill"])
+def test_an_oversized_cohort_says_what_to_do_in_every_design(tmp_path, capsys, design):
+    h = tmp_path / "h.csv"
+    h.write_text("patient,cohort,dose,dlt\nP1,1,1,0\nP2,1,1,0\nP3,1,1,0\nP4,1,1,0\n")
+    err = _error(capsys, "next", "--design", design, "--target", "0.3", "--doses", "4", "--history", h)
+    assert f"{h}: column 'cohort', line 5 (patient 'P4'): cohort 1 has 4 patients, but {design} treats cohorts of " \
+           f"3, and this is patient 4 of it: give it the next cohort number" in err
+    assert "or set --cohort-size 4 if that is the trial's cohort size" in err
