@@ -8,7 +8,8 @@ import pytest
 
 from tests.clirun import run
 
-H33 = "patient,cohort,dose,dlt\nP1,1,1,0\nP2,1,1,0\nP3,1,1,0\nP4,2,2,1\nP5,2,2,1\nP6,2,2,0\nP7,3,3,0\nP8,3,3,0\nP9,3,3,0\n"
+H33 = ("patient,cohort,dose,dlt\nP1,1,1,0\nP2,1,1,0\nP3,1,1,0\nP4,2,2,1\nP5,2,2,1\nP6,2,2,0\nP7,3,3,0\nP8,3,3,0\n"
+       "P9,3,3,0\n")
 
 
 def _error(capsys, *args) -> str:
