@@ -20,7 +20,9 @@ PATHS = ["pathways", "--design", "boin", "--target", "0.3", "--doses", "3"]
 
 
 @pytest.mark.parametrize("args,message", [
-    (SIM + ["--trials", "1e5"], "Invalid value for '--trials': must be a whole number. Got 1e5."),
+    (SIM + ["--trials", "1e5"], "Invalid value for '--trials': must be a whole number, written in digits: give 100000. "
+                                  "Got 1e5."),
+    (SIM + ["--trials", "2.5"], "Invalid value for '--trials': must be a whole number. Got 2.5."),
     (SIM + ["--trials=1.5"], "Invalid value for '--trials': must be a whole number. Got 1.5."),
     (SIM + ["--seed", "abc"], "Invalid value for '--seed': must be a whole number. Got 'abc'."),
     (PATHS + ["--n-cohorts", "30"], "Invalid value for '--n-cohorts': must be <= 8. Got 30."),

@@ -165,8 +165,9 @@ _PARSER_SENTENCE = re.compile(r"^(?P<head>.*Invalid value for '(?P<flag>-[\w-]+)
 def parser_words(text: str, args: list[str]) -> str:
     """A parser's message in the house's words, with the value given: Typer checks an option's type and range
     with pydantic (``Invalid value for '--trials': Input should be a valid integer, unable to parse string as an
-    integer``), which becomes ``Invalid value for '--trials': must be a whole number. Got 1e5.`` (a number as
-    typed, other text quoted)."""
+    integer``), which becomes ``Invalid value for '--trials': must be a whole number. Got 2.5.`` (a number as
+    typed, other text quoted); a whole number in exponent notation is told how to write it (``must be a whole
+    number, written in digits: give 100000. Got 1e5.``)."""
     m = _PARSER_SENTENCE.match(text)
     if not m:
         return text
@@ -181,10 +182,13 @@ def parser_words(text: str, args: list[str]) -> str:
     if value is None:
         return m.group("head") + words + "."
     try:
-        float(value)
+        number = float(value)
         shown = value                       # a number as typed
     except ValueError:
-        shown = repr(value)
+        shown, number = repr(value), None
+    if number is not None and words.startswith("must be a whole number") and number.is_integer() \
+            and abs(number) < 1e15:         # 1e5: whole, but the parser reads whole numbers in digits only
+        return m.group("head") + f"{words}, written in digits: give {int(number)}. Got {shown}."
     return m.group("head") + words + f". Got {shown}."
 
 
