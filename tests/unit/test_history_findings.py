@@ -246,3 +246,15 @@ def test_without_times_the_library_takes_outcomes_as_complete_and_strict_refuses
         History(rows).check_complete_windows(28)
     with pytest.raises(ValueError, match=r"patient row 1 \(patient 'P2'\): no DLT, but no assessment time"):
         History(rows[1:]).check_complete_windows(28)
+
+
+def test_a_suspension_on_patients_past_the_window_says_to_record_their_outcomes():
+    rows = [Patient(f"P{i}", 1, 1, False) for i in (1, 2, 3)] + \
+        [Patient("P4", 2, 2, None, followup=1.0), Patient("P5", 2, 2, None, followup=1.0), Patient("P6", 2, 2, False)]
+    d = next_dose(tite_boin(0.3, 4), History(tuple(rows)))
+    assert d.decision == "suspend" and d.extra["suspend_accrual"] is True
+    assert d.reason.endswith("suspend accrual until outcomes are known (2 of them have completed the DLT window: "
+                             "record their outcomes)")
+    rows[3] = Patient("P4", 2, 2, None, followup=0.5)
+    rows[4] = Patient("P5", 2, 2, None, followup=0.5)
+    assert next_dose(tite_boin(0.3, 4), History(tuple(rows))).reason.endswith("until more follow-up or outcomes accrue")

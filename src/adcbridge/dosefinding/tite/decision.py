@@ -12,8 +12,11 @@ arrives or an outcome is known.
 
 **Pending past the window.**  A pending patient whose follow-up is the whole window (``followup`` 1, or a dosing
 more than one DLT window before the decision date, which :meth:`History.with_followup` caps at 1) counts as a
-whole window without a DLT, as in TITEgBOIN; the record carries a ``pending_past_window`` warning naming the
-patients, since an outcome overdue is usually an outcome not yet entered.
+whole window without a DLT in the effective sample size, as in TITEgBOIN; the record carries a
+``pending_past_window`` warning naming the patients, since an outcome overdue is usually an outcome not yet
+entered.  He still counts as pending in the suspension rule, as every patient without an outcome does in
+TITEgBOIN's decision: accrual stays suspended until his outcome is recorded (more follow-up cannot complete him),
+and the reason says so.
 
 **Stops with pending patients.**  ``n_earlystop`` and the maximum sample size stop enrolment; the MTD in the record
 is selected from the outcomes known so far, and an issue says that it is final only once every pending patient's
@@ -121,6 +124,7 @@ def decide(design, history) -> NextDose:
         issues.append(Issue("pending_at_stop", f"{int(pending.sum())} patient(s) still pending: the MTD is selected "
                                                f"from the outcomes known so far; select it again once every DLT "
                                                f"window is complete", "warning"))
+    overdue_here = sum(p.dose == cur + 1 for _, p in overdue)
     lab = design.dose_label
     here = (f"{y[cur]} DLT(s) in {n[cur]} patients at dose {lab(cur + 1)} ({pending[cur]} pending, effective "
             f"sample size {ess:.3g}, rate {rate:.3f})")
@@ -134,7 +138,9 @@ def decide(design, history) -> NextDose:
         ELIMINATE: f"dose {first + 1} and above are eliminated (Pr(DLT rate > {design.target:g}) > "
                    f"{design.cutoff_eli:g}); go to dose {lab(first)}",
         SUSPEND: f"{here}: more than {design.max_pending:g} x {n[cur]} patients are pending: suspend accrual until "
-                 f"more follow-up or outcomes accrue",
+                 + ("more follow-up or outcomes accrue" if not overdue_here else
+                    f"outcomes are known ({overdue_here} of them {'has' if overdue_here == 1 else 'have'} completed "
+                    f"the DLT window: record their outcomes)"),
         SUSPEND_LOWEST: f"{here}: rate >= lambda_d = {t.lambda_d:.4f} at the lowest dose with patients pending: "
                         f"suspend accrual until their outcomes are known",
         STOP_EARLY: f"{n[cur]} patients at dose {lab(cur + 1)} (n_earlystop = {design.n_earlystop}) and the decision "
