@@ -19,6 +19,7 @@ from adcbridge.cli.common import (
     frame,
     name_values,
     names,
+    output_file,
     png_bytes,
     png_path,
 )
@@ -92,6 +93,7 @@ def dose_response(data: Path = typer.Argument(..., help="Long table: concentrati
                   format: Format = FORMAT):
     """Fit dose-response curves (EC50/IC50) with drc's models; ED10/50/90, relative potency, parallelism."""
     from adcbridge.assays.dose_response import fit_dose_response
+    png_path(plot, "--plot")                         # before the fit: a figure that cannot be written fails now
     fixed = name_values(fix, "--fix")
     table = _read(data)
     try:
@@ -127,7 +129,10 @@ def dose_response_batch(data: Path = typer.Argument(..., help="Long table: curve
                         format: Format = FORMAT):
     """Fit one model to thousands of curves independently (plates, screens, bootstrap samples)."""
     from adcbridge.assays.dose_response import fit_dose_response_batch
-    png_path(plot, "--plot"), png_path(ed50_plot, "--ed50-plot")
+    if out is not None:                              # before the fits: a table that cannot be written fails now
+        from adcbridge.io.table_writer import table_suffix
+        table_suffix(out, (".csv", ".parquet", ".json"))
+    output_file(out), png_path(plot, "--plot"), png_path(ed50_plot, "--ed50-plot")
     table = _read(data)
     try:
         batch = fit_dose_response_batch(table, model=model.value, x=x, y=y, curve=curve, se=se)
@@ -180,6 +185,7 @@ def kinetics(data: Path = typer.Argument(..., help="Sensorgrams: a long table (c
              format: Format = FORMAT):
     """Global 1:1 (Langmuir) fit of SPR/BLI sensorgrams: ka, kd, KD with SEs and CIs, quality flags."""
     from adcbridge.assays.kinetics import fit_kinetics, sensorgram_table
+    png_path(plot, "--plot")                         # before the fit: a figure that cannot be written fails now
     table = _read(data)
     try:
         concs = floats(concentrations, "--concentrations")
@@ -234,6 +240,7 @@ def internalization(data: Path = typer.Argument(..., help="% internalized per an
     The input is either % internalized (the --value column) or raw MFI (the --unquenched and --quenched columns,
     with --controls or --quench-efficiency and --background)."""
     from adcbridge.assays.internalization import analyze_internalization, fit_internalization
+    png_path(plot, "--plot")                         # before the fit: a figure that cannot be written fails now
     table = _read(data)
     opts = {"compare_y0": compare_y0, "time_unit": time_unit.value}
     if compare:

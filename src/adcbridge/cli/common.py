@@ -14,7 +14,7 @@ import typer
 __all__ = ["Format", "FORMAT", "emit", "frame", "png_bytes", "name_values", "name_value_units", "floats", "ints",
            "names",
            "rows_text", "rows_csv", "flag_message",
-           "about_file", "png_path"]
+           "about_file", "png_path", "output_file"]
 
 
 class Format(str, Enum):
@@ -261,8 +261,20 @@ def about_file(exc: ValueError, path) -> ValueError:
 
 def png_path(path, option: str):
     """``path`` for a PNG figure: a name ending in ``.png`` (any case), else a usage error naming ``option`` (a
-    figure written under another suffix would not open as what its name says)."""
+    figure written under another suffix would not open as what its name says); and a place that can take it, else
+    an OSError naming ``path`` (:func:`output_file`).  Called before the work, so that a figure that cannot be
+    written fails the command at once, not after the computation."""
     if path is not None and not str(path).lower().endswith(".png"):
         raise typer.BadParameter(f"writes a PNG image: give a file name ending in .png, got {str(path)!r}",
                                  param_hint=f"'{option}'")
+    return output_file(path)
+
+
+def output_file(path):
+    """``path`` of a single output file, checked before the work (:func:`adcbridge.io.files.probe_output_file`):
+    an OSError naming ``path`` when its folder is missing or cannot take files (``/proc``, a read-only folder),
+    when it is a folder or an existing read-only file.  None stays None."""
+    if path is not None:
+        from adcbridge.io.files import probe_output_file
+        probe_output_file(path)
     return path

@@ -69,6 +69,7 @@ def nca_cmd(data: Path = typer.Argument(..., help="Concentration table (CSV or E
             format: Format = FORMAT):
     """Non-compartmental analysis: the long CDISC PP table (and optionally wide and summary tables)."""
     from adcbridge.io import staged_outputs
+    from adcbridge.io.files import probe_output_file, probe_output_folder
     from adcbridge.io.nca_files import NcaConfig, load_nca_config, read_concentrations
     from adcbridge.io.table_writer import table_suffix
     from adcbridge.nca.run import PLOT_PROFILES, ChunkLimitError, nca_setup, stream_nca
@@ -77,6 +78,12 @@ def nca_cmd(data: Path = typer.Argument(..., help="Concentration table (CSV or E
     for path in (out, wide, summary):
         if path is not None:
             table_suffix(path)                       # a bad suffix fails before any work
+    if plots is not None:                            # and so does a place that cannot take the outputs (in the
+        probe_output_folder(plots)                   # order they are written)
+    made = Path(plots).resolve() if plots is not None and not Path(plots).exists() else None
+    for path in (out, wide, summary):
+        if path is not None and Path(path).resolve().parent != made:    # a table in the --plots folder to be made:
+            probe_output_file(path)                                      # that folder was probed
     cfg = load_nca_config(config) if config else NcaConfig()
     col = cfg.columns
     subject, time, conc = subject or col.subject, time or col.time, conc or col.conc
@@ -156,9 +163,11 @@ def nca_stats_cmd(table: Path = typer.Argument(..., help="Long CDISC PP table wr
                   format: Format = FORMAT):
     """Dose proportionality (power model, Smith criterion, dose-normalised ANOVA) and sex comparisons."""
     from adcbridge.io import staged_outputs
+    from adcbridge.io.files import probe_output_folder
     from adcbridge.io.nca_files import read_concentrations
     from adcbridge.nca import Subset, dose_normalised_anova, power_model, sex_comparison
 
+    probe_output_folder(out)                         # before any work: a folder that cannot be made fails now
     pp = read_concentrations(table)
     for column in ("PPTESTCD", "PPSTRESN", dose):
         if column not in pp.columns:

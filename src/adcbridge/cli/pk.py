@@ -193,6 +193,7 @@ def pk_project(param: list[str] = typer.Option(..., "--param", help="Animal para
     and exposure (Cmax, AUC over a cycle, Ctrough) at candidate doses."""
     from adcbridge.translation.projection import project_human_pk
     from adcbridge.translation.units import json_records
+    png_path(plot, "--plot")                         # before the projection: a figure that cannot be written fails now
     doses = floats(dose, "--dose")
     proj = project_human_pk(name_value_units(param, "--param"), species, model=model,
                             modality=modality.value.replace("-", "_"),

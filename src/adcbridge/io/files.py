@@ -7,7 +7,11 @@ read-only, which is refused.  :func:`staged_outputs` extends that to a whole run
 output of the run is written under a temporary name first and all are renamed only when every one was written,
 so a failure on any output (a missing folder, a full disk, bad data found in the last chunk) leaves none of them
 behind (nor any folder it made).  The single-file writers (:func:`write_bytes`, :func:`write_table`, ...) refuse a
-missing folder, naming it, as :func:`check_new_folder` refuses an output folder whose parent is missing.
+missing folder, naming it, as :func:`check_new_folder` refuses an output folder whose parent is missing.  A command
+that computes for a while checks its outputs before any work: :func:`check_new_folder` (a whole output folder),
+:func:`probe_output_folder` (a folder it writes into) and :func:`probe_output_file` (a single file) refuse, naming
+the user's path, a place that cannot take files -- found by making and removing a temporary file or folder there,
+since permissions alone do not tell (root, a read-only mount, ``/proc``).
 
 >>> import tempfile, pathlib
 >>> folder = pathlib.Path(tempfile.mkdtemp())
@@ -21,6 +25,7 @@ missing folder, naming it, as :func:`check_new_folder` refuses an output folder 
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -38,7 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = ["PreviousOutput", "check_new_folder", "check_previous_output", "check_before_replace", "output_folder",
            "write_text", "write_bytes", "write_json", "write_table", "write_csv_chunks", "write_table_chunks",
-           "staged_outputs", "Stage", "probe_output_folder", "named_errors"]
+           "staged_outputs", "Stage", "probe_output_folder", "probe_output_file", "named_errors"]
 
 
 class Stage:
@@ -56,26 +61,19 @@ class Stage:
     unless the stage was made with ``make_folders``, which creates it (and removes it again on abort).  Any OS error
     names ``path``, never the temporary file."""
         path = Path(path)
-        if path.is_dir():
-            raise IsADirectoryError(21, "is a folder, not a file", str(path))
-        if path.exists() and (not os.access(path, os.W_OK) or not path.stat().st_mode & 0o222):
-            raise PermissionError(13, "exists and is read-only (not replaced)", str(path))
         if any(dest == path for _, dest in self._pending):
             raise ValueError(f"{path} is written twice in one run")
-        blocking = next((p for p in (path.parent, *path.parent.parents) if p.exists() and not p.is_dir()), None)
-        if blocking is not None:
-            raise NotADirectoryError(20, "is a file, so the folder for the output cannot be made", str(blocking))
-        if not self.make_folders and not path.parent.is_dir():
-            raise FileNotFoundError(2, f"the folder {path.parent} does not exist; create it first or choose another "
-                                       f"path", str(path))
+        _check_file_target(path, self.make_folders)
         missing = [p for p in (path.parent, *path.parent.parents) if not p.exists()]
         try:
             with named_errors(path):
                 path.parent.mkdir(parents=True, exist_ok=True)
         finally:                                      # parents first, so abort removes children first
             self._made.extend(p for p in reversed(missing) if p.exists())
-        with named_errors(path):                            # an error names the user's file, not the temporary one
+        try:                                          # an error names the user's file, not the temporary one
             fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        except OSError as exc:
+            raise _cannot_write(exc, path, path.parent) from None
         os.close(fd)
         self._pending.append((tmp, path))
         return tmp
@@ -91,8 +89,12 @@ class Stage:
             if not path.parent.is_dir():
                 raise FileNotFoundError(2, f"the folder {path.parent} does not exist; create it first or choose "
                                            f"another path", str(path))
-            with named_errors(path):
+            try:
                 path.mkdir()
+            except FileExistsError:
+                raise
+            except OSError as exc:
+                raise _cannot_write(exc, path, path.parent) from None
             self._made.append(path)
         return path
 
@@ -147,18 +149,100 @@ class Stage:
         self._made.clear()
 
 
-def probe_output_folder(folder: str | os.PathLike) -> None:
-    """Check up front that ``folder`` (or the folder that would be made for it) can take files, by making and
-    removing an empty temporary folder in its nearest existing parent: a command about to compute for a while
-    fails at once, naming ``folder``, rather than at the end."""
-    folder = Path(folder)
-    parent = next((p for p in (folder, *folder.parents) if p.exists()), Path("."))
-    if not parent.is_dir():
-        raise NotADirectoryError(20, "is a file, so the output folder cannot be made", str(parent))
+def _check_file_target(path: Path, make_folders: bool = False) -> None:
+    """The checks :meth:`Stage.reserve` makes before it writes ``path``: not a folder, not an existing read-only
+    file, no file in the place of its folder or of one above it, and -- unless ``make_folders`` -- its folder
+    exists.  An OSError naming ``path`` (or the file in the way) otherwise."""
+    if path.is_dir():
+        raise IsADirectoryError(21, "is a folder, not a file", str(path))
+    if path.exists() and (not os.access(path, os.W_OK) or not path.stat().st_mode & 0o222):
+        raise PermissionError(13, "exists and is read-only (not replaced)", str(path))
+    blocking = next((p for p in (path.parent, *path.parent.parents) if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise NotADirectoryError(20, "is a file, so the folder for the output cannot be made", str(blocking))
+    if not make_folders and not path.parent.is_dir():
+        raise FileNotFoundError(2, f"the folder {path.parent} does not exist; create it first or choose another "
+                                   f"path", str(path))
+
+
+def _shown(folder: str | os.PathLike) -> str:
+    return "the working folder" if str(folder) in ("", ".") else str(folder)
+
+
+def _cannot_write_words(exc: OSError, folder: str | os.PathLike) -> str:
+    """What an OS error making a file or folder in the existing ``folder`` means, in words: ``cannot write in
+    /proc (it takes no new files)`` -- a virtual file system such as ``/proc`` answers "No such file or
+    directory" for a folder that is there --, ``cannot write in /data (permission denied)``, ``(read-only file
+    system)``."""
+    if exc.errno == errno.ENOENT and Path(folder).is_dir():
+        reason = "it takes no new files"
+    else:
+        text = exc.strerror or str(exc)
+        reason = text[:1].lower() + text[1:]
+    return f"cannot write in {_shown(folder)} ({reason})"
+
+
+def _cannot_write(exc: OSError, path: str | os.PathLike, folder: str | os.PathLike) -> OSError:
+    """``exc`` (making a file or folder in ``folder`` for the output ``path``) as an OSError naming ``path`` and
+    saying what is wrong (:func:`_cannot_write_words`)."""
+    return OSError(exc.errno, _cannot_write_words(exc, folder), str(path))
+
+
+def _probe(folder: Path, path: str | os.PathLike, file: bool = False) -> None:
+    """Make and remove an empty temporary folder (``file``: file) in the existing ``folder``; an OSError naming
+    ``path`` (:func:`_cannot_write`) if that fails."""
     try:
-        os.rmdir(tempfile.mkdtemp(prefix=".adcbridge-probe.", dir=parent))
+        if file:
+            fd, tmp = tempfile.mkstemp(prefix=".adcbridge-probe.", suffix=".tmp", dir=folder)
+            os.close(fd)
+            os.unlink(tmp)
+        else:
+            os.rmdir(tempfile.mkdtemp(prefix=".adcbridge-probe.", dir=folder))
     except OSError as exc:
-        raise OSError(exc.errno, exc.strerror or str(exc), str(folder)) from None
+        raise _cannot_write(exc, path, folder) from None
+
+
+def probe_output_folder(folder: str | os.PathLike, parents: bool = False) -> None:
+    """Check up front that ``folder`` -- an output folder that is written into, or made (:meth:`Stage.folder`) --
+    can take files, by making and removing an empty temporary folder in it, or in its parent when it does not
+    exist yet: a command about to compute for a while fails at once, with an OSError naming ``folder``, rather
+    than at the end.  Refused too: a file in its place or in the place of a folder above it, and a missing parent
+    (unless ``parents``, for a caller that makes the missing folders: then the nearest existing one is tried).
+
+    >>> try:
+    ...     probe_output_folder("no-such-folder/out")
+    ... except FileNotFoundError as exc:
+    ...     print(exc.filename, exc.strerror, sep=": ")
+    no-such-folder/out: the folder no-such-folder does not exist; create it first or choose another path
+    """
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(20, "exists and is not a folder", str(folder))
+    blocking = next((p for p in folder.parents if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise NotADirectoryError(20, f"{blocking} is a file, so the output folder cannot be made", str(folder))
+    if not parents and not folder.parent.is_dir():
+        raise FileNotFoundError(2, f"the folder {folder.parent} does not exist; create it first or choose another "
+                                   f"path", str(folder))
+    where = next((p for p in (folder, *folder.parents) if p.is_dir()), Path("."))
+    _probe(where, folder)
+
+
+def probe_output_file(path: str | os.PathLike) -> None:
+    """Check up front that the single output file ``path`` can be written (as :func:`write_bytes` and the
+    other writers will, at the end): an OSError naming ``path`` when it is a folder, an existing read-only file,
+    in a folder that does not exist (none is made for it) or has a file in its place, or in a folder that cannot
+    take files (a temporary file made and removed there tells).
+
+    >>> try:
+    ...     probe_output_file("no-such-folder/figure.png")
+    ... except FileNotFoundError as exc:
+    ...     print(exc.filename, exc.strerror, sep=": ")
+    no-such-folder/figure.png: the folder no-such-folder does not exist; create it first or choose another path
+    """
+    path = Path(path)
+    _check_file_target(path)
+    _probe(path.parent, path, file=True)
 
 
 @dataclass(frozen=True)
@@ -233,8 +317,10 @@ def check_new_folder(out: str | os.PathLike, force: bool, keep=(), previous: Pre
         raise ValueError(f"{out}: {parent} is a file, so the output folder cannot be made")
     if not parent.is_dir():
         raise ValueError(f"{out}: the folder {parent} does not exist; create it first or choose another path")
-    if not os.access(parent, os.W_OK):
-        raise ValueError(f"{out}: cannot write in {parent}")
+    try:
+        _probe(parent, out)                         # the staging folder is made there: try it (root, /proc, a
+    except OSError as exc:                          # read-only mount are not told by the permissions)
+        raise ValueError(f"{out}: {exc.strerror}") from None
     if previous is not None:
         check_previous_output(out, force, previous)
 
@@ -335,8 +421,10 @@ def output_folder(out: str | os.PathLike, force: bool = False, keep=(), previous
     before it is replaced (:func:`check_before_replace`: it may have changed while the outputs were made)."""
     out = Path(out)
     check_new_folder(out, force, keep, previous)
-    with named_errors(out):
+    try:
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.resolve().parent))
+    except OSError as exc:                          # an error names the user's folder, not the staging one
+        raise _cannot_write(exc, out, out.resolve().parent) from None
     handler = _terminate_as_interrupt()
     try:
         yield staging
