@@ -64,3 +64,17 @@ def test_an_oversized_cohort_says_what_to_do_in_every_design(tmp_path, capsys, d
     assert f"{h}: column 'cohort', line 5 (patient 'P4'): cohort 1 has 4 patients, but {design} treats cohorts of " \
            f"3, and this is patient 4 of it: give it the next cohort number" in err
     assert "or set --cohort-size 4 if that is the trial's cohort size" in err
+
+
+def test_3_plus_3_simulated_without_a_target_says_which_target_scored_it(capsys):
+    base = ["simulate", "--design", "3+3", "--p-true", "0.1,0.2,0.3,0.5", "--trials", "300", "--seed", "1"]
+    code, out, err = run(capsys, *base)
+    assert code == 0 and "info: 3+3 has no target DLT rate: the correct selection (PCS), the true MTD and the " \
+                         "overdose percentages are scored against a target of 0.3" in out
+    code, out, err = run(capsys, *base, "--format", "json")
+    import json
+    assert [i["code"] for i in json.loads(out)["issues"]] == ["target_assumed"]
+    code, out, err = run(capsys, *base, "--target", "0.25")
+    assert code == 0 and "target_assumed" not in out and "no target DLT rate" not in out
+    code, out, err = run(capsys, *base[:-4], "--exact")
+    assert "info: 3+3 has no target DLT rate" in out

@@ -300,7 +300,8 @@ def simulate_cmd(design: str = DESIGN,
             f"no MTD {oc.no_mtd_pct:.2f}%, safety stop {oc.stop_pct:.2f}%, PCS {oc.pcs:.2f}%, "
             f"mean N {oc.n_mean:.2f}, mean DLTs {oc.dlt_total_mean:.2f}"
             + (f", mean duration {oc.duration_mean:.2f}" if oc.duration_mean is not None else ""))
-    _emit(oc.to_record(), format, head + "\n" + _oc_rows_text(oc) + _contour_rows_text(oc), wrote=[plot])
+    notes = "".join(f"\n{i.severity}: {i.message}" for i in oc.issues)
+    _emit(oc.to_record(), format, head + "\n" + _oc_rows_text(oc) + _contour_rows_text(oc) + notes, wrote=[plot])
 
 
 def _contour_rows_text(oc) -> str:

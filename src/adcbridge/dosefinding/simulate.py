@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -36,6 +37,19 @@ def design_name(design) -> str:
 
 def _target(design) -> float:
     return design.oc_target or 0.3
+
+
+def _with_target_note(oc, design, target):
+    """``oc`` with an info issue when its target was assumed: a design without a target (3+3) scored without one
+    has its correct selection and overdosing measured against 0.3, and the result says so."""
+    if target is not None or design.oc_target is not None:
+        return oc
+    from adcbridge.results import Issue
+    note = Issue("target_assumed", f"{design.spec_name} has no target DLT rate: the correct selection (PCS), the "
+                                   f"true MTD and the overdose percentages are scored against a target of "
+                                   f"{_target(design):g}; give target (--target) to score against another", "info")
+    # the table handed over as it is (a ColumnTable stays one: no pandas)
+    return dataclasses.replace(oc, table=oc.__dict__["_table"], issues=tuple(oc.issues) + (note,))
 
 
 def _check_p_true(design, p_true) -> np.ndarray:
@@ -82,9 +96,9 @@ def simulate(design, p_true, n_trials: int = 10_000, seed: int | None = None,
 
     ``seed`` makes the run reproducible (a fresh one is drawn and recorded when None).  Designs simulated with
     the same seed see the same patients (common random numbers).  ``target`` (for 3+3, which has none) sets the
-    target used for PCS and overdosing; default 0.3 for 3+3.  ``scenario`` holds the other truths and conduct
-    settings of designs with their own simulator (their ``scenario_options``: ``q_true``, ``accrual_rate``, ...);
-    an option the design does not take is refused.
+    target used for PCS and overdosing; default 0.3 for 3+3, with a ``target_assumed`` info issue.  ``scenario``
+    holds the other truths and conduct settings of designs with their own simulator (their ``scenario_options``:
+    ``q_true``, ``accrual_rate``, ...); an option the design does not take is refused.
     """
     design = check_design(design)
     unknown = sorted(set(scenario) - set(design.scenario_options))
@@ -99,10 +113,11 @@ def simulate(design, p_true, n_trials: int = 10_000, seed: int | None = None,
     seed = _check_run(n_trials, seed, target)
     tgt = target if target is not None else _target(design)
     sums = run_monte_carlo(policy_for(design), p, tgt, int(n_trials), int(seed))
-    return oc_from_sums(sums, spec=design, design_name=design_name(design), target=tgt, p_true=p,
-                        method="monte-carlo", n_trials=int(n_trials), seed=int(seed),
-                        provenance=make_provenance(design, p, n_trials, seed=int(seed)),
-                        dose_labels=_labels(design), toxic=_toxic(design, tgt))
+    oc = oc_from_sums(sums, spec=design, design_name=design_name(design), target=tgt, p_true=p,
+                      method="monte-carlo", n_trials=int(n_trials), seed=int(seed),
+                      provenance=make_provenance(design, p, n_trials, seed=int(seed)),
+                      dose_labels=_labels(design), toxic=_toxic(design, tgt))
+    return _with_target_note(oc, design, target)
 
 
 def exact_oc(design, p_true, target: float | None = None, max_states: int = 2_000_000) -> OperatingCharacteristics:
@@ -114,9 +129,10 @@ def exact_oc(design, p_true, target: float | None = None, max_states: int = 2_00
     _check_run(1, 0, target)
     tgt = target if target is not None else _target(design)
     sums, n_terminal = run_exact(policy_for(design), p, tgt, max_states=max_states)
-    return oc_from_sums(sums, spec=design, design_name=design_name(design), target=tgt, p_true=p, method="exact",
-                        n_trials=None, seed=None, provenance=make_provenance(design, p),
-                        dose_labels=_labels(design), n_terminal_states=n_terminal, toxic=_toxic(design, tgt))
+    oc = oc_from_sums(sums, spec=design, design_name=design_name(design), target=tgt, p_true=p, method="exact",
+                      n_trials=None, seed=None, provenance=make_provenance(design, p),
+                      dose_labels=_labels(design), n_terminal_states=n_terminal, toxic=_toxic(design, tgt))
+    return _with_target_note(oc, design, target)
 
 
 @dataclass(frozen=True, eq=False)
