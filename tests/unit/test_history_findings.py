@@ -258,3 +258,14 @@ def test_a_suspension_on_patients_past_the_window_says_to_record_their_outcomes(
     rows[3] = Patient("P4", 2, 2, None, followup=0.5)
     rows[4] = Patient("P5", 2, 2, None, followup=0.5)
     assert next_dose(tite_boin(0.3, 4), History(tuple(rows))).reason.endswith("until more follow-up or outcomes accrue")
+
+
+@pytest.mark.parametrize("cell", ["01/05/2026", "5.1.2026", "2026/01/05"])
+def test_a_date_not_written_yyyy_mm_dd_is_named_as_a_date(tmp_path, cell):
+    path = tmp_path / "h.csv"
+    path.write_text(f"patient,cohort,dose,dlt,dose_time\nP1,1,1,0,0\nP2,1,1,0,{cell}\n")
+    with pytest.raises(ValueError) as err:
+        read_history(path)
+    assert str(err.value) == (f"{path}: column 'dose_time', line 3 (patient 'P2'): expected a day number or a date "
+                              f"written YYYY-MM-DD (ISO 8601: a date such as 01/05/2026 reads differently in "
+                              f"different countries), got '{cell}'")

@@ -86,6 +86,12 @@ def _times(df: pd.DataFrame) -> tuple[dict[str, np.ndarray], str | None]:
         for c, v in dated.items():
             out[c] = ((v - first) / pd.Timedelta(days=1)).to_numpy(dtype=float, na_value=np.nan)
     else:
+        for c, raw in text.items():     # a date in another form (01/05/2026, 5.1.2026) is not a day number
+            cells = raw.astype(str).str.strip()
+            other = cells.str.match(r"^\d{1,4}[/.\-]\d{1,2}[/.\-]\d{1,4}$").to_numpy() & raw.notna().to_numpy()
+            validation.fail_first(df, c, other, "a day number or a date written YYYY-MM-DD (ISO 8601: a date such "
+                                                "as 01/05/2026 reads differently in different countries)",
+                                  key="patient")
         for c in present:
             out[c] = validation.numeric_column(df, c, allow_missing=True, key="patient")
     return out, origin
