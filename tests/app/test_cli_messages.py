@@ -133,7 +133,7 @@ def test_a_quoted_number_is_refused_like_a_quoted_trials(tmp_path, capsys, where
     assert err.endswith(f"s.yaml: {where}: is the text {text}: write the number without quotes (a quoted value "
                         f"is text in YAML)\n")
     code, out, err = _sweep(tmp_path, capsys, trials='"200"')
-    assert code == 2 and "trials (line 8): must be a whole number" in err
+    assert code == 2 and "trials (line 8): is the text '200': write the number without quotes" in err
 
 
 def test_a_fractional_trials_is_still_refused(tmp_path, capsys):
@@ -160,7 +160,8 @@ def test_a_quoted_boolean_is_refused_too(tmp_path, capsys):
     path.write_text(text)
     code, out, err = run(capsys, "sweep", str(path), "--out", str(tmp_path / "out"), "--workers", "0")
     assert code == 2 and err.endswith("designs['boin'].extrasafe (line 5): is the text 'off': write true or false "
-                                      "without quotes (a quoted value is text in YAML)\n")
+                                      "without quotes (adcbridge reads YAML 1.2: yes, no, on and off are text, and "
+                                      "so is a quoted value)\n")
 
 
 # ------------------------------------------------------------------ write failures name the user's path

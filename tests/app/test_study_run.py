@@ -148,7 +148,7 @@ analyses:
     assert code == 2 and text == "" and not out.exists()
     lines = err.splitlines()
     assert lines[0] == f"adcbridge: error: {path}: 7 problems in the study file"
-    for needle in ["analyses[1].options.t_offf (line 6): unknown option for kind kinetics",
+    for needle in ["analyses[1].options.t_offf (line 6): unknown key 't_offf' for kind kinetics; did you mean 't_off'?",
                    "analyses[2].id (line 7): the id 'k1' is used twice",
                    "analyses[2].kind (line 8): unknown kind 'kinetcs'",
                    "analyses[3].data (line 11): no such file 'data/missing.csv'",

@@ -14,7 +14,7 @@ from adcbridge.dosefinding.outcomes import counts_from_table
 from adcbridge.dosefinding.registry import design_class, design_names
 
 from .tables import read_table
-from .yaml_files import load_yaml_model
+from .yaml_files import load_yaml_model, misread_value, unknown_key
 
 __all__ = ["TrialSpec", "Scenario", "load_trial_spec", "read_dose_counts"]
 
@@ -83,10 +83,37 @@ class TrialSpec(BaseModel):
         return cls(**given, **self.options.get(kind, {}))
 
 
+_SHARED = ("target", "n_doses", "dose_levels", "dose_unit", "cohort_size", "n_cohorts")
+
+
+def _check_raw(raw: dict) -> tuple[tuple, str] | None:
+    """What :class:`TrialSpec` cannot type: empty lists, and each design's ``options`` (unknown keys, with the
+    nearest name; numbers and booleans written as text), checked against the design's own spec."""
+    if raw.get("dose_levels") == []:
+        return ("dose_levels",), "is empty: list the dose levels, e.g. [1.0, 2.1, 4.2]"
+    if raw.get("scenarios") == []:
+        return ("scenarios",), ("is empty: list at least one scenario ({name: ..., p_true: [...]}), or leave the "
+                                "key out for the design alone")
+    options = raw.get("options")
+    if not isinstance(options, dict):
+        return None
+    for kind, opts in options.items():
+        if kind not in design_names() or not isinstance(opts, dict):
+            continue                                   # the model words these
+        cls = design_class(kind)
+        for key in opts:
+            if key not in cls.model_fields and key not in _SHARED:
+                return ("options", kind, key), unknown_key(key, [k for k in cls.model_fields if k not in _SHARED])
+        found = misread_value(opts, cls, ("options", kind))
+        if found:
+            return found
+    return None
+
+
 def load_trial_spec(path: str | Path) -> TrialSpec:
-    """Read and validate a trial YAML file; errors name the file and the field."""
+    """Read and validate a trial YAML file; errors name the file, the key and its line."""
     path = Path(path)
-    spec = load_yaml_model(path, TrialSpec)
+    spec = load_yaml_model(path, TrialSpec, check=_check_raw)
     # every design the file describes must be valid: its design, those it gives options for, and the designs the
     # trial is compared with (BOIN, 3+3, CRM)
     for kind in dict.fromkeys([spec.design, *spec.options, "boin", "3+3", "crm"]):

@@ -2,25 +2,36 @@
 
 from __future__ import annotations
 
+import difflib
+import enum
+import math
 import re
+import types
+import typing
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from adcbridge.spec import field_path, house_words
 
-__all__ = ["load_yaml_model", "node_line", "read_yaml", "UniqueKeyLoader", "quoted_number"]
+__all__ = ["load_yaml_model", "node_line", "read_yaml", "UniqueKeyLoader", "quoted_number", "misread_value",
+           "did_you_mean", "unknown_key", "expected_keys"]
 
 M = TypeVar("M", bound=BaseModel)
 
 
 class UniqueKeyLoader(yaml.SafeLoader):
     """YAML's SafeLoader refusing a key given twice in one mapping (YAML requires unique keys; PyYAML would keep
-    the last one and silently ignore the first), and reading numbers in exponent notation without a point
-    (``1e-1``, ``2E5``) as numbers, as YAML 1.2 does (PyYAML follows YAML 1.1, where they are text, so
-    ``target: 1e-1`` would be refused as "got '1e-1'")."""
+    the last one and silently ignore the first), and reading scalars as YAML 1.2's core schema does where PyYAML
+    follows YAML 1.1:
+
+    * numbers in exponent notation without a point (``1e-1``, ``2E5``) are numbers (YAML 1.1: text, so
+      ``target: 1e-1`` would be refused as "got '1e-1'");
+    * only ``true``/``false`` (also ``True``, ``TRUE``, ``False``, ``FALSE``) are booleans: ``yes``, ``no``,
+      ``on``, ``off``, ``y`` and ``n`` are text (YAML 1.1 made ``name: no`` the boolean False).  Where a boolean is
+      expected, such a text is refused by :func:`misread_value` ("write true or false")."""
 
     def construct_mapping(self, node, deep=False):
         seen: dict = {}
@@ -35,17 +46,42 @@ class UniqueKeyLoader(yaml.SafeLoader):
 
 UniqueKeyLoader.add_implicit_resolver(
     "tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"), list("-+0123456789"))
+# YAML 1.2 core-schema booleans: drop YAML 1.1's (yes/no/on/off/y/n) from this loader's own copy of the resolvers
+UniqueKeyLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in UniqueKeyLoader.yaml_implicit_resolvers.items()}
+UniqueKeyLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
 
-#: text that YAML reads as a boolean when it is not quoted
-_BOOLEAN_TEXT = {"true", "false", "yes", "no", "on", "off"}
+#: text that YAML 1.1 reads as a boolean (adcbridge reads YAML 1.2: only true and false are booleans)
+_BOOLEAN_TEXT = {"true", "false", "yes", "no", "on", "off", "y", "n"}
+
+_QUOTED_NUMBER = "write the number without quotes (a quoted value is text in YAML)"
+_QUOTED_BOOLEAN = "write true or false without quotes (a quoted value is text in YAML)"
+_TEXT_BOOLEAN = ("write true or false without quotes (adcbridge reads YAML 1.2: yes, no, on and off are text, and "
+                 "so is a quoted value)")
+
+
+def _boolean_text(value: str, loc: tuple) -> tuple[tuple, str]:
+    how = _QUOTED_BOOLEAN if value.strip().lower() in ("true", "false") else _TEXT_BOOLEAN
+    return loc, f"is the text {value!r}: {how}"
+
+
+def _is_number_text(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
 
 
 def quoted_number(value, loc: tuple = (), skip: tuple[str, ...] = ()) -> tuple[tuple, str] | None:
     """The first number or boolean written as text in ``value`` (a mapping or list read from YAML, walked in
-    order): its key path and a message, or None.  A quoted ``target: "0.3"`` or ``extrasafe: "yes"`` is text in
-    YAML; a design's options refuse it rather than let pydantic convert some quoted values and not others.  Keys in
-    ``skip`` (names, labels, units) are text by nature and are not looked into."""
+    order) where nothing says what is expected (a sweep scenario's truths, a study scenario): its key path and a
+    message, or None.  Keys in ``skip`` (names, labels, units) are text by nature and are not looked into.  Where a
+    model says what each key holds, :func:`misread_value` refuses such text only where a number or a boolean is
+    expected."""
     if isinstance(value, dict):
         for key, item in value.items():
             if key not in skip:
@@ -59,13 +95,171 @@ def quoted_number(value, loc: tuple = (), skip: tuple[str, ...] = ()) -> tuple[t
                 return found
     elif isinstance(value, str) and value.strip():
         if value.strip().lower() in _BOOLEAN_TEXT:
-            return loc, f"is the text {value!r}: write true or false without quotes (a quoted value is text in YAML)"
-        try:
-            float(value)
-        except ValueError:
-            return None
-        return loc, f"is the text {value!r}: write the number without quotes (a quoted value is text in YAML)"
+            return _boolean_text(value, loc)
+        if _is_number_text(value):
+            return loc, f"is the text {value!r}: {_QUOTED_NUMBER}"
     return None
+
+
+# ----------------------------------------------------------------------- values against what a model expects
+def _members(tp) -> list:
+    """The types a field admits: the members of a union (``Optional`` included), ``Annotated`` unwrapped."""
+    origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        return _members(typing.get_args(tp)[0])
+    if origin in (typing.Union, types.UnionType):
+        return [m for arg in typing.get_args(tp) for m in _members(arg)]
+    return [tp]
+
+
+def _is_model(tp) -> bool:
+    return isinstance(tp, type) and issubclass(tp, BaseModel)
+
+
+_SEQUENCES = (list, tuple, set, frozenset)
+
+
+def _element_type(members: list, index: int):
+    """What an entry at ``index`` of a list may be, given the list types a field admits (None: anything)."""
+    out = []
+    for m in members:
+        origin = typing.get_origin(m) or m
+        if not (isinstance(origin, type) and issubclass(origin, _SEQUENCES)) or origin is str:
+            continue
+        args = typing.get_args(m)
+        if not args:
+            return None
+        if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
+            if index >= len(args):
+                continue
+            out.append(args[index])
+        else:
+            out.append(args[0])
+    return typing.Union[tuple(out)] if out else None  # noqa: UP007 - built at run time
+
+
+def _mapping_type(members: list, value: dict, key):
+    """What the entry ``key`` of the mapping ``value`` may be (None: anything, or not known)."""
+    models = [m for m in members if _is_model(m)]
+    if len(models) > 1:                 # a discriminated union: the model whose Literal field matches the value
+        models = [m for m in models if any(
+            typing.get_origin(f.annotation) is typing.Literal and value.get(f.alias or n) in typing.get_args(
+                f.annotation) for n, f in m.model_fields.items())] or models
+    if len(models) == 1:
+        for name, info in models[0].model_fields.items():
+            if key in (name, info.alias):
+                return info.annotation
+        return None
+    dicts = [m for m in members if (typing.get_origin(m) or m) is dict]
+    if len(dicts) == 1 and not models and len(typing.get_args(dicts[0])) == 2:
+        return typing.get_args(dicts[0])[1]
+    return None
+
+
+def _scalar_problem(value, members: list, loc: tuple) -> tuple[tuple, str] | None:
+    scalars = [m for m in members if m is not type(None) and not _is_model(m)
+               and not (isinstance(typing.get_origin(m) or m, type)
+                        and issubclass(typing.get_origin(m) or m, (dict, *_SEQUENCES)) and m is not str)]
+    if not scalars or not all(m in (int, float, bool) for m in scalars):
+        return None                     # text is welcome (or nothing is known)
+    numbers = [m for m in scalars if m in (int, float)]
+    if isinstance(value, str):
+        if numbers and _is_number_text(value.strip()):
+            return loc, f"is the text {value!r}: {_QUOTED_NUMBER}"
+        if bool in scalars:
+            return _boolean_text(value, loc)
+        return None                     # not a number at all: the model's own check words it
+    if isinstance(value, bool):
+        return None if bool in scalars else (loc, f"must be a number, got {value!r}")
+    if isinstance(value, (int, float)):
+        if not numbers:
+            return loc, f"must be true or false, got {value!r}"
+        if numbers == [int] and isinstance(value, float) and math.isfinite(value) and not value.is_integer():
+            return loc, f"must be a whole number, got {value!r}"
+    return None
+
+
+def misread_value(value, expected, loc: tuple = ()) -> tuple[tuple, str] | None:
+    """The first value in ``value`` (read from YAML) that the model or type ``expected`` would read as something
+    else than was written: its key path and a message, or None.
+
+    * A number or a boolean written as text (``target: "0.3"``, ``seed: "7"``, ``extrasafe: "true"``) where a
+      number or a boolean is expected: pydantic would convert it silently, and it is text in YAML -- "write the
+      number without quotes".  Text where text is welcome (``name: "001"``, ids, labels, units, paths) is kept.
+    * Text where a boolean is expected (``extrasafe: yes`` -- YAML 1.2 reads ``yes``/``no``/``on``/``off`` as
+      text): "write true or false".
+    * ``true``/``false`` where a number is expected, a number where a boolean is expected (pydantic would read
+      ``True`` as 1 and 1 as ``True``), and a number with a fraction where a whole number is expected
+      (``trials: 2000.5``; a whole ``2e3`` is 2000).
+
+    ``expected`` is a pydantic model, a type annotation (``int``, ``list[float]``, ``float | None``) or a mapping
+    of key -> annotation; keys it does not know are not looked into."""
+    if isinstance(expected, dict):
+        if not isinstance(value, dict):
+            return None
+        for key, item in value.items():
+            if key in expected:
+                found = misread_value(item, expected[key], loc + (key,))
+                if found:
+                    return found
+        return None
+    if expected is None or expected is Any or expected is object:
+        return None
+    members = _members(expected)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            sub = _mapping_type(members, value, key)
+            if sub is not None:
+                found = misread_value(item, sub, loc + (key,))
+                if found:
+                    return found
+        return None
+    if isinstance(value, list):
+        for k, item in enumerate(value):
+            sub = _element_type(members, k)
+            if sub is not None:
+                found = misread_value(item, sub, loc + (k,))
+                if found:
+                    return found
+        return None
+    if any(isinstance(m, type) and issubclass(m, (str, enum.Enum)) for m in members):
+        return None
+    return _scalar_problem(value, members, loc)
+
+
+def did_you_mean(key, choices) -> str:
+    """``"; did you mean 'extrasafe'?"`` for the closest of ``choices`` to the unknown ``key``, or ``""``."""
+    near = difflib.get_close_matches(str(key), [str(c) for c in choices], n=1)
+    return f"; did you mean {near[0]!r}?" if near else ""
+
+
+def unknown_key(key, choices) -> str:
+    """The message for an unknown key: ``unknown key 'extrasfe'; did you mean 'extrasafe'?``."""
+    return f"unknown key {str(key)!r}{did_you_mean(key, choices)}"
+
+
+def expected_keys(model, loc: tuple, raw) -> list[str]:
+    """The keys the model expects in the mapping at key path ``loc`` of ``raw`` (empty when not known)."""
+    tp, value = model, raw
+    for part in loc:
+        members = _members(tp)
+        if isinstance(value, dict):
+            tp = _mapping_type(members, value, part)
+        elif isinstance(value, list) and isinstance(part, int):
+            tp = _element_type(members, part)
+        else:
+            return []
+        try:
+            value = value[part]
+        except (KeyError, IndexError, TypeError):
+            return []
+        if tp is None:
+            return []
+    models = [m for m in _members(tp) if _is_model(m)]
+    if isinstance(value, dict) and len(models) > 1:
+        models = [m for m in models if set(map(str, value)) - {n for n in m.model_fields}
+                  != set(map(str, value))] or models
+    return [f.alias or n for m in models[:1] for n, f in m.model_fields.items()]
 
 
 def read_yaml(path: str | Path, what: str = "file") -> tuple[str, object]:
@@ -87,22 +281,32 @@ def read_yaml(path: str | Path, what: str = "file") -> tuple[str, object]:
         raise ValueError(f"{path}: malformed YAML{where}: {getattr(exc, 'problem', exc)}") from None
 
 
-def load_yaml_model(path: str | Path, model: type[M], *, empty_ok: bool = False) -> M:
+def load_yaml_model(path: str | Path, model: type[M], *, empty_ok: bool = False,
+                    check: typing.Callable[[dict], tuple[tuple, str] | None] | None = None) -> M:
     """Read ``path`` as YAML and validate it with ``model``; every error is a one-line ``ValueError`` that starts
-    with the file name."""
+    with the file name and names the key path and its line.  Before the model sees the values,
+    :func:`misread_value` refuses a number or boolean written as text where the model expects one, and ``check``
+    (given the raw mapping; it returns a key path and a message, or None) checks what the model cannot type."""
     path = Path(path)
-    _, raw = read_yaml(path)
+    text, raw = read_yaml(path)
     if raw is None and empty_ok:
         raw = {}
     if not isinstance(raw, dict):
         raise ValueError(f"{path}: expected a mapping of settings at the top level")
+    found = misread_value(raw, model) or (check(raw) if check else None)
+    if found:
+        loc, msg = found
+        line = _line_in(text, loc)
+        where = f" (line {line})" if line else ""
+        raise ValueError(f"{path}: '{field_path(loc)}'{where}: {msg}")
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
         msg = house_words(str(err["msg"]))
         if err.get("type") == "extra_forbidden":
-            msg = "unknown key"
+            loc = tuple(err["loc"])
+            msg = unknown_key(loc[-1], expected_keys(model, loc[:-1], raw)) if loc else "unknown key"
         line = _line_of(path, err["loc"])
         where = f" (line {line})" if line else ""
         if not err["loc"]:
@@ -115,8 +319,16 @@ def load_yaml_model(path: str | Path, model: type[M], *, empty_ok: bool = False)
 def _line_of(path: Path, loc: tuple) -> int | None:
     """The 1-based line of the YAML node at key path ``loc`` (the deepest one that exists), or None."""
     try:
-        node = yaml.compose(path.read_text())
-    except (yaml.YAMLError, OSError):
+        return _line_in(path.read_text(encoding="utf-8"), loc)
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _line_in(text: str, loc: tuple) -> int | None:
+    """The 1-based line of the YAML node at key path ``loc`` in ``text`` (the deepest one that exists), or None."""
+    try:
+        node = yaml.compose(text)
+    except yaml.YAMLError:
         return None
     return node_line(node, loc)
 

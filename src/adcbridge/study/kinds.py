@@ -38,6 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from adcbridge.io.yaml_files import did_you_mean, misread_value, unknown_key
+
 __all__ = ["KINDS", "Kind", "Outcome", "check_analysis", "run_analysis", "AnalysisError"]
 
 #: output flags the run sets; a study never sets them
@@ -160,12 +162,16 @@ def check_analysis(a, folder: Path, study) -> list[tuple[tuple, str]]:
                                   f"option"))
             continue
         if name not in options:
-            near = ", ".join(sorted(options))
-            problems.append((key, f"unknown option for kind {a.kind} (the flags of 'adcbridge "
-                                  f"{' '.join(kind.command)}' in snake_case: {near})"))
+            hint = did_you_mean(name, options)
+            near = "" if hint else f" (the flags of 'adcbridge {' '.join(kind.command)}' in snake_case: " \
+                                   f"{', '.join(sorted(options))})"
+            problems.append((key, f"unknown key {name!r} for kind {a.kind}{hint}{near}"))
             continue
         flag, tp, _ = options[name]
-        if value is None or (isinstance(value, (list, dict, str)) and not value and not isinstance(value, bool)):
+        misread = misread_value(value, tp, key)       # a number or boolean written as text, a fractional count
+        if misread:
+            problems.append(misread)
+        elif value is None or (isinstance(value, (list, dict, str)) and not value and not isinstance(value, bool)):
             problems.append((key, "is empty"))
         elif _is_bool(tp) and not isinstance(value, bool):
             problems.append((key, f"is a switch: true or false, got {value!r}"))
@@ -201,10 +207,17 @@ def _check_design(a, study) -> list[tuple[tuple, str]]:
         return [(("options", "design"), f"{name} doses two agents on a grid: a study's design analysis takes a "
                                         f"single-agent design and its dose levels (use 'adcbridge next' or "
                                         f"'adcbridge pathways --design {name}')")]
-    from adcbridge.io.yaml_files import quoted_number
-    quoted = quoted_number(a.options, skip=("design", "dose_unit"))
-    if quoted:
-        return [(("options",) + quoted[0], quoted[1])]
+    cls = design_class(name)
+    known = [k for k in cls.model_fields if k != "n_doses"] + ["design", "doses"]
+    for key in a.options:
+        if key == "n_doses":
+            return [(("options", key), "the number of doses is that of the dose levels: give 'doses' (or 'from')")]
+        if key not in known:
+            return [(("options", key), unknown_key(key, known))]
+    misread = misread_value(a.options, {"doses": list[float], **{k: f.annotation for k, f in cls.model_fields.items()}},
+                            ("options",))
+    if misread:
+        return [misread]
     has_doses = "doses" in a.options or "dose_levels" in a.options
     if a.from_ and has_doses:
         problems.append((("from",), "give the dose levels in the options or 'from', not both"))
@@ -269,6 +282,10 @@ def _check_simulate(a, study) -> list[tuple[tuple, str]]:
     names = set()
     n_levels = len(next(iter(levels))) if len(levels) == 1 else None
     for k, sc in enumerate(a.scenarios or []):
+        misread = misread_value(sc, {"p_true": list[float]}, ("scenarios", k))
+        if misread:
+            problems.append(misread)
+            continue
         unknown = sorted(set(sc) - {"name", "p_true"})
         if unknown or "name" not in sc or "p_true" not in sc:
             problems.append((("scenarios", k), f"a scenario has 'name' and 'p_true' (got {sorted(sc)})"))
@@ -284,10 +301,16 @@ def _check_simulate(a, study) -> list[tuple[tuple, str]]:
             problems.append((("scenarios", k, "p_true"), f"{len(p)} probabilities for {n_levels} dose levels"))
     unknown = sorted(set(a.options) - {"trials", "target"})
     if unknown:
-        problems.append((("options",), f"unknown option(s) {unknown}; a simulate analysis takes trials and target "
-                                       f"(its seed is the study's)"))
-    trials = a.options.get("trials", 10_000)
-    if isinstance(trials, bool) or not isinstance(trials, int) or not 1 <= trials <= 1_000_000:
+        hint = did_you_mean(unknown[0], ("trials", "target"))
+        problems.append((("options",), f"unknown option(s) {unknown}{hint}; a simulate analysis takes trials and "
+                                       f"target (its seed is the study's)"))
+    misread = misread_value(a.options, {"trials": int, "target": float}, ("options",))
+    if misread:
+        problems.append(misread)
+        return problems
+    trials = a.options.get("trials", 10_000)             # a whole float (`trials: 2e3`) is a whole number
+    if isinstance(trials, bool) or not isinstance(trials, (int, float)) or not float(trials).is_integer() \
+            or not 1 <= trials <= 1_000_000:
         problems.append((("options", "trials"), f"expected a whole number of trials in 1..1,000,000, got {trials!r}"))
     return problems
 
@@ -313,15 +336,28 @@ def _flags(kind: Kind, options: dict, folder: Path) -> list[str]:
         if _is_path(tp):
             argv += [flag, str(folder / str(value))]
             continue
+        text = _whole_text if _counts(tp) else str        # `n_boot: 1e3` is the whole number 1000, not "1000.0"
         if isinstance(value, dict):          # NAME=VALUE pairs, VALUE[:UNIT]
             items = [f"{k}={v[0]}:{v[1]}" if isinstance(v, (list, tuple)) else f"{k}={v}" for k, v in value.items()]
         elif isinstance(value, (list, tuple)):
-            items = [",".join(str(v) for v in value)] if not repeatable else [str(v) for v in value]
+            items = [",".join(text(v) for v in value)] if not repeatable else [text(v) for v in value]
         else:
-            items = [str(value)]
+            items = [text(value)]
         for item in items:
             argv += [flag, item]
     return argv
+
+
+def _counts(tp) -> bool:
+    """The option's type takes whole numbers and no fractions (``int``, ``Optional[int]``, ``list[int]``)."""
+    args = set(typing.get_args(tp)) | {tp}
+    for arg in list(args):
+        args |= set(typing.get_args(arg))
+    return int in args and float not in args
+
+
+def _whole_text(v) -> str:
+    return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
 
 
 def invoke(argv: list[str], svg: dict | None = None) -> dict:

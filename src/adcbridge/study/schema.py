@@ -36,7 +36,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from adcbridge.io.yaml_files import UniqueKeyLoader
+from adcbridge.io.yaml_files import expected_keys, misread_value, read_yaml, unknown_key
 
 __all__ = ["Study", "Analysis", "StudyFile", "StudyError", "load_study"]
 
@@ -49,7 +49,10 @@ class StudyError(ValueError):
     def __init__(self, path: str | Path, problems: list[str]):
         self.path, self.problems = str(path), list(problems)
         n = len(self.problems)
-        super().__init__(f"{path}: {n} problem{'s' if n != 1 else ''} in the study file\n"
+        if n == 1:                                 # one problem: one line, as every file's error
+            super().__init__(f"{path}: {self.problems[0]}")
+            return
+        super().__init__(f"{path}: {n} problems in the study file\n"
                          + "\n".join(f"  {p}" for p in self.problems))
 
 
@@ -120,33 +123,26 @@ def load_study(path: str | Path) -> Study:
     """Read and check a study file (see the module docstring); a :class:`StudyError` lists every problem."""
     from .kinds import KINDS, check_analysis
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ValueError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ValueError(f"{path}: is a folder, not a study file") from None
-    except UnicodeDecodeError:
-        raise ValueError(f"{path}: not a UTF-8 text file") from None
-    try:
-        raw = yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
-        root = yaml.compose(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise ValueError(f"{path}: malformed YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    text, raw = read_yaml(path, "study file")
+    root = yaml.compose(text)
     if not isinstance(raw, dict):
         raise StudyError(path, ["(top level): expected a mapping with 'name' and 'analyses'"])
+    if raw.get("analyses") == []:
+        raise StudyError(path, [f"{_where(root, ('analyses',))}: is empty: list at least one analysis "
+                                f"({{id: ..., kind: ...}})"])
     problems: list[str] = []
+    misread = misread_value(raw, StudyFile)           # `seed: "7"`: a number written as text, refused everywhere
+    if misread:
+        problems.append(f"{_where(root, misread[0])}: {misread[1]}")
     try:
         study = StudyFile.model_validate(raw)
     except ValidationError as exc:
         for err in exc.errors(include_url=False):
             from adcbridge.spec import house_words
             msg = house_words(str(err["msg"]))
-            if err["type"] == "extra_forbidden":
-                msg = "unknown key"
             loc = tuple(err["loc"])
+            if err["type"] == "extra_forbidden":
+                msg = unknown_key(loc[-1], expected_keys(StudyFile, loc[:-1], raw))
             if len(loc) >= 3 and loc[-1] in ("str", "list[str]") and loc[-2] == "data":
                 key = loc[:-1]
                 line = f"{_where(root, key)}: expected a file name or a list of file names"

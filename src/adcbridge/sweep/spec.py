@@ -24,7 +24,9 @@ Every key is checked here, in adcbridge's own words (never pydantic's): an unkno
 empty list, an entry that is not a mapping, a design without a registered name, a label or a scenario name given
 twice, a ``p_true`` that is not a list of probabilities in [0, 1] (or rows of them, for a drug-combination grid),
 sample sizes that are not distinct whole numbers >= 1, ``trials`` outside 1..1e8, a ``seed`` that is not a whole
-number >= 0, and ``n_cohorts`` in a design when ``sample_sizes`` sets it.  An error is one line naming the file,
+number >= 0, ``n_cohorts`` in a design when ``sample_sizes`` sets it, and a number or boolean written as text
+where one is expected (``seed: "7"``; a design's options by its spec's fields, as every YAML file of adcbridge:
+:func:`adcbridge.io.yaml_files.misread_value`).  An error is one line naming the file,
 the entry by its name (``scenarios['high'].p_true[3]``, positions 1-based; ``designs['crm'].skeleton``) and the
 YAML line.  A design's own options are checked by its spec when the sweep is planned (:mod:`.plan`), with the
 same message shape (:meth:`SweepFile.where`).
@@ -125,8 +127,8 @@ def _check_scenario(entry, loc: tuple) -> None:
 
 
 def _check_design(entry, loc: tuple) -> None:
-    from adcbridge.dosefinding.registry import design_names
-    from adcbridge.io.yaml_files import quoted_number
+    from adcbridge.dosefinding.registry import design_class, design_names
+    from adcbridge.io.yaml_files import misread_value
     if not isinstance(entry, dict):
         raise _Problem(loc, f"must be a mapping with the design's 'name' and options, got {entry!r}")
     for key in entry:
@@ -142,9 +144,9 @@ def _check_design(entry, loc: tuple) -> None:
                                         + f"; the registered designs are {', '.join(design_names())}")
     if "label" in entry and not _is_text(entry["label"]):
         raise _Problem(loc + ("label",), f"must be non-empty text, got {entry['label']!r}")
-    quoted = quoted_number(entry, skip=("name", "label", "dose_unit"))
-    if quoted:
-        raise _Problem(loc + quoted[0], quoted[1])
+    misread = misread_value(entry, design_class(name))      # by the design's own fields: "write it without quotes"
+    if misread:
+        raise _Problem(loc + misread[0], misread[1])
 
 
 def _twice(names: list, what: str, loc: str, hint: str = "") -> None:
@@ -167,6 +169,14 @@ def check_sweep_data(data) -> None:
     for key in _REQUIRED:
         if key not in data:
             raise _Problem((key,), "is required")
+    from adcbridge.io.yaml_files import misread_value
+    # a number written as text (`seed: "7"`) is refused as in every YAML file; the rest in the words below
+    texts = {k: v for k, v in data.items() if k in ("trials", "seed") and isinstance(v, str)}
+    if isinstance(data.get("sample_sizes"), list):
+        texts["sample_sizes"] = [v if isinstance(v, str) else 1 for v in data["sample_sizes"]]
+    misread = misread_value(texts, {"trials": float, "seed": float, "sample_sizes": list[float]})
+    if misread:
+        raise _Problem(*misread)
     designs = data["designs"]
     if not isinstance(designs, list):
         raise _Problem(("designs",), f"must be a list of designs, each a mapping with its 'name' and options, "

@@ -1,0 +1,238 @@
+"""Every YAML file kind (sweep, study, trial spec, FIH and NCA configs) reads values the same way: YAML 1.2
+booleans (only true/false), whole floats as counts, a number or boolean written as text refused where a number or
+boolean is expected (text fields holding digits kept), empty lists and unknown keys named in one line."""
+
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+from adcbridge.io.nca_files import load_nca_config
+from adcbridge.io.tox_files import load_fih_config
+from adcbridge.io.trial import load_trial_spec
+from adcbridge.io.yaml_files import UniqueKeyLoader, misread_value
+from adcbridge.study import load_study
+from adcbridge.sweep.spec import load_sweep
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text).lstrip())
+    return path
+
+
+def _error(load, path) -> str:
+    with pytest.raises(ValueError) as info:
+        load(path)
+    message = str(info.value)
+    assert "\n" not in message, message                    # one line
+    assert message.startswith(str(path)), message          # starting with the file name
+    return message
+
+
+# ------------------------------------------------------------------------------------------- YAML 1.2 booleans
+def test_only_true_and_false_are_booleans():
+    text = "a: no\nb: yes\nc: on\nd: off\ne: True\nf: FALSE\ng: true\nh: 1e3\n"
+    assert yaml.load(text, Loader=UniqueKeyLoader) == {  # noqa: S506 - a SafeLoader subclass
+        "a": "no", "b": "yes", "c": "on", "d": "off", "e": True, "f": False, "g": True, "h": 1000.0}
+    assert yaml.safe_load("a: no") == {"a": False}       # PyYAML's own loader is left as it is
+
+
+TRIAL = """
+    name: {name}
+    target: {target}
+    dose_levels: [1.0, 2.0, 4.0]
+    cohort_size: {cohort_size}
+    n_cohorts: 10
+    {extra}
+"""
+
+
+def _trial(tmp_path, name="T1", target="0.3", cohort_size="3", extra=""):
+    return _write(tmp_path, "trial.yaml", TRIAL.format(name=name, target=target, cohort_size=cohort_size,
+                                                       extra=extra))
+
+
+def test_a_name_no_stays_the_text_no(tmp_path):
+    # YAML 1.1 made `name: no` the boolean False (then refused, or worse, read as text 'False')
+    assert load_trial_spec(_trial(tmp_path, name="no")).name == "no"
+    assert load_trial_spec(_trial(tmp_path, name='"001"')).name == "001"    # digits in a text field: kept
+
+
+def test_a_yes_where_a_boolean_is_expected_is_refused(tmp_path):
+    # `extrasafe: yes` was read as True; as YAML 1.2 text it would be converted by pydantic: refused
+    path = _trial(tmp_path, extra="options: {boin: {extrasafe: yes}}")
+    msg = _error(load_trial_spec, path)
+    assert "'options.boin.extrasafe' (line 6): is the text 'yes': write true or false without quotes" in msg
+
+
+# ------------------------------------------------------------------------------------------- quoted numbers
+@pytest.mark.parametrize("kw,where,text", [
+    ({"target": '"0.3"'}, "'target' (line 2)", "'0.3'"),
+    ({"cohort_size": "'3'"}, "'cohort_size' (line 4)", "'3'"),
+    ({"extra": "options: {crm: {halfwidth: '0.05'}}"}, "'options.crm.halfwidth' (line 6)", "'0.05'"),
+    ({"extra": "scenarios: [{name: a, p_true: [0.1, '0.2', 0.3]}]"}, "'scenarios[1].p_true[2]' (line 6)", "'0.2'"),
+])
+def test_a_trial_spec_refuses_a_quoted_number(tmp_path, kw, where, text):
+    msg = _error(load_trial_spec, _trial(tmp_path, **kw))
+    assert msg.endswith(f"trial.yaml: {where}: is the text {text}: write the number without quotes (a quoted value "
+                        f"is text in YAML)"), msg
+
+
+def test_a_trial_spec_refuses_true_for_a_number(tmp_path):
+    # pydantic read `cohort_size: true` as 1
+    msg = _error(load_trial_spec, _trial(tmp_path, cohort_size="true"))
+    assert msg.endswith("'cohort_size' (line 4): must be a number, got True"), msg
+
+
+FIH = """
+    name: {name}
+    species: cynomolgus
+    hnstd: {hnstd}
+    rounded_divisor: {flag}
+"""
+
+
+def test_a_config_refuses_a_quoted_number_and_a_yes(tmp_path):
+    ok = load_fih_config(_write(tmp_path, "fih.yaml", FIH.format(name='"2024"', hnstd=10, flag="false")))
+    assert ok.name == "2024" and ok.hnstd == 10
+    msg = _error(load_fih_config, _write(tmp_path, "fih.yaml", FIH.format(name="x", hnstd='"10"', flag="false")))
+    assert msg.endswith("fih.yaml: 'hnstd' (line 3): is the text '10': write the number without quotes (a quoted "
+                        "value is text in YAML)"), msg
+    msg = _error(load_fih_config, _write(tmp_path, "fih.yaml", FIH.format(name="x", hnstd=10, flag="on")))
+    assert "'rounded_divisor' (line 4): is the text 'on': write true or false" in msg
+
+
+def test_a_config_of_untyped_options_keeps_its_text(tmp_path):
+    cfg = load_nca_config(_write(tmp_path, "nca.yaml", "columns: {subject: '001'}\noptions: {blq: {before: '0'}}\n"))
+    assert cfg.columns.subject == "001" and cfg.options == {"blq": {"before": "0"}}
+
+
+def test_an_unknown_config_key_names_the_nearest(tmp_path):
+    msg = _error(load_fih_config, _write(tmp_path, "fih.yaml", FIH.format(name="x", hnstd=10, flag="false")
+                                         + "    safty_factor: 6\n"))
+    assert msg.endswith("'safty_factor' (line 5): unknown key 'safty_factor'; did you mean 'safety_factor'?"), msg
+
+
+def test_misread_value_follows_the_model():
+    from adcbridge.translation.config import FihConfig
+    # text welcome where the field admits text (reversible: bool | str), refused where only a bool is
+    assert misread_value({"species": "x", "tox": [{"dose": 1, "reversible": "yes"}]}, FihConfig) is None
+    assert misread_value({"species": "x", "tox": [{"dose": 1, "adverse": "no"}]}, FihConfig)[0] == ("tox", 0,
+                                                                                                    "adverse")
+    assert misread_value({"species": "x", "exposure": {"human_model": {"parameters": {"CL": ["1", "mL/day"]}}}},
+                         FihConfig)[0] == ("exposure", "human_model", "parameters", "CL", 0)
+
+
+# ------------------------------------------------------------------------------------------------ the study
+STUDY = """
+    name: {name}
+    seed: {seed}
+    analyses:
+      - id: d1
+        kind: design
+        options: {{design: boin, target: 0.3, doses: [1, 2, 3], dose_unit: mg/kg{design}}}
+      - id: sim
+        kind: simulate
+        designs: [d1]
+        scenarios: [{{name: a, p_true: [0.1, 0.2, 0.3]}}]
+        options: {{trials: {trials}}}
+"""
+
+
+def _study(tmp_path, name="S", seed="7", trials="200", design=""):
+    return _write(tmp_path, "study.yaml", STUDY.format(name=name, seed=seed, trials=trials, design=design))
+
+
+def test_a_study_takes_a_whole_float_as_a_count(tmp_path):
+    # `trials: 2e3` was refused (as 2000.0, not whole) while a sweep took `trials: 1e5`
+    study = load_study(_study(tmp_path, trials="2e3", seed="7.0", name='"001"'))
+    assert study.file.analyses[1].options["trials"] == 2000 and study.file.seed == 7 and study.file.name == "001"
+    msg = _error(load_study, _study(tmp_path, trials="2000.5"))
+    assert msg.endswith("study.yaml: analyses[2].options.trials (line 11): must be a whole number, got 2000.5"), msg
+
+
+@pytest.mark.parametrize("kw,expected", [
+    ({"seed": '"7"'}, "seed (line 2): is the text '7': write the number without quotes"),
+    ({"trials": "'200'"}, "analyses[2].options.trials (line 11): is the text '200': write the number without quotes"),
+    ({"design": ", extrasafe: yes"}, "analyses[1].options.extrasafe (line 6): is the text 'yes': write true or false"),
+    ({"design": ", extrasfe: true"}, "analyses[1].options.extrasfe (line 6): unknown key 'extrasfe'; did you mean "
+                                     "'extrasafe'?"),
+])
+def test_a_study_reads_values_as_every_file_does(tmp_path, kw, expected):
+    # a quoted `seed: "7"` was accepted in a study, refused in a sweep; yes was True; no did-you-mean
+    msg = _error(load_study, _study(tmp_path, **kw))
+    assert expected in msg, msg
+
+
+def test_a_study_command_option_is_typed_by_its_flag(tmp_path):
+    from adcbridge.study.kinds import KINDS, _flags
+    path = _write(tmp_path, "study.yaml", """
+        name: S
+        analyses:
+          - {id: p, kind: pk-project, options: {n_doses: 2.5}}
+          - {id: q, kind: pk-project, options: {n_doses: "3"}}
+          - {id: r, kind: pk-project, options: {n_dose: 3}}
+    """)
+    with pytest.raises(ValueError) as info:
+        load_study(path)
+    text = str(info.value)
+    assert "analyses[1].options.n_doses (line 3): must be a whole number, got 2.5" in text
+    assert "analyses[2].options.n_doses (line 4): is the text '3': write the number without quotes" in text
+    assert "analyses[3].options.n_dose (line 5): unknown key 'n_dose' for kind pk-project; did you mean 'n_doses'?" \
+           in text
+    # a whole float is given to the command as a whole number (click refuses "3.0" for an integer flag)
+    argv = _flags(KINDS["pk-project"], {"n_doses": 3.0}, tmp_path)
+    assert argv[argv.index("--n-doses") + 1] == "3"
+
+
+def test_an_empty_analyses_is_one_line_in_the_house_words(tmp_path):
+    msg = _error(load_study, _write(tmp_path, "study.yaml", "name: S\nanalyses: []\n"))
+    assert msg.endswith("study.yaml: analyses (line 2): is empty: list at least one analysis ({id: ..., kind: ...})")
+
+
+def test_an_unknown_analysis_key_names_the_nearest(tmp_path):
+    text = STUDY.format(name="S", seed=1, trials=200, design="").replace("        kind: design", "        knd: design")
+    msg = str(pytest.raises(ValueError, load_study, _write(tmp_path, "study.yaml", text)).value)
+    assert "analyses[1].knd (line 5): unknown key 'knd'; did you mean 'kind'?" in msg
+
+
+# --------------------------------------------------------------------------------------------- the trial spec
+def test_an_empty_list_in_a_trial_spec_is_refused_clearly(tmp_path):
+    # `scenarios: []` exited 0 (no scenario simulated); `dose_levels: []` spoke of n_doses
+    msg = _error(load_trial_spec, _trial(tmp_path, extra="scenarios: []"))
+    assert "'scenarios' (line 6): is empty: list at least one scenario" in msg and "leave the key out" in msg
+    path = _write(tmp_path, "trial.yaml", "name: T\ntarget: 0.3\ndose_levels: []\n")
+    assert _error(load_trial_spec, path).endswith("'dose_levels' (line 3): is empty: list the dose levels, e.g. "
+                                                  "[1.0, 2.1, 4.2]")
+
+
+def test_an_unknown_design_option_in_a_trial_spec_names_the_nearest(tmp_path):
+    msg = _error(load_trial_spec, _trial(tmp_path, extra="options: {boin: {extrasfe: true}}"))
+    assert msg.endswith("'options.boin.extrasfe' (line 6): unknown key 'extrasfe'; did you mean 'extrasafe'?"), msg
+
+
+# ---------------------------------------------------------------------------------------------------- sweeps
+SWEEP = """
+    designs:
+      - name: boin
+        target: 0.3
+        n_doses: 3
+        extrasafe: {extrasafe}
+    scenarios:
+      - name: {scenario}
+        p_true: [0.1, 0.2, 0.3]
+    trials: 100
+    seed: {seed}
+"""
+
+
+def test_a_sweep_reads_values_as_every_file_does(tmp_path):
+    sweep = load_sweep(_write(tmp_path, "s.yaml", SWEEP.format(extrasafe="true", scenario="no", seed="7.0")))
+    assert sweep.scenarios[0].name == "no" and sweep.seed == 7
+    msg = _error(load_sweep, _write(tmp_path, "s.yaml", SWEEP.format(extrasafe="yes", scenario="a", seed=7)))
+    assert "designs['boin'].extrasafe (line 5): is the text 'yes': write true or false" in msg
+    msg = _error(load_sweep, _write(tmp_path, "s.yaml", SWEEP.format(extrasafe="true", scenario="a", seed='"7"')))
+    assert msg.endswith("seed (line 10): is the text '7': write the number without quotes (a quoted value is text "
+                        "in YAML)"), msg
