@@ -204,3 +204,11 @@ def test_the_probes_leave_nothing_and_refuse_what_the_writers_refuse(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist; create it first"):
         probe_output_folder(tmp_path / "a" / "b")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def test_init_into_a_place_that_takes_no_files_says_so(capsys):
+    if not os.path.isdir("/proc/self"):
+        pytest.skip("no /proc")
+    code, out, err = run(capsys, "init", "/proc/adcbridge-study")
+    assert (code, out) == (2, "") and err == ("adcbridge: error: /proc/adcbridge-study: cannot write in /proc (it "
+                                              "takes no new files)\n")

@@ -51,7 +51,8 @@ def write_template(source: Path, folder: str | Path, *, force: bool = False) -> 
     parent = folder.resolve().parent
     if not parent.is_dir():
         raise ValueError(f"{folder}: the folder {parent} does not exist")
-    from adcbridge.io.files import named_errors
+    from adcbridge.io.files import named_errors, probe_output_folder
+    probe_output_folder(folder)                # /proc, a read-only mount: said in words, naming the folder
     with named_errors(folder):                 # an error names the folder, not the staging one
         staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=parent))
     try:
