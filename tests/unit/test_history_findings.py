@@ -269,3 +269,21 @@ def test_a_date_not_written_yyyy_mm_dd_is_named_as_a_date(tmp_path, cell):
     assert str(err.value) == (f"{path}: column 'dose_time', line 3 (patient 'P2'): expected a day number or a date "
                               f"written YYYY-MM-DD (ISO 8601: a date such as 01/05/2026 reads differently in "
                               f"different countries), got '{cell}'")
+
+
+def test_follow_up_takes_a_no_dlt_patient_without_times_as_the_conduct_app_records_him():
+    # the conduct app may record a patient without a dosing date; strictness is the command line's (review finding)
+    h = History((Patient("P1", 1, 1, False), Patient("P2", 1, 1, None, dose_time=10.0)))
+    assert h.with_followup(24.0, 28).patients[1].followup == pytest.approx(0.5)
+
+
+def test_a_stored_record_with_an_early_no_dlt_still_replays():
+    from adcbridge.dosefinding import NextDose
+    rows = (Patient("P1", 1, 1, False, dose_time=0.0, assess_time=28.0),
+            Patient("P2", 1, 1, False, dose_time=1.0, assess_time=29.0),
+            Patient("P3", 1, 1, False, dose_time=2.0, assess_time=30.0))
+    record = next_dose(tite_boin(0.25, 5, dlt_window=28), History(rows)).to_record()
+    record["history"][2]["assess_time"] = 5.0            # as a record made before the window check would hold it
+    assert NextDose.replay_record(record).next_dose == 2
+    with pytest.raises(ValueError, match="28-day DLT window is not over"):
+        next_dose(tite_boin(0.25, 5, dlt_window=28), History.from_records(record["history"]))

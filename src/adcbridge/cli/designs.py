@@ -450,34 +450,15 @@ def next_cmd(design: str = DESIGN,
     try:
         decision = next_dose(spec, trial)
     except ValueError as exc:
-        if "treats cohorts of" in str(exc):          # the cohort-size check: say where and what to do
-            raise _oversized_cohort(spec, trial, exc) or exc from None
+        if "treats cohorts of" in str(exc):          # the cohort-size check: name the flag
+            raise _oversized_cohort(exc) from None
         raise
     emit(decision.to_record(), format, decision_text(decision))
 
 
-def _oversized_cohort(spec, trial, message) -> Exception | None:
-    """The error about the first cohort of ``trial`` (``--outcomes`` text or a history) larger than the design's
-    cohorts, as the command line says it: naming ``--outcomes``, the cohort and how to split it; for a history, the
-    library's ``message`` (the row of the first patient beyond the cohort size) with the flag ``--cohort-size``.
-    None when ``--outcomes`` has no such cohort."""
-    import re
-    size, name = getattr(spec, "cohort_size", None), spec.spec_name
-    if size is None:
-        return None
-    if isinstance(trial, str):
-        for k, token in enumerate(trial.split(), start=1):
-            m = re.match(r"^(.*?)([NTnt]+)$", token)
-            if m and len(m.group(2)) > size:
-                letters = m.group(2)
-                split = " ".join(m.group(1) + letters[i:i + size] for i in range(0, len(letters), size))
-                settable = "cohort_size" in type(spec).model_fields       # 3+3's cohorts are 3 by definition
-                return typer.BadParameter(f"cohort {k} ({token!r}) has {len(letters)} patients, but {name} treats "
-                                          f"cohorts of {size}: split it into cohorts of at most {size} (e.g. "
-                                          f"{split!r})" + (f", or set --cohort-size {len(letters)} if that is the "
-                                                           f"trial's cohort size" if settable else ""),
-                                          param_hint="'--outcomes'")
-        return None
+def _oversized_cohort(message) -> Exception:
+    """The library's error about a cohort larger than the design's (``--outcomes``: the cohort as typed and how to
+    split it; a history: the row of the first patient beyond the cohort size), with the flag ``--cohort-size``."""
     return ValueError(str(message).replace("the design's cohort_size to", "--cohort-size"))
 
 
@@ -527,7 +508,10 @@ def _with_followup(spec, trial, today: str, dlt_window: float | None):
         want = "a date (YYYY-MM-DD), as the history's times are dates" if origin else \
             "a day number, as the history's times are days (or give the history's times as dates)"
         raise typer.BadParameter(f"expected {want}, got {today!r}", param_hint="'--today'") from None
-    return trial.with_followup(now, spec.dlt_window, now_name=f"--today {today.strip()}")
+    now_name = f"--today {today.strip()}"
+    out = trial.with_followup(now, spec.dlt_window, now_name=now_name)
+    trial.check_complete_windows(spec.dlt_window, now=now, now_name=now_name)   # strict: every no-DLT has times
+    return out
 
 
 def decision_text(decision) -> str:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 
 from .design import DoseFindingDesign
-from .history import OUTCOMES_SOURCE, History, cohort_error, cohort_size_error, row_where
+from .history import History, after_stop_error, cohort_size_error
 from .nextdose import NextDose
 from .outcomes import parse_outcomes, validate_cohorts
 from .registry import design_names
@@ -90,6 +90,8 @@ def _next_dose(design, outcomes, current_dose: int | None, counts: dict, *, repl
     if not replay:
         design.refuse_unused_columns(history)
     history = design.check_history(history)
+    if not replay:
+        design.check_outcome_windows(history)
     if current_dose is not None:
         if isinstance(current_dose, bool) or not isinstance(current_dose, int):
             raise ValueError(f"The 'current_dose' argument must be a whole dose level. Got {current_dose!r}.")
@@ -128,12 +130,7 @@ def _check_course(design: DoseFindingDesign, history: History) -> tuple:
         before = History(history.patients[:end], history.source, history.places)
         decision = design.decide(before)
         if decision.decision == "stop":
-            q = history.patients[end]
-            if history.source == OUTCOMES_SOURCE:
-                raise cohort_error(history, k + 1, f"comes after the trial stopped at cohort {p.cohort} "
-                                                   f"({decision.rule}: {decision.reason})")
-            raise ValueError(f"{row_where(history, end)}: patient {q.patient} (cohort {q.cohort}) comes after the "
-                             f"trial stopped at cohort {p.cohort} ({decision.rule}: {decision.reason}).")
+            raise after_stop_error(history, end, k + 1, f"cohort {p.cohort} ({decision.rule}: {decision.reason})")
         q, given = history.patients[end], decision.next_dose
         if given is not None and q.level != given and not design.reports_deviations:
             given = tuple(given) if isinstance(given, list) else given

@@ -114,33 +114,50 @@ def _row_text(history: History, k: int, p, column: str, message: str) -> str:
             + f": {message}")
 
 
-def cohort_error(history: History, k: int, message: str) -> ValueError:
+def cohort_error(history: History, k: int, message: str, column: str = "dose") -> ValueError:
     """The error about the ``k``-th cohort (1-based, in enrolment order) of ``history``; ``message`` follows the
     cohort's name (``"does not follow the 3+3 rules: ..."``).  For the outcome grammar: ``The 'outcomes' argument:
-    cohort 3 ('3NNN') does not follow ...``; for a table, the row of the cohort's first patient: ``h.csv: column
-    'dose', line 8 (patient 'P7'): cohort 3 does not follow ...``."""
+    cohort 3 ('3NNN') does not follow ...``; for a table, the row of the cohort's first patient, under ``column``:
+    ``h.csv: column 'dose', line 8 (patient 'P7'): cohort 3 does not follow ...``."""
     starts = [i for i, p in enumerate(history.patients) if i == 0 or p.cohort != history.patients[i - 1].cohort]
     start = starts[k - 1]
     if history.source == OUTCOMES_SOURCE and history.places:
         return ValueError(f"{OUTCOMES_SOURCE}: {history.places[start]} {message}")
     p = history.patients[start]
-    column = "dose" if p.dose is not None else "dose_a"
+    if column == "dose" and p.dose is None:
+        column = "dose_a"
     return _row_error(history, start + 1, p, column, f"cohort {p.cohort} {message}")
+
+
+def after_stop_error(history: History, row: int, k: int, stopped: str) -> ValueError:
+    """The error about the patient of 0-based ``row``, the first of the ``k``-th cohort (1-based), enrolled after
+    the trial had stopped (``stopped``: ``"cohort 3 (rule: reason)"``): the cohort as typed for the outcome grammar,
+    else the patient and his place."""
+    if history.source == OUTCOMES_SOURCE:
+        return cohort_error(history, k, f"comes after the trial stopped at {stopped}")
+    q = history.patients[row]
+    return ValueError(f"{row_where(history, row)}: patient {q.patient} (cohort {q.cohort}) comes after the trial "
+                      f"stopped at {stopped}.")
 
 
 def cohort_size_error(design, history: History, k: int, n: int | None = None) -> ValueError:
     """The error about the ``k``-th patient (1-based row) of ``history``, the first beyond the design's
-    ``cohort_size`` in his cohort (of ``n`` patients when known): what to do -- give him the next cohort number, or
-    set the cohort size where the design has one to set (3+3's cohorts are 3 by definition)."""
+    ``cohort_size`` in his cohort (of ``n`` patients when known), with what to do: give him the next cohort number
+    (a table) or split the cohort (the outcome grammar, e.g. ``'1NNN 1N'``), or set the cohort size where the
+    design has one to set (3+3's cohorts are 3 by definition)."""
     p, size = history.patients[k - 1], design.cohort_size
-    if n is None:
-        n = sum(q.cohort == p.cohort for q in history.patients)
+    members = [q for q in history.patients if q.cohort == p.cohort]
+    n = len(members) if n is None else n
     settable = "cohort_size" in type(design).model_fields
-    return _row_error(history, k, p, "cohort",
-                      f"cohort {p.cohort} has {n} patients, but {design.spec_name} treats cohorts of {size}, and this "
-                      f"is patient {size + 1} of it: give it the next cohort number (and renumber the cohorts after "
-                      f"it)" + (f", or set the design's cohort_size to {n} if that is the trial's cohort size"
-                                if settable else ""))
+    tail = f", or set the design's cohort_size to {n} if that is the trial's cohort size" if settable else ""
+    head = f"has {n} patients, but {design.spec_name} treats cohorts of {size}"
+    if history.source == OUTCOMES_SOURCE and history.places:
+        letters = "".join("T" if q.dlt else "N" for q in members)
+        split = " ".join(f"{p.dose}{letters[i:i + size]}" for i in range(0, len(letters), size))
+        return ValueError(f"{OUTCOMES_SOURCE}: {history.places[k - 1]} {head}: split it into cohorts of at most "
+                          f"{size} (e.g. {split!r}){tail}")
+    return _row_error(history, k, p, "cohort", f"cohort {p.cohort} {head}, and this is patient {size + 1} of it: give "
+                                                f"it the next cohort number (and renumber the cohorts after it){tail}")
 
 
 def row_where(history: History, row: int) -> str:
@@ -367,7 +384,9 @@ class History:
         """The history with ``followup`` set for every pending patient: ``min(1, (now - dose_time) /
         dlt_window)``, all times in the same unit (days).  A patient without a DLT is complete only once his window
         is over: ``dlt`` 0 assessed (or, without ``assess_time``, at ``now``) less than one window after dosing is
-        refused (a site typing 0 for "no DLT so far" would count a whole window without a DLT).  Follow-up has one
+        refused (a site typing 0 for "no DLT so far" would count a whole window without a DLT;
+        :meth:`check_complete_windows`, not ``strict``: a patient without a DLT and without ``dose_time`` is taken
+        as complete, as the conduct app may record him; the command line is strict).  Follow-up has one
         source: a pending patient that already has a ``followup`` is refused (the two could differ), as is one
         without ``dose_time``; a ``now`` before a patient's dosing, or before an outcome's assessment, is refused.
         ``now_name`` names the time of the decision in the messages (e.g. ``"--today 2026-03-01"``)."""
@@ -392,7 +411,7 @@ class History:
                     raise _row_error(self, k, p, "dose_time", f"dosed {self._at(p.dose_time)}, after {now_name}")
                 p = replace(p, followup=min(1.0, (now - p.dose_time) / dlt_window))
             out.append(p)
-        self.check_complete_windows(dlt_window, now=now, now_name=now_name)
+        self.check_complete_windows(dlt_window, now=now, now_name=now_name, strict=False)
         return History(tuple(out), self.source, self.places, self.time_origin, float(dlt_window))
 
     def check_complete_windows(self, dlt_window: float, *, now: float | None = None,
@@ -422,8 +441,8 @@ class History:
                 if strict:
                     raise _row_error(self, k, p, "assess_time", f"no DLT, but no assessment time: the "
                                                                 f"{dlt_window:g}-day DLT window cannot be checked "
-                                                                f"to be over; give assess_time (or the date of the "
-                                                                f"decision)")
+                                                                f"to be over; give assess_time, when the window "
+                                                                f"ended without a DLT")
                 continue
             if end - p.dose_time < dlt_window * (1 - 1e-9):
                 raise _row_error(self, k, p, "dlt", f"no DLT, {at}, {end - p.dose_time:g} days after dosing: the "

@@ -25,7 +25,7 @@ import numpy as np
 from adcbridge.results import ColumnTable, Issue, make_provenance
 
 from ..boin.selection import select_mtd_batch, selection_rule
-from ..history import OUTCOMES_SOURCE, cohort_error, row_where
+from ..history import after_stop_error
 from ..nextdose import NextDose, move
 from .history import counts_at, read_course
 from .rules import (
@@ -58,13 +58,9 @@ def _past_evaluations(design, history, course, t):
                                                     c.y_esc[:1], t)
         elim = int(el[0])
         if stop[0] or early[0]:
-            q = pts[first_next]
             why = "a toxicity stop" if stop[0] else "the early stop (n_earlystop)"
-            if history.source == OUTCOMES_SOURCE:
-                raise cohort_error(history, k + 2, f"comes after the trial stopped at escalation cohort {k + 1} "
-                                                   f"({PATHS[int(path[0])]}: {why})")
-            raise ValueError(f"{row_where(history, first_next)}: patient {q.patient} (cohort {q.cohort}) comes after "
-                             f"the trial stopped at escalation cohort {k + 1} ({PATHS[int(path[0])]}: {why}).")
+            raise after_stop_error(history, first_next, k + 2,
+                                   f"escalation cohort {k + 1} ({PATHS[int(path[0])]}: {why})")
         if int(next_d[0]) != course.cohorts[k + 1][0]:
             issues.append(Issue("dose_deviation", f"escalation cohort {k + 2} was treated at level "
                                                   f"{course.cohorts[k + 1][0] + 1}; the rules gave level "

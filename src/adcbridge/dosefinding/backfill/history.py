@@ -54,8 +54,7 @@ def check_backfill_history(design, history: History) -> History:
     patient is enrolled while the current cohort is full, below its dose, in a cohort of backfill patients; at
     most ``n_cohorts`` escalation cohorts.  With times, the rows' dosing times do not go back (a patient's arrival
     is his ``dose_time``, so a backfill patient on a row after the current cohort arrived after it), an
-    escalation cohort starts at or after the last assessment of the one before, and a patient without a DLT was
-    assessed at least ``dlt_window`` after dosing (:meth:`History.check_complete_windows`)."""
+    escalation cohort starts at or after the last assessment of the one before."""
     pts = history.patients
     c, name = design.cohort_size, design.spec_name
     if pts[0].backfill:
@@ -64,7 +63,6 @@ def check_backfill_history(design, history: History) -> History:
     cohort_of: dict[int, bool] = {}
     current, size, n_cohorts = None, 0, 0
     history.check_enrolment_times(name)
-    history.check_complete_windows(design.dlt_window, strict=False)
     for k, p in enumerate(pts, start=1):
         if cohort_of.setdefault(p.cohort, p.backfill) != p.backfill:
             raise _row_error(history, k, p, "backfill", f"cohort {p.cohort} mixes escalation and backfill "

@@ -55,12 +55,10 @@ __all__ = ["decide", "check_tite_history", "tite_counts"]
 
 def check_tite_history(design, history):
     """TITE-BOIN's own checks: dosing times in enrolment order and no assessment of a pending patient
-    (:meth:`History.check_enrolment_times`), no patient without a DLT assessed before his ``dlt_window`` is over
-    (:meth:`History.check_complete_windows`, where he has both times), a pending patient needs its follow-up
-    fraction, a cohort at most ``cohort_size`` patients; the error names the patient row."""
+    (:meth:`History.check_enrolment_times`), a pending patient needs its follow-up fraction, a cohort at most
+    ``cohort_size`` patients; the error names the patient row."""
     from ..history import _row_error, cohort_size_error
     history.check_enrolment_times(design.spec_name)
-    history.check_complete_windows(design.dlt_window, strict=False)
     window = history.followup_window
     if window is not None and not np.isclose(window, design.dlt_window, rtol=1e-9, atol=0.0):
         raise ValueError(f"The history's follow-up fractions were computed with a DLT window of {window:g}, but the "
