@@ -78,3 +78,35 @@ def test_3_plus_3_simulated_without_a_target_says_which_target_scored_it(capsys)
     assert code == 0 and "target_assumed" not in out and "no target DLT rate" not in out
     code, out, err = run(capsys, *base[:-4], "--exact")
     assert "info: 3+3 has no target DLT rate" in out
+
+
+@pytest.mark.parametrize("design", ["tite-boin", "boin-backfill"])
+def test_a_time_on_any_patient_needs_the_window_and_times_on_every_no_dlt(tmp_path, capsys, design):
+    h = tmp_path / "h.csv"
+    h.write_text("patient,cohort,dose,dlt,dose_time,assess_time\nP01,1,1,0,,\nP02,1,1,0,,\nP03,1,1,0,,\n"
+                 "P04,2,2,1,2026-02-01,2026-02-03\nP05,2,2,0,,\nP06,2,2,0,,\n")
+    base = ["next", "--design", design, "--target", "0.25", "--doses", "5", "--history", h]
+    err = _error(capsys, *base)
+    assert f"{h}: column 'dose_time', line 5 (patient 'P04'): the history has times: give --dlt-window" in err
+    err = _error(capsys, *base, "--dlt-window", "28")
+    assert f"{h}: column 'dose_time', line 2 (patient 'P01'): no DLT, but no dosing time" in err
+    h.write_text("patient,cohort,dose,dlt,dose_time,assess_time\nP01,1,1,0,,2026-02-03\nP02,1,1,0,,\n")
+    err = _error(capsys, *base)
+    assert "column 'assess_time', line 2 (patient 'P01'): the history has times: give --dlt-window" in err
+
+
+def test_today_with_a_history_without_times_says_so(tmp_path, capsys):
+    h = tmp_path / "h.csv"
+    h.write_text("patient,cohort,dose,dlt\nP1,1,1,0\n")
+    err = _error(capsys, "next", "--design", "tite-boin", "--target", "0.25", "--doses", "5", "--history", h,
+                 "--today", "2026-01-01", "--dlt-window", "28")
+    assert "'--today': needs a --history with dosing times (dose_time)" in err and "this history has none" in err
+    assert "as the history's times are days" not in err
+
+
+def test_a_suspension_prints_the_dose_for_when_accrual_reopens(tmp_path, capsys):
+    h = tmp_path / "h.csv"
+    h.write_text("patient,cohort,dose,dlt,followup\nP1,1,1,0,\nP2,1,1,0,\nP3,1,1,0,\nP4,2,2,,0.2\nP5,2,2,,0.2\n"
+                 "P6,2,2,0,\n")
+    code, out, err = run(capsys, "next", "--design", "tite-boin", "--target", "0.3", "--doses", "4", "--history", h)
+    assert code == 0 and "decision: suspend\nnext dose when accrual reopens: 2 (cohort of 3)" in out

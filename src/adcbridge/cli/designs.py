@@ -469,21 +469,23 @@ def _uses(cls, what: str) -> bool:
 
 
 def _check_windows(trial, dlt_window: float | None) -> None:
-    """For a design that uses times, without ``--today``: every patient without a DLT in a history with dosing
-    times was assessed at least one DLT window (``--dlt-window``, required then) after dosing.  ``--dlt-window``
-    with no dosing time to check changes nothing and is refused."""
-    timed = not isinstance(trial, str) and any(p.dose_time is not None for p in trial.patients)
+    """For a design that uses times, without ``--today``: in a history with any time (``dose_time`` or
+    ``assess_time``, even on one patient), ``--dlt-window`` is required and every patient without a DLT must have
+    both times, assessed at least one window after dosing.  ``--dlt-window`` with no time to check changes nothing
+    and is refused."""
+    k = None if isinstance(trial, str) else next(
+        (k for k, p in enumerate(trial.patients, start=1) if p.dose_time is not None or p.assess_time is not None),
+        None)
     if dlt_window is None:
-        k = None if isinstance(trial, str) else next(
-            (k for k, p in enumerate(trial.patients, start=1) if p.dlt is False and p.dose_time is not None), None)
         if k is not None:
             from adcbridge.dosefinding.history import _row_error
-            raise _row_error(trial, k, trial.patients[k - 1], "dose_time",
-                             "the history has dosing times: give --dlt-window, the length of the DLT window in "
-                             "their unit (days for dates), so that every patient without a DLT is checked to have "
-                             "been assessed after a whole window")
+            p = trial.patients[k - 1]
+            raise _row_error(trial, k, p, "dose_time" if p.dose_time is not None else "assess_time",
+                             "the history has times: give --dlt-window, the length of the DLT window in their unit "
+                             "(days for dates), so that every patient without a DLT is checked to have been "
+                             "assessed after a whole window")
         return
-    if not timed:
+    if k is None:
         raise typer.BadParameter("checks that each no-DLT outcome came a whole window after dosing, but "
                                  + ("--outcomes has" if isinstance(trial, str) else "the history has")
                                  + " no dosing times (dose_time): it changes nothing", param_hint="'--dlt-window'")
@@ -496,8 +498,11 @@ def _with_followup(spec, trial, today: str, dlt_window: float | None):
     import datetime as dt
     if dlt_window is None:
         raise typer.BadParameter("needs --dlt-window (the length of the DLT window, in days)", param_hint="'--today'")
-    if isinstance(trial, str):
-        raise typer.BadParameter("needs a --history with dosing times (dose_time)", param_hint="'--today'")
+    if isinstance(trial, str) or all(p.dose_time is None for p in trial.patients):
+        raise typer.BadParameter("needs a --history with dosing times (dose_time): the follow-up of a pending "
+                                 "patient is counted from his dosing" + ("" if isinstance(trial, str) else
+                                                                          "; this history has none"),
+                                 param_hint="'--today'")
     origin = trial.time_origin
     try:
         if origin is not None:
@@ -517,7 +522,8 @@ def _with_followup(spec, trial, today: str, dlt_window: float | None):
 def decision_text(decision) -> str:
     """A decision as plain text: the decision, the rule and its reason, then the per-dose estimates."""
     lines = [f"design: {decision.design}", f"decision: {decision.decision}",
-             f"next dose: {decision.next_dose if decision.next_dose else '-'}"
+             f"next dose{' when accrual reopens' if decision.decision == 'suspend' else ''}: "
+             f"{decision.next_dose if decision.next_dose else '-'}"
              + (f" (cohort of {decision.next_cohort_size})" if decision.next_dose else ""),
              f"rule: {decision.rule}", f"reason: {decision.reason}",
              f"eliminated doses: {', '.join(map(str, decision.eliminated)) or 'none'}"]
