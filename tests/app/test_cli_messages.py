@@ -2,7 +2,7 @@
 
 * The parser's own checks of an option's type and range speak the house's words, with the value given: Typer
   checks them with pydantic, whose ``Input should be a valid integer, unable to parse string as an integer`` used
-  to reach the user as it was (``simulate --trials 1e5``, ``pathways --n-cohorts 30``, ``sweep --workers -1``).
+  to reach the user as it was (``simulate --trials 2.5``, ``pathways --n-cohorts 30``, ``sweep --workers -1``).
 * An empty path (``--out ""``) is refused: it is the current folder.
 * Outcomes a design cannot take, an infinite accrual rate, YAML numbers in exponent notation and quoted numbers."""
 
@@ -20,8 +20,8 @@ PATHS = ["pathways", "--design", "boin", "--target", "0.3", "--doses", "3"]
 
 
 @pytest.mark.parametrize("args,message", [
-    (SIM + ["--trials", "1e5"], "Invalid value for '--trials': must be a whole number, written in digits: give 100000. "
-                                  "Got 1e5."),
+    (SIM + ["--trials", "1e9"], "Invalid value for '--trials': must be an integer in [1, 100000000]. Got 1000000000."),
+    (SIM + ["--trials", "1.5e0"], "Invalid value for '--trials': must be a whole number. Got 1.5e0."),
     (SIM + ["--trials", "2.5"], "Invalid value for '--trials': must be a whole number. Got 2.5."),
     (SIM + ["--trials=1.5"], "Invalid value for '--trials': must be a whole number. Got 1.5."),
     (SIM + ["--seed", "abc"], "Invalid value for '--seed': must be a whole number. Got 'abc'."),
@@ -174,3 +174,9 @@ def test_a_folder_that_cannot_be_made_is_named_not_its_staging_folder(tmp_path, 
     path.write_text(SWEEP.format(target="0.3", p2="0.2", trials="50"))
     code, out, err = run(capsys, *[str(path) if a == "SWEEP" else a for a in args])
     assert code == 2 and err.startswith("adcbridge: error: /proc/adcbridge-out: ") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("given", [["--trials", "1e3"], ["--trials=1e3"], ["--trials", "1000.0"], ["--trials", "1E3"]])
+def test_a_whole_number_in_exponent_notation_is_read_as_the_number(capsys, given):
+    code, out, err = run(capsys, *SIM, *given, "--seed", "1", "--format", "json")
+    assert code == 0 and json.loads(out)["n_trials"] == 1000

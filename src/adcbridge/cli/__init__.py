@@ -166,8 +166,7 @@ def parser_words(text: str, args: list[str]) -> str:
     """A parser's message in the house's words, with the value given: Typer checks an option's type and range
     with pydantic (``Invalid value for '--trials': Input should be a valid integer, unable to parse string as an
     integer``), which becomes ``Invalid value for '--trials': must be a whole number. Got 2.5.`` (a number as
-    typed, other text quoted); a whole number in exponent notation is told how to write it (``must be a whole
-    number, written in digits: give 100000. Got 1e5.``)."""
+    typed, other text quoted).  A whole number in exponent notation is read before (:func:`whole_numbers`)."""
     m = _PARSER_SENTENCE.match(text)
     if not m:
         return text
@@ -182,19 +181,47 @@ def parser_words(text: str, args: list[str]) -> str:
     if value is None:
         return m.group("head") + words + "."
     try:
-        number = float(value)
+        float(value)
         shown = value                       # a number as typed
     except ValueError:
-        shown, number = repr(value), None
-    if number is not None and words.startswith("must be a whole number") and number.is_integer() \
-            and abs(number) < 1e15:         # 1e5: whole, but the parser reads whole numbers in digits only
-        return m.group("head") + f"{words}, written in digits: give {int(number)}. Got {shown}."
+        shown = repr(value)
     return m.group("head") + words + f". Got {shown}."
+
+
+_EXPONENT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+$")
+
+
+def _takes_int(param) -> bool:
+    import typing
+    annotation = getattr(getattr(param, "type_descriptor", None), "annotation", None)
+    return annotation is int or (typing.get_origin(annotation) is not None and int in typing.get_args(annotation))
+
+
+def whole_numbers(command, args: list[str]) -> list[str]:
+    """``args`` with a whole number written in exponent notation (``--trials 1e5``) given to a whole-number option
+    as digits (``100000``), as the parser reads ``100000.0`` and YAML files read ``trials: 1e5``; a fraction
+    (``1.5e0``) is left for the parser to refuse."""
+    leaf, rest = _leaf(command, args)
+    if leaf is None:
+        return args
+    owner = {opt: p for p in leaf.get_params(leaf.context_class(leaf)) if getattr(p, "param_type_name", "") == "option"
+             and _takes_int(p) for opt in (*p.opts, *p.secondary_opts)}
+    out, offset = list(args), len(args) - len(rest)
+    for k, token in enumerate(rest):
+        if token == "--":
+            break
+        name, eq, value = token.partition("=")
+        if eq and name in owner and _EXPONENT.match(value) and float(value).is_integer():
+            out[offset + k] = f"{name}={int(float(value))}"
+        elif token in owner and k + 1 < len(rest) and _EXPONENT.match(rest[k + 1]) and float(rest[k + 1]).is_integer():
+            out[offset + k + 1] = str(int(float(rest[k + 1])))
+    return out
 
 
 def _run(args: list[str]) -> int:
     try:
         command = typer.main.get_command(app)
+        args = whole_numbers(command, args)
         refused = repeated_option(command, args) or empty_path(command, args)
         if refused:
             typer.echo(f"adcbridge: error: {refused}", err=True)
