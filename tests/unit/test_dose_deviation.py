@@ -52,3 +52,11 @@ def test_the_one_mtd_combination_design_warns_and_the_waterfall_keeps_off_protoc
 def test_the_command_line_shows_the_warning(capsys):
     code, out, err = run(capsys, "next", "--target", "0.3", "--doses", "5", "--outcomes", "1NNN 2TTN 3NNN")
     assert code == 0 and "warning: cohort 3 (P7, P8, P9) was treated at level 3, above level 1" in out
+
+
+def test_an_elimination_reason_cites_the_data_that_eliminated_the_dose():
+    # 3/6 gives Pr(p > 0.3) = 0.874 < 0.95: the dose was eliminated at 3/3, and the reason says so
+    reason = next_dose(boin(0.3, 3), "1NNN 2TTT 2NNN").reason
+    assert reason.startswith("3/6 DLTs at dose 2: dose 2 and above are eliminated (3/3 DLTs at dose 2 when it was "
+                             "eliminated: Pr(DLT rate > 0.3) > 0.95)")
+    assert "(3/3 DLTs at dose 2: Pr(DLT rate > 0.3) > 0.95)" in next_dose(boin(0.3, 3), "1NNN 2TTT").reason

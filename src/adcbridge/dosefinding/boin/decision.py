@@ -174,9 +174,12 @@ def next_dose(design: BoinDesign, outcomes: str | list[Cohort] | None = None, *,
                       f"the maximum sample size ({design.max_sample_size}) is reached: stop and select the MTD",
                       select=True)
     if cur >= elim:
+        ye, ne = at_elim.get(elim, (int(y_arr[elim]), int(n_arr[elim])))
+        when = f"{ye}/{ne} DLTs at dose {lab(elim + 1)}" + ("" if (ye, ne) == (int(y_arr[elim]), int(n_arr[elim]))
+                                                          else " when it was eliminated")
         return result(elim - 1, "de-escalate", "eliminate",
-                      f"{rate}: dose {elim + 1} and above are eliminated (Pr(DLT rate > {design.target:g}) > "
-                      f"{design.cutoff_eli:g}); go to dose {lab(elim)}")
+                      f"{rate}: dose {elim + 1} and above are eliminated ({when}: Pr(DLT rate > {design.target:g}) "
+                      f"> {design.cutoff_eli:g}); go to dose {lab(elim)}")
     low, high = yd <= E[nd], yd >= D[nd]
     at_top, next_elim = cur == J - 1, cur + 1 >= elim
     stay = (not low and not high) or (cur == 0 and high) or ((at_top or next_elim) and low)
