@@ -60,3 +60,25 @@ def test_an_elimination_reason_cites_the_data_that_eliminated_the_dose():
     assert reason.startswith("3/6 DLTs at dose 2: dose 2 and above are eliminated (3/3 DLTs at dose 2 when it was "
                              "eliminated: Pr(DLT rate > 0.3) > 0.95)")
     assert "(3/3 DLTs at dose 2: Pr(DLT rate > 0.3) > 0.95)" in next_dose(boin(0.3, 3), "1NNN 2TTT").reason
+
+
+def _pairs_history(cells, dlt):
+    return History(tuple(Patient(f"P{i + 1}", i // 3 + 1, None, bool(dlt[i]), dose_a=a, dose_b=b)
+                         for i, (a, b) in enumerate(cells)))
+
+
+def test_the_waterfall_never_sends_a_cohort_to_an_eliminated_combination():
+    # off protocol twice: (1, 2) after (1, 1), then (2, 2) in a row the waterfall had closed; the design's next step
+    # (2, 3) is eliminated -- refused, naming the cohorts, instead of recommended (a newcomer's finding)
+    h = _pairs_history([(1, 1)] * 3 + [(1, 2)] * 3 + [(2, 2)] * 3, [0, 0, 0, 1, 1, 0, 0, 0, 0])
+    with pytest.raises(ValueError, match=r"^The waterfall cannot go on from this history: its next combination "
+                                         r"\(2, 3\) is eliminated \(after the cohorts treated off protocol: cohort 2 "
+                                         r"at \(1, 2\); cohort 3 at \(2, 2\)\)"):
+        next_dose(comb_boin(0.3, (3, 3), mtd_contour=True), h)
+
+
+def test_a_waterfall_stay_at_the_subtrials_lowest_combination_says_why():
+    h = _pairs_history([(1, 1)] * 3 + [(1, 2)] * 3, [0, 0, 0, 1, 1, 0])
+    d = next_dose(comb_boin(0.3, (3, 3), mtd_contour=True), h)
+    assert (d.rule, d.next_dose) == ("stay_lowest", (1, 2))
+    assert d.reason == "2/3 DLTs at (1, 2) (de-escalate), but this is the lowest combination of subtrial 2: stay"

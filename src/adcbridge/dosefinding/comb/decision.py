@@ -326,7 +326,14 @@ def _decide(design, n, y, cells, full: bool | None = None, override=None, steps:
         if status == CONTINUE:
             word = {1: "escalate", 0: "stay", -1: "de-escalate"}[int(st.move[last])]
             rule = {"escalate": "escalate", "stay": "stay", "de-escalate": "deescalate"}[word]
-            reason = _reason(design, rule, rate, tables, nxt, K, nd) + f" (subtrial {order + 1})"
+            if word == "stay" and nd and yd / nd > tables.lambda_d:         # the subtrial's ends: say which
+                rule, reason = "stay_lowest", (f"{rate} (de-escalate), but this is the lowest combination of "
+                                               f"subtrial {order + 1}: stay")
+            elif word == "stay" and nd and yd / nd <= tables.lambda_e:
+                rule, reason = "stay_top", (f"{rate} (escalate), but no higher combination of subtrial {order + 1} "
+                                            f"is open: stay")
+            else:
+                reason = _reason(design, rule, rate, tables, nxt, K, nd) + f" (subtrial {order + 1})"
         elif status == SUB_END:
             k = int(np.flatnonzero(steps.ended_at == last)[0])
             ns = steps.after
@@ -347,6 +354,12 @@ def _decide(design, n, y, cells, full: bool | None = None, override=None, steps:
             nxt, word = -1, "stop"
             rule = "eliminate" if status == STOP_ELIMINATE else "extra_safety"
             reason = _reason(design, rule, rate, tables, None, K, nd)
+    if design.mtd_contour and nxt >= 0 and elim.flat[nxt]:      # only from a history treated off protocol
+        raise ValueError(f"The waterfall cannot go on from this history: its next combination "
+                         f"{lab(_pair(nxt, K))} is eliminated (after the cohorts treated off protocol: "
+                         + "; ".join(f"cohort {d['cohort']} at {lab(tuple(d['dose']))}"
+                                     for d in (notes or {}).get("off_protocol", []))
+                         + "); decide the next combination outside the design, or correct the history.")
     extra.update(notes or {})
     mtd, p_est = (select_from_grid(design, n, y, rows_elim) if select else (None, None))
     a_idx, b_idx = np.divmod(np.arange(J * K), K)
