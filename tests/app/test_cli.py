@@ -128,11 +128,11 @@ def test_console_script_exit_status():
 
 
 def test_trial_writes_outputs(capsys, tmp_path):
-    code, out, _ = run(capsys, "trial", "--trials", "300", "--out", str(tmp_path))
+    code, out, _ = run(capsys, "trial", "--trials", "300", "--out", str(tmp_path / "t"))
     assert code == 0 and "Decision table" in out and "Scenario 4" in out
     for name in ("decision_table.csv", "decision_table.md", "decision_table.html", "protocol.txt",
                  "oc_summary.csv", "oc_scenario1.png", "dose_transition_pathways.csv"):
-        assert (tmp_path / name).stat().st_size > 0
+        assert (tmp_path / "t" / name).stat().st_size > 0
 
 
 def test_protocol_command(capsys, tmp_path):
@@ -226,10 +226,29 @@ def test_new_outputs_follow_the_umask(capsys, tmp_path):
 def test_trial_outputs_are_all_or_none(capsys, tmp_path):
     out = tmp_path / "demo"
     out.mkdir()
-    (out / "oc_scenario2.png").mkdir()                     # one target cannot be written
-    code, _, err = run(capsys, "trial", "--trials", "200", "--out", out)
-    assert code == 2 and "oc_scenario2.png" in err
+    (out / "oc_scenario2.png").mkdir()                     # not a trial's output: refused before the work
+    code, stdout, err = run(capsys, "trial", "--trials", "200", "--out", out)
+    assert code == 2 and "the output folder exists; give --force" in err and "Scenario" not in stdout
+    code, stdout, err = run(capsys, "trial", "--trials", "200", "--out", out, "--force")
+    assert code == 2 and "--force replaces only a folder written by adcbridge trial" in err
     assert [p.name for p in out.iterdir()] == ["oc_scenario2.png"]
+
+
+def test_trial_force_replaces_a_previous_trial_output_whole(capsys, tmp_path):
+    # a newcomer's finding: a second trial with fewer scenarios left the first one's scenario files beside its own
+    out = tmp_path / "t"
+    assert run(capsys, "trial", "--trials", "50", "--out", out)[0] == 0
+    assert (out / "oc_scenario4.json").exists()
+    spec = tmp_path / "one.yaml"
+    from importlib import resources
+    text = resources.files("adcbridge.examples").joinpath("jskn003_trial.yaml").read_text()
+    import yaml
+    raw = yaml.safe_load(text)
+    raw["scenarios"] = raw["scenarios"][:1]
+    spec.write_text(yaml.safe_dump(raw))
+    code, stdout, err = run(capsys, "trial", str(spec), "--trials", "50", "--out", out, "--force")
+    assert code == 0, err
+    assert sorted(p.name for p in out.glob("oc_scenario*")) == ["oc_scenario1.json", "oc_scenario1.png"]
 
 
 def test_every_option_of_every_command_has_help_text():

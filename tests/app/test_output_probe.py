@@ -124,10 +124,12 @@ def test_a_read_only_folder_is_refused_before_the_work(capsys, monkeypatch, tmp_
         folder.chmod(0o700)
 
 
-def test_trial_writes_into_an_existing_folder_and_a_new_one(capsys, tmp_path):
-    for out in (tmp_path, tmp_path / "new"):
-        code, stdout, err = run(capsys, "trial", "--trials", "20", "--out", out)
-        assert code == 0 and (out / "oc_summary.csv").exists(), err
+def test_trial_writes_a_new_folder_and_replaces_an_empty_one_with_force(capsys, tmp_path):
+    code, stdout, err = run(capsys, "trial", "--trials", "20", "--out", tmp_path / "new")
+    assert code == 0 and (tmp_path / "new" / "oc_summary.csv").exists(), err
+    (tmp_path / "empty").mkdir()
+    code, stdout, err = run(capsys, "trial", "--trials", "20", "--out", tmp_path / "empty", "--force")
+    assert code == 0 and (tmp_path / "empty" / "oc_summary.csv").exists(), err
 
 
 def test_nca_tables_in_the_plots_folder_it_makes_are_still_accepted(capsys, tmp_path):

@@ -338,12 +338,29 @@ def _p_true(text: str):
 _png = png_bytes
 
 
+def _trial_output_problem(folder: Path) -> str | None:
+    return None if (folder / "oc_summary.csv").is_file() and (folder / "protocol.txt").is_file() else \
+        "has no oc_summary.csv and protocol.txt of a trial"
+
+
+def _trial_output():
+    """What ``adcbridge trial --out`` writes (``--force`` replaces only such a folder); scenario files by number."""
+    from adcbridge.io.files import PreviousOutput
+    return PreviousOutput("adcbridge trial", check=_trial_output_problem,
+                          files=("decision_table.csv", "decision_table.md", "decision_table.html", "protocol.txt",
+                                 "dose_transition_pathways.csv", "oc_summary.csv")
+                          + tuple(f"oc_scenario{k}.{ext}" for k in range(1, 1001) for ext in ("png", "json")))
+
+
 def trial_cmd(spec: Optional[Path] = typer.Argument(None, help="Trial YAML: design, doses, scenarios (default: the "
                                                               "bundled example)."),
               trials: int = typer.Option(10000, "--trials", help="Simulated trials per scenario and design."),
               seed: int = typer.Option(2026, "--seed", help="Random seed (common to all designs)."),
               out: Optional[Path] = typer.Option(None, "--out", help="Also write tables, plots and the protocol "
-                                                                     "text to this folder.")):
+                                                                     "text to this new folder (written all at "
+                                                                     "once)."),
+              force: bool = typer.Option(False, "--force", help="Replace the --out folder if it is a previous "
+                                                                "output of adcbridge trial (or empty).")):
     """A dose-finding trial file: BOIN decision table, and BOIN vs 3+3 vs CRM on its scenarios.
 
     The designs are simulated on the same patients (common random numbers)."""
@@ -353,9 +370,11 @@ def trial_cmd(spec: Optional[Path] = typer.Argument(None, help="Trial YAML: desi
 
     if trials < 1:
         raise typer.BadParameter(f"must be at least 1, got {trials}", param_hint="'--trials'")
-    if out:
-        from adcbridge.io.files import probe_output_folder
-        probe_output_folder(out)                     # fail now, not after the simulations
+    from adcbridge.io.files import check_new_folder
+    if out:                                          # fail now, not after the simulations
+        check_new_folder(out, force, keep=[spec] if spec else (), previous=_trial_output())
+    elif force:
+        raise typer.BadParameter("replaces the --out folder: give --out", param_hint="'--force'")
     if spec is None:
         spec_path = resources.files("adcbridge.examples").joinpath("jskn003_trial.yaml")
         with resources.as_file(spec_path) as p:
@@ -387,14 +406,16 @@ def trial_cmd(spec: Optional[Path] = typer.Argument(None, help="Trial YAML: desi
     typer.echo(f"({trials} simulated trials per scenario and design, seed {seed}.)")
     if out:
         summary = oc_summary_table(summaries, [s.name for s in trial.scenarios])
-        with staged_outputs(make_folders=False) as stage:  # all files or none; the folder made, not its parents
-            stage.folder(out)
-            files = _stage_protocol(stage, out, boin, table, 3)
-            files.append(stage.table(out / "oc_summary.csv", summary))
-            for k, (sc, cmp) in enumerate(comparisons, start=1):
-                files.append(stage.bytes(out / f"oc_scenario{k}.png",
-                                         _png(plot_oc(list(cmp.results), list(cmp.names), title=sc.name))))
-                record = {"scenario": sc.name, "designs": {n: r.to_record() for n, r in zip(cmp.names, cmp.results)}}
-                files.append(stage.text(out / f"oc_scenario{k}.json", json.dumps(record, indent=2, allow_nan=False)
-                                        + "\n"))
-        typer.echo("\n" + "\n".join(f"wrote {p}" for p in files))
+        from adcbridge.io.files import output_folder
+        with output_folder(out, force, keep=[spec] if spec else (), previous=_trial_output()) as staging:
+            with staged_outputs(make_folders=False) as stage:   # the whole folder at once: old or new, never a mix
+                files = _stage_protocol(stage, staging, boin, table, 3)
+                files.append(stage.table(staging / "oc_summary.csv", summary))
+                for k, (sc, cmp) in enumerate(comparisons, start=1):
+                    files.append(stage.bytes(staging / f"oc_scenario{k}.png",
+                                             _png(plot_oc(list(cmp.results), list(cmp.names), title=sc.name))))
+                    record = {"scenario": sc.name,
+                              "designs": {n: r.to_record() for n, r in zip(cmp.names, cmp.results)}}
+                    files.append(stage.text(staging / f"oc_scenario{k}.json",
+                                            json.dumps(record, indent=2, allow_nan=False) + "\n"))
+        typer.echo("\n" + "\n".join(f"wrote {out / p.name}" for p in files))
