@@ -110,3 +110,10 @@ def test_a_suspension_prints_the_dose_for_when_accrual_reopens(tmp_path, capsys)
                  "P6,2,2,0,\n")
     code, out, err = run(capsys, "next", "--design", "tite-boin", "--target", "0.3", "--doses", "4", "--history", h)
     assert code == 0 and "decision: suspend\nnext dose when accrual reopens: 2 (cohort of 3)" in out
+
+
+def test_an_incomplete_last_3_plus_3_cohort_says_to_complete_it(tmp_path, capsys):
+    err = _error(capsys, "next", "--design", "3+3", "--doses", "4", "--outcomes", "1NNN 2N")
+    assert "Invalid value for '--outcomes': cohort 2 ('2N') is incomplete: it has 1 of the 3 patients the 3+3 rules " \
+           "call for at dose 2, and 3+3 decides on whole cohorts: enrol the other 2 there, then decide" in err
+    assert "does not follow" not in err

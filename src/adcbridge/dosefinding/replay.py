@@ -23,6 +23,11 @@ def replay_policy(design, cohorts, history=None):
         if not state.active[0]:
             raise cohort_error(history, k, f"comes after the {design.spec_name} trial ended")
         dose, size = policy.next_cohort(state)
+        if k == len(cohorts) and c.dose == int(dose[0]) + 1 and c.n < int(size[0]):
+            raise cohort_error(history, k, f"is incomplete: it has {c.n} of the {int(size[0])} patients the "
+                                           f"{design.spec_name} rules call for at dose {c.dose}, and "
+                                           f"{design.spec_name} decides on whole cohorts: enrol the other "
+                                           f"{int(size[0]) - c.n} there, then decide", column="cohort")
         if c.dose != int(dose[0]) + 1 or c.n != int(size[0]):
             after = f"after cohort {k - 1}" if k > 1 else "at the start"
             raise cohort_error(history, k, f"does not follow the {design.spec_name} rules: {after} they call for "
