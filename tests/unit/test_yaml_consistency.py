@@ -39,6 +39,35 @@ def test_only_true_and_false_are_booleans():
     assert yaml.safe_load("a: no") == {"a": False}       # PyYAML's own loader is left as it is
 
 
+def test_numbers_are_read_as_yaml_1_2_reads_them():
+    text = ("a: 010\nb: 0o17\nc: 0x1F\nd: -7\ne: +3\nf: .5\ng: 1.\nh: 1e-1\ni: -.inf\nj: .NaN\nk: 1:30\n"
+            "l: 12:30:00\nm: 0b101\nn: 1_000\no: 2026-03-01\np: ~\nq: Null\nr:\ns: 0x\nt: 1e\nu: .\n")
+    got = yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    import datetime
+    import math
+    assert got["i"] == -math.inf and math.isnan(got["j"])
+    del got["i"], got["j"]
+    assert got == {"a": 10, "b": 15, "c": 31, "d": -7, "e": 3, "f": 0.5, "g": 1.0, "h": 0.1, "k": "1:30",
+                   "l": "12:30:00", "m": "0b101", "n": "1_000", "o": datetime.date(2026, 3, 1), "p": None,
+                   "q": None, "r": None, "s": "0x", "t": "1e", "u": "."}
+    assert all(type(got[k]) is int for k in "abcde") and all(type(got[k]) is float for k in "fgh")
+    # PyYAML's own loader still reads YAML 1.1 (octal, sexagesimal): only adcbridge's loader changed
+    assert yaml.safe_load("a: 010\nb: 1:30") == {"a": 8, "b": 90}
+
+
+def test_a_yaml_1_1_number_is_refused_where_a_number_is_expected(tmp_path):
+    # `n_cohorts: 010` was the octal 8; it is 10 (YAML 1.2: decimal)
+    path = _write(tmp_path, "trial.yaml", TRIAL.format(name="T", target="0.3", cohort_size="3", extra="")
+                  .replace("n_cohorts: 10", "n_cohorts: 010"))
+    assert load_trial_spec(path).n_cohorts == 10
+    msg = _error(load_trial_spec, _trial(tmp_path, target="0:30"))
+    assert msg.endswith("'target' (line 2): must be a number, got '0:30'"), msg
+    msg = _error(load_trial_spec, _trial(tmp_path, cohort_size="1_000"))
+    assert "'cohort_size' (line 4): is the text '1_000': write the number in digits" in msg, msg
+    msg = _error(load_sweep, _write(tmp_path, "s.yaml", SWEEP.format(extrasafe="true", scenario="a", seed="1:30")))
+    assert "seed (line 10): must be a whole number from 0 to 2**63 - 1, got '1:30'" in msg, msg
+
+
 TRIAL = """
     name: {name}
     target: {target}
@@ -104,9 +133,34 @@ def test_a_config_refuses_a_quoted_number_and_a_yes(tmp_path):
     assert "'rounded_divisor' (line 4): is the text 'on': write true or false" in msg
 
 
-def test_a_config_of_untyped_options_keeps_its_text(tmp_path):
-    cfg = load_nca_config(_write(tmp_path, "nca.yaml", "columns: {subject: '001'}\noptions: {blq: {before: '0'}}\n"))
-    assert cfg.columns.subject == "001" and cfg.options == {"blq": {"before": "0"}}
+def test_a_config_keeps_text_where_text_is_welcome(tmp_path):
+    cfg = load_nca_config(_write(tmp_path, "nca.yaml", "columns: {subject: '001'}\noptions: {metabolites: ['001'], "
+                                                       "blq: {before: keep, after: 0}}\n"
+                                                       "lambda_z: [{ID: '001', time: 24, action: exclude}]\n"))
+    assert cfg.columns.subject == "001" and cfg.options == {"metabolites": ["001"], "blq": {"before": "keep",
+                                                                                             "after": 0}}
+    assert cfg.lambda_z == [{"ID": "001", "time": 24, "action": "exclude"}]
+
+
+@pytest.mark.parametrize("text,expected", [
+    # nca.yaml's options were dict[str, Any]: `'4'` was converted silently, a typo ignored until the NCA ran
+    ("options: {lambda_z_min_points: '4'}", "'options.lambda_z_min_points' (line 1): is the text '4': write the "
+                                            "number without quotes"),
+    ("options: {lambda_z_min_point: 4}", "'options.lambda_z_min_point' (line 1): unknown key 'lambda_z_min_point'; "
+                                         "did you mean 'lambda_z_min_points'?"),
+    ("options:\n  blq: {befor: keep}", "'options.blq.befor' (line 2): unknown key 'befor'; did you mean 'before'?"),
+    ("options: {blq: {middle: '0'}}", "'options.blq.middle' (line 1): is the text '0': write the number without "
+                                      "quotes"),
+    ("options: {partial_aucs: [[0, '24']]}", "'options.partial_aucs[1][2]' (line 1): is the text '24'"),
+    # YAML 1.1 read `12:30:00` as 45000 (sexagesimal); YAML 1.2 reads text, refused as a time
+    ("lambda_z:\n  - {ID: S1, time: 12:30:00, action: exclude}", "'lambda_z[1].time' (line 2): must be a number "
+                                                                  "(the sample's time, in the table's time unit), "
+                                                                  "got '12:30:00'"),
+    ("lambda_z: [{ID: S1, time: '24', action: exclude}]", "'lambda_z[1].time' (line 1): is the text '24'"),
+])
+def test_nca_options_are_checked_by_the_nca_options(tmp_path, text, expected):
+    msg = _error(load_nca_config, _write(tmp_path, "nca.yaml", text + "\n"))
+    assert expected in msg, msg
 
 
 def test_an_unknown_config_key_names_the_nearest(tmp_path):
@@ -148,7 +202,9 @@ def _study(tmp_path, name="S", seed="7", trials="200", design=""):
 def test_a_study_takes_a_whole_float_as_a_count(tmp_path):
     # `trials: 2e3` was refused (as 2000.0, not whole) while a sweep took `trials: 1e5`
     study = load_study(_study(tmp_path, trials="2e3", seed="7.0", name='"001"'))
-    assert study.file.analyses[1].options["trials"] == 2000 and study.file.seed == 7 and study.file.name == "001"
+    trials = study.file.analyses[1].options["trials"]
+    assert trials == 2000 and type(trials) is int, repr(trials)          # 2000.0 would pass == 2000
+    assert study.file.seed == 7 and type(study.file.seed) is int and study.file.name == "001"
     msg = _error(load_study, _study(tmp_path, trials="2000.5"))
     assert msg.endswith("study.yaml: analyses[2].options.trials (line 11): must be a whole number, got 2000.5"), msg
 
@@ -236,3 +292,58 @@ def test_a_sweep_reads_values_as_every_file_does(tmp_path):
     msg = _error(load_sweep, _write(tmp_path, "s.yaml", SWEEP.format(extrasafe="true", scenario="a", seed='"7"')))
     assert msg.endswith("seed (line 10): is the text '7': write the number without quotes (a quoted value is text "
                         "in YAML)"), msg
+
+
+def test_a_sweep_scenario_is_typed_by_what_it_holds(tmp_path):
+    import adcbridge.io.yaml_files as yaml_files
+    assert not hasattr(yaml_files, "quoted_number")    # one way to read values: misread_value, with a type map
+    good = SWEEP.format(extrasafe="true", scenario='"001"', seed=7)
+    assert load_sweep(_write(tmp_path, "s.yaml", good)).scenarios[0].name == "001"
+    for truth, expected in [
+        ("q_true: [0.1, '0.2', 0.3]", "scenarios['001'].q_true[2] (line 9): is the text '0.2': write the number "
+                                      "without quotes"),
+        ("accrual_rate: '3'", "scenarios['001'].accrual_rate (line 9): is the text '3': write the number without "
+                              "quotes"),
+        ("target: true", "scenarios['001'].target (line 9): must be a number, got True"),
+        ("p_grid: 1", None)]:
+        text = good.replace("    trials:", f"        {truth}\n    trials:")
+        if expected is None:                                 # an unknown truth: refused when planned, not here
+            load_sweep(_write(tmp_path, "s.yaml", text))
+            continue
+        msg = _error(load_sweep, _write(tmp_path, "s.yaml", text))
+        assert expected in msg, msg
+    grid = good.replace("p_true: [0.1, 0.2, 0.3]", "p_true: [[0.1, 0.2], [0.2, '0.3']]")
+    assert "scenarios['001'].p_true[2][2] (line 8): is the text '0.3'" in _error(load_sweep, _write(tmp_path, "s.yaml",
+                                                                                                   grid))
+
+
+def test_an_unknown_sweep_key_without_a_near_one_lists_the_keys(tmp_path):
+    text = SWEEP.format(extrasafe="true", scenario="a", seed=7) + "    zzz: 1\n"
+    msg = _error(load_sweep, _write(tmp_path, "s.yaml", text))
+    assert msg.endswith("zzz (line 11): unknown key 'zzz'; the keys are designs, scenarios, sample_sizes, trials, "
+                        "seed"), msg
+    msg = _error(load_sweep, _write(tmp_path, "s.yaml", text.replace("zzz: 1", "seeds: 1")))
+    assert msg.endswith("seeds (line 11): unknown key 'seeds'; did you mean 'seed'?"), msg
+
+
+# ------------------------------------------------------------------- a study lists every problem, each once
+def test_a_study_names_a_misread_value_once(tmp_path):
+    # `seed: 7.5` was named twice: by misread_value ("..., got 7.5") and again by pydantic
+    msg = _error(load_study, _study(tmp_path, seed="7.5"))
+    assert msg.endswith("study.yaml: seed (line 2): must be a whole number, got 7.5"), msg
+
+
+def test_a_study_names_every_misread_value(tmp_path):
+    # only the first misread value was named, though a study lists every problem
+    path = _study(tmp_path, seed='"7"', trials="'200'", design=", extrasafe: yes, cohort_size: 2.5")
+    with pytest.raises(ValueError) as info:
+        load_study(path)
+    lines = str(info.value).splitlines()
+    assert lines[0].endswith("study.yaml: 4 problems in the study file"), lines
+    assert lines[1:] == [
+        "  seed (line 2): is the text '7': write the number without quotes (a quoted value is text in YAML)",
+        "  analyses[1].options.extrasafe (line 6): is the text 'yes': write true or false without quotes (adcbridge "
+        "reads YAML 1.2: yes, no, on and off are text, and so is a quoted value)",
+        "  analyses[1].options.cohort_size (line 6): must be a whole number, got 2.5",
+        "  analyses[2].options.trials (line 11): is the text '200': write the number without quotes (a quoted value "
+        "is text in YAML)"], lines

@@ -29,7 +29,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from .tables import read_table
-from .yaml_files import load_yaml_model
+from .yaml_files import load_yaml_model, misread_value, unknown_key
 
 __all__ = ["read_concentrations", "NcaConfig", "load_nca_config"]
 
@@ -65,6 +65,47 @@ class NcaConfig(BaseModel):
     lambda_z: list[dict[str, Any]] = Field(default_factory=list)
 
 
+def _unknown_option(value, model, loc: tuple) -> tuple[tuple, str] | None:
+    """The first key of the mapping ``value`` that ``model`` (an options model: :class:`NcaOptions`, its ``blq``
+    rules, its ``units``) has no field for, looked into its sub-models, or None."""
+    if not isinstance(value, dict):
+        return None                                   # the model words it
+    fields = model.model_fields
+    for key, item in value.items():
+        if key not in fields:
+            return loc + (key,), unknown_key(key, fields)
+        sub = fields[key].annotation
+        if isinstance(sub, type) and issubclass(sub, BaseModel):
+            found = _unknown_option(item, sub, loc + (key,))
+            if found:
+                return found
+    return None
+
+
+def _check_raw(raw: dict) -> tuple[tuple, str] | None:
+    """What :class:`NcaConfig` cannot type: ``options`` by the NCA's own options (:class:`NcaOptions`: unknown
+    keys, with the nearest name; numbers and booleans written as text), and each ``lambda_z`` entry's ``time`` (a
+    number: ``time: 12:30`` is text in YAML 1.2, not 750 minutes)."""
+    from adcbridge.nca.engine import NcaOptions
+    options = raw.get("options")
+    found = _unknown_option(options, NcaOptions, ("options",)) or misread_value(options, NcaOptions, ("options",))
+    if found:
+        return found
+    entries = raw.get("lambda_z")
+    for k, entry in enumerate(entries if isinstance(entries, list) else []):
+        if not isinstance(entry, dict) or "time" not in entry:
+            continue                                  # the model, or the NCA, words these
+        time = entry["time"]
+        found = misread_value(entry, {"time": float}, ("lambda_z", k))
+        if found:
+            return found
+        if isinstance(time, bool) or not isinstance(time, (int, float)):
+            return ("lambda_z", k, "time"), (f"must be a number (the sample's time, in the table's time unit), "
+                                             f"got {time!r}")
+    return None
+
+
 def load_nca_config(path: str | Path) -> NcaConfig:
-    """Read and validate ``nca.yaml`` (an empty file means every default)."""
-    return load_yaml_model(path, NcaConfig, empty_ok=True)
+    """Read and validate ``nca.yaml`` (an empty file means every default); ``options`` are checked by the NCA's
+    options (:class:`adcbridge.nca.engine.NcaOptions`) as the file is read."""
+    return load_yaml_model(path, NcaConfig, empty_ok=True, check=_check_raw)

@@ -16,22 +16,30 @@ from pydantic import BaseModel, ValidationError
 
 from adcbridge.spec import field_path, house_words
 
-__all__ = ["load_yaml_model", "node_line", "read_yaml", "UniqueKeyLoader", "quoted_number", "misread_value",
-           "did_you_mean", "unknown_key", "expected_keys"]
+__all__ = ["load_yaml_model", "node_line", "read_yaml", "UniqueKeyLoader", "misread_value", "misread_values",
+           "whole_numbers", "did_you_mean", "unknown_key", "expected_keys"]
 
 M = TypeVar("M", bound=BaseModel)
 
 
 class UniqueKeyLoader(yaml.SafeLoader):
     """YAML's SafeLoader refusing a key given twice in one mapping (YAML requires unique keys; PyYAML would keep
-    the last one and silently ignore the first), and reading scalars as YAML 1.2's core schema does where PyYAML
-    follows YAML 1.1:
+    the last one and silently ignore the first), and reading plain (unquoted) scalars by YAML 1.2's core schema
+    where PyYAML follows YAML 1.1:
 
-    * numbers in exponent notation without a point (``1e-1``, ``2E5``) are numbers (YAML 1.1: text, so
-      ``target: 1e-1`` would be refused as "got '1e-1'");
-    * only ``true``/``false`` (also ``True``, ``TRUE``, ``False``, ``FALSE``) are booleans: ``yes``, ``no``,
-      ``on``, ``off``, ``y`` and ``n`` are text (YAML 1.1 made ``name: no`` the boolean False).  Where a boolean is
-      expected, such a text is refused by :func:`misread_value` ("write true or false")."""
+    * booleans: only ``true``/``false`` (also ``True``, ``TRUE``, ``False``, ``FALSE``); ``yes``, ``no``, ``on``,
+      ``off``, ``y`` and ``n`` are text (YAML 1.1 made ``name: no`` the boolean False).  Where a boolean is
+      expected, such a text is refused by :func:`misread_value` ("write true or false");
+    * integers: ``[-+]?[0-9]+`` (decimal, also with leading zeros: ``010`` is 10, where YAML 1.1 read the octal
+      8), ``0o[0-7]+`` (octal) and ``0x[0-9a-fA-F]+`` (hexadecimal);
+    * floats: ``[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?`` (``0.5``, ``.5``, ``1.``, ``1e-1``, ``2E5``;
+      YAML 1.1 read ``1e-1`` as text), ``[-+]?.inf`` and ``.nan`` (any of their three spellings);
+    * null: ``~``, ``null``, ``Null``, ``NULL`` and nothing.
+
+    Anything else is text: YAML 1.1's sexagesimal numbers (``1:30``, 90 in YAML 1.1; ``12:30:00``), binary
+    ``0b101`` and digits with underscores (``1_000``) -- where a number is expected, such a text is refused.
+    Dates and times (``2026-03-01``) are still read as dates, as PyYAML does.  Only this loader reads so: PyYAML's
+    own loaders are left as they are."""
 
     def construct_mapping(self, node, deep=False):
         seen: dict = {}
@@ -43,21 +51,47 @@ class UniqueKeyLoader(yaml.SafeLoader):
             seen[key] = key_node.start_mark.line + 1
         return super().construct_mapping(node, deep=deep)
 
+    def construct_yaml_int(self, node):
+        """A YAML 1.2 integer: decimal (leading zeros kept decimal), ``0o`` octal or ``0x`` hexadecimal."""
+        value = self.construct_scalar(node)
+        text = value.strip() if isinstance(value, str) else value
+        if isinstance(text, str):
+            if _INT_DECIMAL.match(text):
+                return int(text, 10)
+            if re.fullmatch(r"0o[0-7]+", text):
+                return int(text[2:], 8)
+            if re.fullmatch(r"0x[0-9a-fA-F]+", text):
+                return int(text[2:], 16)
+        return super().construct_yaml_int(node)     # an explicit !!int in another form: as YAML 1.1
 
-UniqueKeyLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"), list("-+0123456789"))
-# YAML 1.2 core-schema booleans: drop YAML 1.1's (yes/no/on/off/y/n) from this loader's own copy of the resolvers
+
+_BOOL = "tag:yaml.org,2002:bool"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_INT_DECIMAL = re.compile(r"^[-+]?[0-9]+$")
+_INT_RESOLVER = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
+_FLOAT_NUMBER = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
+_FLOAT_RESOLVER = re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+                             r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")
+
+# YAML 1.2 core-schema booleans, integers and floats: drop YAML 1.1's resolvers from this loader's own copy of the
+# resolvers (PyYAML's loaders keep theirs), then add the YAML 1.2 ones -- integers before floats, as the float
+# pattern also matches whole numbers
 UniqueKeyLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in UniqueKeyLoader.yaml_implicit_resolvers.items()}
-UniqueKeyLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+    first: [(tag, rx) for tag, rx in resolvers if tag not in (_BOOL, _INT, _FLOAT)]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+UniqueKeyLoader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+UniqueKeyLoader.add_implicit_resolver(_INT, _INT_RESOLVER, list("-+0123456789"))
+UniqueKeyLoader.add_implicit_resolver(_FLOAT, _FLOAT_RESOLVER, list("-+.0123456789"))
+UniqueKeyLoader.add_constructor(_INT, UniqueKeyLoader.construct_yaml_int)
 
 
 #: text that YAML 1.1 reads as a boolean (adcbridge reads YAML 1.2: only true and false are booleans)
 _BOOLEAN_TEXT = {"true", "false", "yes", "no", "on", "off", "y", "n"}
 
 _QUOTED_NUMBER = "write the number without quotes (a quoted value is text in YAML)"
+_TEXT_NUMBER = ("write the number in digits, with an optional point and exponent (1000, 0.5, 1e-3): adcbridge reads "
+                "YAML 1.2, where 1_000, 1:30, inf and nan are text")
 _QUOTED_BOOLEAN = "write true or false without quotes (a quoted value is text in YAML)"
 _TEXT_BOOLEAN = ("write true or false without quotes (adcbridge reads YAML 1.2: yes, no, on and off are text, and "
                  "so is a quoted value)")
@@ -68,37 +102,20 @@ def _boolean_text(value: str, loc: tuple) -> tuple[tuple, str]:
     return loc, f"is the text {value!r}: {how}"
 
 
+def _number_text(value: str, loc: tuple) -> tuple[tuple, str]:
+    """A text that pydantic would read as a number: quoted (it is a YAML 1.2 number without the quotes) or in a
+    form that only YAML 1.1 or Python read as one (``1_000``, ``inf``)."""
+    text = value.strip()
+    how = _QUOTED_NUMBER if _INT_RESOLVER.match(text) or _FLOAT_NUMBER.match(text) else _TEXT_NUMBER
+    return loc, f"is the text {value!r}: {how}"
+
+
 def _is_number_text(value: str) -> bool:
     try:
         float(value)
     except ValueError:
         return False
     return True
-
-
-def quoted_number(value, loc: tuple = (), skip: tuple[str, ...] = ()) -> tuple[tuple, str] | None:
-    """The first number or boolean written as text in ``value`` (a mapping or list read from YAML, walked in
-    order) where nothing says what is expected (a sweep scenario's truths, a study scenario): its key path and a
-    message, or None.  Keys in ``skip`` (names, labels, units) are text by nature and are not looked into.  Where a
-    model says what each key holds, :func:`misread_value` refuses such text only where a number or a boolean is
-    expected."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if key not in skip:
-                found = quoted_number(item, loc + (key,), skip)
-                if found:
-                    return found
-    elif isinstance(value, (list, tuple)):
-        for k, item in enumerate(value):
-            found = quoted_number(item, loc + (k,), skip)
-            if found:
-                return found
-    elif isinstance(value, str) and value.strip():
-        if value.strip().lower() in _BOOLEAN_TEXT:
-            return _boolean_text(value, loc)
-        if _is_number_text(value):
-            return loc, f"is the text {value!r}: {_QUOTED_NUMBER}"
-    return None
 
 
 # ----------------------------------------------------------------------- values against what a model expects
@@ -160,12 +177,20 @@ def _scalar_problem(value, members: list, loc: tuple) -> tuple[tuple, str] | Non
     scalars = [m for m in members if m is not type(None) and not _is_model(m)
                and not (isinstance(typing.get_origin(m) or m, type)
                         and issubclass(typing.get_origin(m) or m, (dict, *_SEQUENCES)) and m is not str)]
+    # a Literal of words (``auc_method: linear``, a BLQ rule ``keep | drop | <number>``): its words are welcome,
+    # any other text is judged by the other types the field admits
+    words = [m for m in scalars if typing.get_origin(m) is typing.Literal
+             and all(isinstance(w, str) for w in typing.get_args(m))]
+    if words:
+        if isinstance(value, str) and any(value in typing.get_args(m) for m in words):
+            return None
+        scalars = [m for m in scalars if m not in words]
     if not scalars or not all(m in (int, float, bool) for m in scalars):
         return None                     # text is welcome (or nothing is known)
     numbers = [m for m in scalars if m in (int, float)]
     if isinstance(value, str):
         if numbers and _is_number_text(value.strip()):
-            return loc, f"is the text {value!r}: {_QUOTED_NUMBER}"
+            return _number_text(value, loc)
         if bool in scalars:
             return _boolean_text(value, loc)
         return None                     # not a number at all: the model's own check words it
@@ -173,19 +198,51 @@ def _scalar_problem(value, members: list, loc: tuple) -> tuple[tuple, str] | Non
         return None if bool in scalars else (loc, f"must be a number, got {value!r}")
     if isinstance(value, (int, float)):
         if not numbers:
-            return loc, f"must be true or false, got {value!r}"
+            return None if words else (loc, f"must be true or false, got {value!r}")
         if numbers == [int] and isinstance(value, float) and math.isfinite(value) and not value.is_integer():
             return loc, f"must be a whole number, got {value!r}"
     return None
 
 
+def _misread(value, expected, loc: tuple):
+    """Every misread value below ``value``, in the order of the file (see :func:`misread_value`)."""
+    if isinstance(expected, dict):
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key in expected:
+                    yield from _misread(item, expected[key], loc + (key,))
+        return
+    if expected is None or expected is Any or expected is object:
+        return
+    members = _members(expected)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            sub = _mapping_type(members, value, key)
+            if sub is not None:
+                yield from _misread(item, sub, loc + (key,))
+        return
+    if isinstance(value, list):
+        for k, item in enumerate(value):
+            sub = _element_type(members, k)
+            if sub is not None:
+                yield from _misread(item, sub, loc + (k,))
+        return
+    if any(isinstance(m, type) and issubclass(m, (str, enum.Enum)) for m in members):
+        return
+    found = _scalar_problem(value, members, loc)
+    if found:
+        yield found
+
+
 def misread_value(value, expected, loc: tuple = ()) -> tuple[tuple, str] | None:
     """The first value in ``value`` (read from YAML) that the model or type ``expected`` would read as something
-    else than was written: its key path and a message, or None.
+    else than was written: its key path and a message, or None (:func:`misread_values` gives them all).
 
     * A number or a boolean written as text (``target: "0.3"``, ``seed: "7"``, ``extrasafe: "true"``) where a
       number or a boolean is expected: pydantic would convert it silently, and it is text in YAML -- "write the
-      number without quotes".  Text where text is welcome (``name: "001"``, ids, labels, units, paths) is kept.
+      number without quotes".  Text where text is welcome (``name: "001"``, ids, labels, units, paths, the words of
+      a ``Literal``) is kept.  So is a text that YAML 1.2 does not read as a number but pydantic would (``1_000``,
+      ``inf``): "write the number in digits".
     * Text where a boolean is expected (``extrasafe: yes`` -- YAML 1.2 reads ``yes``/``no``/``on``/``off`` as
       text): "write true or false".
     * ``true``/``false`` where a number is expected, a number where a boolean is expected (pydantic would read
@@ -194,37 +251,39 @@ def misread_value(value, expected, loc: tuple = ()) -> tuple[tuple, str] | None:
 
     ``expected`` is a pydantic model, a type annotation (``int``, ``list[float]``, ``float | None``) or a mapping
     of key -> annotation; keys it does not know are not looked into."""
+    return next(_misread(value, expected, tuple(loc)), None)
+
+
+def misread_values(value, expected, loc: tuple = ()) -> list[tuple[tuple, str]]:
+    """Every value :func:`misread_value` would refuse, in the order of the file (for files whose errors list
+    every problem: a study)."""
+    return list(_misread(value, expected, tuple(loc)))
+
+
+def whole_numbers(value, expected):
+    """``value`` with every whole float where ``expected`` (as for :func:`misread_value`) takes whole numbers only
+    made an int (``trials: 2e3`` is read as 2000.0 and given as 2000); anything else as it is (a copy of the
+    mappings and lists that change)."""
     if isinstance(expected, dict):
         if not isinstance(value, dict):
-            return None
-        for key, item in value.items():
-            if key in expected:
-                found = misread_value(item, expected[key], loc + (key,))
-                if found:
-                    return found
-        return None
+            return value
+        return {k: whole_numbers(v, expected[k]) if k in expected else v for k, v in value.items()}
     if expected is None or expected is Any or expected is object:
-        return None
+        return value
     members = _members(expected)
     if isinstance(value, dict):
+        out = {}
         for key, item in value.items():
             sub = _mapping_type(members, value, key)
-            if sub is not None:
-                found = misread_value(item, sub, loc + (key,))
-                if found:
-                    return found
-        return None
+            out[key] = item if sub is None else whole_numbers(item, sub)
+        return out
     if isinstance(value, list):
-        for k, item in enumerate(value):
-            sub = _element_type(members, k)
-            if sub is not None:
-                found = misread_value(item, sub, loc + (k,))
-                if found:
-                    return found
-        return None
-    if any(isinstance(m, type) and issubclass(m, (str, enum.Enum)) for m in members):
-        return None
-    return _scalar_problem(value, members, loc)
+        return [item if (sub := _element_type(members, k)) is None else whole_numbers(item, sub)
+                for k, item in enumerate(value)]
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer() and int in members \
+            and float not in members:
+        return int(value)
+    return value
 
 
 def did_you_mean(key, choices) -> str:

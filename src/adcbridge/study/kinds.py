@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from adcbridge.io.yaml_files import did_you_mean, misread_value, unknown_key
+from adcbridge.io.yaml_files import did_you_mean, misread_values, unknown_key
 
 __all__ = ["KINDS", "Kind", "Outcome", "check_analysis", "run_analysis", "AnalysisError"]
 
@@ -168,9 +168,9 @@ def check_analysis(a, folder: Path, study) -> list[tuple[tuple, str]]:
             problems.append((key, f"unknown key {name!r} for kind {a.kind}{hint}{near}"))
             continue
         flag, tp, _ = options[name]
-        misread = misread_value(value, tp, key)       # a number or boolean written as text, a fractional count
+        misread = misread_values(value, tp, key)      # numbers or booleans written as text, a fractional count
         if misread:
-            problems.append(misread)
+            problems += misread
         elif value is None or (isinstance(value, (list, dict, str)) and not value and not isinstance(value, bool)):
             problems.append((key, "is empty"))
         elif _is_bool(tp) and not isinstance(value, bool):
@@ -178,6 +178,23 @@ def check_analysis(a, folder: Path, study) -> list[tuple[tuple, str]]:
         elif _is_path(tp) and not (folder / str(value)).is_file():
             problems.append((key, f"no such file {value!r} (relative to the study file's folder)"))
     return problems
+
+
+def option_types(a) -> dict:
+    """What each option of analysis ``a`` holds (option name -> type), as the checks above read them: a command's
+    flags, a design's parameters, a simulate's trials and target (empty when not known)."""
+    if a.kind == "simulate":
+        return {"trials": int, "target": float}
+    if a.kind == "design":
+        from adcbridge.dosefinding.registry import design_class, design_names
+        name = a.options.get("design")
+        if name not in design_names():
+            return {}
+        return {"doses": list[float], **{k: f.annotation for k, f in design_class(name).model_fields.items()}}
+    kind = KINDS.get(a.kind)
+    if kind is None or kind.command is None:
+        return {}
+    return {name: tp for name, (_, tp, _) in command_options(kind).items()}
 
 
 def _design_levels(options: dict) -> tuple[list | None, str | None]:
@@ -214,10 +231,9 @@ def _check_design(a, study) -> list[tuple[tuple, str]]:
             return [(("options", key), "the number of doses is that of the dose levels: give 'doses' (or 'from')")]
         if key not in known:
             return [(("options", key), unknown_key(key, known))]
-    misread = misread_value(a.options, {"doses": list[float], **{k: f.annotation for k, f in cls.model_fields.items()}},
-                            ("options",))
+    misread = misread_values(a.options, option_types(a), ("options",))
     if misread:
-        return [misread]
+        return misread
     has_doses = "doses" in a.options or "dose_levels" in a.options
     if a.from_ and has_doses:
         problems.append((("from",), "give the dose levels in the options or 'from', not both"))
@@ -282,9 +298,9 @@ def _check_simulate(a, study) -> list[tuple[tuple, str]]:
     names = set()
     n_levels = len(next(iter(levels))) if len(levels) == 1 else None
     for k, sc in enumerate(a.scenarios or []):
-        misread = misread_value(sc, {"p_true": list[float]}, ("scenarios", k))
+        misread = misread_values(sc, {"p_true": list[float]}, ("scenarios", k))
         if misread:
-            problems.append(misread)
+            problems += misread
             continue
         unknown = sorted(set(sc) - {"name", "p_true"})
         if unknown or "name" not in sc or "p_true" not in sc:
@@ -304,10 +320,9 @@ def _check_simulate(a, study) -> list[tuple[tuple, str]]:
         hint = did_you_mean(unknown[0], ("trials", "target"))
         problems.append((("options",), f"unknown option(s) {unknown}{hint}; a simulate analysis takes trials and "
                                        f"target (its seed is the study's)"))
-    misread = misread_value(a.options, {"trials": int, "target": float}, ("options",))
+    misread = misread_values(a.options, option_types(a), ("options",))
     if misread:
-        problems.append(misread)
-        return problems
+        return problems + misread
     trials = a.options.get("trials", 10_000)             # a whole float (`trials: 2e3`) is a whole number
     if isinstance(trials, bool) or not isinstance(trials, (int, float)) or not float(trials).is_integer() \
             or not 1 <= trials <= 1_000_000:

@@ -36,7 +36,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from adcbridge.io.yaml_files import expected_keys, misread_value, read_yaml, unknown_key
+from adcbridge.io.yaml_files import expected_keys, misread_values, read_yaml, unknown_key, whole_numbers
 
 __all__ = ["Study", "Analysis", "StudyFile", "StudyError", "load_study"]
 
@@ -131,9 +131,9 @@ def load_study(path: str | Path) -> Study:
         raise StudyError(path, [f"{_where(root, ('analyses',))}: is empty: list at least one analysis "
                                 f"({{id: ..., kind: ...}})"])
     problems: list[str] = []
-    misread = misread_value(raw, StudyFile)           # `seed: "7"`: a number written as text, refused everywhere
-    if misread:
-        problems.append(f"{_where(root, misread[0])}: {misread[1]}")
+    # `seed: "7"`, `seed: 7.5`: a number written as text, a fraction for a count -- every one, refused everywhere
+    misread = misread_values(raw, StudyFile)
+    problems += [f"{_where(root, loc)}: {message}" for loc, message in misread]
     try:
         study = StudyFile.model_validate(raw)
     except ValidationError as exc:
@@ -141,10 +141,12 @@ def load_study(path: str | Path) -> Study:
             from adcbridge.spec import house_words
             msg = house_words(str(err["msg"]))
             loc = tuple(err["loc"])
+            if any(loc[:len(seen)] == seen for seen, _ in misread):
+                continue                              # named above, in the words of every YAML file
             if err["type"] == "extra_forbidden":
                 msg = unknown_key(loc[-1], expected_keys(StudyFile, loc[:-1], raw))
-            if len(loc) >= 3 and loc[-1] in ("str", "list[str]") and loc[-2] == "data":
-                key = loc[:-1]
+            if len(loc) >= 4 and loc[0] == "analyses" and loc[2] == "data" and loc[3] in ("str", "list[str]"):
+                key = loc[:3]                         # `data: 5`, `data: [1]`: one line for the union's members
                 line = f"{_where(root, key)}: expected a file name or a list of file names"
                 if line not in problems:
                     problems.append(line)
@@ -183,6 +185,9 @@ def load_study(path: str | Path) -> Study:
             problems.append(f"analyses: the analyses depend on each other in a cycle ({cycle})")
     if problems:
         raise StudyError(path, problems)
+    from .kinds import option_types
+    for a in study.analyses:                          # `trials: 2e3` (read as 2000.0) is the whole number 2000
+        a.options = whole_numbers(a.options, option_types(a))
     position = {a.id: k for k, a in enumerate(study.analyses)}
     order = tuple(sorted(order, key=lambda i: (_depth(i, study), position[i])))
     return Study(path=path, file=study, order=order)

@@ -10,7 +10,6 @@ on the number of workers or the cluster.  Results are therefore identical, bit f
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -64,12 +63,12 @@ def _option_problem(message: str, name: str, options: dict) -> tuple[tuple, str]
     ``The 'skeleton' parameter of crm must be a number. Got 'abc'.`` -> ``(('skeleton', 2), "must be a number, got
     'abc'")``."""
     from adcbridge.dosefinding.registry import design_class
+    from adcbridge.io.yaml_files import did_you_mean
     message = message.strip().removeprefix("Value error, ")
     m = _NO_PARAMETER.match(message)
     if m:
         param = m.group("param")
-        hint = difflib.get_close_matches(param, list(design_class(name).model_fields), n=1)
-        return (param,), f"{name} has no parameter {param!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+        return (param,), f"{name} has no parameter {param!r}{did_you_mean(param, design_class(name).model_fields)}"
     m = _PARAMETER.match(message)
     if not m:                             # a sentence about several parameters: point at the one it names
         named = re.search(r"The '(?P<param>[^']+)' parameter", message)

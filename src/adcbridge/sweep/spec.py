@@ -25,11 +25,11 @@ empty list, an entry that is not a mapping, a design without a registered name, 
 twice, a ``p_true`` that is not a list of probabilities in [0, 1] (or rows of them, for a drug-combination grid),
 sample sizes that are not distinct whole numbers >= 1, ``trials`` outside 1..1e8, a ``seed`` that is not a whole
 number >= 0, ``n_cohorts`` in a design when ``sample_sizes`` sets it, and a number or boolean written as text
-where one is expected (``seed: "7"``; a design's options by its spec's fields, as every YAML file of adcbridge:
-:func:`adcbridge.io.yaml_files.misread_value`).  An error is one line naming the file,
-the entry by its name (``scenarios['high'].p_true[3]``, positions 1-based; ``designs['crm'].skeleton``) and the
-YAML line.  A design's own options are checked by its spec when the sweep is planned (:mod:`.plan`), with the
-same message shape (:meth:`SweepFile.where`).
+where one is expected (``seed: "7"``; a design's options by its spec's fields, a scenario's truths by what each
+holds, as every YAML file of adcbridge: :func:`adcbridge.io.yaml_files.misread_value`).  An error is one line
+naming the file, the entry by its name (``scenarios['high'].p_true[3]``, positions 1-based;
+``designs['crm'].skeleton``) and the YAML line.  A design's own options are checked by its spec when the sweep
+is planned (:mod:`.plan`), with the same message shape (:meth:`SweepFile.where`).
 
 A scenario may carry the truths and conduct settings that designs with their own simulator take (``q_true`` for
 BOIN12 and backfill, ``accrual_rate`` for TITE-BOIN, ...); each design receives the ones it takes, and a key that no
@@ -39,7 +39,6 @@ for designs without one (3+3).
 
 from __future__ import annotations
 
-import difflib
 import math
 from pathlib import Path
 from typing import Any
@@ -104,8 +103,15 @@ def _check_probabilities(values, loc: tuple) -> None:
             raise _Problem(loc + (j,), f"must be a number in [0, 1], got {v!r}")
 
 
+#: what a scenario's keys hold (its truths and the conduct settings of designs with their own simulator:
+#: ``scenario_options``), for :func:`adcbridge.io.yaml_files.misread_value`; other keys are refused when planned
+_SCENARIO_TYPES: dict[str, Any] = {
+    "p_true": list[float] | list[list[float]], "q_true": float | list[float] | list[list[float]],
+    "target": float, "accrual_rate": float, "late_onset": float, "late_window": float}
+
+
 def _check_scenario(entry, loc: tuple) -> None:
-    from adcbridge.io.yaml_files import quoted_number
+    from adcbridge.io.yaml_files import misread_value
     if not isinstance(entry, dict):
         raise _Problem(loc, f"must be a mapping with the scenario's 'name' and 'p_true', got {entry!r}")
     for key in entry:
@@ -115,9 +121,9 @@ def _check_scenario(entry, loc: tuple) -> None:
         raise _Problem(loc, "has no 'name'")
     if not _is_text(entry["name"]):
         raise _Problem(loc + ("name",), f"must be non-empty text, got {entry['name']!r}")
-    quoted = quoted_number(entry, skip=("name",))
-    if quoted:
-        raise _Problem(loc + quoted[0], quoted[1])
+    misread = misread_value(entry, _SCENARIO_TYPES, loc)    # `p_true: [0.1, "0.2"]`: "write it without quotes"
+    if misread:
+        raise _Problem(*misread)
     if "p_true" not in entry:
         raise _Problem(loc + ("p_true",), "is required: the true DLT probability of each dose")
     _check_probabilities(entry["p_true"], loc + ("p_true",))
@@ -128,7 +134,7 @@ def _check_scenario(entry, loc: tuple) -> None:
 
 def _check_design(entry, loc: tuple) -> None:
     from adcbridge.dosefinding.registry import design_class, design_names
-    from adcbridge.io.yaml_files import misread_value
+    from adcbridge.io.yaml_files import did_you_mean, misread_value
     if not isinstance(entry, dict):
         raise _Problem(loc, f"must be a mapping with the design's 'name' and options, got {entry!r}")
     for key in entry:
@@ -138,10 +144,9 @@ def _check_design(entry, loc: tuple) -> None:
         raise _Problem(loc, f"has no 'name' (a registered design: {', '.join(design_names())})")
     name = entry["name"]
     if not isinstance(name, str) or name not in design_names():
-        hint = difflib.get_close_matches(str(name), design_names(), n=1)
+        hint = did_you_mean(name, design_names())
         raise _Problem(loc + ("name",), f"unknown design {name!r}"
-                                        + (f" (did you mean {hint[0]!r}?)" if hint else "")
-                                        + f"; the registered designs are {', '.join(design_names())}")
+                                        + (hint or f"; the registered designs are {', '.join(design_names())}"))
     if "label" in entry and not _is_text(entry["label"]):
         raise _Problem(loc + ("label",), f"must be non-empty text, got {entry['label']!r}")
     misread = misread_value(entry, design_class(name))      # by the design's own fields: "write it without quotes"
@@ -161,11 +166,11 @@ def check_sweep_data(data) -> None:
     """Raise :class:`_Problem` at the first problem of a sweep's settings (the raw mapping of the file)."""
     if not isinstance(data, dict):
         raise _Problem((), f"expected a mapping of settings ({', '.join(_KEYS)}), got {type(data).__name__}")
+    from adcbridge.io.yaml_files import did_you_mean, unknown_key
     for key in data:
         if key not in _KEYS:
-            hint = difflib.get_close_matches(str(key), _KEYS, n=1)
-            raise _Problem((key,), "unknown key" + (f" (did you mean {hint[0]!r}?)" if hint else "")
-                                   + f"; the keys are {', '.join(_KEYS)}")
+            raise _Problem((key,), unknown_key(key, _KEYS)
+                                   + ("" if did_you_mean(key, _KEYS) else f"; the keys are {', '.join(_KEYS)}"))
     for key in _REQUIRED:
         if key not in data:
             raise _Problem((key,), "is required")
