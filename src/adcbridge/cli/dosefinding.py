@@ -352,8 +352,9 @@ def _trial_output():
                           + tuple(f"oc_scenario{k}.{ext}" for k in range(1, 1001) for ext in ("png", "json")))
 
 
-def trial_cmd(spec: Optional[Path] = typer.Argument(None, help="Trial YAML: design, doses, scenarios (default: the "
-                                                              "bundled example)."),
+def trial_cmd(spec: Optional[Path] = typer.Argument(None, help="Trial YAML: design (boin), doses, scenarios, options "
+                                                              "for boin, 3+3 and crm (default: the bundled "
+                                                              "example)."),
               trials: int = typer.Option(10000, "--trials", help="Simulated trials per scenario and design."),
               seed: int = typer.Option(2026, "--seed", help="Random seed (common to all designs)."),
               out: Optional[Path] = typer.Option(None, "--out", help="Also write tables, plots and the protocol "
@@ -381,6 +382,15 @@ def trial_cmd(spec: Optional[Path] = typer.Argument(None, help="Trial YAML: desi
             trial = load_trial_spec(p)
     else:
         trial = load_trial_spec(spec)
+    where = spec if spec is not None else "the bundled trial"
+    if trial.design != "boin":           # the command's table, protocol text and headline are BOIN's
+        raise ValueError(f"{where}: design {trial.design!r}: adcbridge trial writes the BOIN decision table and "
+                         f"protocol and compares BOIN with 3+3 and CRM, so it runs design: boin only; for "
+                         f"{trial.design} use adcbridge simulate --design {trial.design} (or a sweep, or pathways)")
+    unused = [k for k in trial.options if k not in ("boin", "3+3", "crm")]
+    if unused:
+        raise ValueError(f"{where}: options for {', '.join(unused)}: adcbridge trial runs boin, 3+3 and crm, so "
+                         f"they would change nothing; remove them")
     boin = trial.build_design("boin")
     table = decision_table(boin)
     typer.echo(f"{trial.name}\n{'=' * len(trial.name)}\n")
