@@ -82,3 +82,11 @@ def test_a_waterfall_stay_at_the_subtrials_lowest_combination_says_why():
     d = next_dose(comb_boin(0.3, (3, 3), mtd_contour=True), h)
     assert (d.rule, d.next_dose) == ("stay_lowest", (1, 2))
     assert d.reason == "2/3 DLTs at (1, 2) (de-escalate), but this is the lowest combination of subtrial 2: stay"
+
+
+def test_a_crm_mtd_no_patient_received_is_warned():
+    d = next_dose(crm(0.3, 4, cohorts=2), "1NNN 2NNN")
+    assert (d.rule, d.mtd) == ("max_sample_size", 4)
+    [issue] = [i for i in d.issues if i.code == "untried_mtd"]
+    assert issue.severity == "warning" and issue.message.startswith("the MTD, dose 4, was given to no patient")
+    assert not [i for i in next_dose(crm(0.3, 4, cohorts=3), "1NNN 2NNN 3TTN").issues if i.code == "untried_mtd"]

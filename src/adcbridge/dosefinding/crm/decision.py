@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from adcbridge.results import ColumnTable, make_provenance
+from adcbridge.results import ColumnTable, Issue, make_provenance
 
 from ..nextdose import NextDose, move
 from ..outcomes import DoseCounts
@@ -41,8 +41,13 @@ def decide(design: CrmDesign, history) -> NextDose:
                         reason=f"Pr(DLT rate at dose 1 > {design.target:g}) = {p_low:.3f} > {design.stop_cutoff:g}: "
                                f"stop the trial, no MTD")
     if n.sum() >= design.max_sample_size:
+        issues = () if n[rec0] else (Issue(
+            "untried_mtd", f"the MTD, dose {rec0 + 1}, was given to no patient: it is the model's estimate closest "
+                           f"to the target (dfcrm's selection), beyond the doses tried (up to dose "
+                           f"{int(np.flatnonzero(n).max()) + 1})", "warning"),)
         return NextDose(**common, next_dose=None, decision="stop", rule="max_sample_size", select_mtd=True,
-                        mtd=rec0 + 1, reason=f"the maximum sample size is reached; the MTD is dose {rec0 + 1}")
+                        mtd=rec0 + 1, reason=f"the maximum sample size is reached; the MTD is dose {rec0 + 1}",
+                        issues=issues)
     nxt = int(allowed_dose(design, np.array([rec0]), np.array([cur]), np.array([last.n_dlt]),
                            np.array([last.n]))[0])
     common["next_cohort_size"] = int(min(design.cohort_size, design.max_sample_size - n.sum()))
