@@ -13,12 +13,16 @@ The decision depends on where the trial stands:
   cohort's assessment ended, when the history has times).
 
 Eliminated doses are those the earlier evaluations eliminated, each replayed with what was known at its time
-(:mod:`.history`).  Record keys (``extra``): ``backfill_open`` (levels), ``backfill_dose`` (level or None),
+(:mod:`.history`); an escalation cohort at another dose than the rules gave, and a backfill patient treated at a
+dose the opening rule had closed when he arrived (:func:`_backfill_deviations`), are ``dose_deviation`` warnings.
+Record keys (``extra``): ``backfill_open`` (levels), ``backfill_dose`` (level or None),
 ``awaiting_outcomes``, ``cohorts_evaluated``, ``path`` (the evaluation path of :data:`~.rules.PATHS`, None
 without an evaluation).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -27,7 +31,7 @@ from adcbridge.results import ColumnTable, Issue, make_provenance
 from ..boin.selection import select_mtd_batch, selection_rule
 from ..history import after_stop_error
 from ..nextdose import NextDose, move
-from .history import counts_at, read_course
+from .history import counted, counts_at, read_course
 from .rules import (
     DECISION_WORDS,
     PATHS,
@@ -37,7 +41,7 @@ from .rules import (
     plus_next,
     tables_for,
 )
-from .texts import evaluation_reason
+from .texts import backfill_deviation_text, evaluation_reason
 
 __all__ = ["backfill_decision"]
 
@@ -75,6 +79,7 @@ def backfill_decision(design, history) -> NextDose:
     pts = history.patients
     course = read_course(history)
     elim, issues = _past_evaluations(design, history, course, t)
+    issues += _backfill_deviations(design, history, course, t)
     d, rows = course.cohorts[-1]
     n_cohorts = len(course.cohorts)
     cur = [pts[i] for i in rows]
@@ -113,7 +118,7 @@ def backfill_decision(design, history) -> NextDose:
         return result(d, "cohort_open", f"cohort {cur[0].cohort} at dose {lab(d + 1)} has {len(cur)} of {cs} "
                                         f"patients: enrol {cs - len(cur)} more at this dose", size=cs - len(cur))
     if not known:
-        return _awaiting(design, history, course, now, N, Y, d, cur, t, extra, result)
+        return _awaiting(design, history, course, d, cur, t, extra, result)
 
     # evaluation of the full, assessed cohort
     next_d, stop, early, el, path, dec = evaluate(N[None, :], Y[None, :], np.array([d]), np.array([elim]),
@@ -134,21 +139,69 @@ def backfill_decision(design, history) -> NextDose:
     return result(int(next_d[0]), PATHS[p], reason, size=cs, elim_now=el)
 
 
-def _awaiting(design, history, course, now, N, Y, d, cur, t, extra, result):
-    """The cohort is full and pending: which doses are open for backfill for a patient arriving now."""
+@dataclass
+class Opening:
+    """The backfill opening rule for one arriving patient: the rule's inputs (per 0-based dose) and its result."""
+
+    d: int                  # the current dose (0-based), whose cohort is full and pending
+    N: np.ndarray           # totals counted (escalation + assessed backfill)
+    Y: np.ndarray
+    Nplus: np.ndarray       # totals pooled with the next dose (:func:`~.rules.plus_next`)
+    Yplus: np.ndarray
+    seen: np.ndarray        # a response seen
+    recruited: np.ndarray   # escalation + backfill patients already treated
+    opened: np.ndarray      # open for backfill
+    safe: np.ndarray        # below d and safe (after the monotone closure)
+    under_cap: np.ndarray
+
+
+def _opening(design, history, course, t, k: int, before_row: int, at: float | None) -> Opening:
+    """Which doses are open for backfill (:func:`~.rules.open_doses`, the design's rule) for a patient arriving
+    while the ``k``-th escalation cohort (0-based) is full and pending, after the rows before ``before_row``, at
+    time ``at``: outcomes and responses count when assessed before ``at``; ``at`` None (now, or a history without
+    times) counts every outcome known on those rows."""
     J = design.n_doses
-    lab = design.dose_label
     pts = history.patients
-    n_cur = now.n_esc[d] + sum(not p.pending for p in cur)
-    y_cur = now.y_esc[d] + sum(bool(p.dlt) for p in cur if not p.pending)
+    d, rows = course.cohorts[k]
+    cur = [pts[i] for i in rows]
+    c = counts_at(history, course, J, k, before_row, at)
+    N, Y = c.n_esc + c.bf_n, c.y_esc + c.bf_y
+    n_cur = c.n_esc[d] + sum(counted(p, at) for p in cur)
+    y_cur = c.y_esc[d] + sum(bool(p.dlt) for p in cur if counted(p, at))
     Np, Yp = plus_next(N[None, :], Y[None, :], np.array([d]), n_cur, y_cur)
     seen = np.zeros(J, dtype=bool)
-    for p in pts:
-        if p.efficacy:
+    for p in pts[:before_row]:
+        if p.efficacy and (at is None or p.assess_time is None or p.assess_time < at):
             seen[p.dose - 1] = True
-    recruited = now.n_esc + np.bincount([pts[i].dose - 1 for i in course.backfill], minlength=J)
-    opened = open_doses(N[None, :], Y[None, :], Np, Yp, seen[None, :], recruited[None, :], np.array([d]), t)[0]
-    levels = [int(j) + 1 for j in np.flatnonzero(opened[0])]
+    recruited = c.n_esc + np.bincount([pts[i].dose - 1 for i in course.backfill if i < before_row], minlength=J)
+    opened, safe, under_cap = open_doses(N[None, :], Y[None, :], Np, Yp, seen[None, :], recruited[None, :],
+                                         np.array([d]), t)
+    return Opening(d, N, Y, Np[0], Yp[0], seen, recruited, opened[0], safe[0], under_cap[0])
+
+
+def _backfill_deviations(design, history, course, t) -> list[Issue]:
+    """A ``dose_deviation`` warning for each backfill patient treated at a dose the opening rule had closed when
+    he arrived (at his ``dose_time``; without times, on the rows before his): the decision goes on from the data
+    as treated."""
+    pts = history.patients
+    starts = [rows[0] for _, rows in course.cohorts]
+    issues = []
+    for i in course.backfill:
+        p = pts[i]
+        k = sum(s < i for s in starts) - 1
+        op = _opening(design, history, course, t, k, i, p.dose_time)
+        if not op.opened[p.dose - 1]:
+            issues.append(Issue("dose_deviation", backfill_deviation_text(design, history, i, op)))
+    return issues
+
+
+def _awaiting(design, history, course, d, cur, t, extra, result):
+    """The cohort is full and pending: which doses are open for backfill for a patient arriving now."""
+    lab = design.dose_label
+    pts = history.patients
+    op = _opening(design, history, course, t, len(course.cohorts) - 1, len(pts), None)
+    seen, opened = op.seen, op.opened[None, :]
+    levels = [int(j) + 1 for j in np.flatnonzero(op.opened)]
     assign = design.backfill_assign
     k = -1 if assign == "random" else int(pick_backfill(opened, assign)[0])
     extra.update(backfill_open=levels, backfill_dose=None if k < 0 else k + 1, awaiting_outcomes=True)

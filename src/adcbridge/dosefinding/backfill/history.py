@@ -7,7 +7,9 @@ decision kernel takes.
 Times: a patient's ``dose_time`` is his arrival, ``assess_time`` the end of his DLT assessment (the DLT, or the
 end of the window).  The evaluation of escalation cohort k happened when the first patient of cohort k + 1
 arrived; the backfill patients counted in it are those assessed before that time.  Without times, a backfill
-patient enrolled before cohort k + 1 counts in the evaluation of cohort k when his outcome is known.
+patient enrolled before cohort k + 1 counts in the evaluation of cohort k when his outcome is known.  Whether a
+backfill patient's dose was open when he arrived is judged the same way: with the outcomes (and responses) assessed
+before his ``dose_time``, or, without times, those known on the rows before his.
 """
 
 from __future__ import annotations

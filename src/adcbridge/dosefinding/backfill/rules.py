@@ -53,6 +53,7 @@ __all__ = [
     "per_dose_decisions",
     "pick_backfill",
     "plus_next",
+    "safe_alone_or_pooled",
     "tables_for",
 ]
 
@@ -208,14 +209,20 @@ def plus_next(N, Y, d, n_cur, y_cur):
     return N + Nn, Y + Yn
 
 
+def safe_alone_or_pooled(N, Y, Nplus, Yplus, t: Tables) -> np.ndarray:
+    """Whether each dose is safe by its own data (before the monotone closure of :func:`open_doses`):
+    Y < D(N) or, pooled with the next dose, Y+ < D(N+)."""
+    N = np.asarray(N, dtype=np.int64)
+    return (np.asarray(Y) < t.D[N]) | (np.asarray(Yplus) < t.D[np.asarray(Nplus, dtype=np.int64)])
+
+
 def open_doses(N, Y, Nplus, Yplus, seen, recruited, d, t: Tables):
     """(B, J) doses open for backfill (see the module docstring), with the parts of the rule:
     (open, safe after the monotone closure, under the cap)."""
     N = np.asarray(N, dtype=np.int64)
     J = N.shape[1]
     below = np.arange(J)[None, :] < np.asarray(d)[:, None]
-    safe = (np.asarray(Y) < t.D[N]) | (np.asarray(Yplus) < t.D[np.asarray(Nplus)])
-    unsafe = below & ~safe
+    unsafe = below & ~safe_alone_or_pooled(N, Y, Nplus, Yplus, t)
     closed = np.cumsum(unsafe, axis=1) > 0
     safe_closed = below & ~closed
     under_cap = np.asarray(recruited) <= t.n_cap

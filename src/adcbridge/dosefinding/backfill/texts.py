@@ -119,3 +119,35 @@ def backfill_text(d) -> str:
                                                              "de-escalation boundary" if d.bound_mtd else "") + ".",
     ]
     return "\n\n".join(parts)
+
+
+def backfill_deviation_text(design, history, row: int, op) -> str:
+    """The ``dose_deviation`` warning about the backfill patient of 0-based ``row``, treated at a dose the opening
+    rule had closed when he arrived (``op``: the rule's :class:`~.decision.Opening` at his arrival): every part
+    of the rule his dose failed."""
+    from ..history import _row_place
+    from .rules import safe_alone_or_pooled, tables_for
+    p = history.patients[row]
+    k, d = p.dose - 1, op.d
+
+    def lev(j: int) -> str:
+        return f"level {design.dose_label(j + 1)}"
+    why = []
+    if k >= d:
+        why.append(f"{lev(k)} is not below the current dose ({lev(d)})")
+    else:
+        if not op.seen[k]:
+            why.append(f"no response had been seen at {lev(k)}")
+        if not op.safe[k]:
+            alone = safe_alone_or_pooled(op.N, op.Y, op.Nplus, op.Yplus, tables_for(design))
+            j = k if not alone[k] else min(j for j in range(k) if not alone[j])
+            why.append(f"{lev(j)} was not safe ({int(op.Y[j])}/{int(op.N[j])} DLTs, and {int(op.Yplus[j])}/"
+                       f"{int(op.Nplus[j])} pooled with {lev(j + 1)}: at or above the de-escalation boundary)"
+                       + ("" if j == k else ", which closes every dose above it"))
+        if not op.under_cap[k]:
+            why.append(f"{lev(k)} had reached the cap ({int(op.recruited[k])} patients, escalation and backfill; "
+                       f"n_cap = {design.n_cap} admits one more only while it has at most {design.n_cap})")
+    when = (f" {history._at(p.dose_time)}, when that dose was" if p.dose_time is not None
+            else ", which was (on the rows before his)")
+    return (f"backfill patient {p.patient} ({_row_place(history, row + 1)}) was treated at {lev(k)}{when} not open "
+            f"for backfill: {'; '.join(why)}; the decision goes on from the data as treated")

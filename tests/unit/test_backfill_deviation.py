@@ -1,0 +1,136 @@
+"""BF-BOIN: a backfill patient treated at a dose that was not open for backfill when he arrived is warned
+(``dose_deviation``), never silent.  The opening rule (SPEC 8.6) is the design's own, evaluated with what was known
+at his ``dose_time`` -- without times, with what the rows before his show.  Not an error: the decision goes on from
+the data as treated.  Found accepted silently (a backfill patient at a dose without a response, or after backfill
+DLTs had made it unsafe), while the decision's own reason said backfill was closed."""
+
+from __future__ import annotations
+
+from adcbridge.dosefinding import boin_backfill, next_dose
+from adcbridge.dosefinding.backfill.conformance import logged_cases
+from adcbridge.dosefinding.history import History, Patient
+from tests.clirun import run
+
+TAIL = "; the decision goes on from the data as treated"
+
+
+def P(pid, cohort, dose, dlt, backfill=False, efficacy=None, dose_time=None, assess_time=None):
+    return Patient(pid, cohort, dose, dlt, dose_time=dose_time, assess_time=assess_time, efficacy=efficacy,
+                   backfill=backfill)
+
+
+def _deviations(decision) -> list[str]:
+    return [i.message for i in decision.issues if i.code == "dose_deviation"]
+
+
+def _esc(response: bool, times: bool = True) -> list[Patient]:
+    """Cohort 1 at dose 1 (0/3, assessed day 28; a response on P1 or none), cohort 2 at dose 2 dosed day 30, pending."""
+    def at(x):
+        return x if times else None
+    return ([P(f"P{i}", 1, 1, False, efficacy=response and i == 1, dose_time=at(0), assess_time=at(28))
+             for i in (1, 2, 3)]
+            + [P(f"P{i}", 2, 2, None, dose_time=at(30)) for i in (4, 5, 6)])
+
+
+DESIGN = boin_backfill(0.3, 5, dlt_window=28)
+
+F5 = """patient,cohort,dose,dlt,efficacy,backfill,dose_time,assess_time
+P1,1,1,0,0,0,0,28
+P2,1,1,0,0,0,0,28
+P3,1,1,0,0,0,0,28
+P4,2,2,,,0,30,
+P5,2,2,,,0,30,
+P6,2,2,,,0,30,
+P7,3,1,0,,1,31,60
+"""
+
+
+def test_a_backfill_patient_at_a_dose_without_a_response_is_warned():
+    d = next_dose(DESIGN, History(tuple(_esc(False) + [P("P7", 3, 1, False, True, dose_time=31, assess_time=60)])))
+    issue = [i for i in d.issues if i.code == "dose_deviation"]
+    assert [i.severity for i in issue] == ["warning"]
+    assert issue[0].message == ("backfill patient P7 (patient row 7) was treated at level 1 at day 31, when that "
+                                "dose was not open for backfill: no response had been seen at level 1" + TAIL)
+    # the decision goes on from the data as treated
+    assert (d.rule, d.next_dose, d.extra["backfill_open"]) == ("awaiting_outcomes", 2, [])
+
+
+def test_a_backfill_patient_after_backfill_dlts_made_the_dose_unsafe_is_warned():
+    # dose 1 at day 35: 0/3 escalation + 2/2 backfill (DLTs assessed days 32, 34) = 2/5 >= D(5) = 2, and pooled with
+    # dose 2 (no outcome yet) also 2/5: not safe.  P7 (day 31: 0/3) and P8 (day 33: 1/4 < D(4) = 2) were fine
+    rows = _esc(True) + [P("P7", 3, 1, True, True, dose_time=31, assess_time=32),
+                         P("P8", 3, 1, True, True, dose_time=33, assess_time=34),
+                         P("P9", 3, 1, False, True, dose_time=35, assess_time=63)]
+    assert _deviations(next_dose(DESIGN, History(tuple(rows)))) == [
+        "backfill patient P9 (patient row 9) was treated at level 1 at day 35, when that dose was not open for "
+        "backfill: level 1 was not safe (2/5 DLTs, and 2/5 pooled with level 2: at or above the de-escalation "
+        "boundary)" + TAIL]
+
+
+def test_an_unsafe_lower_dose_closes_the_doses_above_it():
+    # cohorts at doses 1 and 2 (0/3 each, a response at each), cohort 3 at dose 3 pending from day 60; backfill DLTs
+    # at dose 1 (B1-B4): at day 69 dose 1 is 4/7 (>= D(7) = 3) and pooled with dose 2 4/10 (>= D(10) = 4): dose 2,
+    # safe by itself, is closed too
+    rows = ([P(f"P{i}", 1, 1, False, efficacy=i == 1, dose_time=0, assess_time=28) for i in (1, 2, 3)]
+            + [P(f"P{i}", 2, 2, False, efficacy=i == 4, dose_time=30, assess_time=58) for i in (4, 5, 6)]
+            + [P(f"P{i}", 3, 3, None, dose_time=60) for i in (7, 8, 9)]
+            + [P(f"B{k}", 4, 1, True, True, dose_time=59 + 2 * k, assess_time=60 + 2 * k) for k in (1, 2, 3, 4)]
+            + [P("B5", 5, 2, None, True, dose_time=69)])
+    assert _deviations(next_dose(DESIGN, History(tuple(rows)))) == [
+        "backfill patient B5 (patient row 14) was treated at level 2 at day 69, when that dose was not open for "
+        "backfill: level 1 was not safe (4/7 DLTs, and 4/10 pooled with level 2: at or above the de-escalation "
+        "boundary), which closes every dose above it" + TAIL]
+
+
+def test_a_backfill_patient_beyond_the_cap_is_warned():
+    # n_cap 3: dose 1 has 3 escalation patients, B1 makes 4 (3 <= 3 before him: open); B2 finds 4 > 3
+    rows = _esc(True) + [P("B1", 3, 1, None, True, dose_time=31), P("B2", 4, 1, None, True, dose_time=32)]
+    assert _deviations(next_dose(boin_backfill(0.3, 5, dlt_window=28, n_cap=3), History(tuple(rows)))) == [
+        "backfill patient B2 (patient row 8) was treated at level 1 at day 32, when that dose was not open for "
+        "backfill: level 1 had reached the cap (4 patients, escalation and backfill; n_cap = 3 admits one more only "
+        "while it has at most 3)" + TAIL]
+
+
+def test_without_times_the_rows_before_the_patient_decide():
+    d = next_dose(DESIGN, History(tuple(_esc(False, times=False) + [P("P7", 3, 1, False, True)])))
+    assert _deviations(d) == ["backfill patient P7 (patient row 7) was treated at level 1, which was (on the rows "
+                              "before his) not open for backfill: no response had been seen at level 1" + TAIL]
+    # two backfill DLTs on the rows before B3: 2/5 at dose 1 (cohort 2 pending): not safe
+    rows = _esc(True, times=False) + [P("B1", 3, 1, True, True), P("B2", 4, 1, True, True), P("B3", 5, 1, None, True)]
+    assert _deviations(next_dose(DESIGN, History(tuple(rows)))) == [
+        "backfill patient B3 (patient row 9) was treated at level 1, which was (on the rows before his) not open "
+        "for backfill: level 1 was not safe (2/5 DLTs, and 2/5 pooled with level 2: at or above the de-escalation "
+        "boundary)" + TAIL]
+
+
+def test_backfill_patients_at_open_doses_give_no_warning():
+    # the history of test_boin_backfill's pooled-escalation case: B1-B3 at dose 1 (a response, safe before each)
+    esc = [P("P1", 1, 1, False, efficacy=True), P("P2", 1, 1, False), P("P3", 1, 1, False),
+           P("P4", 2, 2, False), P("P5", 2, 2, False), P("P6", 2, 2, False)]
+    rows = esc + [P("B1", 3, 1, True, True), P("B2", 3, 1, True, True), P("B3", 3, 1, False, True)]
+    d = next_dose(boin_backfill(0.3, 4), History(tuple(rows)))
+    assert (d.rule, d.issues) == ("pooled_escalate", ())
+    # with times: P7 and P8 came while dose 1 was safe (0/3, then 1/4)
+    rows = _esc(True) + [P("P7", 3, 1, True, True, dose_time=31, assess_time=32),
+                         P("P8", 3, 1, True, True, dose_time=33, assess_time=34)]
+    assert next_dose(DESIGN, History(tuple(rows))).issues == ()
+    # the simulator's own backfill patients, each history as it was at a logged decision point
+    design = boin_backfill(0.3, 5, n_cap=4)
+    cases = [h for h, _ in logged_cases(design, n_trials=6, seed=2)]
+    assert sum(h.has_backfill for h in cases) > 20
+    assert all(_deviations(next_dose(design, h)) == [] for h in cases)
+
+
+def test_the_command_line_shows_the_warning(tmp_path, capsys):
+    h = tmp_path / "f5.csv"
+    h.write_text(F5)
+    base = ["next", "--design", "boin-backfill", "--doses", "5", "--target", "0.3", "--dlt-window", "28"]
+    code, out, err = run(capsys, *base, "--history", h)
+    assert code == 0
+    assert ("warning: backfill patient P7 (line 8) was treated at level 1 at day 31, when that dose was not open "
+            "for backfill: no response had been seen at level 1" + TAIL) in out
+    assert "backfill is closed (no lower dose has shown a response)" in out
+    # the same patient after a response at dose 1 (the CLI tests' history, P1 responding): no warning
+    h.write_text(F5.replace("P1,1,1,0,0,0,0,28", "P1,1,1,0,1,0,0,28"))
+    code, out, err = run(capsys, *base, "--history", h)
+    assert code == 0 and "warning" not in out
