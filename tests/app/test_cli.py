@@ -163,9 +163,11 @@ def test_more_bad_arguments(capsys, tmp_path, args, needle):
 @pytest.mark.parametrize("yaml_text,needle", [
     ("name: x\ntarget: 0.3\ndose_levels: [1, 2, 3]\noptions: {boin: {n_doses: 4}}\n", "repeats"),
     ("name: x\ntarget: 0.3\ndose_levels: [1, 2, 3]\noptions: {boin: 5}\n", "options.boin"),
-    ("name: x\ntarget: 0.3\ndose_levels: [1, 2, 3]\noptions: {boin: {cutoff_eli: 2}}\n", "the boin design"),
+    ("name: x\ntarget: 0.3\ndose_levels: [1, 2, 3]\noptions: {boin: {cutoff_eli: 2}}\n",
+     "'options.boin.cutoff_eli' (line 4): must be < 1, got 2"),
     ("name: x\ntarget: 0.3\ndose_levels: [1, 2, 3\n", "malformed YAML"),
-    ("name: x\ntarget: 0.3\ndose_levels: [1, 2, 3]\nscenarios: [{name: a, p_true: [0.1]}]\n", "scenario 'a'"),
+    ("name: x\ntarget: 0.3\ndose_levels: [1, 2, 3]\nscenarios: [{name: a, p_true: [0.1]}]\n",
+     "'scenarios[1].p_true' (line 4): has 1 probability for 3 dose levels"),
 ])
 def test_bad_trial_yaml_names_the_file_and_field(capsys, tmp_path, yaml_text, needle):
     f = tmp_path / "trial.yaml"

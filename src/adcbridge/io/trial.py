@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ from adcbridge.dosefinding.outcomes import counts_from_table
 from adcbridge.dosefinding.registry import design_class, design_names
 
 from .tables import read_table
-from .yaml_files import load_yaml_model, misread_value, unknown_key
+from .yaml_files import load_yaml_model, located_error, misread_value, read_yaml, spec_problem, unknown_key
 
 __all__ = ["TrialSpec", "Scenario", "load_trial_spec", "read_dose_counts"]
 
@@ -94,6 +95,9 @@ def _check_raw(raw: dict) -> tuple[tuple, str] | None:
     if raw.get("scenarios") == []:
         return ("scenarios",), ("is empty: list at least one scenario ({name: ..., p_true: [...]}), or leave the "
                                 "key out for the design alone")
+    found = _check_scenarios(raw)
+    if found:
+        return found
     options = raw.get("options")
     if not isinstance(options, dict):
         return None
@@ -110,17 +114,75 @@ def _check_raw(raw: dict) -> tuple[tuple, str] | None:
     return None
 
 
+def _is_probability(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and 0 <= v <= 1
+
+
+def _check_scenarios(raw: dict) -> tuple[tuple, str] | None:
+    """Every scenario's ``p_true``: probabilities in [0, 1], one per dose level (checked when the file is read,
+    not when the scenario is simulated)."""
+    scenarios = raw.get("scenarios")
+    if not isinstance(scenarios, list):
+        return None                                    # the model words it
+    levels = raw.get("dose_levels")
+    n_levels = len(levels) if isinstance(levels, list) else None
+    for i, entry in enumerate(scenarios):
+        p_true = entry.get("p_true") if isinstance(entry, dict) else None
+        if not isinstance(p_true, list):
+            continue                                   # missing, or not a list: the model words it
+        loc = ("scenarios", i, "p_true")
+        if not p_true:
+            return loc, "is empty: give one true DLT probability per dose level"
+        for j, v in enumerate(p_true):
+            if not _is_probability(v):
+                return loc + (j,), f"must be a number in [0, 1], got {v!r}"
+        if n_levels is not None and len(p_true) != n_levels:
+            many = "probability" if len(p_true) == 1 else "probabilities"
+            return loc, (f"has {len(p_true)} {many} for {n_levels} dose levels: give one true DLT probability per "
+                         f"dose level")
+    return None
+
+
+#: the top-level key of the trial file that gives each design parameter shared by the designs
+_SHARED_KEY = {"target": "target", "n_doses": "dose_levels", "dose_levels": "dose_levels", "dose_unit": "dose_unit",
+               "cohort_size": "cohort_size", "n_cohorts": "n_cohorts"}
+
+
+def _design_problem(message: str, kind: str, raw: dict) -> tuple[tuple, str]:
+    """A design's error (built from the trial file) as ``(key path in the file, message)``: at the option of
+    ``options.<design>`` or the top-level key (``target``, ``dose_levels``, ...) it comes from, else at the
+    design's options, else nowhere (``()``)."""
+    options = raw.get("options")
+    opts = options.get(kind) if isinstance(options, dict) else None
+    opts = opts if isinstance(opts, dict) else {}
+    given = {**{p: raw[k] for p, k in _SHARED_KEY.items() if k in raw and p != "n_doses"}, **opts}
+    loc, msg = spec_problem(message, design_class(kind).model_fields, given)
+    if loc and loc[0] in opts:
+        return ("options", kind, *loc), msg
+    if loc and loc[0] in _SHARED_KEY and _SHARED_KEY[loc[0]] in raw:
+        return (_SHARED_KEY[loc[0]], *loc[1:]), f"{msg} (the {kind} design)"
+    if isinstance(options, dict) and kind in options:
+        return ("options", kind), message
+    return (), f"the {kind} design: {message}"
+
+
 def load_trial_spec(path: str | Path) -> TrialSpec:
-    """Read and validate a trial YAML file; errors name the file, the key and its line."""
+    """Read and validate a trial YAML file; errors name the file, the key and its line.
+
+    Every scenario's ``p_true`` is checked here (probabilities in [0, 1], one per dose level), and so is every
+    design the file describes -- its design, those it gives options for and the designs the trial is compared
+    with (BOIN, 3+3, CRM) -- before anything is simulated."""
     path = Path(path)
     spec = load_yaml_model(path, TrialSpec, check=_check_raw)
-    # every design the file describes must be valid: its design, those it gives options for, and the designs the
-    # trial is compared with (BOIN, 3+3, CRM)
+    text = raw = None
     for kind in dict.fromkeys([spec.design, *spec.options, "boin", "3+3", "crm"]):
         try:
             spec.build_design(kind)
         except (ValueError, TypeError) as exc:
-            raise ValueError(f"{path}: the {kind} design: {str(exc).splitlines()[0]}") from None
+            if raw is None:
+                text, raw = read_yaml(path)
+            loc, msg = _design_problem(str(exc).splitlines()[0], kind, raw if isinstance(raw, dict) else {})
+            raise located_error(path, text, loc, msg) from None
     return spec
 
 

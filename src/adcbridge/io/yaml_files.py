@@ -17,7 +17,8 @@ from pydantic import BaseModel, ValidationError
 from adcbridge.spec import field_path, house_words
 
 __all__ = ["load_yaml_model", "node_line", "read_yaml", "UniqueKeyLoader", "misread_value", "misread_values",
-           "whole_numbers", "did_you_mean", "unknown_key", "expected_keys"]
+           "whole_numbers", "did_you_mean", "unknown_key", "expected_keys", "spec_problem", "located_error",
+           "sorted_errors"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -297,6 +298,68 @@ def unknown_key(key, choices) -> str:
     return f"unknown key {str(key)!r}{did_you_mean(key, choices)}"
 
 
+#: a specification's sentence about one parameter (:mod:`adcbridge.spec`): "The 'x' parameter of boin must be ...
+#: Got 'abc'."
+_PARAMETER = re.compile(r"^The '(?P<param>[^']+)' parameter of \S+ (?P<msg>.+?)\.?(?: Got (?P<value>.+?)\.?)?$")
+_NO_PARAMETER = re.compile(r"^(?P<spec>\S+) has no parameter '(?P<param>[^']+)'\.?$")
+#: messages about one value (so a list parameter's bad entry can be pointed at)
+_ONE_VALUE = re.compile(r"^must be (a number|a whole number|a finite number|in |>|<|text|true or false)")
+
+
+def spec_problem(message: str, fields, options: dict) -> tuple[tuple, str]:
+    """A specification's error message (:class:`adcbridge.spec.SpecError`) as ``(key path among the options
+    given, message in the shape of a YAML file's errors)``: ``The 'skeleton' parameter of crm must be a number. Got
+    'abc'.`` -> ``(('skeleton', 2), "must be a number, got 'abc'")``; ``boin has no parameter 'targt'.`` ->
+    ``(('targt',), "boin has no parameter 'targt'; did you mean 'target'?")`` (``fields``: the parameters the
+    specification has).  A sentence about several parameters is kept whole, at the one it names that was given
+    (else at ``()``)."""
+    message = message.strip().removeprefix("Value error, ")
+    m = _NO_PARAMETER.match(message)
+    if m:
+        param = m.group("param")
+        return (param,), f"{m.group('spec')} has no parameter {param!r}{did_you_mean(param, fields)}"
+    m = _PARAMETER.match(message)
+    if not m:                             # a sentence about several parameters: point at the one it names
+        named = re.search(r"The '(?P<param>[^']+)' parameter", message)
+        return ((named.group("param"),) if named and named.group("param") in options else ()), message
+    param, msg, value = m.group("param"), m.group("msg"), m.group("value")
+    loc: tuple = (param,)
+    given = options.get(param)
+    if value is not None and isinstance(given, list) and _ONE_VALUE.match(msg) and value != repr(given):
+        hits = [k for k, v in enumerate(given) if repr(v) == value]
+        if len(hits) == 1:
+            loc = (param, hits[0])
+    return loc, msg if value is None else f"{msg}, got {value}"
+
+
+def sorted_errors(errors: list[dict], text: str | None = None) -> list[dict]:
+    """pydantic's errors with the unknown keys first, in the order of the file when its ``text`` is given (the
+    others in pydantic's order): a misspelt required key (``targt: 0.3``) is named as unknown, with the nearest
+    name, before the key it misspells is missed."""
+    node = None
+    if text is not None:
+        try:
+            node = yaml.compose(text)
+        except yaml.YAMLError:
+            node = None
+
+    def key(err: dict):
+        if err.get("type") != "extra_forbidden":
+            return (1, 0)
+        return (0, node_line(node, tuple(err["loc"])) or 0)
+    return sorted(errors, key=key)
+
+
+def located_error(path: str | Path, text: str | None, loc: tuple, message: str) -> ValueError:
+    """The one-line error of a YAML file about the key path ``loc``: ``f.yaml: 'tox[2].reversible' (line 5):
+    ...`` (``f.yaml: ...`` when ``loc`` is empty; the line is the deepest node of ``loc`` that ``text`` has)."""
+    if not loc:
+        return ValueError(f"{path}: {message}")
+    line = _line_in(text, loc) if text is not None else None
+    where = f" (line {line})" if line else ""
+    return ValueError(f"{path}: '{field_path(loc)}'{where}: {message}")
+
+
 def expected_keys(model, loc: tuple, raw) -> list[str]:
     """The keys the model expects in the mapping at key path ``loc`` of ``raw`` (empty when not known)."""
     tp, value = model, raw
@@ -345,7 +408,9 @@ def load_yaml_model(path: str | Path, model: type[M], *, empty_ok: bool = False,
     """Read ``path`` as YAML and validate it with ``model``; every error is a one-line ``ValueError`` that starts
     with the file name and names the key path and its line.  Before the model sees the values,
     :func:`misread_value` refuses a number or boolean written as text where the model expects one, and ``check``
-    (given the raw mapping; it returns a key path and a message, or None) checks what the model cannot type."""
+    (given the raw mapping; it returns a key path and a message, or None) checks what the model cannot type.  Of
+    the model's errors, an unknown key is named first (with the nearest name: a misspelt required key reads
+    ``unknown key 'targt'; did you mean 'target'?``, not that ``target`` is required)."""
     path = Path(path)
     text, raw = read_yaml(path)
     if raw is None and empty_ok:
@@ -354,14 +419,11 @@ def load_yaml_model(path: str | Path, model: type[M], *, empty_ok: bool = False,
         raise ValueError(f"{path}: expected a mapping of settings at the top level")
     found = misread_value(raw, model) or (check(raw) if check else None)
     if found:
-        loc, msg = found
-        line = _line_in(text, loc)
-        where = f" (line {line})" if line else ""
-        raise ValueError(f"{path}: '{field_path(loc)}'{where}: {msg}")
+        raise located_error(path, text, *found)
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
+        err = sorted_errors(exc.errors(include_url=False), text)[0]
         msg = house_words(str(err["msg"]))
         if err.get("type") == "extra_forbidden":
             loc = tuple(err["loc"])

@@ -293,8 +293,10 @@ def _check_simulate(a, study) -> list[tuple[tuple, str]]:
     if len(targets) > 1:
         problems.append((("designs",), f"the designs compared have different targets {sorted(targets, key=str)}; "
                                        f"operating characteristics score every design against one target"))
-    if not a.scenarios:
-        problems.append((("scenarios",), "give named scenarios: '- {name: ..., p_true: [...]}'"))
+    if a.scenarios == []:
+        problems.append((("scenarios",), "is empty: list at least one scenario ({name: ..., p_true: [...]})"))
+    elif a.scenarios is None:
+        problems.append((("scenarios",), "is required: list the named scenarios ({name: ..., p_true: [...]})"))
     names = set()
     n_levels = len(next(iter(levels))) if len(levels) == 1 else None
     for k, sc in enumerate(a.scenarios or []):

@@ -145,6 +145,8 @@ def load_study(path: str | Path) -> Study:
                 continue                              # named above, in the words of every YAML file
             if err["type"] == "extra_forbidden":
                 msg = unknown_key(loc[-1], expected_keys(StudyFile, loc[:-1], raw))
+            elif err["type"] != "missing" and "got" not in msg.lower():     # `seed: yes`: show what was written
+                msg = f"{msg.rstrip('.')}, got {err.get('input')!r}"
             if len(loc) >= 4 and loc[0] == "analyses" and loc[2] == "data" and loc[3] in ("str", "list[str]"):
                 key = loc[:3]                         # `data: 5`, `data: [1]`: one line for the union's members
                 line = f"{_where(root, key)}: expected a file name or a list of file names"
