@@ -13,6 +13,14 @@ when some cohort was treated elsewhere than the protocol gave, ``off_protocol`` 
 With accelerated titration (one MTD) the history first follows the titration's path (:func:`titration_phase`:
 rules ``titration``, a next cohort of 1, and ``titration_fill``, completing the cohort where it ended); the
 rules apply from the completed first cohort on, and the maximum sample size counts cohorts.
+
+**Elimination is sticky** (as BOIN's): a combination eliminated by the data at the end of any cohort of the
+history (that cohort's cumulative counts; the quadrant for one MTD, the waterfall's own elimination for the
+waterfall) stays eliminated -- in ``eliminated``, never the next combination, never selected -- even when it was
+treated again (a deviation) and its rate fell below the cutoff; the reason then cites the data at elimination
+("... (3/3 DLTs at (2, 1) when it was eliminated: ...)"), and each cohort treated at an eliminated combination
+is a ``treated_eliminated_dose`` warning.  On a history that follows the protocol this is the data's own
+elimination (an eliminated combination is never treated).
 """
 
 from __future__ import annotations
@@ -24,8 +32,16 @@ import numpy as np
 from adcbridge.results import ColumnTable, Issue, make_provenance
 
 from ..nextdose import NextDose
-from .history import cohort_cells, cohort_groups, grid_counts
-from .kernel import RULES, SELECT_STOPS, TIE_BREAK_RULE, decide_grid
+from .history import cohort_groups, grid_counts
+from .kernel import (
+    ELIMINATE_CURRENT,
+    RULES,
+    SELECT_STOPS,
+    STOP_ELIMINATE,
+    TIE_BREAK_RULE,
+    decide_grid,
+    quadrant_eliminated,
+)
 from .selection import (
     eliminated_cells,
     select_comb_batch,
@@ -35,7 +51,6 @@ from .selection import (
 from .tables import comb_tables
 from .waterfall import (
     CONTINUE,
-    STOP_ELIMINATE,
     SUB_END,
     NextSubtrial,
     SubtrialStep,
@@ -44,6 +59,7 @@ from .waterfall import (
     subtrial_paths,
     subtrial_step,
 )
+from .waterfall import STOP_ELIMINATE as SUB_STOP_ELIMINATE
 
 __all__ = ["WaterfallSteps", "decide", "off_protocol", "select_from_grid", "waterfall_steps"]
 
@@ -52,17 +68,19 @@ def _pair(cell: int, K: int) -> tuple[int, int]:
     return (int(cell) // K + 1, int(cell) % K + 1)
 
 
-def select_from_grid(design, n, y, rows_eliminated_from: int | None = None):
-    """The MTD the design selects from (J, K) counts: a pair, a list of pairs (contour) or None."""
+def select_from_grid(design, n, y, rows_eliminated_from: int | None = None, eliminated=None):
+    """The MTD the design selects from (J, K) counts: a pair, a list of pairs (contour) or None.  ``eliminated``
+    (J, K): the cells the live trial eliminated (sticky elimination), never selected whatever the data say now."""
     J, K = design.grid
     n = np.asarray(n, dtype=np.int64).reshape(1, J, K)
     y = np.asarray(y, dtype=np.int64).reshape(1, J, K)
     rule = selection_rule(design, max(int(n.max()), 3))
+    also = None if eliminated is None else np.asarray(eliminated, dtype=bool).reshape(1, J, K)
     if not design.mtd_contour:
-        mtd, p_est, _ = select_comb_batch(n, y, rule)
+        mtd, p_est, _ = select_comb_batch(n, y, rule, also_eliminated=also)
         return (_pair(mtd[0], K) if mtd[0] >= 0 else None), p_est[0]
     mtd, p_est, _ = select_waterfall(n, y, rule, None if rows_eliminated_from is None
-                                     else np.array([rows_eliminated_from]))
+                                     else np.array([rows_eliminated_from]), eliminated=also)
     pairs = [(i + 1, int(c) + 1) for i, c in enumerate(mtd[0]) if c >= 0]
     return (pairs or None), p_est[0]
 
@@ -83,7 +101,10 @@ class WaterfallSteps:
     number (0-based, in the order the subtrials were first entered), the cohorts treated on its path, the lowest
     level of A (0-based) eliminated by the first subtrial (J: none), the step inside the subtrial and, where a
     subtrial ended, :func:`.waterfall.after_subtrial`'s answer for those cohorts (``ended_at``: their positions).
-    ``next_cell`` is the combination the protocol gives next (-1: the trial stops)."""
+    ``next_cell`` is the combination the protocol gives next (-1: the trial stops).  ``path_eliminated`` (C, J, K):
+    the cells eliminated by the data at the end of that cohort or an earlier one (each subtrial's path from its
+    first too-toxic combination on: sticky); ``eliminated`` adds the rows above a first-subtrial MTD (``rows_elim``,
+    not sticky)."""
 
     sub: np.ndarray
     number: np.ndarray
@@ -93,6 +114,8 @@ class WaterfallSteps:
     ended_at: np.ndarray
     after: NextSubtrial | None
     next_cell: np.ndarray
+    path_eliminated: np.ndarray
+    eliminated: np.ndarray
 
 
 def waterfall_steps(design, cells, n_pref, y_pref, tables) -> WaterfallSteps:
@@ -101,7 +124,10 @@ def waterfall_steps(design, cells, n_pref, y_pref, tables) -> WaterfallSteps:
     path, so the subtrial after a cohort is that of its combination; a subtrial's number is the order in which
     the subtrials were first entered, and its cohorts used are all the cohorts treated on its path.  On a history
     that follows the protocol these are the simulator's subtrial, number and cohorts used; on one that does not
-    (an off-protocol cohort), the decision goes on from the data as treated."""
+    (an off-protocol cohort), the decision goes on from the data as treated, elimination staying sticky: a cell
+    eliminated by the data after an earlier cohort stays eliminated (in the steps and the subtrial MTDs); the rows
+    above a first-subtrial MTD follow that subtrial's data as they stand (a decision, not an elimination by the
+    data: going back to the first subtrial reopens them)."""
     J, K = design.grid
     cells = np.asarray(cells, dtype=np.int64)
     C = cells.size
@@ -114,6 +140,7 @@ def waterfall_steps(design, cells, n_pref, y_pref, tables) -> WaterfallSteps:
         count[s] = count.get(s, 0) + 1
         number[p], used[p] = first_entry[s], count[s]
     rule = _rule(design, tables)
+    path_elim = np.logical_or.accumulate(eliminated_cells(n_pref, y_pref, tables.eliminate_ge, "path"), axis=0)
     rows_elim = np.full(C, J, dtype=np.int64)
     later = np.flatnonzero(subs != 0)
     if later.size:                      # the first subtrial's MTD (on its path's data) eliminates rows above it
@@ -121,20 +148,23 @@ def waterfall_steps(design, cells, n_pref, y_pref, tables) -> WaterfallSteps:
         first[:, 0] = True
         first[J - 1, :] = True
         ns = after_subtrial(np.where(first, n_pref[later], 0), np.where(first, y_pref[later], 0),
-                            np.zeros(later.size, dtype=np.int64), tables=tables, rule=rule)
+                            np.zeros(later.size, dtype=np.int64), tables=tables, rule=rule,
+                            eliminated=path_elim[later])
         rows_elim[later] = ns.rows_eliminated_from
     budgets = np.array(design.cohorts_per_subtrial)
     step = subtrial_step(n_pref, y_pref, cells, used, budgets[number], tables=tables, earlystop=design.earlystop,
-                         extrasafe=design.extrasafe)
+                         extrasafe=design.extrasafe, eliminated=path_elim)
     next_cell = step.next_cell.copy()
     ended_at = np.flatnonzero(step.status == SUB_END)
     after = None
     if ended_at.size:
-        after = after_subtrial(n_pref[ended_at], y_pref[ended_at], subs[ended_at], tables=tables, rule=rule)
+        after = after_subtrial(n_pref[ended_at], y_pref[ended_at], subs[ended_at], tables=tables, rule=rule,
+                               eliminated=path_elim[ended_at])
         rows_elim[ended_at] = np.where(subs[ended_at] == 0, after.rows_eliminated_from, rows_elim[ended_at])
         go = (after.next_sub >= 0) & (number[ended_at] + 1 < budgets.size)
         next_cell[ended_at] = np.where(go, after.start, -1)
-    return WaterfallSteps(subs, number, used, rows_elim, step, ended_at, after, next_cell)
+    elim = path_elim | (np.arange(J)[None, :, None] >= rows_elim[:, None, None])
+    return WaterfallSteps(subs, number, used, rows_elim, step, ended_at, after, next_cell, path_elim, elim)
 
 
 def off_protocol(design, groups, steps: WaterfallSteps) -> list[dict]:
@@ -158,36 +188,9 @@ def _rule(design, tables):
     return _single_rule(design, tables)
 
 
-def decide(design, history) -> NextDose:
-    n, y = grid_counts(design, history)
-    if design.mtd_contour:
-        return _decide_waterfall(design, history, n, y)
-    cells = cohort_cells(design, history)
-    if not design.uses_titration:
-        return _decide(design, n, y, cells)
-    cohorts, titrating = titration_phase(design, history)
-    if titrating is None:
-        return _decide(design, n, y, cells, full=cohorts >= design.n_cohorts)
-    K = design.grid[1]
-    cur, nxt = titrating
-    lab = design.dose_label
-    last = history.patients[-1]
-    if nxt is not None:
-        reason = (f"no DLT at {lab(_pair(cur, K))} during the accelerated titration: treat one patient at "
-                  f"{lab(_pair(nxt, K))}")
-        return _decide(design, n, y, cells, override=(nxt, "escalate", "titration", reason, 1))
-    why = "a DLT" if last.dlt else "no DLT, at the top combination,"
-    reason = (f"{why} at {lab(_pair(cur, K))} ends the accelerated titration: complete the cohort with "
-              f"{design.cohort_size - 1} more patients there")
-    return _decide(design, n, y, cells, override=(cur, "stay", "titration_fill", reason, design.cohort_size - 1))
-
-
-def _decide_waterfall(design, history, n, y) -> NextDose:
-    """The waterfall's decision: the protocol's step after every cohort (:func:`waterfall_steps`), the last one
-    decides; cohorts treated elsewhere than the protocol's combination are listed under ``off_protocol`` and as
-    warnings (the decision goes on from the data as treated)."""
+def _prefix_counts(design, history, groups):
+    """(n_pref, y_pref): the cumulative counts (C, J, K) after each of the C cohorts ``groups``."""
     J, K = design.grid
-    groups = cohort_groups(design, history)
     C = len(groups)
     index = np.repeat(np.arange(C), [g.n for g in groups])
     a = np.array([p.dose_a - 1 for p in history.patients], dtype=np.int64)
@@ -197,20 +200,94 @@ def _decide_waterfall(design, history, n, y) -> NextDose:
     y_add = np.zeros((C, J, K), dtype=np.int64)
     np.add.at(n_add, (index, a, b), 1)
     np.add.at(y_add, (index, a, b), dlt)
+    return np.cumsum(n_add, axis=0), np.cumsum(y_add, axis=0)
+
+
+@dataclass(frozen=True)
+class Sticky:
+    """Sticky elimination after the last cohort: ``mask`` (J, K), the cells eliminated at the end of some cohort;
+    ``at`` maps each such flat cell to (the cell whose data eliminated it, its DLTs and patients then);
+    ``issues``: the cohorts treated at a cell eliminated before them (``treated_eliminated_dose``)."""
+
+    mask: np.ndarray
+    at: dict
+    issues: tuple
+
+
+def _sticky(design, groups, n_pref, y_pref, masks) -> Sticky:
+    """:class:`Sticky` from the cumulative masks (C, J, K) of the cells eliminated after each cohort: a cell
+    first eliminated after cohort p was eliminated by the data of the combination treated in cohort p (the only
+    one whose counts changed)."""
+    K = design.grid[1]
+    lab = design.dose_label
+    C = len(groups)
+    flat = masks.reshape(C, -1)
+    at = {}
+    for c in np.flatnonzero(flat[-1]):
+        p = int(flat[:, c].argmax())
+        cause = groups[p].cell
+        at[int(c)] = (cause, int(y_pref[p].flat[cause]), int(n_pref[p].flat[cause]))
+    issues = tuple(Issue("treated_eliminated_dose", f"cohort {g.cohort} ({', '.join(g.patients)}) was treated at "
+                                                    f"{lab(_pair(g.cell, K))}, which had been eliminated")
+                   for p, g in enumerate(groups) if p and flat[p - 1, g.cell])
+    return Sticky(masks[-1], at, issues)
+
+
+def decide(design, history) -> NextDose:
+    n, y = grid_counts(design, history)
+    if design.mtd_contour:
+        return _decide_waterfall(design, history, n, y)
+    groups = cohort_groups(design, history)
+    cells = [g.cell for g in groups]
+    n_pref, y_pref = _prefix_counts(design, history, groups)
+    tables = comb_tables(design, max(int(n.sum()), design.max_sample_size) + design.cohort_size)
+    masks = np.logical_or.accumulate(quadrant_eliminated(n_pref, y_pref, tables.eliminate_ge), axis=0)
+    sticky = _sticky(design, groups, n_pref, y_pref, masks)
+    if not design.uses_titration:
+        return _decide(design, n, y, cells, sticky=sticky, issues=sticky.issues)
+    cohorts, titrating = titration_phase(design, history)
+    if titrating is None:
+        return _decide(design, n, y, cells, full=cohorts >= design.n_cohorts, sticky=sticky, issues=sticky.issues)
+    K = design.grid[1]
+    cur, nxt = titrating
+    lab = design.dose_label
+    last = history.patients[-1]
+    if nxt is not None:
+        reason = (f"no DLT at {lab(_pair(cur, K))} during the accelerated titration: treat one patient at "
+                  f"{lab(_pair(nxt, K))}")
+        return _decide(design, n, y, cells, override=(nxt, "escalate", "titration", reason, 1), sticky=sticky,
+                       issues=sticky.issues)
+    why = "a DLT" if last.dlt else "no DLT, at the top combination,"
+    reason = (f"{why} at {lab(_pair(cur, K))} ends the accelerated titration: complete the cohort with "
+              f"{design.cohort_size - 1} more patients there")
+    return _decide(design, n, y, cells, override=(cur, "stay", "titration_fill", reason, design.cohort_size - 1),
+                   sticky=sticky, issues=sticky.issues)
+
+
+def _decide_waterfall(design, history, n, y) -> NextDose:
+    """The waterfall's decision: the protocol's step after every cohort (:func:`waterfall_steps`), the last one
+    decides; cohorts treated elsewhere than the protocol's combination are listed under ``off_protocol`` and as
+    warnings (the decision goes on from the data as treated)."""
+    J, K = design.grid
+    groups = cohort_groups(design, history)
+    n_pref, y_pref = _prefix_counts(design, history, groups)
     tables = comb_tables(design, max(int(n.sum()), design.max_sample_size) + design.cohort_size)
     cells = [g.cell for g in groups]
-    steps = waterfall_steps(design, cells, np.cumsum(n_add, axis=0), np.cumsum(y_add, axis=0), tables)
+    steps = waterfall_steps(design, cells, n_pref, y_pref, tables)
+    path = _sticky(design, groups, n_pref, y_pref, steps.path_eliminated)        # the data's eliminations
+    sticky = Sticky(steps.eliminated[-1], path.at, path.issues)                  # and the rows above an MTD
     deviations = off_protocol(design, groups, steps)
     if not deviations:
-        return _decide(design, n, y, cells, steps=steps)
+        return _decide(design, n, y, cells, steps=steps, sticky=sticky, issues=sticky.issues)
     lab = design.dose_label
     issues = tuple(Issue("off_protocol", f"cohort {d['cohort']} ({', '.join(d['patients'])}) was treated at "
                                          f"{lab(tuple(d['dose']))}; after cohort {d['after_cohort']} the waterfall "
                                          + (f"gave {lab(tuple(d['protocol_dose']))}" if d["protocol_dose"]
                                             else "had stopped the trial")
                                          + "; the decision goes on from the data as treated")
-                   for d in deviations)
-    return _decide(design, n, y, cells, steps=steps, notes={"off_protocol": deviations}, issues=issues)
+                   for d in deviations) + sticky.issues
+    return _decide(design, n, y, cells, steps=steps, notes={"off_protocol": deviations}, issues=issues,
+                   sticky=sticky)
 
 
 def titration_phase(design, history) -> tuple[int, tuple[int, int | None] | None]:
@@ -279,11 +356,12 @@ def decide_counts(design, n, dlt, current_dose) -> NextDose:
 
 
 def _decide(design, n, y, cells, full: bool | None = None, override=None, steps: WaterfallSteps | None = None,
-            notes: dict | None = None, issues: tuple = ()) -> NextDose:
+            notes: dict | None = None, issues: tuple = (), sticky: Sticky | None = None) -> NextDose:
     """The decision after the cohorts at ``cells``; ``full``: the maximum sample size is reached (default: by
     the number of patients); ``override`` = (next cell, word, rule, reason, next cohort size) of a titration
     step, which replaces the rules; ``steps``: the waterfall's steps after each cohort (the decision is the
-    last one's); ``notes``: record keys added to ``extra``, and ``issues`` the decision's issues."""
+    last one's); ``notes``: record keys added to ``extra``, and ``issues`` the decision's issues; ``sticky``: the
+    cells eliminated earlier in the trial (:class:`Sticky`; none given: the data's own elimination)."""
     J, K = design.grid
     cur = cells[-1]
     total = int(n.sum())
@@ -299,9 +377,12 @@ def _decide(design, n, y, cells, full: bool | None = None, override=None, steps:
     if override is not None:
         nxt, word, rule, reason, _ = override
         elim = eliminated_cells(n[None], y[None], tables.eliminate_ge)[0]
+        if sticky is not None:
+            elim = elim | sticky.mask
     elif not design.mtd_contour:
         g = decide_grid(n[None], y[None], np.array([cur]), np.array([full]),
-                        tables=tables, earlystop=design.earlystop, extrasafe=design.extrasafe)
+                        tables=tables, earlystop=design.earlystop, extrasafe=design.extrasafe,
+                        eliminated=None if sticky is None else sticky.mask[None])
         code, nxt = int(g.code[0]), int(g.next_cell[0])
         word, rule = RULES[code]
         elim = g.eliminated[0]
@@ -312,6 +393,9 @@ def _decide(design, n, y, cells, full: bool | None = None, override=None, steps:
         if g.tie[0]:
             extra["tie_break"] = TIE_BREAK_RULE
         reason = _reason(design, rule, rate, tables, nxt if nxt >= 0 else None, K, nd)
+        if code in (ELIMINATE_CURRENT, STOP_ELIMINATE):
+            reason = _sticky_reason(design, sticky, n, y, cur if code == ELIMINATE_CURRENT else 0, rate,
+                                    nxt if nxt >= 0 else None, "quadrant") or reason
     else:
         last = len(steps.sub) - 1                   # the waterfall decides from its steps (_decide_waterfall)
         sub, order, rows_elim = int(steps.sub[last]), int(steps.number[last]), int(steps.rows_elim[last])
@@ -319,7 +403,8 @@ def _decide(design, n, y, cells, full: bool | None = None, override=None, steps:
         extra["subtrial"] = {"number": order + 1, "doses": [list(_pair(c, K)) for c in paths[sub][:lengths[sub]]]}
         st = steps.step
         status, nxt = int(st.status[last]), int(steps.next_cell[last])
-        elim = eliminated_cells(n[None], y[None], tables.eliminate_ge, "path")[0]
+        data_elim = eliminated_cells(n[None], y[None], tables.eliminate_ge, "path")[0]
+        elim = data_elim.copy() if sticky is None else data_elim | sticky.mask
         if rows_elim < J:
             elim[rows_elim:] = True
         extra["next_subtrial"] = None
@@ -332,6 +417,9 @@ def _decide(design, n, y, cells, full: bool | None = None, override=None, steps:
             elif word == "stay" and nd and yd / nd <= tables.lambda_e:
                 rule, reason = "stay_top", (f"{rate} (escalate), but no higher combination of subtrial {order + 1} "
                                             f"is open: stay")
+            elif word == "de-escalate" and elim.flat[cur] and not data_elim.flat[cur]:   # eliminated earlier
+                rule = "eliminate"
+                reason = _sticky_reason(design, sticky, n, y, cur, rate, nxt, "path") + f" (subtrial {order + 1})"
             else:
                 reason = _reason(design, rule, rate, tables, nxt, K, nd) + f" (subtrial {order + 1})"
         elif status == SUB_END:
@@ -352,16 +440,23 @@ def _decide(design, n, y, cells, full: bool | None = None, override=None, steps:
                 reason = f"subtrial {order + 1} {why}; {found}; no further subtrial: stop and select the MTD contour"
         else:
             nxt, word = -1, "stop"
-            rule = "eliminate" if status == STOP_ELIMINATE else "extra_safety"
+            rule = "eliminate" if status == SUB_STOP_ELIMINATE else "extra_safety"
             reason = _reason(design, rule, rate, tables, None, K, nd)
-    if design.mtd_contour and nxt >= 0 and elim.flat[nxt]:      # only from a history treated off protocol
-        raise ValueError(f"The waterfall cannot go on from this history: its next combination "
-                         f"{lab(_pair(nxt, K))} is eliminated (after the cohorts treated off protocol: "
-                         + "; ".join(f"cohort {d['cohort']} at {lab(tuple(d['dose']))}"
-                                     for d in (notes or {}).get("off_protocol", []))
-                         + "); decide the next combination outside the design, or correct the history.")
+            if rule == "eliminate":
+                reason = _sticky_reason(design, sticky, n, y, 0, rate, None, "path") or reason
+    if nxt >= 0 and elim.flat[nxt]:      # only from a history treated at an eliminated combination or off protocol
+        if design.mtd_contour:
+            raise ValueError(f"The waterfall cannot go on from this history: its next combination "
+                             f"{lab(_pair(nxt, K))} is eliminated (after the cohorts treated off protocol: "
+                             + "; ".join(f"cohort {d['cohort']} at {lab(tuple(d['dose']))}"
+                                         for d in (notes or {}).get("off_protocol", []))
+                             + "); decide the next combination outside the design, or correct the history.")
+        raise ValueError(f"The design cannot go on from this history: its next combination {lab(_pair(nxt, K))} is "
+                         f"eliminated (after the cohorts treated at eliminated combinations); decide the next "
+                         f"combination outside the design, or correct the history.")
     extra.update(notes or {})
-    mtd, p_est = (select_from_grid(design, n, y, rows_elim) if select else (None, None))
+    mtd, p_est = (select_from_grid(design, n, y, rows_elim, eliminated=None if sticky is None else elim)
+                  if select else (None, None))
     a_idx, b_idx = np.divmod(np.arange(J * K), K)
     table = ColumnTable({
         "dose": [lab((a + 1, b + 1)) for a, b in zip(a_idx, b_idx)], "dose_a": a_idx + 1, "dose_b": b_idx + 1,
@@ -376,6 +471,28 @@ def _decide(design, n, y, cells, full: bool | None = None, override=None, steps:
                     if next_pair else None,
                     current_dose=cur_pair, decision=word, rule=rule, reason=reason, eliminated=eliminated,
                     select_mtd=select, mtd=mtd, design=design.spec_name, extra=extra, issues=tuple(issues))
+
+
+def _sticky_reason(design, sticky: Sticky | None, n, y, cell: int, rate: str, nxt: int | None, shape: str) -> str:
+    """The reason of an elimination rule when ``cell`` (flat) was eliminated by data other than today's (a
+    combination eliminated earlier and treated again, or eliminated by another one): cites the data at
+    elimination, as BOIN does; "" when ``cell``'s own data as they stand eliminated it."""
+    if sticky is None or cell not in sticky.at:
+        return ""
+    cause, ye, ne = sticky.at[cell]
+    same = (ye, ne) == (int(y.flat[cause]), int(n.flat[cause]))
+    if same and cause == cell:
+        return ""
+    K = design.grid[1]
+    lab = design.dose_label
+    what = ("the combinations with more of both agents" if shape == "quadrant"
+            else "the rest of its subtrial's path")
+    head = "" if cause == cell else f"{lab(_pair(cell, K))} is eliminated: "
+    tail = (f"; de-escalate to {lab(_pair(nxt, K))}" if nxt is not None
+            else ": (1, 1) is too toxic, stop the trial, no MTD")
+    return (f"{rate}: {head}{lab(_pair(cause, K))} and {what} are eliminated ({ye}/{ne} DLTs at "
+            f"{lab(_pair(cause, K))}{'' if same else ' when it was eliminated'}: Pr(DLT rate > {design.target:g}) > "
+            f"{design.cutoff_eli:g}){tail}")
 
 
 def _reason(design, rule, rate, tables, nxt, K, nd) -> str:

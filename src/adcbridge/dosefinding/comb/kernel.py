@@ -14,13 +14,19 @@ combination (a, b), in this order:
      when one at (1..a, b + 1) is (untreated cells count as 0).  Go to the candidate with the higher score
      (:mod:`.tables`); no candidate: stay (``stay_no_candidate``);
    * y >= D(n) (de-escalate; always so at an eliminated combination): the candidates are (a - 1, b) and
-     (a, b - 1) inside the grid; the higher score; at (1, 1) stay (``stay_lowest``);
+     (a, b - 1) inside the grid and not eliminated; the higher score; at (1, 1) stay (``stay_lowest``);
    * otherwise stay.
    **Ties** (equal scores -- in practice two candidates with the same data, e.g. both untreated) are broken
    deterministically towards the **lower level of agent A**: escalate agent B, de-escalate agent A (the reference
    draws a uniform number).  The record says so (``tie_break``);
 5. ``n_earlystop`` -- the decision is to stay and the current combination has n >= n_earlystop: stop and
    select the MTD.
+
+Elimination is **sticky** in a live trial: :func:`decide_grid` takes the cells eliminated earlier in the trial
+(``eliminated``, each cohort's data when it was treated) and counts them as eliminated whatever the data say now
+(they differ only when an eliminated combination was treated again, a deviation); the current combination, when
+eliminated but not by its own data, de-escalates.  In a simulation an eliminated combination is never treated,
+so these are the data's own eliminations.
 """
 
 from __future__ import annotations
@@ -143,6 +149,7 @@ def _moves(J: int, K: int, blocking: bool):
         cand[1, d] = np.where((cb >= 0) & (cb < K), a * K + cb, -1)
     for i, rel in ((0, m.row_left), (1, m.col_below)):
         hit_close[i, 0] = m.lower_left[cand[i, 0]]
+        hit_close[i, 1] = m.lower_left[cand[i, 1]]        # an eliminated cell below: only after a deviation
         if blocking:
             high_close[i, 0] = rel[cand[i, 0]]
     return cand, hit_close, high_close
@@ -157,11 +164,13 @@ _MOVE_CODE = np.array([STAY_NO_CANDIDATE, STAY_NO_CANDIDATE, ESCALATE, ESCALATE,
 
 def decide_cells(nf: np.ndarray, yf: np.ndarray, cur: np.ndarray, hit: np.ndarray, high: np.ndarray, full, *,
                  grid: tuple[int, int], tables: CombTables, earlystop: int, extrasafe: bool, blocking: bool = True,
-                 tie_uniform=None) -> CellDecision:
+                 tie_uniform=None, down=None) -> CellDecision:
     """The rules (module docstring) on flat counts ``nf``, ``yf`` (B, J * K) with current cells ``cur`` (B,),
     the bit masks (:func:`cell_masks`) of the cells with y >= X(n) (``hit``) and of the cells with an observed
     rate >= lambda_d (``high``), and ``full`` (B,) flags of the trials whose maximum sample size is reached.
-    The simulator keeps ``hit`` and ``high`` up to date cell by cell; :func:`decide_grid` computes them."""
+    The simulator keeps ``hit`` and ``high`` up to date cell by cell; :func:`decide_grid` computes them.
+    ``down`` (B,) flags trials whose current cell was eliminated earlier (sticky): they de-escalate whatever its
+    data say now."""
     J, K = grid
     JK = J * K
     m = cell_masks(J, K)
@@ -174,6 +183,8 @@ def decide_cells(nf: np.ndarray, yf: np.ndarray, cur: np.ndarray, hit: np.ndarra
     at = base + cur
     nc = n_flat[at]
     direction = tables.direction.ravel()[nc * M + y_flat[at]]
+    if down is not None:
+        direction = np.where(down, 1, direction)
     where = direction * JK + cur                                        # (direction, cell), flat
     c1, c2 = cand[0].ravel()[where], cand[1].ravel()[where]
     ok1 = (c1 >= 0) & (((hit & hit_close[0].ravel()[where]) | (high & high_close[0].ravel()[where])) == zero)
@@ -204,20 +215,36 @@ def decide_cells(nf: np.ndarray, yf: np.ndarray, cur: np.ndarray, hit: np.ndarra
 
 
 def decide_grid(n: np.ndarray, y: np.ndarray, cur: np.ndarray, full: np.ndarray, *, tables: CombTables,
-                earlystop: int, extrasafe: bool, blocking: bool = True, tie_uniform=None) -> GridDecision:
+                earlystop: int, extrasafe: bool, blocking: bool = True, tie_uniform=None,
+                eliminated=None) -> GridDecision:
     """The decisions after the latest cohort of B trials with counts ``n``, ``y`` (B, J, K) at current cells
     ``cur`` (B,); ``full`` (B,) flags trials whose maximum sample size is reached (see the module docstring).
 
     ``blocking=False`` and ``tie_uniform`` (B uniforms: a tie goes to the first candidate when below 0.5) give
     the rules of the reference's *simulator* (``get.oc.comb`` has no blocking rule and draws ties at random);
-    they exist only to check the simulator against it (tests/reference/test_comb_boin.py)."""
+    they exist only to check the simulator against it (tests/reference/test_comb_boin.py).
+
+    ``eliminated`` (B, J, K): the cells eliminated earlier in the live trial (sticky elimination, module
+    docstring); they stay eliminated whatever the data say now, and so does their upper-right quadrant."""
     B, J, K = n.shape
     nf, yf = n.reshape(B, J * K), y.reshape(B, J * K)
     m = cell_masks(J, K)
-    hit = grid_bits(tables.hit[nf, yf], m)
-    high = grid_bits(tables.high[nf, yf], m)
-    c = decide_cells(nf, yf, np.asarray(cur), hit, high, np.asarray(full), grid=(J, K), tables=tables,
-                     earlystop=earlystop, extrasafe=extrasafe, blocking=blocking, tie_uniform=tie_uniform)
+    cur = np.asarray(cur)
+    flags = tables.hit[nf, yf]
+    down = None
     elim = quadrant_eliminated(n, y, tables.eliminate_ge)
+    if eliminated is not None:
+        sticky = np.asarray(eliminated, dtype=bool).reshape(B, J * K)
+        flags = flags | sticky
+        elim = elim | sticky.reshape(B, J, K)
+        elim = np.logical_or.accumulate(np.logical_or.accumulate(elim, axis=1), axis=2)
+        # an eliminated current cell whose own data do not eliminate it (eliminated earlier, or by another cell
+        # after a deviation) de-escalates; in a simulation the current cell is eliminated only by its own data
+        rows = np.arange(B)
+        down = elim.reshape(B, J * K)[rows, cur] & ~tables.hit[nf[rows, cur], yf[rows, cur]]
+    hit = grid_bits(flags, m)
+    high = grid_bits(tables.high[nf, yf], m)
+    c = decide_cells(nf, yf, cur, hit, high, np.asarray(full), grid=(J, K), tables=tables,
+                     earlystop=earlystop, extrasafe=extrasafe, blocking=blocking, tie_uniform=tie_uniform, down=down)
     return GridDecision(c.next_cell, c.code, np.stack([c.c1, c.c2], axis=1), np.stack([c.ok1, c.ok2], axis=1),
                         np.stack([c.s1, c.s2], axis=1), c.tie, elim)

@@ -18,6 +18,9 @@
 4. **Waterfall** (:func:`select_waterfall`): the eliminated cells are those the trial eliminated (each
    subtrial's path from its first too-toxic combination on, ``elimination="path"``, and the rows above a
    first-subtrial MTD in column 1), set to 1.1 *before* the fit (``get.oc.comb(mtd.contour = TRUE)``).
+5. **Sticky elimination** (live trials): the cells the trial eliminated earlier -- by its data at the end of an
+   earlier cohort -- are given to the selection (``also_eliminated``, ``eliminated``) and stay eliminated whatever
+   the data say now (they differ only after an eliminated combination was treated again, a deviation).
 
 **Deliberate differences from the reference** (tests/reference/test_comb_boin.py shows both):
 
@@ -163,17 +166,20 @@ def select_comb_batch(n, y, rule: CombSelectionRule, *, contour: bool = False, e
     return mtd[inverse], p_est[inverse], elim[inverse]
 
 
-def select_waterfall(n, y, rule: CombSelectionRule, rows_eliminated_from=None):
+def select_waterfall(n, y, rule: CombSelectionRule, rows_eliminated_from=None, eliminated=None):
     """The waterfall's MTD contour from the counts ``n``, ``y`` (B, J, K) of B trials (``get.oc.comb(mtd.contour
     = TRUE)``'s final selection, SPEC 1.7): the eliminated combinations are those the trial eliminated -- in each
     subtrial, the path from its first combination with y >= X(n) on (single-agent BOIN elimination), and the
     levels of agent A from ``rows_eliminated_from`` (B,) on (0-based; J or None: none) after a first-subtrial MTD
     in column 1 -- and are set to 1.1 *before* the bivariate isotonic regression; then one MTD per row.  Returns
-    ``(mtd, p_est, eliminated)`` as :func:`select_comb_batch` (contour)."""
+    ``(mtd, p_est, eliminated)`` as :func:`select_comb_batch` (contour).  ``eliminated`` (B, J, K): cells a live
+    trial eliminated earlier (sticky elimination), eliminated whatever the data say now."""
     n = np.asarray(n, dtype=np.int64)
     B, J, K = n.shape
     rows = np.full(B, J) if rows_eliminated_from is None else np.broadcast_to(rows_eliminated_from, (B,))
     above = np.broadcast_to(np.arange(J)[None, :, None] >= np.asarray(rows)[:, None, None], (B, J, K))
+    if eliminated is not None:
+        above = above | np.asarray(eliminated, dtype=bool).reshape(B, J, K)
     return select_comb_batch(n, y, rule, contour=True, elimination="path", also_eliminated=above,
                              eliminated_before_fit=True)
 

@@ -116,9 +116,19 @@ class SubtrialStep:
     ended: np.ndarray
 
 
-def subtrial_step(n, y, cur, used, budget, *, tables: CombTables, earlystop: int, extrasafe: bool) -> SubtrialStep:
+def _path_flags(eliminated, P):
+    """(B, L): the flags ``eliminated`` (B, J, K) of the cells of paths ``P`` (B, L; -1 padding: False)."""
+    B = P.shape[0]
+    flat = np.asarray(eliminated, dtype=bool).reshape(B, -1)
+    return np.take_along_axis(flat, np.maximum(P, 0), 1) & (P >= 0)
+
+
+def subtrial_step(n, y, cur, used, budget, *, tables: CombTables, earlystop: int, extrasafe: bool,
+                  eliminated=None) -> SubtrialStep:
     """The decision inside the current subtrial after its latest cohort, for B trials: counts ``n``, ``y``
-    (B, J, K), current cells ``cur``, cohorts ``used`` in the subtrial and its ``budget`` of cohorts."""
+    (B, J, K), current cells ``cur``, cohorts ``used`` in the subtrial and its ``budget`` of cohorts.
+    ``eliminated`` (B, J, K): cells a live trial eliminated earlier (sticky elimination: they stay eliminated
+    whatever the data say now; they differ from the data's only after an eliminated cell was treated again)."""
     B, J, K = n.shape
     rows = np.arange(B)
     sub = subtrial_of(cur, J, K)
@@ -126,6 +136,8 @@ def subtrial_step(n, y, cur, used, budget, *, tables: CombTables, earlystop: int
     np_, yp, P, length = _path_counts(n, y, sub, J, K)
     L = P.shape[1]
     hit = (yp >= tables.eliminate_ge[np_]) & (P >= 0)
+    if eliminated is not None:
+        hit |= _path_flags(eliminated, P)
     elim_pos = np.where(hit.any(axis=1), hit.argmax(axis=1), L)
     nd, yd = np_[rows, pos], yp[rows, pos]
     esc = yd <= tables.escalate_le[nd]
@@ -157,13 +169,17 @@ class NextSubtrial:
     rows_eliminated_from: np.ndarray
 
 
-def after_subtrial(n, y, sub, *, tables: CombTables, rule: SelectionRule) -> NextSubtrial:
-    """The subtrial MTD and the next subtrial after subtrial ``sub`` (B,) of B trials with counts ``n``, ``y``."""
+def after_subtrial(n, y, sub, *, tables: CombTables, rule: SelectionRule, eliminated=None) -> NextSubtrial:
+    """The subtrial MTD and the next subtrial after subtrial ``sub`` (B,) of B trials with counts ``n``, ``y``.
+    ``eliminated`` (B, J, K): cells a live trial eliminated earlier (sticky), never its MTD: the subtrial's path
+    is selected on up to its first such cell (single-agent selection drops eliminated doses)."""
     B, J, K = n.shape
     rows = np.arange(B)
     np_, yp, P, length = _path_counts(n, y, sub, J, K)
     L = P.shape[1]
     pad = np.arange(L)[None, :] >= length[:, None]
+    if eliminated is not None:
+        pad |= np.logical_or.accumulate(_path_flags(eliminated, P), axis=1)
     m = select_mtd_batch(np.where(pad, 0, np_), np.where(pad, 0, yp), rule)
     cell = np.where(m >= 0, P[rows, np.maximum(m, 0)], -1)
     a, b = cell // K, cell % K
