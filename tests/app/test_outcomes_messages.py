@@ -117,3 +117,14 @@ def test_an_incomplete_last_3_plus_3_cohort_says_to_complete_it(tmp_path, capsys
     assert "Invalid value for '--outcomes': cohort 2 ('2N') is incomplete: it has 1 of the 3 patients the 3+3 rules " \
            "call for at dose 2, and 3+3 decides on whole cohorts: enrol the other 2 there, then decide" in err
     assert "does not follow" not in err
+
+
+def test_a_3_plus_3_cohort_decided_whatever_its_last_patient_is_decided(capsys):
+    # '2TT': 2 DLTs already exceed the MTD; asking for a 3rd patient there was unsafe advice (a newcomer's finding)
+    code, out, err = run(capsys, "next", "--design", "3+3", "--doses", "4", "--outcomes", "1NNN 2TT")
+    assert code == 0 and "decision: de-escalate\nnext dose: 1" in out and "eliminated doses: 2, 3, 4" in out
+
+
+def test_3_plus_3_lists_the_doses_above_the_mtd_as_eliminated(capsys):
+    code, out, err = run(capsys, "next", "--design", "3+3", "--doses", "4", "--outcomes", "1NNN 2NNN 3TTN")
+    assert code == 0 and "eliminated doses: 3, 4" in out

@@ -169,8 +169,10 @@ def _decide(design: ThreePlusThreeDesign, cohorts, history=None) -> NextDose:
     cur = cohorts[-1].dose
     counts = DoseCounts.from_cohorts(cohorts, design.n_doses)
     table = ColumnTable({"dose": np.arange(1, design.n_doses + 1), "n": counts.n, "dlt": counts.dlt})
+    over = np.flatnonzero(np.asarray(counts.dlt) >= 2)   # >= 2 DLTs: the dose exceeds the MTD, and so do those above it
+    eliminated = tuple(range(int(over[0]) + 1, design.n_doses + 1)) if over.size else ()
     common = dict(spec=design, table=table, provenance=make_provenance(design, [str(c) for c in cohorts]),
-                  current_dose=cur, design="3+3")
+                  current_dose=cur, design="3+3", eliminated=eliminated)
     if not s.active[0]:
         mtd = int(s.aux["mtd"][0])
         if s.end[0] == EndReason.SAFETY_STOP:
