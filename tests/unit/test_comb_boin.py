@@ -6,15 +6,7 @@ import pytest
 
 from adcbridge.dosefinding import History, Patient, comb_boin, next_dose, simulate
 from adcbridge.spec import SpecError
-
-
-def _history(cohorts, size=3):
-    patients, k = [], 0
-    for c, (a, b, dlt) in enumerate(cohorts, start=1):
-        for i in range(size):
-            k += 1
-            patients.append(Patient(f"P{k}", c, None, i < dlt, dose_a=a, dose_b=b))
-    return History(tuple(patients))
+from tests.filehelpers import comb_history as _history
 
 
 @pytest.mark.parametrize("options,message", [

@@ -3,17 +3,9 @@ of an earlier cohort stays eliminated when it is treated again (a deviation) and
 in ``eliminated``, never the next combination, never the MTD -- the reason cites the data at elimination, and
 each cohort treated at an eliminated combination is a ``treated_eliminated_dose`` warning."""
 
-from adcbridge.dosefinding import History, Patient, comb_boin, next_dose
+from adcbridge.dosefinding import comb_boin, next_dose
 from tests.clirun import run
-
-
-def _cohorts(cohorts, size=3):
-    patients, k = [], 0
-    for c, (a, b, dlt) in enumerate(cohorts, start=1):
-        for i in range(size):
-            k += 1
-            patients.append(Patient(f"P{k}", c, None, i < dlt, dose_a=a, dose_b=b))
-    return History(tuple(patients))
+from tests.filehelpers import comb_history as _cohorts
 
 
 def _warnings(r, code="treated_eliminated_dose"):

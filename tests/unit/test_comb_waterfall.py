@@ -8,9 +8,7 @@ import numpy as np
 import pytest
 
 from adcbridge.dosefinding import (
-    History,
     NextDose,
-    Patient,
     comb_boin,
     next_dose,
     simulate,
@@ -19,15 +17,7 @@ from adcbridge.dosefinding.comb.logs import _history, conformance_scenario
 from adcbridge.dosefinding.comb.simulate import run_trials
 from adcbridge.spec import SpecError
 from tests.clirun import run
-
-
-def _cohorts(cohorts, size=3):
-    patients, k = [], 0
-    for c, (a, b, dlt) in enumerate(cohorts, start=1):
-        for i in range(size):
-            k += 1
-            patients.append(Patient(f"P{k}", c, None, i < dlt, dose_a=a, dose_b=b))
-    return History(tuple(patients))
+from tests.filehelpers import comb_history as _cohorts
 
 
 # ------------------------------------------------------------------------------------ 1. n_cohorts (--cohorts)

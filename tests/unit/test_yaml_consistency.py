@@ -2,8 +2,6 @@
 booleans (only true/false), whole floats as counts, a number or boolean written as text refused where a number or
 boolean is expected (text fields holding digits kept), empty lists and unknown keys named in one line."""
 
-import textwrap
-from pathlib import Path
 
 import pytest
 import yaml
@@ -14,21 +12,8 @@ from adcbridge.io.trial import load_trial_spec
 from adcbridge.io.yaml_files import UniqueKeyLoader, misread_value
 from adcbridge.study import load_study
 from adcbridge.sweep.spec import load_sweep
-
-
-def _write(tmp_path: Path, name: str, text: str) -> Path:
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(text).lstrip())
-    return path
-
-
-def _error(load, path) -> str:
-    with pytest.raises(ValueError) as info:
-        load(path)
-    message = str(info.value)
-    assert "\n" not in message, message                    # one line
-    assert message.startswith(str(path)), message          # starting with the file name
-    return message
+from tests.filehelpers import one_line_error as _error
+from tests.filehelpers import write_text_file as _write
 
 
 # ------------------------------------------------------------------------------------------- YAML 1.2 booleans

@@ -12,9 +12,6 @@
 
 from __future__ import annotations
 
-import textwrap
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
@@ -27,22 +24,8 @@ from adcbridge.sweep.spec import load_sweep
 from adcbridge.translation.config import run_fih_config
 from adcbridge.translation.tox import summarise_toxicology
 from tests.clirun import run
-
-
-def _write(tmp_path: Path, name: str, text: str) -> Path:
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(text).lstrip())
-    return path
-
-
-def _error(load, path) -> str:
-    with pytest.raises(ValueError) as info:
-        load(path)
-    message = str(info.value)
-    assert "\n" not in message, message                    # one line
-    assert message.startswith(str(path)), message          # starting with the file name
-    return message
-
+from tests.filehelpers import one_line_error as _error
+from tests.filehelpers import write_text_file as _write
 
 # ----------------------------------------------------------------------------------- trial spec: the scenarios
 TRIAL = """
