@@ -163,3 +163,19 @@ def test_history_from_an_excel_sheet(capsys, tmp_path):
     assert rec["decision"] == "stay" and [p["patient"] for p in rec["history"]] == ["001", "002", "003"]
     code, _, err = run(capsys, "next", "--target", "0.3", "--doses", "4", "--outcomes", "1NNN", "--sheet", "x")
     assert code == 2 and "'--sheet'" in err
+
+
+@pytest.mark.parametrize("cell,message", [
+    ("4", "level 4 skips untried level 3 (the highest level tried before is 2); the dose column holds dose levels "
+          "(1 to 4), not doses: for the dose 4 mg/kg write its level, 3"),
+    ("8", "level 8 is outside 1..4; the dose column holds dose levels (1 to 4), not doses: for the dose 8 mg/kg "
+          "write its level, 4")])
+def test_a_dose_value_in_the_dose_column_is_named_as_one(tmp_path, capsys, cell, message):
+    # found: with --doses 1,2,4,8 a cell 4 (the dose of level 3) was refused as a skip with no hint of levels
+    h = tmp_path / "h.csv"
+    h.write_text("patient,cohort,dose,dlt\n" + "".join(f"P{i},{(i + 2) // 3},{(i + 2) // 3},0\n" for i in range(1, 7))
+                 + f"P7,3,{cell},0\n")
+    code, out, err = run(capsys, "next", "--design", "boin", "--target", "0.3", "--doses", "1,2,4,8", "--history", h)
+    assert code == 2 and err.strip() == f"adcbridge: error: {h}: column 'dose', line 8 (patient 'P7'): {message}"
+    code, out, err = run(capsys, "next", "--design", "boin", "--target", "0.3", "--doses", "4", "--history", h)
+    assert code == 2 and "not doses" not in err                     # no dose values: no hint

@@ -76,7 +76,8 @@ def test_an_unsafe_lower_dose_closes_the_doses_above_it():
             + [P(f"P{i}", 3, 3, None, dose_time=60) for i in (7, 8, 9)]
             + [P(f"B{k}", 4, 1, True, True, dose_time=59 + 2 * k, assess_time=60 + 2 * k) for k in (1, 2, 3, 4)]
             + [P("B5", 5, 2, None, True, dose_time=69)])
-    assert _deviations(next_dose(DESIGN, History(tuple(rows)))) == [
+    lowest = boin_backfill(0.3, 5, dlt_window=28, backfill_assign="lowest")     # B1-B4 at the lowest open dose
+    assert _deviations(next_dose(lowest, History(tuple(rows)))) == [
         "backfill patient B5 (patient row 14) was treated at level 2 at day 69, when that dose was not open for "
         "backfill: level 1 was not safe (4/7 DLTs, and 4/10 pooled with level 2: at or above the de-escalation "
         "boundary), which closes every dose above it" + TAIL]
@@ -134,3 +135,54 @@ def test_the_command_line_shows_the_warning(tmp_path, capsys):
     h.write_text(F5.replace("P1,1,1,0,0,0,0,28", "P1,1,1,0,1,0,0,28"))
     code, out, err = run(capsys, *base, "--history", h)
     assert code == 0 and "warning" not in out
+
+
+def _two_open(assign: str):
+    """Doses 1 and 2 cleared (0/3 each, a response at each), cohort 3 pending at dose 3 from day 60; B1 backfilled
+    at dose 1 on day 61, when both were open."""
+    rows = ([P(f"P{i}", 1, 1, False, efficacy=i == 1, dose_time=0, assess_time=28) for i in (1, 2, 3)]
+            + [P(f"P{i}", 2, 2, False, efficacy=i == 4, dose_time=30, assess_time=58) for i in (4, 5, 6)]
+            + [P(f"P{i}", 3, 3, None, dose_time=60) for i in (7, 8, 9)]
+            + [P("B1", 4, 1, None, True, dose_time=61)])
+    return next_dose(boin_backfill(0.3, 5, dlt_window=28, backfill_assign=assign), History(tuple(rows)))
+
+
+def test_a_backfill_patient_at_an_open_dose_other_than_the_assigned_one_is_warned():
+    assert _deviations(_two_open("highest")) == [
+        "backfill patient B1 (patient row 10) was treated at level 1, but the highest dose open for backfill when he "
+        "arrived at day 61 was level 2 (open: level(s) 1, 2; backfill_assign = highest)" + TAIL]
+    assert _deviations(_two_open("lowest")) == []           # level 1 is the lowest open dose
+    assert _deviations(_two_open("random")) == []           # any open dose is the rule's
+
+
+def test_a_backfill_patient_after_the_cohort_was_assessed_is_warned():
+    # cohort 2 at dose 2 assessed by day 58 (0/3): its evaluation was due; B1 came on day 60 as a backfill patient
+    rows = ([P(f"P{i}", 1, 1, False, efficacy=i == 1, dose_time=0, assess_time=28) for i in (1, 2, 3)]
+            + [P(f"P{i}", 2, 2, False, dose_time=30, assess_time=58) for i in (4, 5, 6)]
+            + [P("B1", 3, 1, None, True, dose_time=60)])
+    d = next_dose(DESIGN, History(tuple(rows)))
+    assert _deviations(d) == [
+        "backfill patient B1 (patient row 7) arrived at day 60, after cohort 2 had been fully "
+        "assessed at day 58: its evaluation was due and he belonged to the next escalation cohort (backfill is open "
+        "only while the current cohort's outcomes are pending)" + TAIL]
+    # arriving on day 58 itself, before the last assessment was counted: no warning (an outcome counts after its day)
+    rows[-1] = P("B1", 3, 1, None, True, dose_time=58)
+    assert _deviations(next_dose(DESIGN, History(tuple(rows)))) == []
+
+
+def test_simulated_backfill_patients_follow_the_assignment():
+    """The simulator's own histories, for each assignment rule (the conformance specs), give no warning."""
+    from adcbridge.dosefinding.backfill.design import BackfillBoinDesign
+    for design in BackfillBoinDesign.conformance_specs():
+        cases = [h for h, _ in logged_cases(design, n_trials=8, seed=3)]
+        assert sum(h.has_backfill for h in cases) > 10, design.backfill_assign
+        assert all(_deviations(next_dose(design, h)) == [] for h in cases), design.backfill_assign
+
+
+def test_backfill_closed_by_the_cap_says_so_with_the_cap_given():
+    # n_cap 3: dose 1 holds 3 escalation patients + B1 = 4 > 3; the reason names n_cap as given (found: "cap of 4")
+    rows = _esc(True) + [P("B1", 3, 1, None, True, dose_time=31)]
+    d = next_dose(boin_backfill(0.3, 5, dlt_window=28, n_cap=3), History(tuple(rows)))
+    assert d.reason.endswith("backfill is closed (no lower dose with a response is open: level(s) 1 already hold "
+                             "more than n_cap = 3 patients (escalation and backfill)): a patient arriving now is "
+                             "referred away")

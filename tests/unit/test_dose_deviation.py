@@ -90,3 +90,25 @@ def test_a_crm_mtd_no_patient_received_is_warned():
     [issue] = [i for i in d.issues if i.code == "untried_mtd"]
     assert issue.severity == "warning" and issue.message.startswith("the MTD, dose 4, was given to no patient")
     assert not [i for i in next_dose(crm(0.3, 4, cohorts=3), "1NNN 2NNN 3TTN").issues if i.code == "untried_mtd"]
+
+
+def _partial(decision):
+    return [i.message for i in decision.issues if i.code == "partial_cohort"]
+
+
+@pytest.mark.parametrize("make", [lambda: boin(0.3, 5), lambda: crm(0.3, 5)])
+def test_an_earlier_cohort_smaller_than_the_design_is_noted(make):
+    # cohort 2 had 2 patients (one not evaluable, not replaced): found silent, only a short last cohort was noted
+    d = next_dose(make(), "1NNN 2NN 3NNN")
+    [issue] = [i for i in d.issues if i.code == "partial_cohort"]
+    assert issue.severity == "info"
+    assert issue.message == ("cohort 2 (P4, P5: 2 of 3) had fewer patients than the design's cohorts of 3: the "
+                             "decision after it was taken on the data then")
+    assert _partial(next_dose(make(), "1N 2NN 3NNN")) == [
+        "cohort 1 (P1: 1 of 3); cohort 2 (P2, P3: 2 of 3) had fewer patients than the design's cohorts of 3: the "
+        "decision after each was taken on the data then"]
+    assert _partial(next_dose(make(), "1NNN 2NNN 3NNN")) == []
+
+
+def test_titration_cohorts_of_one_are_the_design_s_own():
+    assert _partial(next_dose(boin(0.3, 5, titration=True), "1N 2N 3T 3NN")) == []

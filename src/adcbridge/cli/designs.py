@@ -13,6 +13,7 @@ flag, and a specification's error about a flag the user gave is worded as the fl
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Optional
 
@@ -446,7 +447,7 @@ def next_cmd(design: str = DESIGN,
     if today is not None:
         trial = _with_followup(spec, trial, today, dlt_window)
     elif timed:
-        _check_windows(trial, dlt_window)
+        trial = _check_windows(trial, dlt_window)
     try:
         decision = next_dose(spec, trial)
     except ValueError as exc:
@@ -468,11 +469,12 @@ def _uses(cls, what: str) -> bool:
     return bool(getattr(cls, what, False))
 
 
-def _check_windows(trial, dlt_window: float | None) -> None:
+def _check_windows(trial, dlt_window: float | None):
     """For a design that uses times, without ``--today``: in a history with any time (``dose_time`` or
     ``assess_time``, even on one patient), ``--dlt-window`` is required and every patient without a DLT must have
     both times, assessed at least one window after dosing.  ``--dlt-window`` with no time to check changes nothing
-    and is refused."""
+    and is refused.  Returns the history with the window it was checked with (its ``followup_window``: TITE-BOIN
+    replays its course from the times with it)."""
     k = None if isinstance(trial, str) else next(
         (k for k, p in enumerate(trial.patients, start=1) if p.dose_time is not None or p.assess_time is not None),
         None)
@@ -484,12 +486,13 @@ def _check_windows(trial, dlt_window: float | None) -> None:
                              "the history has times: give --dlt-window, the length of the DLT window in their unit "
                              "(days for dates), so that every patient without a DLT is checked to have been "
                              "assessed after a whole window")
-        return
+        return trial
     if k is None:
         raise typer.BadParameter("checks that each no-DLT outcome came a whole window after dosing, but "
                                  + ("--outcomes has" if isinstance(trial, str) else "the history has")
                                  + " no dosing times (dose_time): it changes nothing", param_hint="'--dlt-window'")
     trial.check_complete_windows(dlt_window, strict=True)
+    return dataclasses.replace(trial, followup_window=float(dlt_window))
 
 
 def _with_followup(spec, trial, today: str, dlt_window: float | None):

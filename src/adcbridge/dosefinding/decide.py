@@ -112,11 +112,13 @@ def _check_course(design: DoseFindingDesign, history: History) -> tuple:
     dose than the rules gave after the cohort before it (a clinician's choice, or a data-entry error) is not an
     error -- the decision goes on from the data as treated -- but each one is returned as a ``dose_deviation``
     warning naming the cohort, its patients, the dose given and the rules' dose with their reason.  Designs that
-    report their own deviations (``reports_deviations``: the waterfall's ``off_protocol``) return none here."""
+    report their own deviations (``reports_deviations``: the waterfall's ``off_protocol``) return none here.  An
+    earlier cohort smaller than the design's (a patient not evaluable and not replaced) is an info issue
+    (``partial_cohort``, as for the last cohort): the decision after it was taken on fewer patients."""
     from adcbridge.results import Issue
     size = getattr(design, "cohort_size", None)
     cohorts = _cohort_rows(history)
-    issues = []
+    issues, short = [], []
 
     def lab(level) -> str:
         return design.dose_label(level) if isinstance(level, tuple) else f"level {design.dose_label(level)}"
@@ -132,6 +134,9 @@ def _check_course(design: DoseFindingDesign, history: History) -> tuple:
         if decision.decision == "stop":
             raise after_stop_error(history, end, k + 1, f"cohort {p.cohort} ({decision.rule}: {decision.reason})")
         q, given = history.patients[end], decision.next_dose
+        if size is not None and n < size and not p.backfill and not _counts_partial(design, decision):
+            short.append(f"cohort {p.cohort} ({', '.join(x.patient for x in history.patients[start:end])}: {n} of "
+                         f"{size})")
         if given is not None and q.level != given and not design.reports_deviations:
             given = tuple(given) if isinstance(given, list) else given
             side = _side(q.level, given)
@@ -140,7 +145,19 @@ def _check_course(design: DoseFindingDesign, history: History) -> tuple:
                                                   f"{lab(q.level)}, {side} {lab(given)} that the rules gave after "
                                                   f"cohort {p.cohort} ({decision.rule}: {decision.reason}); the "
                                                   f"decision goes on from the data as treated"))
+    if short:
+        issues.append(Issue("partial_cohort", f"{'; '.join(short)} had fewer patients than the design's cohorts of "
+                                              f"{size}: the decision after {'it' if len(short) == 1 else 'each'} was "
+                                              f"taken on the data then", "info"))
     return tuple(issues)
+
+
+def _counts_partial(design, decision: NextDose) -> bool:
+    """Whether a cohort smaller than the design's is the design's own (accelerated titration's cohorts of one, or a
+    protocol rule that stops at a number of patients) rather than a patient missing."""
+    if decision.rule.startswith("titration") or getattr(design, "uses_titration", False):
+        return True
+    return any(r.kind == "stop_at_n" for r in design.rules)
 
 
 def _side(level, given) -> str:
@@ -172,9 +189,7 @@ def _partial_last_cohort(design, history: History, decision: NextDose) -> tuple:
         return ()
     start, end = escalation[-1]                      # the last escalation cohort (backfill runs left out)
     n = end - start
-    if size is None or n >= size or decision.rule.startswith("titration") or getattr(design, "uses_titration", False):
-        return ()
-    if any(r.kind == "stop_at_n" for r in design.rules):
+    if size is None or n >= size or _counts_partial(design, decision):
         return ()
     return (Issue("partial_cohort", f"the last cohort (cohort {history.patients[start].cohort}) has {n} of "
                                     f"{size} patients: the decision is on the data so far", "info"),)

@@ -234,7 +234,8 @@ class DoseFindingDesign(Spec):
     def check_history(self, history: History) -> History:
         """The checks every design shares (:meth:`History.check`), with this design's allowances."""
         return history.check(self.n_doses, start_dose=self.first_dose, allow_skipping=self.allows_skipping,
-                             pending=self.uses_pending, backfill=self.uses_backfill, design=self.spec_name)
+                             pending=self.uses_pending, backfill=self.uses_backfill, design=self.spec_name,
+                             dose_values=getattr(self, "dose_levels", None), dose_unit=getattr(self, "dose_unit", ""))
 
     def dose_label(self, level: int) -> str:
         """Label of 1-based dose ``level``: ``'3 (4.2 mg/kg)'`` or ``'3'``."""

@@ -516,19 +516,28 @@ class History:
 
     # --------------------------------------------------------------------------------------------- checks
     def check(self, n_doses: int, *, start_dose: int = 1, allow_skipping: bool = False, pending: bool = False,
-              backfill: bool = False, design: str = "the design") -> History:
+              backfill: bool = False, design: str = "the design", dose_values=None, dose_unit: str = "") -> History:
         """Apply the rules every design shares; the error names the patient row and the column.
 
         Dose levels lie in 1..``n_doses``; without ``allow_skipping`` a patient may be at most one level above the
         highest dose tried before (the first at most at ``start_dose``); pending patients and backfill patients
-        only where the design uses them."""
+        only where the design uses them.  With the design's ``dose_values``, a level out of range or skipping
+        that is one of the doses (``--doses 1,2,4,8`` and a cell 4 or 8) says the column holds levels, and which."""
         highest = start_dose - 1
+
+        def levels_hint(v: int) -> str:
+            level = next((j for j, x in enumerate(dose_values or (), start=1) if abs(x - v) <= 1e-9 * max(1, abs(x))),
+                         None)
+            if level is None or level == v:
+                return ""
+            return (f"; the dose column holds dose levels (1 to {n_doses}), not doses: for the dose {v:g}"
+                    f"{' ' + dose_unit if dose_unit else ''} write its level, {level}")
         for k, p in enumerate(self.patients, start=1):
             if p.dose is None:
                 raise _row_error(self, k, p, "dose_a", f"{design} has one agent: give each patient's dose level "
                                                        f"(dose), not dose_a and dose_b")
             if not 1 <= p.dose <= n_doses:
-                raise _row_error(self, k, p, "dose", f"level {p.dose} is outside 1..{n_doses}")
+                raise _row_error(self, k, p, "dose", f"level {p.dose} is outside 1..{n_doses}{levels_hint(p.dose)}")
             if p.pending and not pending:
                 raise _row_error(self, k, p, "dlt", f"the outcome is pending, and {design} decides on complete "
                                                     f"outcomes only: record the outcome, or decide without this "
@@ -540,6 +549,7 @@ class History:
                                                      f"level {start_dose}")
             if not allow_skipping and not p.backfill and p.dose > highest + 1:
                 raise _row_error(self, k, p, "dose", f"level {p.dose} skips untried level {highest + 1} (the highest "
-                                                     f"level tried before is {highest if highest >= 1 else 'none'})")
+                                                     f"level tried before is {highest if highest >= 1 else 'none'})"
+                                                     + levels_hint(p.dose))
             highest = max(highest, p.dose)
         return self

@@ -52,7 +52,8 @@ def _binary(df: pd.DataFrame, column: str, *, pending: bool) -> list[bool | None
             else:
                 bad[i] = text.lower() not in _BINARY_TEXT
                 values.append(_BINARY_TEXT.get(text.lower()))
-    what = "0, 1 or empty (pending), or true/false" if pending else "0, 1 or empty (0), or true/false"
+    empty = ("pending" if column == "dlt" else "not yet known") if pending else "0"
+    what = f"0, 1 or empty ({empty}), or true/false"
     validation.fail_first(df, column, bad, what, key="patient")
     return values if pending else [bool(v) for v in values]
 

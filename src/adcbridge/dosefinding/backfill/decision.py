@@ -14,7 +14,9 @@ The decision depends on where the trial stands:
 
 Eliminated doses are those the earlier evaluations eliminated, each replayed with what was known at its time
 (:mod:`.history`); an escalation cohort at another dose than the rules gave, and a backfill patient treated at a
-dose the opening rule had closed when he arrived (:func:`_backfill_deviations`), are ``dose_deviation`` warnings.
+dose the opening rule had closed when he arrived, at an open dose other than ``backfill_assign`` gives, or who
+arrived after the current cohort was fully assessed (:func:`_backfill_deviations`), are ``dose_deviation``
+warnings.
 Record keys (``extra``): ``backfill_open`` (levels), ``backfill_dose`` (level or None),
 ``awaiting_outcomes``, ``cohorts_evaluated``, ``path`` (the evaluation path of :data:`~.rules.PATHS`, None
 without an evaluation).
@@ -41,7 +43,12 @@ from .rules import (
     plus_next,
     tables_for,
 )
-from .texts import backfill_deviation_text, evaluation_reason
+from .texts import (
+    backfill_after_assessment_text,
+    backfill_assign_text,
+    backfill_deviation_text,
+    evaluation_reason,
+)
 
 __all__ = ["backfill_decision"]
 
@@ -180,19 +187,46 @@ def _opening(design, history, course, t, k: int, before_row: int, at: float | No
 
 
 def _backfill_deviations(design, history, course, t) -> list[Issue]:
-    """A ``dose_deviation`` warning for each backfill patient treated at a dose the opening rule had closed when
-    he arrived (at his ``dose_time``; without times, on the rows before his): the decision goes on from the data
-    as treated."""
+    """A ``dose_deviation`` warning for each backfill patient (the decision goes on from the data as treated):
+
+    * who arrived (``dose_time``) after every patient of the current escalation cohort had been assessed
+      (``assess_time``): the cohort's evaluation was due, and an arriving patient belongs to the next escalation
+      cohort (or, after the last one, to no cohort: backfill ends with the escalation);
+    * treated at a dose the opening rule had closed when he arrived (at his ``dose_time``; without times, on the
+      rows before his);
+    * treated at an open dose other than the one ``backfill_assign`` gives (the highest or the lowest open dose;
+      with ``random`` any open dose is the rule's)."""
     pts = history.patients
     starts = [rows[0] for _, rows in course.cohorts]
     issues = []
     for i in course.backfill:
         p = pts[i]
         k = sum(s < i for s in starts) - 1
+        assessed = _assessed_before(history, course.cohorts[k][1], p.dose_time)
+        if assessed is not None:
+            issues.append(Issue("dose_deviation", backfill_after_assessment_text(
+                design, history, i, k, pts[course.cohorts[k][1][0]].cohort, assessed)))
+            continue
         op = _opening(design, history, course, t, k, i, p.dose_time)
         if not op.opened[p.dose - 1]:
             issues.append(Issue("dose_deviation", backfill_deviation_text(design, history, i, op)))
+            continue
+        assign = design.backfill_assign
+        if assign != "random":
+            j = int(pick_backfill(op.opened[None, :], assign)[0])
+            if j != p.dose - 1:
+                issues.append(Issue("dose_deviation", backfill_assign_text(design, history, i, op, j)))
     return issues
+
+
+def _assessed_before(history, rows: list[int], at: float | None) -> float | None:
+    """When the last patient of the escalation cohort on ``rows`` was assessed, if every one of them had been
+    assessed before time ``at`` (None: no such time, or ``at`` None)."""
+    pts = [history.patients[r] for r in rows]
+    if at is None or any(q.pending or q.assess_time is None for q in pts):
+        return None
+    last = max(q.assess_time for q in pts)
+    return last if last < at else None
 
 
 def _awaiting(design, history, course, d, cur, t, extra, result):
@@ -209,8 +243,8 @@ def _awaiting(design, history, course, d, cur, t, extra, result):
     head = (f"cohort {cur[0].cohort} at dose {lab(d + 1)} is full and {pending} of its patients are pending: the "
             f"next escalation decision waits for their outcomes")
     if not levels:
-        why = ("no lower dose" if d == 0 else "no lower dose has shown a response" if not seen[:d].any()
-               else f"no lower dose is open (cap of {design.n_cap + 1} patients, or not safe)")
+        why = "no lower dose" if d == 0 else "no lower dose has shown a response" if not seen[:d].any() else \
+            _closed_why(design, op)
         tail = f"; backfill is closed ({why}): a patient arriving now is referred away"
     elif k >= 0:
         tail = (f"; backfill is open at dose(s) {', '.join(map(str, levels))}: a patient arriving now is "
@@ -219,6 +253,20 @@ def _awaiting(design, history, course, d, cur, t, extra, result):
         tail = (f"; backfill is open at dose(s) {', '.join(map(str, levels))}: a patient arriving now is "
                 f"backfilled at one of them drawn at random")
     return result(d, "awaiting_outcomes", head + tail, size=0, decision="stay")
+
+
+def _closed_why(design, op: Opening) -> str:
+    """Why no lower dose with a response is open: not safe, or past the cap (n_cap patients before the new one)."""
+    responding = np.flatnonzero(op.seen[:op.d])
+    unsafe = [int(j) + 1 for j in responding if not op.safe[j]]
+    full = [int(j) + 1 for j in responding if op.safe[j] and not op.under_cap[j]]
+    parts = []
+    if unsafe:
+        parts.append(f"not safe at level(s) {', '.join(map(str, unsafe))}")
+    if full:
+        parts.append(f"level(s) {', '.join(map(str, full))} already hold more than n_cap = {design.n_cap} patients "
+                     f"(escalation and backfill)")
+    return "no lower dose with a response is open: " + "; ".join(parts)
 
 
 def _final_mtd(design, history, course, J) -> int | None:

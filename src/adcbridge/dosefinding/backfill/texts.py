@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..protocol import _pct
 from .rules import (
     DE,
@@ -151,3 +153,31 @@ def backfill_deviation_text(design, history, row: int, op) -> str:
             else ", which was (on the rows before his)")
     return (f"backfill patient {p.patient} ({_row_place(history, row + 1)}) was treated at {lev(k)}{when} not open "
             f"for backfill: {'; '.join(why)}; the decision goes on from the data as treated")
+
+
+def backfill_assign_text(design, history, row: int, op, j: int) -> str:
+    """The ``dose_deviation`` warning about the backfill patient of 0-based ``row``, treated at an open dose other
+    than the 0-based ``j`` that ``backfill_assign`` gives among the open doses of ``op``."""
+    from ..history import _row_place
+    p = history.patients[row]
+    lab = design.dose_label
+    levels = ", ".join(lab(int(k) + 1) for k in np.flatnonzero(op.opened))
+    when = f" {history._at(p.dose_time)}" if p.dose_time is not None else ""
+    return (f"backfill patient {p.patient} ({_row_place(history, row + 1)}) was treated at level {lab(p.dose)}, "
+            f"but the {design.backfill_assign} dose open for backfill when he arrived{when} was level {lab(j + 1)} "
+            f"(open: level(s) {levels}; backfill_assign = {design.backfill_assign}); the decision goes on from the "
+            f"data as treated")
+
+
+def backfill_after_assessment_text(design, history, row: int, k: int, cohort: int, assessed: float) -> str:
+    """The ``dose_deviation`` warning about the backfill patient of 0-based ``row``, who arrived after every patient
+    of the ``k``-th (0-based) escalation cohort, numbered ``cohort`` in the history, had been assessed (the last
+    ``assessed``)."""
+    from ..history import _row_place
+    p = history.patients[row]
+    due = ("he belonged to the next escalation cohort" if k + 1 < design.n_cohorts else
+           "it was the last escalation cohort, so the escalation and backfill had ended")
+    return (f"backfill patient {p.patient} ({_row_place(history, row + 1)}) arrived {history._at(p.dose_time)}, "
+            f"after cohort {cohort} had been fully assessed {history._at(assessed)}: "
+            f"its evaluation was due and {due} (backfill is open only while the current cohort's outcomes are "
+            f"pending); the decision goes on from the data as treated")

@@ -92,8 +92,9 @@ def tite_counts(history, n_doses: int):
     return n, pending, y, followup
 
 
-def decide(design, history) -> NextDose:
-    """The decision on ``history`` (already checked); see the module docstring."""
+def decide(design, history, issues_before: tuple = ()) -> NextDose:
+    """The decision on ``history`` (already checked); see the module docstring.  ``issues_before`` come first in
+    the record's issues (the course's deviations, :mod:`.course`)."""
     J, cs = design.n_doses, design.cohort_size
     n, pending, y, followup = tite_counts(history, J)
     cur = history.current_dose - 1
@@ -105,7 +106,7 @@ def decide(design, history) -> NextDose:
     ess, rate = float(d.ess[0]), float(d.rate[0])
     rule, word = RULES[code]
     known = n - pending
-    issues: list[Issue] = []
+    issues: list[Issue] = list(issues_before)
     eliminated = tuple(range(1, J + 1)) if code == STOP_EXTRA_SAFETY else tuple(range(first + 1, J + 1))
     select = code in (STOP_EARLY, STOP_MAX_N)
     mtd = select_mtd_tite(design, known, y) if select else None

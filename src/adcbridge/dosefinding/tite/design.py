@@ -79,7 +79,8 @@ class TiteBoinDesign(DoseFindingDesign):
     #: efficacy outcomes play no part in the decision
     uses_efficacy: ClassVar[bool] = False
     #: cohorts are enrolled while earlier outcomes are pending, so the decision taken after an earlier cohort
-    #: cannot be re-derived from today's data: the history is not replayed cohort by cohort
+    #: cannot be re-derived from today's data: the core does not replay it cohort by cohort; the design replays it
+    #: from the history's times instead (:mod:`.course`), when it has them
     checks_course: ClassVar[bool] = False
     scenario_options: ClassVar[tuple[str, ...]] = ("accrual_rate", "late_onset", "late_window", "accrual")
 
@@ -138,8 +139,9 @@ class TiteBoinDesign(DoseFindingDesign):
         return check_tite_history(self, super().check_history(history))
 
     def _decision(self, history):
+        from .course import course_deviations
         from .decision import decide
-        return decide(self, history)
+        return decide(self, history, course_deviations(self, history))
 
     def _protocol_text(self) -> str:
         from .protocol import tite_boin_text

@@ -1,0 +1,132 @@
+"""TITE-BOIN's course replayed from the history's times (dosefinding/tite/course.py): a cohort enrolled while the
+rules suspended accrual, at another dose than they gave, or after they stopped the trial, on what was known at its
+dosing, is a ``dose_deviation`` warning; the simulator's own trials give none."""
+
+import numpy as np
+import pytest
+
+from adcbridge.dosefinding import History, Patient, next_dose, tite_boin
+from adcbridge.dosefinding.tite.course import course_deviations
+from adcbridge.dosefinding.tite.times import check_scenario
+from adcbridge.dosefinding.tite.trials import run_chunk
+from tests.clirun import run
+from tests.filehelpers import write_text_file
+
+W = 28.0
+
+
+def _history(rows, window=W):
+    """rows: (cohort, dose, dlt, dose_time, assess_time); ``dlt`` None is pending."""
+    pts = tuple(Patient(f"P{k}", c, d, y, dose_time=t0, assess_time=t1)
+                for k, (c, d, y, t0, t1) in enumerate(rows, start=1))
+    return History(pts, followup_window=window)
+
+
+def _design(**kw):
+    return tite_boin(0.3, 5, dlt_window=W, **kw)
+
+
+FIRST = [(1, 1, False, 0, 28), (1, 1, False, 2, 30), (1, 1, False, 4, 32)]
+
+
+def _deviations(decision):
+    return [i.message for i in decision.issues if i.code == "dose_deviation"]
+
+
+def test_cohort_enrolled_while_accrual_was_suspended():
+    # at day 10 the three patients of cohort 1 were all pending (> 0.5 x 3): accrual was suspended
+    h = _history(FIRST + [(2, 2, False, 10, 38), (2, 2, False, 11, 39), (2, 2, False, 12, 40)])
+    msgs = _deviations(next_dose(_design(), h))
+    assert len(msgs) == 1
+    assert msgs[0].startswith("cohort 2 (P4, P5, P6), dosed at day 10, was enrolled while the rules suspended "
+                              "accrual on what was known then (suspend_accrual: 0 DLT(s) in 3 patients at dose 1 "
+                              "(3 pending, effective sample size 0.857")
+
+
+def test_cohort_above_the_dose_the_rules_gave_then():
+    # day 45: P5 and P6 had DLTs (days 40, 41), P4 pending (17/28): 2 DLTs in an effective 2.43 -> de-escalate
+    h = _history(FIRST + [(2, 2, False, 33, 61), (2, 2, True, 34, 40), (2, 2, True, 35, 41),
+                          (3, 2, False, 45, 73)])
+    msgs = _deviations(next_dose(_design(), h))
+    assert len(msgs) == 1
+    assert "cohort 3 (P7), dosed at day 45, was treated at level 2, above level 1 that the rules gave on what was " \
+           "known then (deescalate: 2 DLT(s) in 3 patients at dose 2 (1 pending, effective sample size 2.43" in msgs[0]
+
+
+def test_on_protocol_course_has_no_warning():
+    # cohort 2 dosed the day after cohort 1's last assessment: 0/3 -> escalate, as done
+    h = _history(FIRST + [(2, 2, False, 33, 61), (2, 2, True, 34, 40), (2, 2, False, 35, 63)])
+    assert _deviations(next_dose(_design(), h)) == []
+
+
+def test_outcome_assessed_on_the_day_of_the_dosing_is_known():
+    # P2 and P3 assessed on day 32, cohort 2 dosed on day 32: everything known, so the escalation is on protocol
+    h = _history([(1, 1, False, 0, 28), (1, 1, False, 4, 32), (1, 1, False, 4, 32), (2, 2, False, 32, 60)])
+    assert _deviations(next_dose(_design(), h)) == []
+    # assessed on day 33 instead: at day 32 two of three were pending (> 0.5 x 3), accrual was suspended
+    late = _history([(1, 1, False, 0, 28), (1, 1, False, 5, 33), (1, 1, False, 5, 33), (2, 2, False, 32, 60)])
+    assert "was enrolled while the rules suspended accrual" in _deviations(next_dose(_design(), late))[0]
+
+
+def test_cohort_after_the_rules_stopped():
+    # 3/3 DLTs at the lowest dose, all assessed by day 7: every dose is eliminated, the trial stops
+    h = _history([(1, 1, True, 0, 5), (1, 1, True, 1, 6), (1, 1, True, 2, 7), (2, 1, False, 20, 48)])
+    msgs = _deviations(next_dose(_design(), h))
+    assert len(msgs) == 1
+    assert msgs[0].startswith("cohort 2 (P4), dosed at day 20, was enrolled after the rules had stopped the trial on "
+                              "what was known then (eliminate: 3 DLT(s) in 3 patients at dose 1")
+
+
+def test_history_without_times_or_window_is_not_replayed():
+    h = _history(FIRST + [(2, 2, False, 10, 38), (2, 2, False, 11, 39), (2, 2, False, 12, 40)], window=None)
+    assert course_deviations(_design(), h) == ()
+    typed = History(tuple(Patient(f"P{k}", 1 + k // 4, 1 + k // 4, None if k > 3 else False, followup=0.5 if k > 3
+                                  else None) for k in range(1, 6)))
+    assert course_deviations(_design(), typed) == ()
+
+
+@pytest.mark.parametrize("p_true, accrual", [((0.05, 0.1, 0.2, 0.3, 0.45), "poisson"),
+                                             ((0.2, 0.35, 0.5, 0.6, 0.7), "uniform"),
+                                             ((0.02, 0.05, 0.08, 0.12, 0.3), "poisson")])
+def test_simulated_trials_follow_the_rules(p_true, accrual):
+    """Every trial of the simulator, written as a timed history with complete outcomes, replays without a
+    deviation: the live replay and the simulator agree on what was known at each decision."""
+    design = tite_boin(0.3, 5, cohorts=8, dlt_window=1.0, max_pending=0.5)
+    rate, a1, a2, acc = check_scenario(2.0, 0.5, 0.5, accrual)
+    batch, _ = run_chunk(design, np.asarray(p_true), 150, np.random.default_rng(7), rate, a1, a2, acc)
+    stricter = tite_boin(0.3, 5, cohorts=8, dlt_window=1.0, max_pending=0.0)    # waits for every outcome
+    checked = warned = 0
+    for b in range(150):
+        slots = np.flatnonzero(batch.slot_dose[b] >= 0)
+        pts = tuple(Patient(f"P{i + 1}", i // 3 + 1, int(batch.slot_dose[b, i]) + 1, bool(batch.dlt[b, i]),
+                            dose_time=float(batch.enter[b, i]), assess_time=float(batch.resolve[b, i]))
+                    for i in slots)
+        if len({p.cohort for p in pts}) < 2:
+            continue
+        h = History(pts, followup_window=1.0)
+        assert course_deviations(design, h) == (), b
+        warned += bool(course_deviations(stricter, h))
+        checked += 1
+    assert checked > 100
+    assert warned >= 0.9 * checked          # the replay sees the pending patients the simulator enrolled past
+
+
+def test_command_line_replays_with_the_window(tmp_path, capsys):
+    text = ("patient,cohort,dose,dlt,dose_time,assess_time\n"
+            "P1,1,1,0,2026-01-01,2026-01-29\nP2,1,1,0,2026-01-03,2026-01-31\nP3,1,1,0,2026-01-05,2026-02-02\n"
+            "P4,2,2,0,2026-01-10,2026-02-07\nP5,2,2,0,2026-01-11,2026-02-08\nP6,2,2,0,2026-01-12,2026-02-09\n")
+    path = write_text_file(tmp_path, "h.csv", text)
+    args = ["next", "--design", "tite-boin", "--target", 0.3, "--doses", 5, "--history", path, "--dlt-window", 28]
+    code, out, err = run(capsys, *args)
+    assert code == 0, err
+    assert "warning: cohort 2 (P4, P5, P6), dosed on 2026-01-10, was enrolled while the rules suspended accrual" \
+           in out
+    code, out, err = run(capsys, *args, "--today", "2026-03-01")
+    assert code == 0 and "dosed on 2026-01-10, was enrolled while the rules suspended accrual" in out
+
+
+def test_replayed_record_keeps_the_decision():
+    h = _history(FIRST + [(2, 2, False, 10, 38), (2, 2, None, 11, None)])
+    d = next_dose(_design(), h.with_followup(45, W))
+    assert _deviations(d)
+    assert d.replay().same_decision(d)
