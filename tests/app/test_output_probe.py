@@ -214,3 +214,19 @@ def test_init_into_a_place_that_takes_no_files_says_so(capsys):
     code, out, err = run(capsys, "init", "/proc/adcbridge-study")
     assert (code, out) == (2, "") and err == ("adcbridge: error: /proc/adcbridge-study: cannot write in /proc (it "
                                               "takes no new files)\n")
+
+
+MOUNT = next((m for m in ("/proc", "/sys", "/dev/shm") if os.path.ismount(m)), None)
+
+
+@pytest.mark.skipif(MOUNT is None, reason="no mount point to try")
+@pytest.mark.parametrize("name", ["sweep", "validate", "run", "trial --out"])
+def test_force_onto_a_mount_point_is_refused_before_the_work(capsys, monkeypatch, tmp_path, name):
+    """Found: the work ran, then replacing the folder failed with "Device or resource busy"."""
+    args, work = COMMANDS[name]
+    monkeypatch.setattr(work, _no_work)
+    (tmp_path / "sweep.yaml").write_text(SWEEP)
+    argv = [str(a).replace("{sweep}", str(tmp_path / "sweep.yaml")).replace("{out}", MOUNT) for a in args]
+    code, out, err = run(capsys, *argv, "--force")
+    assert (code, err) == (2, f"adcbridge: error: {MOUNT}: the output folder is a mount point, which cannot be "
+                              f"replaced; give a new folder inside it\n")

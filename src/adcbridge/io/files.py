@@ -293,15 +293,18 @@ def check_previous_output(out: str | os.PathLike, force: bool, previous: Previou
 def check_new_folder(out: str | os.PathLike, force: bool, keep=(), previous: PreviousOutput | None = None) -> None:
     """Refuse to make ``out`` as a command's output folder (a ValueError naming it) when it exists and ``force`` is
     not given, when a file stands in its place, when its parent is missing, a file or not writable, and -- with
-    ``force`` too -- when it is or holds one of the files in ``keep`` (a study's inputs), or is the working folder,
-    one above it or the home folder (replacing those would delete what they hold), and, given ``previous``, when
-    it is neither empty nor a previous output of that command (:func:`check_previous_output`)."""
+    ``force`` too -- when it is a mount point, is or holds one of the files in ``keep`` (a study's inputs), or is the
+    working folder, one above it or the home folder (replacing those would delete what they hold), and, given
+    ``previous``, when it is neither empty nor a previous output of that command (:func:`check_previous_output`)."""
     out = Path(out)
     if out.exists() or out.is_symlink():
         if not out.is_dir():
             raise ValueError(f"{out}: exists and is not a folder")
         if not force:
             raise ValueError(f"{out}: the output folder exists; give --force to replace it")
+        if os.path.ismount(out):
+            raise ValueError(f"{out}: the output folder is a mount point, which cannot be replaced; give a new folder "
+                             f"inside it")
     target = out.resolve()
     for f in keep:
         f = Path(f).resolve()
