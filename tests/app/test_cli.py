@@ -136,8 +136,21 @@ def test_trial_writes_outputs(capsys, tmp_path):
 
 
 def test_protocol_command(capsys, tmp_path):
-    code, out, _ = run(capsys, "boin", "protocol", "--target", "0.3", "--doses", "1,2.1,4.2", "--out", str(tmp_path))
-    assert code == 0 and "Bayesian optimal interval" in (tmp_path / "protocol.txt").read_text()
+    out = tmp_path / "protocol"
+    code, stdout, _ = run(capsys, "boin", "protocol", "--target", "0.3", "--doses", "1,2.1,4.2", "--out", out)
+    assert code == 0 and "Bayesian optimal interval" in (out / "protocol.txt").read_text()
+    assert f"wrote {out / 'design.json'}" in stdout
+    # a new folder, as trial, sweep and run write (found: written into any folder, beside what it held)
+    code, stdout, err = run(capsys, "boin", "protocol", "--target", "0.3", "--doses", "3", "--out", out)
+    assert (code, err) == (2, f"adcbridge: error: {out}: the output folder exists; give --force to replace it\n")
+    code, stdout, err = run(capsys, "boin", "protocol", "--target", "0.3", "--doses", "3", "--out", out, "--force")
+    assert code == 0 and '"n_doses": 3' in (out / "design.json").read_text()
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine\n")
+    code, stdout, err = run(capsys, "boin", "protocol", "--target", "0.3", "--doses", "3", "--out", other, "--force")
+    assert code == 2 and "--force replaces only a folder written by adcbridge boin protocol" in err
+    assert sorted(p.name for p in other.iterdir()) == ["notes.txt"]
 
 
 @pytest.mark.parametrize("args,needle", [
@@ -210,7 +223,10 @@ def test_protocol_files_are_written_all_or_none_and_a_read_only_output_is_kept(c
     blocked.write_text("signed version\n")
     blocked.chmod(0o444)
     code, stdout, err = run(capsys, "boin", "protocol", "--target", "0.3", "--doses", "1,2,3", "--out", out)
-    assert code == 2 and "protocol.txt: exists and is read-only" in err and err.count("\n") == 1
+    assert code == 2 and "exists; give --force to replace it" in err and err.count("\n") == 1
+    code, stdout, err = run(capsys, "boin", "protocol", "--target", "0.3", "--doses", "1,2,3", "--out", out,
+                            "--force")      # not a previous output (no design.json): kept as it is
+    assert code == 2 and err.count("\n") == 1
     assert sorted(p.name for p in out.iterdir()) == ["protocol.txt"] and blocked.read_text() == "signed version\n"
 
 

@@ -51,7 +51,8 @@ def test_tite_boin_follow_up_given_as_fractions(tmp_path, capsys):
     (["--today", "21", "--dlt-window", "28"], "expected a date (YYYY-MM-DD)"),
     (["--dlt-window", "28", "--today", "2026-02-01"],
      "line 2 (patient 'P1'): assessed on 2026-02-02, after --today 2026-02-01"),
-    (["--dlt-window", "28"], "line 6 (patient 'P5'): the patient is pending"),
+    (["--dlt-window", "28"], "line 6: patient P5 is pending: his follow-up counts from his dose_time to the date of "
+                             "the decision; give it with --today"),
     ([], "line 2 (patient 'P1'): the history has times: give --dlt-window"),
 ])
 def test_tite_boin_bad_follow_up_is_one_line(tmp_path, capsys, args, message):

@@ -180,3 +180,10 @@ def test_a_folder_that_cannot_be_made_is_named_not_its_staging_folder(tmp_path, 
 def test_a_whole_number_in_exponent_notation_is_read_as_the_number(capsys, given):
     code, out, err = run(capsys, *SIM, *given, "--seed", "1", "--format", "json")
     assert code == 0 and json.loads(out)["n_trials"] == 1000
+
+
+def test_a_library_parameter_is_named_by_the_flag_the_user_gave(capsys):
+    """Found: `pk project --n-doses 0` named project_human_pk's parameter (n_doses maps to --doses elsewhere)."""
+    code, out, err = run(capsys, "pk", "project", "--param", "CL=20:mL/day/kg", "--param", "V1=40:mL/kg",
+                         "--n-doses", "0")
+    assert (code, err) == (2, "adcbridge: error: Invalid value for '--n-doses': must be >= 1. Got 0.\n")

@@ -100,7 +100,10 @@ def _history(tmp_path, text):
     ("patient,cohort,dose,dlt,dose_time,assess_time\nA,1,1,1,10,4\n",
      "column 'assess_time', line 2 (patient 'A'): a DLT marked before dosing"),
     ("patient,cohort,dose,dlt\nA,1,1,2\n", "column 'dlt', line 2 (patient 'A'): expected 0, 1 or empty (pending)"),
-    ("patient,cohort,dose,dlt,asess_time\nA,1,1,0,3\n", "unknown column(s) ['asess_time']"),
+    ("patient,cohort,dose,dlt,asess_time\nA,1,1,0,3\n", "unknown column(s) ['asess_time'] (did you mean "
+                                                         "'asess_time' -> 'assess_time'?)"),
+    ("patient,cohort,level,DLT\nA,1,1,0\n", "unknown column(s) ['level', 'DLT'] (did you mean 'level' -> 'dose', "
+                                           "'DLT' -> 'dlt'?)"),
     ("patient,cohort,dose,dlt\nA,1,1,0\nA,1,1,0\n", "column 'patient', line 3 (patient 'A'): the id appears twice"),
     ("patient,cohort,dose,dlt\nA,1,1,0\nB,1,2,0\n", "column 'dose', line 3 (patient 'B'): cohort 1 is at level 1"),
     ("patient,cohort,dose,dlt\nA,1,7,0\n", "column 'dose', line 2 (patient 'A'): level 7 is outside 1..5"),
@@ -168,8 +171,7 @@ def test_history_from_an_excel_sheet(capsys, tmp_path):
 @pytest.mark.parametrize("cell,message", [
     ("4", "level 4 skips untried level 3 (the highest level tried before is 2); the dose column holds dose levels "
           "(1 to 4), not doses: for the dose 4 mg/kg write its level, 3"),
-    ("8", "level 8 is outside 1..4; the dose column holds dose levels (1 to 4), not doses: for the dose 8 mg/kg "
-          "write its level, 4")])
+    ("8", "level 8 is outside 1..4")])                           # level 4 would skip level 3: no advice
 def test_a_dose_value_in_the_dose_column_is_named_as_one(tmp_path, capsys, cell, message):
     # found: with --doses 1,2,4,8 a cell 4 (the dose of level 3) was refused as a skip with no hint of levels
     h = tmp_path / "h.csv"
@@ -179,3 +181,8 @@ def test_a_dose_value_in_the_dose_column_is_named_as_one(tmp_path, capsys, cell,
     assert code == 2 and err.strip() == f"adcbridge: error: {h}: column 'dose', line 8 (patient 'P7'): {message}"
     code, out, err = run(capsys, "next", "--design", "boin", "--target", "0.3", "--doses", "4", "--history", h)
     assert code == 2 and "not doses" not in err                     # no dose values: no hint
+    h.write_text(h.read_text().replace("P7,3,", "P7,3,3,0\nP8,4,").replace("P8,4,4,0", "P8,4,8,0"))
+    code, out, err = run(capsys, "next", "--design", "boin", "--target", "0.3", "--doses", "1,2,4,8", "--history", h)
+    if cell == "8":         # after level 3, a cell 8 is the dose of level 4, the next level: the hint says so
+        assert err.strip().endswith("level 8 is outside 1..4; the dose column holds dose levels (1 to 4), not doses: "
+                                    "for the dose 8 mg/kg write its level, 4")

@@ -121,3 +121,23 @@ def test_no_new_cohort_after_the_design_stopped_the_trial(trial_db):
     _enrol(make, users, trial_id, ["P4"], 1, [False])
     with make() as s:
         assert [p.cohort for p in s.query(Patient).order_by(Patient.id)] == [1, 1, 1, 2]
+
+
+def test_an_earlier_short_cohort_does_not_block_later_decisions(trial_db):
+    """Found: the note about an earlier cohort of 2 (one patient not evaluable, not replaced) was read as "the
+    last cohort is incomplete", and every later decision was refused."""
+    make, users = trial_db
+    with make.begin() as s:
+        trial = sv.create_trial(s, users["statistician"], "SHORT-1", "boin", BOIN)
+        sv.activate_trial(s, users["statistician"], trial)
+        trial_id = trial.id
+    _enrol(make, users, trial_id, ["P1", "P2", "P3"], 1, [False, False, False])
+    with make.begin() as s:
+        d = sv.decide(s, users["statistician"], s.get(sv.Trial, trial_id))
+        sv.confirm_decision(s, users["safety-reviewer"], d, True)
+    _enrol(make, users, trial_id, ["P4", "P5"], 2, [True, False])              # P6 never evaluable
+    _enrol(make, users, trial_id, ["P7", "P8", "P9"], 1, [False, False, False])  # the next cohort, at dose 1
+    with make.begin() as s:
+        record = json.loads(sv.decide(s, users["statistician"], s.get(sv.Trial, trial_id)).record)
+    assert record["decision"] in ("escalate", "stay", "de-escalate")
+    assert [i["code"] for i in record["issues"]] == ["short_cohort"]

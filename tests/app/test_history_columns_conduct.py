@@ -222,3 +222,14 @@ def test_a_tite_boin_trial_refuses_a_new_cohort_while_accrual_is_suspended(db):
                                assessed_on=dt.date(2026, 2, 1))
         row = sv.enrol_patient(s, users["investigator"], trial, "P004", 1, dosed_on=dt.date(2026, 2, 2))
         assert row.cohort == 2
+
+
+def test_a_tite_boin_history_without_pending_patients_keeps_its_window(db):
+    """The course is replayed from the dates only with the window they are in: found set only while someone was
+    pending, so a trial with every outcome in was never checked."""
+    make, users = db
+    trial_id = _tite_trial(make, users, [("P001", 1, False, 1, 29), ("P002", 1, False, 2, 30)])
+    with make() as s:
+        trial = s.get(sv.Trial, trial_id)
+        assert sv.history_of(s, trial, dt.date(2026, 2, 1)).followup_window == 28
+        assert sv.history_of(s, trial, None).followup_window == 28

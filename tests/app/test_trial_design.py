@@ -39,3 +39,12 @@ def test_a_boin_trial_file_runs(tmp_path, capsys):
     spec.write_text(TRIAL.format(design="boin", options="options:\n  crm: {prior_mtd: 2}\n"))
     code, out, err = run(capsys, "trial", spec, "--trials", "50")
     assert code == 0 and "Design: BOIN, target DLT rate 0.25" in out, err
+
+
+@pytest.mark.parametrize("trials", ["0", "1000000000"])
+def test_a_trial_count_out_of_range_is_refused_before_anything_is_printed(capsys, trials):
+    """Found: --trials 1e9 printed the decision table, then failed on the range."""
+    code, out, err = run(capsys, "trial", "--trials", trials)
+    assert (code, out) == (2, "")
+    assert err == f"adcbridge: error: Invalid value for '--trials': must be a whole number in [1, 100000000], got " \
+                  f"{trials}\n"

@@ -107,7 +107,8 @@ def test_without_times_the_rows_before_the_patient_decide():
 def test_backfill_patients_at_open_doses_give_no_warning():
     # the history of test_boin_backfill's pooled-escalation case: B1-B3 at dose 1 (a response, safe before each)
     esc = [P("P1", 1, 1, False, efficacy=True), P("P2", 1, 1, False), P("P3", 1, 1, False),
-           P("P4", 2, 2, False), P("P5", 2, 2, False), P("P6", 2, 2, False)]
+           P("P4", 2, 2, False, efficacy=False), P("P5", 2, 2, False, efficacy=False),
+           P("P6", 2, 2, False, efficacy=False)]
     rows = esc + [P("B1", 3, 1, True, True), P("B2", 3, 1, True, True), P("B3", 3, 1, False, True)]
     d = next_dose(boin_backfill(0.3, 4), History(tuple(rows)))
     assert (d.rule, d.issues) == ("pooled_escalate", ())
@@ -163,8 +164,9 @@ def test_a_backfill_patient_after_the_cohort_was_assessed_is_warned():
     d = next_dose(DESIGN, History(tuple(rows)))
     assert _deviations(d) == [
         "backfill patient B1 (patient row 7) arrived at day 60, after cohort 2 had been fully "
-        "assessed at day 58: its evaluation was due and he belonged to the next escalation cohort (backfill is open "
-        "only while the current cohort's outcomes are pending)" + TAIL]
+        "assessed at day 58: backfill is open only while the current cohort's outcomes are pending; its evaluation was "
+        "due, and a patient arriving then went to the next escalation cohort, or to none had it stopped the trial"
+        + TAIL]
     # arriving on day 58 itself, before the last assessment was counted: no warning (an outcome counts after its day)
     rows[-1] = P("B1", 3, 1, None, True, dose_time=58)
     assert _deviations(next_dose(DESIGN, History(tuple(rows)))) == []
@@ -186,3 +188,79 @@ def test_backfill_closed_by_the_cap_says_so_with_the_cap_given():
     assert d.reason.endswith("backfill is closed (no lower dose with a response is open: level(s) 1 already hold "
                              "more than n_cap = 3 patients (escalation and backfill)): a patient arriving now is "
                              "referred away")
+
+
+def test_a_response_counts_one_window_after_dosing_even_after_an_early_dlt():
+    """Found: a responder whose DLT came on day 107 (dosed day 105) opened his dose from day 107, while the
+    simulator (and bfboin) see a response only at the end of his window, day 133: a false assignment warning."""
+    rows = ([P(f"P{i}", 1, 1, False, efficacy=i == 1, dose_time=i, assess_time=i + 28) for i in (1, 2, 3)]
+            + [P(f"P{i}", 2, 2, False, efficacy=False, dose_time=30 + i, assess_time=58 + i) for i in (4, 5, 6)]
+            + [P("P7", 3, 3, True, efficacy=False, dose_time=65, assess_time=70),
+               P("P8", 3, 3, True, efficacy=False, dose_time=66, assess_time=71),
+               P("P9", 3, 3, False, efficacy=False, dose_time=67, assess_time=95)]
+            + [P("P10", 4, 2, False, efficacy=False, dose_time=100, assess_time=128),
+               P("P11", 4, 2, False, efficacy=False, dose_time=101, assess_time=129),
+               P("P12", 4, 2, True, efficacy=True, dose_time=105, assess_time=107)]
+            + [P(f"P{i}", 5, 3, None, dose_time=130 + i - 13) for i in (13, 14, 15)])
+    design = boin_backfill(0.3, 5, dlt_window=28, backfill_assign="highest")
+    before = rows + [P("B1", 6, 1, None, True, dose_time=132)]      # P12's response not yet assessed: level 1 only
+    assert _deviations(next_dose(design, History(tuple(before)))) == []
+    after = rows + [P("B1", 6, 1, None, True, dose_time=134)]       # assessed on day 133: level 2 is open too
+    assert _deviations(next_dose(design, History(tuple(after)))) == [
+        "backfill patient B1 (patient row 16) was treated at level 1, but the highest dose open for backfill when he "
+        "arrived at day 134 was level 2 (open: level(s) 1, 2; backfill_assign = highest)" + TAIL]
+
+
+def _b6(extra):
+    """Cohort 1 at level 1 (0/3, a response), cohort 2 at level 2 with 3/3 DLTs (levels 2 and above eliminated),
+    a backfill patient at level 1, then ``extra`` rows."""
+    return History(tuple([P("P1", 1, 1, False, efficacy=True, dose_time=0, assess_time=28),
+                          P("P2", 1, 1, False, efficacy=False, dose_time=1, assess_time=29),
+                          P("P3", 1, 1, False, efficacy=False, dose_time=2, assess_time=30),
+                          P("P4", 2, 2, True, efficacy=True, dose_time=31, assess_time=40),
+                          P("P5", 2, 2, True, efficacy=False, dose_time=32, assess_time=41),
+                          P("P6", 2, 2, True, efficacy=False, dose_time=33, assess_time=42),
+                          P("B1", 3, 1, False, True, efficacy=False, dose_time=35, assess_time=63)] + extra))
+
+
+def test_a_cohort_at_an_eliminated_dose_is_not_filled():
+    """Found: after 3/3 DLTs eliminated level 2 and above, a cohort started at level 3 was to be filled there
+    ("cohort_open: enrol 2 more"), while BOIN and TITE-BOIN go to level 1."""
+    design = boin_backfill(0.25, 4, dlt_window=28)
+    d = next_dose(design, _b6([P("P7", 4, 3, None, efficacy=None, dose_time=70)]))
+    assert (d.decision, d.next_dose, d.rule, d.next_cohort_size) == ("de-escalate", 1, "eliminated", 3)
+    assert [i.code for i in d.issues][:2] == ["dose_deviation", "treated_eliminated_dose"]
+    assert d.issues[0].message.startswith("cohort 4 (P7) was treated at level 3, above level 1 that the rules gave "
+                                          "after cohort 2 (eliminate: 3/3 DLTs at dose 2")
+    assert d.issues[1].message == "cohort 4 (P7) was treated at level 3, which had been eliminated (levels 2 and above)"
+    # the cohort completed and assessed there: its evaluation never stays at (or escalates from) an eliminated dose
+    full = [P(f"P{i}", 4, 3, False, efficacy=False, dose_time=63 + i, assess_time=91 + i) for i in (7, 8, 9)]
+    d = next_dose(design, _b6(full))
+    assert d.next_dose == 1 and 2 in d.eliminated
+
+
+def test_a_backfill_patient_s_response_opens_no_dose():
+    """SPEC BF-6: only escalation patients' responses open a dose.  Found: B1's response (at a closed dose) opened
+    level 1 for B2 without a warning."""
+    rows = ([P(f"P{i}", 1, 1, False, efficacy=False, dose_time=i - 1, assess_time=i + 27) for i in (1, 2, 3)]
+            + [P(f"P{i}", 2, 2, False, efficacy=False, dose_time=27 + i, assess_time=55 + i) for i in (4, 5, 6)]
+            + [P("B1", 3, 1, False, True, efficacy=True, dose_time=34, assess_time=62)]
+            + [P(f"P{i}", 4, 3, None, dose_time=55 + i) for i in (7, 8, 9)]
+            + [P("B2", 5, 1, None, True, dose_time=70)])
+    d = next_dose(boin_backfill(0.25, 4, dlt_window=28), History(tuple(rows)))
+    assert [m.split(" was treated")[0] for m in _deviations(d)] == ["backfill patient B1 (patient row 7)",
+                                                                     "backfill patient B2 (patient row 11)"]
+    assert d.extra["backfill_open"] == []
+
+
+def test_a_response_not_recorded_is_warned_where_it_could_open_a_dose():
+    """Found: an assessed patient with an empty efficacy was silently read as no response (backfill closed)."""
+    esc = [P("P1", 1, 1, False, efficacy=True), P("P2", 1, 1, False), P("P3", 1, 1, False),
+           P("P4", 2, 2, False), P("P5", 2, 2, False, efficacy=False), P("P6", 2, 2, True),
+           P("P7", 3, 3, None), P("P8", 3, 3, None), P("P9", 3, 3, None)]
+    d = next_dose(boin_backfill(0.3, 4), History(tuple(esc)))
+    # P2, P3: level 1 has a response already; P6: a DLT; P4 at level 2 (no response there) is the one that matters
+    assert [(i.code, i.message) for i in d.issues if i.code == "response_missing"] == [(
+        "response_missing", "1 escalation patient(s) completed the DLT window without a recorded response "
+        "(efficacy empty): P4 (patient row 4); each is read as no response, which keeps backfill closed at level(s) "
+        "2 (no response recorded there): record the responses (efficacy 0 or 1)")]

@@ -92,23 +92,30 @@ def test_a_crm_mtd_no_patient_received_is_warned():
     assert not [i for i in next_dose(crm(0.3, 4, cohorts=3), "1NNN 2NNN 3TTN").issues if i.code == "untried_mtd"]
 
 
-def _partial(decision):
-    return [i.message for i in decision.issues if i.code == "partial_cohort"]
+def _short(decision):
+    return [i.message for i in decision.issues if i.code == "short_cohort"]
 
 
 @pytest.mark.parametrize("make", [lambda: boin(0.3, 5), lambda: crm(0.3, 5)])
-def test_an_earlier_cohort_smaller_than_the_design_is_noted(make):
+def test_an_earlier_cohort_smaller_than_the_rules_gave_is_noted(make):
     # cohort 2 had 2 patients (one not evaluable, not replaced): found silent, only a short last cohort was noted
     d = next_dose(make(), "1NNN 2NN 3NNN")
-    [issue] = [i for i in d.issues if i.code == "partial_cohort"]
+    [issue] = [i for i in d.issues if i.code == "short_cohort"]
     assert issue.severity == "info"
-    assert issue.message == ("cohort 2 (P4, P5: 2 of 3) had fewer patients than the design's cohorts of 3: the "
-                             "decision after it was taken on the data then")
-    assert _partial(next_dose(make(), "1N 2NN 3NNN")) == [
-        "cohort 1 (P1: 1 of 3); cohort 2 (P2, P3: 2 of 3) had fewer patients than the design's cohorts of 3: the "
-        "decision after each was taken on the data then"]
-    assert _partial(next_dose(make(), "1NNN 2NNN 3NNN")) == []
+    assert issue.message == ("cohort 2 (P4, P5: 2 of 3) had fewer patients than the rules gave: the decision after "
+                             "it was taken on the data then")
+    assert _short(next_dose(make(), "1N 2NN 3NNN")) == [
+        "cohort 1 (P1: 1 of 3); cohort 2 (P2, P3: 2 of 3) had fewer patients than the rules gave: the decision "
+        "after each was taken on the data then"]
+    assert _short(next_dose(make(), "1NNN 2NNN 3NNN")) == []
+    # the last cohort keeps its own note (the conduct app waits for it), the earlier ones theirs
+    assert [i.code for i in next_dose(make(), "1NNN 2NN 3NN").issues] == ["short_cohort", "partial_cohort"]
 
 
-def test_titration_cohorts_of_one_are_the_design_s_own():
-    assert _partial(next_dose(boin(0.3, 5, titration=True), "1N 2N 3T 3NN")) == []
+def test_titration_cohorts_are_the_rules_own_and_later_short_cohorts_are_noted():
+    design = boin(0.3, 5, titration=True)
+    assert [i.code for i in next_dose(design, "1N 2N 3T 3NN").issues] == []      # cohorts of 1, then the fill of 2
+    # after the titration a cohort of 2 is short (found: a titration design noted none)
+    assert _short(next_dose(design, "1N 2N 3T 3NN 3NNN 3NN 3NNN")) == [
+        "cohort 6 (P9, P10: 2 of 3) had fewer patients than the rules gave: the decision after it was taken on "
+        "the data then"]

@@ -125,8 +125,52 @@ def test_command_line_replays_with_the_window(tmp_path, capsys):
     assert code == 0 and "dosed on 2026-01-10, was enrolled while the rules suspended accrual" in out
 
 
-def test_replayed_record_keeps_the_decision():
+def test_a_stored_record_replays_with_its_warnings():
+    """Found: the record did not keep the window its times are in, so replaying it lost the course's warnings."""
+    import json
+
+    from adcbridge.dosefinding import NextDose
     h = _history(FIRST + [(2, 2, False, 10, 38), (2, 2, None, 11, None)])
     d = next_dose(_design(), h.with_followup(45, W))
-    assert _deviations(d)
-    assert d.replay().same_decision(d)
+    record = json.loads(json.dumps(d.to_record()))
+    assert record["followup_window"] == W
+    again = NextDose.replay_record(record)
+    assert _deviations(again) == _deviations(d) != []
+    assert again.same_decision(d) and NextDose.check_record(record) == []
+
+
+def test_a_history_that_cannot_be_replayed_says_why():
+    # P5's DLT has no assess_time: when it became known is unknown, so the course is not checked (found silent)
+    h = _history(FIRST + [(2, 2, False, 33, 61), (2, 2, True, 34, None), (2, 2, False, 35, 63)])
+    [issue] = [i for i in next_dose(_design(), h).issues if i.code == "course_not_replayed"]
+    assert issue.severity == "info"
+    assert issue.message == ("the course is not checked against the rules as they stood at each cohort's dosing: "
+                             "patient P5 (patient row 5) has no assess_time (when his outcome became known)")
+
+
+def test_a_dlt_after_the_window_is_refused_and_a_window_in_another_unit_is_warned():
+    # a DLT 40 days after dosing with a 28-day window: not a DLT of the protocol, or the window is in other units
+    h = _history(FIRST + [(2, 2, True, 33, 73)])
+    with pytest.raises(ValueError, match=r"patient row 4 \(patient 'P4'\): a DLT assessed at day 73, 40 days after "
+                                         r"dosing, after the 28-day DLT window"):
+        next_dose(_design(), h)
+    # --dlt-window 4 meant as weeks, times in days: every no-DLT patient was assessed 7 windows after dosing
+    d = next_dose(tite_boin(0.3, 5, dlt_window=4), _history(FIRST, window=4.0))
+    [issue] = [i for i in d.issues if i.code == "dlt_window_unit"]
+    assert issue.message == ("the patients without a DLT were assessed a median of 28 days after dosing, 7.0 DLT "
+                             "windows of 4: is the DLT window in the times' unit (days for dates)?")
+    assert not [i for i in next_dose(_design(), _history(FIRST)).issues if i.code == "dlt_window_unit"]
+
+
+@pytest.mark.parametrize("today,message", [
+    (None, "Invalid value for '--today': {h}: line 5: patient P4 is pending: his follow-up counts from his "
+           "dose_time to the date of the decision; give it with --today (or a followup column)"),
+    ("nan", "Invalid value for '--today': expected a day number, as the history's times are days (or give the "
+            "history's times as dates), got 'nan'")])
+def test_the_command_line_names_today_for_a_pending_patient(tmp_path, capsys, today, message):
+    # found: without --today the message asked for a follow-up "or dose_time with the DLT window", both given
+    path = write_text_file(tmp_path, "h.csv", "patient,cohort,dose,dlt,dose_time,assess_time\n"
+                                              "P1,1,1,0,0,28\nP2,1,1,0,2,30\nP3,1,1,0,4,32\nP4,2,2,,33,\n")
+    args = ["next", "--design", "tite-boin", "--target", 0.3, "--doses", 5, "--history", path, "--dlt-window", 28]
+    code, out, err = run(capsys, *args, *(("--today", today) if today else ()))
+    assert (code, err) == (2, f"adcbridge: error: {message.format(h=path)}\n")

@@ -332,3 +332,19 @@ def test_a_study_names_every_misread_value(tmp_path):
         "  analyses[1].options.cohort_size (line 6): must be a whole number, got 2.5",
         "  analyses[2].options.trials (line 11): is the text '200': write the number without quotes (a quoted value "
         "is text in YAML)"], lines
+
+
+def test_a_study_checks_the_relations_between_options_before_any_work(tmp_path):
+    """Found: `t_on: 400, t_off: 360` passed the study's check; the run failed after 20 s with exit 1."""
+    (tmp_path / "k.csv").write_text("time_s,response_RU,conc_M\n0,0,1e-9\n")
+    path = _write(tmp_path, "study.yaml", """
+        name: S
+        analyses:
+          - id: k
+            kind: kinetics
+            data: k.csv
+            options: {t_on: 400, t_off: 360, conc: conc_M, time: time_s, response: response_RU}
+        """)
+    msg = _error(load_study, path)
+    assert msg.endswith("analyses[1].options (line 6): The 't_off' parameter of kinetics must be after 't_on' "
+                        "(400.0). Got 360.0."), msg

@@ -234,7 +234,7 @@ def flag_message(message: str, args: list[str]) -> str:
     ...`` becomes ``Invalid value for '--cohorts': should be ...`` when the user gave ``--cohorts``.  Messages about
     parameters the user did not give as flags keep the specification's names."""
     def flag_for(param: str) -> str | None:
-        for flag in FLAG_OF_PARAMETER.get(param, ("--" + param.replace("_", "-"),)):
+        for flag in FLAG_OF_PARAMETER.get(param, ()) + ("--" + param.replace("_", "-"),):   # pk's --n-doses too
             if any(a == flag or a.startswith(flag + "=") for a in args):
                 return flag
         return None

@@ -14,6 +14,7 @@ flag, and a specification's error about a flag the user gave is worded as the fl
 from __future__ import annotations
 
 import dataclasses
+import math
 from pathlib import Path
 from typing import Optional
 
@@ -447,6 +448,8 @@ def next_cmd(design: str = DESIGN,
     if today is not None:
         trial = _with_followup(spec, trial, today, dlt_window)
     elif timed:
+        if followup and dlt_window is not None and not isinstance(trial, str):
+            _needs_today(trial)
         trial = _check_windows(trial, dlt_window)
     try:
         decision = next_dose(spec, trial)
@@ -467,6 +470,17 @@ def _uses(cls, what: str) -> bool:
     """Whether design class ``cls`` declares ``what`` (``uses_efficacy``, ``uses_times``, ``uses_followup``); a
     design that does not declare it does not use it."""
     return bool(getattr(cls, what, False))
+
+
+def _needs_today(trial) -> None:
+    """A pending patient with a dosing time but no follow-up fraction: his follow-up counts to ``--today``, which is
+    missing (the library's message, asking for either, would not say so)."""
+    from adcbridge.dosefinding.history import row_where
+    for k, p in enumerate(trial.patients):
+        if p.pending and p.followup is None and p.dose_time is not None:
+            raise typer.BadParameter(f"{row_where(trial, k)}: patient {p.patient} is pending: his follow-up counts "
+                                     f"from his dose_time to the date of the decision; give it with --today (or a "
+                                     f"followup column)", param_hint="'--today'")
 
 
 def _check_windows(trial, dlt_window: float | None):
@@ -512,6 +526,8 @@ def _with_followup(spec, trial, today: str, dlt_window: float | None):
             now = (dt.date.fromisoformat(today.strip()) - dt.date.fromisoformat(origin)).days
         else:
             now = float(today)
+            if not math.isfinite(now):
+                raise ValueError(today)
     except ValueError:
         want = "a date (YYYY-MM-DD), as the history's times are dates" if origin else \
             "a day number, as the history's times are days (or give the history's times as dates)"
@@ -527,7 +543,8 @@ def decision_text(decision) -> str:
     lines = [f"design: {decision.design}", f"decision: {decision.decision}",
              f"next dose{' when accrual reopens' if decision.decision == 'suspend' else ''}: "
              f"{decision.next_dose if decision.next_dose else '-'}"
-             + (f" (cohort of {decision.next_cohort_size})" if decision.next_dose else ""),
+             + ((f" (cohort of {decision.next_cohort_size})" if decision.next_cohort_size else
+                 " (no new escalation patient until the outcomes are known)") if decision.next_dose else ""),
              f"rule: {decision.rule}", f"reason: {decision.reason}",
              f"eliminated doses: {', '.join(map(str, decision.eliminated)) or 'none'}"]
     if decision.decision == "stop":

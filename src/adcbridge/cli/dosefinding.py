@@ -171,10 +171,16 @@ def boin_protocol(target: float = TARGET,
                   cutoff_eli: float = CUTOFF_ELI, extrasafe: bool = EXTRASAFE, offset: float = OFFSET,
                   titration: bool = TITRATION,
                   pathways: int = typer.Option(3, "--pathways", help="Cohorts in the dose-transition table."),
-                  out: Path = typer.Option(..., "--out", help="Folder for the protocol files.")):
+                  out: Path = typer.Option(..., "--out", help="New folder for the protocol files (written all at "
+                                                              "once)."),
+                  force: bool = typer.Option(False, "--force", help="Replace --out if it is a previous output of "
+                                                                    "boin protocol (or empty).")):
     """Write protocol material: decision table (CSV, Markdown, HTML), protocol paragraph, dose pathways."""
     from adcbridge.dosefinding import decision_table
     from adcbridge.io import staged_outputs
+    from adcbridge.io.files import check_new_folder, output_folder
+
+    check_new_folder(out, force, previous=_protocol_output())       # fail now, not after the tables
 
     levels = floats(doses, "--doses")
     if len(levels) == 1 and (levels[0] != int(levels[0]) or levels[0] < 1):
@@ -188,12 +194,25 @@ def boin_protocol(target: float = TARGET,
                         cutoff_eli=cutoff_eli, extrasafe=extrasafe, offset=offset, titration=titration,
                         dose_unit=dose_unit, **kw)
     table = decision_table(design)
-    with staged_outputs(make_folders=False) as stage:  # all files or none; the folder made, not its parents
-        stage.folder(out)
-        written = _stage_protocol(stage, out, design, table, pathways)
-        written.append(stage.text(out / "design.json", design.model_dump_json(indent=2) + "\n"))
+    with output_folder(out, force, previous=_protocol_output()) as staging:   # the whole folder at once
+        with staged_outputs(make_folders=False) as stage:
+            written = _stage_protocol(stage, staging, design, table, pathways)
+            written.append(stage.text(staging / "design.json", design.model_dump_json(indent=2) + "\n"))
     for p in written:
-        typer.echo(f"wrote {p}")
+        typer.echo(f"wrote {out / p.name}")
+
+
+def _protocol_output():
+    """What ``adcbridge boin protocol --out`` writes (``--force`` replaces only such a folder)."""
+    from adcbridge.io.files import PreviousOutput
+    return PreviousOutput("adcbridge boin protocol", check=_protocol_output_problem,
+                          files=("decision_table.csv", "decision_table.md", "decision_table.html", "protocol.txt",
+                                 "dose_transition_pathways.csv", "design.json"))
+
+
+def _protocol_output_problem(folder: Path) -> str | None:
+    return None if (folder / "design.json").is_file() and (folder / "protocol.txt").is_file() else \
+        "has no design.json and protocol.txt of boin protocol"
 
 
 def _stage_protocol(stage, out: Path, design, table, pathways: int) -> list[Path]:
@@ -366,11 +385,11 @@ def trial_cmd(spec: Optional[Path] = typer.Argument(None, help="Trial YAML: desi
 
     The designs are simulated on the same patients (common random numbers)."""
     from adcbridge.dosefinding import compare_designs, decision_table
+    from adcbridge.dosefinding.simulate import MAX_TRIALS
     from adcbridge.io import load_trial_spec, staged_outputs
     from adcbridge.report import oc_summary_table, plot_oc
-
-    if trials < 1:
-        raise typer.BadParameter(f"must be at least 1, got {trials}", param_hint="'--trials'")
+    if not 1 <= trials <= MAX_TRIALS:               # before anything is printed (one range, one message)
+        raise typer.BadParameter(f"must be a whole number in [1, {MAX_TRIALS}], got {trials}", param_hint="'--trials'")
     from adcbridge.io.files import check_new_folder
     if out:                                          # fail now, not after the simulations
         check_new_folder(out, force, keep=[spec] if spec else (), previous=_trial_output())

@@ -150,6 +150,9 @@ def history_of(session: Session, trial: Trial, today: dt.date | None = None):
                 raise ValueError("the pending patients have no dosing date (dosed_on): the follow-up of the DLT "
                                  "window counts from it")
             history = history.with_followup(days(today), design.dlt_window, now_name=f"the decision date {today}")
+        elif getattr(type(design), "uses_followup", False) and start is not None:
+            # no one pending: the times are still in the design's window (TITE-BOIN replays its course from them)
+            history = replace(history, followup_window=float(design.dlt_window))
         return history
     return History(tuple(replace(p, dose_time=None, assess_time=None) for p in history.patients))
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 
 from .design import DoseFindingDesign
-from .history import History, after_stop_error, cohort_size_error
+from .history import History, after_stop_error, cohort_rows, cohort_size_error, short_cohort_issue, side_of
 from .nextdose import NextDose
 from .outcomes import parse_outcomes, validate_cohorts
 from .registry import design_names
@@ -90,19 +90,18 @@ def _next_dose(design, outcomes, current_dose: int | None, counts: dict, *, repl
     if not replay:
         design.refuse_unused_columns(history)
     history = design.check_history(history)
-    if not replay:
-        design.check_outcome_windows(history)
+    window_notes = () if replay else design.check_outcome_windows(history)
     if current_dose is not None:
         if isinstance(current_dose, bool) or not isinstance(current_dose, int):
             raise ValueError(f"The 'current_dose' argument must be a whole dose level. Got {current_dose!r}.")
         if current_dose != history.current_dose:
             raise ValueError(f"The 'current_dose' argument ({current_dose}) differs from the dose of the last "
                              f"cohort ({history.current_dose}).")
-    deviations = _check_course(design, history) if design.checks_course else ()
+    deviations, expected = _check_course(design, history) if design.checks_course else ((), None)
     decision = design.decide(history)
-    notes = _partial_last_cohort(design, history, decision)
+    notes = _partial_last_cohort(design, history, decision, expected)
     return _with(decision, design=design.spec_name, history=history,
-                 issues=deviations + tuple(decision.issues) + notes)
+                 issues=window_notes + deviations + tuple(decision.issues) + notes)
 
 
 def _check_course(design: DoseFindingDesign, history: History) -> tuple:
@@ -113,12 +112,17 @@ def _check_course(design: DoseFindingDesign, history: History) -> tuple:
     error -- the decision goes on from the data as treated -- but each one is returned as a ``dose_deviation``
     warning naming the cohort, its patients, the dose given and the rules' dose with their reason.  Designs that
     report their own deviations (``reports_deviations``: the waterfall's ``off_protocol``) return none here.  An
-    earlier cohort smaller than the design's (a patient not evaluable and not replaced) is an info issue
-    (``partial_cohort``, as for the last cohort): the decision after it was taken on fewer patients."""
+    earlier cohort smaller than the rules gave (a patient not evaluable and not replaced) is an info issue
+    (``short_cohort``): the decision after it was taken on fewer patients.  The size the rules gave a cohort is
+    the decision before it's ``next_cohort_size`` (accelerated titration's cohorts of one and its fill, a protocol
+    rule's last cohort up to ``stop_at_n``), the first cohort's 1 with titration, else ``cohort_size``.
+
+    Returns the issues and the size the rules gave the last cohort (None without a cohort size)."""
     from adcbridge.results import Issue
     size = getattr(design, "cohort_size", None)
-    cohorts = _cohort_rows(history)
+    cohorts = cohort_rows(history)
     issues, short = [], []
+    expected = 1 if getattr(design, "uses_titration", False) else size
 
     def lab(level) -> str:
         return design.dose_label(level) if isinstance(level, tuple) else f"level {design.dose_label(level)}"
@@ -129,67 +133,39 @@ def _check_course(design: DoseFindingDesign, history: History) -> tuple:
             raise cohort_size_error(design, history, start + size + 1, n)
         if k == len(cohorts):
             break
+        if expected is not None and n < expected and not p.backfill:
+            short.append((start, end, expected))
         before = History(history.patients[:end], history.source, history.places)
         decision = design.decide(before)
         if decision.decision == "stop":
             raise after_stop_error(history, end, k + 1, f"cohort {p.cohort} ({decision.rule}: {decision.reason})")
         q, given = history.patients[end], decision.next_dose
-        if size is not None and n < size and not p.backfill and not _counts_partial(design, decision):
-            short.append(f"cohort {p.cohort} ({', '.join(x.patient for x in history.patients[start:end])}: {n} of "
-                         f"{size})")
+        expected = decision.next_cohort_size or size
         if given is not None and q.level != given and not design.reports_deviations:
             given = tuple(given) if isinstance(given, list) else given
-            side = _side(q.level, given)
+            side = side_of(q.level, given)
             patients = [x.patient for x in history.patients[end:cohorts[k][1]]]
             issues.append(Issue("dose_deviation", f"cohort {q.cohort} ({', '.join(patients)}) was treated at "
                                                   f"{lab(q.level)}, {side} {lab(given)} that the rules gave after "
                                                   f"cohort {p.cohort} ({decision.rule}: {decision.reason}); the "
                                                   f"decision goes on from the data as treated"))
-    if short:
-        issues.append(Issue("partial_cohort", f"{'; '.join(short)} had fewer patients than the design's cohorts of "
-                                              f"{size}: the decision after {'it' if len(short) == 1 else 'each'} was "
-                                              f"taken on the data then", "info"))
-    return tuple(issues)
+    return tuple(issues) + short_cohort_issue(history, short), expected
 
 
-def _counts_partial(design, decision: NextDose) -> bool:
-    """Whether a cohort smaller than the design's is the design's own (accelerated titration's cohorts of one, or a
-    protocol rule that stops at a number of patients) rather than a patient missing."""
-    if decision.rule.startswith("titration") or getattr(design, "uses_titration", False):
-        return True
-    return any(r.kind == "stop_at_n" for r in design.rules)
-
-
-def _side(level, given) -> str:
-    """Whether dose ``level`` is ``"above"``, ``"below"`` or ``"instead of"`` (a combination neither above nor
-    below) the dose ``given``."""
-    if isinstance(level, tuple):
-        if all(a >= b for a, b in zip(level, given)):
-            return "above"
-        return "below" if all(a <= b for a, b in zip(level, given)) else "instead of"
-    return "above" if level > given else "below"
-
-
-def _cohort_rows(history: History) -> list[tuple[int, int]]:
-    """(first row, row after the last) of each cohort, in order."""
-    out, start = [], 0
-    for i in range(1, len(history.patients) + 1):
-        if i == len(history.patients) or history.patients[i].cohort != history.patients[start].cohort:
-            out.append((start, i))
-            start = i
-    return out
-
-
-def _partial_last_cohort(design, history: History, decision: NextDose) -> tuple:
-    """An info issue when the last cohort is smaller than the design's cohorts (a decision on the data so far)."""
+def _partial_last_cohort(design, history: History, decision: NextDose, expected: int | None = None) -> tuple:
+    """An info issue when the last cohort is smaller than the rules gave it (``expected``, from the replayed
+    course) or, for a design whose course is not replayed, than its cohorts: a decision on the data so far."""
     from adcbridge.results import Issue
-    size = getattr(design, "cohort_size", None)
-    escalation = [(a, b) for a, b in _cohort_rows(history) if not history.patients[a].backfill]
+    size = getattr(design, "cohort_size", None) if expected is None else expected
+    escalation = [(a, b) for a, b in cohort_rows(history) if not history.patients[a].backfill]
     if not escalation:
         return ()
     start, end = escalation[-1]                      # the last escalation cohort (backfill runs left out)
     n = end - start
-    if size is None or n >= size or _counts_partial(design, decision):
+    if size is None or n >= size:
+        return ()
+    if expected is None and (decision.rule.startswith("titration") or getattr(design, "uses_titration", False)
+                             or any(r.kind == "stop_at_n" for r in design.rules)):
         return ()
     return (Issue("partial_cohort", f"the last cohort (cohort {history.patients[start].cohort}) has {n} of "
                                     f"{size} patients: the decision is on the data so far", "info"),)

@@ -204,14 +204,17 @@ class DoseFindingDesign(Spec):
         """The DLT rate above which a dose is overly toxic, for the true MTD of a scenario: 1.4 x target."""
         return 1.4 * target
 
-    def check_outcome_windows(self, history) -> None:
+    def check_outcome_windows(self, history) -> tuple:
         """For a design with times and a DLT window (``uses_times``, ``dlt_window``: TITE-BOIN, BF-BOIN): refuse a
-        patient without a DLT assessed less than one window after dosing, where he has both times
-        (:meth:`History.check_complete_windows`, not strict).  :func:`~.decide.next_dose` calls it on a new
-        decision, not when replaying a stored one (a record keeps replaying as it was decided)."""
+        patient without a DLT assessed less than one window after dosing, or a DLT assessed after the window, where
+        he has both times (:meth:`History.check_complete_windows`, not strict); return a warning when the window
+        looks like another unit than the times (:meth:`History.window_issues`).  :func:`~.decide.next_dose` calls
+        it on a new decision, not when replaying a stored one (a record keeps replaying as it was decided)."""
         window = getattr(self, "dlt_window", None)
         if self.uses_times and window is not None:
             history.check_complete_windows(window, strict=False)
+            return history.window_issues(window)
+        return ()
 
     @classmethod
     def refuse_unused_columns(cls, history: History) -> None:

@@ -140,6 +140,39 @@ def after_stop_error(history: History, row: int, k: int, stopped: str) -> ValueE
                       f"stopped at {stopped}.")
 
 
+def cohort_rows(history: History) -> list[tuple[int, int]]:
+    """(first row, row after the last) of each cohort, in order."""
+    out, start = [], 0
+    for i in range(1, len(history.patients) + 1):
+        if i == len(history.patients) or history.patients[i].cohort != history.patients[start].cohort:
+            out.append((start, i))
+            start = i
+    return out
+
+
+def short_cohort_issue(history: History, short: list[tuple[int, int, int]]) -> tuple:
+    """The info issue (``short_cohort``) about earlier cohorts with fewer patients than the rules gave them, each
+    ``(first row, row after the last, size the rules gave)``; none when ``short`` is empty."""
+    from adcbridge.results import Issue
+    if not short:
+        return ()
+    pts = history.patients
+    each = "; ".join(f"cohort {pts[a].cohort} ({', '.join(p.patient for p in pts[a:b])}: {b - a} of {size})"
+                     for a, b, size in short)
+    return (Issue("short_cohort", f"{each} had fewer patients than the rules gave: the decision after "
+                                  f"{'it' if len(short) == 1 else 'each'} was taken on the data then", "info"),)
+
+
+def side_of(level, given) -> str:
+    """Whether dose ``level`` is ``"above"``, ``"below"`` or ``"instead of"`` (a combination neither above nor
+    below) the dose ``given``."""
+    if isinstance(level, tuple):
+        if all(a >= b for a, b in zip(level, given)):
+            return "above"
+        return "below" if all(a <= b for a, b in zip(level, given)) else "instead of"
+    return "above" if level > given else "below"
+
+
 def cohort_size_error(design, history: History, k: int, n: int | None = None) -> ValueError:
     """The error about the ``k``-th patient (1-based row) of ``history``, the first beyond the design's
     ``cohort_size`` in his cohort (of ``n`` patients when known), with what to do: give him the next cohort number
@@ -425,6 +458,13 @@ class History:
         if not _is_time(dlt_window) or dlt_window <= 0:
             raise ValueError(f"The DLT window must be a positive time, got {dlt_window!r}.")
         for k, p in enumerate(self.patients, start=1):
+            if p.dlt is True and p.dose_time is not None and p.assess_time is not None and \
+                    p.assess_time - p.dose_time > dlt_window * (1 + 1e-9):
+                raise _row_error(self, k, p, "assess_time", f"a DLT assessed {self._at(p.assess_time)}, "
+                                                            f"{p.assess_time - p.dose_time:g} days after dosing, after "
+                                                            f"the {dlt_window:g}-day DLT window: a toxicity after the "
+                                                            f"window is not a DLT of the protocol, or the DLT window "
+                                                            f"is not in the times' unit (days for dates)")
             if p.dlt is not False:
                 continue
             if p.dose_time is None:
@@ -449,6 +489,20 @@ class History:
                                                     f"{dlt_window:g}-day DLT window is not over, so the outcome is "
                                                     f"not known yet; leave dlt (and assess_time) empty while the "
                                                     f"patient is pending")
+
+    def window_issues(self, dlt_window: float) -> tuple:
+        """A warning when the patients without a DLT were assessed a median of more than two DLT windows after
+        dosing: the window is likely in another unit than the times (``--dlt-window 4`` meant as weeks, with
+        dates), which would count every pending patient as a whole window."""
+        from adcbridge.results import Issue
+        spans = [p.assess_time - p.dose_time for p in self.patients
+                 if p.dlt is False and p.dose_time is not None and p.assess_time is not None]
+        if not spans or float(np.median(spans)) <= 2 * dlt_window:
+            return ()
+        m = float(np.median(spans))
+        return (Issue("dlt_window_unit", f"the patients without a DLT were assessed a median of {m:g} days after "
+                                         f"dosing, {m / dlt_window:.1f} DLT windows of {dlt_window:g}: is the DLT "
+                                         f"window in the times' unit (days for dates)?", "warning"),)
 
     def first_with(self, column: str) -> int | None:
         """The 1-based row of the first patient with a value in ``column`` (``efficacy``, ``dose_time``,
@@ -522,13 +576,15 @@ class History:
         Dose levels lie in 1..``n_doses``; without ``allow_skipping`` a patient may be at most one level above the
         highest dose tried before (the first at most at ``start_dose``); pending patients and backfill patients
         only where the design uses them.  With the design's ``dose_values``, a level out of range or skipping
-        that is one of the doses (``--doses 1,2,4,8`` and a cell 4 or 8) says the column holds levels, and which."""
+        that is one of the doses (``--doses 1,2,4,8`` and a cell 4 or 8) says the column holds levels, and which
+        level that dose is -- when that level would be a valid next level there (no advice to skip a dose)."""
         highest = start_dose - 1
 
         def levels_hint(v: int) -> str:
+            """The hint, when ``v`` is one of the doses and its level would be a valid next level here."""
             level = next((j for j, x in enumerate(dose_values or (), start=1) if abs(x - v) <= 1e-9 * max(1, abs(x))),
                          None)
-            if level is None or level == v:
+            if level is None or level == v or (not allow_skipping and level > max(highest, start_dose - 1) + 1):
                 return ""
             return (f"; the dose column holds dose levels (1 to {n_doses}), not doses: for the dose {v:g}"
                     f"{' ' + dose_unit if dose_unit else ''} write its level, {level}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -90,6 +91,8 @@ class NextDose(Result):
             body.update(self.extra)
         if self.history is not None:
             body["history"] = self.history.records()
+            if self.history.followup_window is not None:     # the window the times are in (TITE-BOIN's replay)
+                body["followup_window"] = self.history.followup_window
         if self.counts is not None:
             body["counts"] = self.counts
         return body
@@ -131,7 +134,11 @@ class NextDose(Result):
         from .registry import design_from_record
         design = design_from_record(record)
         if record.get("history") is not None:
-            return _next_dose(design, History.from_records(record["history"]), None, {}, replay=True)
+            history = History.from_records(record["history"])
+            window = record.get("followup_window")
+            if window is not None:
+                history = dataclasses.replace(history, followup_window=float(window))
+            return _next_dose(design, history, None, {}, replay=True)
         if record.get("counts") is not None:
             c = record["counts"]
             missing = [k for k in ("n", "dlt", "current_dose") if not isinstance(c, dict) or k not in c]

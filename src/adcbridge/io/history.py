@@ -98,13 +98,30 @@ def _times(df: pd.DataFrame) -> tuple[dict[str, np.ndarray], str | None]:
     return out, origin
 
 
+def _near_column(name: str) -> str | None:
+    """The history column an unknown one likely means: the same name in another case (``DLT``), a usual synonym
+    (``level``, ``toxicity``, ``response``), or a close spelling."""
+    import difflib
+    low = name.strip().lower()
+    synonyms = {"level": "dose", "dose_level": "dose", "doselevel": "dose", "toxicity": "dlt", "tox": "dlt",
+                "response": "efficacy", "resp": "efficacy", "id": "patient", "subject": "patient"}
+    if low in HISTORY_COLUMNS:
+        return low
+    if low in synonyms:
+        return synonyms[low]
+    near = difflib.get_close_matches(low, list(HISTORY_COLUMNS), n=1)
+    return near[0] if near else None
+
+
 def read_history(path: str | Path, sheet: str | None = None) -> History:
     """The patients of a trial from the table at ``path`` (see the module docstring)."""
     df = read_table(path, sheet=sheet, text_columns=("patient",))
     df.columns = [str(c).strip() for c in df.columns]
     unknown = [c for c in df.columns if c not in HISTORY_COLUMNS]
     if unknown:
-        raise validation.table_error(df, f"unknown column(s) {unknown}; a history has the columns "
+        hints = [f"{c!r} -> {m!r}" for c in unknown if (m := _near_column(c))]
+        hint = f" (did you mean {', '.join(hints)}?)" if hints else ""
+        raise validation.table_error(df, f"unknown column(s) {unknown}{hint}; a history has the columns "
                                          f"{', '.join(HISTORY_COLUMNS)} (patient, cohort, dose (or dose_a and "
                                          f"dose_b) and dlt required).")
     combination = "dose" not in df.columns and ("dose_a" in df.columns or "dose_b" in df.columns)

@@ -148,6 +148,7 @@ def check_analysis(a, folder: Path, study) -> list[tuple[tuple, str]]:
         target = next((x for x in study.analyses if x.id == a.of), None)
         if target is not None and target.kind != "nca":
             problems.append((("of",), f"{a.of!r} is a {target.kind} analysis, not nca"))
+    problems += _option_relations(a)
     if a.kind == "simulate":
         problems += _check_simulate(a, study)
     if a.kind == "design":
@@ -178,6 +179,41 @@ def check_analysis(a, folder: Path, study) -> list[tuple[tuple, str]]:
         elif _is_path(tp) and not (folder / str(value)).is_file():
             problems.append((key, f"no such file {value!r} (relative to the study file's folder)"))
     return problems
+
+
+def _options_model(kind: str):
+    """The options model whose fields (and the relations between them) a kind's command options share, if any."""
+    if kind == "kinetics":
+        from adcbridge.assays.kinetics.options import KineticsOptions
+        return KineticsOptions
+    return None
+
+
+def _option_relations(a) -> list[tuple[tuple, str]]:
+    """The relations between an analysis' options that its options model checks (``t_off`` after ``t_on`` for
+    kinetics), known before running: the options that are fields of the model, validated together; a message per
+    error, at the option it names (or at ``options``)."""
+    from pydantic import ValidationError
+    model = _options_model(a.kind)
+    if model is None:
+        return []
+    given = {k: v for k, v in a.options.items() if k in model.model_fields}
+    if not given:
+        return []
+    try:
+        model.model_validate(given)
+    except ValidationError as exc:
+        out = []
+        for err in exc.errors():
+            if err["type"] == "missing":
+                continue
+            loc = tuple(str(x) for x in err["loc"])
+            key = ("options", loc[0]) if loc and loc[0] in given else ("options",)
+            out.append((key, str(err["msg"]).removeprefix("Value error, ")))
+        return out
+    except ValueError as exc:
+        return [(("options",), str(exc))]
+    return []
 
 
 def option_types(a) -> dict:

@@ -217,7 +217,8 @@ def check_sweep_data(data) -> None:
     trials = data["trials"]
     if not _is_whole(trials) or not 1 <= trials <= MAX_TRIALS_PER_CELL:
         raise _Problem(("trials",), f"must be a whole number of trials per cell from 1 to "
-                                    f"{MAX_TRIALS_PER_CELL:,}, got {trials!r}")
+                                    f"{MAX_TRIALS_PER_CELL:,}, got "
+                                    f"{f'{trials:g}' if isinstance(trials, float) else repr(trials)}")
     seed = data["seed"]
     if not _is_whole(seed) or not 0 <= seed <= MAX_SEED:
         raise _Problem(("seed",), f"must be a whole number from 0 to 2**63 - 1, got {seed!r}")

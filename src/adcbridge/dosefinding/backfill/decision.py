@@ -31,7 +31,7 @@ import numpy as np
 from adcbridge.results import ColumnTable, Issue, make_provenance
 
 from ..boin.selection import select_mtd_batch, selection_rule
-from ..history import after_stop_error
+from ..history import after_stop_error, side_of
 from ..nextdose import NextDose, move
 from .history import counted, counts_at, read_course
 from .rules import (
@@ -65,17 +65,23 @@ def _past_evaluations(design, history, course, t):
         c = counts_at(history, course, J, k + 1, first_next, at)
         d = course.cohorts[k][0]
         N, Y = (c.n_esc + c.bf_n)[None, :], (c.y_esc + c.bf_y)[None, :]
-        next_d, stop, early, el, path, _ = evaluate(N, Y, np.array([d]), np.array([elim]), c.n_esc[:1],
+        next_d, stop, early, el, path, dec = evaluate(N, Y, np.array([d]), np.array([elim]), c.n_esc[:1],
                                                     c.y_esc[:1], t)
         elim = int(el[0])
         if stop[0] or early[0]:
             why = "a toxicity stop" if stop[0] else "the early stop (n_earlystop)"
             raise after_stop_error(history, first_next, k + 2,
                                    f"escalation cohort {k + 1} ({PATHS[int(path[0])]}: {why})")
-        if int(next_d[0]) != course.cohorts[k + 1][0]:
-            issues.append(Issue("dose_deviation", f"escalation cohort {k + 2} was treated at level "
-                                                  f"{course.cohorts[k + 1][0] + 1}; the rules gave level "
-                                                  f"{int(next_d[0]) + 1} after cohort {k + 1}"))
+        given = int(next_d[0])
+        if given != course.cohorts[k + 1][0]:
+            rows = course.cohorts[k + 1][1]
+            q, lab = pts[rows[0]], design.dose_label
+            why = evaluation_reason(design, int(path[0]), d, given, N[0], Y[0], dec[0], t)
+            issues.append(Issue("dose_deviation", f"cohort {q.cohort} ({', '.join(pts[i].patient for i in rows)}) was "
+                                                  f"treated at level {lab(q.dose)}, {side_of(q.dose, given + 1)} level "
+                                                  f"{lab(given + 1)} that the rules gave after cohort "
+                                                  f"{pts[course.cohorts[k][1][0]].cohort} ({PATHS[int(path[0])]}: "
+                                                  f"{why}); the decision goes on from the data as treated"))
     return elim, issues
 
 
@@ -87,6 +93,7 @@ def backfill_decision(design, history) -> NextDose:
     course = read_course(history)
     elim, issues = _past_evaluations(design, history, course, t)
     issues += _backfill_deviations(design, history, course, t)
+    issues += _responses_missing(history)
     d, rows = course.cohorts[-1]
     n_cohorts = len(course.cohorts)
     cur = [pts[i] for i in rows]
@@ -121,6 +128,14 @@ def backfill_decision(design, history) -> NextDose:
                         reason=reason, eliminated=tuple(range(elim_now + 1, J + 1)), select_mtd=select, mtd=mtd,
                         extra=extra)
 
+    if d >= elim:                   # the cohort is at a dose an earlier evaluation eliminated (a deviation)
+        issues.append(Issue("treated_eliminated_dose", f"cohort {cur[0].cohort} ({', '.join(p.patient for p in cur)}) "
+                                                       f"was treated at level {lab(d + 1)}, which had been eliminated "
+                                                       f"(levels {elim + 1} and above)"))
+        if not full:
+            return result(elim - 1, "eliminated", f"dose {lab(d + 1)} was eliminated by an earlier evaluation: no "
+                                                  f"more patients there; the next cohort goes to dose {lab(elim)}",
+                          size=cs)
     if not full:
         return result(d, "cohort_open", f"cohort {cur[0].cohort} at dose {lab(d + 1)} has {len(cur)} of {cs} "
                                         f"patients: enrol {cs - len(cur)} more at this dose", size=cs - len(cur))
@@ -141,8 +156,12 @@ def backfill_decision(design, history) -> NextDose:
         mtd = _final_mtd(design, history, course, J)
         rule = "n_earlystop" if early[0] else "n_cohorts"
         why = (f"{int(N[d])} patients at dose {lab(d + 1)} (n_earlystop = {design.n_earlystop}) and the decision "
-               f"keeps the dose" if early[0] else f"the {design.n_cohorts}th escalation cohort is evaluated")
+               f"keeps the dose" if early[0] else f"the last escalation cohort (n_cohorts = {design.n_cohorts}) is "
+                                                   f"evaluated")
         return result(None, rule, f"{reason}; {why}: stop and select the MTD", select=True, mtd=mtd, elim_now=el)
+    if int(next_d[0]) >= el:        # the rules stay at (or escalate from) a dose eliminated before: go below it
+        return result(el - 1, PATHS[p], f"{reason}; dose {lab(int(next_d[0]) + 1)} is eliminated: go to dose "
+                                        f"{lab(el)}", size=cs, elim_now=el)
     return result(int(next_d[0]), PATHS[p], reason, size=cs, elim_now=el)
 
 
@@ -165,8 +184,9 @@ class Opening:
 def _opening(design, history, course, t, k: int, before_row: int, at: float | None) -> Opening:
     """Which doses are open for backfill (:func:`~.rules.open_doses`, the design's rule) for a patient arriving
     while the ``k``-th escalation cohort (0-based) is full and pending, after the rows before ``before_row``, at
-    time ``at``: outcomes and responses count when assessed before ``at``; ``at`` None (now, or a history without
-    times) counts every outcome known on those rows."""
+    time ``at``: outcomes count when assessed before ``at``, responses one DLT window after dosing
+    (:func:`response_known`); ``at`` None (now, or a history without times) counts every outcome known on those
+    rows."""
     J = design.n_doses
     pts = history.patients
     d, rows = course.cohorts[k]
@@ -178,12 +198,25 @@ def _opening(design, history, course, t, k: int, before_row: int, at: float | No
     Np, Yp = plus_next(N[None, :], Y[None, :], np.array([d]), n_cur, y_cur)
     seen = np.zeros(J, dtype=bool)
     for p in pts[:before_row]:
-        if p.efficacy and (at is None or p.assess_time is None or p.assess_time < at):
+        if p.efficacy and not p.backfill and response_known(p, at, design.dlt_window):   # BF-6: escalation only
             seen[p.dose - 1] = True
     recruited = c.n_esc + np.bincount([pts[i].dose - 1 for i in course.backfill if i < before_row], minlength=J)
     opened, safe, under_cap = open_doses(N[None, :], Y[None, :], Np, Yp, seen[None, :], recruited[None, :],
                                          np.array([d]), t)
     return Opening(d, N, Y, Np[0], Yp[0], seen, recruited, opened[0], safe[0], under_cap[0])
+
+
+def response_known(p, at: float | None, window: float) -> bool:
+    """Whether patient ``p``'s response counts at time ``at`` (None: now): a response is assessed at the end of
+    the DLT window, one window after dosing (as in bfboin's simulation, even for a patient whose DLT came
+    earlier), so it counts from ``dose_time + window`` on (strictly after, as outcomes do); without a
+    ``dose_time``, from the patient's ``assess_time``, or on the rows before when the history has no times.  Only
+    escalation patients' responses open a dose (SPEC BF-6; the caller leaves backfill patients out)."""
+    if at is None:
+        return True
+    if p.dose_time is not None:
+        return p.dose_time + window < at
+    return p.assess_time is None or p.assess_time < at
 
 
 def _backfill_deviations(design, history, course, t) -> list[Issue]:
@@ -217,6 +250,26 @@ def _backfill_deviations(design, history, course, t) -> list[Issue]:
             if j != p.dose - 1:
                 issues.append(Issue("dose_deviation", backfill_assign_text(design, history, i, op, j)))
     return issues
+
+
+def _responses_missing(history) -> list[Issue]:
+    """A warning naming the escalation patients whose DLT window ended without a DLT and whose response is not
+    recorded (``efficacy`` empty), at doses where no escalation patient's response is recorded: each is read as no
+    response, which keeps backfill closed there (at a dose with a recorded response they change nothing)."""
+    from ..history import _row_place
+    pts = history.patients
+    responded = {p.dose for p in pts if not p.backfill and p.efficacy}
+    missing = [(k, p) for k, p in enumerate(pts, start=1)
+               if not p.backfill and p.dlt is False and p.efficacy is None and p.dose not in responded]
+    if not missing:
+        return []
+    shown = ", ".join(f"{p.patient} ({_row_place(history, k)})" for k, p in missing[:5])
+    more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+    levels = ", ".join(str(d) for d in sorted({p.dose for _, p in missing}))
+    return [Issue("response_missing", f"{len(missing)} escalation patient(s) completed the DLT window without a "
+                                      f"recorded response (efficacy empty): {shown}{more}; each is read as no "
+                                      f"response, which keeps backfill closed at level(s) {levels} (no response "
+                                      f"recorded there): record the responses (efficacy 0 or 1)")]
 
 
 def _assessed_before(history, rows: list[int], at: float | None) -> float | None:

@@ -175,9 +175,10 @@ def backfill_after_assessment_text(design, history, row: int, k: int, cohort: in
     ``assessed``)."""
     from ..history import _row_place
     p = history.patients[row]
-    due = ("he belonged to the next escalation cohort" if k + 1 < design.n_cohorts else
-           "it was the last escalation cohort, so the escalation and backfill had ended")
+    due = ("a patient arriving then went to the next escalation cohort, or to none had it stopped the trial"
+           if k + 1 < design.n_cohorts else "it was the last escalation cohort, so the escalation and backfill had "
+                                            "ended")
     return (f"backfill patient {p.patient} ({_row_place(history, row + 1)}) arrived {history._at(p.dose_time)}, "
-            f"after cohort {cohort} had been fully assessed {history._at(assessed)}: "
-            f"its evaluation was due and {due} (backfill is open only while the current cohort's outcomes are "
-            f"pending); the decision goes on from the data as treated")
+            f"after cohort {cohort} had been fully assessed {history._at(assessed)}: backfill is open only while the "
+            f"current cohort's outcomes are pending; its evaluation was due, and {due}; the decision goes on from "
+            f"the data as treated")

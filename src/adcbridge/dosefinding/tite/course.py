@@ -16,7 +16,9 @@ reconstruction (an outcome assessed on the very day of a dosing is taken as know
 
 The replay needs every patient's ``dose_time``, an ``assess_time`` for every known outcome, and the DLT window the
 times are in: the history's ``followup_window`` (set by :meth:`History.with_followup`, and by the command line's
-``--dlt-window``).  A history without them (follow-up fractions typed in, no times) is not replayed.
+``--dlt-window``).  A history without them (follow-up fractions typed in, no times) is not replayed; one with times
+in a known window that lacks some (a known outcome without ``assess_time``) gets a ``course_not_replayed`` info
+issue naming the patient.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from dataclasses import replace
 
 from adcbridge.results import Issue
 
-from ..history import History
+from ..history import History, _row_place, cohort_rows, short_cohort_issue, side_of
 
 __all__ = ["course_deviations", "replayable"]
 
@@ -51,30 +53,48 @@ def _as_known_at(history: History, end: int, t: float) -> History:
 
 def course_deviations(design, history: History) -> tuple[Issue, ...]:
     """``dose_deviation`` warnings for the cohorts enrolled off the rules, replayed at each cohort's first dosing
-    (see the module docstring); none for a history that cannot be replayed."""
+    (see the module docstring).  A history with times in a known window that still cannot be replayed (a known
+    outcome without ``assess_time``, a patient without ``dose_time``) gets an info issue saying why instead.  An
+    earlier cohort smaller than ``cohort_size`` is a ``short_cohort`` info issue, with or without times."""
+    short = short_cohort_issue(history, [(a, b, design.cohort_size) for a, b in cohort_rows(history)[:-1]
+                                         if b - a < design.cohort_size])
+    return _replayed(design, history) + short
+
+
+def _replayed(design, history: History) -> tuple[Issue, ...]:
     from .decision import decide
     if not replayable(history):
-        return ()
+        return _why_not(history)
     pts = history.patients
-    starts = [k for k in range(1, len(pts)) if pts[k].cohort != pts[k - 1].cohort]
     issues = []
     lab = design.dose_label
-    for start in starts:
+    for start, end in cohort_rows(history)[1:]:
         q = pts[start]
         t = q.dose_time
         before = decide(design, _as_known_at(history, start, t))
-        members = [p.patient for p in pts[start:] if p.cohort == q.cohort]
-        who = f"cohort {q.cohort} ({', '.join(members)}), dosed {history._at(t)},"
+        who = f"cohort {q.cohort} ({', '.join(p.patient for p in pts[start:end])}), dosed {history._at(t)},"
         why = f"{before.rule}: {before.reason}"
         if before.decision == "stop":
             text = f"{who} was enrolled after the rules had stopped the trial on what was known then ({why})"
         elif before.decision == "suspend":
             text = f"{who} was enrolled while the rules suspended accrual on what was known then ({why})"
         elif before.next_dose != q.dose:
-            side = "above" if q.dose > before.next_dose else "below"
-            text = (f"{who} was treated at level {lab(q.dose)}, {side} level {lab(before.next_dose)} that the rules "
-                    f"gave on what was known then ({why})")
+            text = (f"{who} was treated at level {lab(q.dose)}, {side_of(q.dose, before.next_dose)} level "
+                    f"{lab(before.next_dose)} that the rules gave on what was known then ({why})")
         else:
             continue
         issues.append(Issue("dose_deviation", text + "; the decision goes on from the data as treated"))
     return tuple(issues)
+
+
+def _why_not(history: History) -> tuple[Issue, ...]:
+    """The info issue of a history in a known window whose course cannot be replayed (none without a window or
+    without any time: such a history says nothing of when cohorts were enrolled)."""
+    if history.followup_window is None or all(p.dose_time is None for p in history.patients):
+        return ()
+    k, p = next((k, p) for k, p in enumerate(history.patients, start=1)
+                if p.dose_time is None or (not p.pending and p.assess_time is None))
+    lacks = "dose_time" if p.dose_time is None else "assess_time (when his outcome became known)"
+    return (Issue("course_not_replayed", f"the course is not checked against the rules as they stood at each "
+                                         f"cohort's dosing: patient {p.patient} ({_row_place(history, k)}) has no "
+                                         f"{lacks}", "info"),)
