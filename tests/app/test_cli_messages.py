@@ -187,3 +187,52 @@ def test_a_library_parameter_is_named_by_the_flag_the_user_gave(capsys):
     code, out, err = run(capsys, "pk", "project", "--param", "CL=20:mL/day/kg", "--param", "V1=40:mL/kg",
                          "--n-doses", "0")
     assert (code, err) == (2, "adcbridge: error: Invalid value for '--n-doses': must be >= 1. Got 0.\n")
+
+
+def test_a_database_that_cannot_be_reached_or_does_not_exist_is_one_line(capsys, tmp_path, monkeypatch):
+    """Found: `db upgrade` on an unreachable server printed a 159-line traceback (exit 1); `audit verify` on a
+    missing SQLite file created an empty one."""
+    code, out, err = run(capsys, "db", "upgrade", "--db", "postgresql://x@127.0.0.1:1/none")
+    assert code == 2 and err.startswith("adcbridge: error: the database cannot be used: ") and err.count("\n") == 1
+    missing = tmp_path / "none.db"
+    monkeypatch.setattr("sys.stdin", __import__("io").StringIO("a long password 123\n"))
+    for args in (["audit", "verify"], ["users", "create", "--username", "u", "--role", "viewer", "--password-stdin"]):
+        code, out, err = run(capsys, *args, "--db", f"sqlite:///{missing}")
+        assert (code, err) == (2, f"adcbridge: error: no database file {missing}: make it with 'adcbridge db upgrade "
+                                  f"--db sqlite:///{missing}'\n")
+        assert not missing.exists()
+
+
+@pytest.mark.parametrize("args,message", [
+    (["fih", "--hnstd", "30", "--species", "cynomolgus", "--occupancy", "0.2"],
+     "Invalid value for '--occupancy': sets the receptor occupancy of the occupancy dose, which needs --kd (the KD, "
+     "nM)"),
+    (["fit", "dose-response", "tests/reference/data/fit/data/drc_ryegrass.csv", "--x", "conc", "--y", "rootl",
+      "--parallel"],
+     "Invalid value for '--parallel': compares the curves of --curve (a common slope): give --curve, the column that "
+     "names each curve"),
+    (["nca", "tests/reference/data/nca/data/theoph.csv", "--subject", "Subject", "--time", "Time", "--conc", "conc",
+      "--tau", "TAU", "--out", "{tmp}/pp.csv"],
+     "Invalid value for '--tau': names a column of the --dosing table, which is not given"),
+])
+def test_an_option_that_would_be_ignored_is_refused(capsys, tmp_path, args, message):
+    """Found ignored with exit 0: --occupancy without --kd, --parallel without --curve (one curve fitted to all the
+    data), --tau / --dose-time without --dosing."""
+    code, out, err = run(capsys, *[a.replace("{tmp}", str(tmp_path)) for a in args])
+    assert (code, err) == (2, f"adcbridge: error: {message}\n")
+
+
+def test_an_infusion_longer_than_the_sampling_is_refused(capsys, tmp_path):
+    """Found: `--duration 5000` (hours meant as minutes?) gave a negative MRT with exit 0: a time past the data."""
+    data = tmp_path / "c.csv"
+    data.write_text("ID,TIME,CONC,DOSE\n" + "".join(f"S1,{t},{c},1\n" for t, c in ((0, 0), (1, 9), (4, 6), (24, 2),
+                                                                                   (48, 1))))
+    args = ["nca", data, "--subject", "ID", "--time", "TIME", "--conc", "CONC", "--dose", "DOSE", "--route",
+            "iv-infusion", "--out", tmp_path / "pp.csv"]
+    code, out, err = run(capsys, *args, "--duration", "5000")
+    assert (code, err) == (2, f"adcbridge: error: {data}: the infusion duration 5000 ends after the last sample (48) "
+                              f"of the profile of ID=S1: no sample follows the end of the infusion (MRT would come "
+                              f"out negative); check the duration and its unit (the times' unit)\n")
+    assert not (tmp_path / "pp.csv").exists()
+    code, out, err = run(capsys, *args, "--duration", "0.5")
+    assert code == 0, err

@@ -109,6 +109,7 @@ def test_tampering_is_caught_and_named(db, capsys, monkeypatch, tamper, needle):
 
 
 def test_database_problems_are_one_line(tmp_path, capsys):
+    (tmp_path / "empty.db").touch()                 # a file without tables (a missing file: test_cli_messages)
     code, _, err = run(capsys, "audit", "verify", "--db", f"sqlite:///{tmp_path / 'empty.db'}")
     assert code == 2 and "has no adcbridge tables: run 'adcbridge db upgrade" in err and err.count("\n") == 1
     code, _, err = run(capsys, "db", "upgrade", "--db", "nosuchdialect://x")

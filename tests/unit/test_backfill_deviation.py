@@ -233,6 +233,7 @@ def test_a_cohort_at_an_eliminated_dose_is_not_filled():
     assert d.issues[0].message.startswith("cohort 4 (P7) was treated at level 3, above level 1 that the rules gave "
                                           "after cohort 2 (eliminate: 3/3 DLTs at dose 2")
     assert d.issues[1].message == "cohort 4 (P7) was treated at level 3, which had been eliminated (levels 2 and above)"
+    assert "partial_cohort" not in [i.code for i in d.issues]       # not to be completed: no "decision so far" note
     # the cohort completed and assessed there: its evaluation never stays at (or escalates from) an eliminated dose
     full = [P(f"P{i}", 4, 3, False, efficacy=False, dose_time=63 + i, assess_time=91 + i) for i in (7, 8, 9)]
     d = next_dose(design, _b6(full))
@@ -264,3 +265,35 @@ def test_a_response_not_recorded_is_warned_where_it_could_open_a_dose():
         "response_missing", "1 escalation patient(s) completed the DLT window without a recorded response "
         "(efficacy empty): P4 (patient row 4); each is read as no response, which keeps backfill closed at level(s) "
         "2 (no response recorded there): record the responses (efficacy 0 or 1)")]
+
+
+def test_an_outcome_or_response_of_the_day_counts_in_that_day_s_enrolment():
+    """Found: the live decision (on everything recorded) said "backfilled at dose 1" on day 28, when P1's response
+    and the cohort's outcomes were assessed; enrolling B1 that day was then warned as "no response seen"."""
+    rows = ([P(f"P{i}", 1, 1, False, efficacy=i == 1, dose_time=0, assess_time=28) for i in (1, 2, 3)]
+            + [P(f"P{i}", 2, 2, None, dose_time=28) for i in (4, 5, 6)])
+    before = next_dose(DESIGN, History(tuple(rows)))
+    assert before.extra["backfill_dose"] == 1
+    after = next_dose(DESIGN, History(tuple(rows + [P("B1", 3, 1, None, True, dose_time=28)])))
+    assert _deviations(after) == []
+
+
+def test_without_times_a_replayed_stop_on_later_backfill_outcomes_is_a_warning():
+    """Found: a site that followed "escalate" had every later decision refused once the backfill DLTs recorded
+    since made the replay of an earlier evaluation stop the trial (the history cannot say they came later)."""
+    esc = ([P(f"P{i}", 1, 1, False, efficacy=i == 1) for i in (1, 2, 3)]
+           + [P(f"P{i}", 2, 2, False, efficacy=False) for i in (4, 5, 6)])
+    backfill = [P(f"B{k}", 2 + k, 1, True, True, efficacy=False) for k in range(1, 7)]
+    rows = esc + backfill + [P(f"P{i}", 9, 3, None) for i in (7, 8, 9)]
+    d = next_dose(boin_backfill(0.3, 5), History(tuple(rows)))
+    [issue] = [i for i in d.issues if i.code == "course_uncertain"]
+    assert issue.message.startswith("the evaluation of cohort 2, replayed on the backfill outcomes recorded now, "
+                                    "stops the trial (pooled_eliminate_lowest: a toxicity stop), and cohort 9 was "
+                                    "enrolled after it; the history has no times")
+
+
+def test_the_outcome_notation_says_it_carries_no_responses():
+    # found: the response_missing warning asked for an efficacy column the notation cannot hold
+    d = next_dose(boin_backfill(0.3, 5), "1NNN 2NNN")
+    assert [(i.code, i.severity) for i in d.issues] == [("response_missing", "info")]
+    assert "the outcome notation (cohorts such as '1NNN') carries no responses" in d.issues[0].message

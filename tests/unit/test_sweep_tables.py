@@ -82,3 +82,14 @@ def test_a_single_agent_table_has_no_combination_levels():
     table = run_sweep(sweep, workers=0).table()
     assert "dose_a" not in table and "dose_b" not in table
     assert table["dose"].tolist() == ["1", "2", "3"]
+
+
+def test_each_row_names_the_target_its_cell_is_scored_against():
+    """Designs with different targets may share a sweep (a sensitivity analysis); found tabulated together with
+    nothing saying which target each PCS is against."""
+    sweep = SweepFile(designs=[{"name": "boin", "target": 0.3, "n_doses": 3, "label": "boin30"},
+                               {"name": "boin", "target": 0.25, "n_doses": 3, "label": "boin25"}],
+                      scenarios=[{"name": "S", "p_true": [0.1, 0.3, 0.5]}], trials=50, seed=1)
+    table = run_sweep(sweep, workers=0).table()
+    assert table.groupby("design")["target"].first().to_dict() == {"boin30": 0.3, "boin25": 0.25}
+    assert table.columns.tolist()[:7] == ["design", "design_name", "scenario", "n_cohorts", "dose", "p_true", "target"]

@@ -137,6 +137,12 @@ def test_a_stored_record_replays_with_its_warnings():
     again = NextDose.replay_record(record)
     assert _deviations(again) == _deviations(d) != []
     assert again.same_decision(d) and NextDose.check_record(record) == []
+    # a record whose warning was removed does not check clean (found: issues were never compared)
+    record["issues"] = [i for i in record["issues"] if i["code"] != "dose_deviation"]
+    assert NextDose.check_record(record) == ["issues"]
+    # the window-unit warning is replayed too
+    weeks = next_dose(tite_boin(0.3, 5, dlt_window=4), _history(FIRST, window=4.0))
+    assert NextDose.check_record(json.loads(json.dumps(weeks.to_record()))) == []
 
 
 def test_a_history_that_cannot_be_replayed_says_why():
@@ -174,3 +180,20 @@ def test_the_command_line_names_today_for_a_pending_patient(tmp_path, capsys, to
     args = ["next", "--design", "tite-boin", "--target", 0.3, "--doses", 5, "--history", path, "--dlt-window", 28]
     code, out, err = run(capsys, *args, *(("--today", today) if today else ()))
     assert (code, err) == (2, f"adcbridge: error: {message.format(h=path)}\n")
+
+
+def test_dates_with_a_time_of_day_keep_it(tmp_path, capsys):
+    """Found: with the first dosing at 09:00, day 0 began at 09:00 while shown as midnight, so 08:00 on a later day
+    read as 23:00 the day before; and --today refused a date with a time."""
+    from adcbridge.io.history import read_history
+    path = write_text_file(tmp_path, "h.csv", "patient,cohort,dose,dlt,dose_time,assess_time\n"
+                                              "P1,1,1,0,2026-01-01 09:00,2026-01-29 08:00\n")
+    h = read_history(path)
+    assert h.time_origin == "2026-01-01" and h.patients[0].dose_time == pytest.approx(9 / 24)
+    assert h.time_text(h.patients[0].assess_time) == "2026-01-29T08:00"
+    path = write_text_file(tmp_path, "g.csv", "patient,cohort,dose,dlt,dose_time,assess_time\n"
+                                              "P1,1,1,1,2026-01-01 09:00,2026-01-05 10:00\nP2,1,1,,2026-01-02 09:00,\n")
+    code, out, err = run(capsys, "next", "--design", "tite-boin", "--target", 0.3, "--doses", 5, "--history", path,
+                         "--dlt-window", 28, "--today", "2026-01-16 21:00", "--format", "json")
+    assert code == 0, err
+    assert __import__("json").loads(out)["history"][1]["followup"] == pytest.approx(14.5 / 28)

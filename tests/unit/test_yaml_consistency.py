@@ -348,3 +348,22 @@ def test_a_study_checks_the_relations_between_options_before_any_work(tmp_path):
     msg = _error(load_study, path)
     assert msg.endswith("analyses[1].options (line 6): The 't_off' parameter of kinetics must be after 't_on' "
                         "(400.0). Got 360.0."), msg
+
+
+@pytest.mark.parametrize("options,expected", [
+    ("{control: Vehicle, tgi: [delta_v], day: [21], humane_endpoint: -5}",
+     "The 'humane_endpoint' parameter of xenograft must be > 0. Got -5."),
+    ("{control: Vehicle, tgi: 'nonsense', day: [21]}", "The 'tgi' parameter of xenograft must name definitions"),
+])
+def test_a_study_checks_xenograft_options_before_any_work(tmp_path, options, expected):
+    """Found: a negative humane endpoint or an unknown TGI definition failed only after the other analyses ran."""
+    (tmp_path / "x.csv").write_text("group,animal,day,volume\nVehicle,1,0,100\n")
+    path = _write(tmp_path, "study.yaml", f"""
+        name: S
+        analyses:
+          - id: x
+            kind: xenograft
+            data: x.csv
+            options: {options}
+        """)
+    assert expected in _error(load_study, path)

@@ -250,6 +250,10 @@ def _run(args: list[str]) -> int:
             text = parser_words(text, args)
             typer.echo(f"adcbridge: error: {text}", err=True)
             return 2
+        if type(exc).__name__ == "OperationalError" and type(exc).__module__.startswith("sqlalchemy"):
+            first = str(getattr(exc, "orig", None) or exc).splitlines()[0]     # a database that cannot be reached
+            typer.echo(f"adcbridge: error: the database cannot be used: {first}", err=True)
+            return 2
         raise
     return rv if isinstance(rv, int) else 0
 

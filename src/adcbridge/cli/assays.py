@@ -93,6 +93,9 @@ def dose_response(data: Path = typer.Argument(..., help="Long table: concentrati
                   format: Format = FORMAT):
     """Fit dose-response curves (EC50/IC50) with drc's models; ED10/50/90, relative potency, parallelism."""
     from adcbridge.assays.dose_response import fit_dose_response
+    if parallel and curve is None:
+        raise typer.BadParameter("compares the curves of --curve (a common slope): give --curve, the column that "
+                                 "names each curve", param_hint="'--parallel'")
     png_path(plot, "--plot")                         # before the fit: a figure that cannot be written fails now
     fixed = name_values(fix, "--fix")
     table = _read(data)

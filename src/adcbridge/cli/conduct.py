@@ -53,7 +53,7 @@ def db_add_trial(spec: Optional[Path] = typer.Argument(None, help="Trial YAML: n
         trial_spec = load_trial_spec(spec)
     kind = design or trial_spec.design
     built = trial_spec.build_design(kind)
-    engine = connect(db)
+    engine = connect(db, existing=True)
     try:
         with session_factory(engine).begin() as s:
             user = s.execute(select(User).where(User.username == by)).scalar_one_or_none()
@@ -83,7 +83,7 @@ def users_create(username: str = typer.Option(..., "--username", help="Login nam
         raise typer.BadParameter("give the password on standard input with --password-stdin",
                                  param_hint="'--password-stdin'")
     password = sys.stdin.readline().rstrip("\r\n")
-    engine = connect(db)
+    engine = connect(db, existing=True)
     try:
         with session_factory(engine).begin() as session:
             user = create_user(session, username, role, password)
@@ -97,7 +97,7 @@ def audit_verify(db: Optional[str] = DB):
     """Recompute the audit trail's hash chain: exit 0 when it is whole, 1 naming the first broken event."""
     from adcbridge.conduct.audit import verify_chain
     from adcbridge.conduct.db import connect, session_factory
-    engine = connect(db)
+    engine = connect(db, existing=True)
     try:
         with session_factory(engine)() as session:
             report = verify_chain(session)

@@ -523,7 +523,8 @@ def _with_followup(spec, trial, today: str, dlt_window: float | None):
     origin = trial.time_origin
     try:
         if origin is not None:
-            now = (dt.date.fromisoformat(today.strip()) - dt.date.fromisoformat(origin)).days
+            # a date (midnight) or a date and time (2026-03-10 12:00), counted from midnight of the origin's date
+            now = (dt.datetime.fromisoformat(today.strip()) - dt.datetime.fromisoformat(origin)).total_seconds() / 86400
         else:
             now = float(today)
             if not math.isfinite(now):

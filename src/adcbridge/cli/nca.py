@@ -52,7 +52,8 @@ def nca_cmd(data: Path = typer.Argument(..., help="Concentration table (CSV or E
             config: Optional[Path] = typer.Option(None, "--config", help="nca.yaml with columns and options."),
             dosing: Optional[Path] = typer.Option(None, "--dosing",
                                                   help="Dosing table for a multiple-dose analysis (one row per dose)."),
-            dose_time: str = typer.Option("TDOSE", "--dose-time", help="Dose-time column of --dosing."),
+            dose_time: Optional[str] = typer.Option(None, "--dose-time", help="Dose-time column of --dosing "
+                                                                            "(default TDOSE)."),
             tau: Optional[str] = typer.Option(None, "--tau", help="Dosing-interval column of --dosing."),
             predose_window: float = typer.Option(0.0, "--predose-window",
                                                  help="Samples this long before a dose count as pre-dose "
@@ -90,6 +91,12 @@ def nca_cmd(data: Path = typer.Argument(..., help="Concentration table (CSV or E
     for name, value in (("--subject", subject), ("--time", time), ("--conc", conc)):
         if not value:
             raise typer.BadParameter("is required (or give it under columns: in --config)", param_hint=f"'{name}'")
+    if dosing is None:
+        given = [f for f, v in (("--dose-time", dose_time), ("--tau", tau)) if v is not None]
+        if given:
+            raise typer.BadParameter("names a column of the --dosing table, which is not given",
+                                     param_hint=f"'{given[0]}'")
+    dose_time = "TDOSE" if dose_time is None else dose_time
     table = read_concentrations(data, sheet=sheet)
     doses = read_concentrations(dosing) if dosing is not None else None
 

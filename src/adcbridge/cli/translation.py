@@ -76,7 +76,8 @@ def fih(hnstd: Optional[float] = typer.Option(None, "--hnstd", help="HNSTD in th
         patient_weight: float = typer.Option(70.0, "--patient-weight",
                                              help="Patient weight (kg) for the flat start dose in mg."),
         kd: Optional[float] = typer.Option(None, "--kd", help="KD (nM) for a receptor-occupancy dose."),
-        occupancy: float = typer.Option(0.1, "--occupancy", help="Target receptor occupancy at Cmax."),
+        occupancy: Optional[float] = typer.Option(None, "--occupancy", help="Target receptor occupancy at Cmax "
+                                                                           "(with --kd; default 0.1)."),
         config: Optional[Path] = typer.Option(None, "--config", help="YAML plan: tox table, ladder, exposures."),
         format: Format = typer.Option(Format.text, "--format", help="Output format.")):
     """First-in-human start dose per ICH S9: HED of the HNSTD (or STD10) divided by a safety factor."""
@@ -95,7 +96,10 @@ def fih(hnstd: Optional[float] = typer.Option(None, "--hnstd", help="HNSTD in th
         return
     if (hnstd is None) == (std10 is None):
         raise typer.BadParameter("give exactly one of --hnstd or --std10 (or --config)", param_hint="'--hnstd'")
-    occ = occupancy_dose(kd, occupancy) if kd is not None else None
+    if occupancy is not None and kd is None:
+        raise typer.BadParameter("sets the receptor occupancy of the occupancy dose, which needs --kd (the KD, nM)",
+                                 param_hint="'--occupancy'")
+    occ = occupancy_dose(kd, 0.1 if occupancy is None else occupancy) if kd is not None else None
     res = fih_start_dose(hnstd, species, std10=std10, scaling=scaling.value.replace("-", "_"),
                          safety_factor=safety_factor, body_weight=body_weight, human_weight=human_weight,
                          patient_weight=patient_weight, occupancy=occ)

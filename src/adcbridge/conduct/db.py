@@ -42,16 +42,22 @@ def _sqlite_begin(conn) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def connect(url: str | None = None) -> Engine:
+def connect(url: str | None = None, *, existing: bool = False) -> Engine:
     """An engine for ``url`` (default :func:`default_url`).  SQLite enforces foreign keys and serialises
-    transactions (``BEGIN IMMEDIATE``, waiting up to :data:`SQLITE_BUSY_TIMEOUT` seconds for the lock)."""
+    transactions (``BEGIN IMMEDIATE``, waiting up to :data:`SQLITE_BUSY_TIMEOUT` seconds for the lock).  With
+    ``existing``, a SQLite file that does not exist is refused (connecting would create an empty one): the commands
+    that read a database (``audit verify``, ``users create``, ``trials add``) do not make one; ``db upgrade`` does."""
     url = url or default_url()
     try:
         sqlite = make_url(url).get_backend_name() == "sqlite"
+        path = make_url(url).database if sqlite else None
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT} if sqlite else {},
                                **({} if sqlite else {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": True}))
     except Exception as exc:  # noqa: BLE001 - an unparsable URL or a missing driver: one line naming the URL
         raise ValueError(f"cannot use the database URL {_safe(url)!r}: {str(exc).splitlines()[0]}") from None
+    if existing and path and path != ":memory:" and not path.startswith("file:") and not Path(path).exists():
+        engine.dispose()
+        raise ValueError(f"no database file {path}: make it with 'adcbridge db upgrade --db {_safe(url)}'")
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)

@@ -90,7 +90,7 @@ def _next_dose(design, outcomes, current_dose: int | None, counts: dict, *, repl
     if not replay:
         design.refuse_unused_columns(history)
     history = design.check_history(history)
-    window_notes = () if replay else design.check_outcome_windows(history)
+    window_notes = design.outcome_window_issues(history) if replay else design.check_outcome_windows(history)
     if current_dose is not None:
         if isinstance(current_dose, bool) or not isinstance(current_dose, int):
             raise ValueError(f"The 'current_dose' argument must be a whole dose level. Got {current_dose!r}.")
@@ -162,7 +162,7 @@ def _partial_last_cohort(design, history: History, decision: NextDose, expected:
         return ()
     start, end = escalation[-1]                      # the last escalation cohort (backfill runs left out)
     n = end - start
-    if size is None or n >= size:
+    if size is None or n >= size or decision.rule == "eliminated":    # not to be completed: its dose is eliminated
         return ()
     if expected is None and (decision.rule.startswith("titration") or getattr(design, "uses_titration", False)
                              or any(r.kind == "stop_at_n" for r in design.rules)):

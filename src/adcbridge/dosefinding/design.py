@@ -213,8 +213,13 @@ class DoseFindingDesign(Spec):
         window = getattr(self, "dlt_window", None)
         if self.uses_times and window is not None:
             history.check_complete_windows(window, strict=False)
-            return history.window_issues(window)
-        return ()
+        return self.outcome_window_issues(history)
+
+    def outcome_window_issues(self, history) -> tuple:
+        """The warnings of :meth:`check_outcome_windows` without its refusals (a stored decision's replay gives the
+        same issues as the decision)."""
+        window = getattr(self, "dlt_window", None)
+        return history.window_issues(window) if self.uses_times and window is not None else ()
 
     @classmethod
     def refuse_unused_columns(cls, history: History) -> None:
@@ -251,3 +256,16 @@ class DoseFindingDesign(Spec):
         if self.dose_levels is None:
             return None
         return [f"{v:g} {self.dose_unit}" for v in self.dose_levels]
+
+
+def cohorts_option(cohorts: int, options: dict, builder: str, default: int = 10) -> int:
+    """The number of cohorts a builder (``boin(..., cohorts=10)``) gets, also as the field's own name
+    ``n_cohorts`` in ``options`` (removed from them): the spec's field and the builder's argument name one thing.
+    Both given with different values is refused."""
+    if "n_cohorts" not in options:
+        return cohorts
+    n = options.pop("n_cohorts")
+    if cohorts != default and cohorts != n:
+        raise ValueError(f"{builder}() got cohorts={cohorts!r} and n_cohorts={n!r}: they name the same number; give "
+                         f"one of them.")
+    return n

@@ -93,6 +93,8 @@ class NextDose(Result):
             body["history"] = self.history.records()
             if self.history.followup_window is not None:     # the window the times are in (TITE-BOIN's replay)
                 body["followup_window"] = self.history.followup_window
+            if self.history.time_origin is not None:         # day 0 of the times: messages name the dates
+                body["time_origin"] = self.history.time_origin
         if self.counts is not None:
             body["counts"] = self.counts
         return body
@@ -118,11 +120,11 @@ class NextDose(Result):
     @classmethod
     def check_record(cls, record: dict) -> list[str]:
         """The keys of a decision's record that differ from the decision the record's own design and history give
-        today: an empty list means the record is what adcbridge decides on its data (an edited decision, reason
-        or estimate shows up here)."""
+        today: an empty list means the record is what adcbridge decides on its data (an edited decision, reason,
+        estimate or warning -- ``issues``, e.g. a ``dose_deviation`` removed -- shows up here)."""
         decision = cls.replay_record(record)
         again = decision.to_record()
-        keys = DECISION_KEYS + tuple(sorted(decision.extra or ()))
+        keys = DECISION_KEYS + ("issues",) + tuple(sorted(decision.extra or ()))   # a warning removed shows too
         return [k for k in keys if json_ready(record.get(k)) != again.get(k)]
 
     @classmethod
@@ -135,9 +137,10 @@ class NextDose(Result):
         design = design_from_record(record)
         if record.get("history") is not None:
             history = History.from_records(record["history"])
-            window = record.get("followup_window")
-            if window is not None:
-                history = dataclasses.replace(history, followup_window=float(window))
+            window, origin = record.get("followup_window"), record.get("time_origin")
+            if window is not None or origin is not None:
+                history = dataclasses.replace(history, followup_window=None if window is None else float(window),
+                                              time_origin=origin)
             return _next_dose(design, history, None, {}, replay=True)
         if record.get("counts") is not None:
             c = record["counts"]

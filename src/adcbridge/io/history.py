@@ -83,6 +83,7 @@ def _times(df: pd.DataFrame) -> tuple[dict[str, np.ndarray], str | None]:
         first = dated.get("dose_time", next(iter(dated.values()))).min()
         if pd.isna(first):
             first = min(v.min() for v in dated.values())
+        first = first.normalize()               # day 0 starts at midnight of the first date (shown as that date)
         origin = first.date().isoformat()
         for c, v in dated.items():
             out[c] = ((v - first) / pd.Timedelta(days=1)).to_numpy(dtype=float, na_value=np.nan)

@@ -160,4 +160,13 @@ def build_profiles(df: pd.DataFrame, *, subject: str, time: str, conc: str, anal
         p = int(inf_no_dur[0])
         raise ValueError(f"route iv-infusion needs an infusion duration > 0 (profile of "
                          f"{', '.join(f'{k}={v}' for k, v in keys.iloc[p].items())})")
+    with np.errstate(invalid="ignore"):
+        last = np.array([np.nanmax(t) if np.isfinite(t).any() else np.nan for t in np.asarray(T, dtype=float)])
+    past = np.flatnonzero((routes == "iv-infusion") & (dur > last))
+    if past.size:                          # a time past the data: MRT and the post-infusion phase are undefined
+        p = int(past[0])
+        where = ", ".join(f"{k}={v}" for k, v in keys.iloc[p].items())
+        raise ValueError(f"the infusion duration {dur[p]:g} ends after the last sample ({last[p]:g}) of the profile "
+                         f"of {where}: no sample follows the end of the infusion (MRT would come out negative); "
+                         f"check the duration and its unit (the times' unit)")
     return Profiles(keys=keys, time=T, conc=C, blq=B, row=R, dose=dose_arr, route=routes, duration=dur)

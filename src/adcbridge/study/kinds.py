@@ -186,18 +186,24 @@ def _options_model(kind: str):
     if kind == "kinetics":
         from adcbridge.assays.kinetics.options import KineticsOptions
         return KineticsOptions
+    if kind == "xenograft":
+        from adcbridge.assays.xenograft.options import XenograftOptions
+        return XenograftOptions
     return None
 
 
 def _option_relations(a) -> list[tuple[tuple, str]]:
-    """The relations between an analysis' options that its options model checks (``t_off`` after ``t_on`` for
-    kinetics), known before running: the options that are fields of the model, validated together; a message per
-    error, at the option it names (or at ``options``)."""
+    """What an analysis' options model checks of its options (kinetics: ``t_off`` after ``t_on``; xenograft: the
+    TGI definitions, a positive humane endpoint, ...), known before running: the options that are fields of the
+    model, validated together (a field the command takes from elsewhere, missing here, is not reported); a message
+    per error, at the option it names (or at ``options``)."""
     from pydantic import ValidationError
     model = _options_model(a.kind)
     if model is None:
         return []
     given = {k: v for k, v in a.options.items() if k in model.model_fields}
+    if isinstance(given.get("tgi"), str):           # the flag's comma-separated names (xenograft --tgi a,b)
+        given["tgi"] = tuple(n.strip() for n in given["tgi"].split(","))
     if not given:
         return []
     try:

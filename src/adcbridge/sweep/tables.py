@@ -75,6 +75,7 @@ def results_table(result) -> pd.DataFrame:
             if grid is not None:
                 row.update({"dose_a": j // grid[1] + 1, "dose_b": j % grid[1] + 1})
             row["p_true"] = p[j]
+            row["target"] = float(rec["target"]) if rec.get("target") is not None else np.nan   # PCS etc. against it
             row.update({k: v[j] for k, v in per_dose.items()})
             row.update(per_trial)
             row.update({"trials": int(rec["n_trials"]), "seed": int(rec["seed"])})
@@ -86,7 +87,7 @@ def results_table(result) -> pd.DataFrame:
         for c in ("dose_a", "dose_b"):
             table[c] = table[c].astype("Int64")
         first += ["dose_a", "dose_b"]
-    first.append("p_true")
+    first += ["p_true", "target"]
     ordered = first + [c for c in ("selection_pct", "selection_pct_se", "patients_mean", "patients_mean_se",
                                    "dlt_mean", "dlt_mean_se") if c in table]
     rest = [c for c in table.columns if c not in ordered and c not in ("trials", "seed")]

@@ -68,10 +68,22 @@ def _past_evaluations(design, history, course, t):
         next_d, stop, early, el, path, dec = evaluate(N, Y, np.array([d]), np.array([elim]), c.n_esc[:1],
                                                     c.y_esc[:1], t)
         elim = int(el[0])
+        # without times, the backfill outcomes counted are those recorded now, which may have come after the
+        # evaluation: what the replay finds then is a warning (the site may not have known), not a refusal
+        unsure = at is None and bool(c.bf_n.sum())
         if stop[0] or early[0]:
             why = "a toxicity stop" if stop[0] else "the early stop (n_earlystop)"
-            raise after_stop_error(history, first_next, k + 2,
-                                   f"escalation cohort {k + 1} ({PATHS[int(path[0])]}: {why})")
+            if not unsure:
+                raise after_stop_error(history, first_next, k + 2,
+                                       f"escalation cohort {k + 1} ({PATHS[int(path[0])]}: {why})")
+            this, after = pts[course.cohorts[k][1][0]].cohort, pts[first_next].cohort
+            issues.append(Issue("course_uncertain", f"the evaluation of cohort {this}, replayed on the backfill "
+                                                    f"outcomes recorded now, stops the trial ({PATHS[int(path[0])]}: "
+                                                    f"{why}), and cohort {after} was enrolled after it; the history "
+                                                    f"has no times, so whether "
+                                                    f"those outcomes were known then cannot be told: give dose_time "
+                                                    f"and assess_time (with --dlt-window) to check the course"))
+            continue
         given = int(next_d[0])
         if given != course.cohorts[k + 1][0]:
             rows = course.cohorts[k + 1][1]
@@ -81,7 +93,9 @@ def _past_evaluations(design, history, course, t):
                                                   f"treated at level {lab(q.dose)}, {side_of(q.dose, given + 1)} level "
                                                   f"{lab(given + 1)} that the rules gave after cohort "
                                                   f"{pts[course.cohorts[k][1][0]].cohort} ({PATHS[int(path[0])]}: "
-                                                  f"{why}); the decision goes on from the data as treated"))
+                                                  f"{why})" + (" -- replayed on the backfill outcomes recorded "
+                                                               "now (the history has no times)" if unsure else "")
+                                                  + "; the decision goes on from the data as treated"))
     return elim, issues
 
 
@@ -209,14 +223,14 @@ def _opening(design, history, course, t, k: int, before_row: int, at: float | No
 def response_known(p, at: float | None, window: float) -> bool:
     """Whether patient ``p``'s response counts at time ``at`` (None: now): a response is assessed at the end of
     the DLT window, one window after dosing (as in bfboin's simulation, even for a patient whose DLT came
-    earlier), so it counts from ``dose_time + window`` on (strictly after, as outcomes do); without a
-    ``dose_time``, from the patient's ``assess_time``, or on the rows before when the history has no times.  Only
-    escalation patients' responses open a dose (SPEC BF-6; the caller leaves backfill patients out)."""
+    earlier), so it counts from ``dose_time + window`` on (on that day too, as outcomes do: :func:`.history.counted`);
+    without a ``dose_time``, from the patient's ``assess_time``, or on the rows before when the history has no
+    times.  Only escalation patients' responses open a dose (SPEC BF-6; the caller leaves backfill patients out)."""
     if at is None:
         return True
     if p.dose_time is not None:
-        return p.dose_time + window < at
-    return p.assess_time is None or p.assess_time < at
+        return p.dose_time + window <= at
+    return p.assess_time is None or p.assess_time <= at
 
 
 def _backfill_deviations(design, history, course, t) -> list[Issue]:
@@ -256,8 +270,12 @@ def _responses_missing(history) -> list[Issue]:
     """A warning naming the escalation patients whose DLT window ended without a DLT and whose response is not
     recorded (``efficacy`` empty), at doses where no escalation patient's response is recorded: each is read as no
     response, which keeps backfill closed there (at a dose with a recorded response they change nothing)."""
-    from ..history import _row_place
+    from ..history import OUTCOMES_SOURCE, _row_place
     pts = history.patients
+    if history.source == OUTCOMES_SOURCE:
+        return [Issue("response_missing", "the outcome notation (cohorts such as '1NNN') carries no responses, so "
+                                          "no dose opens for backfill: give a patient history with an efficacy "
+                                          "column to decide on responses", "info")]
     responded = {p.dose for p in pts if not p.backfill and p.efficacy}
     missing = [(k, p) for k, p in enumerate(pts, start=1)
                if not p.backfill and p.dlt is False and p.efficacy is None and p.dose not in responded]

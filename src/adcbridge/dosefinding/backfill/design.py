@@ -27,6 +27,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, model_validator
 
 from ..boin.design import BoinDesign
+from ..design import cohorts_option
 
 __all__ = ["BackfillBoinDesign", "boin_backfill"]
 
@@ -155,6 +156,7 @@ class BackfillBoinDesign(BoinDesign):
 def boin_backfill(target: float = 0.25, doses: int | list[float] | tuple[float, ...] = 5, cohort_size: int = 3,
                   cohorts: int = 10, **options) -> BackfillBoinDesign:
     """Build a :class:`BackfillBoinDesign`; ``doses`` is a number of levels or the list of dose values."""
+    cohorts = cohorts_option(cohorts, options, "boin_backfill")
     if isinstance(doses, (str, bytes, bool)):
         raise ValueError(f"The 'doses' argument of boin_backfill must be a number of dose levels or a list of "
                          f"doses. Got {doses!r}.")

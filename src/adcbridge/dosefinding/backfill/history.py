@@ -109,12 +109,15 @@ def check_backfill_history(design, history: History) -> History:
 
 
 def counted(p, at: float | None) -> bool:
-    """Whether patient ``p``'s outcome counts in a decision taken at time ``at`` (None: now)."""
+    """Whether patient ``p``'s outcome counts in a decision taken at time ``at`` (None: now): assessed by then,
+    ``assess_time <= at``.  An outcome assessed on the day of a dosing counts in it, as the live decision taken that
+    day (on everything recorded) counts it; the simulator's strict ``<`` (SPEC BF-7) differs only on ties, which
+    continuous simulated times never have."""
     if p.pending:
         return False
     if at is None or p.assess_time is None:
         return True
-    return p.assess_time < at
+    return p.assess_time <= at
 
 
 @dataclass

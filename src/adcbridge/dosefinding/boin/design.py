@@ -18,7 +18,7 @@ from typing import ClassVar
 
 from pydantic import Field, field_validator, model_validator
 
-from ..design import DoseFindingDesign
+from ..design import DoseFindingDesign, cohorts_option
 from .params import (
     check_dose_levels,
     check_interval,
@@ -194,6 +194,7 @@ class BoinDesign(DoseFindingDesign):
 def boin(target: float, doses: int | list[float] | tuple[float, ...], cohort_size: int = 3, cohorts: int = 10,
          **options) -> BoinDesign:
     """Build a :class:`BoinDesign`; ``doses`` is a number of levels or the list of dose values."""
+    cohorts = cohorts_option(cohorts, options, "boin")
     if isinstance(doses, (str, bytes, bool)):
         raise ValueError(f"The 'doses' argument of boin must be a number of dose levels or a list of doses. "
                          f"Got {doses!r}.")

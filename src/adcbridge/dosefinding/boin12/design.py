@@ -21,7 +21,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, field_validator, model_validator
 
 from ..boin.params import check_dose_levels, check_start_dose, check_target
-from ..design import DoseFindingDesign
+from ..design import DoseFindingDesign, cohorts_option
 
 __all__ = ["Boin12Design", "boin12"]
 
@@ -196,6 +196,7 @@ class Boin12Design(DoseFindingDesign):
 def boin12(target: float, efficacy_min: float, doses: int | list[float] | tuple[float, ...], cohort_size: int = 3,
            cohorts: int = 10, **options) -> Boin12Design:
     """Build a :class:`Boin12Design`; ``doses`` is a number of levels or the list of dose values."""
+    cohorts = cohorts_option(cohorts, options, "boin12")
     if isinstance(doses, (str, bytes, bool)):
         raise ValueError(f"The 'doses' argument of boin12 must be a number of dose levels or a list of doses. "
                          f"Got {doses!r}.")

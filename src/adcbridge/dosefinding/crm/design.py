@@ -18,7 +18,7 @@ from typing import ClassVar, Literal
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from ..design import DoseFindingDesign
+from ..design import DoseFindingDesign, cohorts_option
 from ..engine import EndReason, TrialState
 from .model import CrmModel, indifference_skeleton
 
@@ -175,6 +175,7 @@ class CrmDesign(DoseFindingDesign):
 
 def crm(target: float, doses: int | list[float], skeleton=None, cohort_size: int = 3, cohorts: int = 10,
         **options) -> CrmDesign:
+    cohorts = cohorts_option(cohorts, options, "crm")
     if isinstance(doses, (list, tuple)):
         options.setdefault("dose_levels", tuple(doses))
         doses = len(doses)

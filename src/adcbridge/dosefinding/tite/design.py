@@ -27,7 +27,7 @@ from ..boin.params import (
     check_target,
     warn_low_n_earlystop,
 )
-from ..design import DoseFindingDesign
+from ..design import DoseFindingDesign, cohorts_option
 
 __all__ = ["TiteBoinDesign", "tite_boin"]
 
@@ -191,6 +191,7 @@ _CONFORMANCE_SCENARIOS = {
 def tite_boin(target: float, doses: int | list[float] | tuple[float, ...], cohort_size: int = 3, cohorts: int = 10,
               **options) -> TiteBoinDesign:
     """Build a :class:`TiteBoinDesign`; ``doses`` is a number of levels or the list of dose values."""
+    cohorts = cohorts_option(cohorts, options, "tite_boin")
     if isinstance(doses, (str, bytes, bool)):
         raise ValueError(f"The 'doses' argument of tite_boin must be a number of dose levels or a list of doses. "
                          f"Got {doses!r}.")
