@@ -48,7 +48,7 @@ def test_tite_boin_follow_up_given_as_fractions(tmp_path, capsys):
 
 @pytest.mark.parametrize("args,message", [
     (["--today", "2026-03-01"], "'--today': needs --dlt-window"),
-    (["--today", "21", "--dlt-window", "28"], "expected a date (YYYY-MM-DD)"),
+    (["--today", "21", "--dlt-window", "28"], "expected a date (YYYY-MM-DD, or with a time"),
     (["--dlt-window", "28", "--today", "2026-02-01"],
      "line 2 (patient 'P1'): assessed on 2026-02-02, after --today 2026-02-01"),
     (["--dlt-window", "28"], "line 6: patient P5 is pending: his follow-up counts from his dose_time to the date of "

@@ -236,3 +236,12 @@ def test_an_infusion_longer_than_the_sampling_is_refused(capsys, tmp_path):
     assert not (tmp_path / "pp.csv").exists()
     code, out, err = run(capsys, *args, "--duration", "0.5")
     assert code == 0, err
+
+
+def test_fih_flags_beside_a_plan_file_are_refused(capsys):
+    """Found: `fih --config plan.yaml --kd 3 --occupancy 0.5 --species rat` ignored the three flags (exit 0)."""
+    plan = "src/adcbridge/examples/jskn003_fih.yaml"
+    code, out, err = run(capsys, "fih", "--config", plan, "--kd", "3", "--occupancy", "0.5", "--species", "rat")
+    assert (code, err) == (2, "adcbridge: error: Invalid value for '--config': the plan file sets the start dose's "
+                              "inputs: --species, --kd, --occupancy would be ignored; set them in the file\n")
+    assert run(capsys, "fih", "--config", plan, "--format", "json")[0] == 0

@@ -18,3 +18,12 @@ def test_cohorts_or_n_cohorts(name):
     assert make(cohorts=7, n_cohorts=7).n_cohorts == 7
     with pytest.raises(ValueError, match=rf"^{name}\(\) got cohorts=5 and n_cohorts=7: they name the same number"):
         make(cohorts=5, n_cohorts=7)
+
+
+@pytest.mark.parametrize("name", sorted(BUILDERS))
+def test_an_explicit_default_is_still_given(name):
+    # found by a review: cohorts=10 (the default) beside n_cohorts=8 silently gave 8
+    make = BUILDERS[name]
+    assert make().n_cohorts == 10
+    with pytest.raises(ValueError, match="got cohorts=10 and n_cohorts=8"):
+        make(cohorts=10, n_cohorts=8)

@@ -197,3 +197,26 @@ def test_dates_with_a_time_of_day_keep_it(tmp_path, capsys):
                          "--dlt-window", 28, "--today", "2026-01-16 21:00", "--format", "json")
     assert code == 0, err
     assert __import__("json").loads(out)["history"][1]["followup"] == pytest.approx(14.5 / 28)
+
+
+def test_an_outcome_assessed_at_the_time_of_a_dosing_is_a_deviation_only_if_both_ways():
+    # P2 and P3 assessed on day 32, cohort 2 dosed on day 32: with them known, escalation (as done); without them,
+    # 2 of 3 pending would have suspended accrual -- the site may have known them: no warning
+    h = _history([(1, 1, False, 0, 28), (1, 1, False, 4, 32), (1, 1, False, 4, 32), (2, 2, False, 32, 60)])
+    assert _deviations(next_dose(_design(), h)) == []
+    # a cohort that stayed at dose 1 on day 32: off the rules whether P2, P3 were known (escalate) or not (suspend)
+    h = _history([(1, 1, False, 0, 28), (1, 1, False, 4, 32), (1, 1, False, 4, 32), (2, 1, False, 32, 60)])
+    assert len(_deviations(next_dose(_design(), h))) == 1
+
+
+@pytest.mark.parametrize("today,message", [
+    ("2026-01-16", "the history's times carry a time of day: give --today with one too (2026-01-16 18:00)"),
+    ("2026-01-16T12:00Z", "expected a date (YYYY-MM-DD, or with a time: YYYY-MM-DD HH:MM, no time zone)")])
+def test_today_must_match_the_history_s_times(tmp_path, capsys, today, message):
+    """Found by a review: a date-only --today read as midnight against dosings at 14:00 that day, and a time zone
+    ended in a traceback."""
+    path = write_text_file(tmp_path, "g.csv", "patient,cohort,dose,dlt,dose_time,assess_time\n"
+                                              "P1,1,1,1,2026-01-01 09:00,2026-01-05 10:00\nP2,1,1,,2026-01-02 09:00,\n")
+    code, out, err = run(capsys, "next", "--design", "tite-boin", "--target", 0.3, "--doses", 5, "--history", path,
+                         "--dlt-window", 28, "--today", today)
+    assert code == 2 and err.startswith(f"adcbridge: error: Invalid value for '--today': {message}"), err

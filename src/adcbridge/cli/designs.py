@@ -524,13 +524,22 @@ def _with_followup(spec, trial, today: str, dlt_window: float | None):
     try:
         if origin is not None:
             # a date (midnight) or a date and time (2026-03-10 12:00), counted from midnight of the origin's date
-            now = (dt.datetime.fromisoformat(today.strip()) - dt.datetime.fromisoformat(origin)).total_seconds() / 86400
+            moment = dt.datetime.fromisoformat(today.strip())
+            if moment.tzinfo is not None:
+                raise ValueError(today)
+            now = (moment - dt.datetime.fromisoformat(origin)).total_seconds() / 86400
+            timed = [v for p in trial.patients for v in (p.dose_time, p.assess_time) if v is not None]
+            if len(today.strip()) == 10 and any(v != int(v) for v in timed):
+                raise typer.BadParameter(f"the history's times carry a time of day: give --today with one too "
+                                         f"({today.strip()} 18:00), so that the follow-up and the dosings of that "
+                                         f"day are counted to the right hour", param_hint="'--today'")
         else:
             now = float(today)
             if not math.isfinite(now):
                 raise ValueError(today)
     except ValueError:
-        want = "a date (YYYY-MM-DD), as the history's times are dates" if origin else \
+        want = "a date (YYYY-MM-DD, or with a time: YYYY-MM-DD HH:MM, no time zone), as the history's times are " \
+               "dates" if origin else \
             "a day number, as the history's times are days (or give the history's times as dates)"
         raise typer.BadParameter(f"expected {want}, got {today!r}", param_hint="'--today'") from None
     now_name = f"--today {today.strip()}"

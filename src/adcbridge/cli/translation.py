@@ -62,7 +62,8 @@ def _fih_text(c: dict) -> str:
     return "\n".join(lines)
 
 
-def fih(hnstd: Optional[float] = typer.Option(None, "--hnstd", help="HNSTD in the non-rodent (mg/kg)."),
+def fih(ctx: typer.Context,
+        hnstd: Optional[float] = typer.Option(None, "--hnstd", help="HNSTD in the non-rodent (mg/kg)."),
         std10: Optional[float] = typer.Option(None, "--std10", help="STD10 in the rodent (mg/kg)."),
         species: str = typer.Option("cynomolgus", "--species", help="Toxicology species (e.g. cynomolgus, rat)."),
         scaling: ScalingOption = typer.Option(ScalingOption.bsa, "--scaling", help="HED scaling."),
@@ -85,6 +86,11 @@ def fih(hnstd: Optional[float] = typer.Option(None, "--hnstd", help="HNSTD in th
     if config is not None:
         if hnstd is not None or std10 is not None:
             raise typer.BadParameter("give --config or --hnstd/--std10, not both", param_hint="'--config'")
+        given = [p.opts[0] for p in ctx.command.params if p.name not in ("config", "format")   # typed by the user
+                 and getattr(ctx.get_parameter_source(p.name), "name", None) == "COMMANDLINE"]
+        if given:                                   # the plan file sets them: a flag beside it would be ignored
+            raise typer.BadParameter(f"the plan file sets the start dose's inputs: {', '.join(given)} would be "
+                                     f"ignored; set them in the file", param_hint="'--config'")
         from adcbridge.io.tox_files import load_fih_config
         from adcbridge.translation import run_fih_config
         cfg = load_fih_config(config)

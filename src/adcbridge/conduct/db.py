@@ -46,7 +46,7 @@ def connect(url: str | None = None, *, existing: bool = False) -> Engine:
     """An engine for ``url`` (default :func:`default_url`).  SQLite enforces foreign keys and serialises
     transactions (``BEGIN IMMEDIATE``, waiting up to :data:`SQLITE_BUSY_TIMEOUT` seconds for the lock).  With
     ``existing``, a SQLite file that does not exist is refused (connecting would create an empty one): the commands
-    that read a database (``audit verify``, ``users create``, ``trials add``) do not make one; ``db upgrade`` does."""
+    that read a database (``audit verify``, ``users create``, ``db add-trial``) do not make one; ``db upgrade`` does."""
     url = url or default_url()
     try:
         sqlite = make_url(url).get_backend_name() == "sqlite"

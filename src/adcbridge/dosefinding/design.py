@@ -258,14 +258,14 @@ class DoseFindingDesign(Spec):
         return [f"{v:g} {self.dose_unit}" for v in self.dose_levels]
 
 
-def cohorts_option(cohorts: int, options: dict, builder: str, default: int = 10) -> int:
+def cohorts_option(cohorts: int | None, options: dict, builder: str, default: int = 10) -> int:
     """The number of cohorts a builder (``boin(..., cohorts=10)``) gets, also as the field's own name
     ``n_cohorts`` in ``options`` (removed from them): the spec's field and the builder's argument name one thing.
-    Both given with different values is refused."""
+    Both given with different values is refused; neither gives ``default``."""
     if "n_cohorts" not in options:
-        return cohorts
+        return default if cohorts is None else cohorts
     n = options.pop("n_cohorts")
-    if cohorts != default and cohorts != n:
+    if cohorts is not None and cohorts != n:
         raise ValueError(f"{builder}() got cohorts={cohorts!r} and n_cohorts={n!r}: they name the same number; give "
                          f"one of them.")
     return n

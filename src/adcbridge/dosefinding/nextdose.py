@@ -13,6 +13,14 @@ from .history import History
 __all__ = ["NextDose", "move"]
 
 
+def _issue_kinds(issues) -> list | None:
+    """The codes and severities of a record's issues, in order (their wording may change between versions; a
+    warning removed, added or changed in kind may not)."""
+    if not isinstance(issues, list):
+        return issues
+    return [(i.get("code"), i.get("severity")) if isinstance(i, dict) else i for i in issues]
+
+
 def move(current: int, next_dose: int | None) -> str:
     """The decision word for going from dose ``current`` to ``next_dose`` (None: the trial stops)."""
     if next_dose is None:
@@ -120,12 +128,16 @@ class NextDose(Result):
     @classmethod
     def check_record(cls, record: dict) -> list[str]:
         """The keys of a decision's record that differ from the decision the record's own design and history give
-        today: an empty list means the record is what adcbridge decides on its data (an edited decision, reason,
-        estimate or warning -- ``issues``, e.g. a ``dose_deviation`` removed -- shows up here)."""
+        today: an empty list means the record is what adcbridge decides on its data (an edited decision, reason or
+        estimate shows up here, and ``issues`` when a warning was removed, added or changed in code or severity;
+        an issue's wording is not compared)."""
         decision = cls.replay_record(record)
         again = decision.to_record()
-        keys = DECISION_KEYS + ("issues",) + tuple(sorted(decision.extra or ()))   # a warning removed shows too
-        return [k for k in keys if json_ready(record.get(k)) != again.get(k)]
+        keys = DECISION_KEYS + tuple(sorted(decision.extra or ()))
+        differ = [k for k in keys if json_ready(record.get(k)) != again.get(k)]
+        if _issue_kinds(record.get("issues")) != _issue_kinds(again.get("issues")):   # a warning removed or added
+            differ.append("issues")
+        return differ
 
     @classmethod
     def replay_record(cls, record: dict) -> NextDose:

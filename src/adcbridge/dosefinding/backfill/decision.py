@@ -62,15 +62,19 @@ def _past_evaluations(design, history, course, t):
     for k in range(len(course.cohorts) - 1):
         first_next = course.cohorts[k + 1][1][0]
         at = pts[first_next].dose_time
-        c = counts_at(history, course, J, k + 1, first_next, at)
         d = course.cohorts[k][0]
-        N, Y = (c.n_esc + c.bf_n)[None, :], (c.y_esc + c.bf_y)[None, :]
-        next_d, stop, early, el, path, dec = evaluate(N, Y, np.array([d]), np.array([elim]), c.n_esc[:1],
-                                                    c.y_esc[:1], t)
+
+        c, N, Y, next_d, stop, early, el, path, dec = _evaluation(history, course, t, J, k, elim, strict=False)
+        # an outcome assessed at the very time of the next dosing may or may not have been known: the replay finds
+        # a stop or a deviation only when the other reading (strict) finds it too
+        tie = at is not None and any(pts[i].assess_time == at for i in range(first_next))
+        other = _evaluation(history, course, t, J, k, elim, strict=True) if tie else None
         elim = int(el[0])
         # without times, the backfill outcomes counted are those recorded now, which may have come after the
         # evaluation: what the replay finds then is a warning (the site may not have known), not a refusal
         unsure = at is None and bool(c.bf_n.sum())
+        if (stop[0] or early[0]) and other is not None and not (other[4][0] or other[5][0]):
+            continue
         if stop[0] or early[0]:
             why = "a toxicity stop" if stop[0] else "the early stop (n_earlystop)"
             if not unsure:
@@ -85,7 +89,7 @@ def _past_evaluations(design, history, course, t):
                                                     f"and assess_time (with --dlt-window) to check the course"))
             continue
         given = int(next_d[0])
-        if given != course.cohorts[k + 1][0]:
+        if given != course.cohorts[k + 1][0] and (other is None or int(other[3][0]) != course.cohorts[k + 1][0]):
             rows = course.cohorts[k + 1][1]
             q, lab = pts[rows[0]], design.dose_label
             why = evaluation_reason(design, int(path[0]), d, given, N[0], Y[0], dec[0], t)
@@ -97,6 +101,15 @@ def _past_evaluations(design, history, course, t):
                                                                "now (the history has no times)" if unsure else "")
                                                   + "; the decision goes on from the data as treated"))
     return elim, issues
+
+
+def _evaluation(history, course, t, J: int, k: int, elim: int, *, strict: bool):
+    """The evaluation of escalation cohort ``k`` (0-based) replayed when the next cohort's first patient arrived:
+    the counts, the totals and :func:`~.rules.evaluate`'s results."""
+    first_next, d = course.cohorts[k + 1][1][0], course.cohorts[k][0]
+    c = counts_at(history, course, J, k + 1, first_next, history.patients[first_next].dose_time, strict)
+    N, Y = (c.n_esc + c.bf_n)[None, :], (c.y_esc + c.bf_y)[None, :]
+    return (c, N, Y) + tuple(evaluate(N, Y, np.array([d]), np.array([elim]), c.n_esc[:1], c.y_esc[:1], t))
 
 
 def backfill_decision(design, history) -> NextDose:
@@ -142,6 +155,9 @@ def backfill_decision(design, history) -> NextDose:
                         reason=reason, eliminated=tuple(range(elim_now + 1, J + 1)), select_mtd=select, mtd=mtd,
                         extra=extra)
 
+    if elim == 0:                   # every dose eliminated by an earlier evaluation (its stop was uncertain)
+        return result(None, "eliminated", "every dose was eliminated by an earlier evaluation (see the issues): "
+                                          "stop the trial, no MTD", decision="stop")
     if d >= elim:                   # the cohort is at a dose an earlier evaluation eliminated (a deviation)
         issues.append(Issue("treated_eliminated_dose", f"cohort {cur[0].cohort} ({', '.join(p.patient for p in cur)}) "
                                                        f"was treated at level {lab(d + 1)}, which had been eliminated "
@@ -153,8 +169,8 @@ def backfill_decision(design, history) -> NextDose:
     if not full:
         return result(d, "cohort_open", f"cohort {cur[0].cohort} at dose {lab(d + 1)} has {len(cur)} of {cs} "
                                         f"patients: enrol {cs - len(cur)} more at this dose", size=cs - len(cur))
-    if not known:
-        return _awaiting(design, history, course, d, cur, t, extra, result)
+    if not known:                   # the next cohort, once decided, is never above the eliminated doses
+        return _awaiting(design, history, course, d, cur, t, extra, result, min(d, elim - 1))
 
     # evaluation of the full, assessed cohort
     next_d, stop, early, el, path, dec = evaluate(N[None, :], Y[None, :], np.array([d]), np.array([elim]),
@@ -195,7 +211,7 @@ class Opening:
     under_cap: np.ndarray
 
 
-def _opening(design, history, course, t, k: int, before_row: int, at: float | None) -> Opening:
+def _opening(design, history, course, t, k: int, before_row: int, at: float | None, strict: bool = False) -> Opening:
     """Which doses are open for backfill (:func:`~.rules.open_doses`, the design's rule) for a patient arriving
     while the ``k``-th escalation cohort (0-based) is full and pending, after the rows before ``before_row``, at
     time ``at``: outcomes count when assessed before ``at``, responses one DLT window after dosing
@@ -205,14 +221,14 @@ def _opening(design, history, course, t, k: int, before_row: int, at: float | No
     pts = history.patients
     d, rows = course.cohorts[k]
     cur = [pts[i] for i in rows]
-    c = counts_at(history, course, J, k, before_row, at)
+    c = counts_at(history, course, J, k, before_row, at, strict)
     N, Y = c.n_esc + c.bf_n, c.y_esc + c.bf_y
-    n_cur = c.n_esc[d] + sum(counted(p, at) for p in cur)
-    y_cur = c.y_esc[d] + sum(bool(p.dlt) for p in cur if counted(p, at))
+    n_cur = c.n_esc[d] + sum(counted(p, at, strict) for p in cur)
+    y_cur = c.y_esc[d] + sum(bool(p.dlt) for p in cur if counted(p, at, strict))
     Np, Yp = plus_next(N[None, :], Y[None, :], np.array([d]), n_cur, y_cur)
     seen = np.zeros(J, dtype=bool)
     for p in pts[:before_row]:
-        if p.efficacy and not p.backfill and response_known(p, at, design.dlt_window):   # BF-6: escalation only
+        if p.efficacy and not p.backfill and response_known(p, at, design.dlt_window, strict):   # BF-6
             seen[p.dose - 1] = True
     recruited = c.n_esc + np.bincount([pts[i].dose - 1 for i in course.backfill if i < before_row], minlength=J)
     opened, safe, under_cap = open_doses(N[None, :], Y[None, :], Np, Yp, seen[None, :], recruited[None, :],
@@ -220,7 +236,7 @@ def _opening(design, history, course, t, k: int, before_row: int, at: float | No
     return Opening(d, N, Y, Np[0], Yp[0], seen, recruited, opened[0], safe[0], under_cap[0])
 
 
-def response_known(p, at: float | None, window: float) -> bool:
+def response_known(p, at: float | None, window: float, strict: bool = False) -> bool:
     """Whether patient ``p``'s response counts at time ``at`` (None: now): a response is assessed at the end of
     the DLT window, one window after dosing (as in bfboin's simulation, even for a patient whose DLT came
     earlier), so it counts from ``dose_time + window`` on (on that day too, as outcomes do: :func:`.history.counted`);
@@ -228,9 +244,10 @@ def response_known(p, at: float | None, window: float) -> bool:
     times.  Only escalation patients' responses open a dose (SPEC BF-6; the caller leaves backfill patients out)."""
     if at is None:
         return True
-    if p.dose_time is not None:
-        return p.dose_time + window <= at
-    return p.assess_time is None or p.assess_time <= at
+    known = p.dose_time + window if p.dose_time is not None else p.assess_time
+    if known is None:
+        return True
+    return known < at if strict else known <= at
 
 
 def _backfill_deviations(design, history, course, t) -> list[Issue]:
@@ -255,14 +272,18 @@ def _backfill_deviations(design, history, course, t) -> list[Issue]:
                 design, history, i, k, pts[course.cohorts[k][1][0]].cohort, assessed)))
             continue
         op = _opening(design, history, course, t, k, i, p.dose_time)
-        if not op.opened[p.dose - 1]:
+        # an outcome or response of the very time of his arrival may or may not have been known: a deviation only
+        # when both readings find it (the warning quotes the reading that counts them)
+        ops = (op, _opening(design, history, course, t, k, i, p.dose_time, strict=True)) \
+            if p.dose_time is not None else (op,)
+        if not any(o.opened[p.dose - 1] for o in ops):
             issues.append(Issue("dose_deviation", backfill_deviation_text(design, history, i, op)))
             continue
         assign = design.backfill_assign
         if assign != "random":
-            j = int(pick_backfill(op.opened[None, :], assign)[0])
-            if j != p.dose - 1:
-                issues.append(Issue("dose_deviation", backfill_assign_text(design, history, i, op, j)))
+            picks = [int(pick_backfill(o.opened[None, :], assign)[0]) for o in ops]
+            if all(j != p.dose - 1 for j in picks) and op.opened.any():
+                issues.append(Issue("dose_deviation", backfill_assign_text(design, history, i, op, picks[0])))
     return issues
 
 
@@ -270,12 +291,12 @@ def _responses_missing(history) -> list[Issue]:
     """A warning naming the escalation patients whose DLT window ended without a DLT and whose response is not
     recorded (``efficacy`` empty), at doses where no escalation patient's response is recorded: each is read as no
     response, which keeps backfill closed there (at a dose with a recorded response they change nothing)."""
-    from ..history import OUTCOMES_SOURCE, _row_place
+    from ..history import _row_place
     pts = history.patients
-    if history.source == OUTCOMES_SOURCE:
-        return [Issue("response_missing", "the outcome notation (cohorts such as '1NNN') carries no responses, so "
-                                          "no dose opens for backfill: give a patient history with an efficacy "
-                                          "column to decide on responses", "info")]
+    if all(p.efficacy is None for p in pts):        # no efficacy column (or the outcome notation, which has none)
+        return [Issue("response_missing", "no patient has a recorded response (efficacy), so no dose opens for "
+                                          "backfill: give the responses in an efficacy column of a patient history "
+                                          "(the outcome notation, '1NNN', cannot carry them)")]
     responded = {p.dose for p in pts if not p.backfill and p.efficacy}
     missing = [(k, p) for k, p in enumerate(pts, start=1)
                if not p.backfill and p.dlt is False and p.efficacy is None and p.dose not in responded]
@@ -300,11 +321,12 @@ def _assessed_before(history, rows: list[int], at: float | None) -> float | None
     return last if last < at else None
 
 
-def _awaiting(design, history, course, d, cur, t, extra, result):
-    """The cohort is full and pending: which doses are open for backfill for a patient arriving now."""
+def _awaiting(design, history, course, d, cur, t, extra, result, next0: int):
+    """The cohort is full and pending: which doses are open for backfill for a patient arriving now; ``next0`` is
+    the record's next dose meanwhile (the current one, or below the eliminated doses)."""
     lab = design.dose_label
     pts = history.patients
-    op = _opening(design, history, course, t, len(course.cohorts) - 1, len(pts), None)
+    op = _opening(design, history, course, t, len(course.cohorts) - 1, len(pts), _latest_time(history))
     seen, opened = op.seen, op.opened[None, :]
     levels = [int(j) + 1 for j in np.flatnonzero(op.opened)]
     assign = design.backfill_assign
@@ -323,7 +345,7 @@ def _awaiting(design, history, course, d, cur, t, extra, result):
     else:
         tail = (f"; backfill is open at dose(s) {', '.join(map(str, levels))}: a patient arriving now is "
                 f"backfilled at one of them drawn at random")
-    return result(d, "awaiting_outcomes", head + tail, size=0, decision="stay")
+    return result(next0, "awaiting_outcomes", head + tail, size=0, decision="stay")
 
 
 def _closed_why(design, op: Opening) -> str:
@@ -338,6 +360,14 @@ def _closed_why(design, op: Opening) -> str:
         parts.append(f"level(s) {', '.join(map(str, full))} already hold more than n_cap = {design.n_cap} patients "
                      f"(escalation and backfill)")
     return "no lower dose with a response is open: " + "; ".join(parts)
+
+
+def _latest_time(history) -> float | None:
+    """The time of the live decision in a history with times: its latest recorded time (a dosing or an
+    assessment), so that a response counts as in the replay of a later enrolment (one DLT window after dosing);
+    None without times (every recorded outcome and response counts)."""
+    times = [v for p in history.patients for v in (p.dose_time, p.assess_time) if v is not None]
+    return max(times) if times else None
 
 
 def _final_mtd(design, history, course, J) -> int | None:

@@ -154,7 +154,7 @@ class BackfillBoinDesign(BoinDesign):
 
 
 def boin_backfill(target: float = 0.25, doses: int | list[float] | tuple[float, ...] = 5, cohort_size: int = 3,
-                  cohorts: int = 10, **options) -> BackfillBoinDesign:
+                  cohorts: int | None = None, **options) -> BackfillBoinDesign:
     """Build a :class:`BackfillBoinDesign`; ``doses`` is a number of levels or the list of dose values."""
     cohorts = cohorts_option(cohorts, options, "boin_backfill")
     if isinstance(doses, (str, bytes, bool)):

@@ -108,16 +108,16 @@ def check_backfill_history(design, history: History) -> History:
     return history
 
 
-def counted(p, at: float | None) -> bool:
+def counted(p, at: float | None, strict: bool = False) -> bool:
     """Whether patient ``p``'s outcome counts in a decision taken at time ``at`` (None: now): assessed by then,
-    ``assess_time <= at``.  An outcome assessed on the day of a dosing counts in it, as the live decision taken that
-    day (on everything recorded) counts it; the simulator's strict ``<`` (SPEC BF-7) differs only on ties, which
-    continuous simulated times never have."""
+    ``assess_time <= at`` (``strict``: before then, ``<``, as the simulator, SPEC BF-7).  The two differ only on
+    ties -- an outcome assessed on the very day (time) of a dosing -- which continuous simulated times never have;
+    the replay of a past decision (:mod:`.decision`) warns only when both readings find a deviation."""
     if p.pending:
         return False
     if at is None or p.assess_time is None:
         return True
-    return p.assess_time <= at
+    return p.assess_time < at if strict else p.assess_time <= at
 
 
 @dataclass
@@ -130,9 +130,10 @@ class Counts:
     bf_y: np.ndarray
 
 
-def counts_at(history: History, course: Course, J: int, n_cohorts: int, before_row: int, at: float | None) -> Counts:
+def counts_at(history: History, course: Course, J: int, n_cohorts: int, before_row: int, at: float | None,
+              strict: bool = False) -> Counts:
     """Escalation counts of the first ``n_cohorts`` cohorts and backfill counts (rows before ``before_row``,
-    outcomes counted at time ``at``)."""
+    outcomes counted at time ``at``, :func:`counted`)."""
     pts = history.patients
     n_esc, y_esc, bf_n, bf_y = (np.zeros(J, dtype=np.int64) for _ in range(4))
     for dose, rows in course.cohorts[:n_cohorts]:
@@ -140,7 +141,7 @@ def counts_at(history: History, course: Course, J: int, n_cohorts: int, before_r
         y_esc[dose] += sum(bool(pts[i].dlt) for i in rows)
     for i in course.backfill:
         p = pts[i]
-        if i < before_row and counted(p, at):
+        if i < before_row and counted(p, at, strict):
             bf_n[p.dose - 1] += 1
             bf_y[p.dose - 1] += bool(p.dlt)
     return Counts(n_esc, y_esc, bf_n, bf_y)

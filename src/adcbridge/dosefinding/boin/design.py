@@ -191,8 +191,8 @@ class BoinDesign(DoseFindingDesign):
         return self.replace(bound_mtd=True)
 
 
-def boin(target: float, doses: int | list[float] | tuple[float, ...], cohort_size: int = 3, cohorts: int = 10,
-         **options) -> BoinDesign:
+def boin(target: float, doses: int | list[float] | tuple[float, ...], cohort_size: int = 3,
+         cohorts: int | None = None, **options) -> BoinDesign:
     """Build a :class:`BoinDesign`; ``doses`` is a number of levels or the list of dose values."""
     cohorts = cohorts_option(cohorts, options, "boin")
     if isinstance(doses, (str, bytes, bool)):

@@ -194,7 +194,7 @@ class Boin12Design(DoseFindingDesign):
 
 
 def boin12(target: float, efficacy_min: float, doses: int | list[float] | tuple[float, ...], cohort_size: int = 3,
-           cohorts: int = 10, **options) -> Boin12Design:
+           cohorts: int | None = None, **options) -> Boin12Design:
     """Build a :class:`Boin12Design`; ``doses`` is a number of levels or the list of dose values."""
     cohorts = cohorts_option(cohorts, options, "boin12")
     if isinstance(doses, (str, bytes, bool)):

@@ -173,7 +173,7 @@ class CrmDesign(DoseFindingDesign):
                         target=self.target)
 
 
-def crm(target: float, doses: int | list[float], skeleton=None, cohort_size: int = 3, cohorts: int = 10,
+def crm(target: float, doses: int | list[float], skeleton=None, cohort_size: int = 3, cohorts: int | None = None,
         **options) -> CrmDesign:
     cohorts = cohorts_option(cohorts, options, "crm")
     if isinstance(doses, (list, tuple)):

@@ -3,7 +3,8 @@
 TITE-BOIN decides while outcomes are pending, so the decision taken when a cohort was enrolled cannot be
 re-derived from today's outcomes.  It can be from the history's times: when a cohort's first patient was dosed
 (``dose_time``) at time t, an earlier patient's outcome was known if it was assessed by then (``assess_time`` <=
-t, as in the simulator; a DLT's ``assess_time`` is the day of the DLT), and a patient not yet assessed was pending
+t, as in the simulator -- on a tie, a deviation is reported only if it is one with the outcome unknown too; a
+DLT's ``assess_time`` is the day of the DLT), and a patient not yet assessed was pending
 with follow-up ``min(1, (t - dose_time) / dlt_window)``.  The decision of the same rules (:func:`.decision.decide`)
 on that history is compared with what was done:
 
@@ -39,12 +40,13 @@ def replayable(history: History) -> bool:
     return all(p.dose_time is not None and (p.pending or p.assess_time is not None) for p in history.patients)
 
 
-def _as_known_at(history: History, end: int, t: float) -> History:
-    """The patients of the rows before ``end`` as they stood at time ``t``."""
+def _as_known_at(history: History, end: int, t: float, strict: bool = False) -> History:
+    """The patients of the rows before ``end`` as they stood at time ``t`` (an outcome assessed at ``t`` itself is
+    known, or with ``strict`` not yet)."""
     window = history.followup_window
     out = []
     for p in history.patients[:end]:
-        if not p.pending and p.assess_time <= t:
+        if not p.pending and (p.assess_time < t if strict else p.assess_time <= t):
             out.append(replace(p, followup=None))
         else:
             out.append(replace(p, dlt=None, assess_time=None, followup=min(1.0, max(0.0, (t - p.dose_time) / window))))
@@ -72,6 +74,11 @@ def _replayed(design, history: History) -> tuple[Issue, ...]:
         q = pts[start]
         t = q.dose_time
         before = decide(design, _as_known_at(history, start, t))
+        if _off_rules(before, q) and any(p.assess_time == t for p in pts[:start]):
+            # an outcome assessed at the very time of the dosing may not have been known yet: a deviation only if
+            # the rules without it are off too
+            if not _off_rules(decide(design, _as_known_at(history, start, t, strict=True)), q):
+                continue
         who = f"cohort {q.cohort} ({', '.join(p.patient for p in pts[start:end])}), dosed {history._at(t)},"
         why = f"{before.rule}: {before.reason}"
         if before.decision == "stop":
@@ -85,6 +92,12 @@ def _replayed(design, history: History) -> tuple[Issue, ...]:
             continue
         issues.append(Issue("dose_deviation", text + "; the decision goes on from the data as treated"))
     return tuple(issues)
+
+
+def _off_rules(decision, q) -> bool:
+    """Whether patient ``q``'s cohort, enrolled after ``decision``, went against it (a stop, a suspension, another
+    dose)."""
+    return decision.decision in ("stop", "suspend") or decision.next_dose != q.dose
 
 
 def _why_not(history: History) -> tuple[Issue, ...]:

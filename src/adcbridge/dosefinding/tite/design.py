@@ -188,8 +188,8 @@ _CONFORMANCE_SCENARIOS = {
 }
 
 
-def tite_boin(target: float, doses: int | list[float] | tuple[float, ...], cohort_size: int = 3, cohorts: int = 10,
-              **options) -> TiteBoinDesign:
+def tite_boin(target: float, doses: int | list[float] | tuple[float, ...], cohort_size: int = 3,
+              cohorts: int | None = None, **options) -> TiteBoinDesign:
     """Build a :class:`TiteBoinDesign`; ``doses`` is a number of levels or the list of dose values."""
     cohorts = cohorts_option(cohorts, options, "tite_boin")
     if isinstance(doses, (str, bytes, bool)):
