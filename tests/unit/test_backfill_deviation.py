@@ -358,3 +358,10 @@ def test_every_dose_eliminated_by_an_uncertain_replay_stops_the_trial():
     d = next_dose(boin_backfill(0.3, 5), History(tuple(rows)))
     assert (d.decision, d.next_dose, d.rule) == ("stop", None, "eliminated")
     assert "course_uncertain" in [i.code for i in d.issues]
+
+
+def test_no_missing_response_is_reported_before_any_window_ended():
+    # found: "no patient has a recorded response" on the first step, with three patients still in their window
+    rows = [P(f"P{i}", 1, 1, None, dose_time=i) for i in (1, 2, 3)]
+    d = next_dose(DESIGN, History(tuple(rows)))
+    assert "response_missing" not in [i.code for i in d.issues]

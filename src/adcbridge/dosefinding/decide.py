@@ -162,7 +162,7 @@ def _partial_last_cohort(design, history: History, decision: NextDose, expected:
         return ()
     start, end = escalation[-1]                      # the last escalation cohort (backfill runs left out)
     n = end - start
-    if size is None or n >= size or decision.rule == "eliminated":    # not to be completed: its dose is eliminated
+    if size is None or n >= size or decision.rule in ("eliminated", "cohort_open"):   # eliminated, or being filled
         return ()
     if expected is None and (decision.rule.startswith("titration") or getattr(design, "uses_titration", False)
                              or any(r.kind == "stop_at_n" for r in design.rules)):

@@ -293,7 +293,8 @@ def _responses_missing(history) -> list[Issue]:
     response, which keeps backfill closed there (at a dose with a recorded response they change nothing)."""
     from ..history import _row_place
     pts = history.patients
-    if all(p.efficacy is None for p in pts):        # no efficacy column (or the outcome notation, which has none)
+    if all(p.efficacy is None for p in pts) and any(not p.backfill and p.dlt is False for p in pts):
+        # no efficacy column (or the outcome notation, which has none), once a window has ended without a DLT
         return [Issue("response_missing", "no patient has a recorded response (efficacy), so no dose opens for "
                                           "backfill: give the responses in an efficacy column of a patient history "
                                           "(the outcome notation, '1NNN', cannot carry them)")]

@@ -28,7 +28,7 @@ from dataclasses import replace
 
 from adcbridge.results import Issue
 
-from ..history import History, _row_place, cohort_rows, short_cohort_issue, side_of
+from ..history import History, _row_place, cohort_rows, side_of
 
 __all__ = ["course_deviations", "replayable"]
 
@@ -57,10 +57,9 @@ def course_deviations(design, history: History) -> tuple[Issue, ...]:
     """``dose_deviation`` warnings for the cohorts enrolled off the rules, replayed at each cohort's first dosing
     (see the module docstring).  A history with times in a known window that still cannot be replayed (a known
     outcome without ``assess_time``, a patient without ``dose_time``) gets an info issue saying why instead.  An
-    earlier cohort smaller than ``cohort_size`` is a ``short_cohort`` info issue, with or without times."""
-    short = short_cohort_issue(history, [(a, b, design.cohort_size) for a, b in cohort_rows(history)[:-1]
-                                         if b - a < design.cohort_size])
-    return _replayed(design, history) + short
+    earlier cohort smaller than ``cohort_size`` is not noted: TITE-BOIN decides at every arrival (TITEgBOIN's live
+    decision knows no cohorts), so a site that suspends accrual as told leaves the cohort short."""
+    return _replayed(design, history)
 
 
 def _replayed(design, history: History) -> tuple[Issue, ...]:
