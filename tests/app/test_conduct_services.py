@@ -38,6 +38,14 @@ def _enrol(make, users, trial_id, ids, dose, dlts):
             sv.enrol_patient(s, users["investigator"], trial, pid, dose, dlt=dlt, dosed_on=dt.date(2026, 1, 5))
 
 
+def _active_trial(make, users, name: str) -> int:
+    """A BOIN trial created and activated by the statistician; its id."""
+    with make.begin() as s:
+        trial = sv.create_trial(s, users["statistician"], name, "boin", BOIN)
+        sv.activate_trial(s, users["statistician"], trial)
+        return trial.id
+
+
 def test_a_cohort_a_decision_a_confirmation(trial_db):
     make, users = trial_db
     with make.begin() as s:
@@ -107,10 +115,7 @@ def test_a_design_that_is_not_valid_is_refused_before_any_row(trial_db):
 
 def test_no_new_cohort_after_the_design_stopped_the_trial(trial_db):
     make, users = trial_db
-    with make.begin() as s:
-        trial = sv.create_trial(s, users["statistician"], "toxic", "boin", BOIN)
-        sv.activate_trial(s, users["statistician"], trial)
-        trial_id = trial.id
+    trial_id = _active_trial(make, users, "toxic")
     _enrol(make, users, trial_id, ["P1", "P2", "P3"], 1, [True, True, True])
     with make.begin() as s:
         assert json.loads(sv.decide(s, users["viewer"], s.get(sv.Trial, trial_id)).record)["decision"] == "stop"
@@ -127,10 +132,7 @@ def test_an_earlier_short_cohort_does_not_block_later_decisions(trial_db):
     """Found: the note about an earlier cohort of 2 (one patient not evaluable, not replaced) was read as "the
     last cohort is incomplete", and every later decision was refused."""
     make, users = trial_db
-    with make.begin() as s:
-        trial = sv.create_trial(s, users["statistician"], "SHORT-1", "boin", BOIN)
-        sv.activate_trial(s, users["statistician"], trial)
-        trial_id = trial.id
+    trial_id = _active_trial(make, users, "SHORT-1")
     _enrol(make, users, trial_id, ["P1", "P2", "P3"], 1, [False, False, False])
     with make.begin() as s:
         d = sv.decide(s, users["statistician"], s.get(sv.Trial, trial_id))

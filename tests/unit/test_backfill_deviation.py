@@ -190,18 +190,24 @@ def test_backfill_closed_by_the_cap_says_so_with_the_cap_given():
                              "referred away")
 
 
+def _early_responder() -> list[Patient]:
+    """Levels 1 and 2 cleared, level 3 too toxic (2 DLTs), back at level 2 where P12 (dosed day 105) had a DLT on
+    day 107 and a response, assessed at the end of his window (day 133); cohort 5 pending at level 3 from day 130."""
+    return ([P(f"P{i}", 1, 1, False, efficacy=i == 1, dose_time=i, assess_time=i + 28) for i in (1, 2, 3)]
+           + [P(f"P{i}", 2, 2, False, efficacy=False, dose_time=30 + i, assess_time=58 + i) for i in (4, 5, 6)]
+           + [P("P7", 3, 3, True, efficacy=False, dose_time=65, assess_time=70),
+              P("P8", 3, 3, True, efficacy=False, dose_time=66, assess_time=71),
+              P("P9", 3, 3, False, efficacy=False, dose_time=67, assess_time=95)]
+           + [P("P10", 4, 2, False, efficacy=False, dose_time=100, assess_time=128),
+              P("P11", 4, 2, False, efficacy=False, dose_time=101, assess_time=129),
+              P("P12", 4, 2, True, efficacy=True, dose_time=105, assess_time=107)]
+           + [P(f"P{i}", 5, 3, None, dose_time=130 + i - 13) for i in (13, 14, 15)])
+
+
 def test_a_response_counts_one_window_after_dosing_even_after_an_early_dlt():
     """Found: a responder whose DLT came on day 107 (dosed day 105) opened his dose from day 107, while the
     simulator (and bfboin) see a response only at the end of his window, day 133: a false assignment warning."""
-    rows = ([P(f"P{i}", 1, 1, False, efficacy=i == 1, dose_time=i, assess_time=i + 28) for i in (1, 2, 3)]
-            + [P(f"P{i}", 2, 2, False, efficacy=False, dose_time=30 + i, assess_time=58 + i) for i in (4, 5, 6)]
-            + [P("P7", 3, 3, True, efficacy=False, dose_time=65, assess_time=70),
-               P("P8", 3, 3, True, efficacy=False, dose_time=66, assess_time=71),
-               P("P9", 3, 3, False, efficacy=False, dose_time=67, assess_time=95)]
-            + [P("P10", 4, 2, False, efficacy=False, dose_time=100, assess_time=128),
-               P("P11", 4, 2, False, efficacy=False, dose_time=101, assess_time=129),
-               P("P12", 4, 2, True, efficacy=True, dose_time=105, assess_time=107)]
-            + [P(f"P{i}", 5, 3, None, dose_time=130 + i - 13) for i in (13, 14, 15)])
+    rows = _early_responder()
     design = boin_backfill(0.3, 5, dlt_window=28, backfill_assign="highest")
     before = rows + [P("B1", 6, 1, None, True, dose_time=132)]      # P12's response not yet assessed: level 1 only
     assert _deviations(next_dose(design, History(tuple(before)))) == []
@@ -333,15 +339,7 @@ def test_the_live_decision_counts_a_response_when_the_replay_does():
     """Found by a review: the live decision counted a response recorded at an early DLT (day 107) and advised
     level 2 on day 132, while the replay counts it one window after dosing (day 133) and warned the site that
     followed the advice.  The live decision is now taken at the history's latest time, with the replay's rule."""
-    rows = ([P(f"P{i}", 1, 1, False, efficacy=i == 1, dose_time=i, assess_time=i + 28) for i in (1, 2, 3)]
-            + [P(f"P{i}", 2, 2, False, efficacy=False, dose_time=30 + i, assess_time=58 + i) for i in (4, 5, 6)]
-            + [P("P7", 3, 3, True, efficacy=False, dose_time=65, assess_time=70),
-               P("P8", 3, 3, True, efficacy=False, dose_time=66, assess_time=71),
-               P("P9", 3, 3, False, efficacy=False, dose_time=67, assess_time=95)]
-            + [P("P10", 4, 2, False, efficacy=False, dose_time=100, assess_time=128),
-               P("P11", 4, 2, False, efficacy=False, dose_time=101, assess_time=129),
-               P("P12", 4, 2, True, efficacy=True, dose_time=105, assess_time=107)]
-            + [P(f"P{i}", 5, 3, None, dose_time=130 + i - 13) for i in (13, 14, 15)])
+    rows = _early_responder()
     design = boin_backfill(0.3, 5, dlt_window=28, backfill_assign="highest")
     live = next_dose(design, History(tuple(rows)))
     assert (live.extra["backfill_open"], live.extra["backfill_dose"]) == ([1], 1)

@@ -205,6 +205,13 @@ def _row_place(history: History, k: int) -> str:
     return history.places[k - 1] if history.places else f"patient row {k}"
 
 
+def patients_text(history: History, found: list, limit: int = 5) -> str:
+    """``"P4 (line 5), P6 (line 7) and 3 more"``: the first ``limit`` of ``found`` ((1-based row, patient) pairs)
+    with their places, for a message naming the patients an issue is about."""
+    shown = ", ".join(f"{p.patient} ({_row_place(history, k)})" for k, p in found[:limit])
+    return shown + (f" and {len(found) - limit} more" if len(found) > limit else "")
+
+
 def _level_text(level) -> str:
     return f"({level[0]}, {level[1]})" if isinstance(level, tuple) else str(level)
 

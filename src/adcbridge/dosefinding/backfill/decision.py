@@ -291,7 +291,7 @@ def _responses_missing(history) -> list[Issue]:
     """A warning naming the escalation patients whose DLT window ended without a DLT and whose response is not
     recorded (``efficacy`` empty), at doses where no escalation patient's response is recorded: each is read as no
     response, which keeps backfill closed there (at a dose with a recorded response they change nothing)."""
-    from ..history import _row_place
+    from ..history import patients_text
     pts = history.patients
     if all(p.efficacy is None for p in pts) and any(not p.backfill and p.dlt is False for p in pts):
         # no efficacy column (or the outcome notation, which has none), once a window has ended without a DLT
@@ -303,13 +303,12 @@ def _responses_missing(history) -> list[Issue]:
                if not p.backfill and p.dlt is False and p.efficacy is None and p.dose not in responded]
     if not missing:
         return []
-    shown = ", ".join(f"{p.patient} ({_row_place(history, k)})" for k, p in missing[:5])
-    more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
     levels = ", ".join(str(d) for d in sorted({p.dose for _, p in missing}))
+    who = patients_text(history, missing)
     return [Issue("response_missing", f"{len(missing)} escalation patient(s) completed the DLT window without a "
-                                      f"recorded response (efficacy empty): {shown}{more}; each is read as no "
-                                      f"response, which keeps backfill closed at level(s) {levels} (no response "
-                                      f"recorded there): record the responses (efficacy 0 or 1)")]
+                                      f"recorded response (efficacy empty): {who}; each is read as no response, "
+                                      f"which keeps backfill closed at level(s) {levels} (no response recorded "
+                                      f"there): record the responses (efficacy 0 or 1)")]
 
 
 def _assessed_before(history, rows: list[int], at: float | None) -> float | None:

@@ -112,13 +112,11 @@ def decide(design, history, issues_before: tuple = ()) -> NextDose:
     mtd = select_mtd_tite(design, known, y) if select else None
     overdue = [(k, p) for k, p in enumerate(history.patients, start=1) if p.pending and p.followup >= 1]
     if overdue:
-        from ..history import _row_place
-        shown = ", ".join(f"{p.patient} ({_row_place(history, k)})" for k, p in overdue[:5])
-        more = f" and {len(overdue) - 5} more" if len(overdue) > 5 else ""
+        from ..history import patients_text
         issues.append(Issue("pending_past_window", f"{len(overdue)} pending patient(s) have completed the DLT "
-                                                   f"window without an outcome: {shown}{more}; each counts as a "
-                                                   f"whole window without a DLT (follow-up 1, as TITEgBOIN does): "
-                                                   f"record the outcomes", "warning"))
+                                                   f"window without an outcome: {patients_text(history, overdue)}; "
+                                                   f"each counts as a whole window without a DLT (follow-up 1, as "
+                                                   f"TITEgBOIN does): record the outcomes", "warning"))
     if select and pending.any():
         issues.append(Issue("pending_at_stop", f"{int(pending.sum())} patient(s) still pending: the MTD is selected "
                                                f"from the outcomes known so far; select it again once every DLT "
